@@ -1,0 +1,353 @@
+package archive
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/yoloarchive/yoloarchive/schemas"
+)
+
+// errEmpty is returned by nextHeader for a stream without any entry.
+var errEmpty = errors.New("archive: empty stream")
+
+// Limits bound what a [Reader] accepts, so that a hostile archive cannot
+// exhaust memory. The zero value gives the defaults.
+type Limits struct {
+	// MaxHeader and MaxManifest cap the JSON entries (defaults 1 MiB and
+	// 256 MiB).
+	MaxHeader, MaxManifest int64
+	// MaxEntries caps the number of entries (default 4 million).
+	MaxEntries int
+	// MaxWindow caps the zstd window (default 128 MiB).
+	MaxWindow uint64
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxHeader <= 0 {
+		l.MaxHeader = 1 << 20
+	}
+	if l.MaxManifest <= 0 {
+		l.MaxManifest = 256 << 20
+	}
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = 4 << 20
+	}
+	if l.MaxWindow == 0 {
+		l.MaxWindow = 128 << 20
+	}
+	return l
+}
+
+// Entry is a table or blob entry returned by [Reader.Next]. Read returns
+// the entry's bytes; for a blob, the final Read returns [ErrChecksum]
+// instead of io.EOF when the bytes do not match the blob's name.
+type Entry struct {
+	// Path is the entry's name in the archive.
+	Path string
+	// Kind is KindTable or KindBlob.
+	Kind EntryKind
+	// Key is the table name or the blob digest.
+	Key string
+	// Size is the entry's size in bytes.
+	Size int64
+
+	r    io.Reader
+	h    hash.Hash
+	n    int64
+	done bool
+	err  error
+}
+
+// Read implements io.Reader.
+func (e *Entry) Read(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.r.Read(p)
+	e.h.Write(p[:n])
+	e.n += int64(n)
+	if err == io.EOF {
+		e.done = true
+		if e.n != e.Size {
+			err = fmt.Errorf("entry %q: %w: read %d of %d bytes", e.Path, ErrTruncated, e.n, e.Size)
+		} else if e.Kind == KindBlob && e.sum() != e.Key {
+			err = fmt.Errorf("entry %q: %w: content sha256 is %s", e.Path, ErrChecksum, e.sum())
+		}
+	} else if err != nil {
+		err = wrapStreamErr(e.Path, err)
+	}
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
+}
+
+func (e *Entry) sum() string { return hex.EncodeToString(e.h.Sum(nil)) }
+
+// drain reads the rest of the entry so that its sha256 is complete.
+func (e *Entry) drain() error {
+	if e.err != nil {
+		return e.err
+	}
+	if e.done {
+		return nil
+	}
+	_, err := io.Copy(io.Discard, e)
+	return err
+}
+
+// Reader reads an archive as a stream, verifying as it goes. Next returns
+// the table and blob entries in order; when it returns io.EOF the manifest
+// has been read and every entry checked against it.
+type Reader struct {
+	dec      *zstd.Decoder
+	tr       *tar.Reader
+	limits   Limits
+	header   schemas.Header
+	manifest *schemas.Manifest
+	digest   string
+	seen     []schemas.ManifestEntry
+	names    map[string]bool
+	cur      *Entry
+	last     EntryKind
+	tables   int // tables read so far
+	err      error
+}
+
+// NewReader starts reading an archive from r and reads its header. It
+// returns an error wrapping [ErrNotArchive] or [ErrUnsupportedVersion] if r
+// is not an archive this package can read.
+func NewReader(r io.Reader, limits Limits) (*Reader, error) {
+	limits = limits.withDefaults()
+	dec, err := zstd.NewReader(r, zstd.WithDecoderMaxWindow(limits.MaxWindow),
+		zstd.WithDecoderMaxMemory(1<<40), zstd.WithDecoderConcurrency(2))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotArchive, err)
+	}
+	ar := &Reader{dec: dec, tr: tar.NewReader(dec), limits: limits, names: map[string]bool{}}
+	hdr, err := ar.nextHeader()
+	if err != nil {
+		dec.Close()
+		if errors.Is(err, errEmpty) {
+			return nil, fmt.Errorf("%w: empty stream", ErrNotArchive)
+		}
+		if errors.Is(err, zstd.ErrMagicMismatch) {
+			return nil, fmt.Errorf("%w: not zstd-compressed", ErrNotArchive)
+		}
+		return nil, err
+	}
+	if hdr.Name != schemas.HeaderPath {
+		dec.Close()
+		return nil, fmt.Errorf("%w: first entry is %q, want %q", ErrNotArchive, hdr.Name, schemas.HeaderPath)
+	}
+	data, err := ar.readSmall(hdr, limits.MaxHeader)
+	if err == nil {
+		err = decodeStrict(data, &ar.header)
+		if err == nil {
+			err = checkHeader(ar.header)
+		} else {
+			err = fmt.Errorf("%s: %w: %v", schemas.HeaderPath, ErrNotArchive, err)
+		}
+	}
+	if err != nil {
+		dec.Close()
+		return nil, err
+	}
+	ar.last = KindHeader
+	return ar, nil
+}
+
+// Header returns the archive's header.
+func (r *Reader) Header() schemas.Header { return r.header }
+
+// Manifest returns the verified manifest once Next has returned io.EOF.
+func (r *Reader) Manifest() *schemas.Manifest { return r.manifest }
+
+// Digest returns the archive digest (sha256 of the manifest entry) once
+// Next has returned io.EOF.
+func (r *Reader) Digest() string { return r.digest }
+
+// Close releases the decompressor. It does not close the underlying reader.
+func (r *Reader) Close() { r.dec.Close() }
+
+// Next finishes the current entry and returns the next table or blob. At
+// the manifest it verifies the whole archive and returns io.EOF, or the
+// first problem found.
+func (r *Reader) Next() (*Entry, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	e, err := r.next()
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
+	return e, err
+}
+
+func (r *Reader) next() (*Entry, error) {
+	if r.cur != nil {
+		if err := r.cur.drain(); err != nil {
+			return nil, err
+		}
+		r.seen = append(r.seen, schemas.ManifestEntry{Path: r.cur.Path, Size: r.cur.Size, SHA256: r.cur.sum()})
+		r.cur = nil
+	}
+	if r.manifest != nil {
+		return nil, io.EOF
+	}
+	hdr, err := r.nextHeader()
+	if err != nil {
+		return nil, err
+	}
+	kind, key, _ := classify(hdr.Name)
+	if kind < r.last || (kind == r.last && kind == KindHeader) {
+		return nil, fmt.Errorf("entry %q: %w: a %s after a %s", hdr.Name, ErrBadEntry, kind, r.last)
+	}
+	r.last = kind
+	if kind == KindManifest {
+		return nil, r.readManifest(hdr)
+	}
+	if err := r.checkTableOrder(hdr.Name, kind, key); err != nil {
+		return nil, err
+	}
+	r.cur = &Entry{Path: hdr.Name, Kind: kind, Key: key, Size: hdr.Size, r: r.tr, h: sha256.New()}
+	return r.cur, nil
+}
+
+// nextHeader reads the next tar header and checks its name and type.
+func (r *Reader) nextHeader() (*tar.Header, error) {
+	hdr, err := r.tr.Next()
+	if err == io.EOF {
+		if len(r.names) == 0 {
+			return nil, errEmpty
+		}
+		return nil, fmt.Errorf("%w: the archive ends before its manifest", ErrTruncated)
+	}
+	if err != nil {
+		return nil, wrapStreamErr("", err)
+	}
+	if !securePath(hdr.Name) {
+		return nil, fmt.Errorf("entry %q: %w", hdr.Name, ErrInsecurePath)
+	}
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeSymlink, tar.TypeLink:
+		return nil, fmt.Errorf("entry %q: %w: links are not allowed", hdr.Name, ErrBadEntry)
+	default:
+		return nil, fmt.Errorf("entry %q: %w: type %q is not a regular file", hdr.Name, ErrBadEntry, hdr.Typeflag)
+	}
+	if _, _, ok := classify(hdr.Name); !ok {
+		return nil, fmt.Errorf("entry %q: %w: not an entry this format defines", hdr.Name, ErrBadEntry)
+	}
+	if r.names[hdr.Name] {
+		return nil, fmt.Errorf("entry %q: %w: duplicate entry", hdr.Name, ErrBadEntry)
+	}
+	r.names[hdr.Name] = true
+	if len(r.names) > r.limits.MaxEntries {
+		return nil, fmt.Errorf("entry %q: %w: more than %d entries", hdr.Name, ErrBadEntry, r.limits.MaxEntries)
+	}
+	if hdr.Size < 0 {
+		return nil, fmt.Errorf("entry %q: %w: negative size", hdr.Name, ErrBadEntry)
+	}
+	return hdr, nil
+}
+
+// readSmall reads a whole JSON entry, refusing entries over max bytes.
+func (r *Reader) readSmall(hdr *tar.Header, max int64) ([]byte, error) {
+	if hdr.Size > max {
+		return nil, fmt.Errorf("entry %q: %w: %d bytes is over the %d byte limit", hdr.Name, ErrBadEntry, hdr.Size, max)
+	}
+	data := make([]byte, hdr.Size)
+	if _, err := io.ReadFull(r.tr, data); err != nil {
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			return nil, fmt.Errorf("entry %q: %w", hdr.Name, ErrTruncated)
+		}
+		return nil, wrapStreamErr(hdr.Name, err)
+	}
+	sum := sha256.Sum256(data)
+	r.seen = append(r.seen, schemas.ManifestEntry{Path: hdr.Name, Size: hdr.Size, SHA256: hex.EncodeToString(sum[:])})
+	return data, nil
+}
+
+// readManifest reads the manifest, checks it against everything read, and
+// checks that the stream ends right after it.
+func (r *Reader) readManifest(hdr *tar.Header) error {
+	data, err := r.readSmall(hdr, r.limits.MaxManifest)
+	if err != nil {
+		return err
+	}
+	seen := r.seen[:len(r.seen)-1] // the manifest does not list itself
+	var m schemas.Manifest
+	if err := decodeStrict(data, &m); err != nil {
+		return fmt.Errorf("%s: %w: %v", schemas.ManifestPath, ErrBadManifest, err)
+	}
+	if err := checkManifest(m, r.header, seen); err != nil {
+		return err
+	}
+	if _, err := r.tr.Next(); err != io.EOF {
+		if err == nil {
+			return fmt.Errorf("%w: entries after the manifest", ErrBadEntry)
+		}
+		return wrapStreamErr(schemas.ManifestPath, err)
+	}
+	// Read to the end of the zstd stream so that its checksum is verified.
+	if _, err := io.Copy(io.Discard, r.dec); err != nil {
+		return wrapStreamErr("", err)
+	}
+	sum := sha256.Sum256(data)
+	r.manifest = &m
+	r.digest = hex.EncodeToString(sum[:])
+	return io.EOF
+}
+
+// wrapStreamErr turns decompression and tar errors into errors that say the
+// archive is corrupt or truncated.
+func wrapStreamErr(entry string, err error) error {
+	where := ""
+	if entry != "" {
+		where = fmt.Sprintf("entry %q: ", entry)
+	}
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%s%w: the compressed stream ends early", where, ErrTruncated)
+	case errors.Is(err, ErrTruncated), errors.Is(err, ErrChecksum):
+		return err
+	}
+	return fmt.Errorf("%s%w: corrupt stream: %w", where, ErrChecksum, err)
+}
+
+// decodeStrict decodes JSON, refusing trailing data.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON object")
+	}
+	return nil
+}
+
+// checkTableOrder checks that tables appear exactly as the header lists
+// them, before any blob.
+func (r *Reader) checkTableOrder(name string, kind EntryKind, key string) error {
+	want := r.header.Tables
+	switch {
+	case kind == KindTable && (r.tables >= len(want) || want[r.tables] != key):
+		return fmt.Errorf("entry %q: %w: the header lists tables %v in that order", name, ErrBadEntry, want)
+	case kind == KindTable:
+		r.tables++
+	case r.tables != len(want):
+		return fmt.Errorf("entry %q: %w: table %q listed in the header is missing", name, ErrBadEntry, want[r.tables])
+	}
+	return nil
+}

@@ -1,0 +1,91 @@
+package archive
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+)
+
+// rowGroupSize bounds the rows a Parquet writer buffers before it flushes
+// a row group, and so the memory a large table takes while it is written.
+const rowGroupSize = 64 << 10
+
+// codec is the page compression of every table.
+var codec = &zstd.Codec{Level: zstd.SpeedDefault}
+
+// WriteRows writes a table holding rows. See [Writer.WriteTable].
+func WriteRows[T any](w *Writer, name string, rows []T) error {
+	return WriteRowsFunc(w, name, func(emit func(...T) error) error { return emit(rows...) })
+}
+
+// WriteRowsFunc writes a table whose rows produce passes to emit, in
+// batches of any size, so that large tables are streamed rather than held
+// in memory.
+func WriteRowsFunc[T any](w *Writer, name string, produce func(emit func(...T) error) error) error {
+	return w.WriteTable(name, func(out io.Writer) (int64, error) {
+		pw := parquet.NewGenericWriter[T](out,
+			parquet.Compression(codec),
+			parquet.CreatedBy("yoloarchive", "", ""),
+			parquet.MaxRowsPerRowGroup(rowGroupSize),
+			parquet.KeyValueMetadata("yoloarchive.table", name),
+		)
+		var rows int64
+		err := produce(func(batch ...T) error {
+			n, err := pw.Write(batch)
+			rows += int64(n)
+			return err
+		})
+		if err != nil {
+			return 0, err
+		}
+		if err := pw.Close(); err != nil {
+			return 0, err
+		}
+		return rows, nil
+	})
+}
+
+// ReadTable returns all rows of a table. A table the archive does not hold
+// (one added by a later format version) reads as empty.
+func ReadTable[T any](a *Archive, name string) ([]T, error) {
+	var out []T
+	err := ScanTable(a, name, func(rows []T) error {
+		out = append(out, rows...)
+		return nil
+	})
+	return out, err
+}
+
+// ScanTable calls fn with successive batches of a table's rows. The batch
+// slice is reused between calls.
+func ScanTable[T any](a *Archive, name string, fn func(rows []T) error) error {
+	sp, ok := a.tables[name]
+	if !ok {
+		return nil
+	}
+	f, err := parquet.OpenFile(sp.ReaderAt(), sp.Size())
+	if err != nil {
+		return fmt.Errorf("table %q: %w", name, err)
+	}
+	r := parquet.NewGenericReader[T](f)
+	defer r.Close()
+	buf := make([]T, 512)
+	for {
+		clear(buf) // the reader may reuse slices it finds in buf; rows handed out must not alias
+		n, err := r.Read(buf)
+		if n > 0 {
+			if ferr := fn(buf[:n]); ferr != nil {
+				return ferr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("table %q: %w", name, err)
+		}
+	}
+}

@@ -1,0 +1,324 @@
+package archive
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/yoloarchive/yoloarchive/schemas"
+)
+
+// entryTime is the modification time of every entry: fixed, so that the
+// same input gives the same bytes.
+var entryTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Options tune a [Writer]. The zero value gives the defaults.
+type Options struct {
+	// Level is the zstd level of the tar stream (default SpeedDefault).
+	Level zstd.EncoderLevel
+	// Concurrency is the number of zstd encoder goroutines (default
+	// GOMAXPROCS). The output does not depend on it.
+	Concurrency int
+}
+
+// Writer writes one archive. It is not safe for concurrent use.
+type Writer struct {
+	dst     string
+	tmp     *os.File
+	enc     *zstd.Encoder
+	tw      *tar.Writer
+	header  schemas.Header
+	tables  int // number of tables written so far
+	entries []schemas.ManifestEntry
+	blobs   map[string]blobSource
+	err     error // first error; the writer refuses further work after it
+	closed  bool
+}
+
+type blobSource struct {
+	path string
+	size int64
+}
+
+// Create starts an archive that will appear at dst when [Writer.Close]
+// succeeds. It validates h, fills in its format fields, and writes it as
+// the first entry. The caller must call Close or [Writer.Abort].
+func Create(dst string, h schemas.Header, opts Options) (*Writer, error) {
+	h.Format = schemas.FormatName
+	h.FormatVersion = schemas.FormatVersion
+	if err := checkHeader(h); err != nil {
+		return nil, err
+	}
+	if opts.Level == 0 {
+		opts.Level = zstd.SpeedDefault
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = runtime.GOMAXPROCS(0)
+	}
+	dir, base := filepath.Split(dst)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("create archive: %w", err)
+	}
+	enc, err := zstd.NewWriter(tmp, zstd.WithEncoderLevel(opts.Level),
+		zstd.WithEncoderConcurrency(opts.Concurrency), zstd.WithEncoderCRC(true))
+	if err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, fmt.Errorf("create archive: %w", err)
+	}
+	w := &Writer{
+		dst:    dst,
+		tmp:    tmp,
+		enc:    enc,
+		tw:     tar.NewWriter(enc),
+		header: h,
+		blobs:  map[string]blobSource{},
+	}
+	data, err := json.MarshalIndent(h, "", "  ")
+	if err != nil {
+		w.Abort()
+		return nil, fmt.Errorf("create archive: %w", err)
+	}
+	if err := w.writeEntry(schemas.HeaderPath, int64(len(data)), bytes.NewReader(data), nil); err != nil {
+		w.Abort()
+		return nil, err
+	}
+	return w, nil
+}
+
+// Header returns the header the writer wrote.
+func (w *Writer) Header() schemas.Header { return w.header }
+
+// WriteTable writes the next table. name must be the next table listed in
+// the header; write must write the complete Parquet file to its argument,
+// and rows is the number of rows it holds.
+func (w *Writer) WriteTable(name string, write func(io.Writer) (rows int64, err error)) error {
+	if err := w.usable(); err != nil {
+		return err
+	}
+	if w.tables >= len(w.header.Tables) || w.header.Tables[w.tables] != name {
+		return w.fail(fmt.Errorf("write table %q: %w: the header lists tables %v in that order", name, ErrBadEntry, w.header.Tables))
+	}
+	sp := newSpool(filepath.Dir(w.tmp.Name()))
+	defer sp.Close()
+	rows, err := write(sp)
+	if err != nil {
+		return w.fail(fmt.Errorf("write table %q: %w", name, err))
+	}
+	if err := w.writeEntry(schemas.TablePath(name), sp.Size(), sp.Reader(), &rows); err != nil {
+		return err
+	}
+	w.tables++
+	return nil
+}
+
+// AddFile registers the file at path, whose sha256 and size the caller
+// already knows (see [HashFile]), as a blob. Blobs are written by Close, in
+// digest order; a digest added twice is stored once. Close fails if the file
+// no longer matches digest and size.
+func (w *Writer) AddFile(digest string, size int64, path string) error {
+	if err := w.usable(); err != nil {
+		return err
+	}
+	if !IsDigest(digest) {
+		return w.fail(fmt.Errorf("add %s: %w: %q is not a sha256", path, ErrBadEntry, digest))
+	}
+	if old, ok := w.blobs[digest]; ok {
+		if old.size != size {
+			return w.fail(fmt.Errorf("add %s: %w: same digest as %s, different size", path, ErrChecksum, old.path))
+		}
+		return nil
+	}
+	w.blobs[digest] = blobSource{path: path, size: size}
+	return nil
+}
+
+// Close writes the blobs and the manifest, flushes and fsyncs the archive,
+// and renames it to its destination. It returns the manifest and the
+// archive digest (the sha256 of the manifest entry). On error nothing is
+// left at the destination or in the temporary file.
+func (w *Writer) Close() (schemas.Manifest, string, error) {
+	if err := w.usable(); err != nil {
+		w.Abort()
+		return schemas.Manifest{}, "", err
+	}
+	if w.tables != len(w.header.Tables) {
+		err := w.fail(fmt.Errorf("close archive: %w: %d of %d tables written", ErrBadEntry, w.tables, len(w.header.Tables)))
+		w.Abort()
+		return schemas.Manifest{}, "", err
+	}
+	digests := make([]string, 0, len(w.blobs))
+	for d := range w.blobs {
+		digests = append(digests, d)
+	}
+	slices.Sort(digests)
+	for _, d := range digests {
+		if err := w.writeBlob(d, w.blobs[d]); err != nil {
+			w.Abort()
+			return schemas.Manifest{}, "", err
+		}
+	}
+	m := schemas.Manifest{
+		Format:        schemas.FormatName,
+		FormatVersion: schemas.FormatVersion,
+		RunID:         w.header.RunID,
+		Entries:       w.entries,
+	}
+	data, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		w.Abort()
+		return schemas.Manifest{}, "", fmt.Errorf("close archive: %w", err)
+	}
+	sum := sha256.Sum256(data)
+	if err := w.writeEntry(schemas.ManifestPath, int64(len(data)), bytes.NewReader(data), nil); err != nil {
+		w.Abort()
+		return schemas.Manifest{}, "", err
+	}
+	if err := w.finish(); err != nil {
+		w.Abort()
+		return schemas.Manifest{}, "", err
+	}
+	m.Entries = slices.Clone(m.Entries)
+	return m, hex.EncodeToString(sum[:]), nil
+}
+
+// finish closes the tar and zstd streams, fsyncs, renames and fsyncs the
+// directory.
+func (w *Writer) finish() error {
+	if err := w.tw.Close(); err != nil {
+		return w.fail(fmt.Errorf("close archive: %w", err))
+	}
+	if err := w.enc.Close(); err != nil {
+		return w.fail(fmt.Errorf("close archive: %w", err))
+	}
+	if err := w.tmp.Sync(); err != nil {
+		return w.fail(fmt.Errorf("close archive: fsync: %w", err))
+	}
+	if err := w.tmp.Close(); err != nil {
+		return w.fail(fmt.Errorf("close archive: %w", err))
+	}
+	if err := os.Rename(w.tmp.Name(), w.dst); err != nil {
+		return w.fail(fmt.Errorf("close archive: %w", err))
+	}
+	w.closed = true
+	if d, err := os.Open(filepath.Dir(w.dst)); err == nil {
+		d.Sync() // best effort: make the rename durable
+		d.Close()
+	}
+	return nil
+}
+
+// Abort discards the archive: it removes the temporary file. It is safe to
+// call after Close, and more than once.
+func (w *Writer) Abort() {
+	if w.closed {
+		return
+	}
+	w.closed = true
+	if w.err == nil {
+		w.err = errors.New("archive: writer aborted")
+	}
+	w.enc.Close()
+	w.tmp.Close()
+	os.Remove(w.tmp.Name())
+}
+
+func (w *Writer) usable() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return errors.New("archive: writer is closed")
+	}
+	return nil
+}
+
+func (w *Writer) fail(err error) error {
+	if w.err == nil {
+		w.err = err
+	}
+	return err
+}
+
+// writeBlob copies a registered file into the archive, checking that it
+// still has the size and digest it had when it was hashed.
+func (w *Writer) writeBlob(digest string, src blobSource) error {
+	f, err := os.Open(src.path)
+	if err != nil {
+		return w.fail(fmt.Errorf("add %s: %w", src.path, err))
+	}
+	defer f.Close()
+	h := sha256.New()
+	if err := w.writeEntry(BlobPath(digest), src.size, io.TeeReader(f, h), nil); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return w.fail(fmt.Errorf("add %s: %w: the file shrank while it was being captured", src.path, ErrChecksum))
+		}
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != digest {
+		return w.fail(fmt.Errorf("add %s: %w: the file changed while it was being captured", src.path, ErrChecksum))
+	}
+	return nil
+}
+
+// writeEntry writes one tar entry of exactly size bytes from r and records
+// it in the manifest.
+func (w *Writer) writeEntry(name string, size int64, r io.Reader, rows *int64) error {
+	hdr := &tar.Header{
+		Typeflag: tar.TypeReg,
+		Name:     name,
+		Mode:     0o644,
+		Size:     size,
+		ModTime:  entryTime,
+		Format:   tar.FormatUSTAR,
+	}
+	if err := w.tw.WriteHeader(hdr); err != nil {
+		return w.fail(fmt.Errorf("write %s: %w", name, err))
+	}
+	h := sha256.New()
+	n, err := io.CopyN(w.tw, io.TeeReader(r, h), size)
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return w.fail(fmt.Errorf("write %s: %w (wrote %d of %d bytes)", name, err, n, size))
+	}
+	w.entries = append(w.entries, schemas.ManifestEntry{
+		Path:   name,
+		Size:   size,
+		SHA256: hex.EncodeToString(h.Sum(nil)),
+		Rows:   rows,
+	})
+	return nil
+}
+
+// HashFile returns the sha256 (hex) and size of the file at path.
+func HashFile(path string) (digest string, size int64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	size, err = io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), size, nil
+}

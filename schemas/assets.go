@@ -1,0 +1,31 @@
+package schemas
+
+// Asset roles (AssetRow.Role).
+const (
+	RoleWeightsBest     = "weights_best"     // weights/best.pt
+	RoleWeightsLast     = "weights_last"     // weights/last.pt
+	RoleWeightsEpoch    = "weights_epoch"    // weights/epoch{N}.pt
+	RoleResultsCSV      = "results_csv"      // results.csv
+	RoleArgsYAML        = "args_yaml"        // args.yaml
+	RolePredictionsJSON = "predictions_json" // predictions.json
+	RoleHypYAML         = "hyp_yaml"         // YOLOv5 hyp.yaml
+	RoleOptYAML         = "opt_yaml"         // YOLOv5 opt.yaml
+	RoleTensorBoard     = "tensorboard"      // events.out.tfevents.*
+	RoleDatasetYAML     = "dataset_yaml"     // the dataset's data.yaml
+	RoleOther           = "other"            // any other file of the run directory
+)
+
+// AssetRow describes one stored file that is not an image: a row of the
+// "assets" table.
+type AssetRow struct {
+	// Blob is the sha256 (hex) of the file, stored as "blobs/<sha256>".
+	Blob string `parquet:"blob"`
+	// Role is one of the asset Role* constants.
+	Role string `parquet:"role,dict"`
+	// FileName is the path relative to the run directory, "/"-separated.
+	FileName string `parquet:"file_name"`
+	// Size is the file size in bytes.
+	Size int64 `parquet:"size"`
+	// MediaType is the file's MIME type when known.
+	MediaType string `parquet:"media_type,dict"`
+}

@@ -1,0 +1,42 @@
+package schemas
+
+// Image roles (ImageRow.Role).
+const (
+	RoleTrainBatch          = "train_batch"      // train_batch{N}.jpg
+	RoleValBatchLabels      = "val_batch_labels" // val_batch{N}_labels.jpg
+	RoleValBatchPred        = "val_batch_pred"   // val_batch{N}_pred.jpg
+	RoleCurve               = "curve"            // {,Box,Mask,Pose}{PR,F1,P,R}_curve.png
+	RoleConfusionMatrix     = "confusion_matrix" // confusion_matrix.png
+	RoleConfusionMatrixNorm = "confusion_matrix_normalized"
+	RoleLabels              = "labels"             // labels.jpg
+	RoleLabelsCorrelogram   = "labels_correlogram" // labels_correlogram.jpg
+	RoleResultsPlot         = "results"            // results.png
+	RoleDatasetImage        = "dataset_image"      // a validation image of the dataset
+	RoleOtherImage          = "other_image"        // any other image in the run directory
+)
+
+// ImageRow describes one image: a row of the "images" table.
+type ImageRow struct {
+	// Blob is the sha256 (hex) of the image's bytes, stored in the archive
+	// as "blobs/<sha256>". Empty when the image is described but its bytes
+	// were not stored (dataset images beyond the capture limit).
+	Blob string `parquet:"blob"`
+	// Role is one of the Role* image constants.
+	Role string `parquet:"role,dict"`
+	// FileName is the image's path relative to the run directory, or to
+	// the dataset root for dataset images, with "/" separators.
+	FileName string `parquet:"file_name"`
+	// Name is the file name without extension, as trackers name images
+	// ("train_batch0", "BoxPR_curve", "000017").
+	Name string `parquet:"name"`
+	// Step is the number in the file name: N of train_batch{N}.jpg and
+	// val_batch{N}_*.jpg; null for other roles.
+	Step *int64 `parquet:"step,optional"`
+	// Width and Height are the pixel size read from the image header.
+	Width  int32 `parquet:"width"`
+	Height int32 `parquet:"height"`
+	// MediaType is the image's MIME type ("image/jpeg", "image/png").
+	MediaType string `parquet:"media_type,dict"`
+	// Size is the file size in bytes.
+	Size int64 `parquet:"size"`
+}

@@ -1,0 +1,37 @@
+package schemas
+
+// Parameter value types (ParamRow.Type and ParamRow.ItemType).
+const (
+	TypeNull   = "null"
+	TypeBool   = "bool"
+	TypeInt    = "int"
+	TypeFloat  = "float"
+	TypeString = "str"
+	TypeList   = "list"
+	TypeMixed  = "mixed" // a list whose items have different types
+)
+
+// ParamRow is one run setting: a row of the "params" table.
+type ParamRow struct {
+	// Section is the file or group the setting came from: "args" for
+	// args.yaml, "hyp" and "opt" for YOLOv5's hyp.yaml and opt.yaml.
+	Section string `parquet:"section,dict"`
+	// Key is the setting's name; nested mappings are flattened with ".".
+	Key string `parquet:"key"`
+	// Position is the setting's 0-based position in its source file.
+	Position int32 `parquet:"position"`
+	// Type is one of the Type* constants.
+	Type string `parquet:"type,dict"`
+	// Text is the scalar exactly as written in the source ("3.0", "true",
+	// "null"); empty for lists.
+	Text string `parquet:"text"`
+	// Exactly one of the typed values is set for scalars of that type.
+	Bool   *bool    `parquet:"bool_value,optional"`
+	Int    *int64   `parquet:"int_value,optional"`
+	Float  *float64 `parquet:"float_value,optional"`
+	String *string  `parquet:"string_value,optional"`
+	// ItemType is the type of the items of a list (or TypeMixed); Items
+	// holds each item's source text.
+	ItemType string   `parquet:"item_type,dict"`
+	Items    []string `parquet:"items,list"`
+}

@@ -1,0 +1,24 @@
+package schemas
+
+import "time"
+
+// ScalarRow is one point of one metric: a row of the "scalars" table.
+type ScalarRow struct {
+	// Metric is the metric's original name, e.g. "metrics/mAP50-95(B)",
+	// "train/box_loss", "lr/pg0", "time", "x/lr0" (YOLOv5).
+	Metric string `parquet:"metric,dict"`
+	// Epoch is the 1-based training epoch the point belongs to.
+	Epoch int64 `parquet:"epoch"`
+	// Step is the tracker step, when the source recorded one (offline
+	// tracker sessions); null for points read from results.csv.
+	Step *int64 `parquet:"step,optional"`
+	// Value is the value exactly as parsed from the source (NaN and ±Inf
+	// are kept).
+	Value float64 `parquet:"value"`
+	// WallTime is when the point was logged, when known.
+	WallTime *time.Time `parquet:"wall_time,optional,timestamp(millisecond)"`
+	// Origin names the source the point was read from, e.g. "results.csv".
+	Origin string `parquet:"origin,dict"`
+	// Line is the 1-based line of the source file, 0 when not applicable.
+	Line int64 `parquet:"line"`
+}

@@ -1,0 +1,20 @@
+package schemas
+
+// SummaryRow is one single value of a run, such as a final metric, the
+// fitness or model information: a row of the "summary" table.
+type SummaryRow struct {
+	// Key is the value's name, as the trackers' callbacks name it:
+	// "metrics/mAP50-95(B)", "fitness", "model/parameters", ...
+	Key string `parquet:"key"`
+	// Value is the value.
+	Value float64 `parquet:"value"`
+	// Epoch is the 1-based epoch the value was taken from, when it came
+	// from an epoch's row.
+	Epoch *int64 `parquet:"epoch,optional"`
+	// Exact is false when the value approximates what the live run logged
+	// (for example final metrics taken from the best results.csv row
+	// instead of the final best.pt validation).
+	Exact bool `parquet:"exact"`
+	// Origin says how the value was obtained.
+	Origin string `parquet:"origin"`
+}

@@ -1,0 +1,42 @@
+package schemas
+
+// Table names. Each table is stored in an archive as "tables/<name>.parquet".
+const (
+	TableRun         = "run"
+	TableScalars     = "scalars"
+	TableParams      = "params"
+	TableSummary     = "summary"
+	TableImages      = "images"
+	TableAnnotations = "annotations"
+	TableAssets      = "assets"
+	TableGaps        = "gaps"
+)
+
+// Tables lists the tables of format 1.0 in the order they are written.
+var Tables = []string{
+	TableRun,
+	TableScalars,
+	TableParams,
+	TableSummary,
+	TableImages,
+	TableAnnotations,
+	TableAssets,
+	TableGaps,
+}
+
+// TablePath returns the archive entry name of a table.
+func TablePath(name string) string { return "tables/" + name + ".parquet" }
+
+// Source kinds: what a run was captured from (RunRow.SourceKind).
+const (
+	SourceUltralyticsTrain = "ultralytics-train" // a `yolo train` run directory
+	SourceUltralyticsVal   = "ultralytics-val"   // a `yolo val` directory
+	SourceYOLOv5Train      = "yolov5-train"      // a YOLOv5 runs/train/exp directory
+)
+
+// Run statuses (RunRow.Status).
+const (
+	StatusFinished    = "finished"    // training ended normally (results.png was written)
+	StatusInterrupted = "interrupted" // fewer epochs than planned and no end-of-training files
+	StatusUnknown     = "unknown"     // nothing on disk tells
+)
