@@ -19,13 +19,13 @@ const (
 // "assets" table.
 type AssetRow struct {
 	// Blob is the sha256 (hex) of the file, stored as "blobs/<sha256>".
-	Blob string `parquet:"blob"`
+	Blob string `parquet:"blob" json:"blob"`
 	// Role is one of the asset Role* constants.
-	Role string `parquet:"role,dict"`
+	Role string `parquet:"role,dict" json:"role"`
 	// FileName is the path relative to the run directory, "/"-separated.
-	FileName string `parquet:"file_name"`
+	FileName string `parquet:"file_name" json:"file_name"`
 	// Size is the file size in bytes.
-	Size int64 `parquet:"size"`
+	Size int64 `parquet:"size" json:"size"`
 	// MediaType is the file's MIME type when known.
-	MediaType string `parquet:"media_type,dict"`
+	MediaType string `parquet:"media_type,dict" json:"media_type"`
 }

@@ -11,11 +11,11 @@ const (
 // table. Nothing is dropped silently; inspect prints these rows.
 type GapRow struct {
 	// Item names what is missing, e.g. "confusion_matrix_values".
-	Item string `parquet:"item"`
+	Item string `parquet:"item" json:"item"`
 	// Reason says why it is missing.
-	Reason string `parquet:"reason"`
+	Reason string `parquet:"reason" json:"reason"`
 	// Affects lists the trackers whose replay lacks the item.
-	Affects []string `parquet:"affects,list"`
+	Affects []string `parquet:"affects,list" json:"affects,omitempty"`
 	// Hint says how to recover it, when that is possible.
-	Hint string `parquet:"hint"`
+	Hint string `parquet:"hint" json:"hint"`
 }

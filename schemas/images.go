@@ -20,23 +20,23 @@ type ImageRow struct {
 	// Blob is the sha256 (hex) of the image's bytes, stored in the archive
 	// as "blobs/<sha256>". Empty when the image is described but its bytes
 	// were not stored (dataset images beyond the capture limit).
-	Blob string `parquet:"blob"`
+	Blob string `parquet:"blob" json:"blob"`
 	// Role is one of the Role* image constants.
-	Role string `parquet:"role,dict"`
+	Role string `parquet:"role,dict" json:"role"`
 	// FileName is the image's path relative to the run directory, or to
 	// the dataset root for dataset images, with "/" separators.
-	FileName string `parquet:"file_name"`
+	FileName string `parquet:"file_name" json:"file_name"`
 	// Name is the file name without extension, as trackers name images
 	// ("train_batch0", "BoxPR_curve", "000017").
-	Name string `parquet:"name"`
+	Name string `parquet:"name" json:"name"`
 	// Step is the number in the file name: N of train_batch{N}.jpg and
 	// val_batch{N}_*.jpg; null for other roles.
-	Step *int64 `parquet:"step,optional"`
+	Step *int64 `parquet:"step,optional" json:"step,omitempty"`
 	// Width and Height are the pixel size read from the image header.
-	Width  int32 `parquet:"width"`
-	Height int32 `parquet:"height"`
+	Width  int32 `parquet:"width" json:"width"`
+	Height int32 `parquet:"height" json:"height"`
 	// MediaType is the image's MIME type ("image/jpeg", "image/png").
-	MediaType string `parquet:"media_type,dict"`
+	MediaType string `parquet:"media_type,dict" json:"media_type"`
 	// Size is the file size in bytes.
-	Size int64 `parquet:"size"`
+	Size int64 `parquet:"size" json:"size"`
 }

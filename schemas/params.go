@@ -15,23 +15,23 @@ const (
 type ParamRow struct {
 	// Section is the file or group the setting came from: "args" for
 	// args.yaml, "hyp" and "opt" for YOLOv5's hyp.yaml and opt.yaml.
-	Section string `parquet:"section,dict"`
+	Section string `parquet:"section,dict" json:"section"`
 	// Key is the setting's name; nested mappings are flattened with ".".
-	Key string `parquet:"key"`
+	Key string `parquet:"key" json:"key"`
 	// Position is the setting's 0-based position in its source file.
-	Position int32 `parquet:"position"`
+	Position int32 `parquet:"position" json:"position"`
 	// Type is one of the Type* constants.
-	Type string `parquet:"type,dict"`
+	Type string `parquet:"type,dict" json:"type"`
 	// Text is the scalar exactly as written in the source ("3.0", "true",
 	// "null"); empty for lists.
-	Text string `parquet:"text"`
+	Text string `parquet:"text" json:"text"`
 	// Exactly one of the typed values is set for scalars of that type.
-	Bool   *bool    `parquet:"bool_value,optional"`
-	Int    *int64   `parquet:"int_value,optional"`
-	Float  *float64 `parquet:"float_value,optional"`
-	String *string  `parquet:"string_value,optional"`
+	Bool   *bool    `parquet:"bool_value,optional" json:"bool_value,omitempty"`
+	Int    *int64   `parquet:"int_value,optional" json:"int_value,omitempty"`
+	Float  *float64 `parquet:"float_value,optional" json:"float_value,omitempty"`
+	String *string  `parquet:"string_value,optional" json:"string_value,omitempty"`
 	// ItemType is the type of the items of a list (or TypeMixed); Items
 	// holds each item's source text.
-	ItemType string   `parquet:"item_type,dict"`
-	Items    []string `parquet:"items,list"`
+	ItemType string   `parquet:"item_type,dict" json:"item_type"`
+	Items    []string `parquet:"items,list" json:"items,omitempty"`
 }

@@ -6,19 +6,19 @@ import "time"
 type ScalarRow struct {
 	// Metric is the metric's original name, e.g. "metrics/mAP50-95(B)",
 	// "train/box_loss", "lr/pg0", "time", "x/lr0" (YOLOv5).
-	Metric string `parquet:"metric,dict"`
+	Metric string `parquet:"metric,dict" json:"metric"`
 	// Epoch is the 1-based training epoch the point belongs to.
-	Epoch int64 `parquet:"epoch"`
+	Epoch int64 `parquet:"epoch" json:"epoch"`
 	// Step is the tracker step, when the source recorded one (offline
 	// tracker sessions); null for points read from results.csv.
-	Step *int64 `parquet:"step,optional"`
+	Step *int64 `parquet:"step,optional" json:"step,omitempty"`
 	// Value is the value exactly as parsed from the source (NaN and ±Inf
 	// are kept).
-	Value float64 `parquet:"value"`
+	Value float64 `parquet:"value" json:"value"`
 	// WallTime is when the point was logged, when known.
-	WallTime *time.Time `parquet:"wall_time,optional,timestamp(millisecond)"`
+	WallTime *time.Time `parquet:"wall_time,optional,timestamp(millisecond)" json:"wall_time,omitempty"`
 	// Origin names the source the point was read from, e.g. "results.csv".
-	Origin string `parquet:"origin,dict"`
+	Origin string `parquet:"origin,dict" json:"origin"`
 	// Line is the 1-based line of the source file, 0 when not applicable.
-	Line int64 `parquet:"line"`
+	Line int64 `parquet:"line" json:"line"`
 }

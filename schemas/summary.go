@@ -5,16 +5,16 @@ package schemas
 type SummaryRow struct {
 	// Key is the value's name, as the trackers' callbacks name it:
 	// "metrics/mAP50-95(B)", "fitness", "model/parameters", ...
-	Key string `parquet:"key"`
+	Key string `parquet:"key" json:"key"`
 	// Value is the value.
-	Value float64 `parquet:"value"`
+	Value float64 `parquet:"value" json:"value"`
 	// Epoch is the 1-based epoch the value was taken from, when it came
 	// from an epoch's row.
-	Epoch *int64 `parquet:"epoch,optional"`
+	Epoch *int64 `parquet:"epoch,optional" json:"epoch,omitempty"`
 	// Exact is false when the value approximates what the live run logged
 	// (for example final metrics taken from the best results.csv row
 	// instead of the final best.pt validation).
-	Exact bool `parquet:"exact"`
+	Exact bool `parquet:"exact" json:"exact"`
 	// Origin says how the value was obtained.
-	Origin string `parquet:"origin"`
+	Origin string `parquet:"origin" json:"origin"`
 }

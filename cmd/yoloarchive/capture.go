@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/yoloarchive/yoloarchive/convert"
+)
+
+// CaptureCmd is `yoloarchive capture`.
+type CaptureCmd struct {
+	Src           []string `arg:"" name:"SRC" help:"Run directories to capture (with --recursive: folders to search for runs)." type:"path"`
+	Output        string   `short:"o" placeholder:"FILE.tar.zst" help:"Archive to write (a single SRC only)." type:"path"`
+	OutDir        string   `placeholder:"DIR" help:"Directory to write archives to, as <name>-<run id>.tar.zst (default: the current directory)." type:"path"`
+	Recursive     bool     `short:"r" help:"Capture every run found below each SRC."`
+	NoWeights     bool     `help:"Leave weights/best.pt and weights/last.pt out."`
+	AllWeights    bool     `help:"Also store periodic checkpoints weights/epoch*.pt."`
+	Data          string   `placeholder:"DATA.yaml" help:"Dataset yaml for class names, ground truth and the training image count (default: the run's data setting)." type:"path"`
+	DatasetImages int      `default:"500" placeholder:"N" help:"Store at most N validation images referenced by predictions.json (0: none)."`
+	Jobs          int      `short:"j" default:"0" placeholder:"N" help:"Runs to capture in parallel (default: number of CPUs, at most 4)."`
+	JSON          bool     `help:"Print one JSON object per run on stdout."`
+}
+
+// Help is shown by --help.
+func (c *CaptureCmd) Help() string {
+	return `Each run becomes one archive: Parquet tables of scalars, settings, summary values,
+images, annotations and assets, plus the image and weight files, verified by sha256.
+Archives are written to a temporary file and renamed into place: a failed or
+interrupted capture leaves nothing behind. One bad run never stops the others.
+
+` + exitCodesHelp
+}
+
+// Validate checks flag combinations.
+func (c *CaptureCmd) Validate() error {
+	if c.Output != "" && (len(c.Src) != 1 || c.Recursive || c.OutDir != "") {
+		return errors.New("-o names one archive: use it with a single SRC, without --recursive or --out-dir")
+	}
+	return nil
+}
+
+// captureReport is the JSON line printed per run with --json.
+type captureReport struct {
+	Source string `json:"source"`
+	Status string `json:"status"` // "ok" or "error"
+	Error  string `json:"error,omitempty"`
+	*convert.Result
+}
+
+// Run captures the sources.
+func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) error {
+	srcs, err := c.sources()
+	if err != nil {
+		return err
+	}
+	jobs := c.Jobs
+	if jobs <= 0 {
+		jobs = min(runtime.GOMAXPROCS(0), 4)
+	}
+	jobs = min(jobs, len(srcs))
+	opts := convert.Options{
+		NoWeights:     c.NoWeights,
+		AllWeights:    c.AllWeights,
+		Data:          c.Data,
+		DatasetImages: c.DatasetImages,
+		Workers:       max(1, runtime.GOMAXPROCS(0)/jobs),
+		Writer:        "yoloarchive " + version(),
+	}
+	if c.DatasetImages == 0 {
+		opts.DatasetImages = -1
+	}
+	reports := make([]captureReport, len(srcs))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for j := 0; j < jobs; j++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				rep := c.captureOne(ctx, srcs[i], opts)
+				mu.Lock()
+				reports[i] = rep
+				c.print(stdout, stderr, rep)
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range srcs {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var ok, failed int
+	for _, r := range reports {
+		if r.Status == "ok" {
+			ok++
+		} else {
+			failed++
+		}
+	}
+	if len(srcs) > 1 && !c.JSON {
+		fmt.Fprintf(stderr, "captured %d of %d runs\n", ok, len(srcs))
+	}
+	return outcome(ok, failed)
+}
+
+// captureOne captures one run and never fails: errors go into the report.
+func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Options) captureReport {
+	rep := captureReport{Source: src, Status: "error"}
+	run, err := convert.Read(ctx, src, opts)
+	if err != nil {
+		rep.Error = oneLine(err.Error())
+		return rep
+	}
+	dst := c.Output
+	if dst == "" {
+		dir := c.OutDir
+		if dir == "" {
+			dir = "."
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			rep.Error = oneLine(err.Error())
+			return rep
+		}
+		dst = filepath.Join(dir, archiveName(run.Row.Name, run.Row.RunID))
+	}
+	res, err := run.Write(ctx, dst)
+	if err != nil {
+		rep.Error = oneLine(err.Error())
+		return rep
+	}
+	rep.Status, rep.Result = "ok", res
+	return rep
+}
+
+func (c *CaptureCmd) print(stdout *Stdout, stderr *Stderr, rep captureReport) {
+	if c.JSON {
+		b, _ := json.Marshal(rep)
+		fmt.Fprintln(stdout, string(b))
+		return
+	}
+	if rep.Status != "ok" {
+		fmt.Fprintf(stderr, "error: %s\n", rep.Error)
+		return
+	}
+	r := rep.Result
+	fmt.Fprintf(stdout, "%s -> %s (run %s, %s, %d scalars, %d images, %d annotations, %d gaps)\n",
+		rep.Source, r.Archive, r.RunID, humanBytes(r.Size), r.Rows["scalars"], r.Rows["images"], r.Rows["annotations"], len(r.Gaps))
+	for _, w := range r.Warnings {
+		fmt.Fprintf(stderr, "warning: %s: %s\n", rep.Source, oneLine(w))
+	}
+}
+
+// sources expands --recursive roots into run directories.
+func (c *CaptureCmd) sources() ([]string, error) {
+	if !c.Recursive {
+		return c.Src, nil
+	}
+	var out []string
+	for _, root := range c.Src {
+		runs, err := findRuns(root)
+		if err != nil {
+			return nil, err
+		}
+		if len(runs) == 0 {
+			return nil, fmt.Errorf("%s: no runs found below it", root)
+		}
+		out = append(out, runs...)
+	}
+	return out, nil
+}
+
+// findRuns returns the run directories below root (root included),
+// without descending into a run.
+func findRuns(root string) ([]string, error) {
+	var runs []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == root {
+				return err
+			}
+			return nil
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if _, err := convert.Detect(p); err == nil {
+			runs = append(runs, p)
+			return fs.SkipDir
+		}
+		return nil
+	})
+	sort.Strings(runs)
+	return runs, err
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// archiveName is the default archive file name of a run.
+func archiveName(name, runID string) string {
+	n := unsafeName.ReplaceAllString(name, "_")
+	if n == "" || n == "." || n == ".." {
+		n = "run"
+	}
+	return fmt.Sprintf("%s-%s.tar.zst", n, runID[:12])
+}
+
+// humanBytes formats a size.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,163 @@
+// Command yoloarchive captures Ultralytics YOLO training runs into
+// self-contained, verifiable archives, and replays them into experiment
+// trackers.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=…".
+var Version = ""
+
+// Exit codes, documented in --help and the README.
+const (
+	exitOK          = 0   // everything succeeded
+	exitFailure     = 1   // the command failed (every input, or before any)
+	exitPartial     = 3   // some inputs succeeded and some failed
+	exitUsage       = 80  // bad command line (kong's code)
+	exitInterrupted = 130 // interrupted (Ctrl-C, SIGTERM)
+)
+
+const exitCodesHelp = `Exit codes: 0 all succeeded; 1 failed; 3 partial (some inputs failed, the others succeeded); 80 usage error; 130 interrupted.`
+
+// CLI is the command line.
+type CLI struct {
+	Globals
+
+	Capture CaptureCmd `cmd:"" help:"Capture run directories into archives."`
+	Inspect InspectCmd `cmd:"" help:"Show what an archive holds and what it lacks."`
+	Verify  VerifyCmd  `cmd:"" help:"Check archives completely: structure, checksums, tables."`
+}
+
+// Globals are the flags every command takes.
+type Globals struct {
+	Version kong.VersionFlag `help:"Print the version and exit."`
+}
+
+// Stdout and Stderr are where commands write; tests replace them.
+type Stdout struct{ io.Writer }
+
+// Stderr is where commands write errors and progress.
+type Stderr struct{ io.Writer }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run parses args, runs the command and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var cli CLI
+	exited := -1
+	parser, err := kong.New(&cli,
+		kong.Name("yoloarchive"),
+		kong.Description("Capture Ultralytics YOLO runs into verifiable archives and replay them into experiment trackers.\n\n"+exitCodesHelp),
+		kong.Vars{"version": version()},
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { exited = code; panic(exitPanic{}) }),
+		kong.UsageOnError(),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.BindTo(ctx, (*context.Context)(nil)),
+		kong.Bind(&Stdout{stdout}, &Stderr{stderr}),
+	)
+	if err != nil {
+		fmt.Fprintln(stderr, "yoloarchive:", err)
+		return exitFailure
+	}
+	kctx, code, done := parse(parser, args, &exited)
+	if done {
+		return code
+	}
+	return exitCode(ctx, kctx.Run(&cli.Globals), stderr)
+}
+
+// exitPanic unwinds kong's Exit (called for --help and --version).
+type exitPanic struct{}
+
+// parse runs the parser, turning kong's Exit calls (--help, --version)
+// and parse errors into exit codes. done is true when no command must run.
+func parse(parser *kong.Kong, args []string, exited *int) (kctx *kong.Context, code int, done bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(exitPanic); !ok {
+				panic(r)
+			}
+			kctx, code, done = nil, *exited, true
+		}
+	}()
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		parser.Errorf("%s", err)
+		if kctx != nil {
+			kctx.PrintUsage(true)
+		}
+		return nil, exitUsage, true
+	}
+	return kctx, 0, false
+}
+
+// exitCode reports err on stderr and maps it to an exit code.
+func exitCode(ctx context.Context, err error, stderr io.Writer) int {
+	var ce *codeError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
+		fmt.Fprintln(stderr, "yoloarchive: interrupted")
+		return exitInterrupted
+	case errors.As(err, &ce):
+		if ce.msg != "" {
+			fmt.Fprintln(stderr, "yoloarchive:", ce.msg)
+		}
+		return ce.code
+	}
+	fmt.Fprintln(stderr, "yoloarchive: error:", oneLine(err.Error()))
+	return exitFailure
+}
+
+// codeError carries a specific exit code out of a command; its message
+// (possibly empty when the command already reported) goes to stderr.
+type codeError struct {
+	code int
+	msg  string
+}
+
+func (e *codeError) Error() string { return e.msg }
+
+// outcome turns per-input success counts into the command's error.
+func outcome(ok, failed int) error {
+	switch {
+	case failed == 0:
+		return nil
+	case ok == 0:
+		return &codeError{code: exitFailure, msg: fmt.Sprintf("%d of %d failed", failed, ok+failed)}
+	}
+	return &codeError{code: exitPartial, msg: fmt.Sprintf("%d of %d failed (partial)", failed, ok+failed)}
+}
+
+// oneLine folds a message onto one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// version returns the build's version.
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

@@ -1,0 +1,115 @@
+package convert
+
+import (
+	"context"
+	"strconv"
+	"sync"
+
+	"github.com/yoloarchive/yoloarchive/schemas"
+)
+
+// predictionBatch is how many predictions are converted together; masks of
+// a batch are turned into polygons in parallel.
+const predictionBatch = 256
+
+// annotator turns predictions into annotation rows.
+type annotator struct {
+	mode    string            // category map mode
+	names   []string          // class names
+	files   map[string]string // image key → dataset-relative file
+	workers int
+
+	mu       sync.Mutex
+	maskErrs int64  // masks that could not be decoded
+	firstErr string // the first such error, for the gap note
+}
+
+// row converts one prediction. Mask polygons are computed here (the slow
+// part); it is safe for concurrent use.
+func (a *annotator) row(p *Prediction) schemas.AnnotationRow {
+	cls := classOf(a.mode, p.CategoryID)
+	cat := int32(p.CategoryID)
+	score := p.Score
+	r := schemas.AnnotationRow{
+		Image:      p.Image,
+		ImageFile:  a.files[p.Image],
+		Layer:      schemas.LayerPrediction,
+		ClassID:    cls,
+		CategoryID: &cat,
+		Label:      className(a.names, int(cls)),
+		Score:      &score,
+		Keypoints:  p.Keypoints,
+		RBox:       p.RBox,
+		Origin:     "predictions.json",
+		Index:      p.Index,
+	}
+	if r.ImageFile == "" && p.FileName != "" {
+		r.ImageFile = p.FileName
+	}
+	if cls < 0 {
+		r.Label = "category_" + itoa(int64(p.CategoryID))
+	}
+	if len(p.BBox) == 4 {
+		x, y, w, h := p.BBox[0], p.BBox[1], p.BBox[2], p.BBox[3]
+		r.BoxX, r.BoxY, r.BoxW, r.BoxH = &x, &y, &w, &h
+	}
+	if len(p.Poly) >= 6 {
+		r.Polygons = [][]float64{p.Poly}
+		if len(p.BBox) != 4 {
+			setExtentBox(&r, p.Poly)
+		}
+	}
+	if p.Segmentation != nil {
+		m, err := maskPolygons(p.Segmentation)
+		if err != nil {
+			a.mu.Lock()
+			a.maskErrs++
+			if a.firstErr == "" {
+				a.firstErr = "prediction " + itoa(p.Index) + ": " + err.Error()
+			}
+			a.mu.Unlock()
+		} else {
+			r.MaskRLE, r.MaskHeight, r.MaskWidth = &m.rle, &m.height, &m.width
+			r.Polygons = m.polygons
+		}
+	}
+	return r
+}
+
+// convert turns a batch of predictions into rows, in order, using up to
+// a.workers goroutines when the batch has masks.
+func (a *annotator) convert(ctx context.Context, batch []*Prediction) ([]schemas.AnnotationRow, error) {
+	out := make([]schemas.AnnotationRow, len(batch))
+	workers := a.workers
+	if workers < 1 {
+		workers = 1
+	}
+	if workers == 1 || batch[0].Segmentation == nil {
+		for i, p := range batch {
+			out[i] = a.row(p)
+		}
+		return out, ctx.Err()
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = a.row(batch[i])
+			}
+		}()
+	}
+	for i := range batch {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out, ctx.Err()
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

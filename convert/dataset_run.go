@@ -1,0 +1,173 @@
+package convert
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/schemas"
+)
+
+// resolveDataset finds the run's dataset and reads from it the class
+// names, the training image count and the validation images' sizes.
+func (r *Run) resolveDataset(args *Params) {
+	row := &r.Row
+	spec := r.opts.Data
+	if spec != "" {
+		row.Dataset = spec
+	} else {
+		spec = row.Dataset
+	}
+	if row.SourceKind == schemas.SourceYOLOv5Train && spec == "" {
+		if args != nil {
+			spec = args.String("data")
+			row.Dataset = spec
+		}
+	}
+	d, err := ResolveDataset(spec, r.Source)
+	if err != nil {
+		r.gap("dataset", err.Error(), "capture again with --data DATA.yaml pointing at the dataset",
+			bothTrackers)
+		r.gap("class_names", "class names come from the dataset, which did not resolve: labels are class_<id>", "capture again with --data DATA.yaml", bothTrackers)
+		if row.Mode == "train" {
+			r.gap("train_image_count", "the number of training images (Comet's step = epoch × images ÷ batch) needs the dataset",
+				"capture again with --data DATA.yaml", cometOnly)
+		}
+		return
+	}
+	r.Dataset = d
+	row.DatasetResolved = true
+	row.ClassNames = d.Names
+	for _, n := range d.Notes {
+		r.warn("dataset: " + n)
+	}
+	if d.Train != nil {
+		fraction := 1.0
+		if f, ok := args.Float("fraction"); ok {
+			fraction = f
+		}
+		n := trainImageCount(len(d.Train), fraction)
+		row.TrainImages = &n
+	} else if row.Mode == "train" {
+		r.gap("train_image_count", "the dataset's train split did not resolve", "capture again with --data DATA.yaml", cometOnly)
+	}
+	if d.Classify {
+		return
+	}
+	for _, p := range d.Val {
+		w, h, mt, err := imageSize(p)
+		if err != nil {
+			r.warn(fmt.Sprintf("dataset image %s: %v (left out)", p, unwrapImageErr(err)))
+			continue
+		}
+		r.valImages = append(r.valImages, valImage{path: p, rel: d.Rel(p), key: ImageKey(p), width: w, height: h, mediaType: mt})
+	}
+}
+
+// readPredictions reads predictions.json's statistics, decides how its
+// category ids map to classes, and picks the dataset images to store.
+func (r *Run) readPredictions(ctx context.Context, files []File, vr *versionRange) error {
+	if r.predictions == "" {
+		return nil
+	}
+	f, err := os.Open(r.predictions)
+	if err != nil {
+		return err
+	}
+	st, err := statPredictions(f, r.predictions)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	r.predStats = st
+	if st.Count > 0 {
+		if st.HasFileName {
+			vr.atLeast(version{8, 3, 188}, "predictions.json has file_name")
+		} else {
+			vr.atMost(version{8, 3, 187}, "predictions.json has no file_name")
+		}
+	}
+	if r.Row.Task == "detect" && r.Row.Mode == "val" {
+		switch {
+		case st.HasSegmentation:
+			r.Row.Task = "segment"
+		case st.HasKeypoints:
+			r.Row.Task = "pose"
+		case st.HasOBB:
+			r.Row.Task = "obb"
+		}
+	}
+	cocoVal := r.Dataset != nil && isCOCOVal(r.Dataset)
+	mode, why := categoryMode(st, vr, cocoVal, len(r.Row.ClassNames))
+	r.Row.VersionEvidence = append(r.Row.VersionEvidence, "predictions.json category_id: "+mode+" ("+why+")")
+	files2 := map[string]string{}
+	for _, v := range r.valImages {
+		if _, dup := files2[v.key]; !dup {
+			files2[v.key] = v.rel
+		}
+	}
+	r.annot = &annotator{mode: mode, names: r.Row.ClassNames, files: files2, workers: r.opts.Workers}
+	r.pickDatasetImages(ctx)
+	return ctx.Err()
+}
+
+// isCOCOVal reports whether a dataset is COCO val2017 or test-dev2017, for
+// which Ultralytics maps classes to the 91 COCO category ids.
+func isCOCOVal(d *Dataset) bool {
+	if d.YAML == "" {
+		return false
+	}
+	data, err := os.ReadFile(d.YAML)
+	if err != nil {
+		return false
+	}
+	s := string(data)
+	return strings.Contains(strings.ToLower(d.YAML+s), "coco") &&
+		(strings.Contains(s, "val2017.txt") || strings.Contains(s, "test-dev2017.txt"))
+}
+
+// pickDatasetImages stores the validation images predictions.json refers
+// to, up to the capture limit, and describes every validation image.
+func (r *Run) pickDatasetImages(ctx context.Context) {
+	if len(r.valImages) == 0 {
+		if r.predStats.Count > 0 {
+			r.gap("prediction_images", "predictions.json refers to validation images of a dataset that did not resolve: no image can carry the predictions",
+				"capture again with --data DATA.yaml", cometOnly)
+		}
+		return
+	}
+	limit := r.opts.DatasetImages
+	var referenced []int
+	for i, v := range r.valImages {
+		if r.predStats.Images[v.key] {
+			referenced = append(referenced, i)
+		}
+	}
+	sort.Ints(referenced)
+	store := map[int]bool{}
+	for n, i := range referenced {
+		if limit >= 0 && n >= limit {
+			r.gap("prediction_images", fmt.Sprintf("%d of %d validation images with predictions were stored (the limit)", limit, len(referenced)),
+				"capture again with a higher --dataset-images", cometOnly)
+			break
+		}
+		store[i] = true
+	}
+	for i, v := range r.valImages {
+		row := schemas.ImageRow{Role: schemas.RoleDatasetImage, FileName: v.rel, Name: stem(v.rel),
+			Width: int32(v.width), Height: int32(v.height), MediaType: v.mediaType}
+		if store[i] {
+			digest, size, err := archive.HashFile(v.path)
+			if err != nil {
+				r.warn(fmt.Sprintf("dataset image %s: %v (not stored)", v.path, err))
+			} else {
+				row.Blob, row.Size = digest, size
+				r.blobs = append(r.blobs, blob{digest, size, v.path})
+			}
+		}
+		r.Images = append(r.Images, row)
+	}
+}

@@ -1,0 +1,42 @@
+package convert
+
+import "runtime"
+
+// DefaultDatasetImages is how many validation images of the dataset a
+// capture stores by default, for the trackers' image-prediction views.
+const DefaultDatasetImages = 500
+
+// Options configure a capture. The zero value captures everything with
+// the defaults.
+type Options struct {
+	// NoWeights leaves weights/best.pt and weights/last.pt out.
+	NoWeights bool
+	// AllWeights also stores the periodic checkpoints weights/epoch{N}.pt,
+	// which are left out by default.
+	AllWeights bool
+	// Data is the dataset yaml to read ground truth, class names and the
+	// training image count from, overriding the run's data setting.
+	Data string
+	// DatasetImages caps how many validation images referenced by
+	// predictions.json are stored (0 means DefaultDatasetImages; negative
+	// means none).
+	DatasetImages int
+	// Workers is the parallelism for hashing and mask contours (default
+	// GOMAXPROCS).
+	Workers int
+	// Writer names the program writing the archive, for its header.
+	Writer string
+}
+
+func (o Options) withDefaults() Options {
+	if o.DatasetImages == 0 {
+		o.DatasetImages = DefaultDatasetImages
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.Writer == "" {
+		o.Writer = "yoloarchive"
+	}
+	return o
+}

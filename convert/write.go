@@ -1,0 +1,206 @@
+package convert
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/schemas"
+)
+
+// Result describes a written archive.
+type Result struct {
+	// Source is the captured path; Archive the archive written.
+	Source  string `json:"source"`
+	Archive string `json:"archive"`
+	// RunID and Digest are the run's identity and the archive digest.
+	RunID  string `json:"run_id"`
+	Digest string `json:"digest"`
+	// Size is the archive's size in bytes.
+	Size int64 `json:"size"`
+	// Rows counts the rows of each table.
+	Rows map[string]int64 `json:"rows"`
+	// Blobs and BlobBytes count the stored files.
+	Blobs     int   `json:"blobs"`
+	BlobBytes int64 `json:"blob_bytes"`
+	// Gaps and Warnings are copied from the run.
+	Gaps     []schemas.GapRow `json:"gaps"`
+	Warnings []string         `json:"warnings"`
+}
+
+// Capture reads the run at src and writes its archive to dst atomically.
+// On error nothing is left at dst.
+func Capture(ctx context.Context, src, dst string, opts Options) (*Result, error) {
+	r, err := Read(ctx, src, opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.Write(ctx, dst)
+}
+
+// Write writes the run's archive to dst: temporary file, fsync, rename.
+func (r *Run) Write(ctx context.Context, dst string) (*Result, error) {
+	h := schemas.Header{
+		RunID:      r.Row.RunID,
+		SourceKind: r.Row.SourceKind,
+		Writer:     r.opts.Writer,
+		Tables:     schemas.Tables,
+	}
+	w, err := archive.Create(dst, h, archive.Options{Concurrency: r.opts.Workers})
+	if err != nil {
+		return nil, err
+	}
+	defer w.Abort()
+	steps := []func() error{
+		func() error { return archive.WriteRows(w, schemas.TableRun, []schemas.RunRow{r.Row}) },
+		func() error { return archive.WriteRowsFunc(w, schemas.TableScalars, r.emitScalars) },
+		func() error { return archive.WriteRows(w, schemas.TableParams, r.Params) },
+		func() error { return archive.WriteRows(w, schemas.TableSummary, r.Summary) },
+		func() error { return archive.WriteRows(w, schemas.TableImages, r.Images) },
+		func() error {
+			return archive.WriteRowsFunc(w, schemas.TableAnnotations, func(emit func(...schemas.AnnotationRow) error) error {
+				return r.emitAnnotations(ctx, emit)
+			})
+		},
+		func() error { return archive.WriteRows(w, schemas.TableAssets, r.Assets) },
+		func() error { return archive.WriteRows(w, schemas.TableGaps, r.Gaps) },
+	}
+	for _, step := range steps {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	res := &Result{Source: r.Source, Archive: dst, RunID: r.Row.RunID, Rows: map[string]int64{}}
+	for _, b := range r.blobs {
+		if err := w.AddFile(b.digest, b.size, b.path); err != nil {
+			return nil, err
+		}
+	}
+	m, digest, err := w.Close()
+	if err != nil {
+		return nil, err
+	}
+	res.Digest = digest
+	for _, e := range m.Entries {
+		if e.Rows != nil {
+			res.Rows[e.Path[len("tables/"):len(e.Path)-len(".parquet")]] = *e.Rows
+		} else if len(e.Path) > 6 && e.Path[:6] == "blobs/" {
+			res.Blobs++
+			res.BlobBytes += e.Size
+		}
+	}
+	if st, err := os.Stat(dst); err == nil {
+		res.Size = st.Size()
+	}
+	res.Gaps, res.Warnings = r.Gaps, r.Warnings
+	return res, nil
+}
+
+// emitScalars writes one scalar per results.csv cell, row by row.
+func (r *Run) emitScalars(emit func(...schemas.ScalarRow) error) error {
+	if r.Results == nil {
+		return nil
+	}
+	batch := make([]schemas.ScalarRow, 0, 1024)
+	for _, row := range r.Results.Rows {
+		for i, c := range r.Results.Columns {
+			batch = append(batch, schemas.ScalarRow{Metric: c, Epoch: row.Epoch, Value: row.Values[i], Origin: "results.csv", Line: int64(row.Line)})
+		}
+		if len(batch) >= 1000 {
+			if err := emit(batch...); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	return emit(batch...)
+}
+
+// emitAnnotations writes the ground truth of every validation image, then
+// every prediction, streaming both.
+func (r *Run) emitAnnotations(ctx context.Context, emit func(...schemas.AnnotationRow) error) error {
+	if err := r.emitGroundTruth(ctx, emit); err != nil {
+		return err
+	}
+	if r.annot == nil {
+		return nil
+	}
+	f, err := os.Open(r.predictions)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	batch := make([]*Prediction, 0, predictionBatch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		rows, err := r.annot.convert(ctx, batch)
+		if err != nil {
+			return err
+		}
+		batch = batch[:0]
+		return emit(rows...)
+	}
+	err = ReadPredictions(f, r.predictions, func(p *Prediction) error {
+		batch = append(batch, p)
+		if len(batch) == predictionBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return err
+	}
+	if n := r.annot.maskErrs; n > 0 {
+		r.gap("mask_polygons", fmt.Sprintf("%d segmentation masks in predictions.json could not be decoded (first: %s): those predictions have no polygons, as the Comet callback omits points when decoding fails", n, r.annot.firstErr),
+			"", cometOnly)
+		r.warn(fmt.Sprintf("%s: %d masks could not be decoded (first: %s)", r.predictions, n, r.annot.firstErr))
+	}
+	return nil
+}
+
+// emitGroundTruth writes the dataset labels of every validation image.
+func (r *Run) emitGroundTruth(ctx context.Context, emit func(...schemas.AnnotationRow) error) error {
+	if r.Dataset == nil || r.Dataset.Classify {
+		return nil
+	}
+	var bad int
+	var firstBad string
+	for _, v := range r.valImages {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		lp := LabelPath(v.path)
+		if !fileExists(lp) {
+			continue // an image without labels is a background image
+		}
+		rows, err := ReadLabels(lp, r.Row.Task, v.width, v.height, r.Dataset.Names)
+		if err != nil {
+			bad++
+			if firstBad == "" {
+				firstBad = err.Error()
+			}
+			continue
+		}
+		origin := "labels:" + r.Dataset.Rel(lp)
+		for i := range rows {
+			rows[i].Image, rows[i].ImageFile, rows[i].Origin = v.key, v.rel, origin
+		}
+		if err := emit(rows...); err != nil {
+			return err
+		}
+	}
+	if bad > 0 {
+		r.gap("ground_truth", fmt.Sprintf("%d label files could not be read (first: %s); Ultralytics skips such images as corrupt", bad, firstBad), "", cometOnly)
+		r.warn(fmt.Sprintf("%d dataset label files could not be read (first: %s)", bad, firstBad))
+	}
+	return nil
+}
