@@ -371,7 +371,10 @@ func TestCapture_BadInput(t *testing.T) {
 			return dir
 		}, "results.csv:3:"},
 		{"ZeroByteImage", func(dir string) string { os.WriteFile(filepath.Join(dir, "train_batch1.jpg"), nil, 0o644); return dir }, "train_batch1.jpg: 0-byte image"},
-		{"CorruptArgs", func(dir string) string { os.WriteFile(filepath.Join(dir, "args.yaml"), []byte("task: [detect\n"), 0o644); return dir }, "args.yaml"},
+		{"CorruptArgs", func(dir string) string {
+			os.WriteFile(filepath.Join(dir, "args.yaml"), []byte("task: [detect\n"), 0o644)
+			return dir
+		}, "args.yaml"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := copyDir(t, filepath.Join(fixtures, "detect"))

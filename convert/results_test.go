@@ -115,8 +115,8 @@ func TestParseResults_EpochBase(t *testing.T) {
 		base int
 	}{
 		{"A-Alviento__rock-paper-scissors-yolo-object-detection__runs__detect__train", 0}, // 8.0.93-109
-		{"kaice88__Yolov8-pose__runs__pose__train", 0},                                     // 8.0.71-88
-		{"483172__yolov5-custom_lego_dataset-2022-06-15__runs__train__exp", 0},             // YOLOv5
+		{"kaice88__Yolov8-pose__runs__pose__train", 0},                                    // 8.0.71-88
+		{"483172__yolov5-custom_lego_dataset-2022-06-15__runs__train__exp", 0},            // YOLOv5
 		{"AbdulRahmaan03__Yolov8-Custom-Dataset-Training__runs__detect__train", 1},
 		{"vbalab__YOLO26s-pose-hands__runs__pose__train", 1},
 	} {
