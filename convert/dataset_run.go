@@ -60,7 +60,7 @@ func (r *Run) resolveDataset(args *Params) {
 	for _, p := range d.Val {
 		w, h, mt, err := imageSize(p)
 		if err != nil {
-			r.warn(fmt.Sprintf("dataset image %s: %v (left out)", p, unwrapImageErr(err)))
+			r.warn(fmt.Sprintf("%v (dataset image left out)", err))
 			continue
 		}
 		r.valImages = append(r.valImages, valImage{path: p, rel: d.Rel(p), key: ImageKey(p), width: w, height: h, mediaType: mt})

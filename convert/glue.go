@@ -2,13 +2,8 @@ package convert
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
-	"image"
-	_ "image/gif"
-	_ "image/jpeg"
-	_ "image/png"
-	"os"
+
+	"github.com/yoloarchive/yoloarchive/vision"
 )
 
 // maskInfo is a segmentation mask's compressed RLE and its polygons.
@@ -19,25 +14,28 @@ type maskInfo struct {
 }
 
 // maskPolygons decodes a COCO RLE segmentation and extracts its polygons
-// the way Ultralytics' Comet callback does.
-var maskPolygons = func(seg json.RawMessage) (maskInfo, error) {
-	return maskInfo{}, errors.New("vision not wired")
+// the way Ultralytics' Comet callback does (vision.Polygons).
+func maskPolygons(seg json.RawMessage) (maskInfo, error) {
+	r, err := vision.DecodeSegmentation(seg)
+	if err != nil {
+		return maskInfo{}, err
+	}
+	polys, err := vision.Polygons(r)
+	if err != nil {
+		return maskInfo{}, err
+	}
+	m := maskInfo{rle: r.String(), height: int32(r.Height), width: int32(r.Width)}
+	for _, p := range polys {
+		fp := make([]float64, len(p))
+		for i, v := range p {
+			fp[i] = float64(v)
+		}
+		m.polygons = append(m.polygons, fp)
+	}
+	return m, nil
 }
 
-// imageSize reads an image's size from its header.
-var imageSize = func(path string) (w, h int, mediaType string, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, 0, "", err
-	}
-	defer f.Close()
-	st, _ := f.Stat()
-	if st != nil && st.Size() == 0 {
-		return 0, 0, "", fmt.Errorf("%s: 0-byte image", path)
-	}
-	cfg, format, err := image.DecodeConfig(f)
-	if err != nil {
-		return 0, 0, "", fmt.Errorf("%s: %v", path, err)
-	}
-	return cfg.Width, cfg.Height, "image/" + format, nil
+// imageSize reads an image's size from its header; errors name the file.
+func imageSize(path string) (w, h int, mediaType string, err error) {
+	return vision.ImageFileSize(path)
 }

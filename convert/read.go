@@ -346,7 +346,7 @@ func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error)
 				if f.Image {
 					res.w, res.h, res.mt, res.err = imageSize(f.Path)
 					if res.err != nil {
-						res.err = fmt.Errorf("%s: %w: the image is damaged; remove it or copy it again from the training machine", f.Path, unwrapImageErr(res.err))
+						res.err = fmt.Errorf("%w (remove the damaged image, or copy it again from the training machine)", res.err)
 						continue
 					}
 				}
@@ -502,11 +502,3 @@ func trainImageCount(n int, fraction float64) int64 {
 	return int64(math.RoundToEven(float64(n) * fraction))
 }
 
-// unwrapImageErr strips the path prefix imageSize puts on errors.
-func unwrapImageErr(err error) error {
-	msg := err.Error()
-	if i := strings.LastIndex(msg, ": "); i >= 0 {
-		return fmt.Errorf("%s", msg[i+2:])
-	}
-	return err
-}

@@ -42,7 +42,8 @@ type AnnotationRow struct {
 	// Keypoints are flat [x1, y1, v1, x2, y2, v2, ...] (pose).
 	Keypoints []float64 `parquet:"keypoints,list" json:"keypoints,omitempty"`
 	// MaskRLE is the COCO compressed RLE of a segmentation mask, with
-	// MaskHeight and MaskWidth, kept verbatim from predictions.json.
+	// MaskHeight and MaskWidth, in COCO's compressed string form (list-form
+	// counts in predictions.json are converted to it).
 	MaskRLE    *string `parquet:"mask_rle,optional" json:"mask_rle,omitempty"`
 	MaskHeight *int32  `parquet:"mask_height,optional" json:"mask_height,omitempty"`
 	MaskWidth  *int32  `parquet:"mask_width,optional" json:"mask_width,omitempty"`

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# duckdb-check.sh captures sample runs of three results.csv dialects,
+# extracts each archive with plain tar and zstd (no yoloarchive code), and
+# has DuckDB read the Parquet tables and check them against results.csv
+# (scripts/duckdb/check.mjs). It also checks that the check fails on a
+# results.csv that differs by one value.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${BIN:-bin/yoloarchive}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+runs=(
+  testdata/ultralytics-8.3.166/segment-savejson
+  testdata/github-runs/public/A-Alviento__rock-paper-scissors-yolo-object-detection__runs__detect__train
+  testdata/github-runs/public/483172__yolov5-custom_lego_dataset-2022-06-15__runs__train__exp
+  testdata/github-runs/public/vbalab__YOLO26s-pose-hands__runs__pose__train
+)
+for run in "${runs[@]}"; do
+  name=$(basename "$run")
+  "$bin" capture "$run" -o "$work/$name.tar.zst" >/dev/null
+  mkdir "$work/$name"
+  tar --zstd -xf "$work/$name.tar.zst" -C "$work/$name"
+  node scripts/duckdb/check.mjs "$work/$name" "$run/results.csv"
+done
+
+# The check must fail when results.csv and the archive disagree.
+name=$(basename "${runs[0]}")
+sed '3s/^\([0-9]*\),\([^,]*\),[^,]*,/\1,\2,9.87654,/' "${runs[0]}/results.csv" >"$work/tampered.csv"
+if out=$(node scripts/duckdb/check.mjs "$work/$name" "$work/tampered.csv" 2>&1); then
+  echo "duckdb-check: the check accepted a results.csv that differs from the archive" >&2
+  exit 1
+fi
+if ! grep -q 'FAIL scalars: train/box_loss at epoch 2' <<<"$out"; then
+  echo "duckdb-check: the tampered results.csv failed for the wrong reason: $out" >&2
+  exit 1
+fi
+echo "ok duckdb-check: a tampered results.csv is detected (train/box_loss at epoch 2)"
