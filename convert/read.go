@@ -501,4 +501,3 @@ func trainImageCount(n int, fraction float64) int64 {
 	}
 	return int64(math.RoundToEven(float64(n) * fraction))
 }
-
