@@ -102,6 +102,9 @@ func (w *wirePrediction) prediction(idx int64) (*Prediction, error) {
 		}
 		p.Image = strconv.FormatInt(int64(v), 10)
 	case string:
+		if v == "" {
+			return nil, errors.New("empty image_id")
+		}
 		p.Image = v
 	default:
 		return nil, errors.New("image_id is neither a number nor a string")

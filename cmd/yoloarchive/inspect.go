@@ -119,7 +119,7 @@ func (c *InspectCmd) Run(ctx context.Context, stdout *Stdout) error {
 func buildInspect(ctx context.Context, path string) (*inspectReport, error) {
 	a, err := archive.Open(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %s", path, describeArchiveErr(err))
 	}
 	defer a.Close()
 	rep := &inspectReport{Archive: path, Size: a.Size, Digest: a.Digest, Format: a.Header.FormatVersion, Writer: a.Header.Writer}

@@ -46,7 +46,7 @@ func (c *VerifyCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) err
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			rep.Status, rep.Error = "error", oneLine(err.Error())
+			rep.Status, rep.Error = "error", describeArchiveErr(err)
 			failed++
 		} else {
 			rep.RunID, rep.Digest, rep.Entries, rep.Size = a.Header.RunID, a.Digest, len(a.Manifest.Entries)+1, a.Size

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const fixtures = "../../testdata/ultralytics-8.3.166"
+
+// runCLI runs the command line in-process and returns the exit code and
+// output.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestCLI_Help(t *testing.T) {
+	code, out, _ := runCLI(t, "--help")
+	if code != 0 || !strings.Contains(out, "Exit codes: 0 all succeeded; 1 failed; 3 partial") {
+		t.Errorf("--help: code %d, output %q", code, out)
+	}
+	code, out, _ = runCLI(t, "capture", "--help")
+	if code != 0 || !strings.Contains(out, "--no-weights") || !strings.Contains(out, "Exit codes") {
+		t.Errorf("capture --help: code %d, output %q", code, out)
+	}
+}
+
+func TestCLI_Usage(t *testing.T) {
+	for _, args := range [][]string{
+		{"nonsense"},
+		{"capture"},
+		{"capture", "a", "b", "-o", "x.tar.zst"},
+		{"verify"},
+	} {
+		code, _, stderr := runCLI(t, args...)
+		if code != exitUsage {
+			t.Errorf("%v: exit %d, want %d (stderr %q)", args, code, exitUsage, stderr)
+		}
+	}
+}
+
+func TestCLI_CaptureInspectVerify(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "seg.tar.zst")
+	code, stdout, stderr := runCLI(t, "capture", filepath.Join(fixtures, "segment-savejson"),
+		"--data", filepath.Join(fixtures, "datasets/segment/data.yaml"), "-o", out)
+	if code != 0 {
+		t.Fatalf("capture: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, out) || !strings.Contains(stdout, "60 scalars") {
+		t.Errorf("capture output %q", stdout)
+	}
+	code, stdout, _ = runCLI(t, "verify", out)
+	if code != 0 || !strings.HasPrefix(stdout, "ok ") {
+		t.Errorf("verify: exit %d: %q", code, stdout)
+	}
+	code, stdout, _ = runCLI(t, "inspect", out)
+	for _, want := range []string{"segment train, status finished", "metrics/mAP50-95(M)", "dataset_image", "not recovered", "model_info", "prediction    368 on 8 images"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("inspect output lacks %q", want)
+		}
+	}
+	if code != 0 {
+		t.Errorf("inspect: exit %d", code)
+	}
+	code, stdout, _ = runCLI(t, "inspect", "--json", out)
+	var rep struct {
+		Run struct {
+			RunID string `json:"run_id"`
+			Task  string `json:"task"`
+		} `json:"run"`
+		Tables []struct {
+			Table string `json:"table"`
+			Rows  int64  `json:"rows"`
+		} `json:"tables"`
+		Metrics []struct {
+			Metric string `json:"metric"`
+			Points int    `json:"points"`
+		} `json:"metrics"`
+		Gaps []struct {
+			Item string `json:"item"`
+		} `json:"gaps"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != 0 {
+		t.Fatalf("inspect --json: %v (exit %d)", err, code)
+	}
+	if rep.Run.Task != "segment" || len(rep.Tables) != 8 || len(rep.Metrics) != 20 || len(rep.Gaps) == 0 {
+		t.Errorf("inspect --json = %+v", rep)
+	}
+}
+
+// TestCLI_PartialFailure captures a good and a bad run: the good one is
+// written, the bad one is reported, and the exit code is 3.
+func TestCLI_PartialFailure(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad")
+	os.MkdirAll(bad, 0o755)
+	os.WriteFile(filepath.Join(bad, "args.yaml"), []byte("task: detect\n"), 0o644)
+	os.WriteFile(filepath.Join(bad, "results.csv"), []byte("epoch,time,a\n1,2\n"), 0o644)
+	outDir := filepath.Join(dir, "out")
+	code, stdout, stderr := runCLI(t, "capture", "--json", "--out-dir", outDir, filepath.Join(fixtures, "detect"), bad)
+	if code != exitPartial {
+		t.Fatalf("exit %d, want %d; stderr %q", code, exitPartial, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d JSON lines, want 2: %q", len(lines), stdout)
+	}
+	var statuses []string
+	for _, l := range lines {
+		var r struct {
+			Source, Status, Error string
+		}
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		statuses = append(statuses, r.Status)
+		if r.Status == "error" && !strings.Contains(r.Error, "results.csv:2:") {
+			t.Errorf("error %q does not name results.csv:2", r.Error)
+		}
+	}
+	ents, _ := os.ReadDir(outDir)
+	if len(ents) != 1 || !strings.HasPrefix(ents[0].Name(), "detect-") {
+		t.Errorf("out dir holds %v, want the one good archive", ents)
+	}
+	if code, _, _ := runCLI(t, "capture", bad, "-o", filepath.Join(dir, "x.tar.zst")); code != exitFailure {
+		t.Errorf("all failed: exit %d, want %d", code, exitFailure)
+	}
+}
+
+func TestCLI_Recursive(t *testing.T) {
+	outDir := t.TempDir()
+	code, stdout, stderr := runCLI(t, "capture", "-r", "-j", "2", "--out-dir", outDir, fixtures)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	ents, _ := os.ReadDir(outDir)
+	if len(ents) != 5 { // detect, detect-clearml, detect-savejson, segment-savejson, segment-val
+		t.Errorf("%d archives, want 5: %s", len(ents), stdout)
+	}
+	var paths []string
+	for _, e := range ents {
+		paths = append(paths, filepath.Join(outDir, e.Name()))
+	}
+	if code, stdout, _ := runCLI(t, append([]string{"verify"}, paths...)...); code != 0 || strings.Count(stdout, "ok ") != 5 {
+		t.Errorf("verify: exit %d: %s", code, stdout)
+	}
+}
+
+func TestCLI_VerifyFailures(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.tar.zst")
+	if code, _, stderr := runCLI(t, "capture", filepath.Join(fixtures, "detect"), "-o", good); code != 0 {
+		t.Fatal(stderr)
+	}
+	data, _ := os.ReadFile(good)
+	truncated := filepath.Join(dir, "truncated.tar.zst")
+	os.WriteFile(truncated, data[:len(data)*2/3], 0o644)
+	flipped := filepath.Join(dir, "flipped.tar.zst")
+	bad := bytes.Clone(data)
+	bad[len(bad)/2] ^= 0x01
+	os.WriteFile(flipped, bad, 0o644)
+
+	code, stdout, _ := runCLI(t, "verify", good, truncated, flipped)
+	if code != exitPartial {
+		t.Errorf("exit %d, want %d", code, exitPartial)
+	}
+	if !strings.Contains(stdout, "FAILED  "+truncated+": entry") || !strings.Contains(stdout, "archive: truncated") ||
+		!strings.Contains(stdout, "copy it again") {
+		t.Errorf("truncated archive not reported: %q", stdout)
+	}
+	if !strings.Contains(stdout, "FAILED  "+flipped) {
+		t.Errorf("flipped byte not reported: %q", stdout)
+	}
+	if code, _, _ := runCLI(t, "verify", truncated); code != exitFailure {
+		t.Errorf("only bad archives: exit %d, want %d", code, exitFailure)
+	}
+	if code, _, stderr := runCLI(t, "inspect", truncated); code != exitFailure || !strings.Contains(stderr, "truncated") {
+		t.Errorf("inspect of a truncated archive: exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestCLI_Interrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	out := t.TempDir()
+	code := run(ctx, []string{"capture", filepath.Join(fixtures, "detect"), "--out-dir", out}, &stdout, &stderr)
+	if code != exitInterrupted {
+		t.Errorf("exit %d, want %d", code, exitInterrupted)
+	}
+	if ents, _ := os.ReadDir(out); len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+}

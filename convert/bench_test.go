@@ -1,0 +1,105 @@
+package convert_test
+
+import (
+	"context"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/yoloarchive/yoloarchive/convert"
+)
+
+// benchRun builds a realistic run directory: the segment fixture (images,
+// plots, results.csv, predictions.json with masks) plus two 6 MB weight
+// files that compress like real checkpoints (mostly incompressible float
+// data, some zero padding).
+func benchRun(b *testing.B) string {
+	b.Helper()
+	dir := copyDirB(b, filepath.Join(fixtures, "segment-savejson"))
+	rng := rand.New(rand.NewSource(1))
+	if err := os.MkdirAll(filepath.Join(dir, "weights"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	for _, name := range []string{"best.pt", "last.pt"} {
+		w := make([]byte, 6<<20)
+		rng.Read(w[:5<<20]) // the last MB stays zero
+		if err := os.WriteFile(filepath.Join(dir, "weights", name), w, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func copyDirB(b *testing.B, src string) string {
+	dst := filepath.Join(b.TempDir(), filepath.Base(src))
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if info.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return dst
+}
+
+func dirSize(b *testing.B, dir string) int64 {
+	var n int64
+	filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().IsRegular() {
+			n += info.Size()
+		}
+		return nil
+	})
+	return n
+}
+
+// BenchmarkCapture captures the run directory (hashing, parsing, contours,
+// Parquet, tar, zstd, fsync). Compare with BenchmarkTarZstd.
+func BenchmarkCapture(b *testing.B) {
+	dir := benchRun(b)
+	out := filepath.Join(b.TempDir(), "run.tar.zst")
+	opts := convert.Options{Data: filepath.Join(fixtures, "datasets/segment/data.yaml")}
+	b.SetBytes(dirSize(b, dir))
+	b.ResetTimer()
+	var size int64
+	for i := 0; i < b.N; i++ {
+		res, err := convert.Capture(context.Background(), dir, out, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = res.Size
+	}
+	b.ReportMetric(float64(size), "archive-bytes")
+}
+
+// BenchmarkTarZstd runs `tar --zstd -cf` on the same directory: the
+// baseline capture is measured against.
+func BenchmarkTarZstd(b *testing.B) {
+	if _, err := exec.LookPath("zstd"); err != nil {
+		b.Skip("zstd is not installed (scripts/install-deps.sh installs it)")
+	}
+	dir := benchRun(b)
+	out := filepath.Join(b.TempDir(), "run.tar.zst")
+	b.SetBytes(dirSize(b, dir))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		cmd := exec.Command("tar", "--zstd", "-cf", out, "-C", dir, ".")
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("tar: %v: %s", err, msg)
+		}
+	}
+	st, _ := os.Stat(out)
+	b.ReportMetric(float64(st.Size()), "archive-bytes")
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# fuzz.sh runs every fuzz target for the given time (default 60s). New
+# failing inputs are written by Go under <package>/testdata/fuzz/<target>/;
+# commit them with the fix so that plain `go test` replays them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+time=${1:-60s}
+targets=(
+  "./archive FuzzReader"
+  "./convert FuzzParseResults"
+  "./convert FuzzParseParams"
+  "./convert FuzzReadPredictions"
+  "./vision FuzzParseRLEString"
+  "./vision FuzzImageSize"
+)
+for t in "${targets[@]}"; do
+  set -- $t
+  echo "fuzz $2 ($1) for $time"
+  go test "$1" -run "^$" -fuzz "^$2\$" -fuzztime "$time" -fuzzminimizetime 5s
+done
