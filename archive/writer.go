@@ -257,21 +257,21 @@ func (w *Writer) fail(err error) error {
 }
 
 // writeBlob copies a registered file into the archive, checking that it
-// still has the size and digest it had when it was hashed.
+// still has the size and digest it had when it was hashed (a run that is
+// still training rewrites weights/last.pt every epoch).
 func (w *Writer) writeBlob(digest string, src blobSource) error {
 	f, err := os.Open(src.path)
 	if err != nil {
 		return w.fail(fmt.Errorf("add %s: %w", src.path, err))
 	}
 	defer f.Close()
-	h := sha256.New()
-	if err := w.writeEntry(BlobPath(digest), src.size, io.TeeReader(f, h), nil); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+	if err := w.writeEntry(BlobPath(digest), src.size, f, nil); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return w.fail(fmt.Errorf("add %s: %w: the file shrank while it was being captured", src.path, ErrChecksum))
 		}
 		return err
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != digest {
+	if got := w.entries[len(w.entries)-1].SHA256; got != digest {
 		return w.fail(fmt.Errorf("add %s: %w: the file changed while it was being captured", src.path, ErrChecksum))
 	}
 	return nil
