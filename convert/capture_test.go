@@ -409,3 +409,83 @@ func TestCapture_Canceled(t *testing.T) {
 		t.Errorf("left behind: %v", ents)
 	}
 }
+
+// withWeights copies the detect fixture with AutoBatch in args.yaml and a
+// checkpoint recording the batch size and version.
+func withWeights(t *testing.T) string {
+	t.Helper()
+	dir := copyDir(t, filepath.Join(fixtures, "detect"))
+	args, _ := os.ReadFile(filepath.Join(dir, "args.yaml"))
+	os.WriteFile(filepath.Join(dir, "args.yaml"), bytes.Replace(args, []byte("batch: 8\n"), []byte("batch: -1\n"), 1), 0o644)
+	os.MkdirAll(filepath.Join(dir, "weights"), 0o755)
+	ckpt, _ := os.ReadFile("../testdata/checkpoints/autobatch.pt")
+	os.WriteFile(filepath.Join(dir, "weights/best.pt"), ckpt, 0o644)
+	os.WriteFile(filepath.Join(dir, "weights/last.pt"), append(ckpt[:len(ckpt):len(ckpt)], 0), 0o644)
+	os.WriteFile(filepath.Join(dir, "weights/epoch0.pt"), []byte("periodic checkpoint"), 0o644)
+	return dir
+}
+
+func gapItems(gaps []schemas.GapRow) map[string]bool {
+	m := map[string]bool{}
+	for _, g := range gaps {
+		m[g.Item] = true
+	}
+	return m
+}
+
+func TestCapture_Weights(t *testing.T) {
+	dir := withWeights(t)
+	for _, tc := range []struct {
+		name        string
+		opts        convert.Options
+		wantRoles   []string
+		wantGap     bool
+		wantWeights int
+	}{
+		{"Default", convert.Options{}, []string{schemas.RoleWeightsBest, schemas.RoleWeightsLast}, true, 2},
+		{"AllWeights", convert.Options{AllWeights: true}, []string{schemas.RoleWeightsBest, schemas.RoleWeightsLast, schemas.RoleWeightsEpoch}, false, 3},
+		{"NoWeights", convert.Options{NoWeights: true}, nil, true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, a := capture(t, dir, tc.opts)
+			runs, _ := archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
+			run := runs[0]
+			if run.UltralyticsVersion == nil || *run.UltralyticsVersion != "8.3.166" || *run.VersionMin != "8.3.166" {
+				t.Errorf("version = %v, evidence %v", run.UltralyticsVersion, run.VersionEvidence)
+			}
+			if run.Batch == nil || *run.Batch != 24 {
+				t.Errorf("batch = %v, want 24 from the checkpoint", run.Batch)
+			}
+			gaps := gapItems(res.Gaps)
+			if gaps["batch_size"] || gaps["ultralytics_version"] {
+				t.Errorf("gaps %v: batch size and version are known", gaps)
+			}
+			if gaps["weights"] != tc.wantGap {
+				t.Errorf("weights gap = %v, want %v", gaps["weights"], tc.wantGap)
+			}
+			assets, _ := archive.ReadTable[schemas.AssetRow](a, schemas.TableAssets)
+			n := 0
+			for _, as := range assets {
+				if as.Role == schemas.RoleWeightsBest || as.Role == schemas.RoleWeightsLast || as.Role == schemas.RoleWeightsEpoch {
+					n++
+				}
+			}
+			if n != tc.wantWeights {
+				t.Errorf("%d weight assets, want %d", n, tc.wantWeights)
+			}
+		})
+	}
+}
+
+func TestCapture_BatchUnknown(t *testing.T) {
+	dir := withWeights(t)
+	os.RemoveAll(filepath.Join(dir, "weights"))
+	res, a := capture(t, dir, convert.Options{})
+	runs, _ := archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
+	if runs[0].Batch != nil {
+		t.Errorf("batch = %d, want unknown", *runs[0].Batch)
+	}
+	if gaps := gapItems(res.Gaps); !gaps["batch_size"] || !gaps["model"] || !gaps["ultralytics_version"] {
+		t.Errorf("gaps = %v", gaps)
+	}
+}

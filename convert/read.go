@@ -88,6 +88,7 @@ func Read(ctx context.Context, src string, opts Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.readCheckpoint(files, vr)
 	r.resolveDataset(args)
 	if err := r.readPredictions(ctx, files, vr); err != nil {
 		return nil, err
@@ -188,9 +189,6 @@ func (r *Run) describe(args *Params, files []File) *versionRange {
 		}
 		if b, ok := args.Int("batch"); ok && b > 0 {
 			row.Batch = &b
-		} else if ok {
-			r.gap("batch_size", "args.yaml records batch -1 (AutoBatch): the batch size the run used is only in the checkpoint and the console output",
-				"", cometOnly)
 		} else if b, ok := args.Int("batch_size"); ok && b > 0 { // YOLOv5 opt.yaml
 			row.Batch = &b
 		}
@@ -414,6 +412,51 @@ func hasAssetRole(assets []schemas.AssetRow, role string) bool {
 		}
 	}
 	return false
+}
+
+// readCheckpoint reads the Ultralytics version and the settings the run
+// really used (the AutoBatch batch size) from weights/best.pt, else
+// weights/last.pt, even when the weights themselves are left out.
+func (r *Run) readCheckpoint(files []File, vr *versionRange) {
+	var path string
+	for _, role := range []string{schemas.RoleWeightsBest, schemas.RoleWeightsLast} {
+		for _, f := range files {
+			if f.Role == role && path == "" {
+				path = f.Path
+			}
+		}
+	}
+	if path == "" || r.Row.SourceKind == schemas.SourceYOLOv5Train {
+		r.batchGap()
+		return
+	}
+	ckpt, err := ReadCheckpoint(path)
+	if err != nil {
+		r.warn(err.Error() + " (the version and batch size it records are not used)")
+		r.batchGap()
+		return
+	}
+	if v, ok := parseVersion(ckpt.Version); ok {
+		vr.exact = &v
+		r.Row.UltralyticsVersion = &ckpt.Version
+		if v.less(vr.min) || vr.max.less(v) {
+			r.warn(fmt.Sprintf("%s records Ultralytics %s, outside the range the files suggest (%s to %s)", path, v, vr.min, vr.max))
+		}
+		vr.min, vr.max = v, v
+		vr.evidence = append(vr.evidence, fmt.Sprintf("%s records version %s", filepath.Base(path), v))
+	}
+	if b, ok := ckpt.TrainArgs["batch"].(int64); ok && b > 0 && r.Row.Batch == nil {
+		r.Row.Batch = &b
+	}
+	r.batchGap()
+}
+
+// batchGap records that the batch size is unknown, when it is.
+func (r *Run) batchGap() {
+	if r.Row.Batch == nil && r.Row.Mode == "train" {
+		r.gap("batch_size", "args.yaml records batch -1 (AutoBatch) and no readable checkpoint gives the batch size the run used",
+			"capture the run with its weights/ directory", cometOnly)
+	}
 }
 
 // setVersion stores the version range in the run row.

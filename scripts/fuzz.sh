@@ -10,6 +10,7 @@ targets=(
   "./convert FuzzParseResults"
   "./convert FuzzParseParams"
   "./convert FuzzReadPredictions"
+  "./convert FuzzDecodeCheckpoint"
   "./vision FuzzParseRLEString"
   "./vision FuzzImageSize"
 )

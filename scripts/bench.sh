@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# bench.sh measures capture against `tar --zstd -cf` on the same run
+# directory (time and size), and contour extraction in masks/s, and prints
+# the ratios. The run directory is the segment fixture plus two weight
+# files (5/6 random, 1/6 zeros, like a checkpoint's mix), copied to a
+# temporary directory, at three weight sizes; each command runs REPEAT
+# times (default 7) and the median is kept. Go benchmarks: go test -bench . ./convert ./vision
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${BIN:-bin/yoloarchive}
+repeat=${REPEAT:-7}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+data=testdata/ultralytics-8.3.166/datasets/segment/data.yaml
+
+# make_run DIR MB: the segment fixture plus best.pt and last.pt of MB
+# megabytes each (5/6 random, 1/6 zeros, like a checkpoint's mix).
+make_run() {
+  cp -r testdata/ultralytics-8.3.166/segment-savejson "$1"
+  chmod -R u+w "$1"
+  mkdir -p "$1/weights"
+  local mb=$2
+  for w in best last; do
+    { head -c $((mb * 1024 * 1024 * 5 / 6)) /dev/urandom; head -c $((mb * 1024 * 1024 / 6)) /dev/zero; } >"$1/weights/$w.pt"
+  done
+}
+
+# median_time CMD...: median wall time in seconds over $repeat runs.
+median_time() {
+  local times=()
+  for ((i = 0; i < repeat; i++)); do
+    sync
+    local t0 t1
+    t0=$(date +%s.%N)
+    "$@" >/dev/null 2>&1
+    t1=$(date +%s.%N)
+    times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')")
+  done
+  printf '%s\n' "${times[@]}" | sort -g | sed -n "$(((repeat + 1) / 2))p"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+t_start=$(median_time "$bin" --version)
+printf 'process start of bin/yoloarchive (links OpenCV, %d shared libraries): %.3f s\n\n' \
+  "$(ldd "$bin" | wc -l)" "$t_start"
+printf '%-28s %10s %10s %12s %12s %11s %11s\n' "run directory" "tar s" "capture s" "tar bytes" "capture bytes" "time ratio" "size ratio"
+for mb in 6 50 200; do
+  run="$work/run-$mb"
+  make_run "$run" "$mb"
+  bytes=$(du -sb "$run" | cut -f1)
+  t_tar=$(median_time tar --zstd -cf "$work/tar.tar.zst" -C "$run" .)
+  t_cap=$(median_time "$bin" capture "$run" --data "$data" -o "$work/cap.tar.zst")
+  s_tar=$(stat -c %s "$work/tar.tar.zst")
+  s_cap=$(stat -c %s "$work/cap.tar.zst")
+  printf '%-28s %10.3f %10.3f %12d %12d %10sx %10sx\n' "$((bytes / 1048576)) MB (2 x $mb MB weights)" \
+    "$t_tar" "$t_cap" "$s_tar" "$s_cap" "$(ratio "$t_cap" "$t_tar")" "$(ratio "$s_cap" "$s_tar")"
+  rm -rf "$run"
+done
+echo "goal: capture within 1.5x the time and 1.05x the size of tar --zstd"
+
+echo
+echo "contour extraction on 640x640 masks (go test -bench):"
+go test -run '^$' -bench 'Polygons640|ParseRLEString640' -benchtime 2s ./vision | grep -E '^Benchmark'
+echo
+echo "capture vs tar --zstd in-process (go test -bench):"
+go test -run '^$' -bench 'Capture|TarZstd' -benchtime 3s ./convert | grep -E '^Benchmark'
