@@ -33,7 +33,6 @@ var pickleOps = map[byte]pickleArg{
 
 const opFrame = '\x95'
 
-
 // checkPickle walks a pickle's opcodes without running them and refuses
 // unknown opcodes, arguments running past the end, and declared lengths
 // larger than the data: the checks that keep a decoder from allocating
