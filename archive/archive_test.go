@@ -57,11 +57,11 @@ func writeTestArchive(t testing.TB, dir string, opts archive.Options, files ...s
 		t.Fatal(err)
 	}
 	for _, f := range files {
-		d, n, err := archive.HashFile(f)
+		sum, err := archive.HashFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := w.AddFile(d, n, f); err != nil {
+		if err := w.AddFile(sum, f); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -223,8 +223,8 @@ func TestWriter_NothingLeftBehind(t *testing.T) {
 		w, _ := archive.Create(dst, testHeader(), archive.Options{})
 		archive.WriteRows(w, schemas.TableRun, []schemas.RunRow{{RunID: testRunID}})
 		archive.WriteRows(w, schemas.TableScalars, testScalars())
-		d, n, _ := archive.HashFile(f)
-		w.AddFile(d, n, f)
+		sum, _ := archive.HashFile(f)
+		w.AddFile(sum, f)
 		writeFile(t, dir, "w.pt", []byte("weights v2")) // same size, new content
 		_, _, err := w.Close()
 		if !errors.Is(err, archive.ErrChecksum) || !strings.Contains(err.Error(), "w.pt") {
@@ -241,8 +241,8 @@ func TestWriter_NothingLeftBehind(t *testing.T) {
 		w, _ := archive.Create(dst, testHeader(), archive.Options{})
 		archive.WriteRows(w, schemas.TableRun, []schemas.RunRow{{RunID: testRunID}})
 		archive.WriteRows(w, schemas.TableScalars, testScalars())
-		d, n, _ := archive.HashFile(f)
-		w.AddFile(d, n, f)
+		sum, _ := archive.HashFile(f)
+		w.AddFile(sum, f)
 		writeFile(t, dir, "w.pt", []byte("w"))
 		if _, _, err := w.Close(); !errors.Is(err, archive.ErrChecksum) {
 			t.Errorf("err = %v, want ErrChecksum", err)

@@ -34,8 +34,8 @@ func Example() {
 		{Metric: "metrics/mAP50-95(B)", Epoch: 1, Value: 0.25, Origin: "results.csv"},
 		{Metric: "metrics/mAP50-95(B)", Epoch: 2, Value: 0.5, Origin: "results.csv"},
 	})
-	digest, size, _ := archive.HashFile(img)
-	w.AddFile(digest, size, img)
+	sum, _ := archive.HashFile(img)
+	w.AddFile(sum, img)
 	if _, _, err := w.Close(); err != nil {
 		fmt.Println(err)
 		return

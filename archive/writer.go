@@ -15,6 +15,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
@@ -50,6 +51,7 @@ type Writer struct {
 type blobSource struct {
 	path string
 	size int64
+	xxh  uint64
 }
 
 // Create starts an archive that will appear at dst when [Writer.Close]
@@ -75,7 +77,7 @@ func Create(dst string, h schemas.Header, opts Options) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create archive: %w", err)
 	}
-	enc, err := zstd.NewWriter(tmp, zstd.WithEncoderLevel(opts.Level),
+	enc, err := zstd.NewWriter(&writebackFile{File: tmp}, zstd.WithEncoderLevel(opts.Level),
 		zstd.WithEncoderConcurrency(opts.Concurrency), zstd.WithEncoderCRC(true))
 	if err != nil {
 		tmp.Close()
@@ -128,24 +130,32 @@ func (w *Writer) WriteTable(name string, write func(io.Writer) (rows int64, err 
 	return nil
 }
 
-// AddFile registers the file at path, whose sha256 and size the caller
-// already knows (see [HashFile]), as a blob. Blobs are written by Close, in
+// FileSum identifies a file's content: its sha256 (lower-case hex), size,
+// and xxHash64. [HashFile] computes it.
+type FileSum struct {
+	SHA256 string
+	Size   int64
+	XXH64  uint64
+}
+
+// AddFile registers the file at path, whose content sum the caller already
+// computed with [HashFile], as a blob. Blobs are written by Close, in
 // digest order; a digest added twice is stored once. Close fails if the file
-// no longer matches digest and size.
-func (w *Writer) AddFile(digest string, size int64, path string) error {
+// no longer has that content.
+func (w *Writer) AddFile(sum FileSum, path string) error {
 	if err := w.usable(); err != nil {
 		return err
 	}
-	if !IsDigest(digest) {
-		return w.fail(fmt.Errorf("add %s: %w: %q is not a sha256", path, ErrBadEntry, digest))
+	if !IsDigest(sum.SHA256) {
+		return w.fail(fmt.Errorf("add %s: %w: %q is not a sha256", path, ErrBadEntry, sum.SHA256))
 	}
-	if old, ok := w.blobs[digest]; ok {
-		if old.size != size {
+	if old, ok := w.blobs[sum.SHA256]; ok {
+		if old.size != sum.Size {
 			return w.fail(fmt.Errorf("add %s: %w: same digest as %s, different size", path, ErrChecksum, old.path))
 		}
 		return nil
 	}
-	w.blobs[digest] = blobSource{path: path, size: size}
+	w.blobs[sum.SHA256] = blobSource{path: path, size: sum.Size, xxh: sum.XXH64}
 	return nil
 }
 
@@ -257,29 +267,54 @@ func (w *Writer) fail(err error) error {
 }
 
 // writeBlob copies a registered file into the archive, checking that it
-// still has the size and digest it had when it was hashed (a run that is
-// still training rewrites weights/last.pt every epoch).
+// still has the content it had when it was hashed (a run that is still
+// training rewrites weights/last.pt every epoch). The check is the file's
+// xxHash64, a twentieth of the cost of hashing it with sha256 again: the
+// sha256 in the manifest was computed over the same bytes if the xxHash64
+// matches, and readers verify it anyway.
 func (w *Writer) writeBlob(digest string, src blobSource) error {
 	f, err := os.Open(src.path)
 	if err != nil {
 		return w.fail(fmt.Errorf("add %s: %w", src.path, err))
 	}
 	defer f.Close()
-	if err := w.writeEntry(BlobPath(digest), src.size, f, nil); err != nil {
+	h := xxhash.New()
+	if err := w.writeEntryKnown(BlobPath(digest), src.size, io.TeeReader(f, h), digest); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return w.fail(fmt.Errorf("add %s: %w: the file shrank while it was being captured", src.path, ErrChecksum))
 		}
 		return err
 	}
-	if got := w.entries[len(w.entries)-1].SHA256; got != digest {
+	if h.Sum64() != src.xxh {
 		return w.fail(fmt.Errorf("add %s: %w: the file changed while it was being captured", src.path, ErrChecksum))
 	}
 	return nil
 }
 
-// writeEntry writes one tar entry of exactly size bytes from r and records
-// it in the manifest.
+// writeEntry writes one tar entry of exactly size bytes from r, computing
+// its sha256, and records it in the manifest.
 func (w *Writer) writeEntry(name string, size int64, r io.Reader, rows *int64) error {
+	h := sha256.New()
+	if err := w.copyEntry(name, size, io.TeeReader(r, h)); err != nil {
+		return err
+	}
+	w.entries = append(w.entries, schemas.ManifestEntry{
+		Path: name, Size: size, SHA256: hex.EncodeToString(h.Sum(nil)), Rows: rows,
+	})
+	return nil
+}
+
+// writeEntryKnown is writeEntry for content whose sha256 is already known.
+func (w *Writer) writeEntryKnown(name string, size int64, r io.Reader, digest string) error {
+	if err := w.copyEntry(name, size, r); err != nil {
+		return err
+	}
+	w.entries = append(w.entries, schemas.ManifestEntry{Path: name, Size: size, SHA256: digest})
+	return nil
+}
+
+// copyEntry writes one tar entry of exactly size bytes from r.
+func (w *Writer) copyEntry(name string, size int64, r io.Reader) error {
 	hdr := &tar.Header{
 		Typeflag: tar.TypeReg,
 		Name:     name,
@@ -291,34 +326,28 @@ func (w *Writer) writeEntry(name string, size int64, r io.Reader, rows *int64) e
 	if err := w.tw.WriteHeader(hdr); err != nil {
 		return w.fail(fmt.Errorf("write %s: %w", name, err))
 	}
-	h := sha256.New()
-	n, err := io.CopyN(w.tw, io.TeeReader(r, h), size)
+	n, err := io.CopyN(w.tw, r, size)
 	if err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
 		return w.fail(fmt.Errorf("write %s: %w (wrote %d of %d bytes)", name, err, n, size))
 	}
-	w.entries = append(w.entries, schemas.ManifestEntry{
-		Path:   name,
-		Size:   size,
-		SHA256: hex.EncodeToString(h.Sum(nil)),
-		Rows:   rows,
-	})
 	return nil
 }
 
-// HashFile returns the sha256 (hex) and size of the file at path.
-func HashFile(path string) (digest string, size int64, err error) {
+// HashFile returns the content sum of the file at path: its sha256, size
+// and xxHash64, in one read.
+func HashFile(path string) (FileSum, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", 0, err
+		return FileSum{}, err
 	}
 	defer f.Close()
-	h := sha256.New()
-	size, err = io.Copy(h, f)
+	sh, xh := sha256.New(), xxhash.New()
+	size, err := io.Copy(io.MultiWriter(sh, xh), f)
 	if err != nil {
-		return "", 0, fmt.Errorf("read %s: %w", path, err)
+		return FileSum{}, fmt.Errorf("read %s: %w", path, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), size, nil
+	return FileSum{SHA256: hex.EncodeToString(sh.Sum(nil)), Size: size, XXH64: xh.Sum64()}, nil
 }

@@ -2,6 +2,7 @@ package convert_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -12,10 +13,10 @@ import (
 )
 
 // benchRun builds a realistic run directory: the segment fixture (images,
-// plots, results.csv, predictions.json with masks) plus two 6 MB weight
-// files that compress like real checkpoints (mostly incompressible float
-// data, some zero padding).
-func benchRun(b *testing.B) string {
+// plots, results.csv, predictions.json with masks) plus two weight files
+// of weightMB megabytes that compress like real checkpoints (mostly
+// incompressible float data, some zero padding).
+func benchRun(b *testing.B, weightMB int) string {
 	b.Helper()
 	dir := copyDirB(b, filepath.Join(fixtures, "segment-savejson"))
 	rng := rand.New(rand.NewSource(1))
@@ -23,8 +24,8 @@ func benchRun(b *testing.B) string {
 		b.Fatal(err)
 	}
 	for _, name := range []string{"best.pt", "last.pt"} {
-		w := make([]byte, 6<<20)
-		rng.Read(w[:5<<20]) // the last MB stays zero
+		w := make([]byte, weightMB<<20)
+		rng.Read(w[:len(w)*5/6]) // the last sixth stays zero
 		if err := os.WriteFile(filepath.Join(dir, "weights", name), w, 0o644); err != nil {
 			b.Fatal(err)
 		}
@@ -68,7 +69,13 @@ func dirSize(b *testing.B, dir string) int64 {
 // BenchmarkCapture captures the run directory (hashing, parsing, contours,
 // Parquet, tar, zstd, fsync). Compare with BenchmarkTarZstd.
 func BenchmarkCapture(b *testing.B) {
-	dir := benchRun(b)
+	for _, mb := range []int{6, 50} {
+		b.Run(fmt.Sprintf("weights=%dMB", mb), func(b *testing.B) { benchCapture(b, mb) })
+	}
+}
+
+func benchCapture(b *testing.B, mb int) {
+	dir := benchRun(b, mb)
 	out := filepath.Join(b.TempDir(), "run.tar.zst")
 	opts := convert.Options{Data: filepath.Join(fixtures, "datasets/segment/data.yaml")}
 	b.SetBytes(dirSize(b, dir))
@@ -90,7 +97,13 @@ func BenchmarkTarZstd(b *testing.B) {
 	if _, err := exec.LookPath("zstd"); err != nil {
 		b.Skip("zstd is not installed (scripts/install-deps.sh installs it)")
 	}
-	dir := benchRun(b)
+	for _, mb := range []int{6, 50} {
+		b.Run(fmt.Sprintf("weights=%dMB", mb), func(b *testing.B) { benchTar(b, mb) })
+	}
+}
+
+func benchTar(b *testing.B, mb int) {
+	dir := benchRun(b, mb)
 	out := filepath.Join(b.TempDir(), "run.tar.zst")
 	b.SetBytes(dirSize(b, dir))
 	b.ResetTimer()

@@ -160,12 +160,12 @@ func (r *Run) pickDatasetImages(ctx context.Context) {
 		row := schemas.ImageRow{Role: schemas.RoleDatasetImage, FileName: v.rel, Name: stem(v.rel),
 			Width: int32(v.width), Height: int32(v.height), MediaType: v.mediaType}
 		if store[i] {
-			digest, size, err := archive.HashFile(v.path)
+			sum, err := archive.HashFile(v.path)
 			if err != nil {
 				r.warn(fmt.Sprintf("dataset image %s: %v (not stored)", v.path, err))
 			} else {
-				row.Blob, row.Size = digest, size
-				r.blobs = append(r.blobs, blob{digest, size, v.path})
+				row.Blob, row.Size = sum.SHA256, sum.Size
+				r.blobs = append(r.blobs, blob{sum, v.path})
 			}
 		}
 		r.Images = append(r.Images, row)

@@ -45,11 +45,10 @@ type Run struct {
 	annot       *annotator
 }
 
-// blob is a file to store, with its sha256.
+// blob is a file to store, with its content sum.
 type blob struct {
-	digest string
-	size   int64
-	path   string
+	sum  archive.FileSum
+	path string
 }
 
 // valImage is a validation image of the dataset.
@@ -325,11 +324,10 @@ func (r *Run) setEarlyStop(args *Params) {
 // parallel. A broken image is an error naming it.
 func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error) {
 	type result struct {
-		digest string
-		size   int64
-		w, h   int
-		mt     string
-		err    error
+		sum  archive.FileSum
+		w, h int
+		mt   string
+		err  error
 	}
 	results := make([]result, len(files))
 	var wg sync.WaitGroup
@@ -348,7 +346,7 @@ func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error)
 						continue
 					}
 				}
-				res.digest, res.size, res.err = archive.HashFile(f.Path)
+				res.sum, res.err = archive.HashFile(f.Path)
 			}
 		}()
 	}
@@ -371,23 +369,23 @@ func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error)
 		if res.err != nil {
 			return nil, res.err
 		}
-		digests = append(digests, fileDigest{rel: f.Rel, digest: res.digest})
+		digests = append(digests, fileDigest{rel: f.Rel, digest: res.sum.SHA256})
 		if f.Image {
 			r.Images = append(r.Images, schemas.ImageRow{
-				Blob: res.digest, Role: f.Role, FileName: f.Rel, Name: stem(f.Rel), Step: f.Step,
-				Width: int32(res.w), Height: int32(res.h), MediaType: res.mt, Size: res.size,
+				Blob: res.sum.SHA256, Role: f.Role, FileName: f.Rel, Name: stem(f.Rel), Step: f.Step,
+				Width: int32(res.w), Height: int32(res.h), MediaType: res.mt, Size: res.sum.Size,
 			})
-			r.blobs = append(r.blobs, blob{res.digest, res.size, f.Path})
+			r.blobs = append(r.blobs, blob{res.sum, f.Path})
 			continue
 		}
 		weights := f.Role == schemas.RoleWeightsBest || f.Role == schemas.RoleWeightsLast
 		if (weights && r.opts.NoWeights) || (f.Role == schemas.RoleWeightsEpoch && !r.opts.AllWeights) {
-			skippedWeights = append(skippedWeights, fmt.Sprintf("%s (%d bytes)", f.Rel, res.size))
-			skippedBytes += res.size
+			skippedWeights = append(skippedWeights, fmt.Sprintf("%s (%d bytes)", f.Rel, res.sum.Size))
+			skippedBytes += res.sum.Size
 			continue
 		}
-		r.Assets = append(r.Assets, schemas.AssetRow{Blob: res.digest, Role: f.Role, FileName: f.Rel, Size: res.size, MediaType: mediaType(f.Rel)})
-		r.blobs = append(r.blobs, blob{res.digest, res.size, f.Path})
+		r.Assets = append(r.Assets, schemas.AssetRow{Blob: res.sum.SHA256, Role: f.Role, FileName: f.Rel, Size: res.sum.Size, MediaType: mediaType(f.Rel)})
+		r.blobs = append(r.blobs, blob{res.sum, f.Path})
 		if f.Role == schemas.RolePredictionsJSON {
 			r.predictions = f.Path
 		}

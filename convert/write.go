@@ -76,7 +76,7 @@ func (r *Run) Write(ctx context.Context, dst string) (*Result, error) {
 	}
 	res := &Result{Source: r.Source, Archive: dst, RunID: r.Row.RunID, Rows: map[string]int64{}}
 	for _, b := range r.blobs {
-		if err := w.AddFile(b.digest, b.size, b.path); err != nil {
+		if err := w.AddFile(b.sum, b.path); err != nil {
 			return nil, err
 		}
 	}
