@@ -489,3 +489,45 @@ func TestCapture_BatchUnknown(t *testing.T) {
 		t.Errorf("gaps = %v", gaps)
 	}
 }
+
+// TestCapture_BadMask breaks one mask of the segment fixture's
+// predictions.json: the capture fails naming the file and the prediction,
+// unless SkipBadMasks is set, which keeps every other polygon.
+func TestCapture_BadMask(t *testing.T) {
+	dir := copyDir(t, filepath.Join(fixtures, "segment-savejson"))
+	p := filepath.Join(dir, "predictions.json")
+	data, _ := os.ReadFile(p)
+	// The 11th prediction's all-ones mask "0PP9" becomes "0PP:": counts
+	// that overrun the 96x96 mask.
+	i := bytes.Index(data, []byte(`"0PP9"`))
+	data[i+4] = ':'
+	os.WriteFile(p, data, 0o644)
+	opts := convert.Options{Data: filepath.Join(fixtures, "datasets/segment/data.yaml")}
+	out := t.TempDir()
+	_, err := convert.Capture(context.Background(), dir, filepath.Join(out, "run.tar.zst"), opts)
+	if err == nil || !strings.Contains(err.Error(), "predictions.json: 1 segmentation masks do not decode, first prediction 10") ||
+		!strings.Contains(err.Error(), "overrun") || !strings.Contains(err.Error(), "--skip-bad-masks") {
+		t.Fatalf("err = %v", err)
+	}
+	if ents, _ := os.ReadDir(out); len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+	opts.SkipBadMasks = true
+	res, a := capture(t, dir, opts)
+	if !gapItems(res.Gaps)["mask_polygons"] {
+		t.Errorf("no mask_polygons gap: %v", res.Gaps)
+	}
+	rows, _ := archive.ReadTable[schemas.AnnotationRow](a, schemas.TableAnnotations)
+	withPolys := 0
+	for _, r := range rows {
+		if r.Layer == schemas.LayerPrediction && r.Index == 10 && (len(r.Polygons) != 0 || r.MaskRLE != nil) {
+			t.Errorf("the broken mask has polygons %v", r.Polygons)
+		}
+		if r.Layer == schemas.LayerPrediction && len(r.Polygons) > 0 {
+			withPolys++
+		}
+	}
+	if withPolys != 287 { // 288 all-ones masks in the fixture, one broken
+		t.Errorf("%d predictions with polygons, want 287", withPolys)
+	}
+}

@@ -83,6 +83,10 @@ func (r *Run) readPredictions(ctx context.Context, files []File, vr *versionRang
 		return err
 	}
 	r.predStats = st
+	if st.BadMasks > 0 && !r.opts.SkipBadMasks {
+		return fmt.Errorf("%s: %d segmentation masks do not decode, first %s: pass --skip-bad-masks to capture the run without their polygons",
+			r.predictions, st.BadMasks, st.FirstBadMask)
+	}
 	if st.Count > 0 {
 		if st.HasFileName {
 			vr.atLeast(version{8, 3, 188}, "predictions.json has file_name")

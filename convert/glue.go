@@ -35,6 +35,13 @@ func maskPolygons(seg json.RawMessage) (maskInfo, error) {
 	return m, nil
 }
 
+// checkMask decodes a COCO RLE segmentation without extracting polygons,
+// to find broken masks before anything is written.
+func checkMask(seg json.RawMessage) error {
+	_, err := vision.DecodeSegmentation(seg)
+	return err
+}
+
 // imageSize reads an image's size from its header; errors name the file.
 func imageSize(path string) (w, h int, mediaType string, err error) {
 	return vision.ImageFileSize(path)

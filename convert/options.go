@@ -21,6 +21,11 @@ type Options struct {
 	// predictions.json are stored (0 means DefaultDatasetImages; negative
 	// means none).
 	DatasetImages int
+	// SkipBadMasks captures a predictions.json holding segmentation masks
+	// that do not decode, keeping those predictions without polygons (as
+	// Ultralytics' Comet callback does) and recording a gap. Without it
+	// such a file is an error.
+	SkipBadMasks bool
 	// Workers is the parallelism for hashing and mask contours (default
 	// GOMAXPROCS).
 	Workers int

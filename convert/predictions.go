@@ -141,6 +141,10 @@ type PredictionStats struct {
 	HasSegmentation bool
 	HasKeypoints    bool
 	HasOBB          bool
+	// BadMasks counts segmentations that do not decode; FirstBadMask
+	// describes the first.
+	BadMasks     int64
+	FirstBadMask string
 }
 
 // statPredictions reads predictions.json once to learn what it holds.
@@ -154,6 +158,14 @@ func statPredictions(r io.Reader, name string) (*PredictionStats, error) {
 		st.HasSegmentation = st.HasSegmentation || p.Segmentation != nil
 		st.HasKeypoints = st.HasKeypoints || len(p.Keypoints) > 0
 		st.HasOBB = st.HasOBB || len(p.RBox) > 0
+		if p.Segmentation != nil {
+			if err := checkMask(p.Segmentation); err != nil {
+				st.BadMasks++
+				if st.FirstBadMask == "" {
+					st.FirstBadMask = fmt.Sprintf("prediction %d (image %s): %v", p.Index, p.Image, err)
+				}
+			}
+		}
 		return nil
 	})
 	return st, err

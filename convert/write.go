@@ -160,7 +160,7 @@ func (r *Run) emitAnnotations(ctx context.Context, emit func(...schemas.Annotati
 		return err
 	}
 	if n := r.annot.maskErrs; n > 0 {
-		r.gap("mask_polygons", fmt.Sprintf("%d segmentation masks in predictions.json could not be decoded (first: %s): those predictions have no polygons, as the Comet callback omits points when decoding fails", n, r.annot.firstErr),
+		r.gap("mask_polygons", fmt.Sprintf("%d segmentation masks in predictions.json could not be decoded (first: %s); captured with --skip-bad-masks, those predictions have no polygons, as the Comet callback omits points when decoding fails", n, r.annot.firstErr),
 			"", cometOnly)
 		r.warn(fmt.Sprintf("%s: %d masks could not be decoded (first: %s)", r.predictions, n, r.annot.firstErr))
 	}

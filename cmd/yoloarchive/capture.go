@@ -26,6 +26,7 @@ type CaptureCmd struct {
 	AllWeights    bool     `help:"Also store periodic checkpoints weights/epoch*.pt."`
 	Data          string   `placeholder:"DATA.yaml" help:"Dataset yaml for class names, ground truth and the training image count (default: the run's data setting)." type:"path"`
 	DatasetImages int      `default:"500" placeholder:"N" help:"Store at most N validation images referenced by predictions.json (0: none)."`
+	SkipBadMasks  bool     `help:"Capture a predictions.json whose masks do not all decode, without those masks' polygons (recorded as a gap)."`
 	Jobs          int      `short:"j" default:"0" placeholder:"N" help:"Runs to capture in parallel (default: number of CPUs, at most 4)."`
 	JSON          bool     `help:"Print one JSON object per run on stdout."`
 }
@@ -72,6 +73,7 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 		AllWeights:    c.AllWeights,
 		Data:          c.Data,
 		DatasetImages: c.DatasetImages,
+		SkipBadMasks:  c.SkipBadMasks,
 		Workers:       max(1, runtime.GOMAXPROCS(0)/jobs),
 		Writer:        "yoloarchive " + version(),
 	}
