@@ -143,6 +143,9 @@ func TestWriter_RoundTrip(t *testing.T) {
 	if _, err := archive.Verify(context.Background(), dst); err != nil {
 		t.Errorf("Verify: %v", err)
 	}
+	if st, err := os.Stat(dst); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("archive mode = %v, %v; want 0644", st.Mode(), err)
+	}
 }
 
 func TestWriter_Deterministic(t *testing.T) {

@@ -217,6 +217,11 @@ func (w *Writer) finish() error {
 	if err := w.enc.Close(); err != nil {
 		return w.fail(fmt.Errorf("close archive: %w", err))
 	}
+	// os.CreateTemp made the file 0600; an archive is as readable as any
+	// file its user creates.
+	if err := w.tmp.Chmod(0o644); err != nil {
+		return w.fail(fmt.Errorf("close archive: %w", err))
+	}
 	if err := w.tmp.Sync(); err != nil {
 		return w.fail(fmt.Errorf("close archive: fsync: %w", err))
 	}
