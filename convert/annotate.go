@@ -81,35 +81,11 @@ func (a *annotator) row(p *Prediction) schemas.AnnotationRow {
 func (a *annotator) convert(ctx context.Context, batch []*Prediction) ([]schemas.AnnotationRow, error) {
 	out := make([]schemas.AnnotationRow, len(batch))
 	workers := a.workers
-	if workers < 1 {
-		workers = 1
+	if batch[0].Segmentation == nil {
+		workers = 1 // without masks a row is too cheap to hand to a goroutine
 	}
-	if workers == 1 || batch[0].Segmentation == nil {
-		for i, p := range batch {
-			out[i] = a.row(p)
-		}
-		return out, ctx.Err()
-	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				out[i] = a.row(batch[i])
-			}
-		}()
-	}
-	for i := range batch {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return out, ctx.Err()
+	err := parallel(ctx, len(batch), workers, func(i int) { out[i] = a.row(batch[i]) })
+	return out, err
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

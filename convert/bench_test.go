@@ -18,7 +18,7 @@ import (
 // incompressible float data, some zero padding).
 func benchRun(b *testing.B, weightMB int) string {
 	b.Helper()
-	dir := copyDirB(b, filepath.Join(fixtures, "segment-savejson"))
+	dir := copyDir(b, filepath.Join(fixtures, "segment-savejson"))
 	rng := rand.New(rand.NewSource(1))
 	if err := os.MkdirAll(filepath.Join(dir, "weights"), 0o755); err != nil {
 		b.Fatal(err)
@@ -31,28 +31,6 @@ func benchRun(b *testing.B, weightMB int) string {
 		}
 	}
 	return dir
-}
-
-func copyDirB(b *testing.B, src string) string {
-	dst := filepath.Join(b.TempDir(), filepath.Base(src))
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if info.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return dst
 }
 
 func dirSize(b *testing.B, dir string) int64 {

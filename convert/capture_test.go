@@ -334,7 +334,7 @@ func TestCapture_Deterministic(t *testing.T) {
 }
 
 // copyDir copies a run directory for tests that damage it.
-func copyDir(t *testing.T, src string) string {
+func copyDir(t testing.TB, src string) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), filepath.Base(src))
 	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {

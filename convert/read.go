@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/yoloarchive/yoloarchive/archive"
@@ -330,35 +329,18 @@ func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error)
 		err  error
 	}
 	results := make([]result, len(files))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < r.opts.Workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f := files[i]
-				res := &results[i]
-				if f.Image {
-					res.w, res.h, res.mt, res.err = imageSize(f.Path)
-					if res.err != nil {
-						res.err = fmt.Errorf("%w (remove the damaged image, or copy it again from the training machine)", res.err)
-						continue
-					}
-				}
-				res.sum, res.err = archive.HashFile(f.Path)
+	err := parallel(ctx, len(files), r.opts.Workers, func(i int) {
+		f, res := files[i], &results[i]
+		if f.Image {
+			res.w, res.h, res.mt, res.err = imageSize(f.Path)
+			if res.err != nil {
+				res.err = fmt.Errorf("%w (remove the damaged image, or copy it again from the training machine)", res.err)
+				return
 			}
-		}()
-	}
-	for i := range files {
-		if ctx.Err() != nil {
-			break
 		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+		res.sum, res.err = archive.HashFile(f.Path)
+	})
+	if err != nil {
 		return nil, err
 	}
 	var digests []fileDigest
