@@ -21,6 +21,8 @@ if ((${#need[@]})); then
 fi
 
 if [ ! -d scripts/duckdb/node_modules/@duckdb/node-api ]; then
-  echo "install-deps: npm ci @duckdb/node-api" >&2
-  (cd scripts/duckdb && npm ci --no-audit --no-fund --loglevel=error)
+  echo "install-deps: npm install @duckdb/node-api" >&2
+  # npm install, not npm ci: npm 11 leaves the other platforms' optional DuckDB
+  # bindings out of the lock file and npm ci then refuses it.
+  (cd scripts/duckdb && npm install --no-audit --no-fund --loglevel=error)
 fi
