@@ -31,9 +31,10 @@ vet:
 	$(GO) vet ./...
 
 # Unit, integration, example and fuzz-seed tests (go test runs every fuzz
-# target's seed corpus).
+# target's seed corpus), then gocv's Mat accounting to catch leaked Mats.
 unit:
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -tags matprofile -run NoMatLeak ./vision
 
 duckdb: build
 	@BIN=$(BIN) bash scripts/duckdb-check.sh
