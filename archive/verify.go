@@ -3,8 +3,11 @@ package archive
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
 // Verify reads the archive at path completely and checks everything the
@@ -26,6 +29,35 @@ func Verify(ctx context.Context, path string) (*Archive, error) {
 		if got, want := f.NumRows(), a.rows[name]; got != want {
 			return nil, fmt.Errorf("table %q: %w: %d rows, the manifest says %d", name, ErrBadManifest, got, want)
 		}
+		if row, ok := schemas.RowTypes[name]; ok {
+			if err := checkColumns(f.Schema(), parquet.SchemaOf(row)); err != nil {
+				return nil, fmt.Errorf("table %q: %w: %v", name, ErrBadManifest, err)
+			}
+		}
 	}
 	return a, nil
+}
+
+// checkColumns checks that a table has every column format 1.0 defines
+// for it, with the same type. Extra columns (from a later minor version)
+// are allowed.
+func checkColumns(got, want *parquet.Schema) error {
+	have := map[string]parquet.Node{}
+	for _, path := range got.Columns() {
+		if leaf, ok := got.Lookup(path...); ok {
+			have[strings.Join(path, ".")] = leaf.Node
+		}
+	}
+	for _, path := range want.Columns() {
+		key := strings.Join(path, ".")
+		leaf, _ := want.Lookup(path...)
+		node, ok := have[key]
+		if !ok {
+			return fmt.Errorf("column %s is missing", key)
+		}
+		if node.Type().Kind() != leaf.Node.Type().Kind() {
+			return fmt.Errorf("column %s is %v, want %v", key, node.Type(), leaf.Node.Type())
+		}
+	}
+	return nil
 }

@@ -11,16 +11,14 @@ import (
 // TestSchemaOf checks that every row type has a valid Parquet schema:
 // parquet.SchemaOf panics on an invalid tag combination.
 func TestSchemaOf(t *testing.T) {
-	for name, row := range map[string]any{
-		schemas.TableRun:         new(schemas.RunRow),
-		schemas.TableScalars:     new(schemas.ScalarRow),
-		schemas.TableParams:      new(schemas.ParamRow),
-		schemas.TableSummary:     new(schemas.SummaryRow),
-		schemas.TableImages:      new(schemas.ImageRow),
-		schemas.TableAnnotations: new(schemas.AnnotationRow),
-		schemas.TableAssets:      new(schemas.AssetRow),
-		schemas.TableGaps:        new(schemas.GapRow),
-	} {
+	if len(schemas.RowTypes) != len(schemas.Tables) {
+		t.Fatalf("%d row types for %d tables", len(schemas.RowTypes), len(schemas.Tables))
+	}
+	for _, name := range schemas.Tables {
+		row, ok := schemas.RowTypes[name]
+		if !ok {
+			t.Fatalf("table %s has no row type", name)
+		}
 		t.Run(name, func(t *testing.T) {
 			s := parquet.SchemaOf(row)
 			if len(s.Fields()) == 0 {

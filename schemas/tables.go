@@ -40,3 +40,16 @@ const (
 	StatusInterrupted = "interrupted" // fewer epochs than planned and no end-of-training files
 	StatusUnknown     = "unknown"     // nothing on disk tells
 )
+
+// RowTypes maps each table of this format version to a value of its row
+// type, for readers that check a table's columns.
+var RowTypes = map[string]any{
+	TableRun:         RunRow{},
+	TableScalars:     ScalarRow{},
+	TableParams:      ParamRow{},
+	TableSummary:     SummaryRow{},
+	TableImages:      ImageRow{},
+	TableAnnotations: AnnotationRow{},
+	TableAssets:      AssetRow{},
+	TableGaps:        GapRow{},
+}

@@ -1,6 +1,7 @@
 package vision
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"image"
@@ -9,6 +10,7 @@ import (
 	_ "image/png"  // register PNG
 	"io"
 	"os"
+	"strings"
 
 	_ "golang.org/x/image/bmp"  // register BMP
 	_ "golang.org/x/image/tiff" // register TIFF
@@ -18,36 +20,39 @@ import (
 // ErrBadImage is wrapped by ImageSize errors about the image data.
 var ErrBadImage = errors.New("vision: bad image")
 
-// ImageSize reads an image's width, height and media type from its header,
-// without decoding the pixels. JPEG, PNG, GIF, BMP, WebP and TIFF are
-// known.
+// ImageSize reads an image's width, height and media type ("image/jpeg",
+// "image/png", "image/gif", "image/bmp", "image/webp" or "image/tiff")
+// from its header, without decoding the pixels.
 func ImageSize(r io.Reader) (width, height int, mediaType string, err error) {
-	cfg, format, err := image.DecodeConfig(r)
-	if err != nil {
+	br := bufio.NewReader(r)
+	if _, err := br.Peek(1); err != nil {
 		if errors.Is(err, io.EOF) {
 			return 0, 0, "", fmt.Errorf("%w: 0-byte image", ErrBadImage)
 		}
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return 0, 0, "", fmt.Errorf("%w: truncated header", ErrBadImage)
-		}
-		return 0, 0, "", fmt.Errorf("%w: %v", ErrBadImage, err)
+		return 0, 0, "", fmt.Errorf("vision: reading image: %w", err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return 0, 0, "", fmt.Errorf("%w: size %dx%d", ErrBadImage, cfg.Width, cfg.Height)
+	cfg, format, err := image.DecodeConfig(br)
+	switch {
+	case errors.Is(err, image.ErrFormat):
+		return 0, 0, "", fmt.Errorf("%w: unknown format (not JPEG, PNG, GIF, BMP, WebP or TIFF)", ErrBadImage)
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		err != nil && strings.HasSuffix(err.Error(), io.ErrUnexpectedEOF.Error()): // image/gif flattens it
+		return 0, 0, "", fmt.Errorf("%w: truncated %s header", ErrBadImage, format)
+	case err != nil:
+		return 0, 0, "", fmt.Errorf("%w: %s header: %v", ErrBadImage, format, err)
+	case cfg.Width <= 0 || cfg.Height <= 0:
+		return 0, 0, "", fmt.Errorf("%w: %s header gives size %dx%d", ErrBadImage, format, cfg.Width, cfg.Height)
 	}
 	return cfg.Width, cfg.Height, "image/" + format, nil
 }
 
-// ImageFileSize is [ImageSize] for a file; errors name the file.
+// ImageFileSize is [ImageSize] for the file at path; errors name the file.
 func ImageFileSize(path string) (width, height int, mediaType string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, 0, "", err
+		return 0, 0, "", err // *fs.PathError names the file
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() == 0 {
-		return 0, 0, "", fmt.Errorf("%s: %w: 0-byte image", path, ErrBadImage)
-	}
 	w, h, mt, err := ImageSize(f)
 	if err != nil {
 		return 0, 0, "", fmt.Errorf("%s: %w", path, err)

@@ -2,6 +2,7 @@ package vision_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"image"
 	"image/color"
@@ -12,12 +13,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
 
 	"github.com/yoloarchive/yoloarchive/vision"
 )
 
+// encoded returns a w×h image in format, made with the standard encoders
+// (WebP has none: webpVP8L writes a lossless header by hand).
 func encoded(t testing.TB, format string, w, h int) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
@@ -33,6 +38,12 @@ func encoded(t testing.TB, format string, w, h int) []byte {
 		err = gif.Encode(&b, img, nil)
 	case "bmp":
 		err = bmp.Encode(&b, img)
+	case "tiff":
+		err = tiff.Encode(&b, img, nil)
+	case "webp":
+		return webpVP8L(w, h)
+	default:
+		t.Fatalf("no encoder for %s", format)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -40,18 +51,98 @@ func encoded(t testing.TB, format string, w, h int) []byte {
 	return b.Bytes()
 }
 
-func TestImageSize(t *testing.T) {
-	for _, format := range []string{"png", "jpeg", "gif", "bmp"} {
-		data := encoded(t, format, 37, 21)
-		w, h, mt, err := vision.ImageSize(bytes.NewReader(data))
-		if err != nil || w != 37 || h != 21 || mt != "image/"+format {
-			t.Errorf("%s: %dx%d %s %v, want 37x21", format, w, h, mt, err)
-		}
-	}
+// webpVP8L is the start of a lossless WebP file: the RIFF header and a
+// VP8L chunk whose header gives the size (14 bits each for width-1 and
+// height-1, then the alpha bit and a 3-bit version).
+func webpVP8L(w, h int) []byte {
+	bits := uint32(w-1) | uint32(h-1)<<14
+	chunk := append([]byte{0x2f}, binary.LittleEndian.AppendUint32(nil, bits)...)
+	chunk = append(chunk, make([]byte, 7)...) // the (here empty) image data
+	var b []byte
+	b = append(b, "RIFF"...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(4+8+len(chunk)))
+	b = append(b, "WEBPVP8L"...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(chunk)))
+	return append(b, chunk...)
 }
 
-func TestImageFileSize_Bad(t *testing.T) {
+var formats = []string{"png", "jpeg", "gif", "bmp", "tiff", "webp"}
+
+func TestImageSize(t *testing.T) {
+	for _, format := range formats {
+		t.Run(format, func(t *testing.T) {
+			w, h, mt, err := vision.ImageSize(bytes.NewReader(encoded(t, format, 37, 21)))
+			if err != nil || w != 37 || h != 21 || mt != "image/"+format {
+				t.Errorf("got %dx%d %q, %v; want 37x21 image/%s", w, h, mt, err, format)
+			}
+		})
+	}
+	t.Run("Large", func(t *testing.T) {
+		w, h, _, err := vision.ImageSize(bytes.NewReader(encoded(t, "png", 4000, 3)))
+		if err != nil || w != 4000 || h != 3 {
+			t.Errorf("got %dx%d, %v; want 4000x3", w, h, err)
+		}
+	})
+	t.Run("OneByteReads", func(t *testing.T) {
+		w, h, _, err := vision.ImageSize(iotest.OneByteReader(bytes.NewReader(encoded(t, "jpeg", 64, 48))))
+		if err != nil || w != 64 || h != 48 {
+			t.Errorf("got %dx%d, %v; want 64x48", w, h, err)
+		}
+	})
+}
+
+func TestImageSize_Bad(t *testing.T) {
+	pngData := encoded(t, "png", 64, 48)
+	zeroWidth := bytes.Clone(pngData)
+	binary.BigEndian.PutUint32(zeroWidth[16:], 0) // IHDR width
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"Empty", nil, "vision: bad image: 0-byte image"},
+		{"Garbage", []byte("this is not an image at all"), "unknown format (not JPEG, PNG, GIF, BMP, WebP or TIFF)"},
+		{"OneByte", []byte{0x89}, "unknown format"},
+		{"PNGMagicOnly", pngData[:8], "truncated png header"},
+		{"PNGTruncated", pngData[:20], "truncated png header"},
+		{"JPEGTruncated", encoded(t, "jpeg", 64, 48)[:20], "truncated jpeg header"},
+		{"GIFTruncated", encoded(t, "gif", 64, 48)[:8], "truncated gif header"},
+		{"BMPTruncated", encoded(t, "bmp", 64, 48)[:10], "truncated bmp header"},
+		{"TIFFTruncated", encoded(t, "tiff", 64, 48)[:6], "tiff header"},
+		{"WebPTruncated", webpVP8L(64, 48)[:18], "webp header"},
+		{"PNGZeroWidth", zeroWidth, "png header"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, h, mt, err := vision.ImageSize(bytes.NewReader(tc.data))
+			if !errors.Is(err, vision.ErrBadImage) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %dx%d %q, %v; want ErrBadImage saying %q", w, h, mt, err, tc.want)
+			}
+		})
+	}
+	t.Run("ReadError", func(t *testing.T) {
+		boom := errors.New("boom")
+		_, _, _, err := vision.ImageSize(iotest.ErrReader(boom))
+		if !errors.Is(err, boom) {
+			t.Errorf("got %v, want the read error", err)
+		}
+	})
+}
+
+func TestImageFileSize(t *testing.T) {
 	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	t.Run("OK", func(t *testing.T) {
+		w, h, mt, err := vision.ImageFileSize(write("ok.jpg", encoded(t, "jpeg", 64, 48)))
+		if err != nil || w != 64 || h != 48 || mt != "image/jpeg" {
+			t.Errorf("got %dx%d %q, %v; want 64x48 image/jpeg", w, h, mt, err)
+		}
+	})
 	jpg := encoded(t, "jpeg", 64, 48)
 	for _, tc := range []struct {
 		name string
@@ -59,37 +150,53 @@ func TestImageFileSize_Bad(t *testing.T) {
 		want string
 	}{
 		{"empty.jpg", nil, "0-byte image"},
-		{"truncated.jpg", jpg[:20], "truncated.jpg"},
+		{"truncated.jpg", jpg[:20], "truncated jpeg header"},
 		{"garbage.png", []byte("this is not an image at all"), "unknown format"},
 	} {
-		p := filepath.Join(dir, tc.name)
-		os.WriteFile(p, tc.data, 0o644)
+		t.Run(tc.name, func(t *testing.T) {
+			p := write(tc.name, tc.data)
+			_, _, _, err := vision.ImageFileSize(p)
+			if !errors.Is(err, vision.ErrBadImage) || !strings.HasPrefix(err.Error(), p+": ") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want ErrBadImage naming %s and saying %q", err, p, tc.want)
+			}
+		})
+	}
+	t.Run("Missing", func(t *testing.T) {
+		p := filepath.Join(dir, "missing.jpg")
 		_, _, _, err := vision.ImageFileSize(p)
-		if !errors.Is(err, vision.ErrBadImage) || !strings.Contains(err.Error(), tc.name) {
-			t.Errorf("%s: err = %v, want ErrBadImage naming the file", tc.name, err)
+		if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), p) {
+			t.Errorf("got %v, want ErrNotExist naming the file", err)
 		}
-		if !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
+	})
+	t.Run("Directory", func(t *testing.T) {
+		_, _, _, err := vision.ImageFileSize(dir)
+		if err == nil || !strings.Contains(err.Error(), dir) {
+			t.Errorf("got %v, want an error naming %s", err, dir)
 		}
-	}
-	if _, _, _, err := vision.ImageFileSize(filepath.Join(dir, "missing.jpg")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("missing file: err = %v", err)
-	}
+	})
 }
 
 func FuzzImageSize(f *testing.F) {
-	for _, format := range []string{"png", "jpeg", "gif", "bmp"} {
+	for _, format := range formats {
 		f.Add(encoded(f, format, 5, 3))
 	}
+	f.Add([]byte{})
 	f.Add([]byte("RIFF\x00\x00\x00\x00WEBPVP8 "))
 	f.Add([]byte("II*\x00"))
+	f.Add([]byte("MM\x00*"))
+	f.Add([]byte("BM"))
+	f.Add([]byte("GIF89a"))
+	f.Add([]byte("\xff\xd8\xff"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		w, h, _, err := vision.ImageSize(bytes.NewReader(data))
-		if err == nil && (w <= 0 || h <= 0) {
-			t.Fatalf("accepted size %dx%d", w, h)
+		w, h, mt, err := vision.ImageSize(bytes.NewReader(data))
+		if err != nil {
+			if !errors.Is(err, vision.ErrBadImage) {
+				t.Fatalf("error does not wrap ErrBadImage: %v", err)
+			}
+			return
 		}
-		if err != nil && !errors.Is(err, vision.ErrBadImage) {
-			t.Fatalf("error does not wrap ErrBadImage: %v", err)
+		if w <= 0 || h <= 0 || !strings.HasPrefix(mt, "image/") {
+			t.Fatalf("accepted %dx%d %q", w, h, mt)
 		}
 	})
 }

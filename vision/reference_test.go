@@ -9,9 +9,16 @@ package vision_test
 // counter-clockwise on screen (y grows downwards).
 var refCodeDeltas = [8][2]int{{1, 0}, {1, -1}, {0, -1}, {-1, -1}, {-1, 0}, {-1, 1}, {0, 1}, {1, 1}}
 
+// refContour is one border: its points, flat, and whether it is the
+// inner border of a hole.
+type refContour struct {
+	pts  []int32
+	hole bool
+}
+
 // refContours returns the contours of a row-major h×w mask (non-zero =
-// foreground), in OpenCV's output order, each as flat points.
-func refContours(h, w int, mask []byte) [][]int32 {
+// foreground) in OpenCV's output order.
+func refContours(h, w int, mask []byte) []refContour {
 	W := w + 2 // OpenCV pads the image with a one-pixel zero border
 	img := make([]int8, (h+2)*W)
 	for y := 0; y < h; y++ {
@@ -26,7 +33,7 @@ func refContours(h, w int, mask []byte) [][]int32 {
 		deltas[i] = d[1]*W + d[0]
 		deltas[i+8] = deltas[i]
 	}
-	var found [][]int32
+	var found []refContour
 	for y := 1; y <= h; y++ {
 		prev := int8(0)
 		for x := 1; x <= w; x++ {
@@ -47,7 +54,7 @@ func refContours(h, w int, mask []byte) [][]int32 {
 			if isHole {
 				sx = x - 1
 			}
-			found = append(found, refFetch(img, W, deltas, sx, y, isHole))
+			found = append(found, refContour{refFetch(img, W, deltas, sx, y, isHole), isHole})
 			prev = img[y*W+x] // the scan resumes after the start, rereading marks
 			if isHole {
 				prev = p
@@ -122,9 +129,20 @@ func refFetch(img []int8, W int, deltas [16]int, x, y int, hole bool) []int32 {
 func refPolygons(h, w int, mask []byte) [][]int32 {
 	var out [][]int32
 	for _, c := range refContours(h, w, mask) {
-		if len(c) >= 6 {
-			out = append(out, c)
+		if len(c.pts) >= 6 {
+			out = append(out, c.pts)
 		}
 	}
 	return out
+}
+
+// refHoles counts the hole borders of 3 or more points.
+func refHoles(h, w int, mask []byte) int {
+	n := 0
+	for _, c := range refContours(h, w, mask) {
+		if c.hole && len(c.pts) >= 6 {
+			n++
+		}
+	}
+	return n
 }

@@ -11,59 +11,76 @@ import (
 // accepts, so that a hostile RLE cannot make it allocate without bound.
 const MaxMaskPixels = 1 << 28
 
-// ErrBadRLE is wrapped by every error about a malformed RLE.
+// maxGroups is the most 5-bit groups one count of the compressed string
+// form may use: 13 groups hold 65 bits, more than any int64.
+const maxGroups = 13
+
+// ErrBadRLE is wrapped by every error about a malformed RLE or mask.
 var ErrBadRLE = errors.New("vision: bad RLE")
 
 // RLE is a COCO run-length encoded binary mask: Counts alternate runs of 0s
 // and 1s, starting with 0s, over the Height×Width pixels in column-major
 // (Fortran) order, so pixel (x, y) is at index x·Height + y. The counts of a
-// valid RLE sum to Height·Width.
+// valid RLE sum to Height·Width; [NewRLE], [ParseRLEString] and
+// [DecodeSegmentation] only return valid ones.
 type RLE struct {
 	Height, Width int
 	Counts        []uint32
 }
 
 // NewRLE validates counts (the uncompressed list form of COCO RLE) against
-// the mask size.
+// an h×w mask and returns the RLE.
 func NewRLE(h, w int, counts []int64) (RLE, error) {
 	if err := checkSize(h, w); err != nil {
 		return RLE{}, err
 	}
+	total := int64(h) * int64(w)
 	r := RLE{Height: h, Width: w, Counts: make([]uint32, len(counts))}
 	var sum int64
 	for i, c := range counts {
-		if err := checkCount(i, c, h, w); err != nil {
+		if err := checkCount(i, c, total); err != nil {
 			return RLE{}, err
 		}
-		sum += c
+		sum += c // cannot overflow: each c <= total <= MaxMaskPixels
+		if sum > total {
+			return RLE{}, overrun(sum, h, w)
+		}
 		r.Counts[i] = uint32(c)
 	}
-	return r, checkSum(sum, h, w)
+	if err := checkSum(sum, h, w); err != nil {
+		return RLE{}, err
+	}
+	return r, nil
 }
 
-// ParseRLEString decodes the compressed string form of COCO RLE (as
-// pycocotools' rleFrString does: 5-bit groups offset by 48, a continuation
-// bit, a sign bit on the last group, counts from the fourth on stored as a
-// difference to the count two before).
+// ParseRLEString decodes the compressed string form of COCO RLE for an h×w
+// mask, as pycocotools' rleFrString does: each count is a little-endian
+// run of 5-bit groups stored as characters '0'+group, with 0x20 marking
+// that another group follows and 0x10 of the last group being the sign;
+// counts from the fourth on are stored as the difference to the count two
+// before.
 func ParseRLEString(h, w int, s string) (RLE, error) {
 	if err := checkSize(h, w); err != nil {
 		return RLE{}, err
 	}
 	total := int64(h) * int64(w)
-	r := RLE{Height: h, Width: w, Counts: make([]uint32, 0, len(s)/2+1)}
+	// Each count takes at least one character; the sum check below stops
+	// runs of zero counts at len(s), so this is the most ever allocated.
+	r := RLE{Height: h, Width: w, Counts: make([]uint32, 0, min(len(s), 1024))}
 	var sum int64
 	for p := 0; p < len(s); {
+		m := len(r.Counts)
 		var x int64
 		for k := 0; ; k++ {
 			if p >= len(s) {
-				return RLE{}, fmt.Errorf("%w: the string ends inside count %d", ErrBadRLE, len(r.Counts))
+				return RLE{}, fmt.Errorf("%w: the string ends inside count %d", ErrBadRLE, m)
 			}
-			if k >= 13 {
-				return RLE{}, fmt.Errorf("%w: count %d is too long", ErrBadRLE, len(r.Counts))
+			if k == maxGroups {
+				return RLE{}, fmt.Errorf("%w: count %d has more than %d groups", ErrBadRLE, m, maxGroups)
 			}
 			c := int64(s[p]) - 48
 			if c < 0 || c > 63 {
-				return RLE{}, fmt.Errorf("%w: character %q at %d is outside '0'..'o'", ErrBadRLE, s[p], p)
+				return RLE{}, fmt.Errorf("%w: character %q at offset %d is outside '0'..'o'", ErrBadRLE, s[p:p+1], p)
 			}
 			p++
 			x |= (c & 0x1f) << (5 * k)
@@ -74,58 +91,41 @@ func ParseRLEString(h, w int, s string) (RLE, error) {
 				break
 			}
 		}
-		m := len(r.Counts)
 		if m > 2 {
 			x += int64(r.Counts[m-2])
 		}
-		if err := checkCount(m, x, h, w); err != nil {
+		if err := checkCount(m, x, total); err != nil {
 			return RLE{}, err
 		}
 		sum += x
 		if sum > total {
-			return RLE{}, fmt.Errorf("%w: counts overrun the mask: they sum past %d pixels (%dx%d)", ErrBadRLE, total, h, w)
+			return RLE{}, overrun(sum, h, w)
 		}
 		r.Counts = append(r.Counts, uint32(x))
 	}
-	return r, checkSum(sum, h, w)
+	if err := checkSum(sum, h, w); err != nil {
+		return RLE{}, err
+	}
+	return r, nil
 }
 
-func checkSize(h, w int) error {
-	if h <= 0 || w <= 0 {
-		return fmt.Errorf("%w: size %dx%d", ErrBadRLE, h, w)
+// Validate reports whether r is a well-formed RLE: a size within
+// [MaxMaskPixels] and counts that sum to exactly Height·Width.
+func (r RLE) Validate() error {
+	if err := checkSize(r.Height, r.Width); err != nil {
+		return err
 	}
-	if int64(h)*int64(w) > MaxMaskPixels {
-		return fmt.Errorf("%w: size %dx%d is over the %d pixel limit", ErrBadRLE, h, w, MaxMaskPixels)
+	var sum int64
+	for _, c := range r.Counts {
+		sum += int64(c)
 	}
-	return nil
+	return checkSum(sum, r.Height, r.Width)
 }
 
-// checkCount checks one count of an h×w mask.
-func checkCount(i int, c int64, h, w int) error {
-	switch total := int64(h) * int64(w); {
-	case c < 0:
-		return fmt.Errorf("%w: count %d is negative (%d), outside 0..%d", ErrBadRLE, i, c, total)
-	case c > total:
-		return fmt.Errorf("%w: counts overrun the mask: count %d is %d, more than the %d pixels (%dx%d)", ErrBadRLE, i, c, total, h, w)
-	}
-	return nil
-}
-
-func checkSum(sum int64, h, w int) error {
-	total := int64(h) * int64(w)
-	switch {
-	case sum > total:
-		return fmt.Errorf("%w: counts overrun the mask: sum %d > %d pixels (%dx%d)", ErrBadRLE, sum, total, h, w)
-	case sum < total:
-		return fmt.Errorf("%w: counts cover %d of %d pixels (%dx%d)", ErrBadRLE, sum, total, h, w)
-	}
-	return nil
-}
-
-// String encodes the RLE in COCO's compressed string form (pycocotools'
-// rleToString).
+// String encodes the RLE in COCO's compressed string form, as pycocotools'
+// rleToString does.
 func (r RLE) String() string {
-	var b []byte
+	b := make([]byte, 0, 2*len(r.Counts))
 	for i, c := range r.Counts {
 		x := int64(c)
 		if i > 2 {
@@ -148,128 +148,82 @@ func (r RLE) String() string {
 	return string(b)
 }
 
+func checkSize(h, w int) error { return checkSize64(int64(h), int64(w)) }
+
+func checkSize64(h, w int64) error {
+	switch {
+	case h <= 0 || w <= 0:
+		return fmt.Errorf("%w: size %dx%d: height and width must be positive", ErrBadRLE, h, w)
+	case h > MaxMaskPixels || w > MaxMaskPixels || h*w > MaxMaskPixels:
+		return fmt.Errorf("%w: size %dx%d is over the limit of %d pixels", ErrBadRLE, h, w, MaxMaskPixels)
+	}
+	return nil
+}
+
+// checkCount checks count i of a mask of total pixels.
+func checkCount(i int, c, total int64) error {
+	switch {
+	case c < 0:
+		return fmt.Errorf("%w: count %d is negative (%d)", ErrBadRLE, i, c)
+	case c > total:
+		return fmt.Errorf("%w: counts overrun the mask: count %d is %d > h*w %d", ErrBadRLE, i, c, total)
+	}
+	return nil
+}
+
+func overrun(sum int64, h, w int) error {
+	return fmt.Errorf("%w: counts overrun the mask: sum %d > h*w %d (%dx%d)", ErrBadRLE, sum, int64(h)*int64(w), h, w)
+}
+
+func checkSum(sum int64, h, w int) error {
+	total := int64(h) * int64(w)
+	switch {
+	case sum > total:
+		return overrun(sum, h, w)
+	case sum < total:
+		return fmt.Errorf("%w: counts fall short of the mask: sum %d < h*w %d (%dx%d)", ErrBadRLE, sum, total, h, w)
+	}
+	return nil
+}
+
 // segmentation is the JSON form of a COCO RLE.
 type segmentation struct {
-	Size   []int           `json:"size"`
+	Size   []int64         `json:"size"`
 	Counts json.RawMessage `json:"counts"`
 }
 
-// DecodeSegmentation decodes the "segmentation" value of a COCO result:
-// {"size": [h, w], "counts": "<compressed>" or [n0, n1, …]}.
+// DecodeSegmentation decodes the "segmentation" value of a COCO result
+// (Ultralytics' predictions.json): {"size": [h, w], "counts": "<compressed
+// string>"} or {"size": [h, w], "counts": [n0, n1, …]}. Polygon
+// segmentations (lists of coordinates) are not RLE and give an error.
 func DecodeSegmentation(raw json.RawMessage) (RLE, error) {
 	var seg segmentation
 	if err := json.Unmarshal(raw, &seg); err != nil {
-		return RLE{}, fmt.Errorf("%w: %v", ErrBadRLE, err)
+		return RLE{}, fmt.Errorf("%w: segmentation is not an RLE object: %v", ErrBadRLE, err)
 	}
 	if len(seg.Size) != 2 {
-		return RLE{}, fmt.Errorf("%w: size must be [height, width]", ErrBadRLE)
+		return RLE{}, fmt.Errorf("%w: size has %d values, want [height, width]", ErrBadRLE, len(seg.Size))
 	}
+	if err := checkSize64(seg.Size[0], seg.Size[1]); err != nil {
+		return RLE{}, err
+	}
+	h, w := int(seg.Size[0]), int(seg.Size[1])
 	counts := bytes.TrimSpace(seg.Counts)
 	switch {
 	case len(counts) > 0 && counts[0] == '"':
 		var s string
 		if err := json.Unmarshal(counts, &s); err != nil {
-			return RLE{}, fmt.Errorf("%w: %v", ErrBadRLE, err)
+			return RLE{}, fmt.Errorf("%w: counts: %v", ErrBadRLE, err)
 		}
-		return ParseRLEString(seg.Size[0], seg.Size[1], s)
+		return ParseRLEString(h, w, s)
 	case len(counts) > 0 && counts[0] == '[':
-		if err := checkSize(seg.Size[0], seg.Size[1]); err != nil {
-			return RLE{}, err
-		}
 		var list []int64
 		if err := json.Unmarshal(counts, &list); err != nil {
-			return RLE{}, fmt.Errorf("%w: %v", ErrBadRLE, err)
+			return RLE{}, fmt.Errorf("%w: counts: %v", ErrBadRLE, err)
 		}
-		return NewRLE(seg.Size[0], seg.Size[1], list)
+		return NewRLE(h, w, list)
+	case len(counts) == 0:
+		return RLE{}, fmt.Errorf("%w: counts are missing", ErrBadRLE)
 	}
 	return RLE{}, fmt.Errorf("%w: counts must be a string or a list of integers", ErrBadRLE)
-}
-
-// EncodeMask run-length encodes a row-major h×w mask (any non-zero byte is
-// foreground).
-func EncodeMask(h, w int, mask []byte) RLE {
-	r := RLE{Height: h, Width: w}
-	var run uint32
-	var cur byte
-	for x := 0; x < w; x++ {
-		for y := 0; y < h; y++ {
-			v := byte(0)
-			if mask[y*w+x] != 0 {
-				v = 1
-			}
-			if v != cur {
-				r.Counts = append(r.Counts, run)
-				run, cur = 0, v
-			}
-			run++
-		}
-	}
-	return RLE{Height: h, Width: w, Counts: append(r.Counts, run)}
-}
-
-// Decode returns the mask as a row-major h×w slice of 0s and 1s.
-func (r RLE) Decode() []byte {
-	return r.Crop(Rect{0, 0, r.Width, r.Height})
-}
-
-// Rect is a pixel rectangle [X0, X1) × [Y0, Y1).
-type Rect struct{ X0, Y0, X1, Y1 int }
-
-// Empty reports whether the rectangle has no pixels.
-func (b Rect) Empty() bool { return b.X1 <= b.X0 || b.Y1 <= b.Y0 }
-
-// Bounds returns the smallest rectangle holding every foreground pixel,
-// computed from the runs without decoding the mask; it is empty for an
-// empty mask.
-func (r RLE) Bounds() Rect {
-	b := Rect{X0: r.Width, Y0: r.Height}
-	h := int64(r.Height)
-	var pos int64
-	for i, c := range r.Counts {
-		start, end := pos, pos+int64(c) // [start, end)
-		pos = end
-		if i%2 == 0 || c == 0 {
-			continue
-		}
-		x0, x1 := int(start/h), int((end-1)/h)
-		b.X0, b.X1 = min(b.X0, x0), max(b.X1, x1+1)
-		if x0 == x1 {
-			b.Y0, b.Y1 = min(b.Y0, int(start%h)), max(b.Y1, int((end-1)%h)+1)
-		} else { // the run wraps a column: it covers the whole height
-			b.Y0, b.Y1 = 0, r.Height
-		}
-	}
-	if b.Empty() {
-		return Rect{}
-	}
-	return b
-}
-
-// Crop returns the row-major mask of the pixels inside b (which must lie
-// inside the mask).
-func (r RLE) Crop(b Rect) []byte {
-	cw, ch := b.X1-b.X0, b.Y1-b.Y0
-	out := make([]byte, cw*ch)
-	h := int64(r.Height)
-	var pos int64
-	for i, c := range r.Counts {
-		start, end := pos, pos+int64(c)
-		pos = end
-		if i%2 == 0 || c == 0 {
-			continue
-		}
-		// Walk the run column by column, clipped to the crop.
-		for p := start; p < end; {
-			x, y := int(p/h), int(p%h)
-			colEnd := min(end, (int64(x)+1)*h) // end of this column segment
-			if x >= b.X0 && x < b.X1 {
-				y0, y1 := max(y, b.Y0), min(y+int(colEnd-p), b.Y1)
-				for yy := y0; yy < y1; yy++ {
-					out[(yy-b.Y0)*cw+(x-b.X0)] = 1
-				}
-			}
-			p = colEnd
-		}
-	}
-	return out
 }
