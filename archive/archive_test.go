@@ -443,3 +443,27 @@ func TestVerify_File(t *testing.T) {
 		t.Errorf("truncated: err = %v", err)
 	}
 }
+
+// TestVerify_Columns writes a scalars table that lacks format 1.0's
+// columns: Verify must refuse it, naming the column.
+func TestVerify_Columns(t *testing.T) {
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "run.tar.zst")
+	w, err := archive.Create(dst, testHeader(), archive.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive.WriteRows(w, schemas.TableRun, []schemas.RunRow{{RunID: testRunID}})
+	type partial struct {
+		Metric string  `parquet:"metric"`
+		Value  float64 `parquet:"value"`
+	}
+	archive.WriteRows(w, schemas.TableScalars, []partial{{"loss", 1}})
+	if _, _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = archive.Verify(context.Background(), dst)
+	if !errors.Is(err, archive.ErrBadManifest) || !strings.Contains(err.Error(), `table "scalars"`) || !strings.Contains(err.Error(), "column epoch is missing") {
+		t.Errorf("err = %v", err)
+	}
+}
