@@ -134,6 +134,9 @@ func ParseParams(r io.Reader, name, section string) (*Params, error) {
 func (p *Params) addMapping(m *yaml.Node, prefix, section, name string) error {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
+		if k.Kind != yaml.ScalarNode || k.Value == "" {
+			return fmt.Errorf("%s:%d: %w: a setting without a name", name, k.Line, ErrBadParams)
+		}
 		key := prefix + k.Value
 		if _, dup := p.byKey[key]; dup {
 			return fmt.Errorf("%s:%d: %w: duplicate key %q", name, k.Line, ErrBadParams, key)
