@@ -17,5 +17,5 @@ targets=(
 for t in "${targets[@]}"; do
   set -- $t
   echo "fuzz $2 ($1) for $time"
-  go test "$1" -run "^$" -fuzz "^$2\$" -fuzztime "$time" -fuzzminimizetime 5s
+  go test "$1" -run "^$" -fuzz "^$2\$" -fuzztime "$time" -fuzzminimizetime 1s
 done
