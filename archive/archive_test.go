@@ -65,7 +65,7 @@ func writeTestArchive(t testing.TB, dir string, opts archive.Options, files ...s
 			t.Fatal(err)
 		}
 	}
-	m, digest, err := w.Close()
+	m, digest, err := w.Close(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestWriter_NothingLeftBehind(t *testing.T) {
 		if err := archive.WriteRows(w, schemas.TableScalars, testScalars()); !errors.Is(err, archive.ErrBadEntry) {
 			t.Errorf("out-of-order table: err = %v, want ErrBadEntry", err)
 		}
-		if _, _, err := w.Close(); err == nil {
+		if _, _, err := w.Close(context.Background()); err == nil {
 			t.Error("Close succeeded after an error")
 		}
 		if l := leftovers(t, dir); len(l) != 0 {
@@ -230,7 +230,7 @@ func TestWriter_NothingLeftBehind(t *testing.T) {
 		sum, _ := archive.HashFile(f)
 		w.AddFile(sum, f)
 		writeFile(t, dir, "w.pt", change)
-		_, _, err := w.Close()
+		_, _, err := w.Close(context.Background())
 		if !errors.Is(err, archive.ErrChecksum) || !strings.Contains(err.Error(), "w.pt") {
 			t.Errorf("err = %v, want a checksum error naming w.pt", err)
 		}
@@ -459,11 +459,36 @@ func TestVerify_Columns(t *testing.T) {
 		Value  float64 `parquet:"value"`
 	}
 	archive.WriteRows(w, schemas.TableScalars, []partial{{"loss", 1}})
-	if _, _, err := w.Close(); err != nil {
+	if _, _, err := w.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	_, err = archive.Verify(context.Background(), dst)
 	if !errors.Is(err, archive.ErrBadManifest) || !strings.Contains(err.Error(), `table "scalars"`) || !strings.Contains(err.Error(), "column epoch is missing") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestCanceled cancels writing and reading: both stop with the context's
+// error, and the writer leaves nothing behind.
+func TestCanceled(t *testing.T) {
+	dir := t.TempDir()
+	f := writeFile(t, dir, "big.bin", bytes.Repeat([]byte{7}, 1<<20))
+	p, _, _ := writeTestArchive(t, dir, archive.Options{}, f)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := archive.Open(ctx, p); !errors.Is(err, context.Canceled) {
+		t.Errorf("Open: err = %v, want context.Canceled", err)
+	}
+	out := t.TempDir()
+	w, _ := archive.Create(filepath.Join(out, "run.tar.zst"), testHeader(), archive.Options{})
+	archive.WriteRows(w, schemas.TableRun, []schemas.RunRow{{RunID: testRunID}})
+	archive.WriteRows(w, schemas.TableScalars, testScalars())
+	sum, _ := archive.HashFile(f)
+	w.AddFile(sum, f)
+	if _, _, err := w.Close(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Close: err = %v, want context.Canceled", err)
+	}
+	if l := leftovers(t, out); len(l) != 0 {
+		t.Errorf("left behind: %v", l)
 	}
 }

@@ -36,7 +36,7 @@ func Example() {
 	})
 	sum, _ := archive.HashFile(img)
 	w.AddFile(sum, img)
-	if _, _, err := w.Close(); err != nil {
+	if _, _, err := w.Close(context.Background()); err != nil {
 		fmt.Println(err)
 		return
 	}

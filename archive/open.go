@@ -45,9 +45,9 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 		return nil, fmt.Errorf("%s: %w: not a regular file", path, ErrNotArchive)
 	}
 	a := &Archive{Path: path, Size: st.Size(), tables: map[string]*spool{}, rows: map[string]int64{}}
-	r, err := NewReader(f, Limits{})
+	r, err := NewReader(ctxReader{ctx, f}, Limits{})
 	if err != nil {
-		return nil, err
+		return nil, ctxOr(ctx, err)
 	}
 	defer r.Close()
 	a.Header = r.Header()
@@ -62,7 +62,7 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 		}
 		if err != nil {
 			a.Close()
-			return nil, err
+			return nil, ctxOr(ctx, err)
 		}
 		if e.Kind != KindTable {
 			continue
@@ -71,7 +71,7 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 		a.tables[e.Key] = sp
 		if _, err := io.Copy(sp, e); err != nil {
 			a.Close()
-			return nil, err
+			return nil, ctxOr(ctx, err)
 		}
 	}
 	a.Manifest = *r.Manifest()
@@ -111,9 +111,9 @@ func (a *Archive) Blobs(ctx context.Context, want func(digest string) bool, fn f
 		return err
 	}
 	defer f.Close()
-	r, err := NewReader(f, Limits{})
+	r, err := NewReader(ctxReader{ctx, f}, Limits{})
 	if err != nil {
-		return err
+		return ctxOr(ctx, err)
 	}
 	defer r.Close()
 	if r.Header().RunID != a.Header.RunID {
@@ -131,11 +131,11 @@ func (a *Archive) Blobs(ctx context.Context, want func(digest string) bool, fn f
 			return nil
 		}
 		if err != nil {
-			return err
+			return ctxOr(ctx, err)
 		}
 		if e.Kind == KindBlob && (want == nil || want(e.Key)) {
 			if err := fn(e); err != nil {
-				return err
+				return ctxOr(ctx, err)
 			}
 		}
 	}

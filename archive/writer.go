@@ -3,6 +3,7 @@ package archive
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -161,9 +162,10 @@ func (w *Writer) AddFile(sum FileSum, path string) error {
 
 // Close writes the blobs and the manifest, flushes and fsyncs the archive,
 // and renames it to its destination. It returns the manifest and the
-// archive digest (the sha256 of the manifest entry). On error nothing is
-// left at the destination or in the temporary file.
-func (w *Writer) Close() (schemas.Manifest, string, error) {
+// archive digest (the sha256 of the manifest entry). On error, and when
+// ctx is done before the end, nothing is left at the destination or in the
+// temporary file.
+func (w *Writer) Close(ctx context.Context) (schemas.Manifest, string, error) {
 	if err := w.usable(); err != nil {
 		w.Abort()
 		return schemas.Manifest{}, "", err
@@ -179,7 +181,7 @@ func (w *Writer) Close() (schemas.Manifest, string, error) {
 	}
 	slices.Sort(digests)
 	for _, d := range digests {
-		if err := w.writeBlob(d, w.blobs[d]); err != nil {
+		if err := w.writeBlob(ctx, d, w.blobs[d]); err != nil {
 			w.Abort()
 			return schemas.Manifest{}, "", err
 		}
@@ -277,14 +279,17 @@ func (w *Writer) fail(err error) error {
 // xxHash64, a twentieth of the cost of hashing it with sha256 again: the
 // sha256 in the manifest was computed over the same bytes if the xxHash64
 // matches, and readers verify it anyway.
-func (w *Writer) writeBlob(digest string, src blobSource) error {
+func (w *Writer) writeBlob(ctx context.Context, digest string, src blobSource) error {
 	f, err := os.Open(src.path)
 	if err != nil {
 		return w.fail(fmt.Errorf("add %s: %w", src.path, err))
 	}
 	defer f.Close()
 	h := xxhash.New()
-	if err := w.writeEntryKnown(BlobPath(digest), src.size, io.TeeReader(f, h), digest); err != nil {
+	if err := w.writeEntryKnown(BlobPath(digest), src.size, io.TeeReader(ctxReader{ctx, f}, h), digest); err != nil {
+		if ctx.Err() != nil {
+			return w.fail(ctx.Err())
+		}
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return w.fail(fmt.Errorf("add %s: %w: the file shrank while it was being captured", src.path, ErrChecksum))
 		}

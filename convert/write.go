@@ -80,7 +80,7 @@ func (r *Run) Write(ctx context.Context, dst string) (*Result, error) {
 			return nil, err
 		}
 	}
-	m, digest, err := w.Close()
+	m, digest, err := w.Close(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,30 @@
+package archive
+
+import (
+	"context"
+	"io"
+)
+
+// ctxReader is a reader that stops with the context's error once the
+// context is done, so that copying a large blob can be interrupted.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+// Read implements io.Reader.
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// ctxOr returns the context's error when it is done (the real reason a
+// read failed), else err.
+func ctxOr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
