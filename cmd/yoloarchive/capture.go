@@ -18,13 +18,13 @@ import (
 
 // CaptureCmd is `yoloarchive capture`.
 type CaptureCmd struct {
-	Src           []string `arg:"" name:"SRC" help:"Run directories to capture (with --recursive: folders to search for runs)." type:"path"`
-	Output        string   `short:"o" placeholder:"FILE.tar.zst" help:"Archive to write (a single SRC only)." type:"path"`
-	OutDir        string   `placeholder:"DIR" help:"Directory to write archives to, as <name>-<run id>.tar.zst (default: the current directory)." type:"path"`
+	Src           []string `arg:"" name:"SRC" help:"Run directories to capture (with --recursive: folders to search for runs)."`
+	Output        string   `short:"o" placeholder:"FILE.tar.zst" help:"Archive to write (a single SRC only)."`
+	OutDir        string   `placeholder:"DIR" help:"Directory to write archives to, as <name>-<run id>.tar.zst (default: the current directory)."`
 	Recursive     bool     `short:"r" help:"Capture every run found below each SRC."`
 	NoWeights     bool     `help:"Leave weights/best.pt and weights/last.pt out."`
 	AllWeights    bool     `help:"Also store periodic checkpoints weights/epoch*.pt."`
-	Data          string   `placeholder:"DATA.yaml" help:"Dataset yaml for class names, ground truth and the training image count (default: the run's data setting)." type:"path"`
+	Data          string   `placeholder:"DATA.yaml" help:"Dataset yaml for class names, ground truth and the training image count (default: the run's data setting)."`
 	DatasetImages int      `default:"500" placeholder:"N" help:"Store at most N validation images referenced by predictions.json (0: none)."`
 	SkipBadMasks  bool     `help:"Capture a predictions.json whose masks do not all decode, without those masks' polygons (recorded as a gap)."`
 	Jobs          int      `short:"j" default:"0" placeholder:"N" help:"Runs to capture in parallel (default: number of CPUs, at most 4)."`

@@ -2,9 +2,19 @@ package main
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/yoloarchive/yoloarchive/archive"
 )
+
+// withPath prefixes a message with the file it is about, unless the
+// message already names it (as os errors do).
+func withPath(path, msg string) string {
+	if strings.Contains(msg, path) {
+		return msg
+	}
+	return path + ": " + msg
+}
 
 // describeArchiveErr returns err's message followed by what to do about
 // it, for the archive problems a user can act on.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -17,7 +18,7 @@ import (
 
 // InspectCmd is `yoloarchive inspect`.
 type InspectCmd struct {
-	Archive string `arg:"" name:"ARCHIVE" help:"Archive to show." type:"existingfile"`
+	Archive string `arg:"" name:"ARCHIVE" help:"Archive to show."`
 	JSON    bool   `help:"Print the report as one JSON object."`
 }
 
@@ -119,7 +120,7 @@ func (c *InspectCmd) Run(ctx context.Context, stdout *Stdout) error {
 func buildInspect(ctx context.Context, path string) (*inspectReport, error) {
 	a, err := archive.Open(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s", path, describeArchiveErr(err))
+		return nil, errors.New(withPath(path, describeArchiveErr(err)))
 	}
 	defer a.Close()
 	rep := &inspectReport{Archive: path, Size: a.Size, Digest: a.Digest, Format: a.Header.FormatVersion, Writer: a.Header.Writer}

@@ -10,7 +10,7 @@ import (
 
 // VerifyCmd is `yoloarchive verify`.
 type VerifyCmd struct {
-	Archives []string `arg:"" name:"ARCHIVE" help:"Archives to check." type:"path"`
+	Archives []string `arg:"" name:"ARCHIVE" help:"Archives to check."`
 	JSON     bool     `help:"Print one JSON object per archive on stdout."`
 }
 
@@ -59,7 +59,7 @@ func (c *VerifyCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) err
 		case rep.Status == "ok":
 			fmt.Fprintf(stdout, "ok      %s  run %s  digest %s  %d entries  %s\n", p, rep.RunID, rep.Digest, rep.Entries, humanBytes(rep.Size))
 		default:
-			fmt.Fprintf(stdout, "FAILED  %s: %s\n", p, rep.Error)
+			fmt.Fprintf(stdout, "FAILED  %s\n", withPath(p, rep.Error))
 		}
 	}
 	return outcome(ok, failed)
