@@ -239,7 +239,7 @@ func (r *Reader) nextHeader() (*tar.Header, error) {
 		return nil, fmt.Errorf("entry %q: %w", hdr.Name, ErrInsecurePath)
 	}
 	switch hdr.Typeflag {
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg: // the tar reader reports old-style regular files (TypeRegA) as TypeReg
 	case tar.TypeSymlink, tar.TypeLink:
 		return nil, fmt.Errorf("entry %q: %w: links are not allowed", hdr.Name, ErrBadEntry)
 	default:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/schemas"
+	"github.com/yoloarchive/yoloarchive/vision"
 )
 
 // resolveDataset finds the run's dataset and reads from it the class
@@ -58,7 +59,7 @@ func (r *Run) resolveDataset(args *Params) {
 		return
 	}
 	for _, p := range d.Val {
-		w, h, mt, err := imageSize(p)
+		w, h, mt, err := vision.ImageFileSize(p)
 		if err != nil {
 			r.warn(fmt.Sprintf("%v (dataset image left out)", err))
 			continue
@@ -69,7 +70,7 @@ func (r *Run) resolveDataset(args *Params) {
 
 // readPredictions reads predictions.json's statistics, decides how its
 // category ids map to classes, and picks the dataset images to store.
-func (r *Run) readPredictions(ctx context.Context, files []File, vr *versionRange) error {
+func (r *Run) readPredictions(ctx context.Context, vr *versionRange) error {
 	if r.predictions == "" {
 		return nil
 	}
@@ -107,13 +108,13 @@ func (r *Run) readPredictions(ctx context.Context, files []File, vr *versionRang
 	cocoVal := r.Dataset != nil && isCOCOVal(r.Dataset)
 	mode, why := categoryMode(st, vr, cocoVal, len(r.Row.ClassNames))
 	r.Row.VersionEvidence = append(r.Row.VersionEvidence, "predictions.json category_id: "+mode+" ("+why+")")
-	files2 := map[string]string{}
+	byKey := map[string]string{} // image key → dataset-relative file; the first of equal stems wins
 	for _, v := range r.valImages {
-		if _, dup := files2[v.key]; !dup {
-			files2[v.key] = v.rel
+		if _, dup := byKey[v.key]; !dup {
+			byKey[v.key] = v.rel
 		}
 	}
-	r.annot = &annotator{mode: mode, names: r.Row.ClassNames, files: files2, workers: r.opts.Workers}
+	r.annot = &annotator{mode: mode, names: r.Row.ClassNames, files: byKey, workers: r.opts.Workers}
 	r.pickDatasetImages(ctx)
 	return ctx.Err()
 }

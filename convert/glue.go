@@ -41,8 +41,3 @@ func checkMask(seg json.RawMessage) error {
 	_, err := vision.DecodeSegmentation(seg)
 	return err
 }
-
-// imageSize reads an image's size from its header; errors name the file.
-func imageSize(path string) (w, h int, mediaType string, err error) {
-	return vision.ImageFileSize(path)
-}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/schemas"
+	"github.com/yoloarchive/yoloarchive/vision"
 )
 
 // Run is everything read from one source, ready to be written as an
@@ -87,7 +88,7 @@ func Read(ctx context.Context, src string, opts Options) (*Run, error) {
 	}
 	r.readCheckpoint(files, vr)
 	r.resolveDataset(args)
-	if err := r.readPredictions(ctx, files, vr); err != nil {
+	if err := r.readPredictions(ctx, vr); err != nil {
 		return nil, err
 	}
 	r.summarize(vr)
@@ -175,7 +176,7 @@ func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error)
 	err := parallel(ctx, len(files), r.opts.Workers, func(i int) {
 		f, res := files[i], &results[i]
 		if f.Image {
-			res.w, res.h, res.mt, res.err = imageSize(f.Path)
+			res.w, res.h, res.mt, res.err = vision.ImageFileSize(f.Path)
 			if res.err != nil {
 				res.err = fmt.Errorf("%w (remove the damaged image, or copy it again from the training machine)", res.err)
 				return
@@ -188,7 +189,6 @@ func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error)
 	}
 	var digests []fileDigest
 	var skippedWeights []string
-	var skippedBytes int64
 	for i, f := range files {
 		res := results[i]
 		if res.err != nil {
@@ -206,7 +206,6 @@ func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error)
 		weights := f.Role == schemas.RoleWeightsBest || f.Role == schemas.RoleWeightsLast
 		if (weights && r.opts.NoWeights) || (f.Role == schemas.RoleWeightsEpoch && !r.opts.AllWeights) {
 			skippedWeights = append(skippedWeights, fmt.Sprintf("%s (%d bytes)", f.Rel, res.sum.Size))
-			skippedBytes += res.sum.Size
 			continue
 		}
 		r.Assets = append(r.Assets, schemas.AssetRow{Blob: res.sum.SHA256, Role: f.Role, FileName: f.Rel, Size: res.sum.Size, MediaType: mediaType(f.Rel)})

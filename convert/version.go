@@ -79,7 +79,7 @@ func (r *versionRange) atMost(v version, fact string) {
 // consistent reports whether the facts agree (min <= max).
 func (r *versionRange) consistent() bool { return !r.max.less(r.min) }
 
-// known reports whether the version is certainly before v.
+// before reports whether the version is certainly before v.
 func (r *versionRange) before(v version) bool { return r.max.less(v) }
 
 // from reports whether the version is certainly v or later.

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -125,6 +127,9 @@ func TestCLI_PartialFailure(t *testing.T) {
 		if r.Status == "error" && !strings.Contains(r.Error, "results.csv:2:") {
 			t.Errorf("error %q does not name results.csv:2", r.Error)
 		}
+	}
+	if sort.Strings(statuses); !reflect.DeepEqual(statuses, []string{"error", "ok"}) {
+		t.Errorf("statuses = %v, want one error and one ok", statuses)
 	}
 	ents, _ := os.ReadDir(outDir)
 	if len(ents) != 1 || !strings.HasPrefix(ents[0].Name(), "detect-") {
