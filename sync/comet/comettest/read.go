@@ -1,0 +1,375 @@
+package comettest
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+)
+
+// readExp returns the experiment named by the experimentKey query
+// parameter: 400 when it is missing, 404 when unknown.
+func (s *Server) readExp(r *http.Request) (*exp, *apiError) {
+	key := r.URL.Query().Get("experimentKey")
+	if key == "" {
+		return nil, badRequest(0, "Missing required query parameter experimentKey")
+	}
+	e := s.byKey[key]
+	if e == nil {
+		return nil, &apiError{status: http.StatusNotFound, msg: "Experiment " + key + " not found"}
+	}
+	return e, nil
+}
+
+// intOrNil renders an optional int as a JSON number or null.
+func intOrNil(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// strOrNil renders "" as null.
+func strOrNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (s *Server) accountDetails(r *http.Request, _ []byte) (any, *apiError) {
+	return map[string]any{"userName": UserName, "defaultWorkspaceName": s.Workspace}, nil
+}
+
+func (s *Server) listWorkspaces(r *http.Request, _ []byte) (any, *apiError) {
+	return map[string]any{"workspaceNames": s.workspaceNames()}, nil
+}
+
+func (s *Server) listProjects(r *http.Request, _ []byte) (any, *apiError) {
+	ws := r.URL.Query().Get("workspaceName")
+	if ws == "" {
+		return nil, badRequest(0, "Missing required query parameter workspaceName")
+	}
+	if err := s.checkWorkspace(ws); err != nil {
+		return nil, err
+	}
+	out := []any{}
+	for _, p := range s.projects {
+		if p.workspace == ws {
+			out = append(out, map[string]any{
+				"projectId":          p.id,
+				"projectName":        p.name,
+				"workspaceName":      p.workspace,
+				"projectDescription": p.description,
+				"public":             p.public,
+			})
+		}
+	}
+	return map[string]any{"projects": out}, nil
+}
+
+// listExperiments answers experiments?workspaceName=W&projectName=P or
+// ?projectId=I. An unknown project gives 200 with an empty list here; the
+// real server may answer 400 instead, so a client should treat both as
+// "no experiments".
+func (s *Server) listExperiments(r *http.Request, _ []byte) (any, *apiError) {
+	q := r.URL.Query()
+	var pid string
+	if id := q.Get("projectId"); id != "" {
+		pid = id
+	} else {
+		ws, name := q.Get("workspaceName"), q.Get("projectName")
+		if ws == "" || name == "" {
+			return nil, badRequest(0, "Give projectId, or workspaceName and projectName")
+		}
+		if err := s.checkWorkspace(ws); err != nil {
+			return nil, err
+		}
+		if p := s.findProject(ws, name); p != nil {
+			pid = p.id
+		}
+	}
+	out := []any{}
+	for _, e := range s.experiments {
+		if pid != "" && e.projectID == pid {
+			out = append(out, map[string]any{
+				"experimentKey":  e.Key,
+				"experimentName": strOrNil(e.Name),
+				"projectId":      e.projectID,
+				"projectName":    e.Project,
+				"workspaceName":  e.Workspace,
+				"archived":       false,
+			})
+		}
+	}
+	return map[string]any{"experiments": out}, nil
+}
+
+func (s *Server) metadata(r *http.Request, _ []byte) (any, *apiError) {
+	e, err := s.readExp(r)
+	if err != nil {
+		return nil, err
+	}
+	var dur int64
+	if e.EndMillis != nil {
+		dur = *e.EndMillis - e.StartMillis
+	}
+	return map[string]any{
+		"experimentKey":   e.Key,
+		"experimentName":  strOrNil(e.Name),
+		"projectId":       e.projectID,
+		"projectName":     e.Project,
+		"workspaceName":   e.Workspace,
+		"startTimeMillis": e.StartMillis,
+		"endTimeMillis":   intOrNil(e.EndMillis),
+		"durationMillis":  dur,
+		"running":         e.Alive,
+		"hasCrashed":      e.HasCrashed,
+		"throttle":        false,
+		"archived":        false,
+	}, nil
+}
+
+func (s *Server) readOthers(r *http.Request, _ []byte) (any, *apiError) {
+	e, err := s.readExp(r)
+	if err != nil {
+		return nil, err
+	}
+	out := []any{}
+	for _, k := range e.otherOrder {
+		var ts int64
+		for _, o := range e.OthersLog {
+			if o.Key == k {
+				ts = o.Timestamp
+			}
+		}
+		v := e.Others[k]
+		out = append(out, map[string]any{
+			"name": k, "valueCurrent": v, "valueMax": v, "valueMin": v,
+			"timestampCurrent": ts, "timestampMax": ts, "timestampMin": ts,
+		})
+	}
+	return map[string]any{"values": out}, nil
+}
+
+func (s *Server) readParameters(r *http.Request, _ []byte) (any, *apiError) {
+	e, err := s.readExp(r)
+	if err != nil {
+		return nil, err
+	}
+	out := []any{}
+	for _, k := range e.paramOrder {
+		p := e.Params[k]
+		v := stringForm(p.Value)
+		out = append(out, map[string]any{
+			"name": k, "valueCurrent": v, "valueMax": v, "valueMin": v,
+			"timestampCurrent": p.Timestamp, "timestampMax": p.Timestamp, "timestampMin": p.Timestamp,
+			"stepCurrent": intOrNil(p.Step),
+		})
+	}
+	return map[string]any{"values": out}, nil
+}
+
+func (s *Server) readTags(r *http.Request, _ []byte) (any, *apiError) {
+	e, err := s.readExp(r)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"tags": append([]string{}, e.Tags...)}, nil
+}
+
+func metricJSON(m Metric) map[string]any {
+	return map[string]any{
+		"metricName":  m.Name,
+		"metricValue": stringForm(m.Value),
+		"timestamp":   m.Timestamp,
+		"step":        intOrNil(m.Step),
+		"epoch":       intOrNil(m.Epoch),
+		"runContext":  strOrNil(m.Context),
+	}
+}
+
+func (s *Server) readAllMetrics(r *http.Request, _ []byte) (any, *apiError) {
+	e, err := s.readExp(r)
+	if err != nil {
+		return nil, err
+	}
+	out := []any{}
+	for _, m := range e.Metrics {
+		out = append(out, metricJSON(m))
+	}
+	return map[string]any{"metrics": out}, nil
+}
+
+func (s *Server) readMetric(r *http.Request, _ []byte) (any, *apiError) {
+	e, err := s.readExp(r)
+	if err != nil {
+		return nil, err
+	}
+	name := r.URL.Query().Get("metricName")
+	if name == "" {
+		return nil, badRequest(0, "Missing required query parameter metricName")
+	}
+	out := []any{}
+	for _, m := range e.Metrics {
+		if m.Name == name {
+			out = append(out, metricJSON(m))
+		}
+	}
+	return map[string]any{"metrics": out}, nil
+}
+
+// numeric returns a metric value as a float (NaN and infinities included).
+func numeric(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case string:
+		f, _ := strconv.ParseFloat(x, 64)
+		if x == "NaN" {
+			return math.NaN()
+		}
+		return f
+	}
+	return math.NaN()
+}
+
+// metricsSummary answers one entry per metric name, in first-logged order:
+// valueCurrent/stepCurrent/timestampCurrent are from the last point
+// received; min/max ignore NaN and are null when every value is NaN.
+func (s *Server) metricsSummary(r *http.Request, _ []byte) (any, *apiError) {
+	e, err := s.readExp(r)
+	if err != nil {
+		return nil, err
+	}
+	type sum struct {
+		last                 Metric
+		minV, maxV           float64
+		haveV                bool
+		minStep, maxStep     *int64
+		minTs, maxTs, points int64
+	}
+	var order []string
+	sums := map[string]*sum{}
+	for _, m := range e.Metrics {
+		x := sums[m.Name]
+		if x == nil {
+			x = &sum{minTs: m.Timestamp, maxTs: m.Timestamp}
+			sums[m.Name] = x
+			order = append(order, m.Name)
+		}
+		x.last = m
+		x.points++
+		x.minTs, x.maxTs = min(x.minTs, m.Timestamp), max(x.maxTs, m.Timestamp)
+		if f := numeric(m.Value); !math.IsNaN(f) {
+			if !x.haveV {
+				x.minV, x.maxV, x.haveV = f, f, true
+			}
+			x.minV, x.maxV = min(x.minV, f), max(x.maxV, f)
+		}
+		if m.Step != nil {
+			if x.minStep == nil || *m.Step < *x.minStep {
+				x.minStep = cloneInt(m.Step)
+			}
+			if x.maxStep == nil || *m.Step > *x.maxStep {
+				x.maxStep = cloneInt(m.Step)
+			}
+		}
+	}
+	out := []any{}
+	for _, n := range order {
+		x := sums[n]
+		var vmin, vmax any
+		if x.haveV {
+			vmin, vmax = stringForm(x.minV), stringForm(x.maxV)
+		}
+		out = append(out, map[string]any{
+			"name":              n,
+			"valueCurrent":      stringForm(x.last.Value),
+			"valueMin":          vmin,
+			"valueMax":          vmax,
+			"timestampCurrent":  x.last.Timestamp,
+			"timestampMin":      x.minTs,
+			"timestampMax":      x.maxTs,
+			"stepCurrent":       intOrNil(x.last.Step),
+			"stepMin":           intOrNil(x.minStep),
+			"stepMax":           intOrNil(x.maxStep),
+			"epochCurrent":      intOrNil(x.last.Epoch),
+			"runContextCurrent": strOrNil(x.last.Context),
+			"count":             x.points,
+		})
+	}
+	return map[string]any{"values": out}, nil
+}
+
+// assetDir is the "dir" the asset list reports for a type.
+func assetDir(typ string) string {
+	switch typ {
+	case "asset":
+		return "assets"
+	case "image":
+		return "images"
+	}
+	return typ
+}
+
+func (s *Server) listAssets(r *http.Request, _ []byte) (any, *apiError) {
+	e, err := s.readExp(r)
+	if err != nil {
+		return nil, err
+	}
+	typ := r.URL.Query().Get("type")
+	out := []any{}
+	for _, a := range e.Assets {
+		if typ != "" && a.Type != typ {
+			continue
+		}
+		out = append(out, map[string]any{
+			"assetId":      a.ID,
+			"fileName":     a.FileName,
+			"fileSize":     a.Size,
+			"step":         intOrNil(a.Step),
+			"epoch":        intOrNil(a.Epoch),
+			"type":         a.Type,
+			"metadata":     strOrNil(a.Metadata),
+			"dir":          assetDir(a.Type),
+			"groupingName": strOrNil(a.GroupingName),
+			"runContext":   strOrNil(a.Context),
+			"createdAt":    a.Timestamp,
+			"link":         s.assetLink(e.Key, a.ID),
+		})
+	}
+	return map[string]any{"assets": out}, nil
+}
+
+func (s *Server) listModels(r *http.Request, _ []byte) (any, *apiError) {
+	e, err := s.readExp(r)
+	if err != nil {
+		return nil, err
+	}
+	out := []any{}
+	for _, g := range e.modelOrder {
+		out = append(out, map[string]any{
+			"experimentModelId": e.models[g],
+			"experimentKey":     e.Key,
+			"modelName":         g,
+		})
+	}
+	return out, nil
+}
+
+func (s *Server) getAsset(r *http.Request, _ []byte) (any, *apiError) {
+	e, err := s.readExp(r)
+	if err != nil {
+		return nil, err
+	}
+	id := r.URL.Query().Get("assetId")
+	if id == "" {
+		return nil, badRequest(0, "Missing required query parameter assetId")
+	}
+	for _, a := range e.Assets {
+		if a.ID == id {
+			return rawBytes(append([]byte(nil), a.Data...)), nil
+		}
+	}
+	return nil, &apiError{status: http.StatusNotFound, msg: "Asset " + id + " not found"}
+}

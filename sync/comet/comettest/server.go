@@ -1,0 +1,290 @@
+// Package comettest is an in-process fake of the Comet REST API v2
+// (/api/rest/v2/) for the sync tests of the Comet client.
+//
+// The fake authenticates with the raw Authorization header, validates
+// request bodies strictly (unknown JSON fields, missing required fields and
+// wrong JSON types give 400 with a Comet error body
+// {"msg":"...","code":400,"sdk_error_code":N}, N = 0 when no specific code
+// exists), keeps state so that the read endpoints and the accessors
+// (Experiments, Experiment, Calls) can verify a sync, and is wrapped with a
+// synctest.Faults.
+//
+// Deliberate simplifications, which a client must not rely on either way:
+//   - metric points are never deduplicated or down-sampled;
+//   - values in read answers (metricValue, valueCurrent, ...) are strings,
+//     as the real server sends them; numbers are rendered from float64
+//     (strconv 'g' format), so 1850.0 reads back as "1850";
+//   - unknown query parameters are ignored on reads, rejected on
+//     upload-asset;
+//   - "experiments" with an unknown project answers 200 with an empty list.
+package comettest
+
+import (
+	"compress/gzip"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/yoloarchive/yoloarchive/sync/synctest"
+)
+
+// Defaults of a new Server.
+const (
+	DefaultAPIKey    = "TESTCOMETAPIKEY0123456789"
+	DefaultWorkspace = "test-ws"
+	// UserName is the user name reported by account-details.
+	UserName = "test-user"
+	// RESTPrefix is the path prefix of every REST endpoint.
+	RESTPrefix = "/api/rest/v2/"
+)
+
+// Server is a fake Comet server. Exported fields may be changed before the
+// first request only.
+type Server struct {
+	// Server is the HTTP server; URL is the root, the REST base is
+	// URL + "/api/rest/v2/".
+	*httptest.Server
+	// Faults wraps the whole server.
+	Faults *synctest.Faults
+	// APIKey is the only valid API key.
+	APIKey string
+	// Workspace is the default workspace of the key's user; it is always
+	// a valid workspace (see AddWorkspace for more).
+	Workspace string
+	// MaxUploadBytes limits the size of an uploaded file part; 0 means
+	// unlimited. Larger uploads get 400 with an upload-limit
+	// sdk_error_code (7000001 for images and plain assets, 7000014 for
+	// model elements, ...).
+	MaxUploadBytes int64
+
+	mu          sync.Mutex
+	workspaces  []string
+	projects    []*project
+	experiments []*exp
+	byKey       map[string]*exp
+	calls       map[string]int
+}
+
+// New starts a Server. The caller must Close it.
+func New() *Server {
+	s := &Server{
+		Faults:    synctest.New(),
+		APIKey:    DefaultAPIKey,
+		Workspace: DefaultWorkspace,
+		byKey:     map[string]*exp{},
+		calls:     map[string]int{},
+	}
+	s.Server = httptest.NewServer(s.Faults.Wrap(http.HandlerFunc(s.serve)))
+	return s
+}
+
+// URLOverride returns what COMET_URL_OVERRIDE would hold for this server:
+// URL + "/clientlib/".
+func (s *Server) URLOverride() string { return s.URL + "/clientlib/" }
+
+// RESTBase returns URL + "/api/rest/v2/".
+func (s *Server) RESTBase() string { return s.URL + RESTPrefix }
+
+// AddWorkspace makes name a valid workspace of the key's user, in addition
+// to Workspace.
+func (s *Server) AddWorkspace(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !slices.Contains(s.workspaces, name) {
+		s.workspaces = append(s.workspaces, name)
+	}
+}
+
+// Experiments returns snapshots of all experiments, in creation order.
+func (s *Server) Experiments() []Experiment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Experiment, len(s.experiments))
+	for i, e := range s.experiments {
+		out[i] = e.snapshot()
+	}
+	return out
+}
+
+// Experiment returns a snapshot of the experiment with the given key.
+func (s *Server) Experiment(key string) (Experiment, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.byKey[key]
+	if e == nil {
+		return Experiment{}, false
+	}
+	return e.snapshot(), true
+}
+
+// Calls returns how many requests reached path (relative to the REST base,
+// e.g. "write/experiment/metric") after passing authentication, whatever
+// their outcome. Requests stopped by an injected fault are not counted.
+func (s *Server) Calls(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[strings.TrimPrefix(path, "/")]
+}
+
+// workspaceNames returns the valid workspaces, Workspace first. Call with
+// s.mu held.
+func (s *Server) workspaceNames() []string {
+	out := []string{s.Workspace}
+	for _, w := range s.workspaces {
+		if w != s.Workspace {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// handler serves one endpoint, with s.mu held. It returns the answer to
+// encode as JSON, or an error.
+type handler func(s *Server, r *http.Request, body []byte) (any, *apiError)
+
+type route struct {
+	method string
+	h      handler
+	json   bool // POST body must be application/json
+}
+
+var routes = map[string]route{
+	"write/project/create":                {http.MethodPost, (*Server).createProject, true},
+	"write/experiment/create":             {http.MethodPost, (*Server).createExperiment, true},
+	"write/experiment/log-other":          {http.MethodPost, (*Server).logOther, true},
+	"write/experiment/parameter":          {http.MethodPost, (*Server).logParameter, true},
+	"write/experiment/metric":             {http.MethodPost, (*Server).logMetric, true},
+	"write/experiment/tags":               {http.MethodPost, (*Server).addTags, true},
+	"write/experiment/upload-asset":       {http.MethodPost, (*Server).uploadAsset, false},
+	"write/experiment/set-start-end-time": {http.MethodPost, (*Server).setStartEnd, true},
+	"write/experiment/update-status":      {http.MethodPost, (*Server).updateStatus, true},
+	"account-details":                     {http.MethodGet, (*Server).accountDetails, false},
+	"workspaces":                          {http.MethodGet, (*Server).listWorkspaces, false},
+	"projects":                            {http.MethodGet, (*Server).listProjects, false},
+	"experiments":                         {http.MethodGet, (*Server).listExperiments, false},
+	"experiment/metadata":                 {http.MethodGet, (*Server).metadata, false},
+	"experiment/log-other":                {http.MethodGet, (*Server).readOthers, false},
+	"experiment/parameters":               {http.MethodGet, (*Server).readParameters, false},
+	"experiment/tags":                     {http.MethodGet, (*Server).readTags, false},
+	"experiment/metrics/get-all":          {http.MethodGet, (*Server).readAllMetrics, false},
+	"experiment/metrics/get-metric":       {http.MethodGet, (*Server).readMetric, false},
+	"experiment/metrics/summary":          {http.MethodGet, (*Server).metricsSummary, false},
+	"experiment/asset/list":               {http.MethodGet, (*Server).listAssets, false},
+	"experiment/model":                    {http.MethodGet, (*Server).listModels, false},
+	"experiment/asset/get-asset":          {http.MethodGet, (*Server).getAsset, false},
+}
+
+// rawBytes is an answer sent as application/octet-stream.
+type rawBytes []byte
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	path, ok := strings.CutPrefix(r.URL.Path, RESTPrefix)
+	rt, known := routes[path]
+	if !ok || !known {
+		writeJSON(w, http.StatusNotFound, map[string]any{"msg": "Not found"})
+		return
+	}
+	s.mu.Lock()
+	key := s.APIKey
+	s.mu.Unlock()
+	if got := r.Header.Get("Authorization"); got == "" || got != key {
+		writeErr(w, &apiError{status: http.StatusUnauthorized, msg: "Invalid API key", sdk: CodeInvalidAPIKey})
+		return
+	}
+	s.mu.Lock()
+	s.calls[path]++
+	s.mu.Unlock()
+	if r.Method != rt.method {
+		writeErr(w, &apiError{status: http.StatusMethodNotAllowed, msg: "Method " + r.Method + " not allowed, use " + rt.method})
+		return
+	}
+	if err := decompress(r); err != nil {
+		writeErr(w, err)
+		return
+	}
+	if rt.json {
+		if err := checkJSONType(r); err != nil {
+			writeErr(w, err)
+			return
+		}
+	}
+	// Read the body before taking the lock so a slow client does not
+	// block other requests.
+	var body []byte
+	if r.Method == http.MethodPost {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeErr(w, badRequest(0, "Cannot read body: %v", err))
+			return
+		}
+		body = b
+	}
+	s.mu.Lock()
+	out, aerr := rt.h(s, r, body)
+	s.mu.Unlock()
+	if aerr != nil {
+		writeErr(w, aerr)
+		return
+	}
+	if b, ok := out.(rawBytes); ok {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(b)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// decompress replaces a gzip-encoded body by its decompressed form.
+func decompress(r *http.Request) *apiError {
+	switch ce := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); ce {
+	case "", "identity":
+		return nil
+	case "gzip":
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			return badRequest(0, "Malformed gzip body: %v", err)
+		}
+		b, err := io.ReadAll(zr)
+		if err != nil {
+			return badRequest(0, "Malformed gzip body: %v", err)
+		}
+		r.Body = io.NopCloser(strings.NewReader(string(b)))
+		r.ContentLength = int64(len(b))
+		r.Header.Del("Content-Encoding")
+		return nil
+	default:
+		return &apiError{status: http.StatusUnsupportedMediaType, msg: "Unsupported Content-Encoding " + ce}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"msg":"fake server: cannot encode answer","code":500,"sdk_error_code":0}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func writeErr(w http.ResponseWriter, e *apiError) {
+	writeJSON(w, e.status, map[string]any{"msg": e.msg, "code": e.status, "sdk_error_code": e.sdk})
+}
+
+// newID returns 32 random lowercase hex digits.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func nowMillis() int64 { return time.Now().UnixMilli() }

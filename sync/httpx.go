@@ -1,0 +1,305 @@
+package sync
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	retryablehttp "github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/time/rate"
+)
+
+// ClientOptions tune a Client. Zero values take the defaults.
+type ClientOptions struct {
+	// RetryMax is how many times a request is retried (default 8).
+	RetryMax int
+	// WaitMin and WaitMax bound the backoff between attempts (defaults
+	// 500 ms and 30 s); a Retry-After answer is honoured up to MaxRetryAfter
+	// (default 10 min).
+	WaitMin, WaitMax, MaxRetryAfter time.Duration
+	// HeaderTimeout is how long to wait for a response's headers
+	// (default 2 min); a slower server counts as a timeout and is retried.
+	HeaderTimeout time.Duration
+	// Limiter, when set, spaces requests (shared by every worker that uses
+	// the Client).
+	Limiter *rate.Limiter
+	// Transport replaces the default transport (tests).
+	Transport http.RoundTripper
+	// InsecureSkipVerify turns TLS certificate checks off.
+	InsecureSkipVerify bool
+}
+
+// Client makes HTTP calls with retries: exponential backoff with full jitter
+// on 429, 5xx, connection resets and timeouts, honouring Retry-After (and
+// Comet's Retry-After-Custom). Permanent errors (4xx) return at once.
+// Requests that are not idempotent are retried only when the server
+// provably did not act on them (429, 503, connection refused).
+type Client struct {
+	http     *retryablehttp.Client
+	limiter  *rate.Limiter
+	requests atomic.Int64
+	retries  atomic.Int64
+}
+
+// NewClient returns a Client.
+func NewClient(o ClientOptions) *Client {
+	if o.RetryMax == 0 {
+		o.RetryMax = 8
+	}
+	if o.WaitMin == 0 {
+		o.WaitMin = 500 * time.Millisecond
+	}
+	if o.WaitMax == 0 {
+		o.WaitMax = 30 * time.Second
+	}
+	if o.MaxRetryAfter == 0 {
+		o.MaxRetryAfter = 10 * time.Minute
+	}
+	if o.HeaderTimeout == 0 {
+		o.HeaderTimeout = 2 * time.Minute
+	}
+	tr := o.Transport
+	if tr == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.ResponseHeaderTimeout = o.HeaderTimeout
+		t.MaxIdleConnsPerHost = 16
+		if o.InsecureSkipVerify {
+			t.TLSClientConfig.InsecureSkipVerify = true
+		}
+		tr = t
+	}
+	c := &Client{limiter: o.Limiter}
+	rc := retryablehttp.NewClient()
+	rc.Logger = nil
+	rc.RetryMax = o.RetryMax
+	rc.RetryWaitMin = o.WaitMin
+	rc.RetryWaitMax = o.WaitMax
+	rc.HTTPClient = &http.Client{Transport: countingTransport{tr, c}}
+	rc.CheckRetry = c.checkRetry
+	rc.Backoff = func(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+		return backoff(lo, hi, o.MaxRetryAfter, attempt, resp)
+	}
+	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	rc.PrepareRetry = func(*http.Request) error { c.retries.Add(1); return nil }
+	c.http = rc
+	return c
+}
+
+// Requests returns the number of HTTP requests sent, retries included.
+func (c *Client) Requests() int64 { return c.requests.Load() }
+
+// Retries returns the number of retried requests.
+func (c *Client) Retries() int64 { return c.retries.Load() }
+
+type countingTransport struct {
+	rt http.RoundTripper
+	c  *Client
+}
+
+func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if t.c.limiter != nil {
+		if err := t.c.limiter.Wait(r.Context()); err != nil {
+			return nil, err
+		}
+	}
+	t.c.requests.Add(1)
+	return t.rt.RoundTrip(r)
+}
+
+type idempotentKey struct{}
+
+// NotIdempotent marks the requests made with ctx as not safe to repeat
+// blindly (creates): they are retried only when the server did not act.
+func NotIdempotent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, idempotentKey{}, false)
+}
+
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	safe := true
+	if v, ok := ctx.Value(idempotentKey{}).(bool); ok {
+		safe = v
+	}
+	if err != nil {
+		if !retryableNetError(err) {
+			return false, err
+		}
+		if !safe && !errors.Is(err, syscall.ECONNREFUSED) {
+			return false, err
+		}
+		return true, nil
+	}
+	switch code := resp.StatusCode; {
+	case code == http.StatusTooManyRequests, code == http.StatusServiceUnavailable:
+		return true, nil
+	case code >= 500 && code != http.StatusNotImplemented:
+		return safe, nil
+	}
+	return false, nil
+}
+
+// retryableNetError tells transient transport errors from permanent ones
+// (bad URL, TLS certificate problems, too many redirects).
+func retryableNetError(err error) bool {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		var cert *x509.UnknownAuthorityError
+		var host x509.HostnameError
+		var inv x509.CertificateInvalidError
+		if errors.As(err, &cert) || errors.As(err, &host) || errors.As(err, &inv) {
+			return false
+		}
+		if strings.Contains(uerr.Error(), "stopped after") || strings.Contains(uerr.Error(), "unsupported protocol scheme") {
+			return false
+		}
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return false
+	}
+	return true
+}
+
+// backoff waits as a Retry-After (or Retry-After-Custom) header says, else
+// exponentially with full jitter between min and min·2^attempt (≤ max).
+func backoff(lo, hi, maxAfter time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil {
+		if d, ok := RetryAfter(resp); ok {
+			return clampDur(d, 0, maxAfter)
+		}
+	}
+	ceil := lo << min(attempt, 20)
+	if ceil <= 0 || ceil > hi {
+		ceil = hi
+	}
+	if ceil <= lo {
+		return lo
+	}
+	return lo + time.Duration(rand.Int64N(int64(ceil-lo)))
+}
+
+// RetryAfter reads a Retry-After-Custom or Retry-After header (seconds or
+// an HTTP date).
+func RetryAfter(resp *http.Response) (time.Duration, bool) {
+	for _, h := range []string{"Retry-After-Custom", "Retry-After"} {
+		v := strings.TrimSpace(resp.Header.Get(h))
+		if v == "" {
+			continue
+		}
+		if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
+			return time.Duration(s * float64(time.Second)), true
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return time.Until(t), true
+		}
+	}
+	return 0, false
+}
+
+func clampDur(d, lo, hi time.Duration) time.Duration {
+	return max(lo, min(d, hi))
+}
+
+// Request is one HTTP request. Body is called for every attempt, so a file
+// can be reopened instead of buffered.
+type Request struct {
+	Method string
+	URL    string
+	Header http.Header
+	Body   func() (io.Reader, error)
+	// Length is the body's length when known (-1 otherwise), sent as
+	// Content-Length.
+	Length int64
+}
+
+// Do sends the request with retries. The caller closes the response body.
+// An error is returned only when no response was received; a final 4xx or
+// 5xx response is returned as is, for the tracker to explain.
+func (c *Client) Do(ctx context.Context, r Request) (*http.Response, error) {
+	var body any
+	if r.Body != nil {
+		body = retryablehttp.ReaderFunc(r.Body)
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, r.Method, r.URL, body)
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range r.Header {
+		req.Header[k] = vs
+	}
+	if r.Length > 0 {
+		req.ContentLength = r.Length
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &NetError{URL: redactURL(r.URL), Err: err}
+	}
+	return resp, nil
+}
+
+// NetError is a request that got no answer after its retries.
+type NetError struct {
+	URL string
+	Err error
+}
+
+func (e *NetError) Error() string {
+	msg := e.Err.Error()
+	var uerr *url.Error
+	if errors.As(e.Err, &uerr) {
+		msg = uerr.Err.Error()
+	}
+	return fmt.Sprintf("%s: no answer: %s", e.URL, msg)
+}
+
+func (e *NetError) Unwrap() error { return e.Err }
+
+// redactURL drops the query (which may carry keys) and any user info.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(bad URL)"
+	}
+	u.User = nil
+	u.RawQuery = ""
+	return u.String()
+}
+
+// ReadBody reads at most limit bytes of a response body and closes it.
+func ReadBody(resp *http.Response, limit int64) ([]byte, error) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	if err != nil {
+		return b, err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	return b, nil
+}
+
+// Snippet returns the start of a body for an error message, on one line.
+func Snippet(b []byte) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if len(s) > 160 {
+		s = s[:160] + "…"
+	}
+	if s == "" {
+		return "(empty body)"
+	}
+	return strconv.Quote(s)
+}

@@ -1,0 +1,89 @@
+package sync
+
+import (
+	"strings"
+
+	"github.com/yoloarchive/yoloarchive/schemas"
+)
+
+// Statuses of a Result.
+const (
+	// StatusSynced: the remote run was written and its read-back matched.
+	StatusSynced = "synced"
+	// StatusUpToDate: the checkpoint and the remote run both show this
+	// archive synced already; nothing was sent.
+	StatusUpToDate = "up-to-date"
+	// StatusWritten: an offline export was written.
+	StatusWritten = "written"
+	// StatusDryRun: nothing was sent; Plan says what would be.
+	StatusDryRun = "dry-run"
+	// StatusFailed: see Error. The run is not recorded as synced; a re-run
+	// resumes.
+	StatusFailed = "failed"
+	// StatusInterrupted: the sync was cancelled; a re-run resumes.
+	StatusInterrupted = "interrupted"
+)
+
+// Plan counts what a sync sends for one archive.
+type Plan struct {
+	Project      string `json:"project"`
+	Name         string `json:"name"`
+	Parameters   int    `json:"parameters"`
+	Scalars      int    `json:"scalars"`
+	SingleValues int    `json:"single_values"`
+	Images       int    `json:"images"`
+	Plots        int    `json:"plots"`
+	Assets       int    `json:"assets"`
+	ModelBytes   int64  `json:"model_bytes"`
+	UploadBytes  int64  `json:"upload_bytes"`
+}
+
+// Result is the outcome of syncing one archive: one object of the JSON
+// report.
+type Result struct {
+	Archive     string `json:"archive"`
+	RunID       string `json:"run_id,omitempty"`
+	Destination string `json:"destination"`
+	Status      string `json:"status"`
+	RemoteID    string `json:"remote_id,omitempty"`
+	URL         string `json:"url,omitempty"`
+	// Output is the file or directory an offline export wrote.
+	Output string `json:"output,omitempty"`
+	Plan   *Plan  `json:"plan,omitempty"`
+	// Resumed is set when a checkpoint of an earlier, unfinished sync was
+	// continued.
+	Resumed bool `json:"resumed,omitempty"`
+	// Requests and Retries count HTTP requests (retries included).
+	Requests int64 `json:"requests"`
+	Retries  int64 `json:"retries"`
+	// Skipped counts items that were already on the remote side.
+	Skipped int `json:"skipped"`
+	// NotRecoverable lists what the live callback would have logged that
+	// the archive cannot provide (from the archive's gaps table).
+	NotRecoverable []string `json:"not_recoverable,omitempty"`
+	Error          string   `json:"error,omitempty"`
+	Seconds        float64  `json:"seconds"`
+}
+
+// OK reports whether the archive's sync succeeded.
+func (r *Result) OK() bool {
+	switch r.Status {
+	case StatusSynced, StatusUpToDate, StatusWritten, StatusDryRun:
+		return true
+	}
+	return false
+}
+
+// GapsFor lists the archive's gaps that affect a tracker, as "item: reason".
+func GapsFor(gaps []schemas.GapRow, tracker string) []string {
+	var out []string
+	for _, g := range gaps {
+		for _, a := range g.Affects {
+			if a == tracker {
+				out = append(out, g.Item+": "+strings.TrimSpace(g.Reason))
+				break
+			}
+		}
+	}
+	return out
+}
