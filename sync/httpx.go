@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -75,6 +76,9 @@ func NewClient(o ClientOptions) *Client {
 		t.ResponseHeaderTimeout = o.HeaderTimeout
 		t.MaxIdleConnsPerHost = 16
 		if o.InsecureSkipVerify {
+			if t.TLSClientConfig == nil {
+				t.TLSClientConfig = &tls.Config{}
+			}
 			t.TLSClientConfig.InsecureSkipVerify = true
 		}
 		tr = t

@@ -34,6 +34,9 @@ type Run struct {
 func Open(ctx context.Context, path string) (*Run, error) {
 	a, err := archive.Open(ctx, path)
 	if err != nil {
+		if !strings.Contains(err.Error(), path) {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
 		return nil, err
 	}
 	r := &Run{Path: path, Archive: a}

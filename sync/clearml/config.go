@@ -1,0 +1,215 @@
+package clearml
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/gurkankaymak/hocon"
+)
+
+// Config says which ClearML server to sync to and with which credentials,
+// read as the ClearML SDK reads it: flags over CLEARML_* variables over
+// the configuration file (CLEARML_CONFIG_FILE, else ~/clearml.conf).
+type Config struct {
+	// APIHost is the API server, e.g. http://clearml:8008.
+	APIHost string
+	// WebHost is the web UI, for links; derived from APIHost when empty.
+	WebHost string
+	// FilesHost is the file server; derived from WebHost when empty.
+	FilesHost string
+	// AccessKey and SecretKey are the API credentials. They never appear
+	// in String, errors, logs or reports.
+	AccessKey, SecretKey string
+	// Insecure turns TLS certificate verification off
+	// (api.verify_certificate: false).
+	Insecure bool
+	// File is the configuration file that was read, if any.
+	File string
+}
+
+// String describes the configuration without its secrets.
+func (c Config) String() string {
+	key := "(none)"
+	if c.AccessKey != "" {
+		key = "(set)"
+	}
+	return fmt.Sprintf("api %s, web %s, files %s, access key %s", c.APIHost, c.WebHost, c.FilesHost, key)
+}
+
+// LoadConfig resolves the configuration: non-empty fields of flags win,
+// then the CLEARML_API_HOST, CLEARML_WEB_HOST, CLEARML_FILES_HOST,
+// CLEARML_API_ACCESS_KEY and CLEARML_API_SECRET_KEY variables, then the
+// file named by CLEARML_CONFIG_FILE or ~/clearml.conf (HOCON). Missing web
+// and file server addresses are derived from the API address the way the
+// SDK derives them.
+func LoadConfig(flags Config) (Config, error) {
+	c := Config{}
+	file := os.Getenv("CLEARML_CONFIG_FILE")
+	explicit := file != ""
+	if file == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			file = filepath.Join(home, "clearml.conf")
+		}
+	}
+	if file != "" {
+		fc, err := readConfigFile(file)
+		switch {
+		case err == nil:
+			c = fc
+		case errors.Is(err, os.ErrNotExist) && !explicit:
+		default:
+			return Config{}, err
+		}
+	}
+	env := Config{
+		APIHost:   os.Getenv("CLEARML_API_HOST"),
+		WebHost:   os.Getenv("CLEARML_WEB_HOST"),
+		FilesHost: os.Getenv("CLEARML_FILES_HOST"),
+		AccessKey: os.Getenv("CLEARML_API_ACCESS_KEY"),
+		SecretKey: os.Getenv("CLEARML_API_SECRET_KEY"),
+	}
+	if v := os.Getenv("CLEARML_API_HOST_VERIFY_CERT"); v != "" {
+		if b, err := strconv.ParseBool(v); err == nil {
+			env.Insecure = !b
+		}
+	}
+	c = overlay(overlay(c, env), flags)
+	if c.APIHost == "" {
+		return c, errors.New("no ClearML server configured: set CLEARML_API_HOST, pass --api-host, or run `clearml-init` to write ~/clearml.conf")
+	}
+	if c.AccessKey == "" || c.SecretKey == "" {
+		return c, fmt.Errorf("no ClearML credentials for %s: set CLEARML_API_ACCESS_KEY and CLEARML_API_SECRET_KEY, or api.credentials in clearml.conf", c.APIHost)
+	}
+	for _, h := range []*string{&c.APIHost, &c.WebHost, &c.FilesHost} {
+		*h = strings.TrimRight(*h, "/")
+	}
+	if c.WebHost == "" {
+		c.WebHost = webFromAPI(c.APIHost)
+	}
+	if c.FilesHost == "" {
+		c.FilesHost = filesFromWeb(c.WebHost)
+	}
+	for _, h := range []string{c.APIHost, c.WebHost, c.FilesHost} {
+		if u, err := url.Parse(h); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("ClearML address %q is not an http(s) URL: fix CLEARML_API_HOST / --api-host (or the web/files host)", h)
+		}
+	}
+	return c, nil
+}
+
+func overlay(base, top Config) Config {
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&base.APIHost, top.APIHost)
+	set(&base.WebHost, top.WebHost)
+	set(&base.FilesHost, top.FilesHost)
+	set(&base.AccessKey, top.AccessKey)
+	set(&base.SecretKey, top.SecretKey)
+	set(&base.File, top.File)
+	base.Insecure = base.Insecure || top.Insecure
+	return base
+}
+
+// readConfigFile reads the api section of a clearml.conf (HOCON).
+func readConfigFile(path string) (c Config, err error) {
+	if _, err := os.Stat(path); err != nil {
+		return Config{}, err
+	}
+	defer func() {
+		// The HOCON parser panics on some malformed input; report it as
+		// a parse error.
+		if p := recover(); p != nil {
+			c, err = Config{}, fmt.Errorf("%s: not a valid clearml.conf (%v): fix or remove it", path, p)
+		}
+	}()
+	conf, err := hocon.ParseResource(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: not a valid clearml.conf (%s): fix or remove it", path, firstLine(err.Error()))
+	}
+	get := func(keys ...string) string {
+		for _, k := range keys {
+			if v := conf.Get(k); v != nil {
+				s := strings.Trim(v.String(), `"`)
+				if s != "" {
+					return s
+				}
+			}
+		}
+		return ""
+	}
+	c = Config{
+		APIHost:   get("api.api_server", "api.host"),
+		WebHost:   get("api.web_server"),
+		FilesHost: get("api.files_server"),
+		AccessKey: get("api.credentials.access_key"),
+		SecretKey: get("api.credentials.secret_key"),
+		File:      path,
+	}
+	if v := get("api.verify_certificate"); v != "" {
+		if b, err := strconv.ParseBool(v); err == nil {
+			c.Insecure = !b
+		}
+	}
+	return c, nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// webFromAPI derives the web UI address from the API address as the SDK
+// does: api.<domain> becomes app.<domain>, port 8008 becomes 8080.
+func webFromAPI(api string) string {
+	u, err := url.Parse(api)
+	if err != nil {
+		return api
+	}
+	host, port := u.Hostname(), u.Port()
+	if strings.HasPrefix(host, "api.") {
+		host = "app." + strings.TrimPrefix(host, "api.")
+	}
+	if port == "8008" {
+		port = "8080"
+	}
+	u.Host = joinHostPort(host, port)
+	u.Path = ""
+	return u.String()
+}
+
+// filesFromWeb derives the file server address from the web address as
+// the SDK does: app.<domain> becomes files.<domain>; port 8081.
+func filesFromWeb(web string) string {
+	u, err := url.Parse(web)
+	if err != nil {
+		return web
+	}
+	host, port := u.Hostname(), u.Port()
+	if strings.HasPrefix(host, "app.") {
+		host = "files." + strings.TrimPrefix(host, "app.")
+		port = u.Port()
+	} else {
+		port = "8081"
+	}
+	u.Host = joinHostPort(host, port)
+	u.Path = ""
+	return u.String()
+}
+
+func joinHostPort(host, port string) string {
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port == "" {
+		return host
+	}
+	return host + ":" + port
+}

@@ -1,0 +1,538 @@
+package clearml
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"math"
+	"net/url"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+	"github.com/yoloarchive/yoloarchive/schemas"
+)
+
+// singleValueIter is the iteration of single values ("Summary").
+const singleValueIter = -2147483648
+
+// Options are the user's choices for a replay.
+type Options struct {
+	// Project and Name override the run's project and name.
+	Project, Name string
+	// Tags are added to the callback's tag.
+	Tags []string
+	// Version overrides the Ultralytics version that selects the
+	// callback's behaviour (titles, plot lists), e.g. "8.3.166".
+	Version string
+}
+
+// event is one events.add_batch line.
+type event map[string]any
+
+// upload is one file for the file server.
+type upload struct {
+	Key string
+	// Digest is the archive blob; Data replaces it for converted files.
+	Digest string
+	Data   []byte
+	Size   int64
+	// ContentType is the part's media type.
+	ContentType string
+}
+
+// plan is everything a replay sends for one run, in the callback's terms.
+type plan struct {
+	Project, Name string
+	Tags          []string
+	Version       string
+	Hyperparams   map[string]map[string]any
+	Comment       string
+	Runtime       map[string]string
+	// Uploads come before the events that point at them.
+	Uploads []upload
+	Events  []event
+	// Model is the output model's weights (nil when the archive has none).
+	Model        *upload
+	ModelComment string
+	Counts       ysync.Plan
+}
+
+// callbackVersion is the Ultralytics version whose callback behaviour a
+// replay follows: the override, the exact version, else the lower bound
+// of the inferred range, else a recent default.
+func callbackVersion(info schemas.RunRow, override string) string {
+	switch {
+	case override != "":
+		return override
+	case info.UltralyticsVersion != nil && *info.UltralyticsVersion != "":
+		return *info.UltralyticsVersion
+	case info.VersionMin != nil && *info.VersionMin != "":
+		return *info.VersionMin
+	}
+	return "8.3.0"
+}
+
+// verLess compares dotted versions numerically.
+func verLess(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < max(len(pa), len(pb)); i++ {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
+}
+
+// projectName is the ClearML project: the override, else args.project
+// without leading or trailing slashes (an absolute save path such as
+// /home/me/runs would otherwise start with an empty nested project),
+// else the callback's default.
+func projectName(info schemas.RunRow, o Options, version string) string {
+	p := o.Project
+	if p == "" {
+		p = strings.Trim(info.Project, "/")
+	}
+	if p == "" {
+		p = "Ultralytics"
+		if verLess(version, "8.3.9") {
+			p = "YOLOv8"
+		}
+	}
+	return p
+}
+
+// keyPrefix is the file-server prefix of a task's files:
+// <quote(project)>/<quote(name.taskid)>.
+func keyPrefix(project, name, taskID string) string {
+	n := name
+	if limit := max(2, 128-len(taskID)-1); len(n) > limit {
+		n = n[:limit]
+	}
+	if project == "" {
+		project = "unknown"
+	}
+	return pyQuote(project) + "/" + pyQuote(n+"."+taskID)
+}
+
+// pyQuote is urllib.parse.quote with the SDK's safe characters.
+func pyQuote(s string) string {
+	const safe = "'[]{}()$^,.; -_+-=/~"
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(safe, c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// keyPart escapes one path component of a metrics key as the SDK does.
+func keyPart(s string) string {
+	s = strings.Trim(strings.ReplaceAll(s, `\`, "/"), "/")
+	s = strings.ReplaceAll(s, "/", ".slash.")
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune("#\"';?:@&=+$,%!\r\n", r) {
+			fmt.Fprintf(&b, "0x%02x", r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// metricsKey is the key of a debug or plot image.
+func metricsKey(prefix, metric, variant string, counter int, ext string) string {
+	file := fmt.Sprintf("%s_%s_%08d", metric, variant, counter%100)
+	if !strings.HasSuffix(file, ext) {
+		file += ext
+	}
+	return prefix + "/metrics/" + keyPart(metric) + "/" + keyPart(variant) + "/" + keyPart(file)
+}
+
+// quoteURL path-quotes a URL as the SDK's quote_url does (spaces → %20).
+func quoteURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return u
+	}
+	return p.Scheme + "://" + p.Host + (&url.URL{Path: p.Path}).EscapedPath()
+}
+
+var batchRE = regexp.MustCompile(`_batch(\d+)`)
+
+// buildPlan maps a run to what the Ultralytics ClearML callback would have
+// logged (callback-mapping.md part A), addressed to task taskID on the
+// file server filesHost.
+func buildPlan(run *ysync.Run, o Options, taskID, filesHost string) (*plan, error) {
+	info := run.Info
+	v := callbackVersion(info, o.Version)
+	p := &plan{Version: v, Project: projectName(info, o, v), Name: o.Name}
+	if p.Name == "" {
+		p.Name = info.Name
+	}
+	if p.Name == "" {
+		p.Name = info.SourceName
+	}
+	for len(p.Name) < 3 {
+		p.Name += "_" // ClearML task names have at least 3 characters
+	}
+	tag := "Ultralytics"
+	if verLess(v, "8.3.9") {
+		tag = "YOLOv8"
+	}
+	p.Tags = append([]string{tag}, o.Tags...)
+	p.Hyperparams = hyperparams(run.Params)
+	p.Comment, p.Runtime = provenance(run)
+	prefix := keyPrefix(p.Project, p.Name, taskID)
+	ts := newClock(run)
+	add := func(e event) {
+		e["task"] = taskID
+		p.Events = append(p.Events, e)
+	}
+	scalar := func(iter int64, metric, variant string, value float64, at time.Time) {
+		value, _ = ysync.JSONFloat(value) // the SDK sends NaN and Inf as 0
+		add(event{"type": "training_stats_scalar", "iter": iter, "metric": metric, "variant": variant,
+			"value": value, "timestamp": at.UnixMilli()})
+		if iter == singleValueIter {
+			p.Counts.SingleValues++
+		} else {
+			p.Counts.Scalars++
+		}
+	}
+
+	// Per-epoch scalars.
+	epochs := run.Epochs()
+	title := func(name string) string {
+		switch {
+		case strings.HasPrefix(name, "train/"):
+			return "train"
+		case strings.HasPrefix(name, "lr/"):
+			return "lr"
+		case verLess(v, "8.3.173"):
+			return "val"
+		}
+		name, _, _ = strings.Cut(name, "/")
+		return name
+	}
+	times := map[int64]float64{}
+	for _, s := range run.Scalars {
+		if s.Metric == "time" {
+			times[s.Epoch] = s.Value
+		}
+	}
+	for _, s := range run.Scalars {
+		if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
+			continue
+		}
+		scalar(s.Epoch-1, title(s.Metric), s.Metric, s.Value, ts.at(s))
+	}
+	if !verLess(v, "8.3.9") {
+		for e := int64(1); e <= epochs; e++ {
+			t, ok := times[e]
+			if !ok {
+				continue
+			}
+			scalar(e-1, "Epoch Time", "Epoch Time", t-times[e-1], ts.epoch(e))
+		}
+	}
+	finished := info.Status == schemas.StatusFinished
+	// The final validation of best.pt is logged again at the last
+	// iteration; the archive's summary holds the best-fitness row.
+	if finished && epochs > 0 {
+		for _, s := range run.Summary {
+			if strings.HasPrefix(s.Key, "metrics/") {
+				scalar(epochs-1, title(s.Key), s.Key, s.Value, ts.end())
+			}
+		}
+	}
+	if finished {
+		for _, s := range run.Summary {
+			scalar(singleValueIter, "Summary", s.Key, s.Value, ts.end())
+		}
+	}
+
+	// Debug images.
+	counters := map[string]int{}
+	debugImage := func(img schemas.ImageRow, metric string, at time.Time) {
+		m := batchRE.FindStringSubmatch(path.Base(img.FileName))
+		iter := int64(0)
+		variant := path.Base(img.FileName)
+		if m != nil {
+			iter, _ = strconv.ParseInt(m[1], 10, 64)
+			variant = strings.Replace(variant, m[0], "", 1)
+		}
+		ext := ""
+		if i := strings.IndexByte(path.Base(img.FileName), '.'); i >= 0 {
+			ext = path.Base(img.FileName)[i:]
+		}
+		ck := metric + "\x00" + variant
+		key := metricsKey(prefix, metric, variant, counters[ck], ext)
+		counters[ck]++
+		p.Uploads = append(p.Uploads, upload{Key: key, Digest: img.Blob, Size: img.Size, ContentType: img.MediaType})
+		add(event{"type": "training_debug_image", "iter": iter, "metric": metric, "variant": variant,
+			"key": key, "url": filesHost + "/" + key, "timestamp": at.UnixMilli()})
+		p.Counts.Images++
+	}
+	if epochs >= 2 {
+		extra := closeMosaicEpoch(run) == 1
+		for _, img := range sortedByPath(run.ImagesByRole(schemas.RoleTrainBatch)) {
+			if img.Blob == "" || img.Step == nil || (*img.Step > 2 && !extra) {
+				continue
+			}
+			debugImage(img, "Mosaic", ts.epoch(2))
+		}
+	}
+	if finished {
+		for _, img := range sortedByPath(run.ImagesByRole(schemas.RoleValBatchLabels, schemas.RoleValBatchPred)) {
+			if img.Blob != "" {
+				debugImage(img, "Validation", ts.end())
+			}
+		}
+		// Plots.
+		for _, img := range plotImages(run, v) {
+			if err := plotEvent(p, img, prefix, filesHost, ts.end(), add); err != nil {
+				return nil, err
+			}
+		}
+		// Output model.
+		if best, ok := run.Asset(schemas.RoleWeightsBest); ok && best.Blob != "" {
+			p.Model = &upload{Key: prefix + "/models/" + path.Base(best.FileName), Digest: best.Blob, Size: best.Size,
+				ContentType: "application/octet-stream"}
+			local := strings.TrimRight(info.SaveDir, "/") + "/" + best.FileName
+			p.ModelComment = fmt.Sprintf("snapshot %s stored\nCreated by task id: %s", local, taskID)
+			p.Counts.ModelBytes = best.Size
+		}
+	}
+	p.Counts.Project, p.Counts.Name = p.Project, p.Name
+	p.Counts.Parameters = len(p.Hyperparams["General"])
+	for _, u := range p.Uploads {
+		p.Counts.UploadBytes += u.Size
+	}
+	p.Counts.UploadBytes += p.Counts.ModelBytes
+	return p, nil
+}
+
+// closeMosaicEpoch is epochs − close_mosaic from the args, or −1.
+func closeMosaicEpoch(run *ysync.Run) int64 {
+	var epochs, close int64 = -1, -1
+	for _, prm := range run.Params {
+		if prm.Section != "args" || prm.Int == nil {
+			continue
+		}
+		switch prm.Key {
+		case "epochs":
+			epochs = *prm.Int
+		case "close_mosaic":
+			close = *prm.Int
+		}
+	}
+	if epochs < 0 || close < 0 {
+		return -1
+	}
+	return epochs - close
+}
+
+// sortedByPath sorts as Python sorts the callback's glob results.
+func sortedByPath(imgs []schemas.ImageRow) []schemas.ImageRow {
+	sort.SliceStable(imgs, func(i, j int) bool { return imgs[i].FileName < imgs[j].FileName })
+	return imgs
+}
+
+// plotImages lists the plots the callback logs for the run's version, in
+// its order (callback-mapping.md A.2, A.4).
+func plotImages(run *ysync.Run, v string) []schemas.ImageRow {
+	byName := map[string]schemas.ImageRow{}
+	for _, img := range run.Images {
+		if img.Role != schemas.RoleDatasetImage && !strings.Contains(img.FileName, "/") && img.Blob != "" {
+			byName[img.Name] = img
+		}
+	}
+	var names []string
+	if verLess(v, "8.3.235") {
+		names = []string{"results", "confusion_matrix", "confusion_matrix_normalized", "F1_curve", "PR_curve", "P_curve", "R_curve"}
+	} else {
+		names = []string{"labels", "results"}
+		for _, pre := range []string{"Box", "Mask", "Pose", ""} {
+			for _, c := range []string{"PR", "F1", "P", "R"} {
+				names = append(names, pre+c+"_curve")
+			}
+		}
+		names = append(names, "confusion_matrix_normalized", "confusion_matrix")
+	}
+	var out []schemas.ImageRow
+	for _, n := range names {
+		if img, ok := byName[n]; ok {
+			out = append(out, img)
+		}
+	}
+	return out
+}
+
+// plotEvent adds a plot showing the image, as report_matplotlib_figure
+// with report_interactive=False does: the image uploaded as PNG, and a
+// plot event whose Plotly figure shows it.
+func plotEvent(p *plan, img schemas.ImageRow, prefix, filesHost string, at time.Time, add func(event)) error {
+	title, variant := img.Name, "plot image"
+	key := metricsKey(prefix, title, variant, 0, ".png")
+	up := upload{Key: key, Digest: img.Blob, Size: img.Size, ContentType: "image/png"}
+	if img.MediaType != "image/png" {
+		// The live plot is always a PNG: convert (done lazily by the
+		// sync, which has the blob).
+		up.ContentType = "convert:image/png"
+	}
+	p.Uploads = append(p.Uploads, up)
+	w, h := float64(img.Width), float64(img.Height)
+	sizey := 480
+	if w > 0 && h > 0 {
+		sizey = int(640 * h / w)
+	}
+	fig := plotFigure(quoteURL(filesHost+"/"+key), title+"/"+variant, sizey)
+	add(event{"type": "plot", "iter": int64(0), "metric": title, "variant": variant, "plot_str": fig,
+		"timestamp": at.UnixMilli()})
+	p.Counts.Plots++
+	return nil
+}
+
+// plotFigure is the SDK's create_image_plot JSON, key order included.
+func plotFigure(source, title string, sizey int) string {
+	src, _ := json.Marshal(source)
+	ttl, _ := json.Marshal(title)
+	return fmt.Sprintf(`{"data": [], "layout": {"xaxis": {"visible": false, "range": [0, 640]}, "yaxis": {"visible": false, "range": [0, %d], "scaleanchor": "x"}, "margin": {"l": 0, "r": 0, "t": 64, "b": 0}, "images": [{"sizex": 640, "sizey": %d, "xref": "x", "yref": "y", "opacity": 1.0, "x": 0, "y": %d, "sizing": "contain", "layer": "below", "source": %s}], "showlegend": false, "title": %s, "name": null}}`,
+		sizey, sizey, sizey, src, ttl)
+}
+
+// toPNG re-encodes an image (JPEG) as PNG.
+func toPNG(r io.Reader) ([]byte, error) {
+	img, _, err := image.Decode(r)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+var _ = jpeg.Decode // register the JPEG decoder for toPNG
+
+// hyperparams maps args.yaml to the General section as task.connect
+// stores it.
+func hyperparams(params []schemas.ParamRow) map[string]map[string]any {
+	general := map[string]any{}
+	for _, prm := range params {
+		if prm.Section != "args" {
+			continue
+		}
+		value, typ := pyValue(prm)
+		item := map[string]any{"section": "General", "name": prm.Key, "value": value, "description": ""}
+		if typ != "" {
+			item["type"] = typ
+		}
+		general[prm.Key] = item
+	}
+	if len(general) == 0 {
+		return nil
+	}
+	return map[string]map[string]any{"General": general}
+}
+
+// provenance is the task comment and runtime properties that record where
+// the task came from: ClearML cannot backdate a task's own dates.
+func provenance(run *ysync.Run) (string, map[string]string) {
+	info := run.Info
+	rt := map[string]string{
+		"yoloarchive_run_id":  info.RunID,
+		"yoloarchive_archive": run.Digest(),
+		"source_dir":          info.SaveDir,
+	}
+	comment := fmt.Sprintf("Replayed by yoloarchive from an archive of %s (run %s).", info.SaveDir, info.RunID)
+	if info.StartedAt != nil {
+		rt["original_started"] = info.StartedAt.UTC().Format(time.RFC3339)
+		comment += " Originally trained " + info.StartedAt.UTC().Format("2006-01-02 15:04:05") + " UTC"
+		if info.TimeSource != "" {
+			comment += " (" + info.TimeSource + ")"
+		}
+		comment += "."
+	}
+	if info.EndedAt != nil {
+		rt["original_ended"] = info.EndedAt.UTC().Format(time.RFC3339)
+	}
+	return comment, rt
+}
+
+// clock gives events their original times: a point's wall time when the
+// archive has it, else the run start plus results.csv's elapsed time.
+type clock struct {
+	start, stop time.Time
+	elapsed     map[int64]float64
+	epochs      int64
+}
+
+func newClock(run *ysync.Run) *clock {
+	c := &clock{elapsed: map[int64]float64{}, epochs: run.Epochs()}
+	for _, s := range run.Scalars {
+		if s.Metric == "time" && !math.IsNaN(s.Value) {
+			c.elapsed[s.Epoch] = s.Value
+		}
+	}
+	if run.Info.EndedAt != nil {
+		c.stop = *run.Info.EndedAt
+	}
+	if run.Info.StartedAt != nil {
+		c.start = *run.Info.StartedAt
+	}
+	if c.start.IsZero() && !c.stop.IsZero() {
+		c.start = c.stop.Add(-time.Duration(c.elapsed[c.epochs] * float64(time.Second)))
+	}
+	if c.start.IsZero() {
+		c.start = time.Unix(0, 0)
+	}
+	if c.stop.Before(c.start) {
+		c.stop = c.start
+	}
+	return c
+}
+
+func (c *clock) epoch(e int64) time.Time {
+	if t, ok := c.elapsed[e]; ok {
+		return c.start.Add(time.Duration(t * float64(time.Second)))
+	}
+	if c.epochs > 0 && !c.stop.IsZero() {
+		return c.start.Add(c.stop.Sub(c.start) * time.Duration(e) / time.Duration(c.epochs))
+	}
+	return c.start
+}
+
+func (c *clock) at(s schemas.ScalarRow) time.Time {
+	if s.WallTime != nil {
+		return *s.WallTime
+	}
+	return c.epoch(s.Epoch)
+}
+
+func (c *clock) end() time.Time {
+	if e := c.epoch(c.epochs); e.After(c.stop) {
+		return e
+	}
+	return c.stop
+}

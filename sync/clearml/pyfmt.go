@@ -1,0 +1,126 @@
+package clearml
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/yoloarchive/yoloarchive/schemas"
+)
+
+// pyValue renders a parameter as the ClearML SDK stores a connected dict
+// value: Python's str() of it, and the Python type name ("" for None,
+// which the SDK stores without a type).
+func pyValue(p schemas.ParamRow) (value, typ string) {
+	switch p.Type {
+	case schemas.TypeNull:
+		return "", ""
+	case schemas.TypeBool:
+		if p.Bool != nil && *p.Bool {
+			return "True", "bool"
+		}
+		return "False", "bool"
+	case schemas.TypeInt:
+		if p.Int != nil {
+			return strconv.FormatInt(*p.Int, 10), "int"
+		}
+	case schemas.TypeFloat:
+		if p.Float != nil {
+			return pyFloat(*p.Float), "float"
+		}
+	case schemas.TypeString:
+		if p.String != nil {
+			return *p.String, "str"
+		}
+	case schemas.TypeList, schemas.TypeMixed:
+		items := make([]string, len(p.Items))
+		for i, it := range p.Items {
+			items[i] = pyItem(it, p.ItemType)
+		}
+		return "[" + strings.Join(items, ", ") + "]", "list"
+	}
+	return p.Text, p.Type
+}
+
+// pyItem renders one list item from its YAML source text as Python's
+// repr() inside a list.
+func pyItem(text, itemType string) string {
+	switch itemType {
+	case schemas.TypeInt:
+		return text
+	case schemas.TypeFloat:
+		if f, err := strconv.ParseFloat(text, 64); err == nil {
+			return pyFloat(f)
+		}
+		return text
+	case schemas.TypeBool:
+		if b, err := strconv.ParseBool(text); err == nil && b {
+			return "True"
+		}
+		return "False"
+	case schemas.TypeNull:
+		return "None"
+	}
+	if text == "null" || text == "~" {
+		return "None"
+	}
+	if _, err := strconv.ParseInt(text, 10, 64); err == nil && itemType == schemas.TypeMixed {
+		return text
+	}
+	return pyStrRepr(text)
+}
+
+// pyStrRepr is Python's repr() of a str: single quotes unless the text
+// holds a single quote and no double quote.
+func pyStrRepr(s string) string {
+	q := byte('\'')
+	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
+		q = '"'
+	}
+	var b strings.Builder
+	b.WriteByte(q)
+	for _, r := range s {
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == rune(q):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte(q)
+	return b.String()
+}
+
+// pyFloat is Python's repr() of a float: the shortest round-tripping
+// digits, fixed notation for exponents -4 to 15 (always with a decimal
+// point), scientific otherwise ("1e-05", "1e+16").
+func pyFloat(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "nan"
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64)
+	i := strings.LastIndexByte(e, 'e')
+	exp, _ := strconv.Atoi(e[i+1:])
+	if exp < -4 || exp >= 16 {
+		return e
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".") {
+		s += ".0"
+	}
+	return s
+}

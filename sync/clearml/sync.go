@@ -1,0 +1,694 @@
+package clearml
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+	gosync "sync"
+	"time"
+
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+)
+
+// RunTagPrefix starts the system tag that carries an archive's run id on
+// its task; a sync looks it up before creating a task, so a re-sync or a
+// sync from another machine never makes a second task.
+const RunTagPrefix = "yoloarchive-run:"
+
+// replacedTagPrefix marks a task that a --force sync replaced.
+const replacedTagPrefix = "yoloarchive-replaced:"
+
+// maxBatchBytes bounds one events.add_batch body, well under the 1 MiB a
+// default nginx proxy accepts.
+const maxBatchBytes = 512 << 10
+
+// Replayer replays archives into a ClearML server as tasks that look as if
+// Ultralytics' ClearML callback had logged them live.
+type Replayer struct {
+	cfg   Config
+	opts  Options
+	copts ysync.ClientOptions
+}
+
+// New returns a Replayer for the server in cfg (see LoadConfig).
+func New(cfg Config, opts Options) *Replayer {
+	return &Replayer{cfg: cfg, opts: opts}
+}
+
+// SetClientOptions tunes the HTTP client (retries, waits; tests).
+func (r *Replayer) SetClientOptions(o ysync.ClientOptions) { r.copts = o }
+
+// Destination identifies the server for checkpoints and reports.
+func (r *Replayer) Destination() string { return "clearml:" + r.cfg.APIHost }
+
+// Tracker is "clearml".
+func (r *Replayer) Tracker() string { return "clearml" }
+
+// Plan counts what Sync would send.
+func (r *Replayer) Plan(run *ysync.Run) (*ysync.Plan, error) {
+	p, err := buildPlan(run, r.opts, "00000000000000000000000000000000", r.cfg.FilesHost)
+	if err != nil {
+		return nil, err
+	}
+	return &p.Counts, nil
+}
+
+type taskInfo struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	Status     string   `json:"status"`
+	Tags       []string `json:"tags"`
+	SystemTags []string `json:"system_tags"`
+	Models     struct {
+		Output []struct {
+			Name  string `json:"name"`
+			Model string `json:"model"`
+		} `json:"output"`
+	} `json:"models"`
+}
+
+// syncer is one archive's sync.
+type syncer struct {
+	*Replayer
+	c    *client
+	run  *ysync.Run
+	st   *ysync.State
+	task *ysync.Task
+	res  *ysync.Result
+	pid  string
+	t     taskInfo
+	plan  *plan
+	blobs *ysync.Blobs
+	mu    gosync.Mutex
+}
+
+// Sync replays run into its task: find the task by the run's tag (or
+// create it), send hyper-parameters, files, events and the model, read it
+// all back, and only then mark the task completed and the run synced.
+func (r *Replayer) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
+	s := &syncer{Replayer: r, c: newClient(r.cfg, r.copts), run: run, st: st, task: task, res: res}
+	defer func() {
+		res.Requests, res.Retries = s.c.http.Requests(), s.c.http.Retries()
+		if s.blobs != nil {
+			s.blobs.Close()
+		}
+	}()
+	task.Stage("connect", 0)
+	if err := s.c.login(ctx); err != nil {
+		return err
+	}
+	var err error
+	if s.pid, err = s.project(ctx); err != nil {
+		return err
+	}
+	created, err := s.findOrCreate(ctx)
+	if err != nil {
+		return err
+	}
+	st.RemoteID, st.URL = s.t.ID, fmt.Sprintf("%s/projects/%s/experiments/%s/output/execution", r.cfg.WebHost, s.pid, s.t.ID)
+	if err := st.Save(); err != nil {
+		return err
+	}
+	if s.plan, err = buildPlan(run, r.opts, s.t.ID, r.cfg.FilesHost); err != nil {
+		return err
+	}
+	if st.Synced {
+		res.Status = ysync.StatusUpToDate
+		return nil
+	}
+	if !created && s.t.Status == "completed" && !st.Has("edit") {
+		// Synced from another machine (or the checkpoint was lost): if
+		// the server already holds everything, there is nothing to send.
+		if err := s.verify(ctx); err == nil {
+			return s.finish(ctx, true)
+		}
+	}
+	steps := []func(context.Context) error{s.edit, s.start, s.uploads, s.events, s.model}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	task.Stage("verify", 0)
+	if err := s.verify(ctx); err != nil {
+		// Resend everything next time: events overwrite, uploads of the
+		// same size are skipped.
+		st.Reset()
+		st.RemoteID, st.URL = s.t.ID, res.URL
+		_ = st.Save()
+		return err
+	}
+	return s.finish(ctx, false)
+}
+
+func (s *syncer) finish(ctx context.Context, upToDate bool) error {
+	if s.t.Status != "completed" {
+		if err := s.c.call(ctx, "tasks.completed", map[string]any{"task": s.t.ID, "status_reason": "completed", "force": true}, nil); err != nil {
+			return err
+		}
+	}
+	if upToDate {
+		s.res.Status = ysync.StatusUpToDate
+	}
+	s.st.Synced, s.st.SyncedAt = true, time.Now().UTC()
+	return s.st.Save()
+}
+
+// project finds the project by its exact name or creates it (nested
+// names create their parents).
+func (s *syncer) project(ctx context.Context) (string, error) {
+	name := projectName(s.run.Info, s.opts, callbackVersion(s.run.Info, s.opts.Version))
+	if id := s.st.Get("project:" + name); id != "" {
+		return id, nil
+	}
+	find := func() (string, error) {
+		var out struct {
+			Projects []struct {
+				ID string `json:"id"`
+			} `json:"projects"`
+		}
+		err := s.c.call(ctx, "projects.get_all", map[string]any{"name": "^" + regexp.QuoteMeta(name) + "$",
+			"only_fields": []string{"id"}, "search_hidden": true}, &out)
+		if err != nil || len(out.Projects) == 0 {
+			return "", err
+		}
+		return out.Projects[0].ID, nil
+	}
+	id, err := find()
+	if err != nil {
+		return "", err
+	}
+	if id == "" {
+		var out struct {
+			ID string `json:"id"`
+		}
+		err = s.c.call(ysync.NotIdempotent(ctx), "projects.create", map[string]any{"name": name, "description": "",
+			"tags": []string{}, "system_tags": []string{}}, &out)
+		var ae *APIError
+		if err != nil && (errors.As(err, &ae) || isNet(err)) {
+			// A concurrent create (801) or an unknown outcome: look again.
+			if id, err2 := find(); err2 == nil && id != "" {
+				out.ID, err = id, nil
+			}
+		}
+		if err != nil {
+			return "", err
+		}
+		id = out.ID
+	}
+	return id, s.st.Set("project:"+name, id)
+}
+
+func isNet(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "is unreachable")
+}
+
+func (s *syncer) runTag() string { return RunTagPrefix + s.run.RunID() }
+
+// lookup returns the tasks of the project tagged with the run id.
+func (s *syncer) lookup(ctx context.Context, ids ...string) ([]taskInfo, error) {
+	var out struct {
+		Tasks []taskInfo `json:"tasks"`
+	}
+	q := map[string]any{"only_fields": []string{"id", "name", "status", "tags", "system_tags", "models"}}
+	if len(ids) > 0 {
+		q["id"] = ids
+	} else {
+		q["project"] = []string{s.pid}
+		q["system_tags"] = []string{s.runTag()}
+	}
+	if err := s.c.call(ctx, "tasks.get_all", q, &out); err != nil {
+		return nil, err
+	}
+	return out.Tasks, nil
+}
+
+// findOrCreate finds the run's task (checkpoint, then tag lookup) or
+// creates it. With --force the tagged tasks are retagged as replaced and
+// a new task is made.
+func (s *syncer) findOrCreate(ctx context.Context) (created bool, err error) {
+	force := s.st.Get("force") == "1"
+	if s.st.RemoteID != "" && !force {
+		ts, err := s.lookup(ctx, s.st.RemoteID)
+		if err != nil {
+			return false, err
+		}
+		if len(ts) == 1 {
+			s.t = ts[0]
+			return false, nil
+		}
+		// Deleted on the server: forget the checkpoint, look again.
+		s.st.Reset()
+	}
+	ts, err := s.lookup(ctx)
+	if err != nil {
+		return false, err
+	}
+	if len(ts) > 0 && !force {
+		s.t = ts[0]
+		return false, nil
+	}
+	for _, t := range ts {
+		tags := []string{replacedTagPrefix + s.run.RunID()}
+		for _, x := range t.SystemTags {
+			if x != s.runTag() {
+				tags = append(tags, x)
+			}
+		}
+		if err := s.c.call(ctx, "tasks.update", map[string]any{"task": t.ID, "system_tags": tags}, nil); err != nil {
+			return false, err
+		}
+	}
+	p, err := buildPlan(s.run, s.opts, "00000000000000000000000000000000", s.cfg.FilesHost)
+	if err != nil {
+		return false, err
+	}
+	body := map[string]any{"name": p.Name, "type": "training", "project": s.pid, "tags": p.Tags,
+		"system_tags": []string{s.runTag()}, "comment": p.Comment, "runtime": p.Runtime}
+	if p.Hyperparams != nil {
+		body["hyperparams"] = p.Hyperparams
+	}
+	var out struct {
+		ID string `json:"id"`
+	}
+	err = s.c.call(ysync.NotIdempotent(ctx), "tasks.create", body, &out)
+	if isNet(err) {
+		// The create may have reached the server: look before retrying.
+		if ts, err2 := s.lookup(ctx); err2 == nil && len(ts) > 0 {
+			s.t = ts[0]
+			return false, s.st.Set("force", "")
+		}
+		err = s.c.call(ysync.NotIdempotent(ctx), "tasks.create", body, &out)
+	}
+	if err != nil {
+		return false, err
+	}
+	s.t = taskInfo{ID: out.ID, Name: p.Name, Status: "created", Tags: p.Tags, SystemTags: []string{s.runTag()}}
+	s.st.RemoteID = out.ID
+	if err := s.st.Mark("edit"); err != nil {
+		return true, err
+	}
+	return true, s.st.Set("force", "")
+}
+
+// edit brings an existing task's hyper-parameters, comment, runtime
+// properties and tags up to date (tasks.edit with force works in any
+// status).
+func (s *syncer) edit(ctx context.Context) error {
+	if s.st.Has("edit") {
+		return nil
+	}
+	tags := append([]string{}, s.t.Tags...)
+	for _, t := range s.plan.Tags {
+		if !contains(tags, t) {
+			tags = append(tags, t)
+		}
+	}
+	body := map[string]any{"task": s.t.ID, "force": true, "comment": s.plan.Comment, "runtime": s.plan.Runtime, "tags": tags}
+	if s.plan.Hyperparams != nil {
+		body["hyperparams"] = s.plan.Hyperparams
+	}
+	if err := s.c.call(ctx, "tasks.edit", body, nil); err != nil {
+		return err
+	}
+	return s.st.Mark("edit")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// start moves the task to in_progress, where models can be attached.
+func (s *syncer) start(ctx context.Context) error {
+	if s.t.Status == "in_progress" {
+		return nil
+	}
+	body := map[string]any{"task": s.t.ID}
+	if s.t.Status != "created" {
+		body["force"] = true
+	}
+	if err := s.c.call(ctx, "tasks.started", body, nil); err != nil {
+		return err
+	}
+	s.t.Status = "in_progress"
+	return nil
+}
+
+// uploads stores the debug and plot images (4 at a time); an object of
+// the same size already stored is skipped.
+func (s *syncer) uploads(ctx context.Context) error {
+	var todo []upload
+	var digests []string
+	for _, u := range s.plan.Uploads {
+		if !s.st.Has("up:" + u.Key) {
+			todo = append(todo, u)
+			digests = append(digests, u.Digest)
+		}
+	}
+	if s.plan.Model != nil && !s.st.Has("model") {
+		digests = append(digests, s.plan.Model.Digest)
+	}
+	if len(todo) == 0 && len(digests) == 0 {
+		return nil
+	}
+	s.task.Stage("extract", 0)
+	blobs, err := s.run.Extract(ctx, dedupe(digests))
+	if err != nil {
+		return err
+	}
+	s.blobs = blobs
+	s.task.Stage("upload", int64(len(todo)))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	work := make(chan upload)
+	errs := make(chan error, len(todo))
+	var wg gosync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for u := range work {
+				if err := s.put(ctx, u); err != nil {
+					errs <- err
+					cancel()
+					continue
+				}
+				s.task.Add(1)
+			}
+		}()
+	}
+	for _, u := range todo {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- u
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+func dedupe(list []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range list {
+		if x != "" && !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// put uploads one file unless the server already holds it at that size.
+func (s *syncer) put(ctx context.Context, u upload) error {
+	data, size := u.Data, u.Size
+	if strings.HasPrefix(u.ContentType, "convert:") {
+		f, err := s.blobs.Open(u.Digest)
+		if err != nil {
+			return err
+		}
+		data, err = toPNG(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: converting %s to PNG: %v", s.run.Path, u.Key, err)
+		}
+		size = int64(len(data))
+	}
+	have, err := s.c.fileSize(ctx, u.Key)
+	if err != nil {
+		return err
+	}
+	if have == size {
+		s.mu.Lock()
+		s.res.Skipped++
+		s.mu.Unlock()
+		return s.st.Mark("up:" + u.Key)
+	}
+	open := func() (io.ReadCloser, error) {
+		if data != nil {
+			return io.NopCloser(bytes.NewReader(data)), nil
+		}
+		return s.blobs.Open(u.Digest)
+	}
+	if err := s.c.upload(ctx, u.Key, u.ContentType, size, open); err != nil {
+		return err
+	}
+	return s.st.Mark("up:" + u.Key)
+}
+
+// events sends the events as JSON lines in batches under maxBatchBytes;
+// each batch is checkpointed (re-sent events overwrite anyway).
+func (s *syncer) events(ctx context.Context) error {
+	batches, err := batchEvents(s.plan.Events, maxBatchBytes)
+	if err != nil {
+		return err
+	}
+	s.task.Stage("events", int64(len(s.plan.Events)))
+	for i, b := range batches {
+		step := fmt.Sprintf("events:%d/%d", i, len(batches))
+		if s.st.Has(step) {
+			s.task.Add(int64(b.n))
+			continue
+		}
+		var out struct {
+			Added  int `json:"added"`
+			Errors int `json:"errors"`
+		}
+		if err := s.c.send(ctx, "events.add_batch", b.body, "application/json-lines", &out); err != nil {
+			return err
+		}
+		if out.Errors > 0 || out.Added != b.n {
+			return fmt.Errorf("ClearML at %s added %d of %d events of batch %d (%d errors): run again to resend", s.cfg.APIHost, out.Added, b.n, i, out.Errors)
+		}
+		if err := s.st.Mark(step); err != nil {
+			return err
+		}
+		s.task.Add(int64(b.n))
+	}
+	return nil
+}
+
+type batch struct {
+	body []byte
+	n    int
+}
+
+func batchEvents(evs []event, limit int) ([]batch, error) {
+	var out []batch
+	var cur bytes.Buffer
+	n := 0
+	for _, e := range evs {
+		line, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("encoding event %v/%v: %v", e["metric"], e["variant"], err)
+		}
+		if cur.Len() > 0 && cur.Len()+len(line)+1 > limit {
+			out = append(out, batch{append([]byte(nil), cur.Bytes()...), n})
+			cur.Reset()
+			n = 0
+		}
+		cur.Write(line)
+		cur.WriteByte('\n')
+		n++
+	}
+	if n > 0 {
+		out = append(out, batch{cur.Bytes(), n})
+	}
+	return out, nil
+}
+
+// model uploads best.pt and registers it as the task's output model
+// "best", reusing the model made by an earlier attempt.
+func (s *syncer) model(ctx context.Context) error {
+	m := s.plan.Model
+	if m == nil || s.st.Has("model") {
+		return nil
+	}
+	s.task.Stage("model", 0)
+	if err := s.put(ctx, *m); err != nil {
+		return err
+	}
+	uri := s.cfg.FilesHost + "/" + m.Key
+	id, err := s.findModel(ctx, uri)
+	if err != nil {
+		return err
+	}
+	if id == "" {
+		var out struct {
+			ID string `json:"id"`
+		}
+		body := map[string]any{"uri": uri, "name": s.plan.Name, "framework": "PyTorch", "task": s.t.ID,
+			"project": s.pid, "comment": s.plan.ModelComment}
+		err := s.c.call(ysync.NotIdempotent(ctx), "models.create", body, &out)
+		if isNet(err) {
+			if id, err2 := s.findModel(ctx, uri); err2 == nil && id != "" {
+				out.ID, err = id, nil
+			}
+		}
+		if err != nil {
+			return err
+		}
+		id = out.ID
+	}
+	if err := s.st.Set("model", id); err != nil {
+		return err
+	}
+	if err := s.c.call(ctx, "tasks.add_or_update_model", map[string]any{"task": s.t.ID, "name": "best", "type": "output", "model": id}, nil); err != nil {
+		return err
+	}
+	return s.st.Mark("model")
+}
+
+func (s *syncer) findModel(ctx context.Context, uri string) (string, error) {
+	var out struct {
+		Models []struct {
+			ID  string `json:"id"`
+			URI string `json:"uri"`
+		} `json:"models"`
+	}
+	if err := s.c.call(ctx, "models.get_all", map[string]any{"task": []string{s.t.ID}, "only_fields": []string{"id", "uri"}}, &out); err != nil {
+		return "", err
+	}
+	for _, m := range out.Models {
+		if m.URI == uri {
+			return m.ID, nil
+		}
+	}
+	return "", nil
+}
+
+// verify reads the task back: every planned event with its value, every
+// file at its size and the output model must be on the server.
+func (s *syncer) verify(ctx context.Context) error {
+	have, err := s.readEvents(ctx)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, e := range s.plan.Events {
+		id := eventID(e)
+		got, ok := have[id]
+		switch {
+		case !ok:
+			missing = append(missing, id)
+		case e["type"] == "training_stats_scalar" && !sameNumber(got["value"], e["value"]):
+			missing = append(missing, id+" (value differs)")
+		case e["type"] == "plot" && got["plot_str"] != e["plot_str"]:
+			missing = append(missing, id+" (figure differs)")
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return fmt.Errorf("read-back of ClearML task %s: %d of %d events missing or different (first: %s): run again to resend", s.t.ID, len(missing), len(s.plan.Events), missing[0])
+	}
+	for _, u := range s.plan.Uploads {
+		size, err := s.c.fileSize(ctx, u.Key)
+		if err != nil {
+			return err
+		}
+		if size < 0 || (!strings.HasPrefix(u.ContentType, "convert:") && size != u.Size) {
+			return fmt.Errorf("read-back of ClearML task %s: file %s is missing on %s: run again to upload it", s.t.ID, u.Key, s.cfg.FilesHost)
+		}
+	}
+	if s.plan.Model != nil {
+		ts, err := s.lookup(ctx, s.t.ID)
+		if err != nil {
+			return err
+		}
+		ok := false
+		for _, t := range ts {
+			for _, m := range t.Models.Output {
+				ok = ok || (m.Name == "best" && m.Model != "")
+			}
+		}
+		if !ok {
+			return fmt.Errorf("read-back of ClearML task %s: no output model \"best\": run again to register it", s.t.ID)
+		}
+	}
+	return nil
+}
+
+func eventID(e map[string]any) string {
+	id := fmt.Sprintf("%v|%v|%v|%v", e["type"], toInt(e["iter"]), e["metric"], e["variant"])
+	if k, ok := e["key"].(string); ok && k != "" {
+		id += "|" + k
+	}
+	return id
+}
+
+func toInt(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case int:
+		return int64(x)
+	case float64:
+		return int64(x)
+	case json.Number:
+		n, _ := x.Int64()
+		return n
+	}
+	return 0
+}
+
+func sameNumber(a, b any) bool {
+	fa, fb := toFloat(a), toFloat(b)
+	return fa == fb || (fa-fb < 1e-12 && fb-fa < 1e-12)
+}
+
+func toFloat(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case int64:
+		return float64(x)
+	case int:
+		return float64(x)
+	case json.Number:
+		f, _ := x.Float64()
+		return f
+	}
+	return 0
+}
+
+// readEvents scrolls through all of the task's events.
+func (s *syncer) readEvents(ctx context.Context) (map[string]map[string]any, error) {
+	out := map[string]map[string]any{}
+	scroll := ""
+	for {
+		q := map[string]any{"task": s.t.ID, "batch_size": 1000}
+		if scroll != "" {
+			q["scroll_id"] = scroll
+		}
+		var page struct {
+			Events   []map[string]any `json:"events"`
+			ScrollID string           `json:"scroll_id"`
+		}
+		if err := s.c.call(ctx, "events.get_task_events", q, &page); err != nil {
+			return nil, err
+		}
+		for _, e := range page.Events {
+			out[eventID(e)] = e
+		}
+		if len(page.Events) == 0 || page.ScrollID == "" {
+			return out, nil
+		}
+		scroll = page.ScrollID
+	}
+}
