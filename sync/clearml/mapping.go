@@ -17,8 +17,8 @@ import (
 	"strings"
 	"time"
 
-	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/schemas"
+	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
 // singleValueIter is the iteration of single values ("Summary").

@@ -76,12 +76,12 @@ type taskInfo struct {
 // syncer is one archive's sync.
 type syncer struct {
 	*Replayer
-	c    *client
-	run  *ysync.Run
-	st   *ysync.State
-	task *ysync.Task
-	res  *ysync.Result
-	pid  string
+	c     *client
+	run   *ysync.Run
+	st    *ysync.State
+	task  *ysync.Task
+	res   *ysync.Result
+	pid   string
 	t     taskInfo
 	plan  *plan
 	blobs *ysync.Blobs
