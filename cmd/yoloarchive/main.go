@@ -38,6 +38,7 @@ type CLI struct {
 	Capture CaptureCmd `cmd:"" help:"Capture run directories into archives."`
 	Inspect InspectCmd `cmd:"" help:"Show what an archive holds and what it lacks."`
 	Verify  VerifyCmd  `cmd:"" help:"Check archives completely: structure, checksums, tables."`
+	Sync    SyncCmd    `cmd:"" help:"Replay archives into ClearML or Comet, or write Comet offline zips."`
 }
 
 // Globals are the flags every command takes.

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+	"github.com/yoloarchive/yoloarchive/sync/clearml"
+)
+
+// SyncCmd is `yoloarchive sync`.
+type SyncCmd struct {
+	Archives []string `arg:"" name:"ARCHIVE" help:"Archives (.tar.zst) to replay."`
+	To       string   `required:"" enum:"clearml,comet,comet-offline" placeholder:"TRACKER" help:"Destination: clearml, comet (REST API), or comet-offline (offline experiment zips for 'comet upload'; no server)."`
+	Out      string   `placeholder:"DIR" help:"Output directory for offline exports (comet-offline; default ./comet-offline)."`
+	Project  string   `placeholder:"NAME" help:"Project to sync into (default: the run's project, as the callback names it)."`
+	Name     string   `placeholder:"NAME" help:"Task or experiment name (default: the run's name). Only with a single archive."`
+	Tags     []string `placeholder:"TAG" help:"Extra tags (repeat or comma-separate)."`
+	Force    bool     `help:"Make a fresh task or experiment even if this run was synced before (the old one is kept)."`
+	DryRun   bool     `help:"Print what would be created (project, name, counts) and send nothing."`
+	Jobs     int      `short:"j" default:"2" placeholder:"N" help:"Archives to sync in parallel."`
+	JSON     bool     `help:"Print one JSON result object per archive on stdout."`
+	StateDir string   `placeholder:"DIR" help:"Where sync checkpoints are kept (default: $YOLOARCHIVE_STATE_DIR, else $XDG_STATE_HOME/yoloarchive, else ~/.local/state/yoloarchive)."`
+	Version  string   `name:"ultralytics-version" placeholder:"X.Y.Z" help:"Replay as this Ultralytics version's callback (default: the archive's version, or the lower bound of its inferred range)."`
+
+	ClearML clearmlFlags `embed:"" prefix:"clearml-" group:"ClearML (default: CLEARML_* variables, else CLEARML_CONFIG_FILE or ~/clearml.conf)"`
+}
+
+type clearmlFlags struct {
+	APIHost   string `placeholder:"URL" help:"ClearML API server, e.g. http://clearml:8008."`
+	WebHost   string `placeholder:"URL" help:"ClearML web UI (for links)."`
+	FilesHost string `placeholder:"URL" help:"ClearML file server."`
+	Insecure  bool   `help:"Do not verify TLS certificates."`
+}
+
+// Help is shown by --help.
+func (c *SyncCmd) Help() string {
+	return `Replays archives into a tracker so that each run looks as if Ultralytics' own
+callback had logged it live: same metric names, steps, values, images, plots,
+single values and model. What an archive cannot provide is listed per run.
+
+Sync is idempotent: the remote run is found by the archive's run id before
+anything is created, so a re-run or a sync from another machine updates the same
+task or experiment. A checkpoint per archive lets an interrupted sync resume.
+A run is reported synced only after reading it back. One failing archive never
+stops the others. Credentials come from the trackers' own variables and files
+and never appear in output.
+
+` + exitCodesHelp
+}
+
+// Validate checks flag combinations.
+func (c *SyncCmd) Validate() error {
+	if c.Name != "" && len(c.Archives) > 1 {
+		return errors.New("--name names one run: use it with a single ARCHIVE")
+	}
+	if c.Out != "" && c.To != "comet-offline" {
+		return errors.New("--out is for offline exports (--to comet-offline)")
+	}
+	if c.Jobs < 1 {
+		return errors.New("-j must be at least 1")
+	}
+	return nil
+}
+
+// Run syncs the archives.
+func (c *SyncCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) error {
+	var tags []string
+	for _, t := range c.Tags {
+		for _, x := range strings.Split(t, ",") {
+			if x = strings.TrimSpace(x); x != "" {
+				tags = append(tags, x)
+			}
+		}
+	}
+	r, store, err := c.replayer(tags)
+	if err != nil {
+		return &codeError{code: exitFailure, msg: oneLine(err.Error())}
+	}
+	tty := false
+	if f, ok := stderr.Writer.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	var prog *ysync.Progress
+	if !c.DryRun {
+		prog = ysync.NewProgress(stderr, tty)
+	}
+	opts := ysync.BatchOptions{Jobs: c.Jobs, DryRun: c.DryRun, Force: c.Force, Store: store, Progress: prog,
+		OnResult: func(res ysync.Result) { c.report(stdout, stderr, res) }}
+	results := ysync.Batch(ctx, c.Archives, r, opts)
+	if prog != nil {
+		prog.Wait()
+	}
+	ok, failed := 0, 0
+	for _, res := range results {
+		if res.OK() {
+			ok++
+		} else {
+			failed++
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return outcome(ok, failed)
+}
+
+// replayer builds the destination's Replayer from flags, environment and
+// configuration files.
+func (c *SyncCmd) replayer(tags []string) (ysync.Replayer, *ysync.Store, error) {
+	dir := c.StateDir
+	if dir == "" {
+		dir = ysync.DefaultStateDir()
+	}
+	store := &ysync.Store{Dir: dir}
+	switch c.To {
+	case "clearml":
+		cfg, err := clearml.LoadConfig(clearml.Config{APIHost: c.ClearML.APIHost, WebHost: c.ClearML.WebHost,
+			FilesHost: c.ClearML.FilesHost, Insecure: c.ClearML.Insecure})
+		if err != nil {
+			return nil, nil, err
+		}
+		return clearml.New(cfg, clearml.Options{Project: c.Project, Name: c.Name, Tags: tags, Version: c.Version}), store, nil
+	}
+	return cometReplayer(c, tags, store)
+}
+
+// report prints one archive's result: a JSON line with --json, else a
+// human line on stdout (errors on stderr).
+func (c *SyncCmd) report(stdout, stderr io.Writer, res ysync.Result) {
+	if c.JSON {
+		b, _ := json.Marshal(res)
+		fmt.Fprintln(stdout, string(b))
+		return
+	}
+	switch res.Status {
+	case ysync.StatusDryRun:
+		p := res.Plan
+		fmt.Fprintf(stdout, "%s: would sync run %s to %s as project %q, name %q: %d parameters, %d scalars, %d single values, %d images, %d plots, %d assets, model %s, uploads %s\n",
+			res.Archive, res.RunID, res.Destination, p.Project, p.Name, p.Parameters, p.Scalars, p.SingleValues, p.Images, p.Plots, p.Assets,
+			bytesOrNone(p.ModelBytes), bytesOrNone(p.UploadBytes))
+	case ysync.StatusFailed, ysync.StatusInterrupted:
+		fmt.Fprintf(stderr, "%s: %s: %s\n", res.Archive, res.Status, oneLine(res.Error))
+		return
+	default:
+		where := res.URL
+		if res.Output != "" {
+			where = res.Output
+		}
+		extra := ""
+		if res.Resumed {
+			extra = ", resumed"
+		}
+		fmt.Fprintf(stdout, "%s: %s %s (%d requests, %d retries, %d skipped%s, %.1fs)\n", res.Archive, res.Status, where,
+			res.Requests, res.Retries, res.Skipped, extra, res.Seconds)
+	}
+	for _, g := range res.NotRecoverable {
+		fmt.Fprintf(stdout, "  not recoverable: %s\n", oneLine(g))
+	}
+}
+
+func bytesOrNone(n int64) string {
+	if n == 0 {
+		return "none"
+	}
+	return humanBytes(n)
+}
