@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -120,9 +121,6 @@ func overlay(base, top Config) Config {
 
 // readConfigFile reads the api section of a clearml.conf (HOCON).
 func readConfigFile(path string) (c Config, err error) {
-	if _, err := os.Stat(path); err != nil {
-		return Config{}, err
-	}
 	defer func() {
 		// The HOCON parser panics on some malformed input; report it as
 		// a parse error.
@@ -130,7 +128,11 @@ func readConfigFile(path string) (c Config, err error) {
 			c, err = Config{}, fmt.Errorf("%s: not a valid clearml.conf (%v): fix or remove it", path, p)
 		}
 	}()
-	conf, err := hocon.ParseResource(path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	conf, err := hocon.ParseString(quoteURLs(string(data)))
 	if err != nil {
 		return Config{}, fmt.Errorf("%s: not a valid clearml.conf (%s): fix or remove it", path, firstLine(err.Error()))
 	}
@@ -159,6 +161,15 @@ func readConfigFile(path string) (c Config, err error) {
 		}
 	}
 	return c, nil
+}
+
+// unquotedURL matches a value that is an unquoted URL. clearml-init writes
+// them so (web_server: https://app.clear.ml) and pyhocon accepts them, but
+// in strict HOCON "//" starts a comment.
+var unquotedURL = regexp.MustCompile(`(?m)^(\s*[\w."-]+\s*[:=]\s*)([A-Za-z][A-Za-z0-9+.-]*://[^\s,}"#]*)[ \t]*$`)
+
+func quoteURLs(s string) string {
+	return unquotedURL.ReplaceAllString(s, `$1"$2"`)
 }
 
 func firstLine(s string) string {

@@ -580,9 +580,14 @@ func (s *syncer) verify(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var missing []string
+	// Later events overwrite earlier ones with the same id (the final
+	// validation re-logs the last iteration's metrics).
+	want := map[string]event{}
 	for _, e := range s.plan.Events {
-		id := eventID(e)
+		want[eventID(e)] = e
+	}
+	var missing []string
+	for id, e := range want {
 		got, ok := have[id]
 		switch {
 		case !ok:
@@ -595,7 +600,7 @@ func (s *syncer) verify(ctx context.Context) error {
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return fmt.Errorf("read-back of ClearML task %s: %d of %d events missing or different (first: %s): run again to resend", s.t.ID, len(missing), len(s.plan.Events), missing[0])
+		return fmt.Errorf("read-back of ClearML task %s: %d of %d events missing or different (first: %s): run again to resend", s.t.ID, len(missing), len(want), missing[0])
 	}
 	for _, u := range s.plan.Uploads {
 		size, err := s.c.fileSize(ctx, u.Key)

@@ -397,3 +397,57 @@ func TestSync_BadInput(t *testing.T) {
 		}
 	})
 }
+
+// runWithWeights copies the fixture run and adds a genuine small
+// checkpoint as weights/best.pt.
+func runWithWeights(t testing.TB) string {
+	dir := filepath.Join(t.TempDir(), "detect-clearml")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(synctest.Fixtures(), "detect-clearml"))); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(filepath.Join(dir, "clearml_offline_session"))
+	ckpt, err := os.ReadFile(filepath.Join(synctest.Fixtures(), "..", "checkpoints", "best.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "weights"), 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "weights", "best.pt"), ckpt, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestSync_OutputModel(t *testing.T) {
+	e := newEnv(t)
+	archive := synctest.Capture(t, runWithWeights(t))
+	for i := 0; i < 2; i++ {
+		st := &ysync.Store{Dir: t.TempDir()} // the second sync comes from "another machine"
+		if i == 0 {
+			st = e.store
+		}
+		r := e.sync(t, context.Background(), archive, ysync.BatchOptions{Store: st})
+		if !r.OK() {
+			t.Fatalf("sync %d: %s %s", i, r.Status, r.Error)
+		}
+	}
+	models := e.srv.Models()
+	if len(models) != 1 {
+		t.Fatalf("%d models, want 1", len(models))
+	}
+	task := e.srv.Tasks()[0]
+	m := models[0]
+	key := "home/trainer/runs/detect-clearml." + task.ID + "/models/best.pt"
+	if m.Name != "detect-clearml" || m.Framework != "PyTorch" || m.Task != task.ID || m.URI != e.cfg.FilesHost+"/"+key {
+		t.Errorf("model %+v", m)
+	}
+	if !strings.Contains(m.Comment, "Created by task id: "+task.ID) {
+		t.Errorf("model comment %q", m.Comment)
+	}
+	if len(task.Models) != 1 || task.Models[0].Name != "best" || task.Models[0].Model != m.ID {
+		t.Errorf("task models %+v", task.Models)
+	}
+	want, _ := os.ReadFile(filepath.Join(synctest.Fixtures(), "..", "checkpoints", "best.pt"))
+	if got, ok := e.srv.File(key); !ok || string(got) != string(want) {
+		t.Errorf("weights on the file server: %d bytes, want %d", len(got), len(want))
+	}
+}
