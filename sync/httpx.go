@@ -129,6 +129,12 @@ func NotIdempotent(ctx context.Context) context.Context {
 	return context.WithValue(ctx, idempotentKey{}, false)
 }
 
+// Idempotent reports whether requests made with ctx may be repeated.
+func Idempotent(ctx context.Context) bool {
+	v, ok := ctx.Value(idempotentKey{}).(bool)
+	return !ok || v
+}
+
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()

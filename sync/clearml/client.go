@@ -128,7 +128,11 @@ func (c *client) send(ctx context.Context, endpoint string, b []byte, contentTyp
 func (c *client) post(ctx context.Context, endpoint string, hdr http.Header, b []byte, contentType string, out any) error {
 	hdr.Set("Content-Type", contentType)
 	var last error
-	for attempt := 0; attempt < 3; attempt++ {
+	attempts := 3
+	if !ysync.Idempotent(ctx) {
+		attempts = 1 // the caller looks before repeating a create
+	}
+	for attempt := 0; attempt < attempts; attempt++ {
 		resp, err := c.http.Do(ctx, ysync.Request{Method: "POST", URL: c.cfg.APIHost + "/" + endpoint, Header: hdr,
 			Body: func() (io.Reader, error) { return bytes.NewReader(b), nil }, Length: int64(len(b))})
 		if err != nil {
@@ -144,8 +148,8 @@ func (c *client) post(ctx context.Context, endpoint string, hdr http.Header, b [
 			if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 				return &APIError{Host: c.cfg.APIHost, Endpoint: endpoint, Status: resp.StatusCode}
 			}
-			last = fmt.Errorf("ClearML at %s answered %s with HTTP %d and no ClearML envelope (%s): check that CLEARML_API_HOST is the API server (usually port 8008)",
-				c.cfg.APIHost, endpoint, resp.StatusCode, ysync.Snippet(raw))
+			last = &garbageError{fmt.Sprintf("ClearML at %s answered %s with HTTP %d and no ClearML envelope (%s): check that CLEARML_API_HOST is the API server (usually port 8008)",
+				c.cfg.APIHost, endpoint, resp.StatusCode, ysync.Snippet(raw))}
 			continue
 		}
 		if env.Meta.ResultCode != 200 {
@@ -161,6 +165,11 @@ func (c *client) post(ctx context.Context, endpoint string, hdr http.Header, b [
 	}
 	return last
 }
+
+// garbageError is an answer that is not a ClearML envelope.
+type garbageError struct{ msg string }
+
+func (e *garbageError) Error() string { return e.msg }
 
 func (c *client) netErr(err error) error {
 	var ne *ysync.NetError

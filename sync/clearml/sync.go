@@ -191,7 +191,7 @@ func (s *syncer) project(ctx context.Context) (string, error) {
 		err = s.c.call(ysync.NotIdempotent(ctx), "projects.create", map[string]any{"name": name, "description": "",
 			"tags": []string{}, "system_tags": []string{}}, &out)
 		var ae *APIError
-		if err != nil && (errors.As(err, &ae) || isNet(err)) {
+		if err != nil && (errors.As(err, &ae) || transient(err)) {
 			// A concurrent create (801) or an unknown outcome: look again.
 			if id, err2 := find(); err2 == nil && id != "" {
 				out.ID, err = id, nil
@@ -205,8 +205,31 @@ func (s *syncer) project(ctx context.Context) (string, error) {
 	return id, s.st.Set("project:"+name, id)
 }
 
-func isNet(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "is unreachable")
+// transient reports whether a failed call may have had an effect or may
+// succeed later: no answer, a 5xx, or an answer that was not ClearML's.
+func transient(err error) bool {
+	var ae *APIError
+	var ge *garbageError
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &ae):
+		return ae.Status >= 500 || ae.Status == 429
+	case errors.As(err, &ge):
+		return true
+	}
+	return strings.Contains(err.Error(), "is unreachable")
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func (s *syncer) runTag() string { return RunTagPrefix + s.run.RunID() }
@@ -277,14 +300,19 @@ func (s *syncer) findOrCreate(ctx context.Context) (created bool, err error) {
 	var out struct {
 		ID string `json:"id"`
 	}
-	err = s.c.call(ysync.NotIdempotent(ctx), "tasks.create", body, &out)
-	if isNet(err) {
+	for attempt := 0; ; attempt++ {
+		err = s.c.call(ysync.NotIdempotent(ctx), "tasks.create", body, &out)
+		if err == nil || !transient(err) || attempt == 4 {
+			break
+		}
 		// The create may have reached the server: look before retrying.
 		if ts, err2 := s.lookup(ctx); err2 == nil && len(ts) > 0 {
 			s.t = ts[0]
 			return false, s.st.Set("force", "")
 		}
-		err = s.c.call(ysync.NotIdempotent(ctx), "tasks.create", body, &out)
+		if err := sleep(ctx, time.Duration(attempt+1)*200*time.Millisecond); err != nil {
+			return false, err
+		}
 	}
 	if err != nil {
 		return false, err
@@ -535,10 +563,18 @@ func (s *syncer) model(ctx context.Context) error {
 		}
 		body := map[string]any{"uri": uri, "name": s.plan.Name, "framework": "PyTorch", "task": s.t.ID,
 			"project": s.pid, "comment": s.plan.ModelComment}
-		err := s.c.call(ysync.NotIdempotent(ctx), "models.create", body, &out)
-		if isNet(err) {
+		var err error
+		for attempt := 0; ; attempt++ {
+			err = s.c.call(ysync.NotIdempotent(ctx), "models.create", body, &out)
+			if err == nil || !transient(err) || attempt == 4 {
+				break
+			}
 			if id, err2 := s.findModel(ctx, uri); err2 == nil && id != "" {
 				out.ID, err = id, nil
+				break
+			}
+			if err := sleep(ctx, time.Duration(attempt+1)*200*time.Millisecond); err != nil {
+				return err
 			}
 		}
 		if err != nil {

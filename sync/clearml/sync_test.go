@@ -451,3 +451,69 @@ func TestSync_OutputModel(t *testing.T) {
 		t.Errorf("weights on the file server: %d bytes, want %d", len(got), len(want))
 	}
 }
+
+func TestSync_CreateFailuresNeverDuplicate(t *testing.T) {
+	archive := synctest.Capture(t, "detect-clearml")
+	for _, k := range []synctest.Kind{synctest.ServerError, synctest.Reset, synctest.Garbage, synctest.BadGateway} {
+		e := newEnv(t)
+		e.srv.Faults.Next(2, synctest.Fault{Kind: k, Match: "tasks.create"})
+		e.srv.Faults.Next(1, synctest.Fault{Kind: k, Match: "models.create"})
+		r := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
+		if r.Status != ysync.StatusSynced {
+			t.Errorf("%v on tasks.create: %s %s", k, r.Status, r.Error)
+			continue
+		}
+		if n := len(e.srv.Tasks()); n != 1 {
+			t.Errorf("%v on tasks.create: %d tasks", k, n)
+		}
+	}
+}
+
+func TestSync_TokenExpiresMidway(t *testing.T) {
+	e := newEnv(t)
+	archive := synctest.Capture(t, "detect-clearml")
+	ctx := context.Background()
+	// Expire every token once a few requests have been made.
+	go func() {
+		for e.srv.Faults.Count() < 6 {
+			time.Sleep(time.Millisecond)
+		}
+		e.srv.ExpireTokens()
+	}()
+	r := e.sync(t, ctx, archive, ysync.BatchOptions{})
+	if r.Status != ysync.StatusSynced {
+		t.Fatalf("%s %s", r.Status, r.Error)
+	}
+	if n := e.srv.Calls("auth.login"); n < 2 {
+		t.Errorf("auth.login called %d times", n)
+	}
+}
+
+func TestSync_NestedProjectAndOverrides(t *testing.T) {
+	e := newEnv(t)
+	e.r = e.replayer(clearml.Options{Project: "Team A/YOLO/2024", Name: "baseline", Tags: []string{"backfill", "cluster-7"}})
+	archive := synctest.Capture(t, "detect-clearml")
+	r := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
+	if r.Status != ysync.StatusSynced {
+		t.Fatalf("%s %s", r.Status, r.Error)
+	}
+	task := e.srv.Tasks()[0]
+	var names []string
+	for _, p := range e.srv.Projects() {
+		names = append(names, p.Name)
+		if p.ID == task.Project && p.Name != "Team A/YOLO/2024" {
+			t.Errorf("task in project %q", p.Name)
+		}
+	}
+	if strings.Join(names, ",") != "Team A,Team A/YOLO,Team A/YOLO/2024" {
+		t.Errorf("projects %v", names)
+	}
+	if task.Name != "baseline" || strings.Join(task.Tags, ",") != "Ultralytics,backfill,cluster-7" {
+		t.Errorf("task %q tags %v", task.Name, task.Tags)
+	}
+	for _, ev := range e.srv.Events(task.ID) {
+		if ev.Key != "" && !strings.HasPrefix(ev.Key, "Team A/YOLO/2024/baseline."+task.ID+"/metrics/") {
+			t.Errorf("key %s", ev.Key)
+		}
+	}
+}
