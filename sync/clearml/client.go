@@ -216,6 +216,23 @@ func (c *client) fileSize(ctx context.Context, key string) (int64, error) {
 // upload stores one object on the file server (multipart POST, the field
 // name is the key), streaming from open.
 func (c *client) upload(ctx context.Context, key, contentType string, size int64, open func() (io.ReadCloser, error)) error {
+	err := c.uploadOnce(ctx, key, contentType, size, open)
+	if errors.Is(err, errFileAuth) {
+		// The token expired: renew it once.
+		if err := c.login(ctx); err != nil {
+			return err
+		}
+		err = c.uploadOnce(ctx, key, contentType, size, open)
+	}
+	if errors.Is(err, errFileAuth) {
+		return fmt.Errorf("ClearML file server %s refused the upload of %s (HTTP 401/403): check CLEARML_FILES_HOST and the credentials", c.cfg.FilesHost, key)
+	}
+	return err
+}
+
+var errFileAuth = errors.New("file server: not authorized")
+
+func (c *client) uploadOnce(ctx context.Context, key, contentType string, size int64, open func() (io.ReadCloser, error)) error {
 	if strings.HasPrefix(contentType, "convert:") || contentType == "" {
 		contentType = "application/octet-stream"
 	}
@@ -256,7 +273,7 @@ func (c *client) upload(ctx context.Context, key, contentType string, size int64
 	raw, _ := ysync.ReadBody(resp, 1<<20)
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return fmt.Errorf("ClearML file server %s refused the upload of %s (HTTP %d): check CLEARML_FILES_HOST and the credentials", c.cfg.FilesHost, key, resp.StatusCode)
+		return errFileAuth
 	case resp.StatusCode == http.StatusRequestEntityTooLarge:
 		return fmt.Errorf("ClearML file server %s refused %s as too large (HTTP 413, %d bytes): raise the proxy's upload limit", c.cfg.FilesHost, key, size)
 	case resp.StatusCode >= 300:

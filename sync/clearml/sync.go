@@ -86,6 +86,9 @@ type syncer struct {
 	plan  *plan
 	blobs *ysync.Blobs
 	mu    gosync.Mutex
+	// fresh is set when this sync created the task: nothing can be stored
+	// under its keys yet, so uploads skip the size check.
+	fresh bool
 }
 
 // Sync replays run into its task: find the task by the run's tag (or
@@ -111,6 +114,7 @@ func (r *Replayer) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, ta
 	if err != nil {
 		return err
 	}
+	s.fresh = created
 	st.RemoteID, st.URL = s.t.ID, fmt.Sprintf("%s/projects/%s/experiments/%s/output/execution", r.cfg.WebHost, s.pid, s.t.ID)
 	if err := st.Save(); err != nil {
 		return err
@@ -458,9 +462,12 @@ func (s *syncer) put(ctx context.Context, u upload) error {
 		}
 		size = int64(len(data))
 	}
-	have, err := s.c.fileSize(ctx, u.Key)
-	if err != nil {
-		return err
+	have := int64(-1)
+	if !s.fresh {
+		var err error
+		if have, err = s.c.fileSize(ctx, u.Key); err != nil {
+			return err
+		}
 	}
 	if have == size {
 		s.mu.Lock()
