@@ -13,6 +13,7 @@ targets=(
   "./convert FuzzDecodeCheckpoint"
   "./vision FuzzParseRLEString"
   "./vision FuzzImageSize"
+  "./sync/clearml FuzzReadConfigFile"
 )
 for t in "${targets[@]}"; do
   set -- $t

@@ -125,7 +125,7 @@ func readConfigFile(path string) (c Config, err error) {
 		// The HOCON parser panics on some malformed input; report it as
 		// a parse error.
 		if p := recover(); p != nil {
-			c, err = Config{}, fmt.Errorf("%s: not a valid clearml.conf (%v): fix or remove it", path, p)
+			c, err = Config{}, fmt.Errorf("%s: not a valid clearml.conf (the HOCON parser gave up): fix or remove it", path)
 		}
 	}()
 	data, err := os.ReadFile(path)
@@ -134,7 +134,7 @@ func readConfigFile(path string) (c Config, err error) {
 	}
 	conf, err := hocon.ParseString(quoteURLs(string(data)))
 	if err != nil {
-		return Config{}, fmt.Errorf("%s: not a valid clearml.conf (%s): fix or remove it", path, firstLine(err.Error()))
+		return Config{}, fmt.Errorf("%s: not a valid clearml.conf (%s): fix or remove it", path, parseErr(err))
 	}
 	get := func(keys ...string) string {
 		for _, k := range keys {
@@ -172,9 +172,21 @@ func quoteURLs(s string) string {
 	return unquotedURL.ReplaceAllString(s, `$1"$2"`)
 }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	return s
+var parsePos = regexp.MustCompile(`at: (\d+:\d+)`)
+
+// parseErr describes a HOCON error by its kind and position only: the
+// parser quotes the offending text, which may be a secret.
+func parseErr(err error) string {
+	msg := err.Error()
+	kind, _, _ := strings.Cut(msg, "!")
+	kind, _, _ = strings.Cut(kind, "\n")
+	if len(kind) > 60 || strings.ContainsAny(kind, `'"`) {
+		kind = "syntax error"
+	}
+	if m := parsePos.FindStringSubmatch(msg); m != nil {
+		return kind + " at line:column " + m[1]
+	}
+	return kind
 }
 
 // webFromAPI derives the web UI address from the API address as the SDK
