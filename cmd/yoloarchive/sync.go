@@ -18,8 +18,8 @@ import (
 // SyncCmd is `yoloarchive sync`.
 type SyncCmd struct {
 	Archives []string `arg:"" name:"ARCHIVE" help:"Archives (.tar.zst) to replay."`
-	To       string   `required:"" enum:"clearml,comet,comet-offline" placeholder:"TRACKER" help:"Destination: clearml, comet (REST API), or comet-offline (offline experiment zips for 'comet upload'; no server)."`
-	Out      string   `placeholder:"DIR" help:"Output directory for offline exports (comet-offline; default ./comet-offline)."`
+	To       string   `required:"" enum:"clearml,clearml-offline,comet,comet-offline" placeholder:"TRACKER" help:"Destination: clearml or comet (their APIs), or, with no server, comet-offline (offline experiment zips for 'comet upload') or clearml-offline (offline sessions for 'clearml-task --import-offline-session')."`
+	Out      string   `placeholder:"DIR" help:"Output directory for offline exports (default ./comet-offline or ./clearml-offline)."`
 	Project  string   `placeholder:"NAME" help:"Project to sync into (default: the run's project, as the callback names it)."`
 	Name     string   `placeholder:"NAME" help:"Task or experiment name (default: the run's name). Only with a single archive."`
 	Tags     []string `placeholder:"TAG" help:"Extra tags (repeat or comma-separate)."`
@@ -61,8 +61,8 @@ func (c *SyncCmd) Validate() error {
 	if c.Name != "" && len(c.Archives) > 1 {
 		return errors.New("--name names one run: use it with a single ARCHIVE")
 	}
-	if c.Out != "" && c.To != "comet-offline" {
-		return errors.New("--out is for offline exports (--to comet-offline)")
+	if c.Out != "" && !strings.HasSuffix(c.To, "-offline") {
+		return errors.New("--out is for offline exports (--to comet-offline or clearml-offline)")
 	}
 	if c.Jobs < 1 {
 		return errors.New("-j must be at least 1")
@@ -128,6 +128,13 @@ func (c *SyncCmd) replayer(tags []string) (ysync.Replayer, *ysync.Store, error) 
 			return nil, nil, err
 		}
 		return clearml.New(cfg, clearml.Options{Project: c.Project, Name: c.Name, Tags: tags, Version: c.Version}), store, nil
+	case "clearml-offline":
+		out := c.Out
+		if out == "" {
+			out = "clearml-offline"
+		}
+		// Offline exports are rewritten whole each time: no checkpoints.
+		return clearml.NewOffline(out, clearml.Options{Project: c.Project, Name: c.Name, Tags: tags, Version: c.Version}), nil, nil
 	}
 	return cometReplayer(c, tags, store)
 }

@@ -84,3 +84,16 @@ func TestCLI_SyncClearML_DryRunAndErrors(t *testing.T) {
 		t.Errorf("no host: exit %d, %s", code, stderr)
 	}
 }
+
+func TestCLI_SyncClearMLOffline(t *testing.T) {
+	good := synctest.Capture(t, "detect-clearml")
+	out := filepath.Join(t.TempDir(), "sessions")
+	code, stdout, stderr := runCLI(t, "sync", good, "--to", "clearml-offline", "--out", out)
+	if code != 0 || !strings.Contains(stdout, "written") {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	zips, _ := filepath.Glob(filepath.Join(out, "offline-*.zip"))
+	if len(zips) != 1 {
+		t.Errorf("zips %v", zips)
+	}
+}

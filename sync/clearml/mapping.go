@@ -64,6 +64,8 @@ type plan struct {
 	Model        *upload
 	ModelComment string
 	Counts       ysync.Plan
+	// End is when the run ended (best estimate).
+	End time.Time
 }
 
 // callbackVersion is the Ultralytics version whose callback behaviour a
@@ -179,10 +181,36 @@ func quoteURL(u string) string {
 
 var batchRE = regexp.MustCompile(`_batch(\d+)`)
 
+// addressing says where a plan's files live: on a file server (online),
+// or in an offline session's data folder.
+type addressing struct {
+	filesHost string
+	// localData is the absolute data/ folder of an offline session; it
+	// replaces the file server in URLs, and the project becomes a single
+	// key component (the SDK's importer keeps only two components of a
+	// plot image's path).
+	localData string
+}
+
+func (a addressing) imageURL(key string) string {
+	if a.localData != "" {
+		return a.localData + "/" + key
+	}
+	return a.filesHost + "/" + key
+}
+
+func (a addressing) plotSource(key string) string {
+	if a.localData != "" {
+		return a.localData + "/" + key
+	}
+	return quoteURL(a.filesHost + "/" + key)
+}
+
+func online(filesHost string) addressing { return addressing{filesHost: filesHost} }
+
 // buildPlan maps a run to what the Ultralytics ClearML callback would have
-// logged (callback-mapping.md part A), addressed to task taskID on the
-// file server filesHost.
-func buildPlan(run *ysync.Run, o Options, taskID, filesHost string) (*plan, error) {
+// logged (callback-mapping.md part A), addressed to task taskID.
+func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan, error) {
 	info := run.Info
 	v := callbackVersion(info, o.Version)
 	p := &plan{Version: v, Project: projectName(info, o, v), Name: o.Name}
@@ -202,8 +230,13 @@ func buildPlan(run *ysync.Run, o Options, taskID, filesHost string) (*plan, erro
 	p.Tags = append([]string{tag}, o.Tags...)
 	p.Hyperparams = hyperparams(run.Params)
 	p.Comment, p.Runtime = provenance(run)
-	prefix := keyPrefix(p.Project, p.Name, taskID)
+	keyProject := p.Project
+	if addr.localData != "" {
+		keyProject = strings.ReplaceAll(strings.Trim(keyProject, "/"), "/", ".")
+	}
+	prefix := keyPrefix(keyProject, p.Name, taskID)
 	ts := newClock(run)
+	p.End = ts.end()
 	add := func(e event) {
 		e["task"] = taskID
 		p.Events = append(p.Events, e)
@@ -272,7 +305,7 @@ func buildPlan(run *ysync.Run, o Options, taskID, filesHost string) (*plan, erro
 
 	// Debug images.
 	counters := map[string]int{}
-	debugImage := func(img schemas.ImageRow, metric string, at time.Time) {
+	debugImage := func(img schemas.ImageRow, metric string, when time.Time) {
 		m := batchRE.FindStringSubmatch(path.Base(img.FileName))
 		iter := int64(0)
 		variant := path.Base(img.FileName)
@@ -289,7 +322,7 @@ func buildPlan(run *ysync.Run, o Options, taskID, filesHost string) (*plan, erro
 		counters[ck]++
 		p.Uploads = append(p.Uploads, upload{Key: key, Digest: img.Blob, Size: img.Size, ContentType: img.MediaType})
 		add(event{"type": "training_debug_image", "iter": iter, "metric": metric, "variant": variant,
-			"key": key, "url": filesHost + "/" + key, "timestamp": at.UnixMilli()})
+			"key": key, "url": addr.imageURL(key), "timestamp": when.UnixMilli()})
 		p.Counts.Images++
 	}
 	if epochs >= 2 {
@@ -309,7 +342,7 @@ func buildPlan(run *ysync.Run, o Options, taskID, filesHost string) (*plan, erro
 		}
 		// Plots.
 		for _, img := range plotImages(run, v) {
-			if err := plotEvent(p, img, prefix, filesHost, ts.end(), add); err != nil {
+			if err := plotEvent(p, img, prefix, addr, ts.end(), add); err != nil {
 				return nil, err
 			}
 		}
@@ -390,7 +423,7 @@ func plotImages(run *ysync.Run, v string) []schemas.ImageRow {
 // plotEvent adds a plot showing the image, as report_matplotlib_figure
 // with report_interactive=False does: the image uploaded as PNG, and a
 // plot event whose Plotly figure shows it.
-func plotEvent(p *plan, img schemas.ImageRow, prefix, filesHost string, at time.Time, add func(event)) error {
+func plotEvent(p *plan, img schemas.ImageRow, prefix string, addr addressing, at time.Time, add func(event)) error {
 	title, variant := img.Name, "plot image"
 	key := metricsKey(prefix, title, variant, 0, ".png")
 	up := upload{Key: key, Digest: img.Blob, Size: img.Size, ContentType: "image/png"}
@@ -405,7 +438,7 @@ func plotEvent(p *plan, img schemas.ImageRow, prefix, filesHost string, at time.
 	if w > 0 && h > 0 {
 		sizey = int(640 * h / w)
 	}
-	fig := plotFigure(quoteURL(filesHost+"/"+key), title+"/"+variant, sizey)
+	fig := plotFigure(addr.plotSource(key), title+"/"+variant, sizey)
 	add(event{"type": "plot", "iter": int64(0), "metric": title, "variant": variant, "plot_str": fig,
 		"timestamp": at.UnixMilli()})
 	p.Counts.Plots++

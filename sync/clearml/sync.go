@@ -52,7 +52,7 @@ func (r *Replayer) Tracker() string { return "clearml" }
 
 // Plan counts what Sync would send.
 func (r *Replayer) Plan(run *ysync.Run) (*ysync.Plan, error) {
-	p, err := buildPlan(run, r.opts, "00000000000000000000000000000000", r.cfg.FilesHost)
+	p, err := buildPlan(run, r.opts, "00000000000000000000000000000000", online(r.cfg.FilesHost))
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +119,7 @@ func (r *Replayer) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, ta
 	if err := st.Save(); err != nil {
 		return err
 	}
-	if s.plan, err = buildPlan(run, r.opts, s.t.ID, r.cfg.FilesHost); err != nil {
+	if s.plan, err = buildPlan(run, r.opts, s.t.ID, online(r.cfg.FilesHost)); err != nil {
 		return err
 	}
 	if st.Synced {
@@ -292,7 +292,7 @@ func (s *syncer) findOrCreate(ctx context.Context) (created bool, err error) {
 			return false, err
 		}
 	}
-	p, err := buildPlan(s.run, s.opts, "00000000000000000000000000000000", s.cfg.FilesHost)
+	p, err := buildPlan(s.run, s.opts, "00000000000000000000000000000000", online(s.cfg.FilesHost))
 	if err != nil {
 		return false, err
 	}

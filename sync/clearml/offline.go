@@ -1,0 +1,276 @@
+package clearml
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+)
+
+// Offline writes ClearML offline sessions, in the layout the ClearML SDK
+// writes with Task.set_offline(True), for `clearml-task
+// --import-offline-session` (or Task.import_offline_session) on a machine
+// that can reach the server: a folder offline-<id>/ with task.json,
+// metrics.jsonl, log.jsonl and data/, and the same as offline-<id>.zip.
+type Offline struct {
+	dir  string
+	opts Options
+}
+
+// NewOffline returns an Offline writing under dir.
+func NewOffline(dir string, opts Options) *Offline {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return &Offline{dir: dir, opts: opts}
+}
+
+// Destination names the output directory.
+func (o *Offline) Destination() string { return "clearml-offline:" + o.dir }
+
+// Tracker is "clearml".
+func (o *Offline) Tracker() string { return "clearml" }
+
+// OfflineID is the session's task id for a run: "offline-" and 32 hex
+// digits derived from the run id, so that writing a run twice gives the
+// same session.
+func OfflineID(runID string) string {
+	h := md5.Sum([]byte("yoloarchive-clearml-offline:" + runID))
+	return "offline-" + hex.EncodeToString(h[:])
+}
+
+// Plan counts what Sync would write.
+func (o *Offline) Plan(run *ysync.Run) (*ysync.Plan, error) {
+	p, err := o.plan(run, filepath.Join(o.dir, OfflineID(run.RunID())))
+	if err != nil {
+		return nil, err
+	}
+	return &p.Counts, nil
+}
+
+func (o *Offline) plan(run *ysync.Run, folder string) (*plan, error) {
+	return buildPlan(run, o.opts, OfflineID(run.RunID()), addressing{localData: filepath.ToSlash(filepath.Join(folder, "data"))})
+}
+
+// Sync writes the run's session folder and zip. Both appear complete or
+// not at all: they are built under temporary names and renamed.
+func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
+	id := OfflineID(run.RunID())
+	folder := filepath.Join(o.dir, id)
+	p, err := o.plan(run, folder)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(o.dir, ".tmp-"+id+"-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	task.Stage("write", 0)
+	if err := o.writeSession(ctx, run, p, id, folder, tmp); err != nil {
+		return err
+	}
+	zipTmp := tmp + ".zip"
+	defer os.Remove(zipTmp)
+	if err := zipFolder(ctx, tmp, zipTmp); err != nil {
+		return err
+	}
+	// Replace an earlier session of the same run.
+	if err := os.RemoveAll(folder); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, folder); err != nil {
+		return err
+	}
+	if err := os.Rename(zipTmp, folder+".zip"); err != nil {
+		return err
+	}
+	res.Status, res.Output, res.RemoteID = ysync.StatusWritten, folder+".zip", id
+	return nil
+}
+
+func (o *Offline) writeSession(ctx context.Context, run *ysync.Run, p *plan, id, folder, tmp string) error {
+	var digests []string
+	for _, u := range p.Uploads {
+		digests = append(digests, u.Digest)
+	}
+	if p.Model != nil {
+		digests = append(digests, p.Model.Digest)
+	}
+	blobs, err := run.Extract(ctx, dedupe(digests))
+	if err != nil {
+		return err
+	}
+	defer blobs.Close()
+	data := filepath.Join(tmp, "data")
+	put := func(key string, u upload) error {
+		dst := filepath.Join(data, filepath.FromSlash(key))
+		if !strings.HasPrefix(dst, data+string(filepath.Separator)) {
+			return fmt.Errorf("%s: key %q leaves the session folder", run.Path, key)
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if strings.HasPrefix(u.ContentType, "convert:") {
+			f, err := blobs.Open(u.Digest)
+			if err != nil {
+				return err
+			}
+			b, err := toPNG(f)
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("%s: converting %s to PNG: %v", run.Path, key, err)
+			}
+			return os.WriteFile(dst, b, 0o644)
+		}
+		return copyFile(blobs.Path(u.Digest), dst)
+	}
+	for _, u := range p.Uploads {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := put(u.Key, u); err != nil {
+			return err
+		}
+	}
+	execution := map[string]any{}
+	if p.Model != nil {
+		// The importer opens offline_output_models' weights at their
+		// absolute path on the importing machine (clearml#1133); an
+		// artifact inside data/ travels with the session instead.
+		key := strings.TrimSuffix(p.Model.Key, "/models/"+path.Base(p.Model.Key)) + "/artifacts/" + path.Base(p.Model.Key) + "/" + path.Base(p.Model.Key)
+		if err := put(key, *p.Model); err != nil {
+			return err
+		}
+		execution["artifacts"] = []map[string]any{{
+			"key": path.Base(p.Model.Key), "type": "custom", "mode": "output",
+			"uri":          filepath.ToSlash(filepath.Join(folder, "data")) + "/" + key,
+			"content_size": p.Model.Size, "timestamp": p.End.Unix(),
+			"type_data": map[string]any{"content_type": "application/octet-stream", "preview": "weights/best.pt of the run"},
+		}}
+	}
+	taskJSON := map[string]any{
+		"id": id, "name": p.Name, "project_name": p.Project, "type": "training", "tags": p.Tags,
+		"system_tags": []string{RunTagPrefix + run.RunID()}, "comment": p.Comment, "runtime": p.Runtime,
+		"offline_folder": folder, "offline_output_models": []any{}, "output": map[string]any{},
+	}
+	if p.Hyperparams != nil {
+		taskJSON["hyperparams"] = p.Hyperparams
+	}
+	if len(execution) > 0 {
+		taskJSON["execution"] = execution
+	}
+	if err := writeJSONFile(filepath.Join(tmp, "task.json"), taskJSON); err != nil {
+		return err
+	}
+	// metrics.jsonl: one JSON array of events per line (one HTTP call per
+	// line at import), lines kept far below the SDK's 15 MiB split.
+	var lines bytes.Buffer
+	batches, err := batchEvents(p.Events, 4<<20)
+	if err != nil {
+		return err
+	}
+	for _, b := range batches {
+		lines.WriteByte('[')
+		lines.Write(bytes.ReplaceAll(bytes.TrimRight(b.body, "\n"), []byte("\n"), []byte(", ")))
+		lines.WriteString("]\n")
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "metrics.jsonl"), lines.Bytes(), 0o644); err != nil {
+		return err
+	}
+	// No console output is on disk (gap console_and_system).
+	return os.WriteFile(filepath.Join(tmp, "log.jsonl"), nil, 0o644)
+}
+
+// writeJSONFile writes v as Python's json.dump(..., ensure_ascii=True,
+// sort_keys=True) would: sorted keys (Go's maps marshal sorted) and ASCII.
+func writeJSONFile(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	for _, r := range string(b) {
+		if r < 0x80 {
+			out.WriteRune(r)
+		} else if r <= 0xFFFF {
+			fmt.Fprintf(&out, `\u%04x`, r)
+		} else {
+			r -= 0x10000
+			fmt.Fprintf(&out, `\u%04x\u%04x`, 0xD800+(r>>10), 0xDC00+(r&0x3FF))
+		}
+	}
+	return os.WriteFile(path, out.Bytes(), 0o644)
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// zipFolder zips every file under dir, names relative to it (task.json at
+// the root), deflated, fsynced.
+func zipFolder(ctx context.Context, dir, dst string) error {
+	f, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	zw := zip.NewWriter(f)
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: filepath.ToSlash(rel), Method: zip.Deflate, Modified: time.Unix(0, 0).UTC()})
+		if err != nil {
+			return err
+		}
+		in, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		_, err = io.Copy(w, in)
+		return err
+	})
+	if err == nil {
+		err = zw.Close()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
