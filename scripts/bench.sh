@@ -5,6 +5,7 @@
 # files (5/6 random, 1/6 zeros, like a checkpoint's mix), copied to a
 # temporary directory, at three weight sizes; each command runs REPEAT
 # times (default 7) and the median is kept. Go benchmarks: go test -bench . ./convert ./vision
+# ./sync/clearml ./sync/comet (sync: requests and time per 1,000 scalars, peak RSS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${BIN:-bin/yoloarchive}
@@ -66,3 +67,10 @@ go test -run '^$' -bench 'Polygons640|ParseRLEString640' -benchtime 2s ./vision 
 echo
 echo "capture vs tar --zstd in-process (go test -bench):"
 go test -run '^$' -bench 'Capture|TarZstd' -benchtime 3s ./convert | grep -E '^Benchmark'
+echo
+echo "sync against the in-repo fake servers (go test -bench): requests and wall time per 1,000 scalars"
+echo "and per 100 images, and the peak RSS of 'yoloarchive sync' as the archive grows:"
+go test -run '^$' -bench 'Sync_' -benchtime 3x ./sync/clearml | grep -E '^Benchmark'
+if ls sync/comet/*bench*_test.go >/dev/null 2>&1; then
+  go test -run '^$' -bench . -benchtime 3x ./sync/comet | grep -E '^Benchmark'
+fi
