@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install-deps.sh installs what building and testing yoloarchive needs and is
 # missing: OpenCV 4.6 headers for gocv (Debian bookworm's libopencv-dev),
-# pkg-config, zstd (for tar --zstd in checks and benchmarks), and DuckDB for
+# pkg-config, zstd (for tar --zstd in checks and benchmarks), GNU time (peak
+# memory in benchmarks), and DuckDB for
 # Node (@duckdb/node-api, the independent Parquet reader of the tests).
 # Safe to run again: it only installs what is absent.
 set -euo pipefail
@@ -11,6 +12,7 @@ need=()
 pkg-config --exists opencv4 2>/dev/null || need+=(libopencv-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v zstd >/dev/null || need+=(zstd)
+[ -x /usr/bin/time ] || need+=(time) # GNU time: peak RSS in the sync benchmark
 command -v node >/dev/null || need+=(nodejs npm)
 if ((${#need[@]})); then
   sudo=""
