@@ -76,7 +76,7 @@ func (c *client) login(ctx context.Context) error {
 		return err
 	}
 	if out.Token == "" {
-		return fmt.Errorf("ClearML at %s answered auth.login without a token: is CLEARML_API_HOST the API server (usually port 8008)?", c.cfg.APIHost)
+		return fmt.Errorf("ClearML at %s answered auth.login without a token: is CLEARML_API_HOST the API server (usually port 8008)?", redactHost(c.cfg.APIHost))
 	}
 	c.mu.Lock()
 	c.token = out.Token
@@ -140,25 +140,25 @@ func (c *client) post(ctx context.Context, endpoint string, hdr http.Header, b [
 		}
 		raw, err := ysync.ReadBody(resp, 64<<20)
 		if err != nil {
-			last = fmt.Errorf("ClearML at %s: reading the answer to %s: %v", c.cfg.APIHost, endpoint, err)
+			last = fmt.Errorf("ClearML at %s: reading the answer to %s: %v", redactHost(c.cfg.APIHost), endpoint, err)
 			continue
 		}
 		var env envelope
 		if err := json.Unmarshal(raw, &env); err != nil || env.Meta.ResultCode == 0 {
 			if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-				return &APIError{Host: c.cfg.APIHost, Endpoint: endpoint, Status: resp.StatusCode}
+				return &APIError{Host: redactHost(c.cfg.APIHost), Endpoint: endpoint, Status: resp.StatusCode}
 			}
 			last = &garbageError{fmt.Sprintf("ClearML at %s answered %s with HTTP %d and no ClearML envelope (%s): check that CLEARML_API_HOST is the API server (usually port 8008)",
-				c.cfg.APIHost, endpoint, resp.StatusCode, ysync.Snippet(raw))}
+				redactHost(c.cfg.APIHost), endpoint, resp.StatusCode, ysync.Snippet(raw))}
 			continue
 		}
 		if env.Meta.ResultCode != 200 {
-			return &APIError{Host: c.cfg.APIHost, Endpoint: endpoint, Status: resp.StatusCode, Code: env.Meta.ResultCode,
+			return &APIError{Host: redactHost(c.cfg.APIHost), Endpoint: endpoint, Status: resp.StatusCode, Code: env.Meta.ResultCode,
 				Subcode: env.Meta.ResultSubcode, Msg: env.Meta.ResultMsg}
 		}
 		if out != nil && len(env.Data) > 0 {
 			if err := json.Unmarshal(env.Data, out); err != nil {
-				return fmt.Errorf("ClearML at %s answered %s with unexpected data (%v): is this a ClearML server?", c.cfg.APIHost, endpoint, err)
+				return fmt.Errorf("ClearML at %s answered %s with unexpected data (%v): is this a ClearML server?", redactHost(c.cfg.APIHost), endpoint, err)
 			}
 		}
 		return nil
@@ -225,7 +225,7 @@ func (c *client) upload(ctx context.Context, key, contentType string, size int64
 		err = c.uploadOnce(ctx, key, contentType, size, open)
 	}
 	if errors.Is(err, errFileAuth) {
-		return fmt.Errorf("ClearML file server %s refused the upload of %s (HTTP 401/403): check CLEARML_FILES_HOST and the credentials", c.cfg.FilesHost, key)
+		return fmt.Errorf("ClearML file server %s refused the upload of %s (HTTP 401/403): check CLEARML_FILES_HOST and the credentials", redactHost(c.cfg.FilesHost), key)
 	}
 	return err
 }
@@ -275,9 +275,9 @@ func (c *client) uploadOnce(ctx context.Context, key, contentType string, size i
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return errFileAuth
 	case resp.StatusCode == http.StatusRequestEntityTooLarge:
-		return fmt.Errorf("ClearML file server %s refused %s as too large (HTTP 413, %d bytes): raise the proxy's upload limit", c.cfg.FilesHost, key, size)
+		return fmt.Errorf("ClearML file server %s refused %s as too large (HTTP 413, %d bytes): raise the proxy's upload limit", redactHost(c.cfg.FilesHost), key, size)
 	case resp.StatusCode >= 300:
-		return fmt.Errorf("ClearML file server %s refused the upload of %s: HTTP %d %s", c.cfg.FilesHost, key, resp.StatusCode, ysync.Snippet(raw))
+		return fmt.Errorf("ClearML file server %s refused the upload of %s: HTTP %d %s", redactHost(c.cfg.FilesHost), key, resp.StatusCode, ysync.Snippet(raw))
 	}
 	return nil
 }

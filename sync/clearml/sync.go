@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -45,7 +46,17 @@ func New(cfg Config, opts Options) *Replayer {
 func (r *Replayer) SetClientOptions(o ysync.ClientOptions) { r.copts = o }
 
 // Destination identifies the server for checkpoints and reports.
-func (r *Replayer) Destination() string { return "clearml:" + r.cfg.APIHost }
+func (r *Replayer) Destination() string { return "clearml:" + redactHost(r.cfg.APIHost) }
+
+// redactHost drops user information (user:password@) from a URL.
+func redactHost(h string) string {
+	u, err := url.Parse(h)
+	if err != nil || u.User == nil {
+		return h
+	}
+	u.User = nil
+	return u.String()
+}
 
 // Tracker is "clearml".
 func (r *Replayer) Tracker() string { return "clearml" }
@@ -509,7 +520,7 @@ func (s *syncer) events(ctx context.Context) error {
 			return err
 		}
 		if out.Errors > 0 || out.Added != b.n {
-			return fmt.Errorf("ClearML at %s added %d of %d events of batch %d (%d errors): run again to resend", s.cfg.APIHost, out.Added, b.n, i, out.Errors)
+			return fmt.Errorf("ClearML at %s added %d of %d events of batch %d (%d errors): run again to resend", redactHost(s.cfg.APIHost), out.Added, b.n, i, out.Errors)
 		}
 		if err := s.st.Mark(step); err != nil {
 			return err
@@ -651,7 +662,7 @@ func (s *syncer) verify(ctx context.Context) error {
 			return err
 		}
 		if size < 0 || (!strings.HasPrefix(u.ContentType, "convert:") && size != u.Size) {
-			return fmt.Errorf("read-back of ClearML task %s: file %s is missing on %s: run again to upload it", s.t.ID, u.Key, s.cfg.FilesHost)
+			return fmt.Errorf("read-back of ClearML task %s: file %s is missing on %s: run again to upload it", s.t.ID, u.Key, redactHost(s.cfg.FilesHost))
 		}
 	}
 	if s.plan.Model != nil {
