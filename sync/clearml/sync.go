@@ -260,6 +260,7 @@ func (s *syncer) lookup(ctx context.Context, ids ...string) ([]taskInfo, error) 
 	} else {
 		q["project"] = []string{s.pid}
 		q["system_tags"] = []string{s.runTag()}
+		q["order_by"] = []string{"created"} // the first task made for the run wins
 	}
 	if err := s.c.call(ctx, "tasks.get_all", q, &out); err != nil {
 		return nil, err
@@ -331,6 +332,16 @@ func (s *syncer) findOrCreate(ctx context.Context) (created bool, err error) {
 	}
 	if err != nil {
 		return false, err
+	}
+	// Another machine may have created the run's task at the same moment:
+	// the first one made wins everywhere; ours is archived.
+	if ts, err := s.lookup(ctx); err == nil && len(ts) > 0 && ts[0].ID != out.ID {
+		tags := []string{"archived", "yoloarchive-duplicate:" + s.run.RunID()}
+		if err := s.c.call(ctx, "tasks.update", map[string]any{"task": out.ID, "system_tags": tags}, nil); err != nil {
+			return false, err
+		}
+		s.t = ts[0]
+		return false, s.st.Set("force", "")
 	}
 	s.t = taskInfo{ID: out.ID, Name: p.Name, Status: "created", Tags: p.Tags, SystemTags: []string{s.runTag()}}
 	s.st.RemoteID = out.ID

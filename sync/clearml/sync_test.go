@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -515,5 +516,40 @@ func TestSync_NestedProjectAndOverrides(t *testing.T) {
 		if ev.Key != "" && !strings.HasPrefix(ev.Key, "Team A/YOLO/2024/baseline."+task.ID+"/metrics/") {
 			t.Errorf("key %s", ev.Key)
 		}
+	}
+}
+
+// TestSync_TwoMachinesAtOnce: another machine creates the run's task
+// between our lookup and our create. Both must end on one task.
+func TestSync_TwoMachinesAtOnce(t *testing.T) {
+	e := newEnv(t)
+	archive := synctest.Capture(t, "detect-clearml")
+	inner := e.srv.API.Config.Handler
+	raced := false
+	e.srv.API.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "tasks.create") && !raced {
+			raced = true
+			// The other machine's sync runs to completion first.
+			res := ysync.One(context.Background(), archive, e.r, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}})
+			if res.Status != ysync.StatusSynced {
+				t.Errorf("other machine: %s %s", res.Status, res.Error)
+			}
+		}
+		inner.ServeHTTP(w, r)
+	})
+	r := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
+	if !r.OK() {
+		t.Fatalf("%s %s", r.Status, r.Error)
+	}
+	var live []string
+	for _, task := range e.srv.Tasks() {
+		for _, tag := range task.SystemTags {
+			if tag == clearml.RunTagPrefix+"f83d82eb8b49109b74572f1bc35d8669" {
+				live = append(live, task.ID)
+			}
+		}
+	}
+	if len(live) != 1 || live[0] != r.RemoteID {
+		t.Errorf("tasks carrying the run tag: %v, ours %s", live, r.RemoteID)
 	}
 }
