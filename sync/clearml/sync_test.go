@@ -338,7 +338,7 @@ func TestSync_UnderFaults(t *testing.T) {
 	}
 	clean := snapshot(t, ref.srv)
 	e := newEnv(t)
-	e.srv.Faults.Random(7, 0.3, synctest.Fault{Kind: synctest.TooMany}, synctest.Fault{Kind: synctest.ServerError}, synctest.Fault{Kind: synctest.Reset})
+	e.srv.Faults.Random(7, 0.3, synctest.Fault{Kind: synctest.TooMany, RetryAfter: time.Millisecond}, synctest.Fault{Kind: synctest.ServerError}, synctest.Fault{Kind: synctest.Reset})
 	r := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
 	if r.Status != ysync.StatusSynced {
 		t.Fatalf("under faults: %s %s", r.Status, r.Error)

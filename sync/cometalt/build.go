@@ -1,0 +1,469 @@
+package comet
+
+import (
+	"math"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/yoloarchive/yoloarchive/schemas"
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+)
+
+// BuildOptions are the user's choices for a replay.
+type BuildOptions struct {
+	// Workspace, Project and Name place and name the experiment; empty
+	// takes the defaults (the key's workspace, the run's project, the run's
+	// name).
+	Workspace, Project, Name string
+	// Tags are added to the experiment.
+	Tags []string
+	// MaxImagePredictions caps the prediction images as
+	// COMET_MAX_IMAGE_PREDICTIONS does (default 100).
+	MaxImagePredictions int
+	// Version overrides the Ultralytics version that selects the
+	// callback's behaviour, e.g. "8.3.166".
+	Version string
+}
+
+// callbackVersion is the Ultralytics version a replay follows.
+func callbackVersion(info schemas.RunRow, override string) string {
+	switch {
+	case override != "":
+		return override
+	case info.UltralyticsVersion != nil && *info.UltralyticsVersion != "":
+		return *info.UltralyticsVersion
+	case info.VersionMin != nil && *info.VersionMin != "":
+		return *info.VersionMin
+	}
+	return "8.3.0"
+}
+
+func verLess(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < max(len(pa), len(pb)); i++ {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
+}
+
+// ProjectName turns the callback's project (args.project, often a save
+// path such as /home/me/runs) into a Comet project name: slashes are not
+// allowed there, so the path's parts are joined with "-".
+func ProjectName(p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return "Ultralytics"
+	}
+	p = strings.ReplaceAll(p, "/", "-")
+	if len(p) > 99 {
+		p = p[len(p)-99:]
+	}
+	return p
+}
+
+// Build maps a run to what Ultralytics' Comet callback would have logged
+// (callback-mapping.md part B), in the callback's order.
+func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
+	info := run.Info
+	v := callbackVersion(info, o.Version)
+	l := &Log{Workspace: o.Workspace, Project: o.Project, Name: o.Name, RunID: run.RunID(), Tags: append([]string(nil), o.Tags...)}
+	if l.Project == "" {
+		l.Project = ProjectName(info.Project)
+	}
+	if l.Name == "" {
+		l.Name = info.Name
+	}
+	if l.Name == "" {
+		l.Name = info.SourceName
+	}
+	clk := newClock(run)
+	l.Start, l.End = clk.start, clk.end()
+	add := func(c Call) { l.Calls = append(l.Calls, c) }
+
+	// Setup.
+	add(Call{Kind: KindParameters, Params: params(run.Params), Time: l.Start})
+	add(Call{Kind: KindOthers, Time: l.Start, Others: []KV{
+		{"eval_batch_logging_interval", int64(1)}, {"log_confusion_matrix_on_eval", false},
+		{"log_image_predictions", true}, {"max_image_predictions", int64(maxPredictions(o))},
+	}})
+	created := "ultralytics"
+	if verLess(v, "8.3.21") {
+		created = "yolov8"
+	}
+	add(Call{Kind: KindOther, Time: l.Start, Others: []KV{{"Created from", created}}})
+
+	// Per epoch: train losses; validation metrics and losses; lr.
+	spe := stepsPerEpoch(info)
+	byEpoch := map[int64][]schemas.ScalarRow{}
+	var epochs []int64
+	for _, s := range run.Scalars {
+		if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
+			continue
+		}
+		if _, ok := byEpoch[s.Epoch]; !ok {
+			epochs = append(epochs, s.Epoch)
+		}
+		byEpoch[s.Epoch] = append(byEpoch[s.Epoch], s)
+	}
+	sort.Slice(epochs, func(i, j int) bool { return epochs[i] < epochs[j] })
+	group := func(rows []schemas.ScalarRow, prefixes ...string) []Metric {
+		var out []Metric
+		for _, s := range rows {
+			for _, p := range prefixes {
+				if strings.HasPrefix(s.Metric, p) {
+					out = append(out, Metric{s.Metric, s.Value})
+				}
+			}
+		}
+		return out
+	}
+	var lastLR []Metric
+	var lastEpoch int64
+	for _, e := range epochs {
+		rows := byEpoch[e]
+		step, ep, at := Int64(e*spe), Int64(e), clk.epoch(e)
+		for _, ms := range [][]Metric{group(rows, "train/"), group(rows, "metrics/", "val/"), group(rows, "lr/")} {
+			if len(ms) > 0 {
+				add(Call{Kind: KindMetrics, Metrics: ms, Step: step, Epoch: ep, Time: at})
+			}
+		}
+		lastLR, lastEpoch = group(rows, "lr/"), e
+	}
+	finished := info.Status == schemas.StatusFinished
+	if !finished {
+		return l, nil
+	}
+	// The final validation of best.pt, logged again at the last step
+	// (the callback's duplicate last epoch); the summary holds the
+	// best-fitness row.
+	if lastEpoch > 0 {
+		step, ep := Int64(lastEpoch*spe), Int64(lastEpoch)
+		var final []Metric
+		for _, s := range run.Summary {
+			if strings.HasPrefix(s.Key, "metrics/") {
+				final = append(final, Metric{s.Key, s.Value})
+			}
+		}
+		if len(final) > 0 {
+			add(Call{Kind: KindMetrics, Metrics: final, Step: step, Epoch: ep, Time: l.End})
+		}
+		if len(lastLR) > 0 {
+			add(Call{Kind: KindMetrics, Metrics: lastLR, Step: step, Epoch: ep, Time: l.End})
+		}
+	}
+	lastStep := Int64(lastEpoch * spe)
+
+	// Train end: model, plots, label images, predictions, batch images,
+	// table and asset.
+	if best, ok := run.Asset(schemas.RoleWeightsBest); ok && best.Blob != "" {
+		name := "Ultralytics"
+		if verLess(v, "8.3.9") {
+			name = "YOLOv8"
+		}
+		add(Call{Kind: KindModel, Name: name, Overwrite: true, Time: l.End,
+			File: &File{Name: "best.pt", Digest: best.Blob, Size: best.Size}})
+	}
+	root := map[string]schemas.ImageRow{}
+	for _, img := range run.Images {
+		if img.Role != schemas.RoleDatasetImage && !strings.Contains(img.FileName, "/") && img.Blob != "" {
+			root[img.Name] = img
+		}
+	}
+	image := func(name string, step *int64) {
+		if img, ok := root[name]; ok {
+			add(Call{Kind: KindImage, Name: name, Step: step, Time: l.End,
+				File: &File{Name: path.Base(img.FileName), Digest: img.Blob, Size: img.Size}})
+		}
+	}
+	for _, n := range plotNames(info.Task, v) {
+		image(n, nil)
+	}
+	predictionImages(run, o, lastStep, l.End, add)
+	var batches []schemas.ImageRow
+	batches = append(batches, run.ImagesByRole(schemas.RoleTrainBatch)...)
+	batches = append(batches, run.ImagesByRole(schemas.RoleValBatchLabels, schemas.RoleValBatchPred)...)
+	if !verLess(v, "8.3.21") {
+		for _, img := range globOrder(batches) {
+			if img.Blob != "" {
+				add(Call{Kind: KindImage, Name: img.Name, Step: lastStep, Time: l.End,
+					File: &File{Name: path.Base(img.FileName), Digest: img.Blob, Size: img.Size}})
+			}
+		}
+	}
+	if !verLess(v, "8.3.176") {
+		if a, ok := run.Asset(schemas.RoleResultsCSV); ok && a.Blob != "" {
+			add(Call{Kind: KindTable, Time: l.End, File: &File{Name: "results.csv", Digest: a.Blob, Size: a.Size}})
+		}
+		if a, ok := run.Asset(schemas.RoleArgsYAML); ok && a.Blob != "" {
+			add(Call{Kind: KindAsset, Time: l.End, File: &File{Name: "args.yaml", Digest: a.Blob, Size: a.Size}})
+		}
+	}
+	return l, nil
+}
+
+// globOrder sorts batch images as the callback's glob returned them on
+// the fixture machine: train_batch* before val_batch*, and within each
+// the numbers in an order we cannot know (directory order); we use the
+// names' natural order, except that train_batch2 came first live.
+func globOrder(imgs []schemas.ImageRow) []schemas.ImageRow {
+	sort.SliceStable(imgs, func(i, j int) bool {
+		ti, tj := strings.HasPrefix(imgs[i].Name, "train"), strings.HasPrefix(imgs[j].Name, "train")
+		if ti != tj {
+			return ti
+		}
+		return imgs[i].FileName < imgs[j].FileName
+	})
+	return imgs
+}
+
+func maxPredictions(o BuildOptions) int {
+	if o.MaxImagePredictions > 0 {
+		return o.MaxImagePredictions
+	}
+	return 100
+}
+
+// stepsPerEpoch is train images // batch (callback-mapping.md B.2), or 1
+// when either is unknown: the step is then the epoch.
+func stepsPerEpoch(info schemas.RunRow) int64 {
+	if info.TrainImages != nil && info.Batch != nil && *info.Batch > 0 {
+		return *info.TrainImages / *info.Batch
+	}
+	return 1
+}
+
+// plotNames is the callback's list of plot and label images for the
+// task and version (callback-mapping.md B.3), including names whose files
+// the run does not have (they upload nothing, as live).
+func plotNames(task, v string) []string {
+	var curves []string
+	switch {
+	case verLess(v, "8.3.21"):
+		return []string{"F1_curve", "P_curve", "R_curve", "PR_curve", "confusion_matrix"}
+	case task == "classify":
+	case task == "segment" || task == "pose":
+		second := "Mask"
+		if task == "pose" {
+			second = "Pose"
+		}
+		for _, c := range []string{"F1", "P", "R", "PR"} {
+			curves = append(curves, "Box"+c+"_curve", second+c+"_curve")
+		}
+	case verLess(v, "8.3.176"):
+		curves = []string{"F1_curve", "P_curve", "R_curve", "PR_curve"}
+	default:
+		curves = []string{"BoxF1_curve", "BoxP_curve", "BoxR_curve", "BoxPR_curve"}
+	}
+	names := append(curves, "confusion_matrix", "confusion_matrix_normalized")
+	if task != "classify" {
+		names = append(names, "labels")
+		if verLess(v, "8.3.176") {
+			names = append(names, "labels_correlogram")
+		}
+	}
+	return names
+}
+
+// predictionImages adds the annotated validation images (B.5): images of
+// the dataset with predictions.json entries, ground truth and prediction
+// layers, capped, in file-name order.
+func predictionImages(run *ysync.Run, o BuildOptions, step *int64, at time.Time, add func(Call)) {
+	if _, ok := run.Asset(schemas.RolePredictionsJSON); !ok {
+		return
+	}
+	byImage := map[string][]schemas.AnnotationRow{}
+	for _, a := range run.Annotations {
+		byImage[a.ImageFile] = append(byImage[a.ImageFile], a)
+	}
+	imgs := run.ImagesByRole(schemas.RoleDatasetImage)
+	sort.SliceStable(imgs, func(i, j int) bool { return imgs[i].FileName < imgs[j].FileName })
+	n := 0
+	for _, img := range imgs {
+		if n >= maxPredictions(o) {
+			break
+		}
+		if img.Blob == "" {
+			continue
+		}
+		n++
+		add(Call{Kind: KindImage, Name: img.Name, Step: step, Time: at, Annotations: layers(byImage[img.FileName]),
+			File: &File{Name: path.Base(img.FileName), Digest: img.Blob, Size: img.Size}})
+	}
+}
+
+// layers turns annotation rows into the callback's ground-truth and
+// prediction layers (a layer without items is left out).
+func layers(rows []schemas.AnnotationRow) []Layer {
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Index < rows[j].Index })
+	var gt, pred []Annotation
+	for _, r := range rows {
+		a := Annotation{Label: r.Label}
+		if r.BoxX != nil && r.BoxY != nil && r.BoxW != nil && r.BoxH != nil {
+			a.Boxes = [][]float64{{*r.BoxX, *r.BoxY, *r.BoxW, *r.BoxH}}
+		}
+		switch r.Layer {
+		case schemas.LayerGroundTruth:
+			a.Label, a.Score = "gt_"+r.Label, 100
+			gt = append(gt, a)
+		case schemas.LayerPrediction:
+			if r.Score != nil {
+				a.Score = *r.Score * 100
+			}
+			if r.MaskRLE != nil {
+				a.Points = r.Polygons
+			}
+			pred = append(pred, a)
+		}
+	}
+	var out []Layer
+	if len(gt) > 0 {
+		out = append(out, Layer{Name: "ground_truth", Data: gt})
+	}
+	if len(pred) > 0 {
+		out = append(out, Layer{Name: "prediction", Data: pred})
+	}
+	return out
+}
+
+// params turns the args section into log_parameters' values, typed.
+func params(rows []schemas.ParamRow) []KV {
+	var out []KV
+	for _, p := range rows {
+		if p.Section != "args" {
+			continue
+		}
+		out = append(out, KV{p.Key, paramValue(p)})
+	}
+	return out
+}
+
+func paramValue(p schemas.ParamRow) any {
+	switch p.Type {
+	case schemas.TypeNull:
+		return nil
+	case schemas.TypeBool:
+		return p.Bool != nil && *p.Bool
+	case schemas.TypeInt:
+		if p.Int != nil {
+			return *p.Int
+		}
+	case schemas.TypeFloat:
+		if p.Float != nil {
+			return *p.Float
+		}
+	case schemas.TypeString:
+		if p.String != nil {
+			return *p.String
+		}
+	case schemas.TypeList, schemas.TypeMixed:
+		items := make([]any, len(p.Items))
+		for i, it := range p.Items {
+			items[i] = itemValue(it, p.ItemType)
+		}
+		return items
+	}
+	return p.Text
+}
+
+func itemValue(text, typ string) any {
+	if n, err := strconv.ParseInt(text, 10, 64); err == nil && (typ == schemas.TypeInt || typ == schemas.TypeMixed) {
+		return n
+	}
+	if f, err := strconv.ParseFloat(text, 64); err == nil && (typ == schemas.TypeFloat || typ == schemas.TypeMixed) {
+		return f
+	}
+	if b, err := strconv.ParseBool(text); err == nil && typ == schemas.TypeBool {
+		return b
+	}
+	if text == "null" || text == "~" {
+		return nil
+	}
+	return text
+}
+
+// clock gives calls their original times: the run start plus
+// results.csv's elapsed time.
+type clock struct {
+	start, stop time.Time
+	elapsed     map[int64]float64
+	epochs      int64
+}
+
+func newClock(run *ysync.Run) *clock {
+	c := &clock{elapsed: map[int64]float64{}, epochs: run.Epochs()}
+	for _, s := range run.Scalars {
+		if s.Metric == "time" && !math.IsNaN(s.Value) {
+			c.elapsed[s.Epoch] = s.Value
+		}
+	}
+	if run.Info.EndedAt != nil {
+		c.stop = *run.Info.EndedAt
+	}
+	if run.Info.StartedAt != nil {
+		c.start = *run.Info.StartedAt
+	}
+	if c.start.IsZero() && !c.stop.IsZero() {
+		c.start = c.stop.Add(-time.Duration(c.elapsed[c.epochs] * float64(time.Second)))
+	}
+	if c.start.IsZero() {
+		c.start = time.Unix(0, 0)
+	}
+	if c.stop.Before(c.start) {
+		c.stop = c.start
+	}
+	return c
+}
+
+func (c *clock) epoch(e int64) time.Time {
+	if t, ok := c.elapsed[e]; ok {
+		return c.start.Add(time.Duration(t * float64(time.Second)))
+	}
+	if c.epochs > 0 {
+		return c.start.Add(c.stop.Sub(c.start) * time.Duration(e) / time.Duration(c.epochs))
+	}
+	return c.start
+}
+
+func (c *clock) end() time.Time {
+	if e := c.epoch(c.epochs); e.After(c.stop) {
+		return e
+	}
+	return c.stop
+}
+
+// Counts summarizes a Log for a dry run.
+func (l *Log) Counts() ysync.Plan {
+	p := ysync.Plan{Project: l.Project, Name: l.Name}
+	for _, c := range l.Calls {
+		switch c.Kind {
+		case KindParameters:
+			p.Parameters += len(c.Params)
+		case KindMetrics:
+			p.Scalars += len(c.Metrics)
+		case KindImage:
+			p.Images++
+		case KindModel:
+			p.ModelBytes += c.File.Size
+		case KindTable, KindAsset, KindConfusionMatrix:
+			p.Assets++
+		}
+		if c.File != nil {
+			p.UploadBytes += c.File.Size
+		}
+	}
+	return p
+}
+
+

@@ -1,0 +1,358 @@
+package comet
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+)
+
+// RunIDOther is the "other" that carries an archive's run id on its
+// experiment, so that a second sync finds the experiment instead of
+// making a new one.
+const RunIDOther = "yoloarchive_run_id"
+
+// Offline writes Comet offline experiment zips, as the Comet SDK writes
+// them with COMET_START_ONLINE=0, for `comet upload` on a connected
+// machine.
+type Offline struct {
+	dir  string
+	opts BuildOptions
+}
+
+// NewOffline returns an Offline writing zips into dir.
+func NewOffline(dir string, opts BuildOptions) *Offline {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return &Offline{dir: dir, opts: opts}
+}
+
+// Destination names the output directory.
+func (o *Offline) Destination() string { return "comet-offline:" + o.dir }
+
+// Tracker is "comet".
+func (o *Offline) Tracker() string { return "comet" }
+
+// Plan counts what Sync would write.
+func (o *Offline) Plan(run *ysync.Run) (*ysync.Plan, error) {
+	l, err := Build(run, o.opts)
+	if err != nil {
+		return nil, err
+	}
+	p := l.Counts()
+	return &p, nil
+}
+
+// OfflineID is the experiment key an offline zip asks for: the sha1 hex
+// of the run id, so that a second upload of the same run is refused by
+// Comet ("already uploaded") instead of duplicating it.
+func OfflineID(runID string) string {
+	h := sha1.Sum([]byte("yoloarchive-comet:" + runID))
+	return hex.EncodeToString(h[:])
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// Sync writes <dir>/<name>-<run id>.zip atomically (a temporary file,
+// fsync, rename): a failed or cancelled write leaves nothing behind.
+func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
+	l, err := Build(run, o.opts)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.dir, 0o755); err != nil {
+		return err
+	}
+	name := unsafeName.ReplaceAllString(l.Name, "_") + "-" + run.RunID() + ".zip"
+	dst := filepath.Join(o.dir, name)
+	f, err := os.CreateTemp(o.dir, ".tmp-"+name+"-")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	task.Stage("write", int64(len(l.Calls)))
+	if err := WriteZip(ctx, f, run, l); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return err
+	}
+	ok = true
+	res.Status, res.Output, res.RemoteID = ysync.StatusWritten, dst, OfflineID(run.RunID())
+	return nil
+}
+
+// WriteZip writes the offline experiment zip of a Log: experiment.json,
+// messages.json (one {"type", "payload"} object per line, sorted keys, no
+// message_id, NaN and infinities as strings) and the files the
+// file_upload messages name, streamed from the archive.
+func WriteZip(ctx context.Context, w io.Writer, run *ysync.Run, l *Log) error {
+	var digests []string
+	for _, c := range l.Calls {
+		if c.File != nil && c.File.Data == nil {
+			digests = append(digests, c.File.Digest)
+		}
+	}
+	blobs, err := run.Extract(ctx, digests)
+	if err != nil {
+		return err
+	}
+	defer blobs.Close()
+	zw := zip.NewWriter(w)
+	meta := map[string]any{
+		"offline_id": OfflineID(l.RunID), "project_name": nullable(l.Project), "workspace": nullable(l.Workspace),
+		"start_time": l.Start.UnixMilli(), "stop_time": l.End.UnixMilli(), "tags": nonNil(l.Tags),
+		"resume_strategy": "create", "customer_error_reported": false, "customer_error_message": nil,
+	}
+	mb, err := toJSON(meta)
+	if err != nil {
+		return err
+	}
+	if err := writeEntry(zw, "experiment.json", mb); err != nil {
+		return err
+	}
+	msgs, files, err := Messages(l)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	for _, m := range msgs {
+		buf.Write(m)
+		buf.WriteByte('\n')
+	}
+	if err := writeEntry(zw, "messages.json", buf.Bytes()); err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		hw, err := zw.CreateHeader(&zip.FileHeader{Name: f.zipName, Method: zip.Store, Modified: time.Unix(0, 0).UTC()})
+		if err != nil {
+			return err
+		}
+		if f.file.Data != nil {
+			if _, err := hw.Write(f.file.Data); err != nil {
+				return err
+			}
+			continue
+		}
+		in, err := blobs.Open(f.file.Digest)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(hw, in)
+		in.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return zw.Close()
+}
+
+func writeEntry(zw *zip.Writer, name string, data []byte) error {
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: time.Unix(0, 0).UTC()})
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// zipFile is a payload file of the zip.
+type zipFile struct {
+	zipName string
+	file    *File
+}
+
+// Messages renders a Log as the SDK's offline messages (JSON lines) and
+// lists the payload files they reference.
+func Messages(l *Log) ([][]byte, []zipFile, error) {
+	var out [][]byte
+	var files []zipFile
+	var jerr error
+	emit := func(typ string, payload map[string]any) {
+		b, err := toJSON(map[string]any{"type": typ, "payload": payload})
+		if err != nil && jerr == nil {
+			jerr = fmt.Errorf("comet: %s message: %v", typ, err)
+		}
+		out = append(out, b)
+	}
+	ts := func(c Call) int64 { return c.Time.UnixMilli() }
+	emit("log_other", map[string]any{"key": RunIDOther, "value": l.RunID})
+	if l.Name != "" {
+		emit("log_other", map[string]any{"key": "Name", "value": l.Name})
+	}
+	figCounter := 0
+	for i, c := range l.Calls {
+		switch c.Kind {
+		case KindParameters:
+			for _, kv := range c.Params {
+				p := map[string]any{"paramName": kv.Key, "paramValue": paramJSON(kv.Value), "step": nil, "source": "manual"}
+				key := "param"
+				if _, isList := kv.Value.([]any); isList {
+					key = "params"
+				}
+				emit("parameter_msg", map[string]any{"local_timestamp": ts(c), "context": nil, key: p})
+			}
+		case KindOthers, KindOther:
+			for _, kv := range c.Others {
+				emit("log_other", map[string]any{"key": kv.Key, "value": kv.Value})
+			}
+		case KindMetrics:
+			for _, m := range c.Metrics {
+				metric := map[string]any{"metricName": m.Name, "metricValue": metricJSON(m.Value), "step": ptr(c.Step), "epoch": ptr(c.Epoch)}
+				emit("metric_msg", map[string]any{"local_timestamp": ts(c), "context": nil, "metric": metric})
+			}
+		case KindImage, KindModel, KindTable, KindAsset, KindConfusionMatrix:
+			zname := fmt.Sprintf("file_%04d_%s", i, unsafeName.ReplaceAllString(c.File.Name, "_"))
+			files = append(files, zipFile{zname, c.File})
+			ext := strings.TrimPrefix(path.Ext(c.File.Name), ".")
+			params := map[string]any{"context": nil, "step": ptr(c.Step), "extension": ext}
+			var meta any
+			uploadType := "asset"
+			switch c.Kind {
+			case KindImage:
+				uploadType = "visualization"
+				params["figName"], params["figCounter"], params["overwrite"] = c.Name, figCounter, false
+				params["imageId"] = idFor(l.RunID, "image", c.Name, i)
+				figCounter++
+				if len(c.Annotations) > 0 {
+					meta = map[string]any{"annotations": annotationsJSON(c.Annotations)}
+				}
+			case KindModel:
+				uploadType = "model-element"
+				params["fileName"], params["overwrite"], params["type"], params["groupingName"] = c.File.Name, c.Overwrite, "model-element", c.Name
+				params["assetId"] = idFor(l.RunID, "model", c.File.Name, i)
+			case KindConfusionMatrix:
+				uploadType = "confusion-matrix"
+				params["fileName"], params["overwrite"], params["type"], params["epoch"] = "confusion-matrix.json", false, "confusion-matrix", ptr(c.Epoch)
+				params["assetId"] = idFor(l.RunID, "cm", "", i)
+			default:
+				params["fileName"], params["overwrite"] = c.File.Name, false
+				params["assetId"] = idFor(l.RunID, "asset", c.File.Name, i)
+			}
+			emit("file_upload", map[string]any{"file_path": zname, "upload_type": uploadType, "local_timestamp": ts(c),
+				"additional_params": params, "metadata": meta, "clean": true})
+		default:
+			return nil, nil, fmt.Errorf("comet: unknown call %q", c.Kind)
+		}
+	}
+	if jerr != nil {
+		return nil, nil, jerr
+	}
+	return out, files, nil
+}
+
+// idFor is a deterministic 32-hex id for an uploaded item.
+func idFor(runID, kind, name string, i int) string {
+	h := sha1.Sum([]byte(fmt.Sprintf("%s/%s/%s/%d", runID, kind, name, i)))
+	return hex.EncodeToString(h[:16])
+}
+
+func ptr(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// metricJSON writes NaN and infinities as the SDK does: as strings.
+func metricJSON(v float64) any {
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case math.IsInf(v, 1):
+		return "Infinity"
+	case math.IsInf(v, -1):
+		return "-Infinity"
+	}
+	return v
+}
+
+func paramJSON(v any) any {
+	switch x := v.(type) {
+	case float64:
+		return metricJSON(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, it := range x {
+			out[i] = paramJSON(it)
+		}
+		return out
+	}
+	return v
+}
+
+// annotationsJSON renders annotation layers as the SDK's image metadata.
+func annotationsJSON(ls []Layer) []any {
+	var out []any
+	for _, l := range ls {
+		var data []any
+		for _, a := range l.Data {
+			d := map[string]any{"label": a.Label, "score": a.Score}
+			if a.Boxes != nil {
+				d["boxes"] = a.Boxes
+			}
+			if len(a.Points) > 0 {
+				d["points"] = a.Points
+			}
+			data = append(data, d)
+		}
+		out = append(out, map[string]any{"name": l.Name, "data": data})
+	}
+	return out
+}
+
+// toJSON marshals with sorted keys (Go sorts map keys) and compact
+// separators, as the SDK writes messages.
+func toJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}

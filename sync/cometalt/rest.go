@@ -1,0 +1,886 @@
+package comet
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+)
+
+// Remote replays archives into a Comet server over the REST API v2, as
+// experiments that look as if Ultralytics' Comet callback had logged them
+// live.
+type Remote struct {
+	cfg     Config
+	opts    BuildOptions
+	copts   ysync.ClientOptions
+	limiter *rate.Limiter
+	workers int
+}
+
+// New returns a Remote for the server in cfg (see LoadConfig). Every
+// archive synced through it shares one rate limiter, under Comet's
+// published per-key limits.
+func New(cfg Config, opts BuildOptions) (*Remote, error) {
+	if cfg.APIKey == "" {
+		return nil, errors.New("no Comet API key: set COMET_API_KEY")
+	}
+	return &Remote{cfg: cfg, opts: opts, limiter: rate.NewLimiter(150, 50), workers: 8}, nil
+}
+
+// SetClientOptions tunes the HTTP client (retries, waits; tests). A nil
+// Limiter keeps the shared one.
+func (r *Remote) SetClientOptions(o ysync.ClientOptions) { r.copts = o }
+
+// Destination identifies the server and workspace (never the key).
+func (r *Remote) Destination() string {
+	return "comet:" + r.cfg.Root() + "/" + r.workspaceHint()
+}
+
+func (r *Remote) workspaceHint() string {
+	if r.opts.Workspace != "" {
+		return r.opts.Workspace
+	}
+	return r.cfg.Workspace
+}
+
+// Tracker is "comet".
+func (r *Remote) Tracker() string { return "comet" }
+
+// Plan counts what Sync would send.
+func (r *Remote) Plan(run *ysync.Run) (*ysync.Plan, error) {
+	l, err := r.build(run)
+	if err != nil {
+		return nil, err
+	}
+	p := l.Counts()
+	return &p, nil
+}
+
+func (r *Remote) build(run *ysync.Run) (*Log, error) {
+	o := r.opts
+	if o.Project == "" {
+		o.Project = r.cfg.Project
+	}
+	if o.Workspace == "" {
+		o.Workspace = r.cfg.Workspace
+	}
+	return Build(run, o)
+}
+
+// APIError is an error answer of the Comet server.
+type APIError struct {
+	Host, Endpoint string
+	Status         int
+	Code           int
+	Msg            string
+}
+
+func (e *APIError) Error() string {
+	if e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden && e.Code == 90212 {
+		return fmt.Sprintf("Comet at %s rejected the API key: check COMET_API_KEY (or api_key in .comet.config)", e.Host)
+	}
+	if e.Status == http.StatusForbidden {
+		return fmt.Sprintf("Comet at %s refused %s: %s (HTTP 403: check the workspace and the key's access to it)", e.Host, e.Endpoint, e.Msg)
+	}
+	return fmt.Sprintf("Comet at %s refused %s: HTTP %d %s", e.Host, e.Endpoint, e.Status, e.Msg)
+}
+
+// session is one archive's sync.
+type session struct {
+	*Remote
+	http *ysync.Client
+	run  *ysync.Run
+	log  *Log
+	st   *ysync.State
+	task *ysync.Task
+	res  *ysync.Result
+	key  string
+	ws   string
+
+	mu      gosync.Mutex
+	skipped int
+}
+
+// Sync replays run into its experiment: find it by the run id (or create
+// it), send what the server lacks, read it all back, and only then mark
+// the experiment ended and the run synced.
+func (r *Remote) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
+	l, err := r.build(run)
+	if err != nil {
+		return err
+	}
+	copts := r.copts
+	if copts.Limiter == nil {
+		copts.Limiter = r.limiter
+	}
+	s := &session{Remote: r, http: ysync.NewClient(copts), run: run, log: l, st: st, task: task, res: res}
+	defer func() {
+		res.Requests, res.Retries = s.http.Requests(), s.http.Retries()
+		res.Skipped += s.skipped
+	}()
+	task.Stage("connect", 0)
+	if s.ws = l.Workspace; s.ws == "" {
+		var acct struct {
+			DefaultWorkspaceName string `json:"defaultWorkspaceName"`
+		}
+		if err := s.get(ctx, "account-details", nil, &acct); err != nil {
+			return err
+		}
+		s.ws = acct.DefaultWorkspaceName
+	}
+	if err := s.experiment(ctx); err != nil {
+		return err
+	}
+	if st.Synced {
+		res.Status = ysync.StatusUpToDate
+		return nil
+	}
+	// Another machine (or a lost checkpoint) may have synced it all.
+	if !st.Has("created") {
+		if err := s.verify(ctx); err == nil {
+			return s.finish(ctx, true)
+		}
+	}
+	for _, step := range []func(context.Context) error{s.others, s.params, s.metrics, s.uploads, s.tags} {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	task.Stage("verify", 0)
+	if err := s.verify(ctx); err != nil {
+		st.Reset()
+		st.RemoteID, st.URL = s.key, res.URL
+		_ = st.Save()
+		return err
+	}
+	return s.finish(ctx, false)
+}
+
+func (s *session) finish(ctx context.Context, upToDate bool) error {
+	if err := s.post(ctx, "write/experiment/set-start-end-time", map[string]any{"experimentKey": s.key,
+		"startTimeMillis": s.log.Start.UnixMilli(), "endTimeMillis": s.log.End.UnixMilli()}, nil); err != nil {
+		return err
+	}
+	if err := s.post(ctx, "write/experiment/update-status", map[string]any{"experimentKey": s.key,
+		"isAlive": false, "error": nil, "hasCrashed": false}, nil); err != nil {
+		return err
+	}
+	if upToDate {
+		s.res.Status = ysync.StatusUpToDate
+	}
+	s.st.Synced, s.st.SyncedAt = true, time.Now().UTC()
+	return s.st.Save()
+}
+
+// experiment finds the run's experiment (checkpoint, then the run-id
+// other in the project) or creates it and marks it with the run id.
+func (s *session) experiment(ctx context.Context) error {
+	force := s.st.Get("force") == "1"
+	if s.st.RemoteID != "" && !force {
+		var others othersAnswer
+		err := s.get(ctx, "experiment/log-other", url.Values{"experimentKey": {s.st.RemoteID}}, &others)
+		var ae *APIError
+		switch {
+		case err == nil && others.get(RunIDOther) == s.log.RunID:
+			s.key = s.st.RemoteID
+			s.res.URL = s.st.URL
+			return nil
+		case err != nil && !(errors.As(err, &ae) && (ae.Status == 400 || ae.Status == 404 || ae.Code == 90210)):
+			return err
+		}
+		s.st.Reset() // gone on the server: look again
+	}
+	if !force {
+		key, err := s.lookup(ctx, false)
+		if err != nil {
+			return err
+		}
+		if key != "" {
+			return s.adopt(key, false)
+		}
+	}
+	var out struct {
+		ExperimentKey string `json:"experimentKey"`
+		Link          string `json:"link"`
+	}
+	body := map[string]any{"workspaceName": s.ws, "projectName": s.log.Project, "experimentName": s.log.Name}
+	err := s.post(ysync.NotIdempotent(ctx), "write/experiment/create", body, &out)
+	if err != nil && transient(err) {
+		// The create may have happened: adopt an unmarked experiment of
+		// this name before creating again.
+		if key, lerr := s.lookup(ctx, true); lerr == nil && key != "" {
+			out.ExperimentKey, err = key, nil
+		} else {
+			err = s.post(ysync.NotIdempotent(ctx), "write/experiment/create", body, &out)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	s.res.URL = out.Link
+	if err := s.adopt(out.ExperimentKey, true); err != nil {
+		return err
+	}
+	// The marker first, so that any later sync finds this experiment.
+	if err := s.post(ctx, "write/experiment/log-other", map[string]any{"experimentKey": s.key, "key": RunIDOther, "value": s.log.RunID}, nil); err != nil {
+		return err
+	}
+	return s.st.Set("force", "")
+}
+
+func (s *session) adopt(key string, created bool) error {
+	s.key = key
+	if s.res.URL == "" {
+		s.res.URL = s.cfg.Root() + "/" + s.ws + "/" + s.log.Project + "/" + key
+	}
+	s.st.RemoteID, s.st.URL = key, s.res.URL
+	if created {
+		return s.st.Mark("created")
+	}
+	return s.st.Save()
+}
+
+type othersAnswer struct {
+	Values []struct {
+		Name         string `json:"name"`
+		ValueCurrent any    `json:"valueCurrent"`
+	} `json:"values"`
+}
+
+func (o othersAnswer) get(name string) string {
+	for _, v := range o.Values {
+		if v.Name == name {
+			return fmt.Sprint(v.ValueCurrent)
+		}
+	}
+	return ""
+}
+
+// lookup finds the project's experiment carrying the run id; with
+// unmarked it finds instead an experiment of the run's name without any
+// run id (one this sync created but never heard back about).
+func (s *session) lookup(ctx context.Context, unmarked bool) (string, error) {
+	var list struct {
+		Experiments []struct {
+			ExperimentKey  string `json:"experimentKey"`
+			ExperimentName any    `json:"experimentName"`
+		} `json:"experiments"`
+	}
+	if err := s.get(ctx, "experiments", url.Values{"workspaceName": {s.ws}, "projectName": {s.log.Project}}, &list); err != nil {
+		return "", err
+	}
+	// Experiments named after the run first: they are the likely ones.
+	sort.SliceStable(list.Experiments, func(i, j int) bool {
+		return fmt.Sprint(list.Experiments[i].ExperimentName) == s.log.Name && fmt.Sprint(list.Experiments[j].ExperimentName) != s.log.Name
+	})
+	for _, e := range list.Experiments {
+		if unmarked && fmt.Sprint(e.ExperimentName) != s.log.Name {
+			continue
+		}
+		var others othersAnswer
+		if err := s.get(ctx, "experiment/log-other", url.Values{"experimentKey": {e.ExperimentKey}}, &others); err != nil {
+			return "", err
+		}
+		id := others.get(RunIDOther)
+		if (!unmarked && id == s.log.RunID) || (unmarked && id == "") {
+			return e.ExperimentKey, nil
+		}
+	}
+	return "", nil
+}
+
+// others logs the callback's others and the experiment name (each write
+// overwrites: safe to repeat).
+func (s *session) others(ctx context.Context) error {
+	if s.st.Has("others") {
+		return nil
+	}
+	s.task.Stage("others", 0)
+	send := func(k string, v any) error {
+		return s.post(ctx, "write/experiment/log-other", map[string]any{"experimentKey": s.key, "key": k, "value": otherValue(v)}, nil)
+	}
+	if err := send(RunIDOther, s.log.RunID); err != nil {
+		return err
+	}
+	for _, c := range s.log.Calls {
+		for _, kv := range c.Others {
+			if err := send(kv.Key, kv.Value); err != nil {
+				return err
+			}
+		}
+	}
+	return s.st.Mark("others")
+}
+
+// otherValue renders a value for log-other, which takes strings,
+// numbers and booleans.
+func otherValue(v any) any {
+	switch v.(type) {
+	case string, bool, int64, float64, int:
+		return v
+	case nil:
+		return "None"
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// params logs every parameter, one request each (the REST API has no
+// batch); overwrites, so safe to repeat.
+func (s *session) params(ctx context.Context) error {
+	if s.st.Has("params") {
+		return nil
+	}
+	var kvs []KV
+	for _, c := range s.log.Calls {
+		kvs = append(kvs, c.Params...)
+	}
+	s.task.Stage("parameters", int64(len(kvs)))
+	err := s.parallel(ctx, len(kvs), func(ctx context.Context, i int) error {
+		v := paramJSON(kvs[i].Value)
+		if list, ok := v.([]any); ok {
+			b, _ := json.Marshal(list)
+			v = string(b)
+		}
+		return s.post(ctx, "write/experiment/parameter", map[string]any{"experimentKey": s.key,
+			"parameterName": kvs[i].Key, "parameterValue": v, "timestamp": s.log.Start.UnixMilli()}, nil)
+	})
+	if err != nil {
+		return err
+	}
+	return s.st.Mark("params")
+}
+
+// point is one metric point.
+type point struct {
+	name        string
+	value       float64
+	step, epoch *int64
+	at          int64
+}
+
+func (p point) id() string {
+	return fmt.Sprintf("%s|%s|%s|%s", p.name, optStr(p.step), optStr(p.epoch), valueKey(p.value))
+}
+
+func optStr(p *int64) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatInt(*p, 10)
+}
+
+func valueKey(v float64) string {
+	s, _ := metricJSON(v).(string)
+	if s != "" {
+		return s
+	}
+	return strconv.FormatFloat(v, 'g', 12, 64)
+}
+
+func (s *session) points() []point {
+	var out []point
+	for _, c := range s.log.Calls {
+		for _, m := range c.Metrics {
+			out = append(out, point{m.Name, m.Value, c.Step, c.Epoch, c.Time.UnixMilli()})
+		}
+	}
+	return out
+}
+
+// serverPoints counts the points the experiment already holds.
+func (s *session) serverPoints(ctx context.Context) (map[string]int, error) {
+	var all struct {
+		Metrics []struct {
+			MetricName  string `json:"metricName"`
+			MetricValue any    `json:"metricValue"`
+			Step        *int64 `json:"step"`
+			Epoch       *int64 `json:"epoch"`
+		} `json:"metrics"`
+	}
+	if err := s.get(ctx, "experiment/metrics/get-all", url.Values{"experimentKey": {s.key}}, &all); err != nil {
+		return nil, err
+	}
+	have := map[string]int{}
+	for _, m := range all.Metrics {
+		v, ok := parseValue(m.MetricValue)
+		if !ok {
+			continue
+		}
+		have[point{name: m.MetricName, value: v, step: m.Step, epoch: m.Epoch}.id()]++
+	}
+	return have, nil
+}
+
+func parseValue(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case string:
+		switch x {
+		case "NaN", "Infinity", "-Infinity":
+		}
+		f, err := strconv.ParseFloat(strings.Replace(x, "Infinity", "Inf", 1), 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// metrics sends the points the server lacks: Comet keeps every point it
+// receives, so a resumed sync first reads back what arrived (the callback
+// itself logs some points twice; those are counted, not deduplicated).
+func (s *session) metrics(ctx context.Context) error {
+	if s.st.Has("metrics") {
+		return nil
+	}
+	return repair(ctx, s.sendMetrics)
+}
+
+// repair runs a send step again after a transient failure: the step reads
+// back what arrived and sends only the rest.
+func repair(ctx context.Context, step func(ctx context.Context, round int) error) error {
+	var err error
+	for round := 0; round < 8; round++ {
+		if err = step(ctx, round); err == nil || !transient(err) || ctx.Err() != nil {
+			return err
+		}
+		if serr := sleepCtx(ctx, time.Duration(round+1)*300*time.Millisecond); serr != nil {
+			return serr
+		}
+	}
+	return err
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (s *session) sendMetrics(ctx context.Context, round int) error {
+	have := map[string]int{}
+	if round > 0 || !s.st.Has("created") || s.st.Has("metrics-started") {
+		var err error
+		if have, err = s.serverPoints(ctx); err != nil {
+			return err
+		}
+	}
+	var todo []point
+	for _, p := range s.points() {
+		if have[p.id()] > 0 {
+			have[p.id()]--
+			s.skipped++
+			continue
+		}
+		todo = append(todo, p)
+	}
+	if err := s.st.Mark("metrics-started"); err != nil {
+		return err
+	}
+	s.task.Stage("metrics", int64(len(todo)))
+	err := s.parallel(ctx, len(todo), func(ctx context.Context, i int) error {
+		p := todo[i]
+		body := map[string]any{"experimentKey": s.key, "metricName": p.name, "metricValue": metricJSON(p.value), "timestamp": p.at}
+		if p.step != nil {
+			body["step"] = *p.step
+		}
+		if p.epoch != nil {
+			body["epoch"] = *p.epoch
+		}
+		// A point whose answer was lost may have been stored: it is
+		// found by the read-back, which fails and makes the next run
+		// resend only what is missing.
+		return s.post(ysync.NotIdempotent(ctx), "write/experiment/metric", body, nil)
+	})
+	if err != nil {
+		return err
+	}
+	return s.st.Mark("metrics")
+}
+
+// asset is one planned upload.
+type asset struct {
+	call Call
+	typ  string
+}
+
+func (a asset) id() string {
+	return fmt.Sprintf("%s|%s|%s", a.call.File.Name, a.typ, optStr(a.call.Step))
+}
+
+func (s *session) assets() []asset {
+	var out []asset
+	for _, c := range s.log.Calls {
+		switch c.Kind {
+		case KindImage:
+			out = append(out, asset{c, "image"})
+		case KindModel:
+			out = append(out, asset{c, "model-element"})
+		case KindConfusionMatrix:
+			out = append(out, asset{c, "confusion-matrix"})
+		case KindTable, KindAsset:
+			out = append(out, asset{c, "asset"})
+		}
+	}
+	return out
+}
+
+func (s *session) serverAssets(ctx context.Context) (map[string]int64, error) {
+	var list struct {
+		Assets []struct {
+			FileName string `json:"fileName"`
+			Type     string `json:"type"`
+			Step     *int64 `json:"step"`
+			FileSize int64  `json:"fileSize"`
+		} `json:"assets"`
+	}
+	if err := s.get(ctx, "experiment/asset/list", url.Values{"experimentKey": {s.key}}, &list); err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	for _, a := range list.Assets {
+		out[fmt.Sprintf("%s|%s|%s", a.FileName, a.Type, optStr(a.Step))] = a.FileSize
+	}
+	return out, nil
+}
+
+// uploads sends images, the model, tables and assets the server lacks
+// (uploads do not overwrite, so the list is read first).
+func (s *session) uploads(ctx context.Context) error {
+	if s.st.Has("uploads") {
+		return nil
+	}
+	return repair(ctx, func(ctx context.Context, _ int) error { return s.sendUploads(ctx) })
+}
+
+func (s *session) sendUploads(ctx context.Context) error {
+	have, err := s.serverAssets(ctx)
+	if err != nil {
+		return err
+	}
+	var todo []asset
+	var digests []string
+	for _, a := range s.assets() {
+		if size, ok := have[a.id()]; ok && size == a.call.File.Size {
+			s.skipped++
+			continue
+		}
+		todo = append(todo, a)
+		if a.call.File.Data == nil {
+			digests = append(digests, a.call.File.Digest)
+		}
+	}
+	if len(todo) > 0 {
+		s.task.Stage("extract", 0)
+		blobs, err := s.run.Extract(ctx, digests)
+		if err != nil {
+			return err
+		}
+		defer blobs.Close()
+		s.task.Stage("upload", int64(len(todo)))
+		err = s.parallel(ctx, len(todo), func(ctx context.Context, i int) error {
+			return s.upload(ctx, todo[i], blobs)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return s.st.Mark("uploads")
+}
+
+func (s *session) upload(ctx context.Context, a asset, blobs *ysync.Blobs) error {
+	c := a.call
+	q := url.Values{"experimentKey": {s.key}, "fileName": {c.File.Name}, "type": {a.typ}}
+	if ext := strings.TrimPrefix(path.Ext(c.File.Name), "."); ext != "" {
+		q.Set("extension", ext)
+	}
+	if c.Step != nil {
+		q.Set("step", strconv.FormatInt(*c.Step, 10))
+	}
+	if c.Epoch != nil {
+		q.Set("epoch", strconv.FormatInt(*c.Epoch, 10))
+	}
+	if c.Kind == KindModel {
+		q.Set("groupingName", c.Name)
+		q.Set("overwrite", strconv.FormatBool(c.Overwrite))
+	}
+	var meta []byte
+	if len(c.Annotations) > 0 {
+		var err error
+		if meta, err = toJSON(map[string]any{"annotations": annotationsJSON(c.Annotations)}); err != nil {
+			return err
+		}
+	}
+	boundary := multipart.NewWriter(io.Discard).Boundary()
+	var head bytes.Buffer
+	mw := multipart.NewWriter(&head)
+	_ = mw.SetBoundary(boundary)
+	if meta != nil {
+		if err := mw.WriteField("metadata", string(meta)); err != nil {
+			return err
+		}
+	}
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, c.File.Name))
+	h.Set("Content-Type", "application/octet-stream")
+	if _, err := mw.CreatePart(h); err != nil {
+		return err
+	}
+	tail := "\r\n--" + boundary + "--\r\n"
+	var f io.ReadCloser
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
+	body := func() (io.Reader, error) {
+		if f != nil {
+			f.Close()
+		}
+		if c.File.Data != nil {
+			f = io.NopCloser(bytes.NewReader(c.File.Data))
+		} else {
+			var err error
+			if f, err = blobs.Open(c.File.Digest); err != nil {
+				return nil, err
+			}
+		}
+		return io.MultiReader(bytes.NewReader(head.Bytes()), f, strings.NewReader(tail)), nil
+	}
+	hdr := s.header()
+	hdr.Set("Content-Type", "multipart/form-data; boundary="+boundary)
+	// Not idempotent: a lost answer may mean a stored image; the
+	// read-back finds it and the next run skips it.
+	return s.do(ysync.NotIdempotent(ctx), "POST", "write/experiment/upload-asset?"+q.Encode(), hdr, body,
+		int64(head.Len())+c.File.Size+int64(len(tail)), nil)
+}
+
+func (s *session) tags(ctx context.Context) error {
+	if len(s.log.Tags) == 0 || s.st.Has("tags") {
+		return nil
+	}
+	if err := s.post(ctx, "write/experiment/tags", map[string]any{"experimentKey": s.key, "addedTags": s.log.Tags}, nil); err != nil {
+		return err
+	}
+	return s.st.Mark("tags")
+}
+
+// verify reads the experiment back: the run-id other, every parameter,
+// every metric point (as a multiset), every upload at its size.
+func (s *session) verify(ctx context.Context) error {
+	var others othersAnswer
+	if err := s.get(ctx, "experiment/log-other", url.Values{"experimentKey": {s.key}}, &others); err != nil {
+		return err
+	}
+	for _, c := range s.log.Calls {
+		for _, kv := range c.Others {
+			if others.get(kv.Key) == "" {
+				return s.mismatch("other %q is missing", kv.Key)
+			}
+		}
+	}
+	var params struct {
+		Values []struct {
+			Name string `json:"name"`
+		} `json:"values"`
+	}
+	if err := s.get(ctx, "experiment/parameters", url.Values{"experimentKey": {s.key}}, &params); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, v := range params.Values {
+		seen[v.Name] = true
+	}
+	for _, c := range s.log.Calls {
+		for _, kv := range c.Params {
+			if !seen[kv.Key] {
+				return s.mismatch("parameter %q is missing", kv.Key)
+			}
+		}
+	}
+	have, err := s.serverPoints(ctx)
+	if err != nil {
+		return err
+	}
+	want := map[string]int{}
+	for _, p := range s.points() {
+		want[p.id()]++
+	}
+	for id, n := range want {
+		if have[id] != n {
+			return s.mismatch("metric point %s: %d on the server, want %d", id, have[id], n)
+		}
+	}
+	assets, err := s.serverAssets(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range s.assets() {
+		if size, ok := assets[a.id()]; !ok || size != a.call.File.Size {
+			return s.mismatch("upload %s is missing", a.id())
+		}
+	}
+	return nil
+}
+
+func (s *session) mismatch(format string, args ...any) error {
+	return fmt.Errorf("read-back of Comet experiment %s: "+format+": run again to send what is missing", append([]any{s.key}, args...)...)
+}
+
+// parallel runs n jobs on the Remote's workers, stopping at the first
+// error.
+func (s *session) parallel(ctx context.Context, n int, job func(context.Context, int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan int)
+	var wg gosync.WaitGroup
+	var first error
+	var once gosync.Once
+	for range min(s.workers, max(n, 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := job(ctx, i); err != nil {
+					// A transient failure does not stop the others: the
+					// caller's next round resends what is missing.
+					once.Do(func() { first = err })
+					if !transient(err) {
+						cancel()
+					}
+					continue
+				}
+				s.task.Add(1)
+			}
+		}()
+	}
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}
+
+func (s *session) header() http.Header {
+	h := http.Header{}
+	h.Set("Authorization", s.cfg.APIKey)
+	return h
+}
+
+func (s *session) get(ctx context.Context, endpoint string, q url.Values, out any) error {
+	p := endpoint
+	if len(q) > 0 {
+		p += "?" + q.Encode()
+	}
+	return s.do(ctx, "GET", p, s.header(), nil, 0, out)
+}
+
+func (s *session) post(ctx context.Context, endpoint string, body, out any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	h := s.header()
+	h.Set("Content-Type", "application/json;charset=utf-8")
+	return s.do(ctx, "POST", endpoint, h, func() (io.Reader, error) { return bytes.NewReader(b), nil }, int64(len(b)), out)
+}
+
+// garbageError is an answer that is not Comet's JSON.
+type garbageError struct{ msg string }
+
+func (e *garbageError) Error() string { return e.msg }
+
+// transient reports whether a failed request may have had an effect or
+// may succeed later.
+func transient(err error) bool {
+	var ae *APIError
+	var ge *garbageError
+	var ne *ysync.NetError
+	switch {
+	case errors.As(err, &ae):
+		return ae.Status >= 500 || ae.Status == 429
+	case errors.As(err, &ge), errors.As(err, &ne):
+		return true
+	}
+	return strings.Contains(err.Error(), "is unreachable")
+}
+
+// do makes one request (the client retries transient failures; an answer
+// that is not JSON is retried twice more when the request may be
+// repeated).
+func (s *session) do(ctx context.Context, method, endpoint string, hdr http.Header, body func() (io.Reader, error), n int64, out any) error {
+	host := s.cfg.Root()
+	name, _, _ := strings.Cut(endpoint, "?")
+	attempts := 3
+	if !ysync.Idempotent(ctx) {
+		attempts = 1
+	}
+	var last error
+	for range attempts {
+		resp, err := s.http.Do(ctx, ysync.Request{Method: method, URL: s.cfg.RESTBase() + endpoint, Header: hdr, Body: body, Length: n})
+		if err != nil {
+			var ne *ysync.NetError
+			if errors.As(err, &ne) {
+				return fmt.Errorf("Comet at %s is unreachable (%v): check COMET_URL_OVERRIDE and the network, then run again to resume", host, ne.Err)
+			}
+			return err
+		}
+		raw, err := ysync.ReadBody(resp, 256<<20)
+		if err != nil {
+			last = fmt.Errorf("Comet at %s: reading the answer to %s: %v", host, name, err)
+			continue
+		}
+		if resp.StatusCode >= 300 {
+			var e struct {
+				Msg  string `json:"msg"`
+				Code int    `json:"sdk_error_code"`
+			}
+			if json.Unmarshal(raw, &e) != nil || e.Msg == "" {
+				e.Msg = ysync.Snippet(raw)
+			}
+			return &APIError{Host: host, Endpoint: name, Status: resp.StatusCode, Code: e.Code, Msg: e.Msg}
+		}
+		if out == nil {
+			if len(bytes.TrimSpace(raw)) > 0 && !json.Valid(raw) {
+				last = &garbageError{fmt.Sprintf("Comet at %s answered %s with something that is not JSON (%s): check COMET_URL_OVERRIDE", host, name, ysync.Snippet(raw))}
+				continue
+			}
+			return nil
+		}
+		if err := json.Unmarshal(raw, out); err != nil {
+			last = &garbageError{fmt.Sprintf("Comet at %s answered %s with something that is not the expected JSON (%s): check COMET_URL_OVERRIDE", host, name, ysync.Snippet(raw))}
+			continue
+		}
+		return nil
+	}
+	return last
+}
