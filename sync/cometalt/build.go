@@ -465,5 +465,3 @@ func (l *Log) Counts() ysync.Plan {
 	}
 	return p
 }
-
-
