@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # demo.sh captures the bundled sample run (an Ultralytics 8.3.166 segment run
-# with predictions.json and its dataset), verifies the archive, and shows
-# what it holds.
+# with predictions.json and its dataset), verifies the archive, shows what it
+# holds, and syncs it to the offline default: a Comet offline experiment zip
+# (for `comet upload` on a connected machine) and a ClearML offline session
+# (for `clearml-task --import-offline-session`). No server is needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=bin/yoloarchive
@@ -9,6 +11,7 @@ sample=testdata/ultralytics-8.3.166/segment-savejson
 out=out/demo
 rm -rf "$out"
 mkdir -p "$out"
+export YOLOARCHIVE_STATE_DIR="$out/state"
 
 echo "\$ yoloarchive capture $sample --data .../datasets/segment/data.yaml -o $out/run.tar.zst"
 "$bin" capture "$sample" --data testdata/ultralytics-8.3.166/datasets/segment/data.yaml -o "$out/run.tar.zst"
@@ -18,3 +21,15 @@ echo "\$ yoloarchive verify $out/run.tar.zst"
 echo
 echo "\$ yoloarchive inspect $out/run.tar.zst"
 "$bin" inspect "$out/run.tar.zst"
+echo
+echo "\$ yoloarchive sync $out/run.tar.zst --to comet-offline --out $out/comet"
+"$bin" sync "$out/run.tar.zst" --to comet-offline --out "$out/comet"
+echo
+echo "\$ yoloarchive sync $out/run.tar.zst --to clearml-offline --out $out/clearml"
+"$bin" sync "$out/run.tar.zst" --to clearml-offline --out "$out/clearml"
+echo
+echo "\$ ls -l $out/comet $out/clearml"
+ls -l "$out/comet" "$out/clearml"
+echo
+echo "Upload on a connected machine with: comet upload $out/comet/*.zip"
+echo "or: clearml-task --import-offline-session $out/clearml/offline-*.zip"

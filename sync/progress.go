@@ -57,9 +57,12 @@ func (t *Task) Stage(stage string, total int64) {
 	defer t.mu.Unlock()
 	t.stage = stage
 	if t.p.p == nil {
-		t.p.mu.Lock()
-		fmt.Fprintf(t.p.out, "%s: %s (%d)\n", t.name, stage, total)
-		t.p.mu.Unlock()
+		// Plain log lines: only stages with work to count.
+		if total > 0 {
+			t.p.mu.Lock()
+			fmt.Fprintf(t.p.out, "%s: %s: %d to do\n", t.name, stage, total)
+			t.p.mu.Unlock()
+		}
 		return
 	}
 	if t.bar != nil {
@@ -84,7 +87,8 @@ func (t *Task) Add(n int64) {
 	}
 }
 
-// Done ends the task with a one-line outcome.
+// Done ends the task: its bar is removed (the caller reports the
+// outcome).
 func (t *Task) Done(msg string) {
 	if t == nil {
 		return
@@ -95,7 +99,4 @@ func (t *Task) Done(msg string) {
 		t.bar.Abort(true)
 		t.bar = nil
 	}
-	t.p.mu.Lock()
-	fmt.Fprintf(t.p.out, "%s: %s\n", t.name, msg)
-	t.p.mu.Unlock()
 }

@@ -31,6 +31,7 @@ type SyncCmd struct {
 	Version  string   `name:"ultralytics-version" placeholder:"X.Y.Z" help:"Replay as this Ultralytics version's callback (default: the archive's version, or the lower bound of its inferred range)."`
 
 	ClearML clearmlFlags `embed:"" prefix:"clearml-" group:"ClearML (default: CLEARML_* variables, else CLEARML_CONFIG_FILE or ~/clearml.conf)"`
+	Comet   cometFlags   `embed:"" prefix:"comet-" group:"Comet (default: COMET_* variables, else COMET_CONFIG, ./.comet.config or ~/.comet.config)"`
 }
 
 type clearmlFlags struct {

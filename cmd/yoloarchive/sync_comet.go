@@ -1,12 +1,51 @@
 package main
 
 import (
-	"errors"
+	"os"
+	"strconv"
+	"strings"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
+	comet "github.com/yoloarchive/yoloarchive/sync/cometalt"
 )
+
+// cometFlags are the Comet connection flags.
+type cometFlags struct {
+	APIKeyFile string `placeholder:"FILE" help:"Read the Comet API key from FILE (default: COMET_API_KEY, else .comet.config)."`
+	Workspace  string `placeholder:"NAME" help:"Comet workspace (default: COMET_WORKSPACE, else .comet.config, else the key's default)."`
+	URL        string `placeholder:"URL" help:"Comet server (COMET_URL_OVERRIDE form, e.g. https://comet.example.com/clientlib/)."`
+}
 
 // cometReplayer builds the Comet destinations.
 func cometReplayer(c *SyncCmd, tags []string, store *ysync.Store) (ysync.Replayer, *ysync.Store, error) {
-	return nil, nil, errors.New("--to " + c.To + " is not built yet")
+	opts := comet.BuildOptions{Project: c.Project, Name: c.Name, Tags: tags, Version: c.Version}
+	if v := os.Getenv("COMET_MAX_IMAGE_PREDICTIONS"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			opts.MaxImagePredictions = n
+		}
+	}
+	if c.To == "comet-offline" {
+		out := c.Out
+		if out == "" {
+			out = "comet-offline"
+		}
+		return comet.NewOffline(out, opts), nil, nil
+	}
+	flags := comet.Config{Workspace: c.Comet.Workspace, URL: c.Comet.URL}
+	if c.Comet.APIKeyFile != "" {
+		b, err := os.ReadFile(c.Comet.APIKeyFile)
+		if err != nil {
+			return nil, nil, err
+		}
+		flags.APIKey = strings.TrimSpace(string(b))
+	}
+	cfg, err := comet.LoadConfig(flags)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := comet.New(cfg, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, store, nil
 }

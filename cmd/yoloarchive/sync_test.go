@@ -9,6 +9,7 @@ import (
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/clearml/clearmltest"
+	"github.com/yoloarchive/yoloarchive/sync/comet/comettest"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
 
@@ -94,6 +95,49 @@ func TestCLI_SyncClearMLOffline(t *testing.T) {
 	}
 	zips, _ := filepath.Glob(filepath.Join(out, "offline-*.zip"))
 	if len(zips) != 1 {
+		t.Errorf("zips %v", zips)
+	}
+}
+
+func TestCLI_SyncComet(t *testing.T) {
+	srv := comettest.New()
+	t.Cleanup(srv.Close)
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("COMET_CONFIG", "")
+	t.Setenv("COMET_API_KEY", srv.APIKey)
+	t.Setenv("COMET_URL_OVERRIDE", srv.URLOverride())
+	t.Setenv("COMET_WORKSPACE", "")
+	t.Setenv("COMET_PROJECT_NAME", "")
+	good := synctest.Capture(t, "detect")
+	state := t.TempDir()
+	code, out, stderr := runCLI(t, "sync", good, "--to", "comet", "--json", "--state-dir", state, "--tags", "a,b")
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out, stderr)
+	}
+	var r ysync.Result
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &r); err != nil || r.Status != ysync.StatusSynced {
+		t.Fatalf("%v %+v", err, r)
+	}
+	x, ok := srv.Experiment(r.RemoteID)
+	if !ok || strings.Join(x.Tags, ",") != "a,b" || len(x.Metrics) == 0 {
+		t.Errorf("experiment %+v", x)
+	}
+	t.Setenv("COMET_API_KEY", "WRONG-KEY-123456789")
+	code, _, stderr = runCLI(t, "sync", good, "--to", "comet", "--state-dir", t.TempDir())
+	if code != exitFailure || !strings.Contains(stderr, "rejected the API key") || strings.Contains(stderr, "WRONG-KEY") {
+		t.Errorf("bad key: exit %d %s", code, stderr)
+	}
+}
+
+func TestCLI_SyncCometOffline(t *testing.T) {
+	good := synctest.Capture(t, "segment-savejson")
+	out := filepath.Join(t.TempDir(), "zips")
+	code, stdout, stderr := runCLI(t, "sync", good, "--to", "comet-offline", "--out", out)
+	if code != 0 || !strings.Contains(stdout, "written") {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	zips, _ := filepath.Glob(filepath.Join(out, "*.zip"))
+	if len(zips) != 1 || !strings.HasPrefix(filepath.Base(zips[0]), "segment-savejson-") {
 		t.Errorf("zips %v", zips)
 	}
 }

@@ -25,16 +25,18 @@ import (
 // that can reach the server: a folder offline-<id>/ with task.json,
 // metrics.jsonl, log.jsonl and data/, and the same as offline-<id>.zip.
 type Offline struct {
-	dir  string
+	dir  string // absolute: task.json records the session's folder
+	out  string // as given, for messages
 	opts Options
 }
 
 // NewOffline returns an Offline writing under dir.
 func NewOffline(dir string, opts Options) *Offline {
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
 	}
-	return &Offline{dir: dir, opts: opts}
+	return &Offline{dir: abs, out: dir, opts: opts}
 }
 
 // Destination names the output directory.
@@ -81,6 +83,9 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
 	task.Stage("write", 0)
 	if err := o.writeSession(ctx, run, p, id, folder, tmp); err != nil {
 		return err
@@ -100,7 +105,7 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 	if err := os.Rename(zipTmp, folder+".zip"); err != nil {
 		return err
 	}
-	res.Status, res.Output, res.RemoteID = ysync.StatusWritten, folder+".zip", id
+	res.Status, res.Output, res.RemoteID = ysync.StatusWritten, filepath.Join(o.out, id+".zip"), id
 	return nil
 }
 

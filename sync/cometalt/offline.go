@@ -29,20 +29,22 @@ const RunIDOther = "yoloarchive_run_id"
 // them with COMET_START_ONLINE=0, for `comet upload` on a connected
 // machine.
 type Offline struct {
-	dir  string
+	dir  string // as given, for messages
+	abs  string
 	opts BuildOptions
 }
 
 // NewOffline returns an Offline writing zips into dir.
 func NewOffline(dir string, opts BuildOptions) *Offline {
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
 	}
-	return &Offline{dir: dir, opts: opts}
+	return &Offline{dir: dir, abs: abs, opts: opts}
 }
 
 // Destination names the output directory.
-func (o *Offline) Destination() string { return "comet-offline:" + o.dir }
+func (o *Offline) Destination() string { return "comet-offline:" + o.abs }
 
 // Tracker is "comet".
 func (o *Offline) Tracker() string { return "comet" }
@@ -74,12 +76,12 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(o.dir, 0o755); err != nil {
+	if err := os.MkdirAll(o.abs, 0o755); err != nil {
 		return err
 	}
 	name := unsafeName.ReplaceAllString(l.Name, "_") + "-" + run.RunID() + ".zip"
-	dst := filepath.Join(o.dir, name)
-	f, err := os.CreateTemp(o.dir, ".tmp-"+name+"-")
+	dst := filepath.Join(o.abs, name)
+	f, err := os.CreateTemp(o.abs, ".tmp-"+name+"-")
 	if err != nil {
 		return err
 	}
@@ -95,6 +97,9 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 	if err := WriteZip(ctx, f, run, l); err != nil {
 		return err
 	}
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
 	if err := f.Sync(); err != nil {
 		return err
 	}
@@ -105,7 +110,7 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 		return err
 	}
 	ok = true
-	res.Status, res.Output, res.RemoteID = ysync.StatusWritten, dst, OfflineID(run.RunID())
+	res.Status, res.Output, res.RemoteID = ysync.StatusWritten, filepath.Join(o.dir, name), OfflineID(run.RunID())
 	return nil
 }
 
