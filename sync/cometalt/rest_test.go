@@ -272,3 +272,49 @@ func TestREST_BadInput(t *testing.T) {
 		}
 	})
 }
+
+// runWithWeights copies a fixture run and adds a genuine small
+// checkpoint as weights/best.pt.
+func runWithWeights(t testing.TB, run string) string {
+	dir := filepath.Join(t.TempDir(), run)
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(synctest.Fixtures(), run))); err != nil {
+		t.Fatal(err)
+	}
+	ckpt, err := os.ReadFile(filepath.Join(synctest.Fixtures(), "..", "checkpoints", "best.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "weights"), 0o755)
+	os.WriteFile(filepath.Join(dir, "weights", "best.pt"), ckpt, 0o644)
+	return dir
+}
+
+func TestREST_Model(t *testing.T) {
+	e := newEnv(t)
+	archive := synctest.Capture(t, runWithWeights(t, "detect"))
+	for i := 0; i < 2; i++ {
+		r := e.sync(t, context.Background(), archive, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}})
+		if !r.OK() {
+			t.Fatalf("sync %d: %s %s", i, r.Status, r.Error)
+		}
+	}
+	x := e.srv.Experiments()[0]
+	var models []comettest.Asset
+	for _, a := range x.Assets {
+		if a.Type == "model-element" {
+			models = append(models, a)
+		}
+	}
+	want, _ := os.ReadFile(filepath.Join(synctest.Fixtures(), "..", "checkpoints", "best.pt"))
+	if len(models) != 1 || models[0].FileName != "best.pt" || models[0].GroupingName != "Ultralytics" || string(models[0].Data) != string(want) {
+		t.Errorf("model assets %+v", models)
+	}
+	// The offline zip carries it as the SDK's log_model does.
+	dir := t.TempDir()
+	res := writeZip(t, archive, dir)
+	entries := readZip(t, res.Output)
+	if !strings.Contains(string(entries["messages.json"]), `"groupingName":"Ultralytics"`) ||
+		!strings.Contains(string(entries["messages.json"]), `"upload_type":"model-element"`) {
+		t.Errorf("no model-element upload in messages.json")
+	}
+}
