@@ -207,13 +207,17 @@ func (s *session) experiment(ctx context.Context) error {
 		}
 		s.st.Reset() // gone on the server: look again
 	}
-	if !force {
-		key, err := s.lookup(ctx, false)
-		if err != nil {
+	key, err := s.lookup(ctx, false)
+	if err != nil {
+		return err
+	}
+	switch {
+	case key != "" && !force:
+		return s.adopt(key, false)
+	case key != "":
+		// --force: the old experiment stops answering to the run id.
+		if err := s.post(ctx, "write/experiment/log-other", map[string]any{"experimentKey": key, "key": RunIDOther, "value": "replaced:" + s.log.RunID}, nil); err != nil {
 			return err
-		}
-		if key != "" {
-			return s.adopt(key, false)
 		}
 	}
 	var out struct {
@@ -221,7 +225,7 @@ func (s *session) experiment(ctx context.Context) error {
 		Link          string `json:"link"`
 	}
 	body := map[string]any{"workspaceName": s.ws, "projectName": s.log.Project, "experimentName": s.log.Name}
-	err := s.post(ysync.NotIdempotent(ctx), "write/experiment/create", body, &out)
+	err = s.post(ysync.NotIdempotent(ctx), "write/experiment/create", body, &out)
 	if err != nil && transient(err) {
 		// The create may have happened: adopt an unmarked experiment of
 		// this name before creating again.

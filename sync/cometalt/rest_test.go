@@ -318,3 +318,17 @@ func TestREST_Model(t *testing.T) {
 		t.Errorf("no model-element upload in messages.json")
 	}
 }
+
+func TestREST_Force(t *testing.T) {
+	e := newEnv(t)
+	archive := synctest.Capture(t, "detect")
+	first := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
+	forced := e.sync(t, context.Background(), archive, ysync.BatchOptions{Force: true})
+	if first.Status != ysync.StatusSynced || forced.Status != ysync.StatusSynced || forced.RemoteID == first.RemoteID {
+		t.Fatalf("first %s %s, forced %s %s", first.Status, first.RemoteID, forced.Status, forced.RemoteID)
+	}
+	again := e.sync(t, context.Background(), archive, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}})
+	if again.RemoteID != forced.RemoteID || again.Status != ysync.StatusUpToDate {
+		t.Errorf("after --force a lookup found %s (%s), want %s", again.RemoteID, again.Status, forced.RemoteID)
+	}
+}
