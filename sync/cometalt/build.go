@@ -213,10 +213,9 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 	return l, nil
 }
 
-// globOrder sorts batch images as the callback's glob returned them on
-// the fixture machine: train_batch* before val_batch*, and within each
-// the numbers in an order we cannot know (directory order); we use the
-// names' natural order, except that train_batch2 came first live.
+// globOrder orders batch images as the callback's two globs do:
+// train_batch* before val_batch*. Within each, the live order is the
+// directory's, which is not recorded; file-name order is used.
 func globOrder(imgs []schemas.ImageRow) []schemas.ImageRow {
 	sort.SliceStable(imgs, func(i, j int) bool {
 		ti, tj := strings.HasPrefix(imgs[i].Name, "train"), strings.HasPrefix(imgs[j].Name, "train")
