@@ -202,6 +202,12 @@ func (s *session) experiment(ctx context.Context) error {
 			s.key = s.st.RemoteID
 			s.res.URL = s.st.URL
 			return nil
+		case err == nil && others.get(RunIDOther) == "":
+			// Created by an earlier attempt that stopped before the
+			// marker was logged: mark it now.
+			s.key = s.st.RemoteID
+			s.res.URL = s.st.URL
+			return s.post(ctx, "write/experiment/log-other", map[string]any{"experimentKey": s.key, "key": RunIDOther, "value": s.log.RunID}, nil)
 		case err != nil && !(errors.As(err, &ae) && (ae.Status == 400 || ae.Status == 404 || ae.Code == 90210)):
 			return err
 		}

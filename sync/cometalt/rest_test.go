@@ -332,3 +332,23 @@ func TestREST_Force(t *testing.T) {
 		t.Errorf("after --force a lookup found %s (%s), want %s", again.RemoteID, again.Status, forced.RemoteID)
 	}
 }
+
+// TestREST_MarkerLostAfterCreate: the experiment is created but logging
+// its run-id marker keeps failing; the re-run must adopt that experiment,
+// not make a second one.
+func TestREST_MarkerLostAfterCreate(t *testing.T) {
+	e := newEnv(t)
+	archive := synctest.Capture(t, "detect")
+	e.srv.Faults.Next(50, synctest.Fault{Kind: synctest.ServerError, Match: "write/experiment/log-other"})
+	if r := e.sync(t, context.Background(), archive, ysync.BatchOptions{}); r.Status != ysync.StatusFailed {
+		t.Fatalf("first sync: %s", r.Status)
+	}
+	e.srv.Faults.Clear()
+	r := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
+	if r.Status != ysync.StatusSynced {
+		t.Fatalf("re-run: %s %s", r.Status, r.Error)
+	}
+	if n := len(e.srv.Experiments()); n != 1 {
+		t.Errorf("%d experiments", n)
+	}
+}
