@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
-	comet "github.com/yoloarchive/yoloarchive/sync/cometalt"
+	"github.com/yoloarchive/yoloarchive/sync/comet"
 )
 
 // cometFlags are the Comet connection flags.

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
-	comet "github.com/yoloarchive/yoloarchive/sync/cometalt"
+	"github.com/yoloarchive/yoloarchive/sync/comet"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
 

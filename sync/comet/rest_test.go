@@ -14,8 +14,8 @@ import (
 	"golang.org/x/time/rate"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
+	"github.com/yoloarchive/yoloarchive/sync/comet"
 	"github.com/yoloarchive/yoloarchive/sync/comet/comettest"
-	comet "github.com/yoloarchive/yoloarchive/sync/cometalt"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
 

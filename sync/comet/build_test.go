@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
-	comet "github.com/yoloarchive/yoloarchive/sync/cometalt"
+	"github.com/yoloarchive/yoloarchive/sync/comet"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
 

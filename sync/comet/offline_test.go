@@ -16,7 +16,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
-	comet "github.com/yoloarchive/yoloarchive/sync/cometalt"
+	"github.com/yoloarchive/yoloarchive/sync/comet"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
 
