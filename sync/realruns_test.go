@@ -1,0 +1,88 @@
+package sync_test
+
+import (
+	"archive/zip"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+	"github.com/yoloarchive/yoloarchive/sync/clearml"
+	"github.com/yoloarchive/yoloarchive/sync/clearml/clearmltest"
+	"github.com/yoloarchive/yoloarchive/sync/comet"
+	"github.com/yoloarchive/yoloarchive/sync/comet/comettest"
+	"github.com/yoloarchive/yoloarchive/sync/synctest"
+)
+
+// TestRealRuns replays the 27 real public run directories (Ultralytics
+// 8.0 to 8.4, every task, val directories, YOLOv5) into the fake ClearML
+// and Comet servers and the offline formats: each must sync completely,
+// with one scalar event / metric point per tracker value of its
+// results.csv.
+func TestRealRuns(t *testing.T) {
+	root := filepath.Join(synctest.Fixtures(), "..", "github-runs", "public")
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cml := clearmltest.New()
+	defer cml.Close()
+	cmt := comettest.New()
+	defer cmt.Close()
+	quick := ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 10 * time.Millisecond, Limiter: rate.NewLimiter(rate.Inf, 0)}
+	cr := clearml.New(clearml.Config{APIHost: cml.API.URL, WebHost: cml.WebURL(), FilesHost: cml.Files.URL,
+		AccessKey: cml.AccessKey, SecretKey: cml.SecretKey}, clearml.Options{})
+	cr.SetClientOptions(quick)
+	mr, err := comet.New(comet.Config{APIKey: cmt.APIKey, URL: cmt.URLOverride()}, comet.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr.SetClientOptions(quick)
+	n := 0
+	for _, e := range entries {
+		if !e.IsDir() || strings.Contains(e.Name(), "labels") {
+			continue
+		}
+		n++
+		t.Run(e.Name(), func(t *testing.T) {
+			archive := synctest.Capture(t, filepath.Join(root, e.Name()))
+			run, err := ysync.Open(context.Background(), archive)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer run.Close()
+			tracker := 0
+			for _, s := range run.Scalars {
+				if ysync.IsTrackerMetric(s.Metric) {
+					tracker++
+				}
+			}
+			store := &ysync.Store{Dir: t.TempDir()}
+			for _, r := range []ysync.Replayer{cr, mr, clearml.NewOffline(t.TempDir(), clearml.Options{}), comet.NewOffline(t.TempDir(), comet.BuildOptions{})} {
+				res := ysync.One(context.Background(), archive, r, ysync.BatchOptions{Store: store})
+				if !res.OK() {
+					t.Errorf("%s: %s %s", r.Destination(), res.Status, res.Error)
+					continue
+				}
+				if res.Plan.Scalars < tracker {
+					t.Errorf("%s: %d scalars planned, results.csv has %d tracker values", r.Destination(), res.Plan.Scalars, tracker)
+				}
+				if strings.HasPrefix(r.Destination(), "comet-offline") {
+					zr, err := zip.OpenReader(res.Output)
+					if err != nil {
+						t.Fatal(err)
+					}
+					zr.Close()
+				}
+			}
+		})
+	}
+	if n < 25 {
+		t.Errorf("only %d real runs found", n)
+	}
+}
