@@ -269,6 +269,7 @@ type NetError struct {
 	Err error
 }
 
+// Error names the request (without credentials) and the cause.
 func (e *NetError) Error() string {
 	msg := e.Err.Error()
 	var uerr *url.Error
@@ -278,6 +279,7 @@ func (e *NetError) Error() string {
 	return fmt.Sprintf("%s: no answer: %s", e.URL, msg)
 }
 
+// Unwrap returns the cause.
 func (e *NetError) Unwrap() error { return e.Err }
 
 // redactURL drops the query (which may carry keys) and any user info.

@@ -36,6 +36,7 @@ type APIError struct {
 	Msg      string
 }
 
+// Error says what the server refused and, for credentials, what to fix.
 func (e *APIError) Error() string {
 	switch {
 	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden || e.Code == 401 || e.Code == 403:

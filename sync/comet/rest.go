@@ -92,6 +92,7 @@ type APIError struct {
 	Msg            string
 }
 
+// Error says what the server refused and, for the key, what to fix.
 func (e *APIError) Error() string {
 	if e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden && e.Code == 90212 {
 		return fmt.Sprintf("Comet at %s rejected the API key: check COMET_API_KEY (or api_key in .comet.config)", e.Host)

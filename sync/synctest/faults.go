@@ -38,6 +38,7 @@ const (
 	BadGateway
 )
 
+// String names the kind as request logs show it ("429", "reset", ...).
 func (k Kind) String() string {
 	switch k {
 	case TooMany:
