@@ -46,7 +46,13 @@ func New(cfg Config, opts Options) *Replayer {
 func (r *Replayer) SetClientOptions(o ysync.ClientOptions) { r.copts = o }
 
 // Destination identifies the server for checkpoints and reports.
-func (r *Replayer) Destination() string { return "clearml:" + redactHost(r.cfg.APIHost) }
+func (r *Replayer) Destination() string {
+	d := "clearml:" + redactHost(r.cfg.APIHost)
+	if r.opts.Project != "" {
+		d += "/" + r.opts.Project // another project is another destination
+	}
+	return d
+}
 
 // redactHost drops user information (user:password@) from a URL.
 func redactHost(h string) string {

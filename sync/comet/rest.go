@@ -50,7 +50,18 @@ func (r *Remote) SetClientOptions(o ysync.ClientOptions) { r.copts = o }
 
 // Destination identifies the server and workspace (never the key).
 func (r *Remote) Destination() string {
-	return "comet:" + r.cfg.Root() + "/" + r.workspaceHint()
+	d := "comet:" + r.cfg.Root() + "/" + r.workspaceHint()
+	if p := r.projectHint(); p != "" {
+		d += "/" + p // another project is another destination
+	}
+	return d
+}
+
+func (r *Remote) projectHint() string {
+	if r.opts.Project != "" {
+		return r.opts.Project
+	}
+	return r.cfg.Project
 }
 
 func (r *Remote) workspaceHint() string {
