@@ -12,7 +12,6 @@ import (
 	"net/textproto"
 	"net/url"
 	"path"
-	"sort"
 	"strconv"
 	"strings"
 	gosync "sync"
@@ -308,12 +307,11 @@ func (s *session) lookup(ctx context.Context, unmarked bool) (string, error) {
 	if err := s.get(ctx, "experiments", url.Values{"workspaceName": {s.ws}, "projectName": {s.log.Project}}, &list); err != nil {
 		return "", err
 	}
-	// Experiments named after the run first: they are the likely ones.
-	sort.SliceStable(list.Experiments, func(i, j int) bool {
-		return fmt.Sprint(list.Experiments[i].ExperimentName) == s.log.Name && fmt.Sprint(list.Experiments[j].ExperimentName) != s.log.Name
-	})
+	// Only experiments named after the run are read (one request each):
+	// a replay always names its experiment so, and reading every
+	// experiment's others would make a bulk sync quadratic.
 	for _, e := range list.Experiments {
-		if unmarked && fmt.Sprint(e.ExperimentName) != s.log.Name {
+		if fmt.Sprint(e.ExperimentName) != s.log.Name {
 			continue
 		}
 		var others othersAnswer
