@@ -11,9 +11,10 @@ import (
 
 // cometFlags are the Comet connection flags.
 type cometFlags struct {
-	APIKeyFile string `placeholder:"FILE" help:"Read the Comet API key from FILE (default: COMET_API_KEY, else .comet.config)."`
-	Workspace  string `placeholder:"NAME" help:"Comet workspace (default: COMET_WORKSPACE, else .comet.config, else the key's default)."`
-	URL        string `placeholder:"URL" help:"Comet server (COMET_URL_OVERRIDE form, e.g. https://comet.example.com/clientlib/)."`
+	APIKeyFile string  `placeholder:"FILE" help:"Read the Comet API key from FILE (default: COMET_API_KEY, else .comet.config)."`
+	Workspace  string  `placeholder:"NAME" help:"Comet workspace (default: COMET_WORKSPACE, else .comet.config, else the key's default)."`
+	URL        string  `placeholder:"URL" help:"Comet server (COMET_URL_OVERRIDE form, e.g. https://comet.example.com/clientlib/)."`
+	Rate       float64 `default:"120" placeholder:"N" help:"Requests per second to Comet, shared by all archives (Comet allows 8,000 a minute per user)."`
 }
 
 // cometReplayer builds the Comet destinations.
@@ -47,5 +48,6 @@ func cometReplayer(c *SyncCmd, tags []string, store *ysync.Store) (ysync.Replaye
 	if err != nil {
 		return nil, nil, err
 	}
+	r.SetRate(c.Comet.Rate)
 	return r, store, nil
 }

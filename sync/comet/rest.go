@@ -40,7 +40,20 @@ func New(cfg Config, opts BuildOptions) (*Remote, error) {
 	if cfg.APIKey == "" {
 		return nil, errors.New("no Comet API key: set COMET_API_KEY")
 	}
-	return &Remote{cfg: cfg, opts: opts, limiter: rate.NewLimiter(150, 50), workers: 8}, nil
+	return &Remote{cfg: cfg, opts: opts, limiter: rate.NewLimiter(DefaultRate, 20), workers: 8}, nil
+}
+
+// DefaultRate is the default request rate per second shared by all
+// archives of a sync: under Comet's published per-user limit of 8,000
+// requests a minute for anything but metrics (12,000 for metrics).
+const DefaultRate = 120
+
+// SetRate changes the shared request rate (requests per second), e.g. to
+// stay under the 15,000 submissions an hour some accounts have.
+func (r *Remote) SetRate(perSecond float64) {
+	if perSecond > 0 {
+		r.limiter.SetLimit(rate.Limit(perSecond))
+	}
 }
 
 // SetClientOptions tunes the HTTP client (retries, waits; tests). A nil
