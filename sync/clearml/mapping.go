@@ -8,7 +8,6 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
-	"math"
 	"net/url"
 	"path"
 	"regexp"
@@ -68,39 +67,6 @@ type plan struct {
 	End time.Time
 }
 
-// callbackVersion is the Ultralytics version whose callback behaviour a
-// replay follows: the override, the exact version, else the lower bound
-// of the inferred range, else a recent default.
-func callbackVersion(info schemas.RunRow, override string) string {
-	switch {
-	case override != "":
-		return override
-	case info.UltralyticsVersion != nil && *info.UltralyticsVersion != "":
-		return *info.UltralyticsVersion
-	case info.VersionMin != nil && *info.VersionMin != "":
-		return *info.VersionMin
-	}
-	return "8.3.0"
-}
-
-// verLess compares dotted versions numerically.
-func verLess(a, b string) bool {
-	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < max(len(pa), len(pb)); i++ {
-		var x, y int
-		if i < len(pa) {
-			x, _ = strconv.Atoi(pa[i])
-		}
-		if i < len(pb) {
-			y, _ = strconv.Atoi(pb[i])
-		}
-		if x != y {
-			return x < y
-		}
-	}
-	return false
-}
-
 // projectName is the ClearML project: the override, else args.project
 // without leading or trailing slashes (an absolute save path such as
 // /home/me/runs would otherwise start with an empty nested project),
@@ -112,7 +78,7 @@ func projectName(info schemas.RunRow, o Options, version string) string {
 	}
 	if p == "" {
 		p = "Ultralytics"
-		if verLess(version, "8.3.9") {
+		if ysync.VersionLess(version, "8.3.9") {
 			p = "YOLOv8"
 		}
 	}
@@ -212,7 +178,7 @@ func online(filesHost string) addressing { return addressing{filesHost: filesHos
 // logged (callback-mapping.md part A), addressed to task taskID.
 func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan, error) {
 	info := run.Info
-	v := callbackVersion(info, o.Version)
+	v := ysync.CallbackVersion(info, o.Version)
 	p := &plan{Version: v, Project: projectName(info, o, v), Name: o.Name}
 	if p.Name == "" {
 		p.Name = info.Name
@@ -224,7 +190,7 @@ func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan
 		p.Name += "_" // ClearML task names have at least 3 characters
 	}
 	tag := "Ultralytics"
-	if verLess(v, "8.3.9") {
+	if ysync.VersionLess(v, "8.3.9") {
 		tag = "YOLOv8"
 	}
 	p.Tags = append([]string{tag}, o.Tags...)
@@ -235,8 +201,8 @@ func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan
 		keyProject = strings.ReplaceAll(strings.Trim(keyProject, "/"), "/", ".")
 	}
 	prefix := keyPrefix(keyProject, p.Name, taskID)
-	ts := newClock(run)
-	p.End = ts.end()
+	ts := ysync.NewClock(run)
+	p.End = ts.End()
 	add := func(e event) {
 		e["task"] = taskID
 		p.Events = append(p.Events, e)
@@ -260,7 +226,7 @@ func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan
 			return "train"
 		case strings.HasPrefix(name, "lr/"):
 			return "lr"
-		case verLess(v, "8.3.173"):
+		case ysync.VersionLess(v, "8.3.173"):
 			return "val"
 		}
 		name, _, _ = strings.Cut(name, "/")
@@ -276,15 +242,15 @@ func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan
 		if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
 			continue
 		}
-		scalar(s.Epoch-1, title(s.Metric), s.Metric, s.Value, ts.at(s))
+		scalar(s.Epoch-1, title(s.Metric), s.Metric, s.Value, ts.At(s))
 	}
-	if !verLess(v, "8.3.9") {
+	if !ysync.VersionLess(v, "8.3.9") {
 		for e := int64(1); e <= epochs; e++ {
 			t, ok := times[e]
 			if !ok {
 				continue
 			}
-			scalar(e-1, "Epoch Time", "Epoch Time", t-times[e-1], ts.epoch(e))
+			scalar(e-1, "Epoch Time", "Epoch Time", t-times[e-1], ts.Epoch(e))
 		}
 	}
 	finished := info.Status == schemas.StatusFinished
@@ -293,13 +259,13 @@ func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan
 	if finished && epochs > 0 {
 		for _, s := range run.Summary {
 			if strings.HasPrefix(s.Key, "metrics/") {
-				scalar(epochs-1, title(s.Key), s.Key, s.Value, ts.end())
+				scalar(epochs-1, title(s.Key), s.Key, s.Value, ts.End())
 			}
 		}
 	}
 	if finished {
 		for _, s := range run.Summary {
-			scalar(singleValueIter, "Summary", s.Key, s.Value, ts.end())
+			scalar(singleValueIter, "Summary", s.Key, s.Value, ts.End())
 		}
 	}
 
@@ -331,18 +297,18 @@ func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan
 			if img.Blob == "" || img.Step == nil || (*img.Step > 2 && !extra) {
 				continue
 			}
-			debugImage(img, "Mosaic", ts.epoch(2))
+			debugImage(img, "Mosaic", ts.Epoch(2))
 		}
 	}
 	if finished {
 		for _, img := range sortedByPath(run.ImagesByRole(schemas.RoleValBatchLabels, schemas.RoleValBatchPred)) {
 			if img.Blob != "" {
-				debugImage(img, "Validation", ts.end())
+				debugImage(img, "Validation", ts.End())
 			}
 		}
 		// Plots.
 		for _, img := range plotImages(run, v) {
-			if err := plotEvent(p, img, prefix, addr, ts.end(), add); err != nil {
+			if err := plotEvent(p, img, prefix, addr, ts.End(), add); err != nil {
 				return nil, err
 			}
 		}
@@ -400,7 +366,7 @@ func plotImages(run *ysync.Run, v string) []schemas.ImageRow {
 		}
 	}
 	var names []string
-	if verLess(v, "8.3.235") {
+	if ysync.VersionLess(v, "8.3.235") {
 		names = []string{"results", "confusion_matrix", "confusion_matrix_normalized", "F1_curve", "PR_curve", "P_curve", "R_curve"}
 	} else {
 		names = []string{"labels", "results"}
@@ -511,61 +477,4 @@ func provenance(run *ysync.Run) (string, map[string]string) {
 		rt["original_ended"] = info.EndedAt.UTC().Format(time.RFC3339)
 	}
 	return comment, rt
-}
-
-// clock gives events their original times: a point's wall time when the
-// archive has it, else the run start plus results.csv's elapsed time.
-type clock struct {
-	start, stop time.Time
-	elapsed     map[int64]float64
-	epochs      int64
-}
-
-func newClock(run *ysync.Run) *clock {
-	c := &clock{elapsed: map[int64]float64{}, epochs: run.Epochs()}
-	for _, s := range run.Scalars {
-		if s.Metric == "time" && !math.IsNaN(s.Value) {
-			c.elapsed[s.Epoch] = s.Value
-		}
-	}
-	if run.Info.EndedAt != nil {
-		c.stop = *run.Info.EndedAt
-	}
-	if run.Info.StartedAt != nil {
-		c.start = *run.Info.StartedAt
-	}
-	if c.start.IsZero() && !c.stop.IsZero() {
-		c.start = c.stop.Add(-time.Duration(c.elapsed[c.epochs] * float64(time.Second)))
-	}
-	if c.start.IsZero() {
-		c.start = time.Unix(0, 0)
-	}
-	if c.stop.Before(c.start) {
-		c.stop = c.start
-	}
-	return c
-}
-
-func (c *clock) epoch(e int64) time.Time {
-	if t, ok := c.elapsed[e]; ok {
-		return c.start.Add(time.Duration(t * float64(time.Second)))
-	}
-	if c.epochs > 0 && !c.stop.IsZero() {
-		return c.start.Add(c.stop.Sub(c.start) * time.Duration(e) / time.Duration(c.epochs))
-	}
-	return c.start
-}
-
-func (c *clock) at(s schemas.ScalarRow) time.Time {
-	if s.WallTime != nil {
-		return *s.WallTime
-	}
-	return c.epoch(s.Epoch)
-}
-
-func (c *clock) end() time.Time {
-	if e := c.epoch(c.epochs); e.After(c.stop) {
-		return e
-	}
-	return c.stop
 }

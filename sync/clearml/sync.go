@@ -184,7 +184,7 @@ func (s *syncer) finish(ctx context.Context, upToDate bool) error {
 // project finds the project by its exact name or creates it (nested
 // names create their parents).
 func (s *syncer) project(ctx context.Context) (string, error) {
-	name := projectName(s.run.Info, s.opts, callbackVersion(s.run.Info, s.opts.Version))
+	name := projectName(s.run.Info, s.opts, ysync.CallbackVersion(s.run.Info, s.opts.Version))
 	if id := s.st.Get("project:" + name); id != "" {
 		return id, nil
 	}

@@ -1,7 +1,6 @@
 package comet
 
 import (
-	"math"
 	"path"
 	"sort"
 	"strconv"
@@ -28,36 +27,6 @@ type BuildOptions struct {
 	Version string
 }
 
-// callbackVersion is the Ultralytics version a replay follows.
-func callbackVersion(info schemas.RunRow, override string) string {
-	switch {
-	case override != "":
-		return override
-	case info.UltralyticsVersion != nil && *info.UltralyticsVersion != "":
-		return *info.UltralyticsVersion
-	case info.VersionMin != nil && *info.VersionMin != "":
-		return *info.VersionMin
-	}
-	return "8.3.0"
-}
-
-func verLess(a, b string) bool {
-	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < max(len(pa), len(pb)); i++ {
-		var x, y int
-		if i < len(pa) {
-			x, _ = strconv.Atoi(pa[i])
-		}
-		if i < len(pb) {
-			y, _ = strconv.Atoi(pb[i])
-		}
-		if x != y {
-			return x < y
-		}
-	}
-	return false
-}
-
 // ProjectName turns the callback's project (args.project, often a save
 // path such as /home/me/runs) into a Comet project name: slashes are not
 // allowed there, so the path's parts are joined with "-".
@@ -77,7 +46,7 @@ func ProjectName(p string) string {
 // (callback-mapping.md part B), in the callback's order.
 func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 	info := run.Info
-	v := callbackVersion(info, o.Version)
+	v := ysync.CallbackVersion(info, o.Version)
 	l := &Log{Workspace: o.Workspace, Project: o.Project, Name: o.Name, RunID: run.RunID(), Tags: append([]string(nil), o.Tags...)}
 	if l.Project == "" {
 		l.Project = ProjectName(info.Project)
@@ -88,8 +57,8 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 	if l.Name == "" {
 		l.Name = info.SourceName
 	}
-	clk := newClock(run)
-	l.Start, l.End = clk.start, clk.end()
+	clk := ysync.NewClock(run)
+	l.Start, l.End = clk.Start, clk.End()
 	add := func(c Call) { l.Calls = append(l.Calls, c) }
 
 	// Setup.
@@ -99,7 +68,7 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 		{"log_image_predictions", true}, {"max_image_predictions", int64(maxPredictions(o))},
 	}})
 	created := "ultralytics"
-	if verLess(v, "8.3.21") {
+	if ysync.VersionLess(v, "8.3.21") {
 		created = "yolov8"
 	}
 	add(Call{Kind: KindOther, Time: l.Start, Others: []KV{{"Created from", created}}})
@@ -133,7 +102,7 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 	var lastEpoch int64
 	for _, e := range epochs {
 		rows := byEpoch[e]
-		step, ep, at := Int64(e*spe), Int64(e), clk.epoch(e)
+		step, ep, at := Int64(e*spe), Int64(e), clk.Epoch(e)
 		for _, ms := range [][]Metric{group(rows, "train/"), group(rows, "metrics/", "val/"), group(rows, "lr/")} {
 			if len(ms) > 0 {
 				add(Call{Kind: KindMetrics, Metrics: ms, Step: step, Epoch: ep, Time: at})
@@ -169,7 +138,7 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 	// table and asset.
 	if best, ok := run.Asset(schemas.RoleWeightsBest); ok && best.Blob != "" {
 		name := "Ultralytics"
-		if verLess(v, "8.3.9") {
+		if ysync.VersionLess(v, "8.3.9") {
 			name = "YOLOv8"
 		}
 		add(Call{Kind: KindModel, Name: name, Overwrite: true, Time: l.End,
@@ -194,7 +163,7 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 	var batches []schemas.ImageRow
 	batches = append(batches, run.ImagesByRole(schemas.RoleTrainBatch)...)
 	batches = append(batches, run.ImagesByRole(schemas.RoleValBatchLabels, schemas.RoleValBatchPred)...)
-	if !verLess(v, "8.3.21") {
+	if !ysync.VersionLess(v, "8.3.21") {
 		for _, img := range globOrder(batches) {
 			if img.Blob != "" {
 				add(Call{Kind: KindImage, Name: img.Name, Step: lastStep, Time: l.End,
@@ -202,7 +171,7 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 			}
 		}
 	}
-	if !verLess(v, "8.3.176") {
+	if !ysync.VersionLess(v, "8.3.176") {
 		if a, ok := run.Asset(schemas.RoleResultsCSV); ok && a.Blob != "" {
 			add(Call{Kind: KindTable, Time: l.End, File: &File{Name: "results.csv", Digest: a.Blob, Size: a.Size}})
 		}
@@ -249,7 +218,7 @@ func stepsPerEpoch(info schemas.RunRow) int64 {
 func plotNames(task, v string) []string {
 	var curves []string
 	switch {
-	case verLess(v, "8.3.21"):
+	case ysync.VersionLess(v, "8.3.21"):
 		return []string{"F1_curve", "P_curve", "R_curve", "PR_curve", "confusion_matrix"}
 	case task == "classify":
 	case task == "segment" || task == "pose":
@@ -260,7 +229,7 @@ func plotNames(task, v string) []string {
 		for _, c := range []string{"F1", "P", "R", "PR"} {
 			curves = append(curves, "Box"+c+"_curve", second+c+"_curve")
 		}
-	case verLess(v, "8.3.176"):
+	case ysync.VersionLess(v, "8.3.176"):
 		curves = []string{"F1_curve", "P_curve", "R_curve", "PR_curve"}
 	default:
 		curves = []string{"BoxF1_curve", "BoxP_curve", "BoxR_curve", "BoxPR_curve"}
@@ -268,7 +237,7 @@ func plotNames(task, v string) []string {
 	names := append(curves, "confusion_matrix", "confusion_matrix_normalized")
 	if task != "classify" {
 		names = append(names, "labels")
-		if verLess(v, "8.3.176") {
+		if ysync.VersionLess(v, "8.3.176") {
 			names = append(names, "labels_correlogram")
 		}
 	}
@@ -390,56 +359,6 @@ func itemValue(text, typ string) any {
 		return nil
 	}
 	return text
-}
-
-// clock gives calls their original times: the run start plus
-// results.csv's elapsed time.
-type clock struct {
-	start, stop time.Time
-	elapsed     map[int64]float64
-	epochs      int64
-}
-
-func newClock(run *ysync.Run) *clock {
-	c := &clock{elapsed: map[int64]float64{}, epochs: run.Epochs()}
-	for _, s := range run.Scalars {
-		if s.Metric == "time" && !math.IsNaN(s.Value) {
-			c.elapsed[s.Epoch] = s.Value
-		}
-	}
-	if run.Info.EndedAt != nil {
-		c.stop = *run.Info.EndedAt
-	}
-	if run.Info.StartedAt != nil {
-		c.start = *run.Info.StartedAt
-	}
-	if c.start.IsZero() && !c.stop.IsZero() {
-		c.start = c.stop.Add(-time.Duration(c.elapsed[c.epochs] * float64(time.Second)))
-	}
-	if c.start.IsZero() {
-		c.start = time.Unix(0, 0)
-	}
-	if c.stop.Before(c.start) {
-		c.stop = c.start
-	}
-	return c
-}
-
-func (c *clock) epoch(e int64) time.Time {
-	if t, ok := c.elapsed[e]; ok {
-		return c.start.Add(time.Duration(t * float64(time.Second)))
-	}
-	if c.epochs > 0 {
-		return c.start.Add(c.stop.Sub(c.start) * time.Duration(e) / time.Duration(c.epochs))
-	}
-	return c.start
-}
-
-func (c *clock) end() time.Time {
-	if e := c.epoch(c.epochs); e.After(c.stop) {
-		return e
-	}
-	return c.stop
 }
 
 // Counts summarizes a Log for a dry run.
