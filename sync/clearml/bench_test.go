@@ -3,7 +3,6 @@ package clearml_test
 import (
 	"context"
 	"fmt"
-	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,55 +15,16 @@ import (
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
 
-// synthRun writes a finished detect run of the given size: epochs rows of
-// results.csv (15 columns, so 14 scalars and an Epoch Time per epoch),
-// valImages validation images, and weightMB of weights/best.pt (0: none).
-func synthRun(tb testing.TB, epochs, valImages, weightMB int) string {
-	tb.Helper()
-	src := filepath.Join(synctest.Fixtures(), "detect-clearml")
-	dir := filepath.Join(tb.TempDir(), "synth")
-	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
-		tb.Fatal(err)
-	}
-	os.RemoveAll(filepath.Join(dir, "clearml_offline_session"))
-	args, _ := os.ReadFile(filepath.Join(src, "args.yaml"))
-	args = []byte(strings.Replace(string(args), "\nepochs: 3\n", fmt.Sprintf("\nepochs: %d\n", epochs), 1))
-	os.WriteFile(filepath.Join(dir, "args.yaml"), args, 0o644)
-	var csv strings.Builder
-	csv.WriteString("epoch,time,train/box_loss,train/cls_loss,train/dfl_loss,metrics/precision(B),metrics/recall(B),metrics/mAP50(B),metrics/mAP50-95(B),val/box_loss,val/cls_loss,val/dfl_loss,lr/pg0,lr/pg1,lr/pg2\n")
-	rng := rand.New(rand.NewSource(1))
-	for e := 1; e <= epochs; e++ {
-		fmt.Fprintf(&csv, "%d,%.3f", e, float64(e)*31.7)
-		for i := 0; i < 13; i++ {
-			fmt.Fprintf(&csv, ",%.5g", rng.Float64())
-		}
-		csv.WriteString("\n")
-	}
-	os.WriteFile(filepath.Join(dir, "results.csv"), []byte(csv.String()), 0o644)
-	img, _ := os.ReadFile(filepath.Join(src, "val_batch0_labels.jpg"))
-	for i := 0; i < valImages; i++ {
-		kind := []string{"labels", "pred"}[i%2]
-		os.WriteFile(filepath.Join(dir, fmt.Sprintf("val_batch%d_%s.jpg", i/2, kind)), img, 0o644)
-	}
-	if weightMB > 0 {
-		w := make([]byte, weightMB<<20)
-		rng.Read(w[:len(w)*5/6])
-		os.MkdirAll(filepath.Join(dir, "weights"), 0o755)
-		os.WriteFile(filepath.Join(dir, "weights", "best.pt"), w, 0o644)
-	}
-	return dir
-}
-
 // BenchmarkSync_Scalars: requests and wall time per 1,000 scalars (a run
 // of 1,000 epochs: 15,000 scalars) into the fake server.
 func BenchmarkSync_Scalars(b *testing.B) {
-	archive := synctest.Capture(b, synthRun(b, 1000, 2, 0))
+	archive := synctest.Capture(b, synctest.SynthRun(b, 1000, 2, 0))
 	benchSync(b, archive, func(p *ysync.Plan) (float64, string) { return float64(p.Scalars+p.SingleValues) / 1000, "1k-scalars" })
 }
 
 // BenchmarkSync_Images: requests and wall time per 100 debug images.
 func BenchmarkSync_Images(b *testing.B) {
-	archive := synctest.Capture(b, synthRun(b, 3, 100, 0))
+	archive := synctest.Capture(b, synctest.SynthRun(b, 3, 100, 0))
 	benchSync(b, archive, func(p *ysync.Plan) (float64, string) { return float64(p.Images+p.Plots) / 100, "100-images" })
 }
 
@@ -112,7 +72,7 @@ func BenchmarkSync_PeakRSS(b *testing.B) {
 	}
 	for _, mb := range []int{16, 256} {
 		b.Run(fmt.Sprintf("weights=%dMB", mb), func(b *testing.B) {
-			archive := synctest.Capture(b, synthRun(b, 300, 20, mb))
+			archive := synctest.Capture(b, synctest.SynthRun(b, 300, 20, mb))
 			var peak int64
 			for b.Loop() {
 				b.StopTimer()

@@ -168,7 +168,7 @@ func checkResolvable(t *testing.T, folder, id string, e sessionEvent) {
 }
 
 func TestOffline_NestedProjectAndModel(t *testing.T) {
-	archive := synctest.Capture(t, runWithWeights(t))
+	archive := synctest.Capture(t, synctest.WithWeights(t, "detect-clearml"))
 	dir := t.TempDir()
 	res := writeOffline(t, archive, dir, clearml.Options{Project: "Team/YOLO/2024"})
 	folder := filepath.Join(dir, res.RemoteID)
@@ -193,7 +193,7 @@ func TestOffline_NestedProjectAndModel(t *testing.T) {
 	if !ok || !strings.Contains(rest, "."+res.RemoteID+"/") {
 		t.Fatalf("artifact uri %s", a.URI)
 	}
-	want, _ := os.ReadFile(filepath.Join(synctest.Fixtures(), "..", "checkpoints", "best.pt"))
+	want, _ := os.ReadFile(synctest.Checkpoint())
 	if got, err := os.ReadFile(filepath.Join(folder, "data", rest)); err != nil || !bytes.Equal(got, want) {
 		t.Errorf("weights artifact: %v", err)
 	}

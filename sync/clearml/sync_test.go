@@ -399,28 +399,9 @@ func TestSync_BadInput(t *testing.T) {
 	})
 }
 
-// runWithWeights copies the fixture run and adds a genuine small
-// checkpoint as weights/best.pt.
-func runWithWeights(t testing.TB) string {
-	dir := filepath.Join(t.TempDir(), "detect-clearml")
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join(synctest.Fixtures(), "detect-clearml"))); err != nil {
-		t.Fatal(err)
-	}
-	os.RemoveAll(filepath.Join(dir, "clearml_offline_session"))
-	ckpt, err := os.ReadFile(filepath.Join(synctest.Fixtures(), "..", "checkpoints", "best.pt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.MkdirAll(filepath.Join(dir, "weights"), 0o755)
-	if err := os.WriteFile(filepath.Join(dir, "weights", "best.pt"), ckpt, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 func TestSync_OutputModel(t *testing.T) {
 	e := newEnv(t)
-	archive := synctest.Capture(t, runWithWeights(t))
+	archive := synctest.Capture(t, synctest.WithWeights(t, "detect-clearml"))
 	for i := 0; i < 2; i++ {
 		st := &ysync.Store{Dir: t.TempDir()} // the second sync comes from "another machine"
 		if i == 0 {
@@ -447,7 +428,7 @@ func TestSync_OutputModel(t *testing.T) {
 	if len(task.Models) != 1 || task.Models[0].Name != "best" || task.Models[0].Model != m.ID {
 		t.Errorf("task models %+v", task.Models)
 	}
-	want, _ := os.ReadFile(filepath.Join(synctest.Fixtures(), "..", "checkpoints", "best.pt"))
+	want, _ := os.ReadFile(synctest.Checkpoint())
 	if got, ok := e.srv.File(key); !ok || string(got) != string(want) {
 		t.Errorf("weights on the file server: %d bytes, want %d", len(got), len(want))
 	}

@@ -273,25 +273,9 @@ func TestREST_BadInput(t *testing.T) {
 	})
 }
 
-// runWithWeights copies a fixture run and adds a genuine small
-// checkpoint as weights/best.pt.
-func runWithWeights(t testing.TB, run string) string {
-	dir := filepath.Join(t.TempDir(), run)
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join(synctest.Fixtures(), run))); err != nil {
-		t.Fatal(err)
-	}
-	ckpt, err := os.ReadFile(filepath.Join(synctest.Fixtures(), "..", "checkpoints", "best.pt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.MkdirAll(filepath.Join(dir, "weights"), 0o755)
-	os.WriteFile(filepath.Join(dir, "weights", "best.pt"), ckpt, 0o644)
-	return dir
-}
-
 func TestREST_Model(t *testing.T) {
 	e := newEnv(t)
-	archive := synctest.Capture(t, runWithWeights(t, "detect"))
+	archive := synctest.Capture(t, synctest.WithWeights(t, "detect"))
 	for i := 0; i < 2; i++ {
 		r := e.sync(t, context.Background(), archive, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}})
 		if !r.OK() {
@@ -305,7 +289,7 @@ func TestREST_Model(t *testing.T) {
 			models = append(models, a)
 		}
 	}
-	want, _ := os.ReadFile(filepath.Join(synctest.Fixtures(), "..", "checkpoints", "best.pt"))
+	want, _ := os.ReadFile(synctest.Checkpoint())
 	if len(models) != 1 || models[0].FileName != "best.pt" || models[0].GroupingName != "Ultralytics" || string(models[0].Data) != string(want) {
 		t.Errorf("model assets %+v", models)
 	}
