@@ -14,6 +14,7 @@ targets=(
   "./vision FuzzParseRLEString"
   "./vision FuzzImageSize"
   "./sync/clearml FuzzReadConfigFile"
+  "./sync/comet FuzzReadINI"
 )
 for t in "${targets[@]}"; do
   set -- $t
