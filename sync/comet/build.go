@@ -35,11 +35,11 @@ func ProjectName(p string) string {
 	if p == "" {
 		return "Ultralytics"
 	}
-	p = strings.ReplaceAll(p, "/", "-")
-	if len(p) > 99 {
-		p = p[len(p)-99:]
+	r := []rune(strings.ReplaceAll(p, "/", "-"))
+	if len(r) > 99 {
+		r = r[len(r)-99:]
 	}
-	return p
+	return string(r)
 }
 
 // Build maps a run to what Ultralytics' Comet callback would have logged
@@ -63,8 +63,12 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 
 	// Setup.
 	add(Call{Kind: KindParameters, Params: params(run.Params), Time: l.Start})
+	cmKey := "log_confusion_matrix_on_eval"
+	if ysync.VersionLess(v, "8.0.118") {
+		cmKey = "log_confusion_matrix" // and its default was true (B.8)
+	}
 	add(Call{Kind: KindOthers, Time: l.Start, Others: []KV{
-		{"eval_batch_logging_interval", int64(1)}, {"log_confusion_matrix_on_eval", false},
+		{"eval_batch_logging_interval", int64(1)}, {cmKey, ysync.VersionLess(v, "8.0.118")},
 		{"log_image_predictions", true}, {"max_image_predictions", int64(maxPredictions(o))},
 	}})
 	created := "ultralytics"
@@ -98,20 +102,44 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 		}
 		return out
 	}
+	// Model information (model/parameters, model/GFLOPs, ...) is logged
+	// at epoch 1 when the archive holds it (a summary from a tracker
+	// session); run directories never do (gap model_info).
+	var modelInfo []Metric
+	for _, s := range run.Summary {
+		if strings.HasPrefix(s.Key, "model/") {
+			modelInfo = append(modelInfo, Metric{s.Key, s.Value})
+		}
+	}
 	var lastLR []Metric
 	var lastEpoch int64
 	for _, e := range epochs {
 		rows := byEpoch[e]
-		step, ep, at := Int64(e*spe), Int64(e), clk.Epoch(e)
-		for _, ms := range [][]Metric{group(rows, "train/"), group(rows, "metrics/", "val/"), group(rows, "lr/")} {
+		step, ep, at := Int64(e*spe), Int64(e), clk.At(rows[0])
+		if ms := group(rows, "train/"); len(ms) > 0 {
+			add(Call{Kind: KindMetrics, Metrics: ms, Step: step, Epoch: ep, Time: at})
+		}
+		if e == 1 && !ysync.VersionLess(v, "8.0.67") && ysync.VersionLess(v, "8.3.21") {
+			// 8.0.67-8.3.20: the train batch images that exist at the
+			// end of the first epoch (train_batch0-2), at its step.
+			for _, img := range firstEpochBatches(run) {
+				add(Call{Kind: KindImage, Name: img.Name, Step: step, Time: at,
+					File: &File{Name: path.Base(img.FileName), Digest: img.Blob, Size: img.Size}})
+			}
+		}
+		for _, ms := range [][]Metric{group(rows, "metrics/", "val/"), group(rows, "lr/")} {
 			if len(ms) > 0 {
 				add(Call{Kind: KindMetrics, Metrics: ms, Step: step, Epoch: ep, Time: at})
 			}
 		}
+		if e == 1 && len(modelInfo) > 0 {
+			add(Call{Kind: KindMetrics, Metrics: modelInfo, Step: step, Epoch: ep, Time: at})
+		}
 		lastLR, lastEpoch = group(rows, "lr/"), e
 	}
-	finished := info.Status == schemas.StatusFinished
-	if !finished {
+	// An interrupted run never reached the callback's train end. A run
+	// whose status is unknown gets the train-end calls its files allow.
+	if info.Status == schemas.StatusInterrupted {
 		return l, nil
 	}
 	// The final validation of best.pt, logged again at the last step
@@ -130,6 +158,9 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 		}
 		if len(lastLR) > 0 {
 			add(Call{Kind: KindMetrics, Metrics: lastLR, Step: step, Epoch: ep, Time: l.End})
+		}
+		if lastEpoch == 1 && len(modelInfo) > 0 {
+			add(Call{Kind: KindMetrics, Metrics: modelInfo, Step: step, Epoch: ep, Time: l.End})
 		}
 	}
 	lastStep := Int64(lastEpoch * spe)
@@ -159,7 +190,7 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 	for _, n := range plotNames(info.Task, v) {
 		image(n, nil)
 	}
-	predictionImages(run, o, lastStep, l.End, add)
+	predictionImages(run, o, v, lastStep, l.End, add)
 	var batches []schemas.ImageRow
 	batches = append(batches, run.ImagesByRole(schemas.RoleTrainBatch)...)
 	batches = append(batches, run.ImagesByRole(schemas.RoleValBatchLabels, schemas.RoleValBatchPred)...)
@@ -219,7 +250,8 @@ func plotNames(task, v string) []string {
 	var curves []string
 	switch {
 	case ysync.VersionLess(v, "8.3.21"):
-		return []string{"F1_curve", "P_curve", "R_curve", "PR_curve", "confusion_matrix"}
+		// One list for every task, then the label plots.
+		return []string{"F1_curve", "P_curve", "R_curve", "PR_curve", "confusion_matrix", "labels", "labels_correlogram"}
 	case task == "classify":
 	case task == "segment" || task == "pose":
 		second := "Mask"
@@ -244,11 +276,48 @@ func plotNames(task, v string) []string {
 	return names
 }
 
-// predictionImages adds the annotated validation images (B.5): images of
-// the dataset with predictions.json entries, ground truth and prediction
-// layers, capped, in file-name order.
-func predictionImages(run *ysync.Run, o BuildOptions, step *int64, at time.Time, add func(Call)) {
-	if _, ok := run.Asset(schemas.RolePredictionsJSON); !ok {
+// firstEpochBatches are the train batch images plotted during the first
+// epoch (train_batch0, 1, 2; later ones come from the close-mosaic epoch),
+// in file-name order.
+func firstEpochBatches(run *ysync.Run) []schemas.ImageRow {
+	var out []schemas.ImageRow
+	for _, img := range run.ImagesByRole(schemas.RoleTrainBatch) {
+		n, err := strconv.Atoi(strings.TrimPrefix(img.Name, "train_batch"))
+		if err == nil && n < 3 {
+			out = append(out, img)
+		}
+	}
+	return out
+}
+
+// predictionTask reports whether the callback logs image predictions for
+// the task at version v: detect since 8.0.67, segment since 8.3.87.
+func predictionTask(task, v string) bool {
+	switch task {
+	case "detect":
+		return !ysync.VersionLess(v, "8.0.67")
+	case "segment":
+		return !ysync.VersionLess(v, "8.3.87")
+	}
+	return false
+}
+
+// predictionImages adds the annotated validation images (B.5): the
+// dataset's validation images in file-name order, capped, each with its
+// ground-truth and prediction layers. Nothing is logged without
+// predictions (the callback's empty jdict) or for other tasks.
+func predictionImages(run *ysync.Run, o BuildOptions, v string, step *int64, at time.Time, add func(Call)) {
+	if _, ok := run.Asset(schemas.RolePredictionsJSON); !ok || !predictionTask(run.Info.Task, v) {
+		return
+	}
+	hasPred := false
+	for _, a := range run.Annotations {
+		if a.Layer == schemas.LayerPrediction {
+			hasPred = true
+			break
+		}
+	}
+	if !hasPred {
 		return
 	}
 	byImage := map[string][]schemas.AnnotationRow{}

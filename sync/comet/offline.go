@@ -7,6 +7,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -69,47 +70,72 @@ func OfflineID(runID string) string {
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// Sync writes <dir>/<name>-<run id>.zip atomically (a temporary file,
-// fsync, rename): a failed or cancelled write leaves nothing behind.
-func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
+// ZipName is the file name Sync gives a run's zip: the run name made
+// safe for file systems, a dash and the first 8 hex digits of the run id.
+func ZipName(name, runID string) string {
+	if len(runID) > 8 {
+		runID = runID[:8]
+	}
+	safe := strings.Trim(unsafeName.ReplaceAllString(name, "_"), "._")
+	if safe == "" {
+		safe = "run"
+	}
+	return safe + "-" + runID + ".zip"
+}
+
+// Sync writes <dir>/<name>-<run id prefix>.zip atomically (a temporary
+// file in dir, fsync, rename): a failed or cancelled write leaves nothing
+// behind, and an existing zip is replaced only by a complete one.
+func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) (err error) {
 	l, err := Build(run, o.opts)
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(o.abs, 0o755); err != nil {
-		return err
+		return fmt.Errorf("comet-offline: cannot create the output directory %s: %v (choose another --out)", o.abs, err)
 	}
-	name := unsafeName.ReplaceAllString(l.Name, "_") + "-" + run.RunID() + ".zip"
+	name := ZipName(l.Name, run.RunID())
 	dst := filepath.Join(o.abs, name)
 	f, err := os.CreateTemp(o.abs, ".tmp-"+name+"-")
 	if err != nil {
-		return err
+		return fmt.Errorf("comet-offline: cannot write in %s: %v (check permissions and free space)", o.abs, err)
 	}
 	tmp := f.Name()
-	ok := false
 	defer func() {
-		if !ok {
+		if err != nil {
 			f.Close()
 			os.Remove(tmp)
 		}
 	}()
 	task.Stage("write", int64(len(l.Calls)))
 	if err := WriteZip(ctx, f, run, l); err != nil {
-		return err
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("comet-offline: %s: %w (check free space in %s; `yoloarchive verify` checks the archive)", dst, err, o.abs)
+	}
+	fail := func(what string, err error) error {
+		return fmt.Errorf("comet-offline: %s: %s: %v (check free space and permissions of %s)", dst, what, err, o.abs)
 	}
 	if err := f.Chmod(0o644); err != nil {
-		return err
+		return fail("chmod", err)
 	}
 	if err := f.Sync(); err != nil {
-		return err
+		return fail("fsync", err)
 	}
 	if err := f.Close(); err != nil {
+		return fail("close", err)
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, dst); err != nil {
-		return err
+		var le *os.LinkError
+		if errors.As(err, &le) {
+			err = le.Err
+		}
+		return fmt.Errorf("comet-offline: %s: cannot put the zip in place: %v (move away what is at that path)", dst, err)
 	}
-	ok = true
 	res.Status, res.Output, res.RemoteID = ysync.StatusWritten, filepath.Join(o.dir, name), OfflineID(run.RunID())
 	return nil
 }
@@ -117,17 +143,22 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 // WriteZip writes the offline experiment zip of a Log: experiment.json,
 // messages.json (one {"type", "payload"} object per line, sorted keys, no
 // message_id, NaN and infinities as strings) and the files the
-// file_upload messages name, streamed from the archive.
+// file_upload messages name, streamed from the archive's extracted blobs
+// (stored, as the SDK stores them). Errors name the zip entry.
 func WriteZip(ctx context.Context, w io.Writer, run *ysync.Run, l *Log) error {
+	msgs, files, err := Messages(l)
+	if err != nil {
+		return err
+	}
 	var digests []string
-	for _, c := range l.Calls {
-		if c.File != nil && c.File.Data == nil {
-			digests = append(digests, c.File.Digest)
+	for _, f := range files {
+		if f.file.Data == nil {
+			digests = append(digests, f.file.Digest)
 		}
 	}
 	blobs, err := run.Extract(ctx, digests)
 	if err != nil {
-		return err
+		return fmt.Errorf("reading the archive's files: %w", err)
 	}
 	defer blobs.Close()
 	zw := zip.NewWriter(w)
@@ -138,21 +169,23 @@ func WriteZip(ctx context.Context, w io.Writer, run *ysync.Run, l *Log) error {
 	}
 	mb, err := toJSON(meta)
 	if err != nil {
+		return fmt.Errorf("experiment.json: %v", err)
+	}
+	if err := writeEntry(zw, "experiment.json", func(w io.Writer) error { _, err := w.Write(mb); return err }); err != nil {
 		return err
 	}
-	if err := writeEntry(zw, "experiment.json", mb); err != nil {
-		return err
-	}
-	msgs, files, err := Messages(l)
+	err = writeEntry(zw, "messages.json", func(w io.Writer) error {
+		for _, m := range msgs {
+			if _, err := w.Write(m); err != nil {
+				return err
+			}
+			if _, err := io.WriteString(w, "\n"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	for _, m := range msgs {
-		buf.Write(m)
-		buf.WriteByte('\n')
-	}
-	if err := writeEntry(zw, "messages.json", buf.Bytes()); err != nil {
 		return err
 	}
 	for _, f := range files {
@@ -161,34 +194,56 @@ func WriteZip(ctx context.Context, w io.Writer, run *ysync.Run, l *Log) error {
 		}
 		hw, err := zw.CreateHeader(&zip.FileHeader{Name: f.zipName, Method: zip.Store, Modified: time.Unix(0, 0).UTC()})
 		if err != nil {
-			return err
+			return fmt.Errorf("%s (%s): %v", f.zipName, f.file.Name, err)
 		}
 		if f.file.Data != nil {
 			if _, err := hw.Write(f.file.Data); err != nil {
-				return err
+				return fmt.Errorf("%s (%s): %v", f.zipName, f.file.Name, err)
 			}
 			continue
 		}
 		in, err := blobs.Open(f.file.Digest)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s (%s): %v", f.zipName, f.file.Name, err)
 		}
-		_, err = io.Copy(hw, in)
+		_, err = io.Copy(hw, ctxReader{ctx, in})
 		in.Close()
 		if err != nil {
-			return err
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("%s (%s): %v", f.zipName, f.file.Name, err)
 		}
 	}
-	return zw.Close()
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("zip directory: %v", err)
+	}
+	return nil
 }
 
-func writeEntry(zw *zip.Writer, name string, data []byte) error {
-	w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: time.Unix(0, 0).UTC()})
-	if err != nil {
-		return err
+// ctxReader stops a copy when its context is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
 	}
-	_, err = w.Write(data)
-	return err
+	return c.r.Read(p)
+}
+
+// writeEntry writes one deflated metadata entry of the zip.
+func writeEntry(zw *zip.Writer, name string, fill func(io.Writer) error) error {
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: time.Unix(0, 0).UTC()})
+	if err == nil {
+		err = fill(w)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %v", name, err)
+	}
+	return nil
 }
 
 func nullable(s string) any {
