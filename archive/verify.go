@@ -20,6 +20,7 @@ func Verify(ctx context.Context, path string) (*Archive, error) {
 		return nil, err
 	}
 	defer a.Close()
+	_, minor, _ := schemas.ParseFormatVersion(a.Header.FormatVersion)
 	for _, name := range a.Header.Tables {
 		sp := a.tables[name]
 		f, err := parquet.OpenFile(sp.ReaderAt(), sp.Size())
@@ -30,7 +31,7 @@ func Verify(ctx context.Context, path string) (*Archive, error) {
 			return nil, fmt.Errorf("table %q: %w: %d rows, the manifest says %d", name, ErrBadManifest, got, want)
 		}
 		if row, ok := schemas.RowTypes[name]; ok {
-			if err := checkColumns(f.Schema(), parquet.SchemaOf(row)); err != nil {
+			if err := checkColumns(name, minor, f.Schema(), parquet.SchemaOf(row)); err != nil {
 				return nil, fmt.Errorf("table %q: %w: %v", name, ErrBadManifest, err)
 			}
 		}
@@ -38,10 +39,10 @@ func Verify(ctx context.Context, path string) (*Archive, error) {
 	return a, nil
 }
 
-// checkColumns checks that a table has every column format 1.0 defines
-// for it, with the same type. Extra columns (from a later minor version)
-// are allowed.
-func checkColumns(got, want *parquet.Schema) error {
+// checkColumns checks that a table has every column its archive's format
+// version (1.minor) defines for it, with the same type. Columns added by a
+// later minor version may be missing; extra columns are allowed.
+func checkColumns(table string, minor int, got, want *parquet.Schema) error {
 	have := map[string]parquet.Node{}
 	for _, path := range got.Columns() {
 		if leaf, ok := got.Lookup(path...); ok {
@@ -52,6 +53,9 @@ func checkColumns(got, want *parquet.Schema) error {
 		key := strings.Join(path, ".")
 		leaf, _ := want.Lookup(path...)
 		node, ok := have[key]
+		if !ok && schemas.ColumnsSince[table+"."+path[0]] > minor {
+			continue
+		}
 		if !ok {
 			return fmt.Errorf("column %s is missing", key)
 		}

@@ -29,6 +29,14 @@ type Run struct {
 	Assets []schemas.AssetRow
 	// Summary holds the run's single values.
 	Summary []schemas.SummaryRow
+	// Scalars are the points a tracker session recorded (a run
+	// directory's come from Results instead).
+	Scalars []schemas.ScalarRow
+	// Annotations are the image annotations a tracker session recorded
+	// (a run directory's come from predictions.json and the dataset).
+	Annotations []schemas.AnnotationRow
+	// Logs are a tracker session's console records.
+	Logs []schemas.LogRow
 	// Gaps lists what the archive lacks, and why.
 	Gaps []schemas.GapRow
 	// Warnings are problems that did not stop the capture.

@@ -65,6 +65,7 @@ func (r *Run) Write(ctx context.Context, dst string) (*Result, error) {
 		},
 		func() error { return archive.WriteRows(w, schemas.TableAssets, r.Assets) },
 		func() error { return archive.WriteRows(w, schemas.TableGaps, r.Gaps) },
+		func() error { return archive.WriteRows(w, schemas.TableLogs, r.Logs) },
 	}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
@@ -100,8 +101,14 @@ func (r *Run) Write(ctx context.Context, dst string) (*Result, error) {
 	return res, nil
 }
 
-// emitScalars writes one scalar per results.csv cell, row by row.
+// emitScalars writes one scalar per results.csv cell, row by row, then
+// the scalars a tracker session recorded.
 func (r *Run) emitScalars(emit func(...schemas.ScalarRow) error) error {
+	for i := 0; i < len(r.Scalars); i += 1024 {
+		if err := emit(r.Scalars[i:min(i+1024, len(r.Scalars))]...); err != nil {
+			return err
+		}
+	}
 	if r.Results == nil {
 		return nil
 	}
@@ -123,6 +130,11 @@ func (r *Run) emitScalars(emit func(...schemas.ScalarRow) error) error {
 // emitAnnotations writes the ground truth of every validation image, then
 // every prediction, streaming both.
 func (r *Run) emitAnnotations(ctx context.Context, emit func(...schemas.AnnotationRow) error) error {
+	if len(r.Annotations) > 0 {
+		if err := emit(r.Annotations...); err != nil {
+			return err
+		}
+	}
 	if err := r.emitGroundTruth(ctx, emit); err != nil {
 		return err
 	}

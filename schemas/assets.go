@@ -13,6 +13,13 @@ const (
 	RoleTensorBoard     = "tensorboard"      // events.out.tfevents.*
 	RoleDatasetYAML     = "dataset_yaml"     // the dataset's data.yaml
 	RoleOther           = "other"            // any other file of the run directory
+	// RoleSessionFile is a tracker session's own file (ClearML task.json,
+	// metrics.jsonl, log.jsonl; Comet experiment.json, messages.json),
+	// stored so that a future reader can re-derive anything.
+	RoleSessionFile = "session_file"
+	// RoleTrackerAsset is a file a tracker session uploaded that is not an
+	// image (a Comet asset, table or model file; a ClearML artifact).
+	RoleTrackerAsset = "tracker_asset"
 )
 
 // AssetRow describes one stored file that is not an image: a row of the
@@ -28,4 +35,8 @@ type AssetRow struct {
 	Size int64 `parquet:"size" json:"size"`
 	// MediaType is the file's MIME type when known.
 	MediaType string `parquet:"media_type,dict" json:"media_type"`
+	// Record is the session's own record of the file (the Comet
+	// file_upload payload, the ClearML output model or artifact, as JSON).
+	// Added in format 1.1.
+	Record string `parquet:"record" json:"record,omitempty"`
 }

@@ -1,5 +1,7 @@
 package schemas
 
+import "time"
+
 // Image roles (ImageRow.Role).
 const (
 	RoleTrainBatch          = "train_batch"      // train_batch{N}.jpg
@@ -13,6 +15,9 @@ const (
 	RoleResultsPlot         = "results"            // results.png
 	RoleDatasetImage        = "dataset_image"      // a validation image of the dataset
 	RoleOtherImage          = "other_image"        // any other image in the run directory
+	// RoleTrackerImage is an image a tracker session logged that has no
+	// Ultralytics file role (a ClearML debug image, a Comet image).
+	RoleTrackerImage = "tracker_image"
 )
 
 // ImageRow describes one image: a row of the "images" table.
@@ -39,4 +44,19 @@ type ImageRow struct {
 	MediaType string `parquet:"media_type,dict" json:"media_type"`
 	// Size is the file size in bytes.
 	Size int64 `parquet:"size" json:"size"`
+	// Group and Series are how a tracker session filed the image: the
+	// ClearML title and series ("Mosaic", "train.jpg"; plots: "results",
+	// "plot image"), or the Comet context and figure name. Empty for run
+	// directories. Added in format 1.1.
+	Group  string `parquet:"group,dict" json:"group,omitempty"`
+	Series string `parquet:"series,dict" json:"series,omitempty"`
+	// Kind is how a tracker session logged the image: "debug_image" or
+	// "plot" (ClearML), "image" (Comet); empty for run directories.
+	Kind string `parquet:"kind,dict" json:"kind,omitempty"`
+	// WallTime is when a tracker session logged the image.
+	WallTime *time.Time `parquet:"wall_time,optional,timestamp(millisecond)" json:"wall_time,omitempty"`
+	// Record is the session's own record of the image (the ClearML event
+	// or the Comet file_upload payload, as JSON), kept so that nothing the
+	// session said is lost. Added in format 1.1.
+	Record string `parquet:"record" json:"record,omitempty"`
 }

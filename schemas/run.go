@@ -64,4 +64,9 @@ type RunRow struct {
 	// Batch is the batch size the run trained with, when known (args.yaml
 	// records -1 for AutoBatch).
 	Batch *int64 `parquet:"batch,optional" json:"batch,omitempty"`
+	// Tags are the tags a tracker session recorded. Added in format 1.1.
+	Tags []string `parquet:"tags,list" json:"tags,omitempty"`
+	// SessionID is the tracker session's own id (ClearML offline task id,
+	// Comet offline_id); empty for run directories. Added in format 1.1.
+	SessionID string `parquet:"session_id" json:"session_id,omitempty"`
 }

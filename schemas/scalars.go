@@ -12,6 +12,10 @@ type ScalarRow struct {
 	// Step is the tracker step, when the source recorded one (offline
 	// tracker sessions); null for points read from results.csv.
 	Step *int64 `parquet:"step,optional" json:"step,omitempty"`
+	// Group is the tracker's grouping of the metric when the source
+	// recorded one: the ClearML title ("train", "val", "Epoch Time") or the
+	// Comet context. Empty for results.csv. Added in format 1.1.
+	Group string `parquet:"group,dict" json:"group,omitempty"`
 	// Value is the value exactly as parsed from the source (NaN and ±Inf
 	// are kept).
 	Value float64 `parquet:"value" json:"value"`

@@ -10,6 +10,7 @@ const (
 	TableAnnotations = "annotations"
 	TableAssets      = "assets"
 	TableGaps        = "gaps"
+	TableLogs        = "logs" // format 1.1
 )
 
 // Tables lists the tables of format 1.0 in the order they are written.
@@ -22,6 +23,7 @@ var Tables = []string{
 	TableAnnotations,
 	TableAssets,
 	TableGaps,
+	TableLogs,
 }
 
 // TablePath returns the archive entry name of a table.
@@ -32,6 +34,8 @@ const (
 	SourceUltralyticsTrain = "ultralytics-train" // a `yolo train` run directory
 	SourceUltralyticsVal   = "ultralytics-val"   // a `yolo val` directory
 	SourceYOLOv5Train      = "yolov5-train"      // a YOLOv5 runs/train/exp directory
+	SourceClearMLOffline   = "clearml-offline"   // a ClearML offline session (folder or zip)
+	SourceCometOffline     = "comet-offline"     // a Comet offline experiment zip
 )
 
 // Run statuses (RunRow.Status).
@@ -52,4 +56,5 @@ var RowTypes = map[string]any{
 	TableAnnotations: AnnotationRow{},
 	TableAssets:      AssetRow{},
 	TableGaps:        GapRow{},
+	TableLogs:        LogRow{},
 }

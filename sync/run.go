@@ -27,6 +27,8 @@ type Run struct {
 	Annotations []schemas.AnnotationRow
 	Assets      []schemas.AssetRow
 	Gaps        []schemas.GapRow
+	// Logs are a tracker session's console records (format 1.1).
+	Logs []schemas.LogRow
 }
 
 // Open opens and verifies the archive at path and loads its tables. The
@@ -56,6 +58,10 @@ func (r *Run) load() error {
 		return fmt.Errorf("%w: the run table has %d rows, want 1", archive.ErrBadManifest, len(runs))
 	}
 	r.Info = runs[0]
+	if _, minor, _ := schemas.ParseFormatVersion(r.Archive.Header.FormatVersion); minor < schemas.ColumnsSince["run.tags"] {
+		// parquet-go reads a list column the file lacks as [""].
+		r.Info.Tags = nil
+	}
 	if r.Scalars, err = readOpt[schemas.ScalarRow](r.Archive, "scalars"); err != nil {
 		return err
 	}
@@ -75,6 +81,9 @@ func (r *Run) load() error {
 		return err
 	}
 	if r.Gaps, err = readOpt[schemas.GapRow](r.Archive, "gaps"); err != nil {
+		return err
+	}
+	if r.Logs, err = readOpt[schemas.LogRow](r.Archive, schemas.TableLogs); err != nil {
 		return err
 	}
 	return nil

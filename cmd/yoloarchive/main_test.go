@@ -93,7 +93,7 @@ func TestCLI_CaptureInspectVerify(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != 0 {
 		t.Fatalf("inspect --json: %v (exit %d)", err, code)
 	}
-	if rep.Run.Task != "segment" || len(rep.Tables) != 8 || len(rep.Metrics) != 20 || len(rep.Gaps) == 0 {
+	if rep.Run.Task != "segment" || len(rep.Tables) != 9 || len(rep.Metrics) != 20 || len(rep.Gaps) == 0 {
 		t.Errorf("inspect --json = %+v", rep)
 	}
 }

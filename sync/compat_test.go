@@ -1,0 +1,39 @@
+package sync_test
+
+import (
+	"context"
+	"testing"
+
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+)
+
+// TestOpen_Format10 opens an archive written by format 1.0 (before the
+// session columns and the logs table were added): it verifies, its tables
+// read, and the columns 1.1 added read as empty.
+func TestOpen_Format10(t *testing.T) {
+	run, err := ysync.Open(context.Background(), "../testdata/archives/v1.0-detect.tar.zst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Close()
+	if run.Archive.Header.FormatVersion != "1.0" {
+		t.Fatalf("format %s", run.Archive.Header.FormatVersion)
+	}
+	if len(run.Scalars) != 42 || len(run.Images) != 14 || len(run.Params) == 0 || len(run.Logs) != 0 {
+		t.Fatalf("scalars %d images %d params %d logs %d", len(run.Scalars), len(run.Images), len(run.Params), len(run.Logs))
+	}
+	for _, s := range run.Scalars {
+		if s.Group != "" {
+			t.Fatalf("scalar %+v has a group", s)
+		}
+	}
+	for _, img := range run.Images {
+		if img.Group != "" || img.Record != "" || img.WallTime != nil {
+			t.Fatalf("image %+v has session fields", img)
+		}
+	}
+	if run.Info.SessionID != "" || len(run.Info.Tags) != 0 {
+		t.Logf("tags %q (%d)", run.Info.Tags, len(run.Info.Tags))
+		t.Fatalf("run %+v", run.Info)
+	}
+}
