@@ -50,6 +50,7 @@ type Run struct {
 	predictions string // path of predictions.json, "" when absent
 	predStats   *PredictionStats
 	annot       *annotator
+	cleanup     func()
 }
 
 // blob is a file to store, with its content sum.
@@ -71,6 +72,9 @@ func Read(ctx context.Context, src string, opts Options) (*Run, error) {
 	kind, err := Detect(src)
 	if err != nil {
 		return nil, err
+	}
+	if kind == schemas.SourceClearMLOffline || kind == schemas.SourceCometOffline {
+		return readSession(ctx, src, kind, opts)
 	}
 	r := &Run{Source: src, opts: opts}
 	r.Row.SourceKind = kind

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"archive/zip"
 	"errors"
 	"fmt"
 	"os"
@@ -24,10 +25,14 @@ func Detect(src string) (string, error) {
 		return "", err
 	}
 	if !st.IsDir() {
-		return "", fmt.Errorf("%s: %w: only run directories can be captured (Comet and ClearML offline sessions are not supported yet)", src, ErrNotRun)
+		return detectZip(src)
 	}
 	has := func(name string) bool { return fileExists(filepath.Join(src, name)) }
 	switch {
+	case has("task.json") && !has("args.yaml"), !has("args.yaml") && clearmlSubfolder(src) != "":
+		return schemas.SourceClearMLOffline, nil
+	case has("experiment.json") && has("messages.json"):
+		return schemas.SourceCometOffline, nil
 	case has("args.yaml"):
 		return schemas.SourceUltralyticsTrain, nil
 	case has("opt.yaml") || has("hyp.yaml"):
@@ -41,6 +46,29 @@ func Detect(src string) (string, error) {
 		return schemas.SourceUltralyticsVal, nil
 	}
 	return "", fmt.Errorf("%s: %w: no args.yaml, results.csv, opt.yaml or predictions.json (for a folder of runs use --recursive)", src, ErrNotRun)
+}
+
+// detectZip tells a ClearML offline session zip (task.json at its root)
+// from a Comet offline experiment zip (experiment.json, messages.json).
+func detectZip(src string) (string, error) {
+	zr, err := zip.OpenReader(src)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w: not a run directory, and not a readable zip (%v)", src, ErrNotRun, err)
+	}
+	defer zr.Close()
+	has := map[string]bool{}
+	for _, f := range zr.File {
+		has[f.Name] = true
+	}
+	switch {
+	case has["task.json"]:
+		return schemas.SourceClearMLOffline, nil
+	case has["experiment.json"] || has["messages.json"]:
+		return schemas.SourceCometOffline, nil
+	case has["metrics.jsonl"]:
+		return "", fmt.Errorf("%s: %w: a ClearML session zip without task.json (the session was not closed; its task cannot be rebuilt)", src, ErrNotRun)
+	}
+	return "", fmt.Errorf("%s: %w: a zip with neither task.json (ClearML offline session) nor experiment.json and messages.json (Comet offline experiment) at its root", src, ErrNotRun)
 }
 
 // peekDialect reads the header line of a results.csv.

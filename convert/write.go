@@ -36,6 +36,7 @@ func Capture(ctx context.Context, src, dst string, opts Options) (*Result, error
 	if err != nil {
 		return nil, err
 	}
+	defer r.Close()
 	return r.Write(ctx, dst)
 }
 

@@ -24,14 +24,15 @@ type LogRow struct {
 // "table" or "table.column", with the minor version that added them.
 // Readers of an older archive treat them as empty.
 var ColumnsSince = map[string]int{
-	"scalars.group":    1,
-	"images.group":     1,
-	"images.series":    1,
-	"images.kind":      1,
-	"images.wall_time": 1,
-	"images.record":    1,
-	"assets.record":    1,
-	"run.tags":         1,
-	"run.session_id":   1,
-	"logs":             1,
+	"scalars.group":     1,
+	"images.group":      1,
+	"images.series":     1,
+	"images.kind":       1,
+	"images.wall_time":  1,
+	"images.record":     1,
+	"assets.record":     1,
+	"run.tags":          1,
+	"run.session_id":    1,
+	"logs":              1,
+	"summary.wall_time": 1,
 }

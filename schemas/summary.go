@@ -1,5 +1,7 @@
 package schemas
 
+import "time"
+
 // SummaryRow is one single value of a run, such as a final metric, the
 // fitness or model information: a row of the "summary" table.
 type SummaryRow struct {
@@ -17,4 +19,7 @@ type SummaryRow struct {
 	Exact bool `parquet:"exact" json:"exact"`
 	// Origin says how the value was obtained.
 	Origin string `parquet:"origin" json:"origin"`
+	// WallTime is when a tracker session logged the value. Added in
+	// format 1.1.
+	WallTime *time.Time `parquet:"wall_time,optional,timestamp(millisecond)" json:"wall_time,omitempty"`
 }

@@ -130,6 +130,7 @@ func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Op
 		rep.Error = oneLine(err.Error())
 		return rep
 	}
+	defer run.Close()
 	dst := c.Output
 	if dst == "" {
 		dir := c.OutDir

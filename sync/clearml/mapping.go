@@ -59,6 +59,9 @@ type plan struct {
 	// Uploads come before the events that point at them.
 	Uploads []upload
 	Events  []event
+	// Logs are console log events, sent after Events (a ClearML session's
+	// log.jsonl).
+	Logs []event
 	// Model is the output model's weights (nil when the archive has none).
 	Model        *upload
 	ModelComment string
@@ -178,6 +181,9 @@ func online(filesHost string) addressing { return addressing{filesHost: filesHos
 // logged (callback-mapping.md part A), addressed to task taskID.
 func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan, error) {
 	info := run.Info
+	if info.SourceKind == schemas.SourceClearMLOffline {
+		return buildSessionPlan(run, o, taskID, addr)
+	}
 	v := ysync.CallbackVersion(info, o.Version)
 	p := &plan{Version: v, Project: projectName(info, o, v), Name: o.Name}
 	if p.Name == "" {

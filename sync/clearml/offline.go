@@ -198,8 +198,18 @@ func (o *Offline) writeSession(ctx context.Context, run *ysync.Run, p *plan, id,
 	if err := os.WriteFile(filepath.Join(tmp, "metrics.jsonl"), lines.Bytes(), 0o644); err != nil {
 		return err
 	}
-	// No console output is on disk (gap console_and_system).
-	return os.WriteFile(filepath.Join(tmp, "log.jsonl"), nil, 0o644)
+	// log.jsonl: the console log of a captured session; a run directory
+	// has none (gap console_and_system).
+	lines.Reset()
+	if batches, err = batchEvents(p.Logs, 4<<20); err != nil {
+		return err
+	}
+	for _, b := range batches {
+		lines.WriteByte('[')
+		lines.Write(bytes.ReplaceAll(bytes.TrimRight(b.body, "\n"), []byte("\n"), []byte(", ")))
+		lines.WriteString("]\n")
+	}
+	return os.WriteFile(filepath.Join(tmp, "log.jsonl"), lines.Bytes(), 0o644)
 }
 
 // writeJSONFile writes v as Python's json.dump(..., ensure_ascii=True,

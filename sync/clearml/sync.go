@@ -515,16 +515,28 @@ func (s *syncer) put(ctx context.Context, u upload) error {
 	return s.st.Mark("up:" + u.Key)
 }
 
-// events sends the events as JSON lines in batches under maxBatchBytes;
-// each batch is checkpointed (re-sent events overwrite anyway).
+// events sends the events, then the console log, as JSON lines in
+// batches under maxBatchBytes; each batch is checkpointed. Re-sent metric
+// events overwrite; a log batch is re-sent only when the process stopped
+// between sending it and recording its checkpoint.
 func (s *syncer) events(ctx context.Context) error {
-	batches, err := batchEvents(s.plan.Events, maxBatchBytes)
+	if err := s.sendEvents(ctx, "events", s.plan.Events); err != nil {
+		return err
+	}
+	if len(s.plan.Logs) == 0 {
+		return nil
+	}
+	return s.sendEvents(ctx, "logs", s.plan.Logs)
+}
+
+func (s *syncer) sendEvents(ctx context.Context, stage string, evs []event) error {
+	batches, err := batchEvents(evs, maxBatchBytes)
 	if err != nil {
 		return err
 	}
-	s.task.Stage("events", int64(len(s.plan.Events)))
+	s.task.Stage(stage, int64(len(evs)))
 	for i, b := range batches {
-		step := fmt.Sprintf("events:%d/%d", i, len(batches))
+		step := fmt.Sprintf("%s:%d/%d", stage, i, len(batches))
 		if s.st.Has(step) {
 			s.task.Add(int64(b.n))
 			continue

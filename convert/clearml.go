@@ -1,0 +1,454 @@
+package convert
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/yoloarchive/yoloarchive/schemas"
+)
+
+// clearmlSingleValue is the iteration ClearML files single values under.
+const clearmlSingleValue = math.MinInt32
+
+// clearmlRoot is the session folder of src: src itself when it holds
+// task.json, else its only offline-* subfolder that does (the SDK's
+// offline directory after a single run).
+func clearmlRoot(src string) string {
+	if fileExists(filepath.Join(src, "task.json")) {
+		return src
+	}
+	if sub := clearmlSubfolder(src); sub != "" {
+		return sub
+	}
+	return src
+}
+
+// clearmlSubfolder returns the one offline-* folder of dir holding a
+// task.json, or "".
+func clearmlSubfolder(dir string) string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	found := ""
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "offline-") && fileExists(filepath.Join(dir, e.Name(), "task.json")) {
+			if found != "" {
+				return "" // several sessions: capture each folder
+			}
+			found = filepath.Join(dir, e.Name())
+		}
+	}
+	return found
+}
+
+// clearmlTask is the part of task.json the capture reads; the file itself
+// is stored whole.
+type clearmlTask struct {
+	ID            string                                `json:"id"`
+	Name          string                                `json:"name"`
+	ProjectName   string                                `json:"project_name"`
+	Type          string                                `json:"type"`
+	Tags          []string                              `json:"tags"`
+	SystemTags    []string                              `json:"system_tags"`
+	OfflineFolder string                                `json:"offline_folder"`
+	Hyperparams   map[string]map[string]clearmlParam    `json:"hyperparams"`
+	Runtime       map[string]any                        `json:"runtime"`
+	Execution     struct{ Artifacts []json.RawMessage } `json:"execution"`
+	OutputModels  []json.RawMessage                     `json:"offline_output_models"`
+}
+
+type clearmlParam struct {
+	Name        string `json:"name"`
+	Value       string `json:"value"`
+	Type        string `json:"type"`
+	Description string `json:"description"`
+}
+
+// clearmlEvent is one metrics.jsonl event.
+type clearmlEvent struct {
+	Type       string   `json:"type"`
+	Task       string   `json:"task"`
+	Timestamp  int64    `json:"timestamp"`
+	Iter       *int64   `json:"iter"`
+	Metric     string   `json:"metric"`
+	Variant    string   `json:"variant"`
+	Value      *float64 `json:"value"`
+	Key        string   `json:"key"`
+	URL        string   `json:"url"`
+	PlotStr    string   `json:"plot_str"`
+	ModelEvent bool     `json:"model_event"`
+}
+
+var clearmlBatchNames = regexp.MustCompile(`^(train|val_labels|val_pred|labels|pred)\.jpg$`)
+
+// readClearML reads a ClearML offline session folder (clearml-api.md §5).
+func (s *session) readClearML(ctx context.Context) error {
+	r := s.r
+	taskPath := filepath.Join(s.root, "task.json")
+	data, err := os.ReadFile(taskPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%s: task.json is missing: not a ClearML offline session, or one whose task was never written (capture the session folder offline-<id> or its zip)", r.Source)
+	}
+	if err != nil {
+		return err
+	}
+	var task clearmlTask
+	if err := json.Unmarshal(data, &task); err != nil {
+		return fmt.Errorf("%s: task.json: %v (the session is damaged; take the zip the SDK wrote on Task.close())", r.Source, err)
+	}
+	if task.ID == "" {
+		return fmt.Errorf("%s: task.json has no id: not a ClearML offline session", r.Source)
+	}
+	if err := s.asset("task.json", schemas.RoleSessionFile, ""); err != nil {
+		return err
+	}
+	r.Row.SessionID = task.ID
+	r.Row.Name, r.Row.Project = task.Name, task.ProjectName
+	r.Row.Tags = task.Tags
+	r.Row.TimeSource = "session"
+	r.Row.Mode = "train"
+
+	// Hyperparameters: General is the callback's vars(trainer.args);
+	// every other section is kept under "clearml:<section>".
+	sections := make([]string, 0, len(task.Hyperparams))
+	for sec := range task.Hyperparams {
+		sections = append(sections, sec)
+	}
+	sort.Strings(sections)
+	args := &Params{byKey: map[string]int{}}
+	for _, sec := range sections {
+		items := task.Hyperparams[sec]
+		keys := make([]string, 0, len(items))
+		for k := range items {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		name := "clearml:" + sec
+		if sec == "General" {
+			name = "args"
+		}
+		for i, k := range keys {
+			it := items[k]
+			if it.Name == "" {
+				it.Name = k
+			}
+			row := pyParam(name, it.Name, i, it.Value, it.Type)
+			r.Params = append(r.Params, row)
+			if sec == "General" {
+				args.byKey[row.Key] = len(args.Rows)
+				args.Rows = append(args.Rows, row)
+			}
+		}
+	}
+	r.describeArgs(args)
+
+	if err := s.readClearMLEvents(ctx, task); err != nil {
+		return err
+	}
+	s.readClearMLLog()
+	for i, raw := range task.Execution.Artifacts {
+		var art struct{ Name, URI string }
+		json.Unmarshal(raw, &art)
+		rel := s.dataPath(task, art.URI)
+		if rel == "" || s.asset(rel, schemas.RoleTrackerAsset, string(raw)) != nil {
+			r.gap("session_artifact", fmt.Sprintf("artifact %d (%s) points at %s, which is not in the session", i, art.Name, art.URI), "copy the session from the training machine again", bothTrackers)
+		}
+	}
+	for _, raw := range task.OutputModels {
+		var m struct {
+			Weights struct {
+				WeightsFilename string `json:"weights_filename"`
+			} `json:"weights"`
+		}
+		json.Unmarshal(raw, &m)
+		// The SDK copies weights to models/<basename> inside the session.
+		base := path.Base(filepath.ToSlash(m.Weights.WeightsFilename))
+		rel := "models/" + base
+		role := schemas.RoleTrackerAsset
+		if base == "best.pt" {
+			role = schemas.RoleWeightsBest
+		}
+		if err := s.asset(rel, role, string(raw)); err != nil {
+			r.gap("model", fmt.Sprintf("the session's output model %s is not in its models/ folder", base), "copy the session from the training machine again", bothTrackers)
+		}
+	}
+	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
+		r.gap("model", "the session holds no output model (the ClearML callback uploads best.pt only when a files server can be reached)", "capture the run directory, which has weights/best.pt, with --session", bothTrackers)
+	}
+	recorded, _ := task.Runtime["yoloarchive_run_id"].(string)
+	r.Row.RunID = sessionID(r.Row.SourceKind, recorded, task.ID)
+	return nil
+}
+
+// describeArgs fills the run row from the callback's copy of args.yaml.
+func (r *Run) describeArgs(args *Params) {
+	if len(args.Rows) == 0 {
+		r.gap("settings", "the session has no General hyperparameters (the Ultralytics callback connects the training arguments there)", "", bothTrackers)
+		return
+	}
+	r.Row.Task, r.Row.SaveDir, r.Row.Dataset = args.String("task"), args.String("save_dir"), args.String("data")
+	if m := args.String("mode"); m != "" {
+		r.Row.Mode = m
+	}
+	if e, ok := args.Int("epochs"); ok {
+		r.Row.EpochsPlanned = &e
+	}
+	if b, ok := args.Int("batch"); ok && b > 0 {
+		r.Row.Batch = &b
+	}
+	if r.Row.Name == "" {
+		r.Row.Name = args.String("name")
+	}
+	vr := newVersionRange()
+	vr.fromArgs(args.Keys())
+	r.setVersion(vr)
+}
+
+// dataPath maps a path the session recorded (absolute, on the training
+// machine) to the file inside the session: the part after
+// <offline_folder>/data/, else after the last "/data/" that names an
+// existing file. "" when it resolves to nothing.
+func (s *session) dataPath(task clearmlTask, p string) string {
+	if p == "" {
+		return ""
+	}
+	try := func(rel string) string {
+		rel = path.Clean(rel)
+		if checkZipName(rel) != nil || !fileExists(filepath.Join(s.root, filepath.FromSlash(rel))) {
+			return ""
+		}
+		return rel
+	}
+	if task.OfflineFolder != "" {
+		if rest, ok := strings.CutPrefix(p, strings.TrimRight(task.OfflineFolder, "/")+"/data/"); ok {
+			return try("data/" + rest)
+		}
+	}
+	for i := strings.LastIndex(p, "/data/"); i >= 0; i = strings.LastIndex(p[:i], "/data/") {
+		if rel := try("data/" + p[i+len("/data/"):]); rel != "" {
+			return rel
+		}
+	}
+	return ""
+}
+
+// readClearMLEvents reads metrics.jsonl: scalars, single values, debug
+// images and plots. Broken lines are skipped with a warning and a gap
+// naming their count; the lines after them are kept.
+func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error {
+	r := s.r
+	const name = "metrics.jsonl"
+	p := filepath.Join(s.root, name)
+	f, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		r.gap("scalars", "the session has no metrics.jsonl: nothing was reported", "", bothTrackers)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := s.asset(name, schemas.RoleSessionFile, ""); err != nil {
+		return err
+	}
+	var broken BrokenLines
+	skipped := map[string]int{}
+	var first, last int64
+	epochs := map[int64]bool{}
+	summary := false
+	err = ReadLines(f, maxSessionLine, func(line []byte, n int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var raws []json.RawMessage
+		if err := json.Unmarshal(line, &raws); err != nil {
+			broken.add(n, err)
+			return nil
+		}
+		for _, raw := range raws {
+			var ev clearmlEvent
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				broken.add(n, err)
+				continue
+			}
+			if ev.Task != task.ID || ev.ModelEvent {
+				skipped["events of another task or of an output model"]++
+				continue
+			}
+			if ev.Timestamp > 0 {
+				if first == 0 || ev.Timestamp < first {
+					first = ev.Timestamp
+				}
+				last = max(last, ev.Timestamp)
+			}
+			iter := int64(0)
+			if ev.Iter != nil {
+				iter = *ev.Iter
+			}
+			switch ev.Type {
+			case "training_stats_scalar":
+				if ev.Value == nil {
+					broken.add(n, fmt.Errorf("scalar %s/%s has no value", ev.Metric, ev.Variant))
+					continue
+				}
+				if iter == clearmlSingleValue {
+					key := ev.Variant
+					if ev.Metric != "Summary" {
+						key = ev.Metric + "/" + ev.Variant
+					}
+					r.Summary = append(r.Summary, schemas.SummaryRow{Key: key, Value: *ev.Value, Exact: true,
+						Origin: "clearml single value (metrics.jsonl line " + strconv.Itoa(n) + ")", WallTime: msTime(ev.Timestamp)})
+					summary = true
+					continue
+				}
+				it := iter
+				r.Scalars = append(r.Scalars, schemas.ScalarRow{Metric: ev.Variant, Group: ev.Metric, Epoch: iter + 1, Step: &it,
+					Value: *ev.Value, WallTime: msTime(ev.Timestamp), Origin: name, Line: int64(n)})
+				if strings.HasPrefix(ev.Variant, "train/") {
+					epochs[iter] = true
+				}
+			case "training_debug_image", "plot":
+				if err := s.clearmlImage(task, ev, raw, iter); err != nil {
+					r.gap("session_image", fmt.Sprintf("%s line %d: %s %s/%s: %v", name, n, ev.Type, ev.Metric, ev.Variant, err), "copy the session from the training machine again", bothTrackers)
+				}
+			default:
+				skipped[ev.Type+" events"]++
+			}
+		}
+		return nil
+	}, broken.add)
+	if err != nil {
+		return fmt.Errorf("%s: %v", p, err)
+	}
+	if broken.N > 0 {
+		r.warn(fmt.Sprintf("%s: %d broken lines or events skipped (first: %s); the lines after them were read", name, broken.N, broken.First))
+		r.gap("session_lines", fmt.Sprintf("%s: %d lines or events could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "", bothTrackers)
+	}
+	for what, n := range skipped {
+		r.gap("session_events", fmt.Sprintf("%s: %d %s are not replayed (kept in the stored file)", name, n, what), "", bothTrackers)
+	}
+	r.Row.StartedAt, r.Row.EndedAt = msTime(first), msTime(last)
+	r.Row.EpochsCompleted = int64(len(epochs))
+	switch {
+	case summary:
+		r.Row.Status = schemas.StatusFinished
+	case r.Row.EpochsPlanned != nil && r.Row.EpochsCompleted < *r.Row.EpochsPlanned:
+		r.Row.Status = schemas.StatusInterrupted
+	default:
+		r.Row.Status = schemas.StatusUnknown
+	}
+	return nil
+}
+
+// clearmlImage stores the file of a debug image or plot event.
+func (s *session) clearmlImage(task clearmlTask, ev clearmlEvent, raw json.RawMessage, iter int64) error {
+	var rel string
+	kind := "debug_image"
+	if ev.Type == "plot" {
+		kind = "plot"
+		var fig struct {
+			Layout struct {
+				Images []struct {
+					Source string `json:"source"`
+				} `json:"images"`
+			} `json:"layout"`
+		}
+		if err := json.Unmarshal([]byte(ev.PlotStr), &fig); err != nil {
+			return fmt.Errorf("plot_str: %v", err)
+		}
+		if len(fig.Layout.Images) != 1 {
+			// A Plotly chart with data and no image: kept in the stored
+			// metrics.jsonl, not replayed.
+			return fmt.Errorf("a plot that is not a single image is not replayed (kept in the stored metrics.jsonl)")
+		}
+		rel = s.dataPath(task, fig.Layout.Images[0].Source)
+	} else {
+		if ev.Key != "" {
+			if k := path.Clean("data/" + ev.Key); checkZipName(k) == nil && fileExists(filepath.Join(s.root, filepath.FromSlash(k))) {
+				rel = k
+			}
+		}
+		if rel == "" {
+			rel = s.dataPath(task, ev.URL)
+		}
+	}
+	if rel == "" {
+		return fmt.Errorf("its file is not in the session's data folder")
+	}
+	img, err := s.image(rel)
+	if err != nil {
+		return err
+	}
+	img.Group, img.Series, img.Kind, img.WallTime, img.Record = ev.Metric, ev.Variant, kind, msTime(ev.Timestamp), string(raw)
+	step := iter
+	img.Step = &step
+	img.Role = schemas.RoleTrackerImage
+	// The Ultralytics callback's names, so that other trackers' replays
+	// find the images by role.
+	switch {
+	case kind == "plot":
+		if f := classifyFile(ev.Metric + ".png"); f.Role != schemas.RoleOtherImage {
+			img.Role, img.Name = f.Role, ev.Metric
+		} else if f := classifyFile(ev.Metric + ".jpg"); f.Role != schemas.RoleOtherImage {
+			img.Role, img.Name = f.Role, ev.Metric
+		}
+	case ev.Metric == "Mosaic" && ev.Variant == "train.jpg":
+		img.Role, img.Name = schemas.RoleTrainBatch, fmt.Sprintf("train_batch%d", iter)
+	case ev.Metric == "Validation" && ev.Variant == "val_labels.jpg":
+		img.Role, img.Name = schemas.RoleValBatchLabels, fmt.Sprintf("val_batch%d_labels", iter)
+	case ev.Metric == "Validation" && ev.Variant == "val_pred.jpg":
+		img.Role, img.Name = schemas.RoleValBatchPred, fmt.Sprintf("val_batch%d_pred", iter)
+	}
+	s.r.Images = append(s.r.Images, img)
+	return nil
+}
+
+// readClearMLLog reads log.jsonl into the logs table.
+func (s *session) readClearMLLog() {
+	r := s.r
+	const name = "log.jsonl"
+	f, err := os.Open(filepath.Join(s.root, name))
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if err := s.asset(name, schemas.RoleSessionFile, ""); err != nil {
+		r.warn(fmt.Sprintf("%s: %v", name, err))
+		return
+	}
+	var broken BrokenLines
+	err = ReadLines(f, maxSessionLine, func(line []byte, n int) error {
+		var evs []struct {
+			Timestamp int64  `json:"timestamp"`
+			Level     string `json:"level"`
+			Worker    string `json:"worker"`
+			Msg       string `json:"msg"`
+		}
+		if err := json.Unmarshal(line, &evs); err != nil {
+			broken.add(n, err)
+			return nil
+		}
+		for _, e := range evs {
+			r.Logs = append(r.Logs, schemas.LogRow{Time: msTime(e.Timestamp), Level: e.Level, Worker: e.Worker, Message: e.Msg, Origin: name, Line: int64(n)})
+		}
+		return nil
+	}, broken.add)
+	if err != nil {
+		broken.add(0, err)
+	}
+	if broken.N > 0 {
+		r.warn(fmt.Sprintf("%s: %d broken lines skipped (first: %s); the lines after them were read", name, broken.N, broken.First))
+		r.gap("session_log_lines", fmt.Sprintf("%s: %d lines could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "", bothTrackers)
+	}
+}

@@ -1,0 +1,264 @@
+package convert
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/schemas"
+	"github.com/yoloarchive/yoloarchive/vision"
+)
+
+// session is what the tracker session readers share: the session's root
+// on disk (a folder, or a zip extracted to a temporary folder) and the
+// run being filled.
+type session struct {
+	r    *Run
+	root string
+	// stored maps a file's path relative to root to its stored row, so
+	// that a file referenced twice is stored once.
+	stored map[string]archive.FileSum
+}
+
+// storeFile hashes a session file and adds it to the archive's blobs.
+func (s *session) storeFile(rel string) (archive.FileSum, string, error) {
+	p := filepath.Join(s.root, filepath.FromSlash(rel))
+	if sum, ok := s.stored[rel]; ok {
+		return sum, p, nil
+	}
+	st, err := os.Lstat(p)
+	if err != nil {
+		return archive.FileSum{}, p, err
+	}
+	if !st.Mode().IsRegular() {
+		return archive.FileSum{}, p, fmt.Errorf("%s: not a regular file", rel)
+	}
+	sum, err := archive.HashFile(p)
+	if err != nil {
+		return archive.FileSum{}, p, err
+	}
+	s.stored[rel] = sum
+	s.r.blobs = append(s.r.blobs, blob{sum, p})
+	return sum, p, nil
+}
+
+// image stores a session image and returns its row.
+func (s *session) image(rel string) (schemas.ImageRow, error) {
+	sum, p, err := s.storeFile(rel)
+	if err != nil {
+		return schemas.ImageRow{}, err
+	}
+	w, h, mt, err := vision.ImageFileSize(p)
+	if err != nil {
+		return schemas.ImageRow{}, fmt.Errorf("%w (the session's copy of the image is damaged)", err)
+	}
+	return schemas.ImageRow{Blob: sum.SHA256, FileName: rel, Name: stem(rel), Width: int32(w), Height: int32(h), MediaType: mt, Size: sum.Size}, nil
+}
+
+// asset stores a session file as an asset.
+func (s *session) asset(rel, role, record string) error {
+	sum, _, err := s.storeFile(rel)
+	if err != nil {
+		return err
+	}
+	s.r.Assets = append(s.r.Assets, schemas.AssetRow{Blob: sum.SHA256, Role: role, FileName: rel, Size: sum.Size, MediaType: mediaType(rel), Record: record})
+	return nil
+}
+
+// sessionID is the run id of a captured tracker session: the run id a
+// yoloarchive writer recorded in it, when there is one (so that an
+// archive → session → archive round trip keeps its identity), else one
+// derived from the session's own id.
+func sessionID(kind, recorded, sessionKey string) string {
+	if len(recorded) == 32 && isHex(recorded) {
+		return recorded
+	}
+	sum := sha256.Sum256([]byte(runIDVersion + "\x00" + kind + "\x00session\x00" + sessionKey))
+	return hex.EncodeToString(sum[:16])
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// msTime converts milliseconds since the epoch.
+func msTime(ms int64) *time.Time {
+	if ms <= 0 {
+		return nil
+	}
+	t := time.UnixMilli(ms).UTC()
+	return &t
+}
+
+// pyParam parses a value the ClearML SDK stored as Python's str() of a
+// connected dict value, typed by the SDK's type name.
+func pyParam(section, key string, pos int, value, typ string) schemas.ParamRow {
+	row := schemas.ParamRow{Section: section, Key: key, Position: int32(pos), Text: value}
+	switch typ {
+	case "", "NoneType":
+		if value == "" || value == "None" {
+			row.Type = schemas.TypeNull
+			return row
+		}
+	case "bool":
+		if value == "True" || value == "False" {
+			b := value == "True"
+			row.Type, row.Bool = schemas.TypeBool, &b
+			return row
+		}
+	case "int":
+		if i, err := strconv.ParseInt(value, 10, 64); err == nil {
+			row.Type, row.Int = schemas.TypeInt, &i
+			return row
+		}
+	case "float":
+		if f, err := strconv.ParseFloat(value, 64); err == nil {
+			row.Type, row.Float = schemas.TypeFloat, &f
+			return row
+		}
+	case "list", "tuple":
+		if strings.HasPrefix(value, "[") || strings.HasPrefix(value, "(") {
+			row.Type = schemas.TypeList // Text keeps the SDK's str() of it
+			inner := strings.TrimSpace(value[1 : len(value)-1])
+			if inner != "" {
+				for _, it := range strings.Split(inner, ",") {
+					if it = strings.TrimSpace(it); it != "" {
+						row.Items = append(row.Items, strings.Trim(it, `'"`))
+					}
+				}
+			}
+			row.ItemType = itemType(row.Items)
+			return row
+		}
+	}
+	s := value
+	row.Type, row.String = schemas.TypeString, &s
+	return row
+}
+
+// jsonParam types a JSON value (a Comet parameter or other).
+func jsonParam(section, key string, pos int, raw json.RawMessage) schemas.ParamRow {
+	row := schemas.ParamRow{Section: section, Key: key, Position: int32(pos), Text: string(raw)}
+	var v any
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		s := string(raw)
+		row.Type, row.String = schemas.TypeString, &s
+		return row
+	}
+	switch x := v.(type) {
+	case nil:
+		row.Type, row.Text = schemas.TypeNull, "null"
+	case bool:
+		row.Type, row.Bool = schemas.TypeBool, &x
+	case json.Number:
+		if i, err := x.Int64(); err == nil && !strings.ContainsAny(x.String(), ".eE") {
+			row.Type, row.Int = schemas.TypeInt, &i
+		} else if f, err := x.Float64(); err == nil {
+			row.Type, row.Float = schemas.TypeFloat, &f
+		}
+		row.Text = x.String()
+	case string:
+		row.Type, row.String, row.Text = schemas.TypeString, &x, x
+	case []any:
+		row.Type, row.Text = schemas.TypeList, ""
+		for _, it := range x {
+			b, _ := json.Marshal(it)
+			t := string(b)
+			if s, ok := it.(string); ok {
+				t = s
+			}
+			row.Items = append(row.Items, t)
+		}
+		row.ItemType = itemType(row.Items)
+	default:
+		s := string(raw)
+		row.Type, row.String = schemas.TypeString, &s
+	}
+	return row
+}
+
+// itemType is the type of a list's item texts, TypeMixed when they differ.
+func itemType(items []string) string {
+	t := ""
+	for _, it := range items {
+		var k string
+		switch {
+		case it == "True" || it == "False" || it == "true" || it == "false":
+			k = schemas.TypeBool
+		case it == "None" || it == "null":
+			k = schemas.TypeNull
+		default:
+			if _, err := strconv.ParseInt(it, 10, 64); err == nil {
+				k = schemas.TypeInt
+			} else if _, err := strconv.ParseFloat(it, 64); err == nil {
+				k = schemas.TypeFloat
+			} else {
+				k = schemas.TypeString
+			}
+		}
+		if t == "" {
+			t = k
+		} else if t != k {
+			t = schemas.TypeMixed
+		}
+	}
+	return t
+}
+
+// readSession reads a ClearML or Comet session at src (a folder or a zip)
+// into a Run.
+func readSession(ctx context.Context, src, kind string, opts Options) (r *Run, err error) {
+	r = &Run{Source: src, opts: opts}
+	r.Row.SourceKind = kind
+	r.Row.SourceName = filepath.Base(filepath.Clean(src))
+	root := src
+	if st, err := os.Stat(src); err == nil && !st.IsDir() {
+		if root, err = extractZip(ctx, src, DefaultZipLimits); err != nil {
+			return nil, err
+		}
+		r.cleanup = func() { os.RemoveAll(root) }
+		defer func() {
+			if err != nil {
+				r.Close()
+			}
+		}()
+	} else if kind == schemas.SourceClearMLOffline {
+		root = clearmlRoot(src)
+	}
+	s := &session{r: r, root: root, stored: map[string]archive.FileSum{}}
+	switch kind {
+	case schemas.SourceClearMLOffline:
+		err = s.readClearML(ctx)
+	case schemas.SourceCometOffline:
+		err = s.readComet(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Close removes what reading the run left on disk (a session zip's
+// extraction folder). Write needs it, so Close comes after Write.
+func (r *Run) Close() error {
+	if r.cleanup != nil {
+		r.cleanup()
+		r.cleanup = nil
+	}
+	return nil
+}

@@ -1,0 +1,224 @@
+package convert
+
+import (
+	"archive/zip"
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// ZipLimits bound what extracting a session zip may write.
+type ZipLimits struct {
+	// MaxEntries is the most entries a zip may hold.
+	MaxEntries int
+	// MaxTotal is the most bytes all entries may declare together.
+	MaxTotal int64
+	// MaxRatio is the largest uncompressed/compressed ratio allowed for an
+	// entry over 1 MiB (a zip bomb compresses far better than any model,
+	// image or JSON file).
+	MaxRatio int64
+}
+
+// DefaultZipLimits are generous for real sessions (thousands of files,
+// gigabytes of weights) and refuse zip bombs.
+var DefaultZipLimits = ZipLimits{MaxEntries: 1 << 20, MaxTotal: 256 << 30, MaxRatio: 1000}
+
+// ErrUnsafeZip means a zip holds an entry that could write outside the
+// extraction directory, a link, or more data than the limits allow.
+var ErrUnsafeZip = errors.New("unsafe zip")
+
+// checkZipName refuses names that are absolute, contain "..", backslashes
+// or NUL, or are empty.
+func checkZipName(name string) error {
+	switch {
+	case name == "", strings.ContainsAny(name, "\\\x00"), strings.HasPrefix(name, "/"),
+		len(name) > 1 && name[1] == ':':
+		return fmt.Errorf("entry %q: %w: absolute or malformed path", name, ErrUnsafeZip)
+	}
+	for _, part := range strings.Split(strings.TrimSuffix(name, "/"), "/") {
+		if part == ".." {
+			return fmt.Errorf("entry %q: %w: it climbs out of the zip with ..", name, ErrUnsafeZip)
+		}
+	}
+	return nil
+}
+
+// checkZip checks every entry of zr against the limits before anything
+// is written.
+func checkZip(zr *zip.Reader, lim ZipLimits) error {
+	if len(zr.File) > lim.MaxEntries {
+		return fmt.Errorf("%w: %d entries, over the limit of %d", ErrUnsafeZip, len(zr.File), lim.MaxEntries)
+	}
+	var total uint64
+	seen := map[string]bool{}
+	for _, f := range zr.File {
+		if err := checkZipName(f.Name); err != nil {
+			return err
+		}
+		mode := f.Mode()
+		if mode&os.ModeSymlink != 0 || (!mode.IsRegular() && !mode.IsDir()) {
+			return fmt.Errorf("entry %q: %w: a link or special file (%v)", f.Name, ErrUnsafeZip, mode.Type())
+		}
+		clean := path.Clean(f.Name)
+		if seen[clean] {
+			return fmt.Errorf("entry %q: %w: the name appears twice", f.Name, ErrUnsafeZip)
+		}
+		seen[clean] = true
+		total += f.UncompressedSize64
+		if total > uint64(lim.MaxTotal) {
+			return fmt.Errorf("entry %q: %w: the entries declare more than %d bytes in all", f.Name, ErrUnsafeZip, lim.MaxTotal)
+		}
+		if f.UncompressedSize64 > 1<<20 && f.UncompressedSize64 > f.CompressedSize64*uint64(lim.MaxRatio) {
+			return fmt.Errorf("entry %q: %w: %d bytes compressed to %d (a zip bomb?)", f.Name, ErrUnsafeZip, f.UncompressedSize64, f.CompressedSize64)
+		}
+	}
+	return nil
+}
+
+// extractZip checks the zip at src and extracts it into a new temporary
+// directory, which the caller must remove. Nothing is left behind on
+// error. archive/zip itself refuses an entry whose data is longer or
+// shorter than declared, or whose CRC differs.
+func extractZip(ctx context.Context, src string, lim ZipLimits) (dir string, err error) {
+	zr, err := zip.OpenReader(src)
+	if err != nil {
+		return "", fmt.Errorf("%s: not a readable zip: %v (copy it again; a download cut short loses the zip's directory at the end)", src, err)
+	}
+	defer zr.Close()
+	if err := checkZip(&zr.Reader, lim); err != nil {
+		return "", fmt.Errorf("%s: %w (refusing to extract it)", src, err)
+	}
+	dir, err = os.MkdirTemp("", "yoloarchive-session-")
+	if err != nil {
+		return "", err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dir)
+			dir = ""
+		}
+	}()
+	for _, f := range zr.File {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(path.Clean(f.Name)))
+		if f.Mode().IsDir() || strings.HasSuffix(f.Name, "/") {
+			if err := os.MkdirAll(dst, 0o755); err != nil {
+				return "", err
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return "", err
+		}
+		if err := extractEntry(ctx, f, dst); err != nil {
+			return "", fmt.Errorf("%s: entry %q: %v (the zip is damaged; copy it again)", src, f.Name, err)
+		}
+	}
+	return dir, nil
+}
+
+func extractEntry(ctx context.Context, f *zip.File, dst string) error {
+	rc, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	// One byte more than declared is read so that a lying header shows.
+	n, err := io.Copy(out, io.LimitReader(ctxReader{ctx, rc}, int64(f.UncompressedSize64)+1))
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && uint64(n) != f.UncompressedSize64 {
+		err = fmt.Errorf("%d bytes, the zip declares %d", n, f.UncompressedSize64)
+	}
+	return err
+}
+
+// ctxReader stops a copy when its context is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// maxSessionLine is the longest line a session's JSON-lines file may have
+// (the ClearML SDK splits its batches at 15 MiB).
+const maxSessionLine = 64 << 20
+
+// BrokenLines counts the lines of a JSON-lines file that could not be
+// parsed, and remembers the first.
+type BrokenLines struct {
+	// N is the number of skipped lines.
+	N int
+	// First describes the first skipped line: "line 12: <error>".
+	First string
+}
+
+// add records a broken line.
+func (b *BrokenLines) add(line int, err error) {
+	if b.N == 0 {
+		b.First = fmt.Sprintf("line %d: %v", line, err)
+	}
+	b.N++
+}
+
+// ReadLines calls fn with each non-empty line of r (without its newline)
+// and its 1-based number. A line longer than max is passed to broken and
+// skipped; the lines after it are still read. fn's error stops the read.
+func ReadLines(r io.Reader, max int, fn func(line []byte, n int) error, broken func(n int, err error)) error {
+	br := bufio.NewReaderSize(r, 1<<16)
+	var buf []byte
+	long, partial := false, false
+	n := 0
+	for {
+		chunk, isPrefix, err := br.ReadLine()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if isPrefix || partial {
+			if !long && len(buf)+len(chunk) <= max {
+				buf = append(buf, chunk...)
+			} else {
+				long, buf = true, buf[:0]
+			}
+			if partial = isPrefix; partial {
+				continue
+			}
+			chunk = buf
+			buf = nil
+		}
+		n++
+		if long {
+			long = false
+			broken(n, fmt.Errorf("longer than %d bytes", max))
+			continue
+		}
+		if len(strings.TrimSpace(string(chunk))) == 0 {
+			continue
+		}
+		if err := fn(chunk, n); err != nil {
+			return err
+		}
+	}
+}
