@@ -227,16 +227,19 @@ func readSession(ctx context.Context, src, kind string, opts Options) (r *Run, e
 	r.Row.SourceKind = kind
 	r.Row.SourceName = filepath.Base(filepath.Clean(src))
 	root := src
-	if st, err := os.Stat(src); err == nil && !st.IsDir() {
-		if root, err = extractZip(ctx, src, DefaultZipLimits); err != nil {
-			return nil, err
+	run := r
+	defer func() {
+		if err != nil {
+			run.Close()
 		}
-		r.cleanup = func() { os.RemoveAll(root) }
-		defer func() {
-			if err != nil {
-				r.Close()
-			}
-		}()
+	}()
+	if st, serr := os.Stat(src); serr == nil && !st.IsDir() {
+		dir, xerr := extractZip(ctx, src, DefaultZipLimits)
+		if xerr != nil {
+			return nil, xerr
+		}
+		root = dir
+		r.cleanup = func() { os.RemoveAll(dir) }
 	} else if kind == schemas.SourceClearMLOffline {
 		root = clearmlRoot(src)
 	}

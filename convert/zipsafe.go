@@ -94,16 +94,16 @@ func extractZip(ctx context.Context, src string, lim ZipLimits) (dir string, err
 	if err := checkZip(&zr.Reader, lim); err != nil {
 		return "", fmt.Errorf("%s: %w (refusing to extract it)", src, err)
 	}
-	dir, err = os.MkdirTemp("", "yoloarchive-session-")
+	tmp, err := os.MkdirTemp("", "yoloarchive-session-")
 	if err != nil {
 		return "", err
 	}
 	defer func() {
 		if err != nil {
-			os.RemoveAll(dir)
-			dir = ""
+			os.RemoveAll(tmp)
 		}
 	}()
+	dir = tmp
 	for _, f := range zr.File {
 		if err := ctx.Err(); err != nil {
 			return "", err
@@ -209,7 +209,7 @@ func ReadLines(r io.Reader, max int, fn func(line []byte, n int) error, broken f
 			buf = nil
 		}
 		n++
-		if long {
+		if long || len(chunk) > max {
 			long = false
 			broken(n, fmt.Errorf("longer than %d bytes", max))
 			continue

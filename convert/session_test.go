@@ -1,0 +1,175 @@
+package convert_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/convert"
+	"github.com/yoloarchive/yoloarchive/schemas"
+)
+
+var sessionFolder = filepath.Join(fixtures, "detect-clearml", "clearml_offline_session", "offline-65072dc9b8014849a4dc396a0eb301ec")
+
+// makeZip writes a zip of the given entries; a nil body makes a symlink.
+func makeZip(t *testing.T, entries ...zipEntry) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "session.zip")
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range entries {
+		switch {
+		case e.raw != nil:
+			w, err := zw.CreateRaw(e.raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write([]byte(e.body))
+		case e.link:
+			h := &zip.FileHeader{Name: e.name}
+			h.SetMode(os.ModeSymlink | 0o777)
+			w, _ := zw.CreateHeader(h)
+			w.Write([]byte(e.body))
+		default:
+			w, err := zw.Create(e.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write([]byte(e.body))
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type zipEntry struct {
+	name, body string
+	link       bool
+	raw        *zip.FileHeader
+}
+
+// leftovers counts the extraction folders in the temporary directory.
+func leftovers(t *testing.T) int {
+	m, _ := filepath.Glob(filepath.Join(os.TempDir(), "yoloarchive-session-*"))
+	return len(m)
+}
+
+func TestSession_BadZips(t *testing.T) {
+	task, err := os.ReadFile(filepath.Join(sessionFolder, "task.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := os.ReadFile(filepath.Join(sessionFolder, "metrics.jsonl"))
+	before := leftovers(t)
+	for _, tc := range []struct {
+		name    string
+		entries []zipEntry
+		want    string
+	}{
+		{"dotdot", []zipEntry{{name: "task.json", body: string(task)}, {name: "data/../../evil.txt", body: "x"}}, `entry "data/../../evil.txt": unsafe zip: it climbs out`},
+		{"absolute", []zipEntry{{name: "task.json", body: string(task)}, {name: "/etc/evil", body: "x"}}, `entry "/etc/evil": unsafe zip`},
+		{"symlink", []zipEntry{{name: "task.json", body: string(task)}, {name: "data/link", body: "/etc/passwd", link: true}}, `entry "data/link": unsafe zip: a link`},
+		{"huge", []zipEntry{{name: "task.json", body: string(task)}, {raw: &zip.FileHeader{Name: "models/best.pt", Method: zip.Store, UncompressedSize64: 300 << 30, CompressedSize64: 300 << 30}, body: "x"}}, "declare more than"},
+		{"bomb", []zipEntry{{name: "task.json", body: string(task)}, {raw: &zip.FileHeader{Name: "metrics.jsonl", Method: zip.Deflate, UncompressedSize64: 8 << 30, CompressedSize64: 4}, body: "abcd"}}, "a zip bomb"},
+		{"lying size", []zipEntry{{name: "task.json", body: string(task)}, {raw: &zip.FileHeader{Name: "metrics.jsonl", Method: zip.Store, UncompressedSize64: 10, CompressedSize64: 3}, body: "abc"}}, `entry "metrics.jsonl"`},
+		{"no task.json", []zipEntry{{name: "metrics.jsonl", body: string(metrics)}}, "without task.json"},
+		{"broken task.json", []zipEntry{{name: "task.json", body: `{"id": "offline-1", "name": `}, {name: "metrics.jsonl", body: string(metrics)}}, "task.json: unexpected end of JSON input"},
+		{"comet", []zipEntry{{name: "messages.json", body: "{}\n"}}, "not supported yet"},
+		{"neither", []zipEntry{{name: "notes.txt", body: "x"}}, "neither task.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			zp := makeZip(t, tc.entries...)
+			dst := filepath.Join(t.TempDir(), "out.tar.zst")
+			_, err := convert.Capture(context.Background(), zp, dst, convert.Options{})
+			if err == nil {
+				t.Fatal("captured")
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), zp) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q, want one line naming %s and saying %q", err, zp, tc.want)
+			}
+			if _, err := os.Stat(dst); err == nil {
+				t.Error("an archive was left behind")
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(zp), "evil.txt")); err == nil {
+				t.Error("the zip wrote outside its folder")
+			}
+		})
+	}
+	if n := leftovers(t); n != before {
+		t.Errorf("%d extraction folders left behind", n-before)
+	}
+}
+
+// TestSession_BrokenLine breaks the first of metrics.jsonl's two lines:
+// the events of the second are kept, and the capture says how many lines
+// it skipped, in its warnings and in a gap.
+func TestSession_BrokenLine(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "offline-65072dc9b8014849a4dc396a0eb301ec")
+	if err := os.CopyFS(dir, os.DirFS(sessionFolder)); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "metrics.jsonl")
+	data, _ := os.ReadFile(p)
+	lines := strings.SplitAfter(string(data), "\n")
+	lines[0] = lines[0][:len(lines[0])/2] + "\n"
+	os.Chmod(p, 0o644)
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "out.tar.zst")
+	res, err := convert.Capture(context.Background(), dir, dst, convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "metrics.jsonl: 1 broken lines or events skipped (first: line 1:") {
+		t.Errorf("warnings %q", res.Warnings)
+	}
+	found := false
+	for _, g := range res.Gaps {
+		found = found || g.Item == "session_lines"
+	}
+	a, err := archive.Open(context.Background(), dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	// Line 1 held the scalars, debug images and model single values;
+	// line 2 the three plots and five final single values.
+	scalars, _ := archive.ReadTable[schemas.ScalarRow](a, schemas.TableScalars)
+	images, _ := archive.ReadTable[schemas.ImageRow](a, schemas.TableImages)
+	summary, _ := archive.ReadTable[schemas.SummaryRow](a, schemas.TableSummary)
+	if !found || len(scalars) != 0 || len(images) != 3 || len(summary) != 5 {
+		t.Errorf("gap %v; kept from line 2: %d scalars, %d images, %d single values", found, len(scalars), len(images), len(summary))
+	}
+	for _, s := range scalars {
+		if s.Line != 2 {
+			t.Fatalf("scalar from line %d", s.Line)
+		}
+	}
+}
+
+func TestReadLines(t *testing.T) {
+	in := "a\n\nbb\n" + strings.Repeat("x", 100) + "\ncc\nlast"
+	var got []string
+	var broken []int
+	err := convert.ReadLines(strings.NewReader(in), 50, func(line []byte, n int) error {
+		got = append(got, string(line)+"@"+string(rune('0'+n)))
+		return nil
+	}, func(n int, err error) { broken = append(broken, n) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "a@1,bb@3,cc@5,last@6" || len(broken) != 1 || broken[0] != 4 {
+		t.Errorf("lines %v, broken %v", got, broken)
+	}
+}
