@@ -1,7 +1,9 @@
 package convert_test
 
 import (
+	"archive/zip"
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -69,6 +71,99 @@ func FuzzReadPredictions(f *testing.F) {
 		})
 		if err != nil && (!errors.Is(err, convert.ErrBadPredictions) || strings.Contains(err.Error(), "\n")) {
 			t.Fatalf("bad error: %q", err)
+		}
+	})
+}
+
+// FuzzReadLines checks that every line is either passed on or reported
+// broken, whatever the input.
+func FuzzReadLines(f *testing.F) {
+	data, err := os.ReadFile(filepath.Join(sessionFolder, "metrics.jsonl"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data, 64)
+	f.Add([]byte("a\n\n\r\nb"), 1)
+	f.Fuzz(func(t *testing.T, data []byte, max int) {
+		if max <= 0 || max > 1<<20 {
+			return
+		}
+		last := 0
+		err := convert.ReadLines(bytes.NewReader(data), max, func(line []byte, n int) error {
+			if n <= last || len(line) > max || bytes.ContainsRune(line, '\n') {
+				t.Fatalf("line %d after %d: %d bytes", n, last, len(line))
+			}
+			last = n
+			return nil
+		}, func(n int, err error) {
+			if n <= last {
+				t.Fatalf("broken line %d after %d", n, last)
+			}
+			last = n
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lines := bytes.Count(data, []byte("\n")) + 1; last > lines {
+			t.Fatalf("line %d of %d", last, lines)
+		}
+	})
+}
+
+// FuzzClearMLSession captures a session whose metrics.jsonl and
+// log.jsonl are the fuzzed input: never a panic, and an error is one line
+// naming the session.
+func FuzzClearMLSession(f *testing.F) {
+	task, err := os.ReadFile(filepath.Join(sessionFolder, "task.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	metrics, _ := os.ReadFile(filepath.Join(sessionFolder, "metrics.jsonl"))
+	logs, _ := os.ReadFile(filepath.Join(sessionFolder, "log.jsonl"))
+	f.Add(metrics, logs)
+	f.Add([]byte(`[{"type":"training_stats_scalar","task":"offline-65072dc9b8014849a4dc396a0eb301ec","iter":-2147483648,"metric":"Summary","variant":"x","value":1e309}]`), []byte("[{}]"))
+	f.Add([]byte(`[{"type":"plot","task":"offline-65072dc9b8014849a4dc396a0eb301ec","plot_str":"{\"layout\":{\"images\":[{\"source\":\"/x/data/../../../etc/passwd\"}]}}"}]`), []byte("["))
+	f.Fuzz(func(t *testing.T, metrics, logs []byte) {
+		dir := filepath.Join(t.TempDir(), "offline-65072dc9b8014849a4dc396a0eb301ec")
+		os.MkdirAll(filepath.Join(dir, "data"), 0o755)
+		os.WriteFile(filepath.Join(dir, "task.json"), task, 0o644)
+		os.WriteFile(filepath.Join(dir, "metrics.jsonl"), metrics, 0o644)
+		os.WriteFile(filepath.Join(dir, "log.jsonl"), logs, 0o644)
+		dst := filepath.Join(t.TempDir(), "out.tar.zst")
+		_, err := convert.Capture(context.Background(), dir, dst, convert.Options{Workers: 1})
+		if err != nil && (strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), dir)) {
+			t.Fatalf("bad error: %q", err)
+		}
+	})
+}
+
+// FuzzSessionZip captures fuzzed zips: never a panic or a file written
+// outside the extraction folder, and an error is one line naming the zip.
+func FuzzSessionZip(f *testing.F) {
+	data, err := os.ReadFile(sessionFolder + ".zip")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("task.json")
+	w.Write([]byte(`{"id":"offline-1","name":"abc"}`))
+	w, _ = zw.Create("../x")
+	w.Write([]byte("x"))
+	zw.Close()
+	f.Add(buf.Bytes())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		src := filepath.Join(dir, "in", "s.zip")
+		os.MkdirAll(filepath.Dir(src), 0o755)
+		os.WriteFile(src, data, 0o644)
+		_, err := convert.Capture(context.Background(), src, filepath.Join(dir, "in", "out.tar.zst"), convert.Options{Workers: 1})
+		if err != nil && (strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), src)) {
+			t.Fatalf("bad error: %q", err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "x")); err == nil {
+			t.Fatal("wrote outside")
 		}
 	})
 }

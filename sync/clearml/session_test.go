@@ -226,3 +226,75 @@ func TestSession_SyncMatchesSDKImport(t *testing.T) {
 		t.Errorf("tags/name %v %q, import %v %q", b.Tags, b.Name, a.Tags, a.Name)
 	}
 }
+
+// TestSession_RoundTripOffline captures the SDK's session and writes it
+// back as a session with --to clearml-offline: the same metric and log
+// events (type, title, series, iteration, value, timestamp, file name)
+// in the same order, and the same hyperparameters, apart from ids.
+func TestSession_RoundTripOffline(t *testing.T) {
+	archive := synctest.Capture(t, genuineSession())
+	dir := t.TempDir()
+	res := ysync.One(context.Background(), archive, NewOffline(dir, Options{}), ysync.BatchOptions{})
+	if res.Status != ysync.StatusWritten {
+		t.Fatal(res.Error)
+	}
+	folder := filepath.Join(dir, res.RemoteID)
+	sig := func(e map[string]any) string {
+		s := fmt.Sprintf("%v|%v|%v|%v|%v|%v|%v|%v", e["type"], e["metric"], e["variant"], e["iter"], e["value"], e["timestamp"], e["level"], e["msg"])
+		if k, ok := e["key"].(string); ok {
+			s += "|" + path.Base(k)
+		}
+		if ps, ok := e["plot_str"].(string); ok {
+			var fig map[string]any
+			json.Unmarshal([]byte(ps), &fig)
+			img := fig["layout"].(map[string]any)["images"].([]any)[0].(map[string]any)
+			img["source"] = path.Base(img["source"].(string))
+			b, _ := json.Marshal(fig)
+			s += "|" + string(b)
+		}
+		return s
+	}
+	for _, file := range []string{"metrics.jsonl", "log.jsonl"} {
+		want, got := rawEvents(t, filepath.Join(genuineSession(), file)), rawEvents(t, filepath.Join(folder, file))
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d events, the SDK wrote %d", file, len(got), len(want))
+		}
+		ws := make([]string, len(want))
+		gs := make([]string, len(got))
+		for i := range want {
+			ws[i], gs[i] = sig(want[i]), sig(got[i])
+			if got[i]["task"] != res.RemoteID {
+				t.Errorf("%s event %d names task %v", file, i, got[i]["task"])
+			}
+		}
+		// Single values are written after the session's other events:
+		// compare sorted.
+		sort.Strings(ws)
+		sort.Strings(gs)
+		for i := range ws {
+			if ws[i] != gs[i] {
+				t.Errorf("%s:\n wrote %s\n   SDK %s", file, gs[i], ws[i])
+			}
+		}
+	}
+	var a, b struct {
+		Name        string
+		Tags        []string
+		Hyperparams map[string]map[string]map[string]any
+	}
+	ja, _ := os.ReadFile(filepath.Join(genuineSession(), "task.json"))
+	jb, _ := os.ReadFile(filepath.Join(folder, "task.json"))
+	json.Unmarshal(ja, &a)
+	json.Unmarshal(jb, &b)
+	if a.Name != b.Name || strings.Join(a.Tags, ",") != strings.Join(b.Tags, ",") || len(a.Hyperparams) != len(b.Hyperparams) {
+		t.Errorf("task %s %v %d sections, SDK %s %v %d", b.Name, b.Tags, len(b.Hyperparams), a.Name, a.Tags, len(a.Hyperparams))
+	}
+	for sec, items := range a.Hyperparams {
+		for k, it := range items {
+			g := b.Hyperparams[sec][k]
+			if g["value"] != it["value"] || g["type"] != it["type"] {
+				t.Errorf("%s/%s = %v (%v), SDK %v (%v)", sec, k, g["value"], g["type"], it["value"], it["type"])
+			}
+		}
+	}
+}

@@ -81,9 +81,20 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 	spe := stepsPerEpoch(info)
 	byEpoch := map[int64][]schemas.ScalarRow{}
 	var epochs []int64
+	// A tracker session logs some values twice (ClearML re-logs the last
+	// epoch's validation at train end); the first point of each metric
+	// and epoch is the epoch's, the final values come from the summary.
+	seen := map[string]bool{}
 	for _, s := range run.Scalars {
 		if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
 			continue
+		}
+		if s.Step != nil {
+			k := s.Metric + "\x00" + strconv.FormatInt(s.Epoch, 10)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
 		}
 		if _, ok := byEpoch[s.Epoch]; !ok {
 			epochs = append(epochs, s.Epoch)
@@ -124,7 +135,7 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 			// end of the first epoch (train_batch0-2), at its step.
 			for _, img := range firstEpochBatches(run) {
 				add(Call{Kind: KindImage, Name: img.Name, Step: step, Time: at,
-					File: &File{Name: path.Base(img.FileName), Digest: img.Blob, Size: img.Size}})
+					File: &File{Name: uploadName(img), Digest: img.Blob, Size: img.Size}})
 			}
 		}
 		for _, ms := range [][]Metric{group(rows, "metrics/", "val/"), group(rows, "lr/")} {
@@ -177,14 +188,15 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 	}
 	root := map[string]schemas.ImageRow{}
 	for _, img := range run.Images {
-		if img.Role != schemas.RoleDatasetImage && !strings.Contains(img.FileName, "/") && img.Blob != "" {
+		fromSession := img.Kind != "" && img.Role != schemas.RoleTrackerImage
+		if img.Role != schemas.RoleDatasetImage && (!strings.Contains(img.FileName, "/") || fromSession) && img.Blob != "" {
 			root[img.Name] = img
 		}
 	}
 	image := func(name string, step *int64) {
 		if img, ok := root[name]; ok {
 			add(Call{Kind: KindImage, Name: name, Step: step, Time: l.End,
-				File: &File{Name: path.Base(img.FileName), Digest: img.Blob, Size: img.Size}})
+				File: &File{Name: uploadName(img), Digest: img.Blob, Size: img.Size}})
 		}
 	}
 	for _, n := range plotNames(info.Task, v) {
@@ -198,7 +210,7 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 		for _, img := range globOrder(batches) {
 			if img.Blob != "" {
 				add(Call{Kind: KindImage, Name: img.Name, Step: lastStep, Time: l.End,
-					File: &File{Name: path.Base(img.FileName), Digest: img.Blob, Size: img.Size}})
+					File: &File{Name: uploadName(img), Digest: img.Blob, Size: img.Size}})
 			}
 		}
 	}
@@ -336,7 +348,7 @@ func predictionImages(run *ysync.Run, o BuildOptions, v string, step *int64, at 
 		}
 		n++
 		add(Call{Kind: KindImage, Name: img.Name, Step: step, Time: at, Annotations: layers(byImage[img.FileName]),
-			File: &File{Name: path.Base(img.FileName), Digest: img.Blob, Size: img.Size}})
+			File: &File{Name: uploadName(img), Digest: img.Blob, Size: img.Size}})
 	}
 }
 
@@ -451,4 +463,11 @@ func (l *Log) Counts() ysync.Plan {
 		}
 	}
 	return p
+}
+
+// uploadName is the file name an image is logged under: the Ultralytics
+// file name (train_batch0.jpg), also for images a tracker session stored
+// under its own names.
+func uploadName(img schemas.ImageRow) string {
+	return img.Name + path.Ext(img.FileName)
 }
