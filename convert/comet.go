@@ -2,12 +2,433 @@ package convert
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
-// readComet reads a Comet offline experiment zip (comet-api.md §5). Not
-// built yet: such a zip is refused with an error saying so, rather than
-// captured as an empty run.
+// cometMessage is one line of messages.json.
+type cometMessage struct {
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+// cometPayload holds the payload fields the capture reads, for the
+// current and the legacy ws_msg forms (comet-api.md §5.4, §5.5).
+type cometPayload struct {
+	LocalTimestamp int64   `json:"local_timestamp"`
+	Context        *string `json:"context"`
+	Metric         *struct {
+		Name  string          `json:"metricName"`
+		Value json.RawMessage `json:"metricValue"`
+		Step  *int64          `json:"step"`
+		Epoch *int64          `json:"epoch"`
+	} `json:"metric"`
+	Param  *cometParam `json:"param"`
+	Params *cometParam `json:"params"`
+	// log_other: "value"; legacy ws_msg log_other: {"key", "val"}.
+	Key      *string         `json:"key"`
+	Value    json.RawMessage `json:"value"`
+	LogOther *struct {
+		Key string          `json:"key"`
+		Val json.RawMessage `json:"val"`
+	} `json:"log_other"`
+	// standard_output; legacy ws_msg: "stdout" and "stderr".
+	Output *string `json:"output"`
+	Stderr any     `json:"stderr"`
+	Stdout *string `json:"stdout"`
+	// file_upload.
+	FilePath   string         `json:"file_path"`
+	UploadType string         `json:"upload_type"`
+	Additional map[string]any `json:"additional_params"`
+	Metadata   *struct {
+		Annotations []cometLayer `json:"annotations"`
+	} `json:"metadata"`
+}
+
+type cometParam struct {
+	Name  string          `json:"paramName"`
+	Value json.RawMessage `json:"paramValue"`
+	Step  *int64          `json:"step"`
+}
+
+type cometLayer struct {
+	Name string `json:"name"`
+	Data []struct {
+		Boxes  [][]float64 `json:"boxes"`
+		Points [][]float64 `json:"points"`
+		Label  string      `json:"label"`
+		Score  *float64    `json:"score"`
+	} `json:"data"`
+}
+
+// cometLegacyFields are the ws_msg fields other than metric, param and
+// log_other, in the uploader's order, with the current message type each
+// becomes.
+// key is the payload key of the current form; "" when the legacy value
+// (an object) is the current payload itself.
+var cometLegacyFields = []struct{ field, typ, key string }{
+	{"html", "html", "html"}, {"htmlOverride", "htmlOverride", "htmlOverride"}, {"graph", "graph", "graph"},
+	{"code", "code", "code"}, {"fileName", "file_name", "file_name"}, {"env_details", "system_details", ""},
+	{"installed_packages", "installed_packages", "installed_packages"}, {"os_packages", "os_packages", "os_packages"},
+	{"gpu_static_info", "gpu_static_info", "gpu_static_info"}, {"git_meta", "git_metadata", "git_metadata"},
+	{"log_dependency", "log_dependency", ""}, {"log_system_info", "system_info", "system_info"},
+}
+
+// readComet reads a Comet offline experiment zip, extracted to s.root
+// (comet-api.md §5): experiment.json and every messages.json line, into
+// the archive's tables. Messages with no table of their own (system
+// details, packages, git, html, ...) are kept as params of section
+// "comet:<type>"; both files are stored whole.
 func (s *session) readComet(ctx context.Context) error {
-	return fmt.Errorf("%s: a Comet offline experiment zip: capturing these is not supported yet (upload it with `comet upload`, or capture the run directory)", s.r.Source)
+	r := s.r
+	data, err := os.ReadFile(filepath.Join(s.root, "experiment.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%s: experiment.json is missing: the Comet SDK writes it when the experiment ends (an offline zip without it cannot be uploaded either)", r.Source)
+	}
+	if err != nil {
+		return err
+	}
+	var meta struct {
+		OfflineID   string   `json:"offline_id"`
+		ProjectName *string  `json:"project_name"`
+		StartTime   int64    `json:"start_time"`
+		StopTime    int64    `json:"stop_time"`
+		Tags        []string `json:"tags"`
+	}
+	if err := json.Unmarshal(data, &meta); err != nil {
+		return fmt.Errorf("%s: experiment.json: %v (the zip is damaged; copy it again)", r.Source, err)
+	}
+	if err := s.asset("experiment.json", schemas.RoleSessionFile, ""); err != nil {
+		return err
+	}
+	r.Row.SessionID = meta.OfflineID
+	if meta.ProjectName != nil {
+		r.Row.Project = *meta.ProjectName
+	}
+	r.Row.Tags = meta.Tags
+	r.Row.StartedAt, r.Row.EndedAt = msTime(meta.StartTime), msTime(meta.StopTime)
+	r.Row.TimeSource = "session"
+	r.Row.Mode = "train"
+
+	const name = "messages.json"
+	f, err := os.Open(filepath.Join(s.root, name))
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%s: messages.json is missing: not a Comet offline experiment, or one cut short", r.Source)
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := s.asset(name, schemas.RoleSessionFile, ""); err != nil {
+		return err
+	}
+	c := cometReader{s: s, params: map[string]int{}, others: map[string]int{}, epochs: map[int64]bool{}, raw: map[string]int{}}
+	var broken BrokenLines
+	err = ReadLines(f, maxSessionLine, func(line []byte, n int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var m cometMessage
+		if err := json.Unmarshal(line, &m); err != nil {
+			broken.add(n, err)
+			return nil
+		}
+		if err := c.message(m, n); err != nil {
+			broken.add(n, err)
+		}
+		return nil
+	}, broken.add)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %v", r.Source, name, err)
+	}
+	if broken.N > 0 {
+		r.warn(fmt.Sprintf("%s: %d broken lines skipped (first: %s); the lines after them were read", name, broken.N, broken.First))
+		r.gap("session_lines", fmt.Sprintf("%s: %d lines could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "", bothTrackers)
+	}
+	args := &Params{byKey: map[string]int{}}
+	for _, p := range r.Params {
+		if p.Section == "args" {
+			args.byKey[p.Key] = len(args.Rows)
+			args.Rows = append(args.Rows, p)
+		}
+	}
+	r.describeArgs(args)
+	if c.name != "" {
+		r.Row.Name = c.name
+	}
+	r.Row.EpochsCompleted = int64(len(c.epochs))
+	switch {
+	case c.model || hasImageRole(r.Images, schemas.RoleConfusionMatrix):
+		r.Row.Status = schemas.StatusFinished
+	case r.Row.EpochsPlanned != nil && r.Row.EpochsCompleted < *r.Row.EpochsPlanned:
+		r.Row.Status = schemas.StatusInterrupted
+	default:
+		r.Row.Status = schemas.StatusUnknown
+	}
+	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
+		r.gap("model", "the Comet session holds no best.pt (log_model)", "capture the run directory, which has weights/best.pt", bothTrackers)
+	}
+	kinds := make([]string, 0, len(c.raw))
+	for k := range c.raw {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		r.gap("session_"+k, fmt.Sprintf("%d %s messages (kept as params of section comet:%s) have no ClearML counterpart", c.raw[k], k, k), "", clearmlOnly)
+	}
+	r.Row.RunID = sessionID(r.Row.SourceKind, c.runID, meta.OfflineID)
+	return nil
+}
+
+// cometReader turns messages into rows.
+type cometReader struct {
+	s              *session
+	params, others map[string]int // key → row index, last write wins
+	epochs         map[int64]bool
+	raw            map[string]int // system messages by type
+	name, runID    string
+	model          bool
+	annotations    int64
+}
+
+func hasImageRole(imgs []schemas.ImageRow, role string) bool {
+	for _, im := range imgs {
+		if im.Role == role {
+			return true
+		}
+	}
+	return false
+}
+
+// message reads one message; an error marks its line broken.
+func (c *cometReader) message(m cometMessage, line int) error {
+	var p cometPayload
+	if len(m.Payload) == 0 || json.Unmarshal(m.Payload, &p) != nil {
+		return fmt.Errorf("%s message: the payload is not a JSON object", m.Type)
+	}
+	typ := m.Type
+	if typ == "ws_msg" {
+		// Legacy form: the uploader takes metric first, then param(s),
+		// then the first field that is set.
+		switch {
+		case p.Metric != nil:
+			typ = "metric_msg"
+		case p.Param != nil || p.Params != nil:
+			typ = "parameter_msg"
+		case p.LogOther != nil:
+			typ = "log_other"
+			key := p.LogOther.Key
+			p.Key, p.Value = &key, p.LogOther.Val
+		case p.Stdout != nil:
+			typ, p.Output = "standard_output", p.Stdout
+		default:
+			var fields map[string]json.RawMessage
+			json.Unmarshal(m.Payload, &fields)
+			for _, lf := range cometLegacyFields {
+				if v, ok := fields[lf.field]; ok && string(v) != "null" {
+					payload := map[string]json.RawMessage{lf.key: v}
+					if lf.key == "" {
+						payload = nil
+						if err := json.Unmarshal(v, &payload); err != nil {
+							return fmt.Errorf("ws_msg %s: %v", lf.field, err)
+						}
+					}
+					return c.system(lf.typ, payload)
+				}
+			}
+			return fmt.Errorf("ws_msg message with no field the uploader knows")
+		}
+	}
+	r := c.s.r
+	switch typ {
+	case "metric_msg":
+		if p.Metric == nil || p.Metric.Name == "" {
+			return fmt.Errorf("metric_msg without a metric name")
+		}
+		v, err := cometNumber(p.Metric.Value)
+		if err != nil {
+			return fmt.Errorf("metric %s: %v", p.Metric.Name, err)
+		}
+		row := schemas.ScalarRow{Metric: p.Metric.Name, Step: p.Metric.Step, Value: v, WallTime: msTime(p.LocalTimestamp), Origin: "messages.json", Line: int64(line)}
+		if p.Context != nil {
+			row.Group = *p.Context
+		}
+		if p.Metric.Epoch != nil {
+			row.Epoch = *p.Metric.Epoch
+			if strings.HasPrefix(row.Metric, "train/") {
+				c.epochs[row.Epoch] = true
+			}
+		}
+		r.Scalars = append(r.Scalars, row)
+	case "parameter_msg":
+		prm := p.Param
+		if prm == nil {
+			prm = p.Params
+		}
+		if prm == nil || prm.Name == "" {
+			return fmt.Errorf("parameter_msg without a parameter name")
+		}
+		c.set(c.params, jsonParam("args", prm.Name, 0, prm.Value))
+	case "log_other":
+		if p.Key == nil {
+			return fmt.Errorf("log_other without a key")
+		}
+		row := jsonParam("others", *p.Key, 0, p.Value)
+		switch *p.Key {
+		case "Name":
+			if row.String != nil {
+				c.name = *row.String
+			}
+		case "yoloarchive_run_id":
+			if row.String != nil {
+				c.runID = *row.String
+			}
+		}
+		c.set(c.others, row)
+	case "standard_output":
+		if p.Output == nil {
+			return nil
+		}
+		level := "stdout"
+		if b, _ := p.Stderr.(bool); b {
+			level = "stderr"
+		}
+		r.Logs = append(r.Logs, schemas.LogRow{Time: msTime(p.LocalTimestamp), Level: level, Message: *p.Output, Origin: "messages.json", Line: int64(line)})
+	case "file_upload":
+		return c.upload(p, m.Payload, line)
+	default:
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(m.Payload, &fields); err != nil {
+			return fmt.Errorf("%s message: %v", typ, err)
+		}
+		return c.system(typ, fields)
+	}
+	return nil
+}
+
+// set adds a param row, or replaces the earlier one with its key (the
+// uploader keeps the last value of a name).
+func (c *cometReader) set(index map[string]int, row schemas.ParamRow) {
+	r := c.s.r
+	if i, ok := index[row.Key]; ok {
+		row.Position = r.Params[i].Position
+		r.Params[i] = row
+		return
+	}
+	row.Position = int32(len(index))
+	index[row.Key] = len(r.Params)
+	r.Params = append(r.Params, row)
+}
+
+// system keeps a message with no table of its own as params of section
+// "comet:<type>", keys "<n>.<field>" with n its ordinal among messages
+// of that type, so that it can be written again as it was.
+func (c *cometReader) system(typ string, fields map[string]json.RawMessage) error {
+	n := c.raw[typ]
+	c.raw[typ]++
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		if k == "message_id" || k == "offset" {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		c.s.r.Params = append(c.s.r.Params, jsonParam("comet:"+typ, strconv.Itoa(n)+"."+k, i, fields[k]))
+	}
+	return nil
+}
+
+// upload stores the file of a file_upload message: an image (with its
+// annotation layers), the model, or another asset.
+func (c *cometReader) upload(p cometPayload, raw json.RawMessage, line int) error {
+	r := c.s.r
+	if p.FilePath == "" {
+		return fmt.Errorf("file_upload without a file_path")
+	}
+	rel := path.Clean(filepath.ToSlash(p.FilePath))
+	if checkZipName(rel) != nil || strings.HasPrefix(rel, "../") {
+		return fmt.Errorf("file_upload file_path %q points outside the zip", p.FilePath)
+	}
+	str := func(k string) string { s, _ := p.Additional[k].(string); return s }
+	var step *int64
+	if f, ok := p.Additional["step"].(float64); ok {
+		v := int64(f)
+		step = &v
+	}
+	if p.UploadType == "visualization" {
+		img, err := c.s.image(rel)
+		if err != nil {
+			r.gap("session_image", fmt.Sprintf("messages.json line %d: image %s: %v", line, p.FilePath, err), "copy the zip again", bothTrackers)
+			return nil
+		}
+		figName := str("figName")
+		if figName == "" {
+			figName = stem(p.FilePath)
+		}
+		img.Name, img.Series, img.Kind, img.Step, img.WallTime, img.Record = figName, figName, "image", step, msTime(p.LocalTimestamp), string(raw)
+		img.Group = str("context")
+		img.Role = schemas.RoleTrackerImage
+		if f := classifyFile(figName + path.Ext(rel)); f.Role != schemas.RoleOtherImage {
+			img.Role = f.Role
+		}
+		r.Images = append(r.Images, img)
+		if p.Metadata != nil {
+			for _, l := range p.Metadata.Annotations {
+				for _, d := range l.Data {
+					a := schemas.AnnotationRow{Image: figName, ImageFile: rel, Layer: l.Name, ClassID: -1, Label: d.Label, Polygons: d.Points,
+						Origin: "messages.json", Index: c.annotations}
+					c.annotations++
+					if d.Score != nil {
+						s := *d.Score / 100
+						a.Score = &s
+					}
+					if len(d.Boxes) > 0 && len(d.Boxes[0]) == 4 {
+						b := d.Boxes[0]
+						a.BoxX, a.BoxY, a.BoxW, a.BoxH = &b[0], &b[1], &b[2], &b[3]
+					}
+					r.Annotations = append(r.Annotations, a)
+				}
+			}
+		}
+		return nil
+	}
+	role := schemas.RoleTrackerAsset
+	if p.UploadType == "model-element" && path.Base(str("fileName")) == "best.pt" {
+		role, c.model = schemas.RoleWeightsBest, true
+	}
+	if err := c.s.asset(rel, role, string(raw)); err != nil {
+		r.gap("session_asset", fmt.Sprintf("messages.json line %d: %s %s is not in the zip", line, p.UploadType, p.FilePath), "copy the zip again", bothTrackers)
+	}
+	return nil
+}
+
+// cometNumber reads a metric value: a number, or one of the strings the
+// SDK writes for NaN and infinities, or a numeric string.
+func cometNumber(raw json.RawMessage) (float64, error) {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return 0, err
+	}
+	switch x := v.(type) {
+	case float64:
+		return x, nil
+	case string:
+		f, err := strconv.ParseFloat(strings.Replace(x, "Infinity", "Inf", 1), 64)
+		if err != nil {
+			return 0, fmt.Errorf("value %q is not a number", x)
+		}
+		return f, nil
+	}
+	return 0, fmt.Errorf("value %s is not a number", raw)
 }

@@ -175,7 +175,14 @@ func jsonParam(section, key string, pos int, raw json.RawMessage) schemas.ParamR
 	case string:
 		row.Type, row.String, row.Text = schemas.TypeString, &x, x
 	case []any:
-		row.Type, row.Text = schemas.TypeList, ""
+		for _, it := range x {
+			switch it.(type) {
+			case map[string]any, []any:
+				row.Type = schemas.TypeJSON // a list of objects or lists
+				return row
+			}
+		}
+		row.Type = schemas.TypeList // Text keeps the JSON list
 		for _, it := range x {
 			b, _ := json.Marshal(it)
 			t := string(b)
@@ -186,8 +193,7 @@ func jsonParam(section, key string, pos int, raw json.RawMessage) schemas.ParamR
 		}
 		row.ItemType = itemType(row.Items)
 	default:
-		s := string(raw)
-		row.Type, row.String = schemas.TypeString, &s
+		row.Type = schemas.TypeJSON
 	}
 	return row
 }

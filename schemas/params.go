@@ -9,6 +9,9 @@ const (
 	TypeString = "str"
 	TypeList   = "list"
 	TypeMixed  = "mixed" // a list whose items have different types
+	// TypeJSON is a JSON object or a list of non-scalars from a tracker
+	// session message, kept as its JSON text in Text (format 1.1).
+	TypeJSON = "json"
 )
 
 // ParamRow is one run setting: a row of the "params" table.

@@ -1,6 +1,7 @@
 package comet
 
 import (
+	"encoding/json"
 	"path"
 	"sort"
 	"strconv"
@@ -45,6 +46,9 @@ func ProjectName(p string) string {
 // Build maps a run to what Ultralytics' Comet callback would have logged
 // (callback-mapping.md part B), in the callback's order.
 func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
+	if run.Info.SourceKind == schemas.SourceCometOffline {
+		return buildSession(run, o)
+	}
 	info := run.Info
 	v := ysync.CallbackVersion(info, o.Version)
 	l := &Log{Workspace: o.Workspace, Project: o.Project, Name: o.Name, RunID: run.RunID(), Tags: append([]string(nil), o.Tags...)}
@@ -416,7 +420,19 @@ func paramValue(p schemas.ParamRow) any {
 		if p.String != nil {
 			return *p.String
 		}
+	case schemas.TypeJSON:
+		var v any
+		if json.Unmarshal([]byte(p.Text), &v) == nil {
+			return v
+		}
 	case schemas.TypeList, schemas.TypeMixed:
+		if strings.HasPrefix(p.Text, "[") {
+			// A session's list, kept as JSON: exact item types.
+			var v []any
+			if json.Unmarshal([]byte(p.Text), &v) == nil {
+				return v
+			}
+		}
 		items := make([]any, len(p.Items))
 		for i, it := range p.Items {
 			items[i] = itemValue(it, p.ItemType)

@@ -39,6 +39,10 @@ const (
 	KindConfusionMatrix = "log_confusion_matrix"
 	KindTable           = "log_table"
 	KindAsset           = "log_asset"
+	// KindOutput is console output (standard_output) of a captured
+	// session; KindRaw any other session message, written as it was.
+	KindOutput = "standard_output"
+	KindRaw    = "raw"
 )
 
 // Call is one callback call. Kind selects the fields that are set.
@@ -72,6 +76,18 @@ type Call struct {
 	Matrix        [][]float64
 	Labels        []string
 	MaxCategories int
+	// Context is the SDK's context of a captured session's metric or
+	// image ("" for none).
+	Context string
+	// AssetType is the upload type of a captured session's asset when it
+	// is not a plain asset (e.g. "dataframe", "text-sample").
+	AssetType string
+	// Output and Stderr are KindOutput's text and stream.
+	Output string
+	Stderr bool
+	// RawType and RawPayload are a KindRaw message.
+	RawType    string
+	RawPayload map[string]any
 }
 
 // KV is one ordered key/value pair.

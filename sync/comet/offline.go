@@ -303,13 +303,13 @@ func Messages(l *Log) ([][]byte, []zipFile, error) {
 		case KindMetrics:
 			for _, m := range c.Metrics {
 				metric := map[string]any{"metricName": m.Name, "metricValue": metricJSON(m.Value), "step": ptr(c.Step), "epoch": ptr(c.Epoch)}
-				emit("metric_msg", map[string]any{"local_timestamp": ts(c), "context": nil, "metric": metric})
+				emit("metric_msg", map[string]any{"local_timestamp": ts(c), "context": nullable(c.Context), "metric": metric})
 			}
 		case KindImage, KindModel, KindTable, KindAsset, KindConfusionMatrix:
 			zname := fmt.Sprintf("file_%04d_%s", i, unsafeName.ReplaceAllString(c.File.Name, "_"))
 			files = append(files, zipFile{zname, c.File})
 			ext := strings.TrimPrefix(path.Ext(c.File.Name), ".")
-			params := map[string]any{"context": nil, "step": ptr(c.Step), "extension": ext}
+			params := map[string]any{"context": nullable(c.Context), "step": ptr(c.Step), "extension": ext}
 			var meta any
 			uploadType := "asset"
 			switch c.Kind {
@@ -330,11 +330,21 @@ func Messages(l *Log) ([][]byte, []zipFile, error) {
 				params["fileName"], params["overwrite"], params["type"], params["epoch"] = "confusion-matrix.json", false, "confusion-matrix", ptr(c.Epoch)
 				params["assetId"] = idFor(l.RunID, "cm", "", i)
 			default:
-				params["fileName"], params["overwrite"] = c.File.Name, false
+				params["fileName"], params["overwrite"] = c.File.Name, c.Overwrite
 				params["assetId"] = idFor(l.RunID, "asset", c.File.Name, i)
+				if c.AssetType != "" && c.AssetType != "asset" {
+					uploadType, params["type"] = c.AssetType, c.AssetType
+				}
+				if c.Epoch != nil {
+					params["epoch"] = *c.Epoch
+				}
 			}
 			emit("file_upload", map[string]any{"file_path": zname, "upload_type": uploadType, "local_timestamp": ts(c),
 				"additional_params": params, "metadata": meta, "clean": true})
+		case KindOutput:
+			emit("standard_output", map[string]any{"output": c.Output, "stderr": c.Stderr, "local_timestamp": ts(c), "context": nil})
+		case KindRaw:
+			emit(c.RawType, c.RawPayload)
 		default:
 			return nil, nil, fmt.Errorf("comet: unknown call %q", c.Kind)
 		}

@@ -1,0 +1,176 @@
+package comet
+
+import (
+	"encoding/json"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/yoloarchive/yoloarchive/schemas"
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+)
+
+// buildSession replays an archive captured from a Comet offline zip as
+// the zip logged it: its parameters and others, every metric point with
+// its step, epoch, context and time, its images with their annotation
+// layers, its model and assets, console output and the system messages,
+// in the order of their timestamps.
+func buildSession(run *ysync.Run, o BuildOptions) (*Log, error) {
+	info := run.Info
+	l := &Log{Workspace: o.Workspace, Project: o.Project, Name: o.Name, RunID: run.RunID(),
+		Tags: append(append([]string(nil), info.Tags...), o.Tags...)}
+	if l.Project == "" {
+		l.Project = ProjectName(info.Project)
+	}
+	if l.Name == "" {
+		l.Name = run.Name()
+	}
+	clk := ysync.NewClock(run)
+	l.Start, l.End = clk.Start, clk.End()
+	type item struct {
+		at   time.Time
+		call Call
+	}
+	var items []item
+	add := func(at *time.Time, c Call) {
+		t := l.Start
+		if at != nil {
+			t = *at
+		}
+		c.Time = t
+		items = append(items, item{t, c})
+	}
+
+	if ps := params(run.Params); len(ps) > 0 {
+		add(nil, Call{Kind: KindParameters, Params: ps})
+	}
+	var others []KV
+	raw := map[string]map[string]map[string]any{} // type → ordinal → payload
+	for _, p := range run.Params {
+		switch {
+		case p.Section == "others" && p.Key != RunIDOther && p.Key != "Name":
+			others = append(others, KV{p.Key, paramValue(p)})
+		case strings.HasPrefix(p.Section, "comet:"):
+			typ := strings.TrimPrefix(p.Section, "comet:")
+			n, field, _ := strings.Cut(p.Key, ".")
+			if raw[typ] == nil {
+				raw[typ] = map[string]map[string]any{}
+			}
+			if raw[typ][n] == nil {
+				raw[typ][n] = map[string]any{}
+			}
+			v := paramValue(p)
+			raw[typ][n][field] = v
+		}
+	}
+	if len(others) > 0 {
+		add(nil, Call{Kind: KindOthers, Others: others})
+	}
+	types := make([]string, 0, len(raw))
+	for t := range raw {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	for _, t := range types {
+		ns := make([]string, 0, len(raw[t]))
+		for n := range raw[t] {
+			ns = append(ns, n)
+		}
+		sort.Slice(ns, func(i, j int) bool { a, _ := strconv.Atoi(ns[i]); b, _ := strconv.Atoi(ns[j]); return a < b })
+		for _, n := range ns {
+			add(nil, Call{Kind: KindRaw, RawType: t, RawPayload: raw[t][n]})
+		}
+	}
+	for _, s := range run.Scalars {
+		c := Call{Kind: KindMetrics, Metrics: []Metric{{s.Metric, s.Value}}, Step: s.Step, Context: s.Group}
+		if s.Epoch != 0 {
+			c.Epoch = Int64(s.Epoch)
+		}
+		add(s.WallTime, c)
+	}
+	byFile := map[string][]schemas.AnnotationRow{}
+	for _, a := range run.Annotations {
+		byFile[a.ImageFile] = append(byFile[a.ImageFile], a)
+	}
+	for _, img := range run.Images {
+		if img.Kind != "image" || img.Blob == "" {
+			continue
+		}
+		add(img.WallTime, Call{Kind: KindImage, Name: img.Series, Step: img.Step, Context: img.Group,
+			Annotations: sessionLayers(byFile[img.FileName]),
+			File:        &File{Name: img.Series + path.Ext(img.FileName), Digest: img.Blob, Size: img.Size}})
+	}
+	for _, a := range run.Assets {
+		if a.Record == "" || a.Blob == "" {
+			continue
+		}
+		var rec struct {
+			LocalTimestamp int64          `json:"local_timestamp"`
+			UploadType     string         `json:"upload_type"`
+			Additional     map[string]any `json:"additional_params"`
+		}
+		if json.Unmarshal([]byte(a.Record), &rec) != nil {
+			continue
+		}
+		str := func(k string) string { s, _ := rec.Additional[k].(string); return s }
+		num := func(k string) *int64 {
+			if f, ok := rec.Additional[k].(float64); ok {
+				return Int64(int64(f))
+			}
+			return nil
+		}
+		over, _ := rec.Additional["overwrite"].(bool)
+		name := str("fileName")
+		if name == "" {
+			name = path.Base(a.FileName)
+		}
+		c := Call{Kind: KindAsset, Step: num("step"), Epoch: num("epoch"), Overwrite: over, Context: str("context"),
+			File: &File{Name: name, Digest: a.Blob, Size: a.Size}, AssetType: rec.UploadType}
+		switch rec.UploadType {
+		case "model-element":
+			c.Kind, c.Name, c.AssetType = KindModel, str("groupingName"), ""
+		case "confusion-matrix":
+			c.Kind, c.AssetType = KindConfusionMatrix, ""
+		}
+		var at *time.Time
+		if rec.LocalTimestamp > 0 {
+			t := time.UnixMilli(rec.LocalTimestamp).UTC()
+			at = &t
+		}
+		add(at, c)
+	}
+	for _, lg := range run.Logs {
+		add(lg.Time, Call{Kind: KindOutput, Output: lg.Message, Stderr: lg.Level == "stderr" || lg.Level == "error"})
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].at.Before(items[j].at) })
+	for _, it := range items {
+		l.Calls = append(l.Calls, it.call)
+	}
+	return l, nil
+}
+
+// sessionLayers rebuilds an image's annotation layers, in their order.
+func sessionLayers(rows []schemas.AnnotationRow) []Layer {
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Index < rows[j].Index })
+	var out []Layer
+	at := map[string]int{}
+	for _, a := range rows {
+		i, ok := at[a.Layer]
+		if !ok {
+			i = len(out)
+			at[a.Layer] = i
+			out = append(out, Layer{Name: a.Layer})
+		}
+		an := Annotation{Label: a.Label, Points: a.Polygons}
+		if a.Score != nil {
+			an.Score = *a.Score * 100
+		}
+		if a.BoxX != nil && a.BoxY != nil && a.BoxW != nil && a.BoxH != nil {
+			an.Boxes = [][]float64{{*a.BoxX, *a.BoxY, *a.BoxW, *a.BoxH}}
+		}
+		out[i].Data = append(out[i].Data, an)
+	}
+	return out
+}

@@ -1,0 +1,142 @@
+package comet_test
+
+import (
+	"archive/zip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/yoloarchive/yoloarchive/sync/synctest"
+)
+
+// legacy are hand-made messages of the forms the SDKs write besides ours:
+// SDK 3.32's ws_msg (others with "val", metrics, params, stdout, system
+// details) and current system messages, each with the current form the
+// uploader turns it into (what a rewrite must produce).
+var legacy = []struct{ in, want string }{
+	{`{"type":"ws_msg","payload":{"local_timestamp":1764737714600,"log_other":{"key":"host","val":"node17"}}}`,
+		`{"payload":{"key":"host","value":"node17"},"type":"log_other"}`},
+	{`{"type":"ws_msg","payload":{"local_timestamp":1764737714601,"context":"train","metric":{"metricName":"gpu/mem","metricValue":3.5,"step":7,"epoch":1}}}`,
+		`{"payload":{"context":"train","local_timestamp":1764737714601,"metric":{"epoch":1,"metricName":"gpu/mem","metricValue":3.5,"step":7}},"type":"metric_msg"}`},
+	{`{"type":"ws_msg","payload":{"local_timestamp":1764737714602,"stdout":"Epoch 1/3\n","stderr":false}}`,
+		`{"payload":{"context":null,"local_timestamp":1764737714602,"output":"Epoch 1/3\n","stderr":false},"type":"standard_output"}`},
+	{`{"type":"ws_msg","payload":{"local_timestamp":1764737714603,"env_details":{"pid":42,"hostname":"node17","os":"Linux","os_type":"Linux","python_version_verbose":"3.11.2","python_version":"3.11.2","user":"me","ip":"10.0.0.7","command":["train.py"],"python_exe":"/usr/bin/python3","env":null,"machine":"x86_64","os_release":"6.1","processor":""}}}`,
+		`{"payload":{"command":["train.py"],"env":null,"hostname":"node17","ip":"10.0.0.7","machine":"x86_64","os":"Linux","os_release":"6.1","os_type":"Linux","pid":42,"processor":"","python_exe":"/usr/bin/python3","python_version":"3.11.2","python_version_verbose":"3.11.2","user":"me"},"type":"system_details"}`},
+	{`{"type":"standard_output","payload":{"output":"warning: slow disk\n","stderr":true,"local_timestamp":1764737714604,"context":null,"message_id":9}}`,
+		`{"payload":{"context":null,"local_timestamp":1764737714604,"output":"warning: slow disk\n","stderr":true},"type":"standard_output"}`},
+	{`{"type":"installed_packages","payload":{"installed_packages":["torch==2.3.1","ultralytics==8.3.166"]}}`,
+		`{"payload":{"installed_packages":["torch==2.3.1","ultralytics==8.3.166"]},"type":"installed_packages"}`},
+}
+
+// zipMessages reads a zip's messages as normalized lines: file_upload
+// loses its zip-internal name and generated ids and gains the sha256 of
+// the file it names.
+func zipMessages(t *testing.T, files map[string][]byte) []string {
+	t.Helper()
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(files["messages.json"])), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatal(err)
+		}
+		p := m["payload"].(map[string]any)
+		delete(p, "message_id")
+		if m["type"] == "file_upload" {
+			sum := sha256.Sum256(files[p["file_path"].(string)])
+			p["file_path"] = hex.EncodeToString(sum[:])
+			ap := p["additional_params"].(map[string]any)
+			delete(ap, "imageId")
+			delete(ap, "assetId")
+		}
+		b, _ := json.Marshal(m)
+		out = append(out, string(b))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestSession_CometRoundTrip writes a realistic Comet offline zip (our
+// own writer's, for a run with predictions and masks, plus hand-made
+// legacy and system messages), captures it, writes it again with
+// --to comet-offline and compares: the same messages (legacy ones in the
+// current form the uploader turns them into), the same files, the same
+// experiment, apart from generated ids.
+func TestSession_CometRoundTrip(t *testing.T) {
+	first := writeZip(t, synctest.Capture(t, "segment-savejson"), t.TempDir())
+	files := readZip(t, first.Output)
+	var extra, want []string
+	for _, l := range legacy {
+		extra = append(extra, l.in)
+		want = append(want, l.want)
+	}
+	files["messages.json"] = append(files["messages.json"], []byte(strings.Join(extra, "\n")+"\n")...)
+	src := filepath.Join(t.TempDir(), "legacy.zip")
+	writeRawZip(t, src, files)
+
+	second := writeZip(t, synctest.Capture(t, src), t.TempDir())
+	again := readZip(t, second.Output)
+
+	full := map[string][]byte{}
+	for k, v := range files {
+		full[k] = v
+	}
+	full["messages.json"] = []byte(strings.Join(append(originalLines(files), want...), "\n"))
+	expect := zipMessages(t, full)
+	got := zipMessages(t, again)
+	if len(expect) < 100 {
+		t.Fatalf("only %d messages", len(expect))
+	}
+	if len(got) != len(expect) {
+		t.Errorf("%d messages, want %d", len(got), len(expect))
+	}
+	for i := 0; i < len(got) && i < len(expect); i++ {
+		if got[i] != expect[i] {
+			t.Errorf("message differs:\n got %s\nwant %s", got[i], expect[i])
+			break
+		}
+	}
+	var e1, e2 map[string]any
+	json.Unmarshal(files["experiment.json"], &e1)
+	json.Unmarshal(again["experiment.json"], &e2)
+	for _, k := range []string{"offline_id", "project_name", "start_time", "stop_time", "tags", "resume_strategy"} {
+		if b1, b2 := mustMarshal(e1[k]), mustMarshal(e2[k]); string(b1) != string(b2) {
+			t.Errorf("experiment.json %s = %s, want %s", k, b2, b1)
+		}
+	}
+}
+
+// originalLines are the zip's messages minus the appended legacy ones.
+func originalLines(files map[string][]byte) []string {
+	lines := strings.Split(strings.TrimSpace(string(files["messages.json"])), "\n")
+	return lines[:len(lines)-len(legacy)]
+}
+
+func writeRawZip(t *testing.T, p string, files map[string][]byte) {
+	t.Helper()
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		w, err := zw.Create(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(files[n])
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
