@@ -177,6 +177,21 @@ func (s *session) readComet(ctx context.Context) error {
 	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
 		r.gap("model", "the Comet session holds no best.pt (log_model)", "capture the run directory, which has weights/best.pt", bothTrackers)
 	}
+	if r.Row.Status == schemas.StatusFinished {
+		// The callback logs the final validation's metrics/* again at the
+		// last step: those repeats are the run's final values.
+		seen := map[string]bool{}
+		for _, s := range r.Scalars {
+			k := s.Metric + "\x00" + strconv.FormatInt(s.Epoch, 10)
+			if seen[k] && strings.HasPrefix(s.Metric, "metrics/") {
+				e := s.Epoch
+				r.Summary = append(r.Summary, schemas.SummaryRow{Key: s.Metric, Value: s.Value, Epoch: &e, Exact: true,
+					Origin: fmt.Sprintf("comet final validation (messages.json line %d)", s.Line), WallTime: s.WallTime})
+			}
+			seen[k] = true
+		}
+		r.gap("fitness", "the Comet callback does not log the fitness single value ClearML's callback reports", "", clearmlOnly)
+	}
 	kinds := make([]string, 0, len(c.raw))
 	for k := range c.raw {
 		kinds = append(kinds, k)

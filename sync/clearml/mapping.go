@@ -244,9 +244,19 @@ func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan
 			times[s.Epoch] = s.Value
 		}
 	}
+	seen := map[string]bool{}
 	for _, s := range run.Scalars {
 		if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
 			continue
+		}
+		if s.Step != nil {
+			// A tracker session's repeat of a metric in the same epoch
+			// (the final validation) comes from the summary instead.
+			k := s.Metric + "\x00" + strconv.FormatInt(s.Epoch, 10)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
 		}
 		scalar(s.Epoch-1, title(s.Metric), s.Metric, s.Value, ts.At(s))
 	}
@@ -278,16 +288,17 @@ func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan
 	// Debug images.
 	counters := map[string]int{}
 	debugImage := func(img schemas.ImageRow, metric string, when time.Time) {
-		m := batchRE.FindStringSubmatch(path.Base(img.FileName))
+		base := fileBase(img)
+		m := batchRE.FindStringSubmatch(base)
 		iter := int64(0)
-		variant := path.Base(img.FileName)
+		variant := base
 		if m != nil {
 			iter, _ = strconv.ParseInt(m[1], 10, 64)
 			variant = strings.Replace(variant, m[0], "", 1)
 		}
 		ext := ""
-		if i := strings.IndexByte(path.Base(img.FileName), '.'); i >= 0 {
-			ext = path.Base(img.FileName)[i:]
+		if i := strings.IndexByte(base, '.'); i >= 0 {
+			ext = base[i:]
 		}
 		ck := metric + "\x00" + variant
 		key := metricsKey(prefix, metric, variant, counters[ck], ext)
@@ -299,15 +310,16 @@ func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan
 	}
 	if epochs >= 2 {
 		extra := closeMosaicEpoch(run) == 1
-		for _, img := range sortedByPath(run.ImagesByRole(schemas.RoleTrainBatch)) {
-			if img.Blob == "" || img.Step == nil || (*img.Step > 2 && !extra) {
+		for _, img := range sortedByName(run.ImagesByRole(schemas.RoleTrainBatch)) {
+			n, ok := batchNumber(img)
+			if img.Blob == "" || !ok || (n > 2 && !extra) {
 				continue
 			}
 			debugImage(img, "Mosaic", ts.Epoch(2))
 		}
 	}
 	if finished {
-		for _, img := range sortedByPath(run.ImagesByRole(schemas.RoleValBatchLabels, schemas.RoleValBatchPred)) {
+		for _, img := range sortedByName(run.ImagesByRole(schemas.RoleValBatchLabels, schemas.RoleValBatchPred)) {
 			if img.Blob != "" {
 				debugImage(img, "Validation", ts.End())
 			}
@@ -357,9 +369,30 @@ func closeMosaicEpoch(run *ysync.Run) int64 {
 }
 
 // sortedByPath sorts as Python sorts the callback's glob results.
-func sortedByPath(imgs []schemas.ImageRow) []schemas.ImageRow {
-	sort.SliceStable(imgs, func(i, j int) bool { return imgs[i].FileName < imgs[j].FileName })
+// sortedByName sorts images by their Ultralytics file name (the glob's
+// sorted order), whatever a tracker session named the stored file.
+func sortedByName(imgs []schemas.ImageRow) []schemas.ImageRow {
+	sort.SliceStable(imgs, func(i, j int) bool { return fileBase(imgs[i]) < fileBase(imgs[j]) })
 	return imgs
+}
+
+// fileBase is an image's Ultralytics file name: train_batch0.jpg also
+// for a copy a tracker session stored as file_0012_train_batch0.jpg.
+func fileBase(img schemas.ImageRow) string {
+	if img.Kind != "" {
+		return img.Name + path.Ext(img.FileName)
+	}
+	return path.Base(img.FileName)
+}
+
+// batchNumber is N of train_batchN.
+func batchNumber(img schemas.ImageRow) (int64, bool) {
+	m := batchRE.FindStringSubmatch(img.Name)
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	return n, err == nil
 }
 
 // plotImages lists the plots the callback logs for the run's version, in
@@ -367,7 +400,8 @@ func sortedByPath(imgs []schemas.ImageRow) []schemas.ImageRow {
 func plotImages(run *ysync.Run, v string) []schemas.ImageRow {
 	byName := map[string]schemas.ImageRow{}
 	for _, img := range run.Images {
-		if img.Role != schemas.RoleDatasetImage && !strings.Contains(img.FileName, "/") && img.Blob != "" {
+		fromSession := img.Kind != "" && img.Role != schemas.RoleTrackerImage
+		if img.Role != schemas.RoleDatasetImage && (!strings.Contains(img.FileName, "/") || fromSession) && img.Blob != "" {
 			byName[img.Name] = img
 		}
 	}

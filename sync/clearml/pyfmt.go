@@ -1,11 +1,11 @@
 package clearml
 
 import (
-	"math"
 	"strconv"
 	"strings"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
+	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
 // pyValue renders a parameter as the ClearML SDK stores a connected dict
@@ -26,7 +26,7 @@ func pyValue(p schemas.ParamRow) (value, typ string) {
 		}
 	case schemas.TypeFloat:
 		if p.Float != nil {
-			return pyFloat(*p.Float), "float"
+			return ysync.PyFloat(*p.Float), "float"
 		}
 	case schemas.TypeString:
 		if p.String != nil {
@@ -50,7 +50,7 @@ func pyItem(text, itemType string) string {
 		return text
 	case schemas.TypeFloat:
 		if f, err := strconv.ParseFloat(text, 64); err == nil {
-			return pyFloat(f)
+			return ysync.PyFloat(f)
 		}
 		return text
 	case schemas.TypeBool:
@@ -98,29 +98,4 @@ func pyStrRepr(s string) string {
 	}
 	b.WriteByte(q)
 	return b.String()
-}
-
-// pyFloat is Python's repr() of a float: the shortest round-tripping
-// digits, fixed notation for exponents -4 to 15 (always with a decimal
-// point), scientific otherwise ("1e-05", "1e+16").
-func pyFloat(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "nan"
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	i := strings.LastIndexByte(e, 'e')
-	exp, _ := strconv.Atoi(e[i+1:])
-	if exp < -4 || exp >= 16 {
-		return e
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsAny(s, ".") {
-		s += ".0"
-	}
-	return s
 }

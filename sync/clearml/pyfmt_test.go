@@ -1,6 +1,10 @@
 package clearml
 
-import "testing"
+import (
+	"testing"
+
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+)
 
 func TestPyFloat(t *testing.T) {
 	for f, want := range map[float64]string{
@@ -8,8 +12,8 @@ func TestPyFloat(t *testing.T) {
 		12.0: "12.0", 1e16: "1e+16", 1.5e15: "1500000000000000.0", -3.25: "-3.25",
 		1.4289999999999999e-05: "1.4289999999999999e-05", 0.937: "0.937",
 	} {
-		if got := pyFloat(f); got != want {
-			t.Errorf("pyFloat(%v) = %q, want %q", f, got, want)
+		if got := ysync.PyFloat(f); got != want {
+			t.Errorf("ysync.PyFloat(%v) = %q, want %q", f, got, want)
 		}
 	}
 	if got := pyStrRepr("it's"); got != `"it's"` {

@@ -378,8 +378,15 @@ func metricJSON(v float64) any {
 	case math.IsInf(v, -1):
 		return "-Infinity"
 	}
-	return v
+	return pyNumber(v)
 }
+
+// pyNumber is a float written as Python's json module writes it (repr:
+// 3.0, not 3), so that a float parameter or metric stays a float.
+type pyNumber float64
+
+// MarshalJSON implements json.Marshaler.
+func (n pyNumber) MarshalJSON() ([]byte, error) { return []byte(ysync.PyFloat(float64(n))), nil }
 
 func paramJSON(v any) any {
 	switch x := v.(type) {

@@ -140,3 +140,16 @@ func writeRawZip(t *testing.T, p string, files map[string][]byte) {
 	}
 	f.Close()
 }
+
+// TestOffline_FloatsAsPython checks that float parameters and metrics are
+// written as Python's json module writes them (3.0, not 3): a float
+// setting must stay a float in Comet, as the live callback logs it.
+func TestOffline_FloatsAsPython(t *testing.T) {
+	files := readZip(t, writeZip(t, synctest.Capture(t, "detect"), t.TempDir()).Output)
+	msgs := string(files["messages.json"])
+	for _, want := range []string{`"paramName":"warmup_epochs","paramValue":3.0`, `"paramName":"epochs","paramValue":3,`, `"metricName":"metrics/mAP50(B)","metricValue":0.0`} {
+		if !strings.Contains(msgs, want) {
+			t.Errorf("messages.json lacks %s", want)
+		}
+	}
+}
