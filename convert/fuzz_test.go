@@ -129,10 +129,43 @@ func FuzzClearMLSession(f *testing.F) {
 		os.WriteFile(filepath.Join(dir, "task.json"), task, 0o644)
 		os.WriteFile(filepath.Join(dir, "metrics.jsonl"), metrics, 0o644)
 		os.WriteFile(filepath.Join(dir, "log.jsonl"), logs, 0o644)
-		dst := filepath.Join(t.TempDir(), "out.tar.zst")
-		_, err := convert.Capture(context.Background(), dir, dst, convert.Options{Workers: 1})
+		r, err := convert.Read(context.Background(), dir, convert.Options{Workers: 1})
 		if err != nil && (strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), dir)) {
 			t.Fatalf("bad error: %q", err)
+		}
+		if err == nil {
+			r.Close()
+		}
+	})
+}
+
+// FuzzCometMessages captures a Comet session whose messages.json is the
+// fuzzed input: never a panic, a file_upload never reads outside the
+// session, and an error is one line naming the session.
+func FuzzCometMessages(f *testing.F) {
+	f.Add([]byte(`{"type":"metric_msg","payload":{"local_timestamp":1,"context":"train","metric":{"metricName":"a","metricValue":"NaN","step":1,"epoch":1}}}
+{"type":"ws_msg","payload":{"local_timestamp":2,"env_details":{"pid":1}}}
+{"type":"ws_msg","payload":{"log_other":{"key":"Name","val":"x"}}}
+{"type":"file_upload","payload":{"file_path":"img.png","upload_type":"visualization","local_timestamp":3,"additional_params":{"figName":"a","step":2},"metadata":{"annotations":[{"name":"prediction","data":[{"boxes":[[1,2,3,4]],"points":[[1,2,3,4,5,6]],"label":"x","score":50}]}]}}}
+{"type":"file_upload","payload":{"file_path":"../secret","upload_type":"asset","local_timestamp":3,"additional_params":null}}
+`))
+	f.Add([]byte("{\"type\":\"parameter_msg\",\"payload\":{\"params\":{\"paramName\":\"l\",\"paramValue\":[1,\"a\",[2]]}}}\n{"))
+	f.Fuzz(func(t *testing.T, msgs []byte) {
+		dir := filepath.Join(t.TempDir(), "session")
+		os.MkdirAll(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, "experiment.json"), []byte(`{"offline_id":"0123456789abcdef0123456789abcdef","start_time":1,"stop_time":2}`), 0o644)
+		os.WriteFile(filepath.Join(dir, "messages.json"), msgs, 0o644)
+		r, err := convert.Read(context.Background(), dir, convert.Options{Workers: 1})
+		if err != nil && (strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), dir)) {
+			t.Fatalf("bad error: %q", err)
+		}
+		if err == nil {
+			for _, a := range r.Assets {
+				if strings.Contains(a.FileName, "..") {
+					t.Fatalf("asset %s", a.FileName)
+				}
+			}
+			r.Close()
 		}
 	})
 }

@@ -84,7 +84,9 @@ func TestSession_BadZips(t *testing.T) {
 		{"lying size", []zipEntry{{name: "task.json", body: string(task)}, {raw: &zip.FileHeader{Name: "metrics.jsonl", Method: zip.Store, UncompressedSize64: 10, CompressedSize64: 3}, body: "abc"}}, `entry "metrics.jsonl"`},
 		{"no task.json", []zipEntry{{name: "metrics.jsonl", body: string(metrics)}}, "without task.json"},
 		{"broken task.json", []zipEntry{{name: "task.json", body: `{"id": "offline-1", "name": `}, {name: "metrics.jsonl", body: string(metrics)}}, "task.json: unexpected end of JSON input"},
-		{"comet", []zipEntry{{name: "messages.json", body: "{}\n"}}, "not supported yet"},
+		{"comet without experiment.json", []zipEntry{{name: "messages.json", body: "{}\n"}}, "experiment.json is missing"},
+		{"comet without messages.json", []zipEntry{{name: "experiment.json", body: `{"offline_id":"abc"}`}}, "messages.json is missing"},
+		{"comet bad experiment.json", []zipEntry{{name: "experiment.json", body: `{"offline_id":`}, {name: "messages.json", body: ""}}, "experiment.json: unexpected end"},
 		{"neither", []zipEntry{{name: "notes.txt", body: "x"}}, "neither task.json"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -171,5 +173,43 @@ func TestReadLines(t *testing.T) {
 	}
 	if strings.Join(got, ",") != "a@1,bb@3,cc@5,last@6" || len(broken) != 1 || broken[0] != 4 {
 		t.Errorf("lines %v, broken %v", got, broken)
+	}
+}
+
+// TestSession_CometBrokenLines breaks lines in the middle of a Comet
+// zip's messages.json: the lines after them are kept (the SDK's uploader
+// stops at the first), and the capture says how many it skipped.
+func TestSession_CometBrokenLines(t *testing.T) {
+	msgs := strings.Join([]string{
+		`{"type":"metric_msg","payload":{"local_timestamp":1764737714000,"context":null,"metric":{"metricName":"train/box_loss","metricValue":1.5,"step":2,"epoch":1}}}`,
+		`{"type":"metric_msg","payload":{"local_timestamp":1764737714001,"metric":{"metricName":"train/box_loss","metricValue":`,
+		`{"type":"file_upload","payload":{"file_path":"../../etc/passwd","upload_type":"asset","local_timestamp":1,"additional_params":null}}`,
+		`{"type":"metric_msg","payload":{"local_timestamp":1764737714002,"context":null,"metric":{"metricName":"train/box_loss","metricValue":"NaN","step":4,"epoch":2}}}`,
+		`{"type":"ws_msg","payload":{"local_timestamp":1764737714003,"log_other":{"key":"Name","val":"exp7"}}}`,
+		`{"type":"parameter_msg","payload":{"local_timestamp":1764737714004,"param":{"paramName":"lr0","paramValue":0.01,"step":null,"source":"manual"}}}`,
+	}, "\n") + "\n"
+	zp := makeZip(t, zipEntry{name: "experiment.json", body: `{"offline_id":"0123456789abcdef0123456789abcdef","project_name":"p","start_time":1764737713000,"stop_time":1764737715000,"tags":["a"]}`},
+		zipEntry{name: "messages.json", body: msgs})
+	dst := filepath.Join(t.TempDir(), "out.tar.zst")
+	res, err := convert.Capture(context.Background(), zp, dst, convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "messages.json: 2 broken lines skipped (first: line 2:") {
+		t.Errorf("warnings %q", res.Warnings)
+	}
+	a, err := archive.Open(context.Background(), dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	scalars, _ := archive.ReadTable[schemas.ScalarRow](a, schemas.TableScalars)
+	params, _ := archive.ReadTable[schemas.ParamRow](a, schemas.TableParams)
+	runs, _ := archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
+	if len(scalars) != 2 || scalars[1].Line != 4 || scalars[1].Value == scalars[1].Value || *scalars[1].Step != 4 {
+		t.Errorf("scalars %+v", scalars)
+	}
+	if len(params) != 2 || runs[0].Name != "exp7" || runs[0].SessionID != "0123456789abcdef0123456789abcdef" || runs[0].Tags[0] != "a" {
+		t.Errorf("params %+v run %+v", params, runs[0])
 	}
 }
