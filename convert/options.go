@@ -31,6 +31,10 @@ type Options struct {
 	Workers int
 	// Writer names the program writing the archive, for its header.
 	Writer string
+	// Sessions are tracker sessions (ClearML offline session folders or
+	// zips, Comet offline zips) of the captured run directory to merge
+	// into its archive.
+	Sessions []string
 }
 
 func (o Options) withDefaults() Options {

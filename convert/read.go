@@ -74,6 +74,9 @@ func Read(ctx context.Context, src string, opts Options) (*Run, error) {
 		return nil, err
 	}
 	if kind == schemas.SourceClearMLOffline || kind == schemas.SourceCometOffline {
+		if len(opts.Sessions) > 0 {
+			return nil, fmt.Errorf("%s: is itself a %s session: --session enriches a run directory", src, kind)
+		}
 		return readSession(ctx, src, kind, opts)
 	}
 	r := &Run{Source: src, opts: opts}
@@ -108,6 +111,12 @@ func Read(ctx context.Context, src string, opts Options) (*Run, error) {
 	r.setVersion(vr)
 	r.Row.RunID = runID(kind, r.Params, digests)
 	r.setTimes(files)
+	for _, s := range opts.Sessions {
+		if err := r.enrich(ctx, s); err != nil {
+			r.Close()
+			return nil, err
+		}
+	}
 	return r, nil
 }
 

@@ -70,6 +70,7 @@ func TestSession_BadZips(t *testing.T) {
 		t.Fatal(err)
 	}
 	metrics, _ := os.ReadFile(filepath.Join(sessionFolder, "metrics.jsonl"))
+	t.Setenv("TMPDIR", t.TempDir()) // extraction folders go here
 	before := leftovers(t)
 	for _, tc := range []struct {
 		name    string
@@ -211,5 +212,65 @@ func TestSession_CometBrokenLines(t *testing.T) {
 	}
 	if len(params) != 2 || runs[0].Name != "exp7" || runs[0].SessionID != "0123456789abcdef0123456789abcdef" || runs[0].Tags[0] != "a" {
 		t.Errorf("params %+v run %+v", params, runs[0])
+	}
+}
+
+// TestCapture_EnrichFromSession merges the run's ClearML session (folder
+// and zip) into the run directory's archive: the run keeps its id, the
+// summary holds the session's exact single values, the console log is
+// there, and the gaps the session fills are gone. A session of another
+// run is refused.
+func TestCapture_EnrichFromSession(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir()) // extraction folders go here
+	dir := filepath.Join(fixtures, "detect-clearml")
+	plain, err := convert.Read(context.Background(), dir, convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain.Close()
+	for _, sess := range []string{filepath.Dir(sessionFolder), sessionFolder + ".zip"} {
+		dst := filepath.Join(t.TempDir(), "out.tar.zst")
+		res, err := convert.Capture(context.Background(), dir, dst, convert.Options{Sessions: []string{sess}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.RunID != plain.Row.RunID {
+			t.Errorf("run id %s, the run directory's %s", res.RunID, plain.Row.RunID)
+		}
+		a, err := archive.Open(context.Background(), dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		summary, _ := archive.ReadTable[schemas.SummaryRow](a, schemas.TableSummary)
+		logs, _ := archive.ReadTable[schemas.LogRow](a, schemas.TableLogs)
+		gaps, _ := archive.ReadTable[schemas.GapRow](a, schemas.TableGaps)
+		runs, _ := archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
+		a.Close()
+		exact := 0
+		for _, s := range summary {
+			if !s.Exact {
+				t.Errorf("summary %s is still approximate", s.Key)
+			}
+			exact++
+		}
+		if exact != 8 || len(logs) != 18 || runs[0].SessionID != "offline-65072dc9b8014849a4dc396a0eb301ec" || runs[0].SourceKind != schemas.SourceUltralyticsTrain {
+			t.Errorf("%d exact values, %d log lines, run %+v", exact, len(logs), runs[0])
+		}
+		for _, g := range gaps {
+			if g.Item == "model_info" || g.Item == "final_validation_metrics" {
+				t.Errorf("gap %s is still there", g.Item)
+			}
+		}
+	}
+	_, err = convert.Read(context.Background(), filepath.Join(fixtures, "detect"), convert.Options{Sessions: []string{sessionFolder}})
+	if err == nil || !strings.Contains(err.Error(), "the session is of another run") {
+		t.Errorf("another run's session: %v", err)
+	}
+	_, err = convert.Read(context.Background(), sessionFolder, convert.Options{Sessions: []string{sessionFolder}})
+	if err == nil || !strings.Contains(err.Error(), "enriches a run directory") {
+		t.Errorf("session as SRC: %v", err)
+	}
+	if n := leftovers(t); n != 0 {
+		t.Errorf("%d extraction folders left", n)
 	}
 }

@@ -29,11 +29,16 @@ type CaptureCmd struct {
 	SkipBadMasks  bool     `help:"Capture a predictions.json whose masks do not all decode, without those masks' polygons (recorded as a gap)."`
 	Jobs          int      `short:"j" default:"0" placeholder:"N" help:"Runs to capture in parallel (default: number of CPUs, at most 4)."`
 	JSON          bool     `help:"Print one JSON object per run on stdout."`
+	Session       []string `placeholder:"PATH" help:"A ClearML offline session (folder or zip) or Comet offline zip of the run, merged into its archive (a single run directory SRC only; repeatable)."`
 }
 
 // Help is shown by --help.
 func (c *CaptureCmd) Help() string {
-	return `Each run becomes one archive: Parquet tables of scalars, settings, summary values,
+	return `SRC is an Ultralytics or YOLOv5 run directory, a ClearML offline session (its
+offline-<id> folder or zip) or a Comet offline experiment zip; --session merges a
+run directory's session into its archive.
+
+Each run becomes one archive: Parquet tables of scalars, settings, summary values,
 images, annotations and assets, plus the image and weight files, verified by sha256.
 Archives are written to a temporary file and renamed into place: a failed or
 interrupted capture leaves nothing behind. One bad run never stops the others.
@@ -45,6 +50,9 @@ interrupted capture leaves nothing behind. One bad run never stops the others.
 func (c *CaptureCmd) Validate() error {
 	if c.Output != "" && (len(c.Src) != 1 || c.Recursive || c.OutDir != "") {
 		return errors.New("-o names one archive: use it with a single SRC, without --recursive or --out-dir")
+	}
+	if len(c.Session) > 0 && (len(c.Src) != 1 || c.Recursive) {
+		return errors.New("--session enriches one run: use it with a single run directory SRC, without --recursive")
 	}
 	return nil
 }
@@ -76,6 +84,7 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 		SkipBadMasks:  c.SkipBadMasks,
 		Workers:       max(1, runtime.GOMAXPROCS(0)/jobs),
 		Writer:        "yoloarchive " + version(),
+		Sessions:      c.Session,
 	}
 	if c.DatasetImages == 0 {
 		opts.DatasetImages = -1

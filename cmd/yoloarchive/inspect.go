@@ -267,7 +267,18 @@ func printInspect(w io.Writer, rep *inspectReport) {
 	if r.BestEpoch != nil {
 		epochs += fmt.Sprintf(", best %d", *r.BestEpoch)
 	}
-	fmt.Fprintf(tw, "epochs\t%s (results.csv: %s, epochs from %d)\n", epochs, orDash(r.ResultsFormat), r.CSVEpochBase)
+	if r.ResultsFormat != "" {
+		fmt.Fprintf(tw, "epochs\t%s (results.csv: %s, epochs from %d)\n", epochs, r.ResultsFormat, r.CSVEpochBase)
+	} else {
+		fmt.Fprintf(tw, "epochs\t%s\n", epochs)
+	}
+	if r.SessionID != "" {
+		sess := r.SessionID
+		if len(r.Tags) > 0 {
+			sess += fmt.Sprintf(", tags %s", strings.Join(r.Tags, ", "))
+		}
+		fmt.Fprintf(tw, "session\t%s\n", sess)
+	}
 	fmt.Fprintf(tw, "version\t%s\n", versionText(r))
 	if r.StartedAt != nil {
 		fmt.Fprintf(tw, "time\t%s to %s (%s)\n", r.StartedAt.Format("2006-01-02 15:04:05Z07:00"), r.EndedAt.Format("2006-01-02 15:04:05Z07:00"), r.TimeSource)

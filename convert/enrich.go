@@ -1,0 +1,181 @@
+package convert
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/yoloarchive/yoloarchive/schemas"
+)
+
+// enrich adds what a tracker session of the same run holds and the run
+// directory lacks (schemas/FORMAT.md §7, "Enrichment"): exact single
+// values, the console log, tags, the session's own times, settings
+// sections and messages with no run-directory counterpart, images and
+// files that are not already stored, and the session's files. The run
+// keeps the run directory's identity. A session of another run is refused.
+func (r *Run) enrich(ctx context.Context, src string) error {
+	kind, err := Detect(src)
+	if err != nil {
+		return err
+	}
+	if kind != schemas.SourceClearMLOffline && kind != schemas.SourceCometOffline {
+		return fmt.Errorf("%s: --session takes a ClearML offline session or a Comet offline zip, not a %s", src, kind)
+	}
+	s, err := readSession(ctx, src, kind, r.opts)
+	if err != nil {
+		return err
+	}
+	// The session's files live in its extraction folder until Write.
+	prev := r.cleanup
+	r.cleanup = func() {
+		s.Close()
+		if prev != nil {
+			prev()
+		}
+	}
+	if err := sameRun(r, s, src); err != nil {
+		return err
+	}
+	r.Row.SessionID, r.Row.Tags = s.Row.SessionID, s.Row.Tags
+	if s.Row.StartedAt != nil && s.Row.EndedAt != nil {
+		r.Row.StartedAt, r.Row.EndedAt, r.Row.TimeSource = s.Row.StartedAt, s.Row.EndedAt, "session"
+	}
+	// Exact single values replace the approximations.
+	exact := map[string]bool{}
+	for _, v := range s.Summary {
+		exact[v.Key] = true
+	}
+	kept := r.Summary[:0]
+	for _, v := range r.Summary {
+		if !exact[v.Key] {
+			kept = append(kept, v)
+		}
+	}
+	r.Summary = append(kept, s.Summary...)
+	r.Logs = append(r.Logs, s.Logs...)
+	for _, p := range s.Params {
+		if p.Section != "args" {
+			r.Params = append(r.Params, p)
+		}
+	}
+	columns := map[string]bool{}
+	if r.Results != nil {
+		for _, c := range r.Results.Columns {
+			columns[c] = true
+		}
+	}
+	extraScalars := 0
+	for _, sc := range s.Scalars {
+		if !columns[sc.Metric] {
+			r.Scalars = append(r.Scalars, sc)
+			extraScalars++
+		}
+	}
+	stored := map[string]bool{}
+	for _, b := range r.blobs {
+		stored[b.sum.SHA256] = true
+	}
+	newImages := 0
+	for _, img := range s.Images {
+		if !stored[img.Blob] {
+			img.FileName = "session/" + img.FileName
+			r.Images = append(r.Images, img)
+			newImages++
+		}
+	}
+	if r.predictions == "" {
+		for _, a := range s.Annotations {
+			a.ImageFile = "session/" + a.ImageFile
+			r.Annotations = append(r.Annotations, a)
+		}
+	}
+	for _, a := range s.Assets {
+		if !stored[a.Blob] || a.Role == schemas.RoleSessionFile {
+			a.FileName = "session/" + a.FileName
+			if a.Role == schemas.RoleWeightsBest && hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
+				a.Role = schemas.RoleTrackerAsset
+			}
+			r.Assets = append(r.Assets, a)
+		}
+	}
+	for _, b := range s.blobs {
+		if !stored[b.sum.SHA256] {
+			stored[b.sum.SHA256] = true
+			r.blobs = append(r.blobs, b)
+		}
+	}
+	// Gaps the session fills.
+	filled := map[string]bool{}
+	if exact["model/parameters"] || exact["model/GFLOPs"] {
+		filled["model_info"] = true
+	}
+	for k := range exact {
+		if strings.HasPrefix(k, "metrics/") {
+			filled["final_validation_metrics"] = true
+		}
+	}
+	if len(s.Logs) > 0 {
+		filled["console_and_system"] = kind == schemas.SourceCometOffline && hasSection(s.Params, "comet:system_details")
+	}
+	gaps := r.Gaps[:0]
+	for _, g := range r.Gaps {
+		if !filled[g.Item] {
+			gaps = append(gaps, g)
+		}
+	}
+	r.Gaps = gaps
+	if len(s.Logs) > 0 && kind == schemas.SourceClearMLOffline {
+		for i, g := range r.Gaps {
+			if g.Item == "console_and_system" {
+				r.Gaps[i].Reason = "the console output is in the logs table (from the ClearML session); system metrics, installed packages and git details are not in a ClearML offline session"
+				r.Gaps[i].Hint = ""
+			}
+		}
+	}
+	for _, g := range s.Gaps {
+		if g.Item != "model" && g.Item != "ultralytics_version" && g.Item != "settings" {
+			r.Gaps = append(r.Gaps, g)
+		}
+	}
+	r.Warnings = append(r.Warnings, s.Warnings...)
+	r.warn(fmt.Sprintf("enriched from %s session %s: %d exact single values, %d console lines, %d more scalars, %d more images",
+		strings.TrimSuffix(kind, "-offline"), path.Base(src), len(s.Summary), len(s.Logs), extraScalars, newImages))
+	return nil
+}
+
+func hasSection(params []schemas.ParamRow, section string) bool {
+	for _, p := range params {
+		if p.Section == section {
+			return true
+		}
+	}
+	return false
+}
+
+// sameRun checks that a session recorded the run: the callbacks log the
+// training arguments, whose save_dir and name identify the run.
+func sameRun(r, s *Run, src string) error {
+	get := func(run *Run, key string) string {
+		for _, p := range run.Params {
+			if p.Section == "args" && p.Key == key {
+				if p.String != nil {
+					return *p.String
+				}
+				return p.Text
+			}
+		}
+		return ""
+	}
+	for _, key := range []string{"save_dir", "name"} {
+		a, b := get(r, key), get(s, key)
+		if b == "" {
+			return fmt.Errorf("%s: the session records no %s setting: cannot tell whether it belongs to %s (capture it on its own)", src, key, r.Source)
+		}
+		if a != b {
+			return fmt.Errorf("%s: the session is of another run (%s %q, the run directory's is %q)", src, key, b, a)
+		}
+	}
+	return nil
+}
