@@ -12,6 +12,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"path"
+	"sort"
 	"strconv"
 	"strings"
 	gosync "sync"
@@ -155,6 +156,7 @@ func (r *Remote) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task
 		copts.Limiter = r.limiter
 	}
 	s := &session{Remote: r, http: ysync.NewClient(copts), run: run, log: l, st: st, task: task, res: res}
+	res.NotRecoverable = append(res.NotRecoverable, restLeftOut(l)...)
 	defer func() {
 		res.Requests, res.Retries = s.http.Requests(), s.http.Retries()
 		res.Skipped += s.skipped
@@ -916,4 +918,34 @@ func (s *session) do(ctx context.Context, method, endpoint string, hdr http.Head
 		return nil
 	}
 	return last
+}
+
+// restLeftOut says which calls of a captured Comet session the REST
+// replay does not send (console output, system details, packages, git,
+// html): they are written by --to comet-offline, which `comet upload`
+// sends.
+func restLeftOut(l *Log) []string {
+	counts := map[string]int{}
+	for _, c := range l.Calls {
+		switch c.Kind {
+		case KindOutput:
+			counts["standard_output"]++
+		case KindRaw:
+			counts[c.RawType]++
+		}
+	}
+	var out []string
+	for _, k := range sortedKeys(counts) {
+		out = append(out, fmt.Sprintf("session_%s: %d %s messages of the Comet session are not sent over REST (--to comet-offline writes them; `comet upload` sends them)", k, counts[k], k))
+	}
+	return out
+}
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -2,6 +2,7 @@ package comet_test
 
 import (
 	"archive/zip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
 
@@ -67,16 +69,11 @@ func zipMessages(t *testing.T, files map[string][]byte) []string {
 // current form the uploader turns them into), the same files, the same
 // experiment, apart from generated ids.
 func TestSession_CometRoundTrip(t *testing.T) {
-	first := writeZip(t, synctest.Capture(t, "segment-savejson"), t.TempDir())
-	files := readZip(t, first.Output)
-	var extra, want []string
+	src, files := legacyZip(t)
+	var want []string
 	for _, l := range legacy {
-		extra = append(extra, l.in)
 		want = append(want, l.want)
 	}
-	files["messages.json"] = append(files["messages.json"], []byte(strings.Join(extra, "\n")+"\n")...)
-	src := filepath.Join(t.TempDir(), "legacy.zip")
-	writeRawZip(t, src, files)
 
 	second := writeZip(t, synctest.Capture(t, src), t.TempDir())
 	again := readZip(t, second.Output)
@@ -107,6 +104,58 @@ func TestSession_CometRoundTrip(t *testing.T) {
 		if b1, b2 := mustMarshal(e1[k]), mustMarshal(e2[k]); string(b1) != string(b2) {
 			t.Errorf("experiment.json %s = %s, want %s", k, b2, b1)
 		}
+	}
+}
+
+// legacyZip writes the segment fixture's zip with the legacy messages
+// appended; it returns the zip and its files.
+func legacyZip(t *testing.T) (string, map[string][]byte) {
+	t.Helper()
+	first := writeZip(t, synctest.Capture(t, "segment-savejson"), t.TempDir())
+	files := readZip(t, first.Output)
+	var extra []string
+	for _, l := range legacy {
+		extra = append(extra, l.in)
+	}
+	files["messages.json"] = append(files["messages.json"], []byte(strings.Join(extra, "\n")+"\n")...)
+	src := filepath.Join(t.TempDir(), "legacy.zip")
+	writeRawZip(t, src, files)
+	return src, files
+}
+
+// TestSession_CometZipToREST syncs the captured zip over REST: the same
+// experiment as the zip describes (every metric point, parameter, other,
+// image and its annotations), and the messages REST does not carry named
+// in the report.
+func TestSession_CometZipToREST(t *testing.T) {
+	src, _ := legacyZip(t)
+	e := newEnv(t)
+	res := e.sync(t, context.Background(), synctest.Capture(t, src), ysync.BatchOptions{})
+	if res.Status != ysync.StatusSynced {
+		t.Fatal(res.Error)
+	}
+	x := e.srv.Experiments()[0]
+	found := false
+	for _, m := range x.Metrics {
+		found = found || (m.Name == "gpu/mem" && deref(m.Step) == any(int64(7)))
+	}
+	if !found || x.Others["host"] != "node17" || x.Name != "segment-savejson" || len(x.Params) < 100 {
+		t.Errorf("legacy metric %v, other host %q, name %q, %d params", found, x.Others["host"], x.Name, len(x.Params))
+	}
+	annotated := 0
+	for _, a := range x.Assets {
+		if strings.Contains(a.Metadata, "prediction") {
+			annotated++
+		}
+	}
+	report := strings.Join(res.NotRecoverable, "\n")
+	for _, want := range []string{"session_standard_output: 2 standard_output", "session_system_details: 1", "session_installed_packages: 1"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+	if annotated == 0 {
+		t.Error("no image arrived with its annotations")
 	}
 }
 
