@@ -200,6 +200,11 @@ func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan
 		tag = "YOLOv8"
 	}
 	p.Tags = append([]string{tag}, o.Tags...)
+	for _, t := range info.Tags { // a captured Comet session's tags
+		if t != tag {
+			p.Tags = append(p.Tags, t)
+		}
+	}
 	p.Hyperparams = hyperparams(run.Params)
 	p.Comment, p.Runtime = provenance(run)
 	keyProject := p.Project
@@ -338,6 +343,18 @@ func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan
 			p.ModelComment = fmt.Sprintf("snapshot %s stored\nCreated by task id: %s", local, taskID)
 			p.Counts.ModelBytes = best.Size
 		}
+	}
+	// A captured Comet session's console output.
+	for _, l := range run.Logs {
+		at := p.End
+		if l.Time != nil {
+			at = *l.Time
+		}
+		level := "info"
+		if l.Level == "stderr" {
+			level = "error"
+		}
+		p.Logs = append(p.Logs, event{"type": "log", "timestamp": at.UnixMilli(), "level": level, "msg": l.Message, "task": taskID})
 	}
 	p.Counts.Project, p.Counts.Name = p.Project, p.Name
 	p.Counts.Parameters = len(p.Hyperparams["General"])

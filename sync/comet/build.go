@@ -49,6 +49,25 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 	if run.Info.SourceKind == schemas.SourceCometOffline {
 		return buildSession(run, o)
 	}
+	l, err := buildCallback(run, o)
+	if err != nil {
+		return nil, err
+	}
+	// A captured ClearML session's tags and console log: the SDK logs the
+	// console live; here it follows the callback's calls.
+	l.Tags = append(append([]string(nil), run.Info.Tags...), l.Tags...)
+	for _, lg := range run.Logs {
+		at := l.End
+		if lg.Time != nil {
+			at = *lg.Time
+		}
+		l.Calls = append(l.Calls, Call{Kind: KindOutput, Output: lg.Message, Stderr: lg.Level == "error" || lg.Level == "stderr", Time: at})
+	}
+	return l, nil
+}
+
+// buildCallback is Build for everything but a captured Comet session.
+func buildCallback(run *ysync.Run, o BuildOptions) (*Log, error) {
 	info := run.Info
 	v := ysync.CallbackVersion(info, o.Version)
 	l := &Log{Workspace: o.Workspace, Project: o.Project, Name: o.Name, RunID: run.RunID(), Tags: append([]string(nil), o.Tags...)}

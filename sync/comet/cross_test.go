@@ -22,9 +22,20 @@ import (
 // what has no counterpart.
 func TestCross_ClearMLSessionToComet(t *testing.T) {
 	session := filepath.Join(synctest.Fixtures(), "detect-clearml", "clearml_offline_session", "offline-65072dc9b8014849a4dc396a0eb301ec.zip")
+	sessionArchive := synctest.Capture(t, session)
 	fromSession := newEnv(t)
-	if r := fromSession.sync(t, context.Background(), synctest.Capture(t, session), ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
+	r := fromSession.sync(t, context.Background(), sessionArchive, ysync.BatchOptions{})
+	if r.Status != ysync.StatusSynced {
 		t.Fatal(r.Error)
+	}
+	if !strings.Contains(strings.Join(r.NotRecoverable, "\n"), "session_standard_output: 18 standard_output messages") {
+		t.Errorf("the report does not say the console log is not sent over REST: %v", r.NotRecoverable)
+	}
+	// The offline zip carries the console log and the session's tags.
+	zipped := readZip(t, writeZip(t, sessionArchive, t.TempDir()).Output)
+	if n := strings.Count(string(zipped["messages.json"]), `"type":"standard_output"`); n != 18 ||
+		!strings.Contains(string(zipped["experiment.json"]), `"Ultralytics"`) {
+		t.Errorf("zip: %d console messages; experiment.json %s", n, zipped["experiment.json"])
 	}
 	fromDir := newEnv(t)
 	if r := fromDir.sync(t, context.Background(), synctest.Capture(t, "detect-clearml"), ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
