@@ -184,7 +184,7 @@ func (s *session) readClearML(ctx context.Context) error {
 		}
 	}
 	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
-		r.gap("model", "the session holds no output model (the ClearML callback uploads best.pt only when a files server can be reached)", "capture the run directory, which has weights/best.pt, with --session", bothTrackers)
+		r.gap("model", "the session records no output model (its offline_output_models list is empty)", "capture the run directory, which has weights/best.pt, with --session", bothTrackers)
 	}
 	recorded, _ := task.Runtime["yoloarchive_run_id"].(string)
 	r.Row.RunID = sessionID(r.Row.SourceKind, recorded, task.ID)

@@ -3,7 +3,8 @@
 # with predictions.json and its dataset), verifies the archive, shows what it
 # holds, and syncs it to the offline default: a Comet offline experiment zip
 # (for `comet upload` on a connected machine) and a ClearML offline session
-# (for `clearml-task --import-offline-session`). No server is needed.
+# (for `clearml-task --import-offline-session`). It then captures a genuine
+# ClearML SDK offline session and writes it as a Comet zip. No server is needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=bin/yoloarchive
@@ -27,6 +28,14 @@ echo "\$ yoloarchive sync $out/run.tar.zst --to comet-offline --out $out/comet"
 echo
 echo "\$ yoloarchive sync $out/run.tar.zst --to clearml-offline --out $out/clearml"
 "$bin" sync "$out/run.tar.zst" --to clearml-offline --out "$out/clearml"
+echo
+session=testdata/ultralytics-8.3.166/detect-clearml/clearml_offline_session/offline-65072dc9b8014849a4dc396a0eb301ec.zip
+echo "# A ClearML SDK offline session (console log, exact final values) into an archive, then a Comet zip"
+echo "\$ yoloarchive capture .../clearml_offline_session/offline-6507...zip -o $out/session.tar.zst"
+"$bin" capture "$session" -o "$out/session.tar.zst"
+"$bin" inspect "$out/session.tar.zst" | sed -n '1,/^tables/p'
+echo "\$ yoloarchive sync $out/session.tar.zst --to comet-offline --out $out/comet"
+"$bin" sync "$out/session.tar.zst" --to comet-offline --out "$out/comet"
 echo
 echo "\$ ls -l $out/comet $out/clearml"
 ls -l "$out/comet" "$out/clearml"

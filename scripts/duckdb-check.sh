@@ -36,3 +36,24 @@ if ! grep -q 'FAIL scalars: train/box_loss at epoch 2' <<<"$out"; then
   exit 1
 fi
 echo "ok duckdb-check: a tampered results.csv is detected (train/box_loss at epoch 2)"
+
+# A ClearML offline session: every event of its metrics.jsonl and
+# log.jsonl, read by DuckDB, is a row of the archive's tables.
+session=testdata/ultralytics-8.3.166/detect-clearml/clearml_offline_session/offline-65072dc9b8014849a4dc396a0eb301ec
+"$bin" capture "$session.zip" -o "$work/session.tar.zst" >/dev/null
+mkdir "$work/session"
+tar --zstd -xf "$work/session.tar.zst" -C "$work/session"
+node scripts/duckdb/session.mjs "$work/session" "$session"
+# ... and the check fails when they disagree.
+cp -r "$session" "$work/tampered-session"
+chmod -R u+w "$work/tampered-session"
+sed -i '1s/"value": 5.00624/"value": 5.00625/' "$work/tampered-session/metrics.jsonl"
+if out=$(node scripts/duckdb/session.mjs "$work/session" "$work/tampered-session" 2>&1); then
+  echo "duckdb-check: the session check accepted a metrics.jsonl that differs from the archive" >&2
+  exit 1
+fi
+grep -q 'FAIL scalars: no archive row for {"title":"train","variant":"train/box_loss","iter":"0"}' <<<"$out" || {
+  echo "duckdb-check: the tampered session failed for the wrong reason: $out" >&2
+  exit 1
+}
+echo "ok duckdb-check: a tampered session is detected (train/box_loss at iteration 0)"
