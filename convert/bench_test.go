@@ -1,6 +1,8 @@
 package convert_test
 
 import (
+	"archive/zip"
+	"bufio"
 	"context"
 	"fmt"
 	"math/rand"
@@ -93,4 +95,50 @@ func benchTar(b *testing.B, mb int) {
 	}
 	st, _ := os.Stat(out)
 	b.ReportMetric(float64(st.Size()), "archive-bytes")
+}
+
+// cometZipBench writes a Comet offline zip of a long run: n metric
+// messages (a 13-metric epoch per 13 lines), params and a console line
+// per epoch, the way the SDK writes them.
+func cometZipBench(b *testing.B, n int) string {
+	b.Helper()
+	p := filepath.Join(b.TempDir(), "exp.zip")
+	f, err := os.Create(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	w, _ := zw.Create("experiment.json")
+	w.Write([]byte(`{"offline_id":"0123456789abcdef0123456789abcdef","project_name":"bench","start_time":1764737713000,"stop_time":1764747713000,"tags":[]}`))
+	w, _ = zw.Create("messages.json")
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, `{"type":"parameter_msg","payload":{"local_timestamp":1764737713000,"context":null,"param":{"paramName":"epochs","paramValue":%d,"step":null,"source":"manual"}}}`+"\n", n/13)
+	for i := 0; i < n; i++ {
+		e := i/13 + 1
+		fmt.Fprintf(bw, `{"type":"metric_msg","payload":{"local_timestamp":%d,"context":null,"metric":{"metricName":"m%d","metricValue":%v,"step":%d,"epoch":%d}}}`+"\n",
+			1764737713000+int64(i), i%13, rand.Float64(), e*100, e)
+		if i%13 == 12 {
+			fmt.Fprintf(bw, `{"type":"standard_output","payload":{"output":"epoch %d done\n","stderr":false,"local_timestamp":%d,"context":null}}`+"\n", e, 1764737713000+int64(i))
+		}
+	}
+	bw.Flush()
+	zw.Close()
+	f.Close()
+	return p
+}
+
+// BenchmarkCaptureCometZip captures a Comet zip of 130,000 metric points
+// (10,000 epochs of 13 metrics): unzip, parse every line, write the
+// archive. Reports messages per second.
+func BenchmarkCaptureCometZip(b *testing.B) {
+	const n = 130000
+	src := cometZipBench(b, n)
+	out := filepath.Join(b.TempDir(), "run.tar.zst")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := convert.Capture(context.Background(), src, out, convert.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n+n/13)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
