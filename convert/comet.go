@@ -132,17 +132,30 @@ func (s *session) readComet(ctx context.Context) error {
 		return err
 	}
 	c := cometReader{s: s, params: map[string]int{}, others: map[string]int{}, epochs: map[int64]bool{}, raw: map[string]int{}}
+	if st, err := f.Stat(); err == nil {
+		// Most lines are metric messages of about 180 bytes.
+		r.Scalars = make([]schemas.ScalarRow, 0, min(st.Size()/180, 1<<24))
+	}
 	var broken BrokenLines
 	err = ReadLines(f, maxSessionLine, func(line []byte, n int) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		var m cometMessage
+		// One decoding pass for the common messages; the raw payload is
+		// decoded again only for the few that keep it.
+		var m struct {
+			Type    string        `json:"type"`
+			Payload *cometPayload `json:"payload"`
+		}
 		if err := json.Unmarshal(line, &m); err != nil {
 			broken.add(n, err)
 			return nil
 		}
-		if err := c.message(m, n); err != nil {
+		if m.Payload == nil {
+			broken.add(n, fmt.Errorf("%s message without a payload", m.Type))
+			return nil
+		}
+		if err := c.message(m.Type, m.Payload, line, n); err != nil {
 			broken.add(n, err)
 		}
 		return nil
@@ -225,12 +238,13 @@ func hasImageRole(imgs []schemas.ImageRow, role string) bool {
 }
 
 // message reads one message; an error marks its line broken.
-func (c *cometReader) message(m cometMessage, line int) error {
-	var p cometPayload
-	if len(m.Payload) == 0 || json.Unmarshal(m.Payload, &p) != nil {
-		return fmt.Errorf("%s message: the payload is not a JSON object", m.Type)
+func (c *cometReader) message(typ string, pp *cometPayload, text []byte, line int) error {
+	p := *pp
+	raw := func() json.RawMessage {
+		var m cometMessage
+		json.Unmarshal(text, &m)
+		return m.Payload
 	}
-	typ := m.Type
 	if typ == "ws_msg" {
 		// Legacy form: the uploader takes metric first, then param(s),
 		// then the first field that is set.
@@ -247,7 +261,7 @@ func (c *cometReader) message(m cometMessage, line int) error {
 			typ, p.Output = "standard_output", p.Stdout
 		default:
 			var fields map[string]json.RawMessage
-			json.Unmarshal(m.Payload, &fields)
+			json.Unmarshal(raw(), &fields)
 			for _, lf := range cometLegacyFields {
 				if v, ok := fields[lf.field]; ok && string(v) != "null" {
 					payload := map[string]json.RawMessage{lf.key: v}
@@ -319,10 +333,10 @@ func (c *cometReader) message(m cometMessage, line int) error {
 		}
 		r.Logs = append(r.Logs, schemas.LogRow{Time: msTime(p.LocalTimestamp), Level: level, Message: *p.Output, Origin: "messages.json", Line: int64(line)})
 	case "file_upload":
-		return c.upload(p, m.Payload, line)
+		return c.upload(p, raw(), line)
 	default:
 		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(m.Payload, &fields); err != nil {
+		if err := json.Unmarshal(raw(), &fields); err != nil {
 			return fmt.Errorf("%s message: %v", typ, err)
 		}
 		return c.system(typ, fields)
@@ -431,6 +445,11 @@ func (c *cometReader) upload(p cometPayload, raw json.RawMessage, line int) erro
 // cometNumber reads a metric value: a number, or one of the strings the
 // SDK writes for NaN and infinities, or a numeric string.
 func cometNumber(raw json.RawMessage) (float64, error) {
+	if len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') {
+		if f, err := strconv.ParseFloat(string(raw), 64); err == nil {
+			return f, nil
+		}
+	}
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return 0, err
