@@ -186,6 +186,7 @@ func (s *session) readClearML(ctx context.Context) error {
 	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
 		r.gap("model", "the session records no output model (its offline_output_models list is empty)", "capture the run directory, which has weights/best.pt, with --session", bothTrackers)
 	}
+	s.taskFieldsGap(data)
 	recorded, _ := task.Runtime["yoloarchive_run_id"].(string)
 	r.Row.RunID = sessionID(r.Row.SourceKind, recorded, task.ID)
 	return nil
@@ -451,4 +452,46 @@ func (s *session) readClearMLLog() {
 		r.warn(fmt.Sprintf("%s: %d broken lines skipped (first: %s); the lines after them were read", name, broken.N, broken.First))
 		r.gap("session_log_lines", fmt.Sprintf("%s: %d lines could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "", bothTrackers)
 	}
+}
+
+// clearmlTableFields are the task.json fields the tables hold.
+var clearmlTableFields = map[string]bool{"id": true, "name": true, "project_name": true, "tags": true, "hyperparams": true,
+	"offline_folder": true, "offline_output_models": true, "type": true, "runtime": true}
+
+// taskFieldsGap names the task.json fields with content that no table
+// holds (script, configuration, execution, ...) and the hyperparameter
+// descriptions: they stay in the stored task.json only.
+func (s *session) taskFieldsGap(data []byte) {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(data, &fields) != nil {
+		return
+	}
+	var kept []string
+	for k, v := range fields {
+		switch string(v) {
+		case "null", "{}", "[]", `""`:
+			continue
+		}
+		if !clearmlTableFields[k] {
+			kept = append(kept, k)
+		}
+	}
+	var hp map[string]map[string]clearmlParam
+	json.Unmarshal(fields["hyperparams"], &hp)
+	for _, items := range hp {
+		for _, it := range items {
+			if it.Description != "" && it.Description != "None" {
+				kept = append(kept, "hyperparameter descriptions")
+				break
+			}
+		}
+		if len(kept) > 0 && kept[len(kept)-1] == "hyperparameter descriptions" {
+			break
+		}
+	}
+	if len(kept) == 0 {
+		return
+	}
+	sort.Strings(kept)
+	s.r.gap("session_task_fields", "task.json's "+strings.Join(kept, ", ")+" are kept in the stored task.json, not in the tables, and are not replayed", "", bothTrackers)
 }

@@ -433,8 +433,11 @@ func (c *cometReader) upload(p cometPayload, raw json.RawMessage, line int) erro
 		return nil
 	}
 	role := schemas.RoleTrackerAsset
-	if p.UploadType == "model-element" && path.Base(str("fileName")) == "best.pt" {
+	switch {
+	case p.UploadType == "model-element" && path.Base(str("fileName")) == "best.pt":
 		role, c.model = schemas.RoleWeightsBest, true
+	case p.UploadType == "confusion-matrix":
+		role = schemas.RoleConfusionMatrixData
 	}
 	if err := c.s.asset(rel, role, string(raw)); err != nil {
 		r.gap("session_asset", fmt.Sprintf("messages.json line %d: %s %s is not in the zip", line, p.UploadType, p.FilePath), "copy the zip again", bothTrackers)

@@ -116,6 +116,9 @@ func (r *Run) enrich(ctx context.Context, src string) error {
 			filled["final_validation_metrics"] = true
 		}
 	}
+	if hasAssetRole(s.Assets, schemas.RoleConfusionMatrixData) {
+		filled["confusion_matrix_values"] = true
+	}
 	if len(s.Logs) > 0 {
 		filled["console_and_system"] = kind == schemas.SourceCometOffline && hasSection(s.Params, "comet:system_details")
 	}

@@ -20,6 +20,9 @@ const (
 	// RoleTrackerAsset is a file a tracker session uploaded that is not an
 	// image (a Comet asset, table or model file; a ClearML artifact).
 	RoleTrackerAsset = "tracker_asset"
+	// RoleConfusionMatrixData is a session's confusion matrix as numbers
+	// (Comet's log_confusion_matrix JSON).
+	RoleConfusionMatrixData = "confusion_matrix_data"
 )
 
 // AssetRow describes one stored file that is not an image: a row of the

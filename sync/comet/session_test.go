@@ -33,6 +33,8 @@ var legacy = []struct{ in, want string }{
 		`{"payload":{"context":null,"local_timestamp":1764737714604,"output":"warning: slow disk\n","stderr":true},"type":"standard_output"}`},
 	{`{"type":"installed_packages","payload":{"installed_packages":["torch==2.3.1","ultralytics==8.3.166"]}}`,
 		`{"payload":{"installed_packages":["torch==2.3.1","ultralytics==8.3.166"]},"type":"installed_packages"}`},
+	{`{"type":"file_upload","payload":{"additional_params":{"assetId":"5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b","context":null,"fileName":"confusion-matrix.json","overwrite":false,"step":6,"epoch":3,"type":"confusion-matrix","extension":"json"},"clean":true,"file_path":"cm.json","local_timestamp":1764737714605,"metadata":null,"upload_type":"confusion-matrix"}}`,
+		`{"payload":{"additional_params":{"context":null,"epoch":3,"extension":"json","fileName":"confusion-matrix.json","overwrite":false,"step":6,"type":"confusion-matrix"},"clean":true,"file_path":"cm.json","local_timestamp":1764737714605,"metadata":null,"upload_type":"confusion-matrix"},"type":"file_upload"}`},
 }
 
 // zipMessages reads a zip's messages as normalized lines: file_upload
@@ -118,6 +120,7 @@ func legacyZip(t *testing.T) (string, map[string][]byte) {
 		extra = append(extra, l.in)
 	}
 	files["messages.json"] = append(files["messages.json"], []byte(strings.Join(extra, "\n")+"\n")...)
+	files["cm.json"] = []byte(`{"version":1,"title":"Confusion Matrix","labels":["a","b"],"matrix":[[3,1],[0,4]],"rowLabel":"Actual Category","columnLabel":"Predicted Category","maxSamplesPerCell":25,"sampleMatrix":null,"type":"integer"}`)
 	src := filepath.Join(t.TempDir(), "legacy.zip")
 	writeRawZip(t, src, files)
 	return src, files
