@@ -205,6 +205,7 @@ func (s *session) readComet(ctx context.Context) error {
 		}
 		r.gap("fitness", "the Comet callback does not log the fitness single value ClearML's callback reports", "", clearmlOnly)
 	}
+	r.recordedGaps(c.gaps)
 	kinds := make([]string, 0, len(c.raw))
 	for k := range c.raw {
 		kinds = append(kinds, k)
@@ -224,6 +225,7 @@ type cometReader struct {
 	epochs         map[int64]bool
 	raw            map[string]int // system messages by type
 	name, runID    string
+	gaps           string
 	model          bool
 	annotations    int64
 }
@@ -320,6 +322,10 @@ func (c *cometReader) message(typ string, pp *cometPayload, text []byte, line in
 		case "yoloarchive_run_id":
 			if row.String != nil {
 				c.runID = *row.String
+			}
+		case "yoloarchive_gaps":
+			if row.String != nil {
+				c.gaps = *row.String
 			}
 		}
 		c.set(c.others, row)

@@ -94,6 +94,35 @@ func isHex(s string) bool {
 	return true
 }
 
+// recordedGaps recreates the gaps a yoloarchive replay recorded in the
+// session (ClearML runtime or Comet other yoloarchive_gaps): a session
+// written from an archive lacks what that archive lacked, and its single
+// values are the archive's approximations when it said so.
+func (r *Run) recordedGaps(list string) {
+	if list == "" {
+		return
+	}
+	have := map[string]bool{}
+	for _, g := range r.Gaps {
+		have[g.Item] = true
+	}
+	for _, item := range strings.Split(list, ",") {
+		if item = strings.TrimSpace(item); item == "" || have[item] {
+			continue
+		}
+		have[item] = true
+		r.gap(item, "recorded by the yoloarchive archive this session was replayed from (docs/not-recoverable.md explains the item)", "", bothTrackers)
+		if item == "final_validation_metrics" {
+			for i := range r.Summary {
+				if r.Summary[i].Key == "fitness" || strings.HasPrefix(r.Summary[i].Key, "metrics/") {
+					r.Summary[i].Exact = false
+					r.Summary[i].Origin += "; approximate (replayed by yoloarchive from a run directory)"
+				}
+			}
+		}
+	}
+}
+
 // msTime converts milliseconds since the epoch.
 func msTime(ms int64) *time.Time {
 	if ms <= 0 {

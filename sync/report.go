@@ -87,3 +87,21 @@ func GapsFor(gaps []schemas.GapRow, tracker string) []string {
 	}
 	return out
 }
+
+// GapsOther is the name under which a replay records the archive's gap
+// items (a ClearML runtime property, a Comet other), comma-separated, so
+// that capturing the replayed session again keeps them.
+const GapsOther = "yoloarchive_gaps"
+
+// GapItems joins the gaps' items, in order, without repeats.
+func GapItems(gaps []schemas.GapRow) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, g := range gaps {
+		if !seen[g.Item] {
+			seen[g.Item] = true
+			out = append(out, g.Item)
+		}
+	}
+	return strings.Join(out, ",")
+}

@@ -521,6 +521,9 @@ func provenance(run *ysync.Run) (string, map[string]string) {
 		"yoloarchive_archive": run.Digest(),
 		"source_dir":          info.SaveDir,
 	}
+	if g := ysync.GapItems(run.Gaps); g != "" {
+		rt[ysync.GapsOther] = g
+	}
 	comment := fmt.Sprintf("Replayed by yoloarchive from an archive of %s (run %s).", info.SaveDir, info.RunID)
 	if info.StartedAt != nil {
 		rt["original_started"] = info.StartedAt.UTC().Format(time.RFC3339)

@@ -298,3 +298,42 @@ func TestSession_RoundTripOffline(t *testing.T) {
 		}
 	}
 }
+
+// TestSession_ReplayKeepsGaps writes a run directory's archive as a
+// session and captures that: the run id, the gaps and the approximate
+// single values of the first archive come back, not claims of exactness.
+func TestSession_ReplayKeepsGaps(t *testing.T) {
+	first := synctest.Capture(t, "detect")
+	dir := t.TempDir()
+	res := ysync.One(context.Background(), first, NewOffline(dir, Options{}), ysync.BatchOptions{})
+	if res.Status != ysync.StatusWritten {
+		t.Fatal(res.Error)
+	}
+	a, err := ysync.Open(context.Background(), first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := ysync.Open(context.Background(), synctest.Capture(t, res.Output))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if a.RunID() != b.RunID() {
+		t.Errorf("run id %s, first archive %s", b.RunID(), a.RunID())
+	}
+	have := map[string]bool{}
+	for _, g := range b.Gaps {
+		have[g.Item] = true
+	}
+	for _, g := range a.Gaps {
+		if !have[g.Item] {
+			t.Errorf("gap %s lost", g.Item)
+		}
+	}
+	for _, s := range b.Summary {
+		if s.Exact && (s.Key == "fitness" || strings.HasPrefix(s.Key, "metrics/")) {
+			t.Errorf("summary %s claims to be exact", s.Key)
+		}
+	}
+}

@@ -53,6 +53,7 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
+	l.Gaps = ysync.GapItems(run.Gaps)
 	// A captured ClearML session's tags and console log: the SDK logs the
 	// console live; here it follows the callback's calls.
 	l.Tags = append(append([]string(nil), run.Info.Tags...), l.Tags...)

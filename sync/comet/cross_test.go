@@ -91,7 +91,7 @@ func TestCross_ClearMLSessionToComet(t *testing.T) {
 		}
 	}
 	for k, v := range d.Others {
-		if k != "yoloarchive_run_id" && s.Others[k] != v {
+		if k != "yoloarchive_run_id" && k != "yoloarchive_gaps" && s.Others[k] != v {
 			t.Errorf("other %s = %q, run directory %q", k, s.Others[k], v)
 		}
 	}

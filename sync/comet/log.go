@@ -22,6 +22,9 @@ type Log struct {
 	RunID string
 	// Tags are added to the experiment.
 	Tags []string
+	// Gaps are the archive's gap items, logged as the other
+	// yoloarchive_gaps so that a capture of the replay keeps them.
+	Gaps string
 	// Start and End are the run's original start and end times.
 	Start, End time.Time
 	// Calls are the callback's calls in order.

@@ -281,6 +281,9 @@ func Messages(l *Log) ([][]byte, []zipFile, error) {
 	}
 	ts := func(c Call) int64 { return c.Time.UnixMilli() }
 	emit("log_other", map[string]any{"key": RunIDOther, "value": l.RunID})
+	if l.Gaps != "" {
+		emit("log_other", map[string]any{"key": ysync.GapsOther, "value": l.Gaps})
+	}
 	if l.Name != "" {
 		emit("log_other", map[string]any{"key": "Name", "value": l.Name})
 	}

@@ -354,6 +354,11 @@ func (s *session) others(ctx context.Context) error {
 	if err := send(RunIDOther, s.log.RunID); err != nil {
 		return err
 	}
+	if s.log.Gaps != "" {
+		if err := send(ysync.GapsOther, s.log.Gaps); err != nil {
+			return err
+		}
+	}
 	for _, c := range s.log.Calls {
 		for _, kv := range c.Others {
 			if err := send(kv.Key, kv.Value); err != nil {

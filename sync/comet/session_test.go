@@ -205,3 +205,36 @@ func TestOffline_FloatsAsPython(t *testing.T) {
 		}
 	}
 }
+
+// TestSession_ReplayKeepsGaps: the same for a Comet zip.
+func TestSession_ReplayKeepsGaps(t *testing.T) {
+	first := synctest.Capture(t, "detect")
+	zipped := writeZip(t, first, t.TempDir())
+	a, err := ysync.Open(context.Background(), first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := ysync.Open(context.Background(), synctest.Capture(t, zipped.Output))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	have := map[string]bool{}
+	for _, g := range b.Gaps {
+		have[g.Item] = true
+	}
+	for _, g := range a.Gaps {
+		if !have[g.Item] {
+			t.Errorf("gap %s lost", g.Item)
+		}
+	}
+	if a.RunID() != b.RunID() || len(b.Summary) == 0 {
+		t.Errorf("run id %s (first %s), %d single values", b.RunID(), a.RunID(), len(b.Summary))
+	}
+	for _, s := range b.Summary {
+		if s.Exact {
+			t.Errorf("summary %s claims to be exact", s.Key)
+		}
+	}
+}
