@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -286,7 +287,19 @@ func readSession(ctx context.Context, src, kind string, opts Options) (r *Run, e
 		err = s.readComet(ctx)
 	}
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// Name the session, and its entries rather than the private
+		// extraction folder: "run.zip/task.json: is a directory".
+		msg := err.Error()
+		if r.cleanup != nil { // root is the zip's extraction folder
+			msg = strings.ReplaceAll(msg, root, src)
+		}
+		if !strings.Contains(msg, src) {
+			msg = src + ": " + msg
+		}
+		return nil, errors.New(msg)
 	}
 	return r, nil
 }
