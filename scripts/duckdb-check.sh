@@ -57,3 +57,22 @@ grep -q 'FAIL scalars: no archive row for {"title":"train","variant":"train/box_
   exit 1
 }
 echo "ok duckdb-check: a tampered session is detected (train/box_loss at iteration 0)"
+
+# 100 synthetic runs of the four results.csv formats, captured, exported
+# as a Parquet dataset, and queried as the README shows; the answers must
+# equal the values computed from each results.csv.
+go run ./scripts/synthruns -n 100 -epochs 30 -images 3 -o "$work/runs"
+"$bin" capture -r "$work/runs" --out-dir "$work/archives" -j 4 >/dev/null
+"$bin" export "$work"/archives/*.tar.zst -o "$work/dataset" >/dev/null
+node scripts/duckdb/export.mjs "$work/dataset" "$work/runs"
+# ... and a results.csv that differs from the dataset is caught.
+sed -i '5s/^\( *[0-9]*\),\( *\)[0-9.e-]*,/\1,\20.123456,/' "$work/runs/synth-00001/results.csv"
+if out=$(node scripts/duckdb/export.mjs "$work/dataset" "$work/runs" 2>&1); then
+  echo "duckdb-check: the export check accepted a results.csv that differs from the dataset" >&2
+  exit 1
+fi
+grep -q 'FAIL box-loss curve of synth-00001' <<<"$out" || {
+  echo "duckdb-check: the tampered export failed for the wrong reason: $out" >&2
+  exit 1
+}
+echo "ok duckdb-check: a dataset that differs from results.csv is detected (synth-00001)"

@@ -39,6 +39,7 @@ type CLI struct {
 	Inspect InspectCmd `cmd:"" help:"Show what an archive holds and what it lacks."`
 	Verify  VerifyCmd  `cmd:"" help:"Check archives completely: structure, checksums, tables."`
 	Sync    SyncCmd    `cmd:"" help:"Replay archives into ClearML or Comet, or write Comet offline zips."`
+	Export  ExportCmd  `cmd:"" help:"Write archives' tables as a Parquet dataset, Arrow IPC streams or CSV."`
 }
 
 // Globals are the flags every command takes.

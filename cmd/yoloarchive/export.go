@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/yoloarchive/yoloarchive/convert/export"
+)
+
+// ExportCmd is `yoloarchive export`.
+type ExportCmd struct {
+	Archives []string `arg:"" name:"ARCHIVE" help:"Archives to export."`
+	Format   string   `short:"f" enum:"parquet,arrow,csv" default:"parquet" help:"parquet (Hive-partitioned dataset), arrow (Arrow IPC streams) or csv."`
+	Out      string   `short:"o" required:"" placeholder:"DIR" help:"Dataset directory (created; runs already in it are replaced whole)."`
+	Jobs     int      `short:"j" default:"0" placeholder:"N" help:"Archives to export in parallel (default: number of CPUs, at most 4)."`
+	JSON     bool     `help:"Print one JSON object per archive on stdout."`
+}
+
+// Help is shown by --help.
+func (c *ExportCmd) Help() string {
+	return `Writes every table of each archive below DIR as table=<name>/run=<run id>/part-0.<ext>:
+a Hive-partitioned dataset that DuckDB, Spark, Trino, pyarrow and polars read as one
+table per name, whatever the runs' versions (the same columns for all; scalars gain
+run_id and a unified metric name beside metric_original). Each archive is verified
+first; each file is written whole or not at all. Example:
+
+  duckdb -c "SELECT run, max(value) FROM read_parquet('DIR/table=scalars/*/*.parquet',
+             hive_partitioning = true) WHERE metric = 'metrics/mAP50-95(B)' GROUP BY run"
+
+` + exitCodesHelp
+}
+
+type exportReport struct {
+	Archive string `json:"archive"`
+	Status  string `json:"status"`
+	Error   string `json:"error,omitempty"`
+	*export.Result
+}
+
+// Run exports the archives.
+func (c *ExportCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) error {
+	jobs := c.Jobs
+	if jobs <= 0 {
+		jobs = min(runtime.GOMAXPROCS(0), 4)
+	}
+	reports := make([]exportReport, len(c.Archives))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for j := 0; j < min(jobs, len(c.Archives)); j++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				p := c.Archives[i]
+				rep := exportReport{Archive: p, Status: "ok"}
+				res, err := export.Export(ctx, p, c.Out, c.Format)
+				if err != nil {
+					rep.Status, rep.Error = "error", describeArchiveErr(err)
+				}
+				rep.Result = res
+				mu.Lock()
+				reports[i] = rep
+				switch {
+				case c.JSON:
+					b, _ := json.Marshal(rep)
+					fmt.Fprintln(stdout, string(b))
+				case rep.Status == "ok":
+					var rows int64
+					for _, n := range res.Rows {
+						rows += n
+					}
+					fmt.Fprintf(stdout, "%s -> %s (run %s, %d tables, %d rows)\n", p, c.Out, res.RunID, len(res.Files), rows)
+				default:
+					fmt.Fprintf(stderr, "error: %s\n", withPath(p, rep.Error))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range c.Archives {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var ok, failed int
+	for _, r := range reports {
+		if r.Status == "ok" {
+			ok++
+		} else {
+			failed++
+		}
+	}
+	return outcome(ok, failed)
+}

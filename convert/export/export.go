@@ -1,0 +1,266 @@
+// Package export writes archives' tables as an analytics dataset: a
+// Hive-partitioned Parquet dataset (table=<name>/run=<run id>/part-0.parquet)
+// that DuckDB, Spark and Trino query directly, Arrow IPC stream files for
+// pyarrow and polars, or CSV for spreadsheets. Every table keeps the
+// archive format's schema (the same columns for every run and version:
+// a format 1.0 archive's missing columns are empty); scalars gain the run
+// id and a unified metric name beside the original.
+package export
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/ipc"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/apache/arrow/go/v17/parquet/file"
+	"github.com/apache/arrow/go/v17/parquet/pqarrow"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+
+	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/schemas"
+)
+
+// Formats Export writes.
+const (
+	Parquet = "parquet"
+	Arrow   = "arrow"
+	CSV     = "csv"
+)
+
+// Result describes one exported archive.
+type Result struct {
+	Archive string `json:"archive"`
+	RunID   string `json:"run_id"`
+	// Files are the files written, relative to the output directory.
+	Files []string `json:"files"`
+	// Rows counts the rows of each table.
+	Rows map[string]int64 `json:"rows"`
+}
+
+// Path is where a run's table goes below the output directory.
+func Path(format, table, runID string) string {
+	ext := map[string]string{Parquet: "parquet", Arrow: "arrows", CSV: "csv"}[format]
+	return fmt.Sprintf("table=%s/run=%s/part-0.%s", table, runID, ext)
+}
+
+// Export verifies the archive at path and writes each of its tables to
+// dir in the format. Each file is written to a temporary name and renamed:
+// exporting a run again replaces its files whole, and a failed export
+// leaves the earlier files as they were.
+func Export(ctx context.Context, path, dir, format string) (*Result, error) {
+	switch format {
+	case Parquet, Arrow, CSV:
+	default:
+		return nil, fmt.Errorf("unknown export format %q (parquet, arrow or csv)", format)
+	}
+	a, err := archive.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	res := &Result{Archive: path, RunID: a.Header.RunID, Rows: map[string]int64{}}
+	for _, table := range schemas.Tables {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		n, err := tableParquet(a, table, &buf)
+		if err != nil {
+			return nil, fmt.Errorf("%s: table %s: %w", path, table, err)
+		}
+		rel := Path(format, table, res.RunID)
+		dst := filepath.Join(dir, filepath.FromSlash(rel))
+		err = writeAtomic(dst, func(w io.Writer) error {
+			switch format {
+			case Arrow:
+				return toArrow(ctx, buf.Bytes(), w)
+			case CSV:
+				return toCSV(ctx, buf.Bytes(), w)
+			}
+			_, err := w.Write(buf.Bytes())
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", path, dst, err)
+		}
+		res.Files = append(res.Files, rel)
+		res.Rows[table] = n
+	}
+	return res, nil
+}
+
+// codec compresses the exported Parquet pages.
+var codec = &zstd.Codec{Level: zstd.SpeedDefault}
+
+// tableParquet writes one table as Parquet to w: the archive's own rows,
+// scalars as Scalar rows.
+func tableParquet(a *archive.Archive, table string, w io.Writer) (int64, error) {
+	runID := a.Header.RunID
+	_, minor, _ := schemas.ParseFormatVersion(a.Header.FormatVersion)
+	switch table {
+	case schemas.TableRun:
+		return copyTable(a, table, w, func(r schemas.RunRow) schemas.RunRow {
+			if minor < schemas.ColumnsSince["run.tags"] {
+				r.Tags = nil // parquet-go reads a list column the file lacks as [""]
+			}
+			return r
+		})
+	case schemas.TableScalars:
+		return copyTable(a, table, w, func(s schemas.ScalarRow) Scalar { return scalar(runID, s) })
+	case schemas.TableParams:
+		return copyTable(a, table, w, func(r schemas.ParamRow) schemas.ParamRow { return r })
+	case schemas.TableSummary:
+		return copyTable(a, table, w, func(r schemas.SummaryRow) schemas.SummaryRow { return r })
+	case schemas.TableImages:
+		return copyTable(a, table, w, func(r schemas.ImageRow) schemas.ImageRow { return r })
+	case schemas.TableAnnotations:
+		return copyTable(a, table, w, func(r schemas.AnnotationRow) schemas.AnnotationRow { return r })
+	case schemas.TableAssets:
+		return copyTable(a, table, w, func(r schemas.AssetRow) schemas.AssetRow { return r })
+	case schemas.TableGaps:
+		return copyTable(a, table, w, func(r schemas.GapRow) schemas.GapRow { return r })
+	case schemas.TableLogs:
+		return copyTable(a, table, w, func(r schemas.LogRow) schemas.LogRow { return r })
+	}
+	return 0, fmt.Errorf("no export for table %q", table)
+}
+
+// copyTable streams a table's rows through conv into a Parquet writer.
+func copyTable[T, U any](a *archive.Archive, table string, w io.Writer, conv func(T) U) (int64, error) {
+	pw := parquet.NewGenericWriter[U](w, parquet.Compression(codec), parquet.CreatedBy("yoloarchive", "", ""))
+	var n int64
+	out := make([]U, 0, 512)
+	err := archive.ScanTable(a, table, func(rows []T) error {
+		out = out[:0]
+		for _, r := range rows {
+			out = append(out, conv(r))
+		}
+		k, err := pw.Write(out)
+		n += int64(k)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, pw.Close()
+}
+
+// writeAtomic writes dst through a temporary file in its directory.
+func writeAtomic(dst string, fill func(io.Writer) error) (err error) {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(dst), ".tmp-"+filepath.Base(dst)+"-")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = fill(f); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), dst)
+}
+
+// readArrow reads Parquet bytes with Arrow's own Parquet reader.
+func readArrow(ctx context.Context, data []byte) (arrow.Table, error) {
+	pf, err := file.NewParquetReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, memory.DefaultAllocator)
+	if err != nil {
+		return nil, err
+	}
+	return fr.ReadTable(ctx)
+}
+
+// toArrow converts Parquet bytes to an Arrow IPC stream.
+func toArrow(ctx context.Context, data []byte, w io.Writer) error {
+	tbl, err := readArrow(ctx, data)
+	if err != nil {
+		return err
+	}
+	defer tbl.Release()
+	iw := ipc.NewWriter(w, ipc.WithSchema(tbl.Schema()), ipc.WithZstd())
+	tr := array.NewTableReader(tbl, 64<<10)
+	defer tr.Release()
+	for tr.Next() {
+		if err := iw.Write(tr.Record()); err != nil {
+			return err
+		}
+	}
+	return errors.Join(tr.Err(), iw.Close())
+}
+
+// toCSV converts Parquet bytes to CSV: a header of column names, then one
+// line per row; lists as JSON, times as RFC 3339, nulls empty.
+func toCSV(ctx context.Context, data []byte, w io.Writer) error {
+	tbl, err := readArrow(ctx, data)
+	if err != nil {
+		return err
+	}
+	defer tbl.Release()
+	cw := csv.NewWriter(w)
+	var header []string
+	for _, f := range tbl.Schema().Fields() {
+		header = append(header, f.Name)
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	tr := array.NewTableReader(tbl, 64<<10)
+	defer tr.Release()
+	line := make([]string, len(header))
+	for tr.Next() {
+		rec := tr.Record()
+		for i := 0; i < int(rec.NumRows()); i++ {
+			for c := range line {
+				line[c] = cell(rec.Column(c), i)
+			}
+			if err := cw.Write(line); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return errors.Join(tr.Err(), cw.Error())
+}
+
+// cell renders one value for CSV.
+func cell(col arrow.Array, i int) string {
+	if col.IsNull(i) {
+		return ""
+	}
+	switch c := col.(type) {
+	case *array.Timestamp:
+		unit := c.DataType().(*arrow.TimestampType).Unit
+		return c.Value(i).ToTime(unit).UTC().Format("2006-01-02T15:04:05.000Z")
+	case *array.Dictionary:
+		return cell(c.Dictionary(), c.GetValueIndex(i))
+	}
+	s := col.ValueStr(i)
+	return strings.TrimSpace(s)
+}
