@@ -205,3 +205,25 @@ func TestCLI_Interrupted(t *testing.T) {
 		t.Errorf("left behind: %v", ents)
 	}
 }
+
+// TestCLI_Export exports a good and a damaged archive: the good one is
+// written, the damaged one reported on its own line, exit code 3.
+func TestCLI_Export(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "detect.tar.zst")
+	if code, _, stderr := runCLI(t, "capture", filepath.Join(fixtures, "detect"), "-o", good); code != 0 {
+		t.Fatalf("capture: %s", stderr)
+	}
+	data, _ := os.ReadFile(good)
+	bad := filepath.Join(dir, "bad.tar.zst")
+	os.WriteFile(bad, data[:len(data)-100], 0o644)
+	out := filepath.Join(dir, "dataset")
+	code, stdout, stderr := runCLI(t, "export", good, bad, "--format", "csv", "-o", out, "--json")
+	if code != 3 || strings.Count(stdout, "\n") != 2 || !strings.Contains(stdout, `"status":"error"`) || strings.Contains(stderr, "\n\n") {
+		t.Errorf("export: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	m, _ := filepath.Glob(filepath.Join(out, "table=*", "run=*", "part-0.csv"))
+	if len(m) != 9 {
+		t.Errorf("%d CSV files, want one per table", len(m))
+	}
+}
