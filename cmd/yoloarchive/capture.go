@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/yoloarchive/yoloarchive/convert"
@@ -29,7 +30,11 @@ type CaptureCmd struct {
 	SkipBadMasks  bool     `help:"Capture a predictions.json whose masks do not all decode, without those masks' polygons (recorded as a gap)."`
 	Jobs          int      `short:"j" default:"0" placeholder:"N" help:"Runs to capture in parallel (default: number of CPUs, at most 4)."`
 	JSON          bool     `help:"Print one JSON object per run on stdout."`
-	Session       []string `placeholder:"PATH" help:"A ClearML offline session (folder or zip) or Comet offline zip of the run, merged into its archive (a single run directory SRC only; repeatable)."`
+
+	ledger  *convert.Ledger
+	optsKey string
+	Force   bool     `help:"With --out-dir: capture runs again even when the ledger says they have not changed."`
+	Session []string `placeholder:"PATH" help:"A ClearML offline session (folder or zip) or Comet offline zip of the run, merged into its archive (a single run directory SRC only; repeatable)."`
 }
 
 // Help is shown by --help.
@@ -60,8 +65,10 @@ func (c *CaptureCmd) Validate() error {
 // captureReport is the JSON line printed per run with --json.
 type captureReport struct {
 	Source string `json:"source"`
-	Status string `json:"status"` // "ok" or "error"
-	Error  string `json:"error,omitempty"`
+	Status string `json:"status"` // "ok", "unchanged" or "error"
+	// Ledger is the entry of an unchanged run (its earlier archive).
+	Ledger *convert.LedgerEntry `json:"ledger,omitempty"`
+	Error  string               `json:"error,omitempty"`
 	*convert.Result
 }
 
@@ -89,8 +96,18 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 	if c.DatasetImages == 0 {
 		opts.DatasetImages = -1
 	}
+	if c.OutDir != "" {
+		if err := os.MkdirAll(c.OutDir, 0o755); err != nil {
+			return err
+		}
+		if c.ledger, err = convert.OpenLedger(c.OutDir); err != nil {
+			return err
+		}
+	}
+	c.optsKey = fmt.Sprintf("%v|%v|%s|%d|%v|%q", opts.NoWeights, opts.AllWeights, opts.Data, opts.DatasetImages, opts.SkipBadMasks, opts.Sessions)
 	reports := make([]captureReport, len(srcs))
 	var mu sync.Mutex
+	done := 0
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for j := 0; j < jobs; j++ {
@@ -101,7 +118,12 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 				rep := c.captureOne(ctx, srcs[i], opts)
 				mu.Lock()
 				reports[i] = rep
-				c.print(stdout, stderr, rep)
+				done++
+				prefix := ""
+				if len(srcs) > 1 {
+					prefix = fmt.Sprintf("[%d/%d] ", done, len(srcs))
+				}
+				c.print(stdout, stderr, rep, prefix)
 				mu.Unlock()
 			}
 		}()
@@ -117,13 +139,28 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var ok, failed int
+	var ok, failed, unchanged int
+	var broken []string
 	for _, r := range reports {
-		if r.Status == "ok" {
+		switch r.Status {
+		case "ok":
 			ok++
-		} else {
+		case "unchanged":
+			ok++
+			unchanged++
+		default:
 			failed++
+			broken = append(broken, r.Source)
 		}
+	}
+	if len(broken) > 0 && len(srcs) > 1 && !c.JSON {
+		fmt.Fprintf(stderr, "failed (%d):\n", len(broken))
+		for _, b := range broken {
+			fmt.Fprintf(stderr, "  %s\n", b)
+		}
+	}
+	if unchanged > 0 && !c.JSON {
+		fmt.Fprintf(stderr, "%d runs unchanged since their last capture (ledger %s; --force captures them again)\n", unchanged, filepath.Join(c.OutDir, convert.LedgerName))
 	}
 	if len(srcs) > 1 && !c.JSON {
 		fmt.Fprintf(stderr, "captured %d of %d runs\n", ok, len(srcs))
@@ -134,6 +171,19 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 // captureOne captures one run and never fails: errors go into the report.
 func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Options) captureReport {
 	rep := captureReport{Source: src, Status: "error"}
+	var fp string
+	if c.ledger != nil {
+		var err error
+		if fp, err = convert.Fingerprint(src); err != nil {
+			rep.Error = oneLine(err.Error())
+			return rep
+		}
+		fp += "|" + c.optsKey
+		if e, ok := c.ledger.Unchanged(src, fp); ok && !c.Force {
+			rep.Status, rep.Ledger = "unchanged", &e
+			return rep
+		}
+	}
 	run, err := convert.Read(ctx, src, opts)
 	if err != nil {
 		rep.Error = oneLine(err.Error())
@@ -158,22 +208,31 @@ func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Op
 		return rep
 	}
 	rep.Status, rep.Result = "ok", res
+	if c.ledger != nil {
+		if err := c.ledger.Record(src, convert.LedgerEntry{Fingerprint: fp, Archive: res.Archive, RunID: res.RunID, Digest: res.Digest, Size: res.Size}); err != nil {
+			rep.Status, rep.Error = "error", "the archive was written, but the ledger could not be saved: "+oneLine(err.Error())
+		}
+	}
 	return rep
 }
 
-func (c *CaptureCmd) print(stdout *Stdout, stderr *Stderr, rep captureReport) {
+func (c *CaptureCmd) print(stdout *Stdout, stderr *Stderr, rep captureReport, prefix string) {
 	if c.JSON {
 		b, _ := json.Marshal(rep)
 		fmt.Fprintln(stdout, string(b))
 		return
 	}
+	if rep.Status == "unchanged" {
+		fmt.Fprintf(stdout, "%s%s unchanged (%s)\n", prefix, rep.Source, rep.Ledger.Archive)
+		return
+	}
 	if rep.Status != "ok" {
-		fmt.Fprintf(stderr, "error: %s\n", rep.Error)
+		fmt.Fprintf(stderr, "%serror: %s\n", prefix, rep.Error)
 		return
 	}
 	r := rep.Result
-	fmt.Fprintf(stdout, "%s -> %s (run %s, %s, %d scalars, %d images, %d annotations, %d gaps)\n",
-		rep.Source, r.Archive, r.RunID, humanBytes(r.Size), r.Rows["scalars"], r.Rows["images"], r.Rows["annotations"], len(r.Gaps))
+	fmt.Fprintf(stdout, "%s%s -> %s (run %s, %s, %d scalars, %d images, %d annotations, %d gaps)\n",
+		prefix, rep.Source, r.Archive, r.RunID, humanBytes(r.Size), r.Rows["scalars"], r.Rows["images"], r.Rows["annotations"], len(r.Gaps))
 	for _, w := range r.Warnings {
 		fmt.Fprintf(stderr, "warning: %s: %s\n", rep.Source, oneLine(w))
 	}
@@ -210,6 +269,13 @@ func findRuns(root string) ([]string, error) {
 			return nil
 		}
 		if !d.IsDir() {
+			// Comet offline zips and ClearML session zips; a session zip
+			// beside its own folder is the same session.
+			if strings.HasSuffix(d.Name(), ".zip") && !dirExists(strings.TrimSuffix(p, ".zip")) {
+				if _, err := convert.Detect(p); err == nil {
+					runs = append(runs, p)
+				}
+			}
 			return nil
 		}
 		if _, err := convert.Detect(p); err == nil {
@@ -245,4 +311,9 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+func dirExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
 }

@@ -23,6 +23,9 @@ func TestInspect_AllFixtures(t *testing.T) {
 	}
 	ents, _ := os.ReadDir(outDir)
 	for _, e := range ents {
+		if e.Name() == ".yoloarchive-ledger.json" {
+			continue
+		}
 		p := filepath.Join(outDir, e.Name())
 		rep, err := buildInspect(context.Background(), p)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 const fixtures = "../../testdata/ultralytics-8.3.166"
@@ -131,8 +132,8 @@ func TestCLI_PartialFailure(t *testing.T) {
 	if sort.Strings(statuses); !reflect.DeepEqual(statuses, []string{"error", "ok"}) {
 		t.Errorf("statuses = %v, want one error and one ok", statuses)
 	}
-	ents, _ := os.ReadDir(outDir)
-	if len(ents) != 1 || !strings.HasPrefix(ents[0].Name(), "detect-") {
+	ents, _ := filepath.Glob(filepath.Join(outDir, "*.tar.zst"))
+	if len(ents) != 1 || !strings.HasPrefix(filepath.Base(ents[0]), "detect-") {
 		t.Errorf("out dir holds %v, want the one good archive", ents)
 	}
 	if code, _, _ := runCLI(t, "capture", bad, "-o", filepath.Join(dir, "x.tar.zst")); code != exitFailure {
@@ -146,16 +147,33 @@ func TestCLI_Recursive(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	ents, _ := os.ReadDir(outDir)
-	if len(ents) != 5 { // detect, detect-clearml, detect-savejson, segment-savejson, segment-val
-		t.Errorf("%d archives, want 5: %s", len(ents), stdout)
-	}
-	var paths []string
-	for _, e := range ents {
-		paths = append(paths, filepath.Join(outDir, e.Name()))
+	paths, _ := filepath.Glob(filepath.Join(outDir, "*.tar.zst"))
+	if len(paths) != 5 { // detect, detect-clearml, detect-savejson, segment-savejson, segment-val
+		t.Errorf("%d archives, want 5: %s", len(paths), stdout)
 	}
 	if code, stdout, _ := runCLI(t, append([]string{"verify"}, paths...)...); code != 0 || strings.Count(stdout, "ok ") != 5 {
 		t.Errorf("verify: exit %d: %s", code, stdout)
+	}
+	// Again: the ledger knows every run, nothing is captured.
+	code, stdout, stderr = runCLI(t, "capture", "-r", "--out-dir", outDir, "--json", fixtures)
+	if code != 0 || strings.Count(stdout, `"status":"unchanged"`) != 5 {
+		t.Errorf("second capture: exit %d: %s %s", code, stdout, stderr)
+	}
+	// A changed run is captured again; --force captures all.
+	touched := filepath.Join(t.TempDir(), "detect")
+	if err := os.CopyFS(touched, os.DirFS(filepath.Join(fixtures, "detect"))); err != nil {
+		t.Fatal(err)
+	}
+	runCLI(t, "capture", "-r", "--out-dir", outDir, touched)
+	future := time.Now().Add(time.Hour) // a rewrite of results.csv
+	os.Chtimes(filepath.Join(touched, "results.csv"), future, future)
+	code, stdout, _ = runCLI(t, "capture", "-r", "--out-dir", outDir, "--json", touched)
+	if code != 0 || !strings.Contains(stdout, `"status":"ok"`) {
+		t.Errorf("changed run: exit %d: %s", code, stdout)
+	}
+	code, stdout, _ = runCLI(t, "capture", "-r", "--out-dir", outDir, "--json", "--force", fixtures)
+	if code != 0 || strings.Count(stdout, `"status":"ok"`) != 5 {
+		t.Errorf("--force: exit %d: %s", code, stdout)
 	}
 }
 
