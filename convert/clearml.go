@@ -162,7 +162,7 @@ func (s *session) readClearML(ctx context.Context) error {
 		json.Unmarshal(raw, &art)
 		rel := s.dataPath(task, art.URI)
 		if rel == "" || s.asset(rel, schemas.RoleTrackerAsset, string(raw)) != nil {
-			r.gap("session_artifact", fmt.Sprintf("artifact %d (%s) points at %s, which is not in the session", i, art.Name, art.URI), "copy the session from the training machine again", bothTrackers)
+			r.gap("session_artifact", fmt.Sprintf("artifact %d (%q) points at %q, which is not in the session", i, art.Name, art.URI), "copy the session from the training machine again", bothTrackers)
 		}
 	}
 	for _, raw := range task.OutputModels {
@@ -173,14 +173,18 @@ func (s *session) readClearML(ctx context.Context) error {
 		}
 		json.Unmarshal(raw, &m)
 		// The SDK copies weights to models/<basename> inside the session.
-		base := path.Base(filepath.ToSlash(m.Weights.WeightsFilename))
+		// The name after the last / or \ (a session from Windows).
+		base := m.Weights.WeightsFilename
+		if i := strings.LastIndexAny(base, `/\`); i >= 0 {
+			base = base[i+1:]
+		}
 		rel := "models/" + base
 		role := schemas.RoleTrackerAsset
 		if base == "best.pt" {
 			role = schemas.RoleWeightsBest
 		}
 		if err := s.asset(rel, role, string(raw)); err != nil {
-			r.gap("model", fmt.Sprintf("the session's output model %s is not in its models/ folder", base), "copy the session from the training machine again", bothTrackers)
+			r.gap("model", fmt.Sprintf("the session's output model %q is not in its models/ folder", base), "copy the session from the training machine again", bothTrackers)
 		}
 	}
 	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
@@ -302,7 +306,7 @@ func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error
 			switch ev.Type {
 			case "training_stats_scalar":
 				if ev.Value == nil {
-					broken.add(n, fmt.Errorf("scalar %s/%s has no value", ev.Metric, ev.Variant))
+					broken.add(n, fmt.Errorf("scalar %q/%q has no value", ev.Metric, ev.Variant))
 					continue
 				}
 				if iter == clearmlSingleValue {
@@ -323,10 +327,10 @@ func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error
 				}
 			case "training_debug_image", "plot":
 				if err := s.clearmlImage(task, ev, raw, iter); err != nil {
-					r.gap("session_image", fmt.Sprintf("%s line %d: %s %s/%s: %v", name, n, ev.Type, ev.Metric, ev.Variant, err), "copy the session from the training machine again", bothTrackers)
+					r.gap("session_image", fmt.Sprintf("%s line %d: %s %q/%q: %v", name, n, ev.Type, ev.Metric, ev.Variant, err), "copy the session from the training machine again", bothTrackers)
 				}
 			default:
-				skipped[ev.Type+" events"]++
+				skipped[strconv.Quote(ev.Type)+" events"]++
 			}
 		}
 		return nil

@@ -152,7 +152,7 @@ func (s *session) readComet(ctx context.Context) error {
 			return nil
 		}
 		if m.Payload == nil {
-			broken.add(n, fmt.Errorf("%s message without a payload", m.Type))
+			broken.add(n, fmt.Errorf("%q message without a payload", m.Type))
 			return nil
 		}
 		if err := c.message(m.Type, m.Payload, line, n); err != nil {
@@ -212,9 +212,15 @@ func (s *session) readComet(ctx context.Context) error {
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {
-		r.gap("session_"+k, fmt.Sprintf("%d %s messages (kept as params of section comet:%s) have no ClearML counterpart", c.raw[k], k, k), "", clearmlOnly)
+		r.gap("session_"+strings.Join(strings.Fields(k), "_"), fmt.Sprintf("%d %q messages (kept as params of section comet:%s) have no ClearML counterpart", c.raw[k], k, strconv.Quote(k)), "", clearmlOnly)
 	}
-	r.Row.RunID = sessionID(r.Row.SourceKind, c.runID, meta.OfflineID)
+	key := meta.OfflineID
+	if key == "" {
+		// No offline_id (the SDK then picks a random key at upload): the
+		// messages identify the experiment.
+		key = "messages:" + s.stored["messages.json"].SHA256
+	}
+	r.Row.RunID = sessionID(r.Row.SourceKind, c.runID, key)
 	return nil
 }
 
@@ -287,7 +293,7 @@ func (c *cometReader) message(typ string, pp *cometPayload, text []byte, line in
 		}
 		v, err := cometNumber(p.Metric.Value)
 		if err != nil {
-			return fmt.Errorf("metric %s: %v", p.Metric.Name, err)
+			return fmt.Errorf("metric %q: %v", p.Metric.Name, err)
 		}
 		row := schemas.ScalarRow{Metric: p.Metric.Name, Step: p.Metric.Step, Value: v, WallTime: msTime(p.LocalTimestamp), Origin: "messages.json", Line: int64(line)}
 		if p.Context != nil {
@@ -343,7 +349,7 @@ func (c *cometReader) message(typ string, pp *cometPayload, text []byte, line in
 	default:
 		var fields map[string]json.RawMessage
 		if err := json.Unmarshal(raw(), &fields); err != nil {
-			return fmt.Errorf("%s message: %v", typ, err)
+			return fmt.Errorf("%q message: %v", typ, err)
 		}
 		return c.system(typ, fields)
 	}
@@ -404,7 +410,7 @@ func (c *cometReader) upload(p cometPayload, raw json.RawMessage, line int) erro
 	if p.UploadType == "visualization" {
 		img, err := c.s.image(rel)
 		if err != nil {
-			r.gap("session_image", fmt.Sprintf("messages.json line %d: image %s: %v", line, p.FilePath, err), "copy the zip again", bothTrackers)
+			r.gap("session_image", fmt.Sprintf("messages.json line %d: image %q: %v", line, p.FilePath, err), "copy the zip again", bothTrackers)
 			return nil
 		}
 		figName := str("figName")
@@ -446,7 +452,7 @@ func (c *cometReader) upload(p cometPayload, raw json.RawMessage, line int) erro
 		role = schemas.RoleConfusionMatrixData
 	}
 	if err := c.s.asset(rel, role, string(raw)); err != nil {
-		r.gap("session_asset", fmt.Sprintf("messages.json line %d: %s %s is not in the zip", line, p.UploadType, p.FilePath), "copy the zip again", bothTrackers)
+		r.gap("session_asset", fmt.Sprintf("messages.json line %d: %q %q is not in the zip", line, p.UploadType, p.FilePath), "copy the zip again", bothTrackers)
 	}
 	return nil
 }

@@ -78,8 +78,10 @@ func (r *Run) enrich(ctx context.Context, src string) error {
 		stored[b.sum.SHA256] = true
 	}
 	newImages := 0
+	added := map[string]bool{}
 	for _, img := range s.Images {
 		if !stored[img.Blob] {
+			added[img.FileName] = true
 			img.FileName = "session/" + img.FileName
 			r.Images = append(r.Images, img)
 			newImages++
@@ -87,8 +89,10 @@ func (r *Run) enrich(ctx context.Context, src string) error {
 	}
 	if r.predictions == "" {
 		for _, a := range s.Annotations {
-			a.ImageFile = "session/" + a.ImageFile
-			r.Annotations = append(r.Annotations, a)
+			if added[a.ImageFile] { // the annotations of images added above
+				a.ImageFile = "session/" + a.ImageFile
+				r.Annotations = append(r.Annotations, a)
+			}
 		}
 	}
 	for _, a := range s.Assets {

@@ -88,19 +88,41 @@ func FuzzReadLines(f *testing.F) {
 		if max <= 0 || max > 1<<20 {
 			return
 		}
-		last := 0
+		last, passed, broken := 0, 0, 0
 		err := convert.ReadLines(bytes.NewReader(data), max, func(line []byte, n int) error {
 			if n <= last || len(line) > max || bytes.ContainsRune(line, '\n') {
 				t.Fatalf("line %d after %d: %d bytes", n, last, len(line))
 			}
 			last = n
+			passed++
 			return nil
 		}, func(n int, err error) {
 			if n <= last {
 				t.Fatalf("broken line %d after %d", n, last)
 			}
 			last = n
+			broken++
 		})
+		// Every line is passed on, reported broken, or blank.
+		segs := bytes.Split(data, []byte("\n"))
+		if len(segs[len(segs)-1]) == 0 {
+			segs = segs[:len(segs)-1]
+		}
+		wantPassed, wantBroken := 0, 0
+		for i, s := range segs {
+			if i < len(segs)-1 || bytes.HasSuffix(data, []byte("\n")) {
+				s = bytes.TrimSuffix(s, []byte("\r")) // "\r\n" ends a line
+			}
+			switch {
+			case len(s) > max:
+				wantBroken++
+			case len(bytes.TrimSpace(s)) > 0:
+				wantPassed++
+			}
+		}
+		if passed != wantPassed || broken != wantBroken {
+			t.Fatalf("%d lines passed, %d broken; want %d, %d", passed, broken, wantPassed, wantBroken)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

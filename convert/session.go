@@ -27,6 +27,8 @@ type session struct {
 	// stored maps a file's path relative to root to its stored row, so
 	// that a file referenced twice is stored once.
 	stored map[string]archive.FileSum
+	// realRoot is root with links resolved.
+	realRoot string
 }
 
 // storeFile hashes a session file and adds it to the archive's blobs.
@@ -41,6 +43,19 @@ func (s *session) storeFile(rel string) (archive.FileSum, string, error) {
 	}
 	if !st.Mode().IsRegular() {
 		return archive.FileSum{}, p, fmt.Errorf("%s: not a regular file", rel)
+	}
+	// A linked folder on the way must not lead outside the session.
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return archive.FileSum{}, p, err
+	}
+	if s.realRoot == "" {
+		if s.realRoot, err = filepath.EvalSymlinks(s.root); err != nil {
+			return archive.FileSum{}, p, err
+		}
+	}
+	if r, err := filepath.Rel(s.realRoot, real); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return archive.FileSum{}, p, fmt.Errorf("%s: a link leads outside the session (not followed)", rel)
 	}
 	sum, err := archive.HashFile(p)
 	if err != nil {
@@ -160,7 +175,7 @@ func pyParam(section, key string, pos int, value, typ string) schemas.ParamRow {
 			return row
 		}
 	case "list", "tuple":
-		if strings.HasPrefix(value, "[") || strings.HasPrefix(value, "(") {
+		if len(value) >= 2 && (value[0] == '[' && value[len(value)-1] == ']' || value[0] == '(' && value[len(value)-1] == ')') {
 			row.Type = schemas.TypeList // Text keeps the SDK's str() of it
 			inner := strings.TrimSpace(value[1 : len(value)-1])
 			if inner != "" {
@@ -200,6 +215,9 @@ func jsonParam(section, key string, pos int, raw json.RawMessage) schemas.ParamR
 			row.Type, row.Int = schemas.TypeInt, &i
 		} else if f, err := x.Float64(); err == nil {
 			row.Type, row.Float = schemas.TypeFloat, &f
+		} else {
+			s := x.String() // out of float64's range: kept as written
+			row.Type, row.String = schemas.TypeString, &s
 		}
 		row.Text = x.String()
 	case string:

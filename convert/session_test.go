@@ -274,3 +274,82 @@ func TestCapture_EnrichFromSession(t *testing.T) {
 		t.Errorf("%d extraction folders left", n)
 	}
 }
+
+// TestSession_ReviewFindings covers inputs a review found mishandled: a
+// one-character list setting, a linked folder leading out of the session,
+// Windows weight paths, zips without offline_id, and control characters
+// in message types.
+func TestSession_ReviewFindings(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	task := func(extra string) string {
+		return `{"id":"offline-0123456789abcdef0123456789abcdef","name":"run","project_name":"p","offline_folder":"/home/u/.clearml/cache/offline/offline-0123456789abcdef0123456789abcdef",` + extra + `}`
+	}
+	// A list setting of one character, and an artifact behind a link.
+	outside := t.TempDir()
+	os.WriteFile(filepath.Join(outside, "secret.txt"), []byte("secret"), 0o644)
+	dir := filepath.Join(t.TempDir(), "offline-0123456789abcdef0123456789abcdef")
+	os.MkdirAll(filepath.Join(dir, "data"), 0o755)
+	os.Symlink(outside, filepath.Join(dir, "data", "sub"))
+	os.MkdirAll(filepath.Join(dir, "models"), 0o755)
+	os.WriteFile(filepath.Join(dir, "models", "best.pt"), []byte("weights"), 0o644)
+	os.WriteFile(filepath.Join(dir, "task.json"), []byte(task(`"hyperparams":{"General":{"x":{"name":"x","value":"[","type":"list"}}},
+		"execution":{"artifacts":[{"name":"s","uri":"/home/u/.clearml/cache/offline/offline-0123456789abcdef0123456789abcdef/data/sub/secret.txt"}]},
+		"offline_output_models":[{"weights":{"weights_filename":"C:\\Users\\me\\.clearml\\cache\\offline\\offline-x\\models\\best.pt"}}]`)), 0o644)
+	os.WriteFile(filepath.Join(dir, "metrics.jsonl"), []byte(`[{"type":"evil\nsecond","task":"offline-0123456789abcdef0123456789abcdef"}]`), 0o644)
+	r, err := convert.Read(context.Background(), dir, convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, a := range r.Assets {
+		if strings.Contains(a.FileName, "secret") {
+			t.Errorf("a file behind a link was stored: %s", a.FileName)
+		}
+	}
+	best := false
+	for _, a := range r.Assets {
+		best = best || a.Role == schemas.RoleWeightsBest
+	}
+	if !best {
+		t.Error("the Windows weights path did not find models/best.pt")
+	}
+	for _, g := range r.Gaps {
+		if strings.Contains(g.Reason, "\n") {
+			t.Errorf("gap %s has a line break: %q", g.Item, g.Reason)
+		}
+	}
+	// Comet zips without offline_id: different messages, different runs.
+	ids := map[string]bool{}
+	for _, m := range []string{"a", "b"} {
+		zp := makeZip(t, zipEntry{name: "experiment.json", body: `{"project_name":"p"}`},
+			zipEntry{name: "messages.json", body: `{"type":"log_other","payload":{"key":"k","value":"` + m + `"}}` + "\n"})
+		r, err := convert.Read(context.Background(), zp, convert.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[r.Row.RunID] = true
+		r.Close()
+	}
+	if len(ids) != 2 {
+		t.Error("two Comet zips without offline_id got one run id")
+	}
+}
+
+// TestReadLines_LastLine: a last line without a newline that fills the
+// read buffer exactly is read, and one over the limit is counted broken.
+func TestReadLines_LastLine(t *testing.T) {
+	for _, tc := range []struct {
+		in            string
+		lines, broken int
+	}{
+		{strings.Repeat("x", 65536), 1, 0},
+		{"a\n" + strings.Repeat("x", 3*65536), 1, 1},
+		{"a\n" + strings.Repeat("y", 65536*2), 2, 0},
+	} {
+		var lines, broken int
+		err := convert.ReadLines(strings.NewReader(tc.in), 65536*2, func([]byte, int) error { lines++; return nil }, func(int, error) { broken++ })
+		if err != nil || lines != tc.lines || broken != tc.broken {
+			t.Errorf("%d bytes: %d lines, %d broken (%v); want %d, %d", len(tc.in), lines, broken, err, tc.lines, tc.broken)
+		}
+	}
+}

@@ -190,6 +190,10 @@ func ReadLines(r io.Reader, max int, fn func(line []byte, n int) error, broken f
 	n := 0
 	for {
 		chunk, isPrefix, err := br.ReadLine()
+		if err == io.EOF && partial {
+			// The last line has no newline and filled the buffer exactly.
+			chunk, isPrefix, err = nil, false, nil
+		}
 		if err == io.EOF {
 			return nil
 		}

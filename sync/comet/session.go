@@ -68,6 +68,11 @@ func buildSession(run *ysync.Run, o BuildOptions) (*Log, error) {
 	if len(others) > 0 {
 		add(nil, Call{Kind: KindOthers, Others: others})
 	}
+	// The gap items: as the zip recorded them when a yoloarchive replay
+	// wrote it (kept among the others above), else the archive's.
+	if !hasOther(others, ysync.GapsOther) {
+		l.Gaps = ysync.GapItems(run.Gaps)
+	}
 	types := make([]string, 0, len(raw))
 	for t := range raw {
 		types = append(types, t)
@@ -173,4 +178,13 @@ func sessionLayers(rows []schemas.AnnotationRow) []Layer {
 		out[i].Data = append(out[i].Data, an)
 	}
 	return out
+}
+
+func hasOther(kvs []KV, key string) bool {
+	for _, kv := range kvs {
+		if kv.Key == key {
+			return true
+		}
+	}
+	return false
 }
