@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -35,6 +36,11 @@ type ClientOptions struct {
 	// Limiter, when set, spaces requests (shared by every worker that uses
 	// the Client).
 	Limiter *rate.Limiter
+	// Gate, when set, is shared by every client of one destination: a 429
+	// with Retry-After pauses all of them, not just the request that got
+	// it, so parallel workers do not keep hitting a server that asked them
+	// to wait.
+	Gate *Gate
 	// Transport replaces the default transport (tests).
 	Transport http.RoundTripper
 	// InsecureSkipVerify turns TLS certificate checks off.
@@ -49,6 +55,7 @@ type ClientOptions struct {
 type Client struct {
 	http     *retryablehttp.Client
 	limiter  *rate.Limiter
+	gate     *Gate
 	requests atomic.Int64
 	retries  atomic.Int64
 }
@@ -83,7 +90,7 @@ func NewClient(o ClientOptions) *Client {
 		}
 		tr = t
 	}
-	c := &Client{limiter: o.Limiter}
+	c := &Client{limiter: o.Limiter, gate: o.Gate}
 	rc := retryablehttp.NewClient()
 	rc.Logger = nil
 	rc.RetryMax = o.RetryMax
@@ -112,13 +119,72 @@ type countingTransport struct {
 }
 
 func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := t.c.gate.wait(r.Context()); err != nil {
+		return nil, err
+	}
 	if t.c.limiter != nil {
 		if err := t.c.limiter.Wait(r.Context()); err != nil {
 			return nil, err
 		}
 	}
 	t.c.requests.Add(1)
-	return t.rt.RoundTrip(r)
+	resp, err := t.rt.RoundTrip(r)
+	if err == nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if d, ok := RetryAfter(resp); ok {
+			t.c.gate.pause(d)
+		}
+	}
+	return resp, err
+}
+
+// Gate pauses every client sharing it until a time a server named
+// (Retry-After). The zero value is open; a nil *Gate is always open.
+type Gate struct {
+	mu    sync.Mutex
+	until time.Time
+	// Pauses counts the pauses (tests and reports).
+	pauses atomic.Int64
+}
+
+// Pauses returns how many times the gate closed.
+func (g *Gate) Pauses() int64 {
+	if g == nil {
+		return 0
+	}
+	return g.pauses.Load()
+}
+
+func (g *Gate) pause(d time.Duration) {
+	if g == nil || d <= 0 {
+		return
+	}
+	d = min(d, 10*time.Minute)
+	g.mu.Lock()
+	if t := time.Now().Add(d); t.After(g.until) {
+		g.until = t
+		g.pauses.Add(1)
+	}
+	g.mu.Unlock()
+}
+
+func (g *Gate) wait(ctx context.Context) error {
+	if g == nil {
+		return nil
+	}
+	g.mu.Lock()
+	d := time.Until(g.until)
+	g.mu.Unlock()
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 type idempotentKey struct{}

@@ -35,6 +35,7 @@ type Replayer struct {
 	cfg   Config
 	opts  Options
 	copts ysync.ClientOptions
+	gate  ysync.Gate
 }
 
 // New returns a Replayer for the server in cfg (see LoadConfig).
@@ -112,7 +113,11 @@ type syncer struct {
 // create it), send hyper-parameters, files, events and the model, read it
 // all back, and only then mark the task completed and the run synced.
 func (r *Replayer) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
-	s := &syncer{Replayer: r, c: newClient(r.cfg, r.copts), run: run, st: st, task: task, res: res}
+	copts := r.copts
+	if copts.Gate == nil {
+		copts.Gate = &r.gate // one per destination: a 429 pauses every worker
+	}
+	s := &syncer{Replayer: r, c: newClient(r.cfg, copts), run: run, st: st, task: task, res: res}
 	defer func() {
 		res.Requests, res.Retries = s.c.http.Requests(), s.c.http.Retries()
 		if s.blobs != nil {

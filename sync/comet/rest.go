@@ -31,6 +31,7 @@ type Remote struct {
 	opts    BuildOptions
 	copts   ysync.ClientOptions
 	limiter *rate.Limiter
+	gate    ysync.Gate // shared by every archive's client: a 429 pauses all
 	workers int
 }
 
@@ -154,6 +155,9 @@ func (r *Remote) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task
 	copts := r.copts
 	if copts.Limiter == nil {
 		copts.Limiter = r.limiter
+	}
+	if copts.Gate == nil {
+		copts.Gate = &r.gate
 	}
 	s := &session{Remote: r, http: ysync.NewClient(copts), run: run, log: l, st: st, task: task, res: res}
 	res.NotRecoverable = append(res.NotRecoverable, restLeftOut(l)...)
