@@ -48,6 +48,12 @@ func Checkpoint() string {
 // valImages validation batch images, and weightMB MiB of weights/best.pt
 // (five sixths random, like a checkpoint; 0: none).
 func SynthRun(tb testing.TB, epochs, valImages, weightMB int) string {
+	return SynthRunNamed(tb, "detect", epochs, valImages, weightMB)
+}
+
+// SynthRunNamed is SynthRun for a run of the given name (args.yaml name
+// and save_dir), so that runs of different names have different ids.
+func SynthRunNamed(tb testing.TB, name string, epochs, valImages, weightMB int) string {
 	tb.Helper()
 	dir := copyRun(tb, "detect")
 	args, err := os.ReadFile(filepath.Join(dir, "args.yaml"))
@@ -55,6 +61,10 @@ func SynthRun(tb testing.TB, epochs, valImages, weightMB int) string {
 		tb.Fatal(err)
 	}
 	args = []byte(strings.Replace(string(args), "\nepochs: 3\n", fmt.Sprintf("\nepochs: %d\n", epochs), 1))
+	if name != "detect" {
+		args = []byte(strings.Replace(string(args), "\nname: detect\n", "\nname: "+name+"\n", 1))
+		args = []byte(strings.Replace(string(args), "/runs/detect\n", "/runs/"+name+"\n", 1))
+	}
 	write := func(name string, data []byte) {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			tb.Fatal(err)

@@ -1,0 +1,69 @@
+package clearml_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+	"github.com/yoloarchive/yoloarchive/sync/synctest"
+)
+
+// TestBulk_CancelledThenResumed syncs twelve archives four at a time, one
+// of them damaged, cancels the batch part-way, and runs it again: every
+// good run ends as exactly one complete task, the damaged one fails alone
+// both times, and nothing is sent twice.
+func TestBulk_CancelledThenResumed(t *testing.T) {
+	var paths []string
+	for i := 0; i < 12; i++ {
+		p := synctest.Capture(t, synctest.SynthRunNamed(t, fmt.Sprintf("run%02d", i), 20, 2, 0))
+		if i == 6 {
+			data, _ := os.ReadFile(p)
+			p = filepath.Join(t.TempDir(), "damaged.tar.zst")
+			os.WriteFile(p, data[:len(data)*2/3], 0o644)
+		}
+		paths = append(paths, p)
+	}
+	ref := newEnv(t)
+	if r := ref.sync(t, context.Background(), paths[0], ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
+		t.Fatal(r.Error)
+	}
+	want := len(ref.srv.Events(ref.srv.Tasks()[0].ID))
+
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	e.srv.Faults.CancelAfter(120, cancel)
+	first := ysync.Batch(ctx, paths, e.r, ysync.BatchOptions{Jobs: 4, Store: e.store})
+	cancel()
+	e.srv.Faults.Clear()
+	counts := map[string]int{}
+	for _, r := range first {
+		counts[r.Status]++
+	}
+	if counts[ysync.StatusInterrupted] == 0 || counts[ysync.StatusSynced] == 12 {
+		t.Fatalf("the cancel did not interrupt the batch: %v", counts)
+	}
+	t.Logf("first batch: %v", counts)
+	second := ysync.Batch(context.Background(), paths, e.r, ysync.BatchOptions{Jobs: 4, Store: e.store})
+	for i, r := range second {
+		switch {
+		case i == 6:
+			if r.Status != ysync.StatusFailed || first[i].Status == ysync.StatusSynced {
+				t.Errorf("damaged archive: %s then %s (%s)", first[i].Status, r.Status, r.Error)
+			}
+		case r.Status != ysync.StatusSynced && r.Status != ysync.StatusUpToDate:
+			t.Errorf("archive %d: %s (%s)", i, r.Status, r.Error)
+		}
+	}
+	tasks := e.srv.Tasks()
+	if len(tasks) != 11 {
+		t.Fatalf("%d tasks, want one per good archive (11)", len(tasks))
+	}
+	for _, task := range tasks {
+		if n := len(e.srv.Events(task.ID)); n != want || task.Status != "completed" {
+			t.Errorf("task %s (%s): %d events, status %s; want %d, completed", task.Name, task.ID, n, task.Status, want)
+		}
+	}
+}
