@@ -12,6 +12,9 @@ bin=${BIN:-bin/yoloarchive}
 repeat=${REPEAT:-7}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# `bench.sh scale` runs only the scale section at the end.
+only_scale=false
+[ "${1:-}" = scale ] && only_scale=true
 
 data=testdata/ultralytics-8.3.166/datasets/segment/data.yaml
 
@@ -43,6 +46,7 @@ median_time() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
+if ! $only_scale; then
 t_start=$(median_time "$bin" --version)
 printf 'process start of bin/yoloarchive (links OpenCV, %d shared libraries): %.3f s\n\n' \
   "$(ldd "$bin" | wc -l)" "$t_start"
@@ -72,3 +76,55 @@ echo "sync against the in-repo fake servers (go test -bench): requests and wall 
 echo "and per 100 images, and the peak RSS of 'yoloarchive sync' as the archive grows:"
 go test -run '^$' -bench 'Sync_' -benchtime 3x ./sync/clearml | grep -E '^Benchmark'
 go test -run '^$' -bench . -benchtime 3x ./sync/comet | grep -E '^Benchmark'
+
+fi
+
+# Scale: N synthetic runs (EPOCHS epochs, 25 images each, the four
+# results.csv formats), captured with --recursive, synced to the in-repo
+# fake servers (run as a process: scripts/fakeservers) and exported; wall
+# time and peak RSS (GNU time) of each command. SCALE="10 100 1000" by
+# default; set SCALE=0 to skip. Comet REST sends one request per point, so
+# its sync is measured up to COMET_MAX runs (default 100).
+echo
+scale=${SCALE:-10 100 1000}
+epochs=${EPOCHS:-300}
+comet_max=${COMET_MAX:-100}
+if [ "$scale" != 0 ]; then
+  go build -o "$work/fakeservers" ./scripts/fakeservers
+  go build -o "$work/synthruns" ./scripts/synthruns
+  printf '%-6s %-16s %10s %10s %12s\n' runs step "wall s" "s/run" "peak RSS MB"
+  measure() { # measure N STEP CMD...: one line of the table
+    local n=$1 step=$2
+    shift 2
+    if ! /usr/bin/time -o "$work/time" -f '%e %M' "$@" >/dev/null 2>"$work/err"; then
+      echo "bench: $step failed:" >&2
+      tail -3 "$work/err" >&2
+      return 1
+    fi
+    local wall rss
+    read -r wall rss <"$work/time"
+    printf '%-6s %-16s %10.1f %10.4f %12.1f\n' "$n" "$step" "$wall" "$(awk -v w="$wall" -v n="$n" 'BEGIN{print w/n}')" "$(awk -v k="$rss" 'BEGIN{print k/1024}')"
+  }
+  for n in $scale; do
+    d="$work/scale-$n"
+    mkdir -p "$d"
+    "$work/synthruns" -root . -n "$n" -epochs "$epochs" -images 25 -predictions -o "$d/runs"
+    "$work/fakeservers" -env "$d/env" >"$d/servers.out" 2>&1 &
+    pid=$!
+    while [ ! -s "$d/env" ]; do sleep 0.1; done
+    measure "$n" capture "$bin" capture -r "$d/runs" --out-dir "$d/archives" -j 4
+    (
+      . "$d/env"
+      export YOLOARCHIVE_STATE_DIR="$d/state"
+      measure "$n" "sync clearml" "$bin" sync "$d"/archives/*.tar.zst --to clearml -j 4
+      if [ "$n" -le "$comet_max" ]; then
+        measure "$n" "sync comet" "$bin" sync "$d"/archives/*.tar.zst --to comet -j 4 --comet-rate 1000000
+      fi
+      measure "$n" "export parquet" "$bin" export "$d"/archives/*.tar.zst -o "$d/dataset" -j 4
+    )
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    echo "       servers: $(cat "$d/servers.out")"
+    rm -rf "$d"
+  done
+fi

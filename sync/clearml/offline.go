@@ -59,7 +59,8 @@ func (o *Offline) Plan(run *ysync.Run) (*ysync.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &p.Counts, nil
+	counts := p.Counts // a copy: a pointer into p would keep every event alive
+	return &counts, nil
 }
 
 func (o *Offline) plan(run *ysync.Run, folder string) (*plan, error) {

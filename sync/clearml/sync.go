@@ -74,7 +74,8 @@ func (r *Replayer) Plan(run *ysync.Run) (*ysync.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &p.Counts, nil
+	counts := p.Counts // a copy: a pointer into p would keep every event alive
+	return &counts, nil
 }
 
 type taskInfo struct {
