@@ -84,11 +84,13 @@ fi
 # fake servers (run as a process: scripts/fakeservers) and exported; wall
 # time and peak RSS (GNU time) of each command. SCALE="10 100 1000" by
 # default; set SCALE=0 to skip. Comet REST sends one request per point, so
-# its sync is measured up to COMET_MAX runs (default 100).
+# its sync is measured up to COMET_MAX runs (default 100). TRACKERS picks
+# the syncs (default "clearml comet").
 echo
 scale=${SCALE:-10 100 1000}
 epochs=${EPOCHS:-300}
 comet_max=${COMET_MAX:-100}
+trackers=${TRACKERS:-clearml comet}
 if [ "$scale" != 0 ]; then
   go build -o "$work/fakeservers" ./scripts/fakeservers
   go build -o "$work/synthruns" ./scripts/synthruns
@@ -116,8 +118,10 @@ if [ "$scale" != 0 ]; then
     (
       . "$d/env"
       export YOLOARCHIVE_STATE_DIR="$d/state"
-      measure "$n" "sync clearml" "$bin" sync "$d"/archives/*.tar.zst --to clearml -j 4
-      if [ "$n" -le "$comet_max" ]; then
+      if [[ " $trackers " == *" clearml "* ]]; then
+        measure "$n" "sync clearml" "$bin" sync "$d"/archives/*.tar.zst --to clearml -j 4
+      fi
+      if [[ " $trackers " == *" comet "* ]] && [ "$n" -le "$comet_max" ]; then
         measure "$n" "sync comet" "$bin" sync "$d"/archives/*.tar.zst --to comet -j 4 --comet-rate 1000000
       fi
       measure "$n" "export parquet" "$bin" export "$d"/archives/*.tar.zst -o "$d/dataset" -j 4

@@ -35,10 +35,11 @@ type SyncCmd struct {
 }
 
 type clearmlFlags struct {
-	APIHost   string `placeholder:"URL" help:"ClearML API server, e.g. http://clearml:8008."`
-	WebHost   string `placeholder:"URL" help:"ClearML web UI (for links)."`
-	FilesHost string `placeholder:"URL" help:"ClearML file server."`
-	Insecure  bool   `help:"Do not verify TLS certificates."`
+	APIHost   string  `placeholder:"URL" help:"ClearML API server, e.g. http://clearml:8008."`
+	WebHost   string  `placeholder:"URL" help:"ClearML web UI (for links)."`
+	FilesHost string  `placeholder:"URL" help:"ClearML file server."`
+	Insecure  bool    `help:"Do not verify TLS certificates."`
+	Rate      float64 `default:"0" placeholder:"N" help:"Requests per second to ClearML, shared by all archives (0: no limit; a 429 pauses every worker either way)."`
 }
 
 // Help is shown by --help.
@@ -128,7 +129,9 @@ func (c *SyncCmd) replayer(tags []string) (ysync.Replayer, *ysync.Store, error) 
 		if err != nil {
 			return nil, nil, err
 		}
-		return clearml.New(cfg, clearml.Options{Project: c.Project, Name: c.Name, Tags: tags, Version: c.Version}), store, nil
+		r := clearml.New(cfg, clearml.Options{Project: c.Project, Name: c.Name, Tags: tags, Version: c.Version})
+		r.SetRate(c.ClearML.Rate)
+		return r, store, nil
 	case "clearml-offline":
 		out := c.Out
 		if out == "" {

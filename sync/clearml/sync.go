@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"golang.org/x/time/rate"
 	"io"
 	"net/url"
 	"regexp"
@@ -36,11 +37,21 @@ type Replayer struct {
 	opts  Options
 	copts ysync.ClientOptions
 	gate  ysync.Gate
+	// limiter spaces the requests of every archive (nil: no limit).
+	limiter *rate.Limiter
 }
 
 // New returns a Replayer for the server in cfg (see LoadConfig).
 func New(cfg Config, opts Options) *Replayer {
 	return &Replayer{cfg: cfg, opts: opts}
+}
+
+// SetRate limits the requests of every archive synced through r, together,
+// to perSecond (0 or less: no limit).
+func (r *Replayer) SetRate(perSecond float64) {
+	if perSecond > 0 {
+		r.limiter = rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
+	}
 }
 
 // SetClientOptions tunes the HTTP client (retries, waits; tests).
@@ -115,6 +126,9 @@ type syncer struct {
 // all back, and only then mark the task completed and the run synced.
 func (r *Replayer) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
 	copts := r.copts
+	if copts.Limiter == nil {
+		copts.Limiter = r.limiter
+	}
 	if copts.Gate == nil {
 		copts.Gate = &r.gate // one per destination: a 429 pauses every worker
 	}
