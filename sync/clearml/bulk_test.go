@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
@@ -65,5 +66,31 @@ func TestBulk_CancelledThenResumed(t *testing.T) {
 		if n := len(e.srv.Events(task.ID)); n != want || task.Status != "completed" {
 			t.Errorf("task %s (%s): %d events, status %s; want %d, completed", task.Name, task.ID, n, task.Status, want)
 		}
+	}
+}
+
+// TestBulk_SharedRate: with --clearml-rate, all workers together stay
+// under the rate (a lower bound on the time: the limiter never lets more
+// than rate × seconds + burst requests through).
+func TestBulk_SharedRate(t *testing.T) {
+	var paths []string
+	for i := 0; i < 4; i++ {
+		paths = append(paths, synctest.Capture(t, synctest.SynthRunNamed(t, fmt.Sprintf("rate%d", i), 3, 2, 0)))
+	}
+	e := newEnv(t)
+	const perSecond = 40
+	e.r.SetRate(perSecond)
+	start := time.Now()
+	res := ysync.Batch(context.Background(), paths, e.r, ysync.BatchOptions{Jobs: 4, Store: e.store})
+	elapsed := time.Since(start)
+	var requests int64
+	for _, r := range res {
+		if r.Status != ysync.StatusSynced {
+			t.Fatalf("%s: %s", r.Status, r.Error)
+		}
+		requests += r.Requests
+	}
+	if min := time.Duration(float64(requests-perSecond) / perSecond * float64(time.Second)); requests <= perSecond || elapsed < min {
+		t.Errorf("%d requests in %v: faster than %d/s allows (at least %v)", requests, elapsed, perSecond, min)
 	}
 }
