@@ -5,6 +5,10 @@ import (
 	"io"
 )
 
+// ContextReader returns a reader of r that stops with the context's error
+// once ctx is done, so that copying a large file can be interrupted.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
 // ctxReader is a reader that stops with the context's error once the
 // context is done, so that copying a large blob can be interrupted.
 type ctxReader struct {

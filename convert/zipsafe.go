@@ -11,6 +11,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/yoloarchive/yoloarchive/archive"
 )
 
 // ZipLimits bound what extracting a session zip may write.
@@ -136,7 +138,7 @@ func extractEntry(ctx context.Context, f *zip.File, dst string) error {
 		return err
 	}
 	// One byte more than declared is read so that a lying header shows.
-	n, err := io.Copy(out, io.LimitReader(ctxReader{ctx, rc}, int64(f.UncompressedSize64)+1))
+	n, err := io.Copy(out, io.LimitReader(archive.ContextReader(ctx, rc), int64(f.UncompressedSize64)+1))
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
@@ -144,19 +146,6 @@ func extractEntry(ctx context.Context, f *zip.File, dst string) error {
 		err = fmt.Errorf("%d bytes, the zip declares %d", n, f.UncompressedSize64)
 	}
 	return err
-}
-
-// ctxReader stops a copy when its context is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // maxSessionLine is the longest line a session's JSON-lines file may have

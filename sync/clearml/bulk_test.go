@@ -3,8 +3,6 @@ package clearml_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,16 +15,7 @@ import (
 // good run ends as exactly one complete task, the damaged one fails alone
 // both times, and nothing is sent twice.
 func TestBulk_CancelledThenResumed(t *testing.T) {
-	var paths []string
-	for i := 0; i < 12; i++ {
-		p := synctest.Capture(t, synctest.SynthRunNamed(t, fmt.Sprintf("run%02d", i), 20, 2, 0))
-		if i == 6 {
-			data, _ := os.ReadFile(p)
-			p = filepath.Join(t.TempDir(), "damaged.tar.zst")
-			os.WriteFile(p, data[:len(data)*2/3], 0o644)
-		}
-		paths = append(paths, p)
-	}
+	paths := synctest.BulkArchives(t, 12, 6)
 	ref := newEnv(t)
 	if r := ref.sync(t, context.Background(), paths[0], ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
 		t.Fatal(r.Error)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"golang.org/x/time/rate"
 	"io"
 	"net/url"
 	"regexp"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	gosync "sync"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )

@@ -2,6 +2,7 @@ package comet_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -40,9 +41,15 @@ func BenchmarkREST_Metrics(b *testing.B) {
 }
 
 // BenchmarkOffline_Metrics: wall time per 1,000 metric points written to
-// an offline zip.
+// an offline zip, for runs of 200 and 1,000 epochs.
 func BenchmarkOffline_Metrics(b *testing.B) {
-	archive := synctest.Capture(b, synctest.SynthRun(b, 200, 0, 0))
+	for _, epochs := range []int{200, 1000} {
+		b.Run(fmt.Sprintf("epochs=%d", epochs), func(b *testing.B) { benchOfflineMetrics(b, epochs) })
+	}
+}
+
+func benchOfflineMetrics(b *testing.B, epochs int) {
+	archive := synctest.Capture(b, synctest.SynthRun(b, epochs, 0, 0))
 	dir := b.TempDir()
 	var points float64
 	var elapsed time.Duration

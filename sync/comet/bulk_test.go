@@ -2,9 +2,6 @@ package comet_test
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
@@ -17,16 +14,7 @@ import (
 // every good run is one experiment with exactly the points of a clean
 // sync, and the damaged archive fails alone.
 func TestBulk_CancelledThenResumed(t *testing.T) {
-	var paths []string
-	for i := 0; i < 12; i++ {
-		p := synctest.Capture(t, synctest.SynthRunNamed(t, fmt.Sprintf("run%02d", i), 20, 2, 0))
-		if i == 6 {
-			data, _ := os.ReadFile(p)
-			p = filepath.Join(t.TempDir(), "damaged.tar.zst")
-			os.WriteFile(p, data[:len(data)*2/3], 0o644)
-		}
-		paths = append(paths, p)
-	}
+	paths := synctest.BulkArchives(t, 12, 6)
 	ref := newEnv(t)
 	r := ref.sync(t, context.Background(), paths[0], ysync.BatchOptions{})
 	if r.Status != ysync.StatusSynced {

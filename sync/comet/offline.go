@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yoloarchive/yoloarchive/archive"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
@@ -206,7 +207,7 @@ func WriteZip(ctx context.Context, w io.Writer, run *ysync.Run, l *Log) error {
 		if err != nil {
 			return fmt.Errorf("%s (%s): %v", f.zipName, f.file.Name, err)
 		}
-		_, err = io.Copy(hw, ctxReader{ctx, in})
+		_, err = io.Copy(hw, archive.ContextReader(ctx, in))
 		in.Close()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -219,19 +220,6 @@ func WriteZip(ctx context.Context, w io.Writer, run *ysync.Run, l *Log) error {
 		return fmt.Errorf("zip directory: %v", err)
 	}
 	return nil
-}
-
-// ctxReader stops a copy when its context is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // writeEntry writes one deflated metadata entry of the zip.

@@ -486,25 +486,6 @@ func TestOffline_OddArchives(t *testing.T) {
 	}
 }
 
-// BenchmarkOfflineWrite: wall time per 1,000 metric points of writing a
-// zip for a run of 1,000 epochs (13,000+ points) with its images.
-func BenchmarkOfflineWrite(b *testing.B) {
-	archive := synctest.Capture(b, synctest.SynthRun(b, 1000, 0, 0))
-	dir := b.TempDir()
-	var points float64
-	var elapsed time.Duration
-	for b.Loop() {
-		start := time.Now()
-		r := ysync.One(context.Background(), archive, comet.NewOffline(dir, comet.BuildOptions{}), ysync.BatchOptions{})
-		elapsed += time.Since(start)
-		if r.Status != ysync.StatusWritten {
-			b.Fatal(r.Error)
-		}
-		points = float64(r.Plan.Scalars) / 1000
-	}
-	b.ReportMetric(elapsed.Seconds()*1000/float64(b.N)/points, "ms/1k-points")
-	b.ReportMetric(points*1000, "points")
-}
 
 // dropEmptyPoints removes "points": [] from annotation JSON: the writer
 // leaves out the key when a mask had no polygon (docs/sync-comet.md).

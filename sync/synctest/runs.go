@@ -99,3 +99,26 @@ func SynthRunNamed(tb testing.TB, name string, epochs, valImages, weightMB int) 
 	}
 	return dir
 }
+
+// BulkArchives captures n synthetic runs of distinct names (20 epochs, two
+// validation images) and damages the archive at index damaged (cut to
+// two thirds; -1 damages none), for bulk sync tests.
+func BulkArchives(tb testing.TB, n, damaged int) []string {
+	tb.Helper()
+	var paths []string
+	for i := 0; i < n; i++ {
+		p := Capture(tb, SynthRunNamed(tb, fmt.Sprintf("run%02d", i), 20, 2, 0))
+		if i == damaged {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			p = filepath.Join(tb.TempDir(), "damaged.tar.zst")
+			if err := os.WriteFile(p, data[:len(data)*2/3], 0o644); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		paths = append(paths, p)
+	}
+	return paths
+}
