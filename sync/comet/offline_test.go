@@ -486,7 +486,6 @@ func TestOffline_OddArchives(t *testing.T) {
 	}
 }
 
-
 // dropEmptyPoints removes "points": [] from annotation JSON: the writer
 // leaves out the key when a mask had no polygon (docs/sync-comet.md).
 func dropEmptyPoints(v any) any {
