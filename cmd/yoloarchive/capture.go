@@ -33,8 +33,10 @@ type CaptureCmd struct {
 
 	ledger  *convert.Ledger
 	optsKey string
-	Force   bool     `help:"With --out-dir: capture runs again even when the ledger says they have not changed."`
-	Session []string `placeholder:"PATH" help:"A ClearML offline session (folder or zip) or Comet offline zip of the run, merged into its archive (a single run directory SRC only; repeatable)."`
+	seenMu  sync.Mutex
+	seen    map[string]string // run id → the source captured for it in this batch
+	Force   bool              `help:"With --out-dir: capture runs again even when the ledger says they have not changed."`
+	Session []string          `placeholder:"PATH" help:"A ClearML offline session (folder or zip) or Comet offline zip of the run, merged into its archive (a single run directory SRC only; repeatable)."`
 }
 
 // Help is shown by --help.
@@ -65,7 +67,10 @@ func (c *CaptureCmd) Validate() error {
 // captureReport is the JSON line printed per run with --json.
 type captureReport struct {
 	Source string `json:"source"`
-	Status string `json:"status"` // "ok", "unchanged" or "error"
+	Status string `json:"status"` // "ok", "unchanged", "duplicate" or "error"
+	// SameAs is, for a duplicate, the source of the same run captured in
+	// this batch (a session's folder and a copy of its zip, say).
+	SameAs string `json:"same_as,omitempty"`
 	// Ledger is the entry of an unchanged run (its earlier archive).
 	Ledger *convert.LedgerEntry `json:"ledger,omitempty"`
 	Error  string               `json:"error,omitempty"`
@@ -145,9 +150,9 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 		switch r.Status {
 		case "ok":
 			ok++
-		case "unchanged":
+		case "unchanged", "duplicate":
 			ok++
-			unchanged++
+			unchanged += map[string]int{"unchanged": 1}[r.Status]
 		default:
 			failed++
 			broken = append(broken, r.Source)
@@ -181,6 +186,14 @@ func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Op
 		fp += "|" + c.optsKey
 		if e, ok := c.ledger.Unchanged(src, fp); ok && !c.Force {
 			rep.Status, rep.Ledger = "unchanged", &e
+			c.seenMu.Lock()
+			if c.seen == nil {
+				c.seen = map[string]string{}
+			}
+			if _, dup := c.seen[e.RunID]; !dup {
+				c.seen[e.RunID] = src
+			}
+			c.seenMu.Unlock()
 			return rep
 		}
 	}
@@ -190,6 +203,19 @@ func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Op
 		return rep
 	}
 	defer run.Close()
+	c.seenMu.Lock()
+	if c.seen == nil {
+		c.seen = map[string]string{}
+	}
+	other, dup := c.seen[run.Row.RunID]
+	if !dup {
+		c.seen[run.Row.RunID] = src
+	}
+	c.seenMu.Unlock()
+	if dup {
+		rep.Status, rep.SameAs = "duplicate", other
+		return rep
+	}
 	dst := c.Output
 	if dst == "" {
 		dir := c.OutDir
@@ -220,6 +246,10 @@ func (c *CaptureCmd) print(stdout *Stdout, stderr *Stderr, rep captureReport, pr
 	if c.JSON {
 		b, _ := json.Marshal(rep)
 		fmt.Fprintln(stdout, string(b))
+		return
+	}
+	if rep.Status == "duplicate" {
+		fmt.Fprintf(stdout, "%s%s is the same run as %s: captured once\n", prefix, rep.Source, rep.SameAs)
 		return
 	}
 	if rep.Status == "unchanged" {

@@ -245,3 +245,29 @@ func TestCLI_Export(t *testing.T) {
 		t.Errorf("%d CSV files, want one per table", len(m))
 	}
 }
+
+// TestCLI_RecursiveFindsSessions: --recursive finds ClearML sessions
+// (folder or zip; a zip beside its own folder counts once) and Comet zips.
+func TestCLI_RecursiveFindsSessions(t *testing.T) {
+	root := t.TempDir()
+	sess := filepath.Join(fixtures, "detect-clearml", "clearml_offline_session")
+	if err := os.CopyFS(filepath.Join(root, "clearml"), os.DirFS(sess)); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(root, "zips"), 0o755)
+	data, _ := os.ReadFile(filepath.Join(sess, "offline-65072dc9b8014849a4dc396a0eb301ec.zip"))
+	os.WriteFile(filepath.Join(root, "zips", "copy.zip"), data, 0o644)
+	os.WriteFile(filepath.Join(root, "zips", "notes.zip"), []byte("not a zip"), 0o644)
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "capture", "-r", "--out-dir", out, "--json", root)
+	// The folder holding the session (and its zip) is one source; the
+	// copied zip is the same run: captured once, reported as a duplicate.
+	if code != 0 || strings.Count(stdout, `"status":"ok"`) != 1 || strings.Count(stdout, `"status":"duplicate"`) != 1 {
+		t.Errorf("exit %d: %s %s", code, stdout, stderr)
+	}
+	for _, want := range []string{filepath.Join(root, "clearml") + `"`, filepath.Join(root, "zips", "copy.zip") + `"`} {
+		if !strings.Contains(stdout, `"source":"`+want) {
+			t.Errorf("%s not found: %s", want, stdout)
+		}
+	}
+}
