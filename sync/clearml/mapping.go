@@ -206,14 +206,7 @@ func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan
 		}
 	}
 	p.Hyperparams = hyperparams(run.Params)
-	p.Comment, p.Runtime = provenance(run)
-	keyProject := p.Project
-	if addr.localData != "" {
-		keyProject = strings.ReplaceAll(strings.Trim(keyProject, "/"), "/", ".")
-	}
-	prefix := keyPrefix(keyProject, p.Name, taskID)
-	ts := ysync.NewClock(run)
-	p.End = ts.End()
+	prefix, ts := p.address(run, taskID, addr)
 	add := func(e event) {
 		e["task"] = taskID
 		p.Events = append(p.Events, e)
@@ -363,6 +356,19 @@ func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan
 	}
 	p.Counts.UploadBytes += p.Counts.ModelBytes
 	return p, nil
+}
+
+// address sets the plan's provenance and end time and returns the file
+// key prefix of its task and the run's clock.
+func (p *plan) address(run *ysync.Run, taskID string, addr addressing) (string, *ysync.Clock) {
+	p.Comment, p.Runtime = provenance(run)
+	keyProject := p.Project
+	if addr.localData != "" {
+		keyProject = strings.ReplaceAll(strings.Trim(keyProject, "/"), "/", ".")
+	}
+	clk := ysync.NewClock(run)
+	p.End = clk.End()
+	return keyPrefix(keyProject, p.Name, taskID), clk
 }
 
 // closeMosaicEpoch is epochs − close_mosaic from the args, or −1.

@@ -27,14 +27,7 @@ func buildSessionPlan(run *ysync.Run, o Options, taskID string, addr addressing)
 	}
 	p.Tags = append(append([]string{}, info.Tags...), o.Tags...)
 	p.Hyperparams = sessionHyperparams(run.Params)
-	p.Comment, p.Runtime = provenance(run)
-	keyProject := p.Project
-	if addr.localData != "" {
-		keyProject = strings.ReplaceAll(strings.Trim(keyProject, "/"), "/", ".")
-	}
-	prefix := keyPrefix(keyProject, p.Name, taskID)
-	clk := ysync.NewClock(run)
-	p.End = clk.End()
+	prefix, _ := p.address(run, taskID, addr)
 
 	// Scalars and images in the order the session logged them.
 	type item struct {
