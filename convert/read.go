@@ -179,7 +179,10 @@ func (r *Run) readResults(files []File) error {
 	}
 	r.Row.EpochsCompleted = int64(len(epochs))
 	if len(epochs) != len(res.Rows) {
-		r.warn(fmt.Sprintf("%s: %d rows for %d epochs: the run was resumed; all rows are kept", p, len(res.Rows), len(epochs)))
+		n, lines := res.KeepLastPerEpoch()
+		msg := fmt.Sprintf("results.csv has %d rows for %d epochs: the run was resumed. Each epoch keeps its last row (the resumed run's); the %d earlier rows (lines %s) are only in the stored results.csv", n+len(res.Rows), len(epochs), n, lines)
+		r.warn(p + ": " + msg)
+		r.gap("resumed_rows", msg, "", nil)
 	}
 	return nil
 }

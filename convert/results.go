@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -177,4 +178,46 @@ func printable(s string) bool {
 		}
 	}
 	return true
+}
+
+// KeepLastPerEpoch resolves a resumed run's results.csv, where a resume
+// writes epochs again that an interrupted run had already written: for
+// each epoch the last row in the file wins, and the rows are put in epoch
+// order. It returns how many rows it dropped and their line numbers, in a
+// compact form ("12-15, 31").
+func (r *Results) KeepLastPerEpoch() (int, string) {
+	last := map[int64]int{}
+	for i, row := range r.Rows {
+		last[row.Epoch] = i
+	}
+	var kept []ResultsRow
+	var dropped []int
+	for i, row := range r.Rows {
+		if last[row.Epoch] == i {
+			kept = append(kept, row)
+		} else {
+			dropped = append(dropped, row.Line)
+		}
+	}
+	sort.SliceStable(kept, func(i, j int) bool { return kept[i].Epoch < kept[j].Epoch })
+	r.Rows = kept
+	return len(dropped), lineRanges(dropped)
+}
+
+// lineRanges writes sorted line numbers as ranges: "12-15, 31".
+func lineRanges(lines []int) string {
+	var parts []string
+	for i := 0; i < len(lines); {
+		j := i
+		for j+1 < len(lines) && lines[j+1] == lines[j]+1 {
+			j++
+		}
+		if i == j {
+			parts = append(parts, strconv.Itoa(lines[i]))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d-%d", lines[i], lines[j]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
 }
