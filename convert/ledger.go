@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 )
 
 // LedgerName is the ledger's file name in an output directory.
@@ -24,7 +25,14 @@ type Ledger struct {
 	path    string
 	mu      sync.Mutex
 	entries map[string]LedgerEntry
+	saved   time.Time // last save
+	dirty   bool
 }
+
+// ledgerSaveEvery bounds how often Record rewrites the file: a large batch
+// would otherwise rewrite it once per run. A crash loses at most this much
+// of the record, which only means capturing those runs again.
+const ledgerSaveEvery = 2 * time.Second
 
 // LedgerEntry is one captured source.
 type LedgerEntry struct {
@@ -76,11 +84,32 @@ func (l *Ledger) Unchanged(src, fingerprint string) (LedgerEntry, bool) {
 	return e, err == nil && st.Size() == e.Size
 }
 
-// Record stores a capture and saves the ledger.
+// Record stores a capture; the ledger is saved at most every two seconds
+// (Flush saves the rest).
 func (l *Ledger) Record(src string, e LedgerEntry) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.entries[key(src)] = e
+	l.dirty = true
+	if time.Since(l.saved) < ledgerSaveEvery {
+		return nil
+	}
+	return l.save()
+}
+
+// Flush saves what Record has not saved yet.
+func (l *Ledger) Flush() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.dirty {
+		return nil
+	}
+	return l.save()
+}
+
+// save writes the ledger atomically; l.mu is held.
+func (l *Ledger) save() error {
+	l.saved, l.dirty = time.Now(), false
 	doc := struct {
 		Version int                    `json:"version"`
 		Sources map[string]LedgerEntry `json:"sources"`

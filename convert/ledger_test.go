@@ -31,6 +31,9 @@ func TestLedger(t *testing.T) {
 	if err := l.Record(src, convert.LedgerEntry{Fingerprint: fp, Archive: arch, Size: 5}); err != nil {
 		t.Fatal(err)
 	}
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	l2, err := convert.OpenLedger(dir) // as a later capture reads it
 	if err != nil {
 		t.Fatal(err)

@@ -109,7 +109,22 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 			return err
 		}
 	}
-	c.optsKey = fmt.Sprintf("%v|%v|%s|%d|%v|%q", opts.NoWeights, opts.AllWeights, opts.Data, opts.DatasetImages, opts.SkipBadMasks, opts.Sessions)
+	// What else decides an archive's content: the options, the --data
+	// yaml, the sessions merged in, and this build (a newer one may read
+	// the same files better).
+	c.optsKey = fmt.Sprintf("%v|%v|%s|%d|%v|%s", opts.NoWeights, opts.AllWeights, opts.Data, opts.DatasetImages, opts.SkipBadMasks, version())
+	if opts.Data != "" {
+		if st, err := os.Stat(opts.Data); err == nil {
+			c.optsKey += fmt.Sprintf("|%d|%d", st.Size(), st.ModTime().UnixNano())
+		}
+	}
+	for _, s := range opts.Sessions {
+		fp, err := convert.Fingerprint(s)
+		if err != nil {
+			return err
+		}
+		c.optsKey += "|" + s + ":" + fp
+	}
 	reports := make([]captureReport, len(srcs))
 	var mu sync.Mutex
 	done := 0
@@ -141,6 +156,11 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 	}
 	close(next)
 	wg.Wait()
+	if c.ledger != nil {
+		if err := c.ledger.Flush(); err != nil {
+			fmt.Fprintf(stderr, "warning: the ledger could not be saved (the next capture will redo these runs): %s\n", oneLine(err.Error()))
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -48,6 +48,7 @@ func (c *ExportCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) err
 	}
 	reports := make([]exportReport, len(c.Archives))
 	var mu sync.Mutex
+	runs := map[string]string{} // run id → the archive last exported for it
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for j := 0; j < min(jobs, len(c.Archives)); j++ {
@@ -64,6 +65,12 @@ func (c *ExportCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) err
 				rep.Result = res
 				mu.Lock()
 				reports[i] = rep
+				if res != nil {
+					if other, ok := runs[res.RunID]; ok {
+						fmt.Fprintf(stderr, "warning: %s and %s hold the same run (%s): the dataset has the tables of %s, whole\n", other, p, res.RunID, p)
+					}
+					runs[res.RunID] = p
+				}
 				switch {
 				case c.JSON:
 					b, _ := json.Marshal(rep)

@@ -271,3 +271,30 @@ func TestCLI_RecursiveFindsSessions(t *testing.T) {
 		}
 	}
 }
+
+// TestCLI_LedgerSeesSessions: a run captured with --session is captured
+// again when its session changes, not reported unchanged.
+func TestCLI_LedgerSeesSessions(t *testing.T) {
+	root := t.TempDir()
+	run := filepath.Join(root, "runs", "detect-clearml")
+	if err := os.CopyFS(run, os.DirFS(filepath.Join(fixtures, "detect-clearml"))); err != nil {
+		t.Fatal(err)
+	}
+	sess := filepath.Join(root, "session")
+	if err := os.CopyFS(sess, os.DirFS(filepath.Join(fixtures, "detect-clearml", "clearml_offline_session", "offline-65072dc9b8014849a4dc396a0eb301ec"))); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	args := []string{"capture", "--out-dir", out, "--json", "--session", sess, run}
+	if code, stdout, stderr := runCLI(t, args...); code != 0 || !strings.Contains(stdout, `"status":"ok"`) {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	if _, stdout, _ := runCLI(t, args...); !strings.Contains(stdout, `"status":"unchanged"`) {
+		t.Errorf("second capture: %s", stdout)
+	}
+	later := time.Now().Add(time.Hour)
+	os.Chtimes(filepath.Join(sess, "log.jsonl"), later, later)
+	if _, stdout, _ := runCLI(t, args...); !strings.Contains(stdout, `"status":"ok"`) {
+		t.Errorf("after the session changed: %s", stdout)
+	}
+}

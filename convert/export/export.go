@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -55,9 +56,10 @@ func Path(format, table, runID string) string {
 }
 
 // Export verifies the archive at path and writes each of its tables to
-// dir in the format. Each file is written to a temporary name and renamed:
-// exporting a run again replaces its files whole, and a failed export
-// leaves the earlier files as they were.
+// dir in the format. Every table is written to a temporary file first and
+// all are renamed into place at the end: exporting a run again replaces
+// its files whole, and a failed export leaves the earlier files as they
+// were. Exports of one run into one directory run one at a time.
 func Export(ctx context.Context, path, dir, format string) (*Result, error) {
 	switch format {
 	case Parquet, Arrow, CSV:
@@ -70,6 +72,19 @@ func Export(ctx context.Context, path, dir, format string) (*Result, error) {
 	}
 	defer a.Close()
 	res := &Result{Archive: path, RunID: a.Header.RunID, Rows: map[string]int64{}}
+	// One export of a run at a time: two archives of one run (an old and
+	// a new capture) must not interleave their tables.
+	unlock := lockRun(dir, res.RunID)
+	defer unlock()
+	// Every table goes to a temporary file first; only when all are
+	// written are they renamed into place, so a failed export leaves the
+	// run's earlier files as they were.
+	var staged []staging
+	defer func() {
+		for _, s := range staged {
+			os.Remove(s.tmp)
+		}
+	}()
 	for _, table := range schemas.Tables {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -81,7 +96,7 @@ func Export(ctx context.Context, path, dir, format string) (*Result, error) {
 		}
 		rel := Path(format, table, res.RunID)
 		dst := filepath.Join(dir, filepath.FromSlash(rel))
-		err = writeAtomic(dst, func(w io.Writer) error {
+		tmp, err := writeTemp(dst, func(w io.Writer) error {
 			switch format {
 			case Arrow:
 				return toArrow(ctx, buf.Bytes(), w)
@@ -94,10 +109,82 @@ func Export(ctx context.Context, path, dir, format string) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", path, dst, err)
 		}
+		staged = append(staged, staging{tmp, dst})
 		res.Files = append(res.Files, rel)
 		res.Rows[table] = n
 	}
+	if err := swap(staged); err != nil {
+		return nil, fmt.Errorf("%s: %w (the run's earlier files are as they were)", path, err)
+	}
 	return res, nil
+}
+
+// swap puts every staged file in place, or none: each existing file is
+// moved aside first, and on a failure the moved files come back.
+func swap(staged []staging) error {
+	type done struct{ dst, backup string }
+	var moved []done
+	undo := func() {
+		for i := len(moved) - 1; i >= 0; i-- {
+			os.Remove(moved[i].dst)
+			if moved[i].backup != "" {
+				os.Rename(moved[i].backup, moved[i].dst)
+			}
+		}
+	}
+	for i := range staged {
+		s := &staged[i]
+		backup := ""
+		if st, err := os.Lstat(s.dst); err == nil {
+			if !st.Mode().IsRegular() {
+				undo()
+				return fmt.Errorf("%s is not a regular file: move it away", s.dst)
+			}
+			backup = s.tmp + ".old"
+			if err := os.Rename(s.dst, backup); err != nil {
+				undo()
+				return fmt.Errorf("%s: %w", s.dst, err)
+			}
+		}
+		if err := os.Rename(s.tmp, s.dst); err != nil {
+			if backup != "" {
+				os.Rename(backup, s.dst)
+			}
+			undo()
+			return fmt.Errorf("%s: %w", s.dst, err)
+		}
+		s.tmp = "" // in place: nothing to remove
+		moved = append(moved, done{s.dst, backup})
+	}
+	for _, m := range moved {
+		if m.backup != "" {
+			os.Remove(m.backup)
+		}
+	}
+	return nil
+}
+
+// staging is a written temporary file and where it goes.
+type staging struct{ tmp, dst string }
+
+var (
+	runLocksMu sync.Mutex
+	runLocks   = map[string]*sync.Mutex{}
+)
+
+// lockRun serializes the exports of one run into one directory within
+// this process.
+func lockRun(dir, runID string) func() {
+	runLocksMu.Lock()
+	k := filepath.Clean(dir) + "\x00" + runID
+	m := runLocks[k]
+	if m == nil {
+		m = &sync.Mutex{}
+		runLocks[k] = m
+	}
+	runLocksMu.Unlock()
+	m.Lock()
+	return m.Unlock
 }
 
 // codec compresses the exported Parquet pages.
@@ -156,14 +243,14 @@ func copyTable[T, U any](a *archive.Archive, table string, w io.Writer, conv fun
 	return n, pw.Close()
 }
 
-// writeAtomic writes dst through a temporary file in its directory.
-func writeAtomic(dst string, fill func(io.Writer) error) (err error) {
+// writeTemp writes a temporary file beside dst and returns its name.
+func writeTemp(dst string, fill func(io.Writer) error) (name string, err error) {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
+		return "", err
 	}
 	f, err := os.CreateTemp(filepath.Dir(dst), ".tmp-"+filepath.Base(dst)+"-")
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer func() {
 		if err != nil {
@@ -172,15 +259,12 @@ func writeAtomic(dst string, fill func(io.Writer) error) (err error) {
 		}
 	}()
 	if err = fill(f); err != nil {
-		return err
+		return "", err
 	}
 	if err = f.Chmod(0o644); err != nil {
-		return err
+		return "", err
 	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), dst)
+	return f.Name(), f.Close()
 }
 
 // readArrow reads Parquet bytes with Arrow's own Parquet reader.

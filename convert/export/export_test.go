@@ -243,3 +243,55 @@ func TestExport_AgainAndBadInput(t *testing.T) {
 		t.Error("unknown format accepted")
 	}
 }
+
+// TestExport_SameRunTwoArchives: two archives of one run (captured with
+// and without its dataset) exported at once never mix their tables, and an
+// export that fails part-way leaves the run's earlier files as they were.
+func TestExport_SameRunTwoArchives(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(testdata, "ultralytics-8.3.166/detect")
+	a, b := filepath.Join(dir, "a.tar.zst"), filepath.Join(dir, "b.tar.zst")
+	if _, err := convert.Capture(context.Background(), src, a, convert.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := convert.Capture(context.Background(), src, b, convert.Options{Data: filepath.Join(testdata, "ultralytics-8.3.166/datasets/detect/data.yaml")}); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	read := func(table, runID string) []byte {
+		data, _ := os.ReadFile(filepath.Join(out, export.Path(export.Parquet, table, runID)))
+		return data
+	}
+	ra, err := export.Export(context.Background(), a, out, export.Parquet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runA, gapsA := read(schemas.TableRun, ra.RunID), read(schemas.TableGaps, ra.RunID)
+	// b fails at its last table: the earlier ones must still be a's.
+	last := filepath.Join(out, export.Path(export.Parquet, schemas.TableLogs, ra.RunID))
+	os.Remove(last)
+	os.MkdirAll(filepath.Join(last, "blocker"), 0o755)
+	if _, err := export.Export(context.Background(), b, out, export.Parquet); err == nil {
+		t.Fatal("the export into a blocked path succeeded")
+	}
+	if !bytes.Equal(read(schemas.TableRun, ra.RunID), runA) || !bytes.Equal(read(schemas.TableGaps, ra.RunID), gapsA) {
+		t.Error("a failed export replaced some of the run's files")
+	}
+	os.RemoveAll(last)
+	// Both at once, many times: the tables are always all a's or all b's.
+	for i := 0; i < 10; i++ {
+		done := make(chan error, 2)
+		for _, p := range []string{a, b} {
+			go func() { _, err := export.Export(context.Background(), p, out, export.Parquet); done <- err }()
+		}
+		for j := 0; j < 2; j++ {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+		isA := bytes.Equal(read(schemas.TableRun, ra.RunID), runA)
+		if isA != bytes.Equal(read(schemas.TableGaps, ra.RunID), gapsA) {
+			t.Fatalf("round %d: the run's tables come from both archives", i)
+		}
+	}
+}
