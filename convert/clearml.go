@@ -9,7 +9,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,7 +89,6 @@ type clearmlEvent struct {
 	ModelEvent bool     `json:"model_event"`
 }
 
-var clearmlBatchNames = regexp.MustCompile(`^(train|val_labels|val_pred|labels|pred)\.jpg$`)
 
 // readClearML reads a ClearML offline session folder (clearml-api.md §5).
 func (s *session) readClearML(ctx context.Context) error {

@@ -45,7 +45,7 @@ func checkZipName(name string) error {
 	}
 	for _, part := range strings.Split(strings.TrimSuffix(name, "/"), "/") {
 		if part == ".." {
-			return fmt.Errorf("entry %q: %w: it climbs out of the zip with ..", name, ErrUnsafeZip)
+			return fmt.Errorf("entry %q: %w: it climbs out of the zip (a \"..\" component)", name, ErrUnsafeZip)
 		}
 	}
 	return nil

@@ -218,7 +218,6 @@ func filesFromWeb(web string) string {
 	host, port := u.Hostname(), u.Port()
 	if strings.HasPrefix(host, "app.") {
 		host = "files." + strings.TrimPrefix(host, "app.")
-		port = u.Port()
 	} else {
 		port = "8081"
 	}

@@ -140,7 +140,6 @@ type session struct {
 	key  string
 	ws   string
 
-	mu      gosync.Mutex
 	skipped int
 }
 
