@@ -89,7 +89,6 @@ type clearmlEvent struct {
 	ModelEvent bool     `json:"model_event"`
 }
 
-
 // readClearML reads a ClearML offline session folder (clearml-api.md §5).
 func (s *session) readClearML(ctx context.Context) error {
 	r := s.r
