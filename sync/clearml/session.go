@@ -31,9 +31,8 @@ func buildSessionPlan(run *ysync.Run, o Options, taskID string, addr addressing)
 
 	// Scalars and images in the order the session logged them.
 	type item struct {
-		at  time.Time
-		seq int
-		ev  func()
+		at time.Time
+		ev func()
 	}
 	var items []item
 	add := func(e event) {
@@ -51,7 +50,7 @@ func buildSessionPlan(run *ysync.Run, o Options, taskID string, addr addressing)
 			continue
 		}
 		s := s
-		items = append(items, item{at(s.WallTime), len(items), func() {
+		items = append(items, item{at(s.WallTime), func() {
 			value, _ := ysync.JSONFloat(s.Value)
 			title := s.Group
 			if title == "" {
@@ -69,7 +68,7 @@ func buildSessionPlan(run *ysync.Run, o Options, taskID string, addr addressing)
 			continue
 		}
 		img := img
-		items = append(items, item{at(img.WallTime), len(items), func() {
+		items = append(items, item{at(img.WallTime), func() {
 			iter := int64(0)
 			if img.Step != nil {
 				iter = *img.Step
