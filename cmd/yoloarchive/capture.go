@@ -125,6 +125,7 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 		}
 		c.optsKey += "|" + s + ":" + fp
 	}
+	c.seen = map[string]string{}
 	reports := make([]captureReport, len(srcs))
 	var mu sync.Mutex
 	done := 0
@@ -206,14 +207,7 @@ func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Op
 		fp += "|" + c.optsKey
 		if e, ok := c.ledger.Unchanged(src, fp); ok && !c.Force {
 			rep.Status, rep.Ledger = "unchanged", &e
-			c.seenMu.Lock()
-			if c.seen == nil {
-				c.seen = map[string]string{}
-			}
-			if _, dup := c.seen[e.RunID]; !dup {
-				c.seen[e.RunID] = src
-			}
-			c.seenMu.Unlock()
+			c.claim(e.RunID, src)
 			return rep
 		}
 	}
@@ -223,16 +217,7 @@ func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Op
 		return rep
 	}
 	defer run.Close()
-	c.seenMu.Lock()
-	if c.seen == nil {
-		c.seen = map[string]string{}
-	}
-	other, dup := c.seen[run.Row.RunID]
-	if !dup {
-		c.seen[run.Row.RunID] = src
-	}
-	c.seenMu.Unlock()
-	if dup {
+	if other, dup := c.claim(run.Row.RunID, src); dup {
 		rep.Status, rep.SameAs = "duplicate", other
 		return rep
 	}
@@ -366,4 +351,15 @@ func humanBytes(n int64) string {
 func dirExists(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.IsDir()
+}
+
+// claim records src as the source of runID in this batch, unless another
+// source claimed it first: then it returns that one.
+func (c *CaptureCmd) claim(runID, src string) (other string, dup bool) {
+	c.seenMu.Lock()
+	defer c.seenMu.Unlock()
+	if other, dup = c.seen[runID]; !dup {
+		c.seen[runID] = src
+	}
+	return other, dup
 }
