@@ -7,15 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"golang.org/x/time/rate"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/clearml"
-	"github.com/yoloarchive/yoloarchive/sync/clearml/clearmltest"
 	"github.com/yoloarchive/yoloarchive/sync/comet"
-	"github.com/yoloarchive/yoloarchive/sync/comet/comettest"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
 
@@ -30,19 +25,8 @@ func TestRealRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cml := clearmltest.New()
-	defer cml.Close()
-	cmt := comettest.New()
-	defer cmt.Close()
-	quick := ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 10 * time.Millisecond, Limiter: rate.NewLimiter(rate.Inf, 0)}
-	cr := clearml.New(clearml.Config{APIHost: cml.API.URL, WebHost: cml.WebURL(), FilesHost: cml.Files.URL,
-		AccessKey: cml.AccessKey, SecretKey: cml.SecretKey}, clearml.Options{})
-	cr.SetClientOptions(quick)
-	mr, err := comet.New(comet.Config{APIKey: cmt.APIKey, URL: cmt.URLOverride()}, comet.BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mr.SetClientOptions(quick)
+	f := newFakes(t)
+	cr, mr := f.cr, f.mr
 	n := 0
 	for _, e := range entries {
 		if !e.IsDir() || strings.Contains(e.Name(), "labels") {

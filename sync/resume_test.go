@@ -7,15 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"golang.org/x/time/rate"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
-	"github.com/yoloarchive/yoloarchive/sync/clearml"
-	"github.com/yoloarchive/yoloarchive/sync/clearml/clearmltest"
-	"github.com/yoloarchive/yoloarchive/sync/comet"
-	"github.com/yoloarchive/yoloarchive/sync/comet/comettest"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
 
@@ -87,12 +80,8 @@ func TestResumedRun(t *testing.T) {
 		}
 	}
 
-	quick := ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 10 * time.Millisecond, Limiter: rate.NewLimiter(rate.Inf, 0)}
-	cml := clearmltest.New()
-	defer cml.Close()
-	cr := clearml.New(clearml.Config{APIHost: cml.API.URL, WebHost: cml.WebURL(), FilesHost: cml.Files.URL,
-		AccessKey: cml.AccessKey, SecretKey: cml.SecretKey}, clearml.Options{})
-	cr.SetClientOptions(quick)
+	f := newFakes(t)
+	cml, cmt, cr, rr := f.cml, f.cmt, f.cr, f.mr
 	if r := ysync.One(context.Background(), archive, cr, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}}); r.Status != ysync.StatusSynced {
 		t.Fatal(r.Error)
 	}
@@ -114,13 +103,6 @@ func TestResumedRun(t *testing.T) {
 		t.Errorf("ClearML has %d iterations of train/box_loss, want 20", len(iters))
 	}
 
-	cmt := comettest.New()
-	defer cmt.Close()
-	rr, err := comet.New(comet.Config{APIKey: cmt.APIKey, URL: cmt.URLOverride()}, comet.BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rr.SetClientOptions(quick)
 	if r := ysync.One(context.Background(), archive, rr, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}}); r.Status != ysync.StatusSynced {
 		t.Fatal(r.Error)
 	}
