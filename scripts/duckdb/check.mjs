@@ -7,21 +7,14 @@
 // Every results.csv cell must be a row of the scalars table with the same
 // metric, the same (1-based) epoch and the same double, bit for bit; the
 // table row counts must match the manifest. Exits 1 on any mismatch.
-import { DuckDBInstance } from '@duckdb/node-api';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { args, connect, Failures, sq } from './duck.mjs';
 
-const [dir, csv] = process.argv.slice(2);
-if (!dir || !csv) {
-  console.error('usage: node check.mjs EXTRACTED_ARCHIVE_DIR RESULTS_CSV');
-  process.exit(2);
-}
-const sq = (s) => "'" + s.replaceAll("'", "''") + "'";
-const db = await DuckDBInstance.create(':memory:');
-const con = await db.connect();
-const rows = async (sql) => (await con.runAndReadAll(sql)).getRowObjects();
-const failures = [];
-const fail = (msg) => failures.push(msg);
+const [dir, csv] = args('node check.mjs EXTRACTED_ARCHIVE_DIR RESULTS_CSV');
+const { con, rows } = await connect();
+const failures = new Failures();
+const fail = (msg) => failures.fail(msg);
 
 // Row counts of every table against the manifest.
 const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
@@ -69,8 +62,4 @@ if (run.length !== 1 || run[0].run_id !== header.run_id) fail(`run table: ${JSON
 const [{ epochs }] = await rows(`SELECT count(DISTINCT epoch)::BIGINT AS epochs FROM expected`);
 if (run.length === 1 && BigInt(run[0].epochs_completed) !== BigInt(epochs)) fail(`run table: epochs_completed ${run[0].epochs_completed}, results.csv has ${epochs}`);
 
-if (failures.length) {
-  for (const f of failures) console.error('FAIL', f);
-  process.exit(1);
-}
-console.log(`ok ${csv}: ${got} scalars equal to results.csv under DuckDB; ${manifest.entries.filter(e => e.rows !== undefined).length} tables match the manifest`);
+failures.done(`ok ${csv}: ${got} scalars equal to results.csv under DuckDB; ${manifest.entries.filter(e => e.rows !== undefined).length} tables match the manifest`);

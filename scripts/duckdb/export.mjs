@@ -6,17 +6,13 @@
 //
 // RUNS_DIR holds the run directories that were captured and exported
 // (matched by directory name). Exits 1 on any difference.
-import { DuckDBInstance } from '@duckdb/node-api';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { args, connect, Failures, sq } from './duck.mjs';
 
-const [ds, runsDir] = process.argv.slice(2);
-if (!ds || !runsDir) {
-  console.error('usage: node export.mjs DATASET_DIR RUNS_DIR');
-  process.exit(2);
-}
-const failures = [];
-const fail = (m) => failures.push(m);
+const [ds, runsDir] = args('node export.mjs DATASET_DIR RUNS_DIR');
+const failures = new Failures();
+const fail = (m) => failures.fail(m);
 
 // Expected values, from the CSV text (YOLOv5 names included).
 const expected = new Map();
@@ -37,10 +33,7 @@ for (const name of readdirSync(runsDir)) {
   expected.set(name, { best, loss });
 }
 
-const db = await DuckDBInstance.create(':memory:');
-const con = await db.connect();
-const rows = async (sql) => (await con.runAndReadAll(sql)).getRowObjects();
-const sq = (s) => "'" + s.replaceAll("'", "''") + "'";
+const { rows } = await connect();
 const t = (name) => `read_parquet(${sq(join(ds, `table=${name}`, '*', '*.parquet'))}, hive_partitioning = true)`;
 
 // README query 1: the best mAP50-95 of every run (unified metric names:
@@ -71,8 +64,4 @@ for (const [name, e] of expected) {
   points += e.loss.length;
 }
 
-if (failures.length) {
-  for (const f of failures.slice(0, 10)) console.error('FAIL', f);
-  process.exit(1);
-}
-console.log(`ok export: ${best.length} runs' best mAP50-95 and ${points} box-loss points equal results.csv under DuckDB`);
+failures.done(`ok export: ${best.length} runs' best mAP50-95 and ${points} box-loss points equal results.csv under DuckDB`, 10);

@@ -10,20 +10,13 @@
 // or, at iteration -2^31, a summary row; every log event a logs row with
 // the same time, level, worker and text; debug images and plots images
 // rows. Exits 1 on any mismatch.
-import { DuckDBInstance } from '@duckdb/node-api';
 import { join } from 'node:path';
+import { args, connect, Failures, sq } from './duck.mjs';
 
-const [dir, session] = process.argv.slice(2);
-if (!dir || !session) {
-  console.error('usage: node session.mjs EXTRACTED_ARCHIVE_DIR SESSION_DIR');
-  process.exit(2);
-}
-const sq = (s) => "'" + s.replaceAll("'", "''") + "'";
-const db = await DuckDBInstance.create(':memory:');
-const con = await db.connect();
-const rows = async (sql) => (await con.runAndReadAll(sql)).getRowObjects();
-const failures = [];
-const fail = (msg) => failures.push(msg);
+const [dir, session] = args('node session.mjs EXTRACTED_ARCHIVE_DIR SESSION_DIR');
+const { con, rows } = await connect();
+const failures = new Failures();
+const fail = (msg) => failures.fail(msg);
 const events = (file) => `SELECT unnest(from_json(json, '["JSON"]')) AS e
   FROM read_json_objects(${sq(join(session, file))}, format = 'newline_delimited')`;
 const table = (name) => `read_parquet(${sq(join(dir, 'tables', name + '.parquet'))})`;
@@ -59,8 +52,4 @@ const logs = await check('logs', `SELECT count(*) FROM lg`, `SELECT count(*) FRO
   `SELECT ts, level FROM lg e WHERE NOT EXISTS (SELECT 1 FROM ${table('logs')} l
    WHERE epoch_ms(l.time) = e.ts AND l.level = e.level AND l.worker = e.worker AND l.message = e.msg)`);
 
-if (failures.length) {
-  for (const f of failures) console.error('FAIL', f);
-  process.exit(1);
-}
-console.log(`ok ${session}: ${scalars} scalars, ${single} single values, ${images} images, ${logs} log lines equal under DuckDB`);
+failures.done(`ok ${session}: ${scalars} scalars, ${single} single values, ${images} images, ${logs} log lines equal under DuckDB`);
