@@ -7,6 +7,8 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
+
+	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
 // rowGroupSize bounds the rows a Parquet writer buffers before it flushes
@@ -72,10 +74,17 @@ func ScanTable[T any](a *Archive, name string, fn func(rows []T) error) error {
 	}
 	r := parquet.NewGenericReader[T](f)
 	defer r.Close()
+	_, minor, _ := schemas.ParseFormatVersion(a.Header.FormatVersion)
 	buf := make([]T, 512)
 	for {
 		clear(buf) // the reader may reuse slices it finds in buf; rows handed out must not alias
 		n, err := r.Read(buf)
+		for i := range buf[:n] {
+			// Rows of an older minor version lack later columns.
+			if f, ok := any(&buf[i]).(interface{ FromFormat(int) }); ok {
+				f.FromFormat(minor)
+			}
+		}
 		if n > 0 {
 			if ferr := fn(buf[:n]); ferr != nil {
 				return ferr

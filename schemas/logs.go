@@ -20,6 +20,15 @@ type LogRow struct {
 	Line   int64  `parquet:"line" json:"line"`
 }
 
+// FromFormat adjusts a run row read from an archive of format 1.minor:
+// parquet-go reads a list column the file lacks as [""], so the tags of an
+// archive older than the column are cleared.
+func (r *RunRow) FromFormat(minor int) {
+	if minor < ColumnsSince["run.tags"] {
+		r.Tags = nil
+	}
+}
+
 // ColumnsSince lists the columns and tables added after format 1.0, by
 // "table" or "table.column", with the minor version that added them.
 // Readers of an older archive treat them as empty.

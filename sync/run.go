@@ -58,10 +58,6 @@ func (r *Run) load() error {
 		return fmt.Errorf("%w: the run table has %d rows, want 1", archive.ErrBadManifest, len(runs))
 	}
 	r.Info = runs[0]
-	if _, minor, _ := schemas.ParseFormatVersion(r.Archive.Header.FormatVersion); minor < schemas.ColumnsSince["run.tags"] {
-		// parquet-go reads a list column the file lacks as [""].
-		r.Info.Tags = nil
-	}
 	if r.Scalars, err = readOpt[schemas.ScalarRow](r.Archive, "scalars"); err != nil {
 		return err
 	}

@@ -194,15 +194,9 @@ var codec = &zstd.Codec{Level: zstd.SpeedDefault}
 // scalars as Scalar rows.
 func tableParquet(a *archive.Archive, table string, w io.Writer) (int64, error) {
 	runID := a.Header.RunID
-	_, minor, _ := schemas.ParseFormatVersion(a.Header.FormatVersion)
 	switch table {
 	case schemas.TableRun:
-		return copyTable(a, table, w, func(r schemas.RunRow) schemas.RunRow {
-			if minor < schemas.ColumnsSince["run.tags"] {
-				r.Tags = nil // parquet-go reads a list column the file lacks as [""]
-			}
-			return r
-		})
+		return copyTable(a, table, w, func(r schemas.RunRow) schemas.RunRow { return r })
 	case schemas.TableScalars:
 		return copyTable(a, table, w, func(s schemas.ScalarRow) Scalar { return scalar(runID, s) })
 	case schemas.TableParams:
