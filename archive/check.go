@@ -39,6 +39,16 @@ func checkHeader(h schemas.Header) error {
 		}
 		seen[t] = true
 	}
+	if c := h.Chain; c != nil {
+		switch {
+		case c.Seq < 0:
+			return fmt.Errorf("%s: %w: chain seq %d is negative", schemas.HeaderPath, ErrBadManifest, c.Seq)
+		case c.Seq == 0 && c.Prev != "":
+			return fmt.Errorf("%s: %w: chain link 0 names a predecessor", schemas.HeaderPath, ErrBadManifest)
+		case c.Seq > 0 && !IsDigest(c.Prev):
+			return fmt.Errorf("%s: %w: chain link %d lacks its predecessor's digest", schemas.HeaderPath, ErrBadManifest, c.Seq)
+		}
+	}
 	return nil
 }
 

@@ -26,6 +26,22 @@ type Header struct {
 	Writer string `json:"writer"`
 	// Tables lists the tables the archive holds, in entry order.
 	Tables []string `json:"tables"`
+	// Chain is set on the links of a delta chain written by `capture
+	// --follow` (format 1.2): the archive then holds only what changed
+	// since its predecessor. Nil for a complete archive.
+	Chain *ChainLink `json:"chain,omitempty"`
+}
+
+// ChainLink places a delta archive in its chain (FORMAT.md §8).
+type ChainLink struct {
+	// Seq is the link's position: 0 for the first, which holds
+	// everything seen so far.
+	Seq int `json:"seq"`
+	// Prev is the archive digest of link Seq-1 ("" for link 0).
+	Prev string `json:"prev,omitempty"`
+	// Final is set on the chain's last link, written once training
+	// ended: results.csv has every epoch and the weights are in place.
+	Final bool `json:"final"`
 }
 
 // Manifest is the last entry of an archive ("manifest.json"): the size and

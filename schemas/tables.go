@@ -43,6 +43,9 @@ const (
 	StatusFinished    = "finished"    // training ended normally (results.png was written)
 	StatusInterrupted = "interrupted" // fewer epochs than planned and no end-of-training files
 	StatusUnknown     = "unknown"     // nothing on disk tells
+	// StatusRunning marks a link of a delta chain written while the run
+	// was still training (format 1.2); replays leave the remote run open.
+	StatusRunning = "running"
 )
 
 // RowTypes maps each table of this format version to a value of its row

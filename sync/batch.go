@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	gosync "sync"
 	"time"
 )
@@ -151,14 +152,28 @@ func One(ctx context.Context, path string, r Replayer, opts BatchOptions) (res R
 		// steps are idempotent.
 		if st.Archive != "" {
 			remote, url := st.RemoteID, st.URL
-			values := st.Values
+			values, links := st.Values, st.Chain
 			st.Reset()
-			st.RemoteID, st.URL, st.Values = remote, url, values
+			st.RemoteID, st.URL, st.Values, st.Chain = remote, url, values, links
 		}
 		st.Archive = run.Digest()
 	}
+	links := run.Links()
+	if n := len(st.Chain); n > 0 && n < len(links) && slices.Equal(st.Chain, links[:n]) {
+		// A chain whose first links were synced here: send only what the
+		// later ones add.
+		run.Prior = run.prefix(n)
+	}
 	res.Status = StatusSynced
 	err = r.Sync(ctx, run, st, task, &res)
+	if err == nil && links != nil {
+		res.Links = len(links)
+		st.Chain = links
+		err = st.Save()
+	}
+	if err == nil && !run.Final() && res.Status == StatusSynced {
+		res.Status = StatusPartial
+	}
 	res.RemoteID, res.URL = firstNonEmpty(res.RemoteID, st.RemoteID), firstNonEmpty(res.URL, st.URL)
 	if err != nil {
 		return fail(err)

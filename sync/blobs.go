@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/yoloarchive/yoloarchive/archive"
 )
@@ -36,21 +37,33 @@ func (r *Run) Extract(ctx context.Context, digests []string) (*Blobs, error) {
 	if len(want) == 0 {
 		return b, nil
 	}
-	err = r.Archive.Blobs(ctx, func(d string) bool { return want[d] }, func(e *archive.Entry) error {
-		f, err := os.OpenFile(filepath.Join(dir, e.Key), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-		if err != nil {
-			return err
+	archives := []*archive.Archive{r.Archive}
+	if r.chain != nil {
+		archives = r.chain.Links
+	}
+	for _, a := range archives {
+		if !holdsAny(a, want, b) {
+			continue
 		}
-		n, err := io.Copy(f, e)
-		if cerr := f.Close(); err == nil {
-			err = cerr
+		err = a.Blobs(ctx, func(d string) bool { return want[d] && !b.has(d) }, func(e *archive.Entry) error {
+			f, err := os.OpenFile(filepath.Join(dir, e.Key), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+			if err != nil {
+				return err
+			}
+			n, err := io.Copy(f, e)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			b.sizes[e.Key] = n
+			return nil
+		})
+		if err != nil || len(b.sizes) == len(want) {
+			break
 		}
-		if err != nil {
-			return err
-		}
-		b.sizes[e.Key] = n
-		return nil
-	})
+	}
 	if err == nil {
 		for d := range want {
 			if _, ok := b.sizes[d]; !ok {
@@ -65,6 +78,18 @@ func (r *Run) Extract(ctx context.Context, digests []string) (*Blobs, error) {
 	}
 	return b, nil
 }
+
+// holdsAny reports whether a stores a wanted blob not extracted yet.
+func holdsAny(a *archive.Archive, want map[string]bool, b *Blobs) bool {
+	for _, e := range a.Manifest.Entries {
+		if d, ok := strings.CutPrefix(e.Path, "blobs/"); ok && want[d] && !b.has(d) {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *Blobs) has(d string) bool { _, ok := b.sizes[d]; return ok }
 
 // Path returns the extracted file of a blob.
 func (b *Blobs) Path(digest string) string { return filepath.Join(b.dir, digest) }

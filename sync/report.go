@@ -22,6 +22,10 @@ const (
 	StatusFailed = "failed"
 	// StatusInterrupted: the sync was cancelled; a re-run resumes.
 	StatusInterrupted = "interrupted"
+	// StatusPartial: a chain of a run still training was synced as far
+	// as its links go and read back; the remote run stays open until the
+	// final link is synced.
+	StatusPartial = "partial"
 )
 
 // Plan counts what a sync sends for one archive.
@@ -56,6 +60,8 @@ type Result struct {
 	// Requests and Retries count HTTP requests (retries included).
 	Requests int64 `json:"requests"`
 	Retries  int64 `json:"retries"`
+	// Links is the number of chain links synced (0 for an archive).
+	Links int `json:"links,omitempty"`
 	// Skipped counts items that were already on the remote side.
 	Skipped int `json:"skipped"`
 	// NotRecoverable lists what the live callback would have logged that

@@ -2,21 +2,25 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"math"
 	"sort"
 	"strings"
 
 	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/archive/chain"
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
 // Run is an archive opened for replay: its verified header and tables. Blobs
-// stay in the archive until Extract is called.
+// stay in the archive until Extract is called. A delta chain opens as one
+// Run: its links' tables merged, its head link as Archive.
 type Run struct {
-	// Path is the archive's file name.
+	// Path is the archive's file name (a chain's base name).
 	Path string
-	// Archive is the opened archive.
+	// Archive is the opened archive (a chain's last link).
 	Archive *archive.Archive
 	// Info is the run table's single row.
 	Info        schemas.RunRow
@@ -29,11 +33,23 @@ type Run struct {
 	Gaps        []schemas.GapRow
 	// Logs are a tracker session's console records (format 1.1).
 	Logs []schemas.LogRow
+	// Prior is what an earlier sync of the same chain to this destination
+	// already sent (the first links merged), nil when nothing was or the
+	// run is not a chain. Replayers send only what Run adds to it.
+	Prior *Run
+
+	chain *chain.Chain
 }
 
-// Open opens and verifies the archive at path and loads its tables. The
-// caller must Close the Run.
+// Open opens and verifies the archive at path and loads its tables. A chain
+// link (or a chain's base name) opens the whole chain, merged. The caller
+// must Close the Run.
 func Open(ctx context.Context, path string) (*Run, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if links, _, _ := chain.Files(path); len(links) > 0 {
+			return openChain(ctx, path)
+		}
+	}
 	a, err := archive.Open(ctx, path)
 	if err != nil {
 		if !strings.Contains(err.Error(), path) {
@@ -41,59 +57,69 @@ func Open(ctx context.Context, path string) (*Run, error) {
 		}
 		return nil, err
 	}
-	r := &Run{Path: path, Archive: a}
-	if err := r.load(); err != nil {
+	if a.Header.Chain != nil {
+		a.Close()
+		return openChain(ctx, path)
+	}
+	t, err := chain.Load(a)
+	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	r := &Run{Path: path, Archive: a}
+	r.setTables(t)
 	return r, nil
 }
 
-func (r *Run) load() error {
-	runs, err := archive.ReadTable[schemas.RunRow](r.Archive, "run")
+func openChain(ctx context.Context, path string) (*Run, error) {
+	c, err := chain.Open(ctx, path)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if len(runs) != 1 {
-		return fmt.Errorf("%w: the run table has %d rows, want 1", archive.ErrBadManifest, len(runs))
-	}
-	r.Info = runs[0]
-	if r.Scalars, err = readOpt[schemas.ScalarRow](r.Archive, "scalars"); err != nil {
-		return err
-	}
-	if r.Params, err = readOpt[schemas.ParamRow](r.Archive, "params"); err != nil {
-		return err
-	}
-	if r.Summary, err = readOpt[schemas.SummaryRow](r.Archive, "summary"); err != nil {
-		return err
-	}
-	if r.Images, err = readOpt[schemas.ImageRow](r.Archive, "images"); err != nil {
-		return err
-	}
-	if r.Annotations, err = readOpt[schemas.AnnotationRow](r.Archive, "annotations"); err != nil {
-		return err
-	}
-	if r.Assets, err = readOpt[schemas.AssetRow](r.Archive, "assets"); err != nil {
-		return err
-	}
-	if r.Gaps, err = readOpt[schemas.GapRow](r.Archive, "gaps"); err != nil {
-		return err
-	}
-	if r.Logs, err = readOpt[schemas.LogRow](r.Archive, schemas.TableLogs); err != nil {
-		return err
-	}
-	return nil
+	r := &Run{Path: c.Base, Archive: c.Links[len(c.Links)-1], chain: c}
+	r.setTables(c.Merged(0))
+	return r, nil
 }
 
-func readOpt[T any](a *archive.Archive, table string) ([]T, error) {
-	if !a.HasTable(table) {
-		return nil, nil
-	}
-	return archive.ReadTable[T](a, table)
+func (r *Run) setTables(t *chain.Tables) {
+	r.Info, r.Scalars, r.Params, r.Summary = t.Run, t.Scalars, t.Params, t.Summary
+	r.Images, r.Annotations, r.Assets, r.Gaps, r.Logs = t.Images, t.Annotations, t.Assets, t.Gaps, t.Logs
 }
 
-// Close releases the archive.
-func (r *Run) Close() error { return r.Archive.Close() }
+// Links returns the digests of a chain's links in order (nil for a
+// complete archive).
+func (r *Run) Links() []string {
+	if r.chain == nil {
+		return nil
+	}
+	return r.chain.Digests()
+}
+
+// Final reports whether the run ended: a complete archive of a run not
+// marked running, or a chain whose final link arrived. Replays complete
+// the remote run only when it is final.
+func (r *Run) Final() bool {
+	if r.chain != nil {
+		return r.chain.Final()
+	}
+	return r.Info.Status != schemas.StatusRunning
+}
+
+// prefix returns the first n links of a chain merged, as a Run without
+// archives (for Prior).
+func (r *Run) prefix(n int) *Run {
+	p := &Run{Path: r.Path}
+	p.setTables(r.chain.Merged(n))
+	return p
+}
+
+// Close releases the archive (every link of a chain).
+func (r *Run) Close() error {
+	if r.chain != nil {
+		return r.chain.Close()
+	}
+	return r.Archive.Close()
+}
 
 // RunID returns the archive's run id.
 func (r *Run) RunID() string { return r.Archive.Header.RunID }

@@ -38,6 +38,9 @@ type State struct {
 	Done map[string]bool `json:"done,omitempty"`
 	// Values holds remote ids created on the way (project, model).
 	Values map[string]string `json:"values,omitempty"`
+	// Chain lists the digests of a chain's links already synced, in
+	// order; a later sync of the chain sends only what newer links add.
+	Chain []string `json:"chain,omitempty"`
 	// Synced is set once the read-back matched the archive.
 	Synced   bool      `json:"synced"`
 	SyncedAt time.Time `json:"synced_at,omitzero"`
@@ -88,7 +91,7 @@ func (s *State) Get(key string) string {
 func (s *State) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.RemoteID, s.URL, s.Done, s.Values, s.Synced, s.SyncedAt = "", "", nil, nil, false, time.Time{}
+	s.RemoteID, s.URL, s.Done, s.Values, s.Synced, s.SyncedAt, s.Chain = "", "", nil, nil, false, time.Time{}, nil
 }
 
 // Steps returns the completed steps, sorted.

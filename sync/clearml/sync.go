@@ -115,6 +115,9 @@ type syncer struct {
 	pid   string
 	t     taskInfo
 	plan  *plan
+	// todo is what this sync sends: the plan, less what an earlier sync
+	// of the same chain sent (Run.Prior).
+	todo  *plan
 	blobs *ysync.Blobs
 	mu    gosync.Mutex
 	// fresh is set when this sync created the task: nothing can be stored
@@ -160,6 +163,15 @@ func (r *Replayer) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, ta
 	if s.plan, err = buildPlan(run, r.opts, s.t.ID, online(r.cfg.FilesHost)); err != nil {
 		return err
 	}
+	s.todo = s.plan
+	if run.Prior != nil {
+		prior, err := buildPlan(run.Prior, r.opts, s.t.ID, online(r.cfg.FilesHost))
+		if err != nil {
+			return err
+		}
+		s.todo = since(s.plan, prior)
+		res.Skipped += len(s.plan.Events) - len(s.todo.Events) + len(s.plan.Uploads) - len(s.todo.Uploads)
+	}
 	if st.Synced {
 		res.Status = ysync.StatusUpToDate
 		return nil
@@ -190,7 +202,7 @@ func (r *Replayer) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, ta
 }
 
 func (s *syncer) finish(ctx context.Context, upToDate bool) error {
-	if s.t.Status != "completed" {
+	if s.t.Status != "completed" && s.run.Final() {
 		if err := s.c.call(ctx, "tasks.completed", map[string]any{"task": s.t.ID, "status_reason": "completed", "force": true}, nil); err != nil {
 			return err
 		}
@@ -431,7 +443,7 @@ func (s *syncer) start(ctx context.Context) error {
 func (s *syncer) uploads(ctx context.Context) error {
 	var todo []upload
 	var digests []string
-	for _, u := range s.plan.Uploads {
+	for _, u := range s.todo.Uploads {
 		if !s.st.Has("up:" + u.Key) {
 			todo = append(todo, u)
 			digests = append(digests, u.Digest)
@@ -541,13 +553,13 @@ func (s *syncer) put(ctx context.Context, u upload) error {
 // events overwrite; a log batch is re-sent only when the process stopped
 // between sending it and recording its checkpoint.
 func (s *syncer) events(ctx context.Context) error {
-	if err := s.sendEvents(ctx, "events", s.plan.Events); err != nil {
+	if err := s.sendEvents(ctx, "events", s.todo.Events); err != nil {
 		return err
 	}
-	if len(s.plan.Logs) == 0 {
+	if len(s.todo.Logs) == 0 {
 		return nil
 	}
-	return s.sendEvents(ctx, "logs", s.plan.Logs)
+	return s.sendEvents(ctx, "logs", s.todo.Logs)
 }
 
 func (s *syncer) sendEvents(ctx context.Context, stage string, evs []event) error {
@@ -800,4 +812,48 @@ func (s *syncer) readEvents(ctx context.Context) (map[string]map[string]any, err
 		}
 		scroll = page.ScrollID
 	}
+}
+
+// since returns the part of p that prior (the plan of the chain's links an
+// earlier sync sent) lacks: events whose id or content differ (timestamps
+// aside: they are estimates that move as the run grows) and uploads of
+// other content. The model and settings are always in it.
+func since(p, prior *plan) *plan {
+	out := *p
+	old := map[string]string{}
+	for _, e := range append(append([]event(nil), prior.Events...), prior.Logs...) {
+		old[eventID(e)] = eventContent(e)
+	}
+	keep := func(evs []event) []event {
+		var kept []event
+		for _, e := range evs {
+			if c, ok := old[eventID(e)]; !ok || c != eventContent(e) {
+				kept = append(kept, e)
+			}
+		}
+		return kept
+	}
+	out.Events, out.Logs = keep(p.Events), keep(p.Logs)
+	sent := map[string]bool{}
+	for _, u := range prior.Uploads {
+		sent[fmt.Sprintf("%s\x00%s\x00%d", u.Key, u.Digest, u.Size)] = true
+	}
+	out.Uploads = nil
+	for _, u := range p.Uploads {
+		if !sent[fmt.Sprintf("%s\x00%s\x00%d", u.Key, u.Digest, u.Size)] {
+			out.Uploads = append(out.Uploads, u)
+		}
+	}
+	return &out
+}
+
+func eventContent(e event) string {
+	c := make(map[string]any, len(e))
+	for k, v := range e {
+		if k != "timestamp" {
+			c[k] = v
+		}
+	}
+	b, _ := json.Marshal(c)
+	return string(b)
 }

@@ -172,9 +172,10 @@ func buildCallback(run *ysync.Run, o BuildOptions) (*Log, error) {
 		}
 		lastLR, lastEpoch = group(rows, "lr/"), e
 	}
-	// An interrupted run never reached the callback's train end. A run
-	// whose status is unknown gets the train-end calls its files allow.
-	if info.Status == schemas.StatusInterrupted {
+	// An interrupted run never reached the callback's train end, and a
+	// run still training has not yet. A run whose status is unknown gets
+	// the train-end calls its files allow.
+	if info.Status == schemas.StatusInterrupted || info.Status == schemas.StatusRunning {
 		return l, nil
 	}
 	// The final validation of best.pt, logged again at the last step

@@ -207,9 +207,12 @@ func (s *session) finish(ctx context.Context, upToDate bool) error {
 		"startTimeMillis": s.log.Start.UnixMilli(), "endTimeMillis": s.log.End.UnixMilli()}, nil); err != nil {
 		return err
 	}
-	if err := s.post(ctx, "write/experiment/update-status", map[string]any{"experimentKey": s.key,
-		"isAlive": false, "error": nil, "hasCrashed": false}, nil); err != nil {
-		return err
+	// A run still training (a chain without its final link) stays open.
+	if s.run.Final() {
+		if err := s.post(ctx, "write/experiment/update-status", map[string]any{"experimentKey": s.key,
+			"isAlive": false, "error": nil, "hasCrashed": false}, nil); err != nil {
+			return err
+		}
 	}
 	if upToDate {
 		s.res.Status = ysync.StatusUpToDate
