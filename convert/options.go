@@ -35,6 +35,10 @@ type Options struct {
 	// zips, Comet offline zips) of the captured run directory to merge
 	// into its archive.
 	Sessions []string
+	// Growing reads a run directory Ultralytics is still writing: a
+	// results.csv line without its newline yet is left for the next look
+	// (capture --follow).
+	Growing bool
 }
 
 func (o Options) withDefaults() Options {

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -161,12 +162,20 @@ func (r *Run) readResults(files []File) error {
 		}
 		return nil
 	}
-	f, err := os.Open(p)
+	data, err := os.ReadFile(p)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	res, err := ParseResults(f, p)
+	if r.opts.Growing {
+		// Ultralytics is still writing: a last line without its newline
+		// is read next time, and a file with no complete row yet is no
+		// results at all.
+		data = data[:bytes.LastIndexByte(data, '\n')+1]
+		if lines := bytes.Count(data, []byte{'\n'}); lines < 2 {
+			return nil
+		}
+	}
+	res, err := ParseResults(bytes.NewReader(data), p)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/archive/chain"
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
@@ -100,6 +101,57 @@ func (r *Run) Write(ctx context.Context, dst string) (*Result, error) {
 	}
 	res.Gaps, res.Warnings = r.Gaps, r.Warnings
 	return res, nil
+}
+
+// Tables returns every table of the run in memory (scalars and
+// annotations included, which Write streams).
+func (r *Run) Tables(ctx context.Context) (*chain.Tables, error) {
+	t := &chain.Tables{Run: r.Row, Params: r.Params, Summary: r.Summary, Images: r.Images, Assets: r.Assets, Gaps: r.Gaps, Logs: r.Logs}
+	if err := r.emitScalars(func(rows ...schemas.ScalarRow) error { t.Scalars = append(t.Scalars, rows...); return nil }); err != nil {
+		return nil, err
+	}
+	err := r.emitAnnotations(ctx, func(rows ...schemas.AnnotationRow) error { t.Annotations = append(t.Annotations, rows...); return nil })
+	if err != nil {
+		return nil, err
+	}
+	t.Gaps = r.Gaps // emitAnnotations may add one
+	return t.Clone(), nil
+}
+
+// writeTables writes an archive of the given tables and files to dst
+// atomically and returns its digest.
+func writeTables(ctx context.Context, dst string, h schemas.Header, t *chain.Tables, blobs []blob, workers int) (string, error) {
+	w, err := archive.Create(dst, h, archive.Options{Concurrency: workers})
+	if err != nil {
+		return "", err
+	}
+	defer w.Abort()
+	steps := []func() error{
+		func() error { return archive.WriteRows(w, schemas.TableRun, []schemas.RunRow{t.Run}) },
+		func() error { return archive.WriteRows(w, schemas.TableScalars, t.Scalars) },
+		func() error { return archive.WriteRows(w, schemas.TableParams, t.Params) },
+		func() error { return archive.WriteRows(w, schemas.TableSummary, t.Summary) },
+		func() error { return archive.WriteRows(w, schemas.TableImages, t.Images) },
+		func() error { return archive.WriteRows(w, schemas.TableAnnotations, t.Annotations) },
+		func() error { return archive.WriteRows(w, schemas.TableAssets, t.Assets) },
+		func() error { return archive.WriteRows(w, schemas.TableGaps, t.Gaps) },
+		func() error { return archive.WriteRows(w, schemas.TableLogs, t.Logs) },
+	}
+	for _, step := range steps {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		if err := step(); err != nil {
+			return "", err
+		}
+	}
+	for _, b := range blobs {
+		if err := w.AddFile(b.sum, b.path); err != nil {
+			return "", err
+		}
+	}
+	_, digest, err := w.Close(ctx)
+	return digest, err
 }
 
 // emitScalars writes one scalar per results.csv cell, row by row, then

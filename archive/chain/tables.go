@@ -74,14 +74,12 @@ func readOpt[T any](a *archive.Archive, table string) ([]T, error) {
 }
 
 // Row keys: two rows with the same key are the same row at two moments;
-// the later one wins. The run row and the gaps are replaced whole.
+// the later one wins. The run row, the summary (the best epoch so far)
+// and the gaps are replaced whole.
 func scalarKey(r *schemas.ScalarRow) string {
 	return r.Metric + "\x00" + r.Group + "\x00" + strconv.FormatInt(r.Epoch, 10) + "\x00" + optInt(r.Step) + "\x00" + r.Origin
 }
 func paramKey(r *schemas.ParamRow) string { return r.Section + "\x00" + r.Key }
-func summaryKey(r *schemas.SummaryRow) string {
-	return r.Key + "\x00" + r.Origin
-}
 func imageKey(r *schemas.ImageRow) string {
 	return r.Role + "\x00" + r.FileName + "\x00" + r.Name + "\x00" + r.Group + "\x00" + r.Series + "\x00" + optInt(r.Step)
 }
@@ -100,13 +98,13 @@ func optInt(p *int64) string {
 
 // Apply merges a delta into t: keyed rows replace the row with the same key
 // where it stands, new rows are appended, and the delta's run row and gaps
-// replace t's. Images and assets of a run directory are then put back in
+// replace t's, as do its summary and gaps. Images and assets of a run directory are then put back in
 // the order a full capture writes them.
 func (t *Tables) Apply(d *Tables) {
 	t.Run = d.Run
 	t.Scalars = upsert(t.Scalars, d.Scalars, scalarKey)
 	t.Params = upsert(t.Params, d.Params, paramKey)
-	t.Summary = upsert(t.Summary, d.Summary, summaryKey)
+	t.Summary = append([]schemas.SummaryRow(nil), d.Summary...)
 	t.Images = upsert(t.Images, d.Images, imageKey)
 	t.Annotations = upsert(t.Annotations, d.Annotations, annotationKey)
 	t.Assets = upsert(t.Assets, d.Assets, assetKey)
@@ -150,15 +148,15 @@ func (t *Tables) normalize() {
 }
 
 // Diff returns the delta that turns have into now: the rows of now whose
-// key have lacks or holds with other values, now's run row and all of
-// now's gaps. Rows of have that now lacks are not expressed: a delta never
+// key have lacks or holds with other values, and now's run row, summary
+// and gaps whole. Rows of have that now lacks are not expressed: a delta never
 // removes.
 func Diff(have, now *Tables) *Tables {
 	return &Tables{
 		Run:         now.Run,
 		Scalars:     diff(have.Scalars, now.Scalars, scalarKey),
 		Params:      diff(have.Params, now.Params, paramKey),
-		Summary:     diff(have.Summary, now.Summary, summaryKey),
+		Summary:     append([]schemas.SummaryRow(nil), now.Summary...),
 		Images:      diff(have.Images, now.Images, imageKey),
 		Annotations: diff(have.Annotations, now.Annotations, annotationKey),
 		Assets:      diff(have.Assets, now.Assets, assetKey),
@@ -167,14 +165,15 @@ func Diff(have, now *Tables) *Tables {
 	}
 }
 
-// Rows counts the keyed rows of t (every table but run and gaps).
+// Rows counts the keyed rows of t (every table but run, summary and
+// gaps).
 func (t *Tables) Rows() int {
-	return len(t.Scalars) + len(t.Params) + len(t.Summary) + len(t.Images) + len(t.Annotations) + len(t.Assets) + len(t.Logs)
+	return len(t.Scalars) + len(t.Params) + len(t.Images) + len(t.Annotations) + len(t.Assets) + len(t.Logs)
 }
 
 // Changes reports whether applying d to have would change anything.
 func Changes(have, d *Tables) bool {
-	return d.Rows() > 0 || canon(&have.Run) != canon(&d.Run) || canon(have.Gaps) != canon(d.Gaps)
+	return d.Rows() > 0 || canon(&have.Run) != canon(&d.Run) || canon(have.Gaps) != canon(d.Gaps) || canon(have.Summary) != canon(d.Summary)
 }
 
 // Digests returns the blob digests the tables reference.

@@ -1,0 +1,383 @@
+package convert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/archive/chain"
+	"github.com/yoloarchive/yoloarchive/schemas"
+)
+
+// FollowOptions configure a [Follower].
+type FollowOptions struct {
+	// Capture are the capture options; Growing is always set.
+	Capture Options
+	// Settle is how long a file must have been left alone before it is
+	// stored (default 2s): Ultralytics writes images and weights in
+	// place, and a file still being written is taken at the next look.
+	Settle time.Duration
+	// Now returns the current time (tests); default time.Now.
+	Now func() time.Time
+}
+
+// Follower extends the delta chain of a run directory Ultralytics is
+// still writing, one link per look that finds something new, until the
+// final link (FORMAT.md §8). Its only state is the chain on disk, so a
+// follower killed at any point and started again continues the chain
+// without losing or repeating anything.
+type Follower struct {
+	src, base string
+	o         FollowOptions
+	lock      *os.File
+
+	runID  string
+	merged *chain.Tables   // the chain's tables so far
+	stored map[string]bool // blobs the chain holds
+	prev   string          // digest of the last link
+	seq    int             // the next link's number
+	final  bool
+}
+
+// Link describes one link a Follower wrote.
+type Link struct {
+	// Path is the link's file; Seq its number.
+	Path string `json:"path"`
+	Seq  int    `json:"seq"`
+	// Digest is its archive digest.
+	Digest string `json:"digest"`
+	// Rows counts its keyed rows; Blobs its new files.
+	Rows  int `json:"rows"`
+	Blobs int `json:"blobs"`
+	// Epochs is the run's epochs with results so far.
+	Epochs int64 `json:"epochs"`
+	// Final is set on the last link.
+	Final bool `json:"final"`
+}
+
+// ErrNotReady is wrapped by [Follower.Step] when the run directory cannot
+// be captured yet (no args.yaml, a file mid-write); the next look retries.
+var ErrNotReady = errors.New("not ready")
+
+// NewFollower opens the chain base (run.tar.zst names run.000.tar.zst,
+// run.001.tar.zst, …) of the run directory src, reading the links already
+// written. It takes a lock so that one follower at a time writes the
+// chain; Close releases it.
+func NewFollower(ctx context.Context, src, base string, o FollowOptions) (*Follower, error) {
+	if o.Settle <= 0 {
+		o.Settle = 2 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	o.Capture.Growing = true
+	f := &Follower{src: src, base: base, o: o, stored: map[string]bool{}}
+	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
+		return nil, err
+	}
+	lock, err := os.OpenFile(strings.TrimSuffix(base, ".tar.zst")+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("%s: another yoloarchive process is following into this chain (lock %s): stop it first", base, lock.Name())
+	}
+	f.lock = lock
+	f.removeStale()
+	links, orphans, err := chain.Files(base)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if len(orphans) > 0 {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w: %s follows a missing link: move it away, or capture into a new chain", base, chain.ErrBroken, orphans[0])
+	}
+	if len(links) == 0 {
+		return f, nil
+	}
+	c, err := chain.Open(ctx, base)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	defer c.Close()
+	f.runID, f.merged, f.prev, f.seq, f.final = c.RunID(), c.Merged(0), c.Head(), len(c.Links), c.Final()
+	for _, a := range c.Links {
+		for _, e := range a.Manifest.Entries {
+			if d, ok := strings.CutPrefix(e.Path, "blobs/"); ok {
+				f.stored[d] = true
+			}
+		}
+	}
+	return f, nil
+}
+
+// removeStale removes the temporary files of a link whose writer was
+// killed (the lock proves no writer is running).
+func (f *Follower) removeStale() {
+	dir, name := filepath.Split(f.base)
+	stem := "." + strings.TrimSuffix(name, ".tar.zst") + "."
+	entries, _ := os.ReadDir(filepath.Clean(dir + "."))
+	for _, e := range entries {
+		if n := e.Name(); strings.HasPrefix(n, stem) && strings.HasSuffix(n, ".tmp") {
+			os.Remove(filepath.Join(dir, n))
+		}
+	}
+}
+
+// Close releases the chain's lock.
+func (f *Follower) Close() error {
+	if f.lock == nil {
+		return nil
+	}
+	err := f.lock.Close()
+	f.lock = nil
+	return err
+}
+
+// Final reports whether the chain ended.
+func (f *Follower) Final() bool { return f.final }
+
+// Links returns the number of links written so far.
+func (f *Follower) Links() int { return f.seq }
+
+// Step looks at the run directory once and writes the next link when it
+// finds anything new, the final link when training ended. It returns nil
+// when there was nothing to write, an error wrapping ErrNotReady when the
+// directory cannot be read yet.
+func (f *Follower) Step(ctx context.Context) (*Link, error) {
+	if f.final {
+		return nil, nil
+	}
+	if !fileExists(filepath.Join(f.src, "args.yaml")) && !fileExists(filepath.Join(f.src, "opt.yaml")) {
+		// The run id comes from the settings: wait for them.
+		return nil, fmt.Errorf("%s: %w: no args.yaml yet", f.src, ErrNotReady)
+	}
+	start := f.o.Now()
+	r, err := Read(ctx, f.src, f.o.Capture)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w: %w", ErrNotReady, err)
+	}
+	defer r.Close()
+	if f.runID != "" && r.Row.RunID != f.runID {
+		return nil, fmt.Errorf("%s: holds run %s, but the chain %s holds run %s: capture into a new chain", f.src, r.Row.RunID, f.base, f.runID)
+	}
+	now, err := r.Tables(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w: %w", ErrNotReady, err)
+	}
+	if f.merged != nil && now.Run.EpochsCompleted < f.merged.Run.EpochsCompleted {
+		return nil, fmt.Errorf("%s: %w: results.csv has %d epochs, fewer than the %d already captured (being rewritten?)",
+			f.src, ErrNotReady, now.Run.EpochsCompleted, f.merged.Run.EpochsCompleted)
+	}
+	unsettled := f.unsettled(start)
+	final := len(unsettled) == 0 && r.ended()
+	if !final {
+		now.Run.Status = schemas.StatusRunning
+		now.Images = keep(now.Images, func(im *schemas.ImageRow) bool {
+			return im.Role == schemas.RoleDatasetImage || !unsettled[im.FileName]
+		})
+		// Weights change every epoch: only the final link stores them.
+		now.Assets = keep(now.Assets, func(a *schemas.AssetRow) bool {
+			return !unsettled[a.FileName] && a.Role != schemas.RoleWeightsBest && a.Role != schemas.RoleWeightsLast && a.Role != schemas.RoleWeightsEpoch
+		})
+	}
+	have := f.merged
+	if have == nil {
+		have = &chain.Tables{}
+	}
+	delta := chain.Diff(have, now)
+	if !final && !chain.Changes(have, delta) {
+		return nil, nil
+	}
+	var blobs []blob
+	want := delta.Digests()
+	for _, b := range r.blobs {
+		if want[b.sum.SHA256] && !f.stored[b.sum.SHA256] {
+			blobs = append(blobs, b)
+			delete(want, b.sum.SHA256)
+		}
+	}
+	for d := range want {
+		if !f.stored[d] {
+			return nil, fmt.Errorf("%s: %w: file %s is listed but was not read", f.src, ErrNotReady, d)
+		}
+	}
+	h := schemas.Header{RunID: r.Row.RunID, SourceKind: r.Row.SourceKind, Writer: f.o.Capture.withDefaults().Writer,
+		Tables: schemas.Tables, Chain: &schemas.ChainLink{Seq: f.seq, Prev: f.prev, Final: final}}
+	path := chain.LinkPath(f.base, f.seq)
+	digest, err := writeTables(ctx, path, h, delta, blobs, f.o.Capture.withDefaults().Workers)
+	if err != nil {
+		if errors.Is(err, archive.ErrChecksum) {
+			// A file changed while it was stored: take it next time.
+			return nil, fmt.Errorf("%w: %w", ErrNotReady, err)
+		}
+		return nil, err
+	}
+	if f.merged == nil {
+		f.merged = &chain.Tables{}
+	}
+	f.merged.Apply(delta)
+	for _, b := range blobs {
+		f.stored[b.sum.SHA256] = true
+	}
+	f.runID, f.prev, f.final = r.Row.RunID, digest, final
+	out := &Link{Path: path, Seq: f.seq, Digest: digest, Rows: delta.Rows(), Blobs: len(blobs), Epochs: now.Run.EpochsCompleted, Final: final}
+	f.seq++
+	return out, nil
+}
+
+// unsettled returns the run directory's files (by relative path) changed
+// within Settle of the look's start, or after it.
+func (f *Follower) unsettled(start time.Time) map[string]bool {
+	out := map[string]bool{}
+	_ = filepath.WalkDir(f.src, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		if info.ModTime().After(start.Add(-f.o.Settle)) {
+			rel, _ := filepath.Rel(f.src, p)
+			out[filepath.ToSlash(rel)] = true
+		}
+		return nil
+	})
+	return out
+}
+
+// Follow runs a Follower until the final link is written or ctx is
+// cancelled, looking every `every`. report is called for every link and
+// for every look that could not read the directory.
+func Follow(ctx context.Context, f *Follower, every time.Duration, report func(*Link, error)) error {
+	if every <= 0 {
+		every = time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for !f.final {
+		link, err := f.Step(ctx)
+		if err != nil && !errors.Is(err, ErrNotReady) {
+			return err
+		}
+		if (link != nil || err != nil) && report != nil {
+			report(link, err)
+		}
+		if f.final {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// ended reports whether training ended: the run finished and the files
+// Ultralytics writes last are in place (results.png, unless plots are
+// off; weights/best.pt, unless weights are left out).
+func (r *Run) ended() bool {
+	if r.Row.Status != schemas.StatusFinished {
+		return false
+	}
+	plots := true
+	for _, p := range r.Params {
+		if p.Section == "args" && p.Key == "plots" && p.Bool != nil {
+			plots = *p.Bool
+		}
+	}
+	if plots && !fileExists(filepath.Join(r.Source, "results.png")) {
+		return false
+	}
+	return r.opts.NoWeights || hasRole(r.Assets, schemas.RoleWeightsBest)
+}
+
+func hasRole(assets []schemas.AssetRow, role string) bool {
+	for _, a := range assets {
+		if a.Role == role && a.Blob != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func keep[T any](rows []T, ok func(*T) bool) []T {
+	var out []T
+	for i := range rows {
+		if ok(&rows[i]) {
+			out = append(out, rows[i])
+		}
+	}
+	return out
+}
+
+// Compact writes the chain base (or the chain of a link file) as one
+// complete archive at dst, atomically: the links' tables merged and every
+// file they reference. A chain without its final link compacts to a run
+// whose status is still "running". It returns the archive's digest.
+func Compact(ctx context.Context, base, dst string, o Options) (string, error) {
+	o = o.withDefaults()
+	c, err := chain.Open(ctx, base)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	t := c.Merged(0)
+	tmp, err := os.MkdirTemp(filepath.Dir(dst), ".yoloarchive-compact-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	want := t.Digests()
+	var blobs []blob
+	for _, a := range c.Links {
+		err := a.Blobs(ctx, func(d string) bool { return want[d] }, func(e *archive.Entry) error {
+			p := filepath.Join(tmp, e.Key)
+			out, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(out, e)
+			if cerr := out.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			sum, err := archive.HashFile(p)
+			if err != nil {
+				return err
+			}
+			blobs = append(blobs, blob{sum: sum, path: p})
+			delete(want, e.Key)
+			return nil
+		})
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", a.Path, err)
+		}
+	}
+	for d := range want {
+		return "", fmt.Errorf("%s: %w: blob %s is referenced but no link stores it", c.Base, archive.ErrBadManifest, d)
+	}
+	h := schemas.Header{RunID: c.RunID(), SourceKind: c.Links[0].Header.SourceKind, Writer: o.Writer, Tables: schemas.Tables}
+	return writeTables(ctx, dst, h, t, blobs, o.Workers)
+}
