@@ -3,10 +3,13 @@ package sync_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +17,9 @@ import (
 	"github.com/yoloarchive/yoloarchive/archive/chain"
 	"github.com/yoloarchive/yoloarchive/convert"
 	"github.com/yoloarchive/yoloarchive/schemas"
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+	"github.com/yoloarchive/yoloarchive/sync/clearml/clearmltest"
+	"github.com/yoloarchive/yoloarchive/sync/comet/comettest"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
 
@@ -139,5 +145,157 @@ func TestFollow_KilledAnywhere(t *testing.T) {
 			t.Errorf("compacted run: status %s, %d epochs", got.Run.Status, got.Run.EpochsCompleted)
 		}
 		sameTables(t, "compacted chain", got, want)
+	}
+}
+
+var hostRe = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
+
+// clearmlContent is a ClearML task's events in comparable form: every
+// event but its task id, timestamp and the task id in image URLs.
+func clearmlContent(evs []clearmltest.Event, task string) map[string]int {
+	out := map[string]int{}
+	norm := func(s string) string { return hostRe.ReplaceAllString(strings.ReplaceAll(s, task, "T"), "HOST") }
+	for _, e := range evs {
+		out[fmt.Sprintf("%s|%s|%s|%d|%v|%s|%s", e.Type, e.Metric, e.Variant, e.Iter, e.Value, norm(e.URL), norm(e.PlotStr))]++
+	}
+	return out
+}
+
+// cometContent is a Comet experiment's metric points and assets, as
+// counts (Comet keeps duplicates, so a point sent twice shows).
+func cometContent(e comettest.Experiment) map[string]int {
+	out := map[string]int{}
+	for _, m := range e.Metrics {
+		out[fmt.Sprintf("metric %s|%s|%s|%v", m.Name, optInt(m.Step), optInt(m.Epoch), m.Value)]++
+	}
+	for _, a := range e.Assets {
+		out[fmt.Sprintf("asset %s|%s|%s|%s", a.FileName, a.Type, optInt(a.Step), a.GroupingName)]++
+	}
+	return out
+}
+
+func optInt(p *int64) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprint(*p)
+}
+
+func sameCounts(t *testing.T, what string, got, want map[string]int) {
+	t.Helper()
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%s: %s: %d, want %d", what, k, got[k], n)
+		}
+	}
+	for k, n := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s: unexpected %s (%d)", what, k, n)
+		}
+	}
+}
+
+// TestFollow_SyncWhileTraining: a followed training run synced from "cron"
+// every few looks, to both test servers, with syncs killed at random
+// requests. In the end each server holds one run, completed, with exactly
+// the data a single sync of the finished run's archive gives: each point
+// once. While training, the remote run stays open.
+func TestFollow_SyncWhileTraining(t *testing.T) {
+	for _, kill := range []bool{false, true} {
+		t.Run(fmt.Sprintf("kill=%v", kill), func(t *testing.T) {
+			tr := synctest.NewTraining(t, "live", 6)
+			base := filepath.Join(t.TempDir(), "run.tar.zst")
+			f := follower(t, tr, base)
+			defer f.Close()
+			fk := newFakes(t)
+			store := &ysync.Store{Dir: t.TempDir()}
+			rng := rand.New(rand.NewSource(5))
+			counts := map[string]int{}
+			sync := func(r ysync.Replayer, faults *synctest.Faults) {
+				if _, err := os.Stat(chain.LinkPath(base, 0)); err != nil {
+					return
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				if kill && rng.Intn(2) == 0 {
+					faults.CancelAfter(1+rng.Intn(30), cancel)
+					defer faults.Clear()
+				}
+				res := ysync.One(ctx, base, r, ysync.BatchOptions{Store: store})
+				counts[r.Tracker()+" "+res.Status]++
+				switch res.Status {
+				case ysync.StatusSynced, ysync.StatusPartial, ysync.StatusUpToDate:
+				case ysync.StatusInterrupted:
+					if !kill {
+						t.Fatalf("%s: interrupted", r.Tracker())
+					}
+				default:
+					t.Fatalf("%s: %s: %s", r.Tracker(), res.Status, res.Error)
+				}
+			}
+			openSeen := false
+			for i := 0; !f.Final(); i++ {
+				if i > 1000 {
+					t.Fatal("the follower never wrote the final link")
+				}
+				if !tr.Done() {
+					tr.Step()
+				} else {
+					tr.Wait(5 * time.Second)
+				}
+				step(t, context.Background(), f)
+				if i%4 == 3 {
+					sync(fk.cr, fk.cml.Faults)
+					sync(fk.mr, fk.cmt.Faults)
+					if ts := fk.cml.Tasks(); len(ts) == 1 && ts[0].Status == "in_progress" {
+						openSeen = true
+					}
+				}
+			}
+			for _, r := range []ysync.Replayer{fk.cr, fk.mr} {
+				res := ysync.One(context.Background(), base, r, ysync.BatchOptions{Store: store})
+				if res.Status != ysync.StatusSynced && res.Status != ysync.StatusUpToDate {
+					t.Fatalf("%s final sync: %s %s", r.Tracker(), res.Status, res.Error)
+				}
+				if again := ysync.One(context.Background(), base, r, ysync.BatchOptions{Store: store}); again.Status != ysync.StatusUpToDate {
+					t.Errorf("%s: a second sync of the final chain: %s, want up-to-date", r.Tracker(), again.Status)
+				}
+			}
+			t.Logf("syncs: %v", counts)
+			if !openSeen {
+				t.Error("the ClearML task was never seen in progress while training")
+			}
+
+			full := filepath.Join(t.TempDir(), "full.tar.zst")
+			if _, err := convert.Capture(context.Background(), tr.Dir, full, convert.Options{Workers: 2}); err != nil {
+				t.Fatal(err)
+			}
+			ref := newFakes(t)
+			for _, r := range []ysync.Replayer{ref.cr, ref.mr} {
+				if res := ysync.One(context.Background(), full, r, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}}); res.Status != ysync.StatusSynced {
+					t.Fatalf("reference %s: %s", r.Tracker(), res.Error)
+				}
+			}
+			tasks, refTasks := fk.cml.Tasks(), ref.cml.Tasks()
+			if len(tasks) != 1 || tasks[0].Status != "completed" {
+				t.Fatalf("ClearML: %d tasks (%+v), want one, completed", len(tasks), tasks)
+			}
+			sameCounts(t, "ClearML events", clearmlContent(fk.cml.Events(tasks[0].ID), tasks[0].ID), clearmlContent(ref.cml.Events(refTasks[0].ID), refTasks[0].ID))
+			if n := len(fk.cml.Models()); n != 1 {
+				t.Errorf("ClearML: %d models, want 1", n)
+			}
+			if !kill {
+				writes, events := fk.cml.EventWrites(tasks[0].ID), len(fk.cml.Events(tasks[0].ID))
+				t.Logf("ClearML: %d event writes for %d events", writes, events)
+				if writes > events+events/5 {
+					t.Errorf("ClearML: %d event writes for %d events: the syncs re-sent history", writes, events)
+				}
+			}
+			exps, refExps := fk.cmt.Experiments(), ref.cmt.Experiments()
+			if len(exps) != 1 || exps[0].Alive {
+				t.Fatalf("Comet: %d experiments, want one, ended", len(exps))
+			}
+			sameCounts(t, "Comet", cometContent(exps[0]), cometContent(refExps[0]))
+		})
 	}
 }

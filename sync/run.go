@@ -108,7 +108,7 @@ func (r *Run) Final() bool {
 // prefix returns the first n links of a chain merged, as a Run without
 // archives (for Prior).
 func (r *Run) prefix(n int) *Run {
-	p := &Run{Path: r.Path}
+	p := &Run{Path: r.Path, Archive: r.chain.Links[n-1]}
 	p.setTables(r.chain.Merged(n))
 	return p
 }
