@@ -140,3 +140,19 @@ func (a *Archive) Blobs(ctx context.Context, want func(digest string) bool, fn f
 		}
 	}
 }
+
+// ReadHeader reads only the header of the archive at path (its first
+// entry), without verifying the rest.
+func ReadHeader(path string) (schemas.Header, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return schemas.Header{}, err
+	}
+	defer f.Close()
+	r, err := NewReader(f, Limits{})
+	if err != nil {
+		return schemas.Header{}, fmt.Errorf("%s: %w", path, err)
+	}
+	defer r.Close()
+	return r.Header(), nil
+}

@@ -381,3 +381,29 @@ func Compact(ctx context.Context, base, dst string, o Options) (string, error) {
 	h := schemas.Header{RunID: c.RunID(), SourceKind: c.Links[0].Header.SourceKind, Writer: o.Writer, Tables: schemas.Tables}
 	return writeTables(ctx, dst, h, t, blobs, o.Workers)
 }
+
+// Identify returns the name and run id of a run directory that may still
+// be training; the error wraps ErrNotReady until its settings are written
+// and it can be read.
+func Identify(ctx context.Context, src string, o Options) (name, runID string, err error) {
+	if !fileExists(filepath.Join(src, "args.yaml")) && !fileExists(filepath.Join(src, "opt.yaml")) {
+		if _, err := os.Stat(src); err != nil {
+			return "", "", err
+		}
+		return "", "", fmt.Errorf("%s: %w: no args.yaml yet", src, ErrNotReady)
+	}
+	o.Growing = true
+	r, err := Read(ctx, src, o)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", "", ctx.Err()
+		}
+		return "", "", fmt.Errorf("%w: %w", ErrNotReady, err)
+	}
+	defer r.Close()
+	name = r.Row.Name
+	if name == "" {
+		name = r.Row.SourceName
+	}
+	return name, r.Row.RunID, nil
+}

@@ -74,7 +74,7 @@ type Result struct {
 // OK reports whether the archive's sync succeeded.
 func (r *Result) OK() bool {
 	switch r.Status {
-	case StatusSynced, StatusUpToDate, StatusWritten, StatusDryRun:
+	case StatusSynced, StatusUpToDate, StatusWritten, StatusDryRun, StatusPartial:
 		return true
 	}
 	return false

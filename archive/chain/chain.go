@@ -207,3 +207,24 @@ func (c *Chain) Archive(digest string) *archive.Archive {
 	}
 	return nil
 }
+
+// Group keeps the first of each chain's link files among paths and drops
+// the others, so that a chain given as run.*.tar.zst is handled once, as
+// one run. Other paths are kept as they are.
+func Group(paths []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range paths {
+		if base, _, ok := SplitLink(p); ok {
+			if h, err := archive.ReadHeader(p); err == nil && h.Chain != nil {
+				if !seen[base] {
+					seen[base] = true
+					out = append(out, p)
+				}
+				continue
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}

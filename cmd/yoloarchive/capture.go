@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/yoloarchive/yoloarchive/convert"
 )
@@ -37,6 +38,12 @@ type CaptureCmd struct {
 	seen    map[string]string // run id → the source captured for it in this batch
 	Force   bool              `help:"With --out-dir: capture runs again even when the ledger says they have not changed."`
 	Session []string          `placeholder:"PATH" help:"A ClearML offline session (folder or zip) or Comet offline zip of the run, merged into its archive (a single run directory SRC only; repeatable)."`
+
+	Follow  bool          `help:"Watch SRC, a run directory still training, and write a chain of delta archives (NAME.000.tar.zst, NAME.001.tar.zst, ...) until training ends."`
+	Every   time.Duration `default:"60s" placeholder:"DURATION" help:"With --follow: how often to look."`
+	Settle  time.Duration `default:"2s" placeholder:"DURATION" help:"With --follow: how long a file must be left alone before it is stored."`
+	Once    bool          `help:"With --follow: look once, add a link if anything is new, and exit (for cron)."`
+	Compact bool          `help:"SRC is a chain (a link, or the chain's NAME.tar.zst): write it as one complete archive (default: NAME.tar.zst)."`
 }
 
 // Help is shown by --help.
@@ -61,6 +68,18 @@ func (c *CaptureCmd) Validate() error {
 	if len(c.Session) > 0 && (len(c.Src) != 1 || c.Recursive) {
 		return errors.New("--session enriches one run: use it with a single run directory SRC, without --recursive")
 	}
+	if (c.Follow || c.Compact) && (len(c.Src) != 1 || c.Recursive || len(c.Session) > 0) {
+		return errors.New("--follow and --compact take a single SRC, without --recursive or --session")
+	}
+	if c.Follow && c.Compact {
+		return errors.New("--follow writes a chain and --compact joins one: use one at a time")
+	}
+	if (c.Once || c.Every != time.Minute || c.Settle != 2*time.Second) && !c.Follow {
+		return errors.New("--every, --settle and --once go with --follow")
+	}
+	if c.Every < time.Second {
+		return errors.New("--every must be at least 1s")
+	}
 	return nil
 }
 
@@ -79,6 +98,12 @@ type captureReport struct {
 
 // Run captures the sources.
 func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) error {
+	if c.Follow {
+		return c.follow(ctx, stdout, stderr)
+	}
+	if c.Compact {
+		return c.compact(ctx, stdout)
+	}
 	srcs, err := c.sources()
 	if err != nil {
 		return err
@@ -88,19 +113,7 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 		jobs = min(runtime.GOMAXPROCS(0), 4)
 	}
 	jobs = min(jobs, len(srcs))
-	opts := convert.Options{
-		NoWeights:     c.NoWeights,
-		AllWeights:    c.AllWeights,
-		Data:          c.Data,
-		DatasetImages: c.DatasetImages,
-		SkipBadMasks:  c.SkipBadMasks,
-		Workers:       max(1, runtime.GOMAXPROCS(0)/jobs),
-		Writer:        "yoloarchive " + version(),
-		Sessions:      c.Session,
-	}
-	if c.DatasetImages == 0 {
-		opts.DatasetImages = -1
-	}
+	opts := c.options(jobs)
 	if c.OutDir != "" {
 		if err := os.MkdirAll(c.OutDir, 0o755); err != nil {
 			return err
@@ -192,6 +205,24 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 		fmt.Fprintf(stderr, "captured %d of %d runs\n", ok, len(srcs))
 	}
 	return outcome(ok, failed)
+}
+
+// options are the capture options of the flags, for jobs runs at once.
+func (c *CaptureCmd) options(jobs int) convert.Options {
+	opts := convert.Options{
+		NoWeights:     c.NoWeights,
+		AllWeights:    c.AllWeights,
+		Data:          c.Data,
+		DatasetImages: c.DatasetImages,
+		SkipBadMasks:  c.SkipBadMasks,
+		Workers:       max(1, runtime.GOMAXPROCS(0)/jobs),
+		Writer:        "yoloarchive " + version(),
+		Sessions:      c.Session,
+	}
+	if c.DatasetImages == 0 {
+		opts.DatasetImages = -1
+	}
+	return opts
 }
 
 // captureOne captures one run and never fails: errors go into the report.

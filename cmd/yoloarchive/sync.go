@@ -11,13 +11,14 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/yoloarchive/yoloarchive/archive/chain"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/clearml"
 )
 
 // SyncCmd is `yoloarchive sync`.
 type SyncCmd struct {
-	Archives []string `arg:"" name:"ARCHIVE" help:"Archives (.tar.zst) to replay."`
+	Archives []string `arg:"" name:"ARCHIVE" help:"Archives (.tar.zst) to replay. The links of a chain written by capture --follow (NAME.000.tar.zst, ...; any of them, or NAME.tar.zst) sync as one run."`
 	To       string   `required:"" enum:"clearml,clearml-offline,comet,comet-offline" placeholder:"TRACKER" help:"Destination: clearml or comet (their APIs), or, with no server, comet-offline (offline experiment zips for 'comet upload') or clearml-offline (offline sessions for 'clearml-task --import-offline-session')."`
 	Out      string   `placeholder:"DIR" help:"Output directory for offline exports (default ./comet-offline or ./clearml-offline)."`
 	Project  string   `placeholder:"NAME" help:"Project to sync into (default: the run's project, as the callback names it)."`
@@ -51,7 +52,10 @@ single values and model. What an archive cannot provide is listed per run.
 Sync is idempotent: the remote run is found by the archive's run id before
 anything is created, so a re-run or a sync from another machine updates the same
 task or experiment. A checkpoint per archive lets an interrupted sync resume.
-A run is reported synced only after reading it back. One failing archive never
+A run is reported synced only after reading it back. A chain of a run still
+training (capture --follow) syncs as far as its links go, sending only what the
+links since the last sync add, and leaves the remote run open ("partial") until
+its final link arrives; links being written are never read. One failing archive never
 stops the others. Credentials come from the trackers' own variables and files
 and never appear in output.
 
@@ -96,7 +100,8 @@ func (c *SyncCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) error
 	}
 	opts := ysync.BatchOptions{Jobs: c.Jobs, DryRun: c.DryRun, Force: c.Force, Store: store, Progress: prog,
 		OnResult: func(res ysync.Result) { c.report(stdout, stderr, res) }}
-	results := ysync.Batch(ctx, c.Archives, r, opts)
+	// The links of a chain (run.000.tar.zst, ...) are synced as one run.
+	results := ysync.Batch(ctx, chain.Group(c.Archives), r, opts)
 	if prog != nil {
 		prog.Wait()
 	}
@@ -169,8 +174,14 @@ func (c *SyncCmd) report(stdout, stderr io.Writer, res ysync.Result) {
 		if res.Resumed {
 			extra = ", resumed"
 		}
+		if res.Links > 0 {
+			extra += fmt.Sprintf(", %d links", res.Links)
+		}
 		fmt.Fprintf(stdout, "%s: %s %s (%d requests, %d retries, %d skipped%s, %.1fs)\n", res.Archive, res.Status, where,
 			res.Requests, res.Retries, res.Skipped, extra, res.Seconds)
+		if res.Status == ysync.StatusPartial {
+			fmt.Fprintf(stdout, "  the run is still training: the remote run stays open until the chain's final link is synced\n")
+		}
 	}
 	for _, g := range res.NotRecoverable {
 		fmt.Fprintf(stdout, "  not recoverable: %s\n", oneLine(g))
