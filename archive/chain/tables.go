@@ -87,7 +87,7 @@ func annotationKey(r *schemas.AnnotationRow) string {
 	return r.Image + "\x00" + r.Layer + "\x00" + r.Origin + "\x00" + strconv.FormatInt(r.Index, 10)
 }
 func assetKey(r *schemas.AssetRow) string { return r.Role + "\x00" + r.FileName }
-func logKey(r *schemas.LogRow) string    { return canon(r) }
+func logKey(r *schemas.LogRow) string     { return canon(r) }
 
 func optInt(p *int64) string {
 	if p == nil {

@@ -32,8 +32,8 @@ nothing follows the final link.
 type verifyReport struct {
 	Archive string `json:"archive"`
 	// Links and Final describe a chain (capture --follow).
-	Links int   `json:"links,omitempty"`
-	Final *bool `json:"final,omitempty"`
+	Links   int    `json:"links,omitempty"`
+	Final   *bool  `json:"final,omitempty"`
 	Status  string `json:"status"`
 	Error   string `json:"error,omitempty"`
 	RunID   string `json:"run_id,omitempty"`

@@ -107,14 +107,14 @@ type taskInfo struct {
 // syncer is one archive's sync.
 type syncer struct {
 	*Replayer
-	c     *client
-	run   *ysync.Run
-	st    *ysync.State
-	task  *ysync.Task
-	res   *ysync.Result
-	pid   string
-	t     taskInfo
-	plan  *plan
+	c    *client
+	run  *ysync.Run
+	st   *ysync.State
+	task *ysync.Task
+	res  *ysync.Result
+	pid  string
+	t    taskInfo
+	plan *plan
 	// todo is what this sync sends: the plan, less what an earlier sync
 	// of the same chain sent (Run.Prior).
 	todo  *plan
