@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
@@ -39,6 +40,8 @@ func (r *Run) enrich(ctx context.Context, src string) error {
 		return err
 	}
 	r.Row.SessionID, r.Row.Tags = s.Row.SessionID, s.Row.Tags
+	// Rows from a session say which one.
+	label := path.Base(src) + ": "
 	if s.Row.StartedAt != nil && s.Row.EndedAt != nil {
 		r.Row.StartedAt, r.Row.EndedAt, r.Row.TimeSource = s.Row.StartedAt, s.Row.EndedAt, "session"
 	}
@@ -54,11 +57,27 @@ func (r *Run) enrich(ctx context.Context, src string) error {
 		}
 	}
 	r.Summary = append(kept, s.Summary...)
-	r.Logs = append(r.Logs, s.Logs...)
+	for _, l := range s.Logs {
+		l.Origin = label + l.Origin
+		r.Logs = append(r.Logs, l)
+	}
+	r.merged++
+	dir := "session/"
+	if r.merged > 1 {
+		// A run resumed with a new session per attempt: each keeps its
+		// own files, and its values replace the earlier sessions' for the
+		// same metric and step.
+		dir = fmt.Sprintf("session-%d/", r.merged)
+	}
 	for _, p := range s.Params {
-		if p.Section != "args" {
-			r.Params = append(r.Params, p)
+		if p.Section == "args" {
+			continue
 		}
+		if i := paramIndex(r.Params, p.Section, p.Key); i >= 0 {
+			r.Params[i] = p
+			continue
+		}
+		r.Params = append(r.Params, p)
 	}
 	columns := map[string]bool{}
 	if r.Results != nil {
@@ -67,11 +86,38 @@ func (r *Run) enrich(ctx context.Context, src string) error {
 		}
 	}
 	extraScalars := 0
+	var fresh []schemas.ScalarRow
+	newKeys := map[string]bool{}
 	for _, sc := range s.Scalars {
 		if !columns[sc.Metric] {
-			r.Scalars = append(r.Scalars, sc)
+			sc.Origin = label + sc.Origin
+			fresh = append(fresh, sc)
+			newKeys[scalarKey(sc)] = true
 			extraScalars++
 		}
+	}
+	if r.sessionRows == nil {
+		r.sessionRows = map[string]bool{}
+	}
+	keptScalars := r.Scalars[:0]
+	for _, sc := range r.Scalars {
+		if !(r.sessionRows[scalarKey(sc)] && newKeys[scalarKey(sc)]) {
+			keptScalars = append(keptScalars, sc)
+		}
+	}
+	r.Scalars = append(keptScalars, fresh...)
+	for k := range newKeys {
+		r.sessionRows[k] = true
+	}
+	if r.merged > 1 {
+		// Several attempts: put the points back in epoch order.
+		sort.SliceStable(r.Scalars, func(i, j int) bool {
+			a, b := r.Scalars[i], r.Scalars[j]
+			if a.Epoch != b.Epoch {
+				return a.Epoch < b.Epoch
+			}
+			return optStep(a.Step) < optStep(b.Step)
+		})
 	}
 	stored := map[string]bool{}
 	for _, b := range r.blobs {
@@ -82,7 +128,7 @@ func (r *Run) enrich(ctx context.Context, src string) error {
 	for _, img := range s.Images {
 		if !stored[img.Blob] {
 			added[img.FileName] = true
-			img.FileName = "session/" + img.FileName
+			img.FileName = dir + img.FileName
 			r.Images = append(r.Images, img)
 			newImages++
 		}
@@ -90,14 +136,14 @@ func (r *Run) enrich(ctx context.Context, src string) error {
 	if r.predictions == "" {
 		for _, a := range s.Annotations {
 			if added[a.ImageFile] { // the annotations of images added above
-				a.ImageFile = "session/" + a.ImageFile
+				a.ImageFile = dir + a.ImageFile
 				r.Annotations = append(r.Annotations, a)
 			}
 		}
 	}
 	for _, a := range s.Assets {
 		if !stored[a.Blob] || a.Role == schemas.RoleSessionFile {
-			a.FileName = "session/" + a.FileName
+			a.FileName = dir + a.FileName
 			if a.Role == schemas.RoleWeightsBest && hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
 				a.Role = schemas.RoleTrackerAsset
 			}
@@ -185,4 +231,25 @@ func sameRun(r, s *Run, src string) error {
 		}
 	}
 	return nil
+}
+
+// scalarKey identifies a point: metric, group, epoch and step.
+func scalarKey(s schemas.ScalarRow) string {
+	return fmt.Sprintf("%s\x00%s\x00%d\x00%d", s.Metric, s.Group, s.Epoch, optStep(s.Step))
+}
+
+func optStep(p *int64) int64 {
+	if p == nil {
+		return -1 << 62
+	}
+	return *p
+}
+
+func paramIndex(ps []schemas.ParamRow, section, key string) int {
+	for i, p := range ps {
+		if p.Section == section && p.Key == key {
+			return i
+		}
+	}
+	return -1
 }

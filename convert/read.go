@@ -52,6 +52,10 @@ type Run struct {
 	predStats   *PredictionStats
 	annot       *annotator
 	cleanup     func()
+	// merged counts the sessions merged in by --session; sessionRows
+	// holds the keys of the scalars they added.
+	merged      int
+	sessionRows map[string]bool
 }
 
 // blob is a file to store, with its content sum.

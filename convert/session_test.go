@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -352,4 +354,117 @@ func TestReadLines_LastLine(t *testing.T) {
 			t.Errorf("%d bytes: %d lines, %d broken (%v); want %d, %d", len(tc.in), lines, broken, err, tc.lines, tc.broken)
 		}
 	}
+}
+
+// resumedSession writes a second ClearML session of the detect-clearml
+// run, as a resume from epoch 2 leaves it: a new offline task whose
+// metrics.jsonl holds iterations 1 and 2 only, with its "Epoch Time"
+// values changed to 99.5.
+func resumedSession(t *testing.T) string {
+	t.Helper()
+	id := "offline-0000000000000000000000000000beef"
+	dir := filepath.Join(t.TempDir(), "sessions", id)
+	if err := os.CopyFS(dir, os.DirFS(sessionFolder)); err != nil {
+		t.Fatal(err)
+	}
+	task, err := os.ReadFile(filepath.Join(dir, "task.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	task = bytes.ReplaceAll(task, []byte("offline-65072dc9b8014849a4dc396a0eb301ec"), []byte(id))
+	if err := os.WriteFile(filepath.Join(dir, "task.json"), task, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	for _, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		var evs []map[string]any
+		if err := json.Unmarshal(line, &evs); err != nil {
+			t.Fatal(err)
+		}
+		var kept []map[string]any
+		for _, e := range evs {
+			if it, _ := e["iter"].(float64); it < 1 {
+				continue
+			}
+			if e["metric"] == "Epoch Time" {
+				e["value"] = 99.5
+			}
+			e["task"] = id
+			kept = append(kept, e)
+		}
+		b, _ := json.Marshal(kept)
+		out.Write(append(b, '\n'))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "metrics.jsonl"), out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestCapture_TwoSessionsOfResumedRun merges a run's two sessions (the
+// first attempt's and the resumed one's) into its archive: the resumed
+// session's points replace the first's for the same step, the first's
+// other points stay, points are in epoch order, each row names the session
+// it came from, and each session keeps its own files.
+func TestCapture_TwoSessionsOfResumedRun(t *testing.T) {
+	second := resumedSession(t)
+	dst := filepath.Join(t.TempDir(), "out.tar.zst")
+	if _, err := convert.Capture(context.Background(), filepath.Join(fixtures, "detect-clearml"), dst,
+		convert.Options{Sessions: []string{sessionFolder, second}}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := archive.Open(context.Background(), dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	scalars, _ := archive.ReadTable[schemas.ScalarRow](a, schemas.TableScalars)
+	assets, _ := archive.ReadTable[schemas.AssetRow](a, schemas.TableAssets)
+	logs, _ := archive.ReadTable[schemas.LogRow](a, schemas.TableLogs)
+	var got []string
+	for _, s := range scalars {
+		if s.Metric == "Epoch Time" {
+			got = append(got, fmt.Sprintf("%d=%v from %s", *s.Step, s.Value, strings.SplitN(s.Origin, ":", 2)[0]))
+		}
+	}
+	want := []string{"0=" + fmt.Sprint(firstEpochTime(t)) + " from offline-65072dc9b8014849a4dc396a0eb301ec",
+		"1=99.5 from " + filepath.Base(second), "2=99.5 from " + filepath.Base(second), "2=99.5 from " + filepath.Base(second)}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("Epoch Time points:\n got %v\nwant %v", got, want)
+	}
+	dirs := map[string]int{}
+	for _, as := range assets {
+		if as.Role == schemas.RoleSessionFile {
+			dirs[strings.SplitN(as.FileName, "/", 2)[0]]++
+		}
+	}
+	if dirs["session"] == 0 || dirs["session-2"] == 0 {
+		t.Errorf("session files by folder: %v", dirs)
+	}
+	if len(logs) != 36 {
+		t.Errorf("%d console lines, want both sessions' 18", len(logs))
+	}
+}
+
+// firstEpochTime is the genuine session's "Epoch Time" at iteration 0.
+func firstEpochTime(t *testing.T) float64 {
+	data, err := os.ReadFile(filepath.Join(sessionFolder, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		var evs []map[string]any
+		json.Unmarshal(line, &evs)
+		for _, e := range evs {
+			if e["metric"] == "Epoch Time" && e["iter"].(float64) == 0 {
+				return e["value"].(float64)
+			}
+		}
+	}
+	t.Fatal("no Epoch Time at iteration 0")
+	return 0
 }
