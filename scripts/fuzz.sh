@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 time=${1:-60s}
 targets=(
   "./archive FuzzReader"
+  "./archive/chain FuzzDiffApply"
   "./convert FuzzParseResults"
   "./convert FuzzParseParams"
   "./convert FuzzReadPredictions"
