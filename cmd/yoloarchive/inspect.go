@@ -38,7 +38,10 @@ type inspectReport struct {
 	Digest      string             `json:"digest"`
 	Format      string             `json:"format_version"`
 	Writer      string             `json:"writer"`
-	Run         schemas.RunRow     `json:"run"`
+	// Chain is set for a link of a chain (capture --follow), which holds
+	// only what changed since the link before it.
+	Chain *schemas.ChainLink `json:"chain,omitempty"`
+	Run   schemas.RunRow     `json:"run"`
 	Tables      []tableCount       `json:"tables"`
 	Metrics     []metricSummary    `json:"metrics"`
 	Images      []roleCount        `json:"images"`
@@ -123,7 +126,7 @@ func buildInspect(ctx context.Context, path string) (*inspectReport, error) {
 		return nil, errors.New(withPath(path, describeArchiveErr(err)))
 	}
 	defer a.Close()
-	rep := &inspectReport{Archive: path, Size: a.Size, Digest: a.Digest, Format: a.Header.FormatVersion, Writer: a.Header.Writer}
+	rep := &inspectReport{Archive: path, Size: a.Size, Digest: a.Digest, Format: a.Header.FormatVersion, Writer: a.Header.Writer, Chain: a.Header.Chain}
 	runs, err := archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
 	if err != nil || len(runs) != 1 {
 		return nil, fmt.Errorf("%s: run table: want one row (%v)", path, err)
@@ -256,6 +259,16 @@ func printInspect(w io.Writer, rep *inspectReport) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "archive\t%s (%s, format %s, written by %s)\n", rep.Archive, humanBytes(rep.Size), rep.Format, rep.Writer)
 	fmt.Fprintf(tw, "digest\tsha256:%s\n", rep.Digest)
+	if c := rep.Chain; c != nil {
+		what := "holds only what changed since the link before it"
+		if c.Seq == 0 {
+			what = "holds what the first look found"
+		}
+		if c.Final {
+			what += "; the final link (training ended)"
+		}
+		fmt.Fprintf(tw, "chain\tlink %d: %s; capture --compact gives one archive of the whole run\n", c.Seq, what)
+	}
 	fmt.Fprintf(tw, "run\t%s\n", r.RunID)
 	fmt.Fprintf(tw, "source\t%s %q (%s)\n", r.SourceKind, r.SourceName, r.SaveDir)
 	fmt.Fprintf(tw, "name\tproject %q, name %q\n", r.Project, r.Name)
