@@ -33,15 +33,15 @@ could not recover from disk, and why.
 
 // inspectReport is what inspect shows.
 type inspectReport struct {
-	Archive     string             `json:"archive"`
-	Size        int64              `json:"size"`
-	Digest      string             `json:"digest"`
-	Format      string             `json:"format_version"`
-	Writer      string             `json:"writer"`
+	Archive string `json:"archive"`
+	Size    int64  `json:"size"`
+	Digest  string `json:"digest"`
+	Format  string `json:"format_version"`
+	Writer  string `json:"writer"`
 	// Chain is set for a link of a chain (capture --follow), which holds
 	// only what changed since the link before it.
-	Chain *schemas.ChainLink `json:"chain,omitempty"`
-	Run   schemas.RunRow     `json:"run"`
+	Chain       *schemas.ChainLink `json:"chain,omitempty"`
+	Run         schemas.RunRow     `json:"run"`
 	Tables      []tableCount       `json:"tables"`
 	Metrics     []metricSummary    `json:"metrics"`
 	Images      []roleCount        `json:"images"`
