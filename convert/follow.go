@@ -163,7 +163,15 @@ func (f *Follower) Step(ctx context.Context) (*Link, error) {
 		return nil, fmt.Errorf("%s: %w: no args.yaml yet", f.src, ErrNotReady)
 	}
 	start := f.o.Now()
-	r, err := Read(ctx, f.src, f.o.Capture)
+	// Weights change every epoch and only the final link stores them:
+	// until training looks ended, they are not even hashed.
+	light := f.o.Capture
+	light.NoWeights = true
+	r, err := Read(ctx, f.src, light)
+	if err == nil && !f.o.Capture.NoWeights && r.ended() {
+		r.Close()
+		r, err = Read(ctx, f.src, f.o.Capture)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -186,7 +194,7 @@ func (f *Follower) Step(ctx context.Context) (*Link, error) {
 			f.src, ErrNotReady, now.Run.EpochsCompleted, f.merged.Run.EpochsCompleted)
 	}
 	unsettled := f.unsettled(start)
-	final := len(unsettled) == 0 && r.ended()
+	final := len(unsettled) == 0 && r.ended() && (f.o.Capture.NoWeights || hasRole(r.Assets, schemas.RoleWeightsBest))
 	if !final {
 		now.Run.Status = schemas.StatusRunning
 		now.Images = keep(now.Images, func(im *schemas.ImageRow) bool {
@@ -292,9 +300,9 @@ func Follow(ctx context.Context, f *Follower, every time.Duration, report func(*
 	return nil
 }
 
-// ended reports whether training ended: the run finished and the files
-// Ultralytics writes last are in place (results.png, unless plots are
-// off; weights/best.pt, unless weights are left out).
+// ended reports whether training ended: the run finished and the file
+// Ultralytics writes last is in place (results.png, unless plots are
+// off). The caller checks that the weights are there.
 func (r *Run) ended() bool {
 	if r.Row.Status != schemas.StatusFinished {
 		return false
@@ -305,10 +313,7 @@ func (r *Run) ended() bool {
 			plots = *p.Bool
 		}
 	}
-	if plots && !fileExists(filepath.Join(r.Source, "results.png")) {
-		return false
-	}
-	return r.opts.NoWeights || hasRole(r.Assets, schemas.RoleWeightsBest)
+	return !plots || fileExists(filepath.Join(r.Source, "results.png"))
 }
 
 func hasRole(assets []schemas.AssetRow, role string) bool {
