@@ -542,6 +542,15 @@ func (s *session) sendMetrics(ctx context.Context, round int) error {
 		}
 		todo = append(todo, p)
 	}
+	stale := 0
+	for _, n := range have {
+		stale += n
+	}
+	if stale > 0 && round == 0 {
+		// Points sent earlier that the archive no longer holds: an
+		// earlier link of a chain, superseded by a resumed run's rows.
+		s.res.NotRecoverable = append(s.res.NotRecoverable, fmt.Sprintf("comet: %d metric points sent by an earlier sync are no longer in the archive (values superseded when the run was resumed); Comet cannot delete points, so the experiment keeps them beside the new values", stale))
+	}
 	if err := s.st.Mark("metrics-started"); err != nil {
 		return err
 	}
