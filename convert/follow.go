@@ -110,7 +110,12 @@ func NewFollower(ctx context.Context, src, base string, o FollowOptions) (*Follo
 		return nil, err
 	}
 	defer c.Close()
-	f.runID, f.merged, f.prev, f.seq, f.final = c.RunID(), c.Merged(0), c.Head(), len(c.Links), c.Final()
+	merged, err := c.Merged(0)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	f.runID, f.merged, f.prev, f.seq, f.final = c.RunID(), merged, c.Head(), len(c.Links), c.Final()
 	for _, a := range c.Links {
 		for _, e := range a.Manifest.Entries {
 			if d, ok := strings.CutPrefix(e.Path, "blobs/"); ok {
@@ -197,6 +202,10 @@ func (f *Follower) Step(ctx context.Context) (*Link, error) {
 	final := len(unsettled) == 0 && r.ended() && (f.o.Capture.NoWeights || hasRole(r.Assets, schemas.RoleWeightsBest))
 	if !final {
 		now.Run.Status = schemas.StatusRunning
+		// The light read's "weights left out" gap (its sizes change
+		// every epoch) is not true of the chain: the final link stores
+		// them.
+		now.Gaps = keep(now.Gaps, func(g *schemas.GapRow) bool { return g.Item != "weights" || f.o.Capture.NoWeights })
 		now.Images = keep(now.Images, func(im *schemas.ImageRow) bool {
 			return im.Role == schemas.RoleDatasetImage || !unsettled[im.FileName]
 		})
@@ -213,6 +222,7 @@ func (f *Follower) Step(ctx context.Context) (*Link, error) {
 	if !final && !chain.Changes(have, delta) {
 		return nil, nil
 	}
+
 	var blobs []blob
 	want := delta.Digests()
 	for _, b := range r.blobs {
@@ -346,7 +356,10 @@ func Compact(ctx context.Context, base, dst string, o Options) (string, error) {
 		return "", err
 	}
 	defer c.Close()
-	t := c.Merged(0)
+	t, err := c.Merged(0)
+	if err != nil {
+		return "", err
+	}
 	tmp, err := os.MkdirTemp(filepath.Dir(dst), ".yoloarchive-compact-")
 	if err != nil {
 		return "", err

@@ -162,7 +162,9 @@ func One(ctx context.Context, path string, r Replayer, opts BatchOptions) (res R
 	if n := len(st.Chain); n > 0 && n < len(links) && slices.Equal(st.Chain, links[:n]) {
 		// A chain whose first links were synced here: send only what the
 		// later ones add.
-		run.Prior = run.prefix(n)
+		if run.Prior, err = run.prefix(n); err != nil {
+			return fail(err)
+		}
 	}
 	res.Status = StatusSynced
 	err = r.Sync(ctx, run, st, task, &res)

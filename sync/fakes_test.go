@@ -22,7 +22,7 @@ type fakes struct {
 	mr  *comet.Remote
 }
 
-func newFakes(t *testing.T) fakes {
+func newFakes(t testing.TB) fakes {
 	t.Helper()
 	f := fakes{cml: clearmltest.New(), cmt: comettest.New()}
 	t.Cleanup(f.cml.Close)

@@ -76,8 +76,13 @@ func openChain(ctx context.Context, path string) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	t, err := c.Merged(0)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
 	r := &Run{Path: c.Base, Archive: c.Links[len(c.Links)-1], chain: c}
-	r.setTables(c.Merged(0))
+	r.setTables(t)
 	return r, nil
 }
 
@@ -107,10 +112,14 @@ func (r *Run) Final() bool {
 
 // prefix returns the first n links of a chain merged, as a Run without
 // archives (for Prior).
-func (r *Run) prefix(n int) *Run {
+func (r *Run) prefix(n int) (*Run, error) {
+	t, err := r.chain.Merged(n)
+	if err != nil {
+		return nil, err
+	}
 	p := &Run{Path: r.Path, Archive: r.chain.Links[n-1]}
-	p.setTables(r.chain.Merged(n))
-	return p
+	p.setTables(t)
+	return p, nil
 }
 
 // Close releases the archive (every link of a chain).

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
 // ErrBroken is wrapped by the errors of a chain whose links do not follow
@@ -86,8 +87,11 @@ type Chain struct {
 	Base string
 	// Links are the opened links, in order.
 	Links []*archive.Archive
-	// Deltas are each link's tables.
-	Deltas []*Tables
+	// deltas are each link's keyed tables; whole holds the run row,
+	// summary and gaps of the links read so far (only the last link's
+	// count, so the others are never read).
+	deltas []*Tables
+	whole  map[int]*Tables
 	// Orphans are link files after a missing number, not read.
 	Orphans []string
 }
@@ -144,13 +148,14 @@ func (c *Chain) add(ctx context.Context, p string) error {
 		a.Close()
 		return fmt.Errorf("%s: %w: %s: keep links 0-%d and remove it and the links after it, or capture the run again", p, ErrBroken, problem, seq-1)
 	}
-	t, err := Load(a)
+	t, err := loadKeyed(a)
 	if err != nil {
 		a.Close()
 		return fmt.Errorf("%s: %w", p, err)
 	}
+	t.Run.SourceKind = a.Header.SourceKind
 	c.Links = append(c.Links, a)
-	c.Deltas = append(c.Deltas, t)
+	c.deltas = append(c.deltas, t)
 	return nil
 }
 
@@ -184,16 +189,30 @@ func (c *Chain) Digests() []string {
 
 // Merged returns the tables of the first n links merged (n ≤ 0 or beyond
 // the chain means all of them).
-func (c *Chain) Merged(n int) *Tables {
-	if n <= 0 || n > len(c.Deltas) {
-		n = len(c.Deltas)
+func (c *Chain) Merged(n int) (*Tables, error) {
+	if n <= 0 || n > len(c.deltas) {
+		n = len(c.deltas)
 	}
-	m := c.Deltas[0].Clone()
-	m.normalize()
-	for _, d := range c.Deltas[1:n] {
+	last, ok := c.whole[n-1]
+	if !ok {
+		var err error
+		if last, err = loadWhole(c.Links[n-1]); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Links[n-1].Path, err)
+		}
+		if c.whole == nil {
+			c.whole = map[int]*Tables{}
+		}
+		c.whole[n-1] = last
+	}
+	m := &Tables{Run: c.deltas[0].Run}
+	for _, d := range c.deltas[:n] {
 		m.Apply(d)
 	}
-	return m
+	m.Run = last.Run
+	m.Summary = append([]schemas.SummaryRow(nil), last.Summary...)
+	m.Gaps = append([]schemas.GapRow(nil), last.Gaps...)
+	m.normalize()
+	return m, nil
 }
 
 // Archive returns the link that stores the blob, nil if none does.

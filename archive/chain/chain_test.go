@@ -94,7 +94,10 @@ func TestChain_OpenMerge(t *testing.T) {
 	if len(c.Links) != 3 || !c.Final() || c.RunID() != runA || len(c.Orphans) != 1 {
 		t.Fatalf("%d links, final %v, orphans %v", len(c.Links), c.Final(), c.Orphans)
 	}
-	m := c.Merged(0)
+	m, err := c.Merged(0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var got []string
 	for _, s := range m.Scalars {
 		got = append(got, s.Metric+"@"+strconv.FormatInt(s.Epoch, 10)+"="+strconv.FormatFloat(s.Value, 'g', -1, 64))
@@ -105,7 +108,7 @@ func TestChain_OpenMerge(t *testing.T) {
 	if m.Run.Status != schemas.StatusFinished {
 		t.Errorf("merged status %s", m.Run.Status)
 	}
-	if p := c.Merged(1); len(p.Scalars) != 2 || p.Scalars[1].Value != 0.8 || p.Run.Status != schemas.StatusRunning {
+	if p, _ := c.Merged(1); len(p.Scalars) != 2 || p.Scalars[1].Value != 0.8 || p.Run.Status != schemas.StatusRunning {
 		t.Errorf("first link alone: %+v", p)
 	}
 	if got := chain.Group([]string{chain.LinkPath(base, 2), "other.tar.zst", chain.LinkPath(base, 0)}); !reflect.DeepEqual(got, []string{chain.LinkPath(base, 2), "other.tar.zst"}) {

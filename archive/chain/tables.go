@@ -31,6 +31,20 @@ type Tables struct {
 
 // Load reads every table of an opened archive.
 func Load(a *archive.Archive) (*Tables, error) {
+	t, err := loadWhole(a)
+	if err != nil {
+		return nil, err
+	}
+	k, err := loadKeyed(a)
+	if err != nil {
+		return nil, err
+	}
+	k.Run, k.Summary, k.Gaps = t.Run, t.Summary, t.Gaps
+	return k, nil
+}
+
+// loadWhole reads the tables a link holds whole: run, summary and gaps.
+func loadWhole(a *archive.Archive) (*Tables, error) {
 	runs, err := archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
 	if err != nil {
 		return nil, err
@@ -39,13 +53,23 @@ func Load(a *archive.Archive) (*Tables, error) {
 		return nil, fmt.Errorf("%w: the run table has %d rows, want 1", archive.ErrBadManifest, len(runs))
 	}
 	t := &Tables{Run: runs[0]}
+	if t.Summary, err = readOpt[schemas.SummaryRow](a, schemas.TableSummary); err != nil {
+		return nil, err
+	}
+	if t.Gaps, err = readOpt[schemas.GapRow](a, schemas.TableGaps); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// loadKeyed reads the keyed tables (every table but run, summary and gaps).
+func loadKeyed(a *archive.Archive) (*Tables, error) {
+	t := &Tables{}
+	var err error
 	if t.Scalars, err = readOpt[schemas.ScalarRow](a, schemas.TableScalars); err != nil {
 		return nil, err
 	}
 	if t.Params, err = readOpt[schemas.ParamRow](a, schemas.TableParams); err != nil {
-		return nil, err
-	}
-	if t.Summary, err = readOpt[schemas.SummaryRow](a, schemas.TableSummary); err != nil {
 		return nil, err
 	}
 	if t.Images, err = readOpt[schemas.ImageRow](a, schemas.TableImages); err != nil {
@@ -57,9 +81,6 @@ func Load(a *archive.Archive) (*Tables, error) {
 	if t.Assets, err = readOpt[schemas.AssetRow](a, schemas.TableAssets); err != nil {
 		return nil, err
 	}
-	if t.Gaps, err = readOpt[schemas.GapRow](a, schemas.TableGaps); err != nil {
-		return nil, err
-	}
 	if t.Logs, err = readOpt[schemas.LogRow](a, schemas.TableLogs); err != nil {
 		return nil, err
 	}
@@ -67,7 +88,9 @@ func Load(a *archive.Archive) (*Tables, error) {
 }
 
 func readOpt[T any](a *archive.Archive, table string) ([]T, error) {
-	if !a.HasTable(table) {
+	if !a.HasTable(table) || a.Rows(table) == 0 {
+		// Most links of a chain hold a few tables: opening an empty one
+		// costs as much as reading a small one.
 		return nil, nil
 	}
 	return archive.ReadTable[T](a, table)
@@ -171,9 +194,13 @@ func (t *Tables) Rows() int {
 	return len(t.Scalars) + len(t.Params) + len(t.Images) + len(t.Annotations) + len(t.Assets) + len(t.Logs)
 }
 
-// Changes reports whether applying d to have would change anything.
+// Changes reports whether applying d to have would change anything but
+// the run's start and end times (which move with every file written, and
+// are worth no link of their own).
 func Changes(have, d *Tables) bool {
-	return d.Rows() > 0 || canon(&have.Run) != canon(&d.Run) || canon(have.Gaps) != canon(d.Gaps) || canon(have.Summary) != canon(d.Summary)
+	a, b := have.Run, d.Run
+	a.StartedAt, a.EndedAt, b.StartedAt, b.EndedAt = nil, nil, nil, nil
+	return d.Rows() > 0 || canon(&a) != canon(&b) || canon(have.Gaps) != canon(d.Gaps) || canon(have.Summary) != canon(d.Summary)
 }
 
 // Digests returns the blob digests the tables reference.
