@@ -16,12 +16,13 @@ import (
 // without chains: a full capture of the run directory at the same moments,
 // each synced as a new archive of the same run. Reported per epoch synced:
 // requests and wall time of the syncs, ClearML events written per event
-// the run ends with, and Comet points sent per point it ends with.
+// the run ends with, and Comet points sent per point it ends with; and the
+// follower's time per look and links written.
 func BenchmarkFollowSync(b *testing.B) {
 	for _, mode := range []string{"chain", "full"} {
 		b.Run(mode, func(b *testing.B) {
-			var reqs, syncs int64
-			var syncTime time.Duration
+			var reqs, syncs, looks, links int64
+			var syncTime, lookTime time.Duration
 			var writes, events, posts, points float64
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
@@ -40,7 +41,13 @@ func BenchmarkFollowSync(b *testing.B) {
 					} else {
 						tr.Wait(5 * time.Second)
 					}
+					t0 := time.Now()
 					link, err := f.Step(context.Background())
+					lookTime += time.Since(t0)
+					looks++
+					if link != nil {
+						links++
+					}
 					if err != nil || link == nil || (link.Epochs == epochs && !link.Final) {
 						continue
 					}
@@ -77,6 +84,8 @@ func BenchmarkFollowSync(b *testing.B) {
 			b.ReportMetric(writes/events, "clearml-writes/event")
 			b.ReportMetric(posts/points, "comet-posts/point")
 			b.ReportMetric(float64(syncs)/float64(b.N), "syncs")
+			b.ReportMetric(lookTime.Seconds()*1000/float64(looks), "ms/look")
+			b.ReportMetric(float64(links)/float64(b.N), "links")
 		})
 	}
 }
