@@ -41,9 +41,26 @@ func (r *Run) enrich(ctx context.Context, src string) error {
 	}
 	r.Row.SessionID, r.Row.Tags = s.Row.SessionID, s.Row.Tags
 	// Rows from a session say which one.
-	label := path.Base(src) + ": "
+	label := path.Base(src)
+	if r.merged > 0 {
+		// Two sessions of one name (a/session.zip, b/session.zip) stay
+		// apart by their position.
+		label = fmt.Sprintf("%s (session %d)", label, r.merged+1)
+	}
+	label += ": "
 	if s.Row.StartedAt != nil && s.Row.EndedAt != nil {
-		r.Row.StartedAt, r.Row.EndedAt, r.Row.TimeSource = s.Row.StartedAt, s.Row.EndedAt, "session"
+		if r.merged == 0 || r.Row.StartedAt == nil || r.Row.EndedAt == nil {
+			r.Row.StartedAt, r.Row.EndedAt = s.Row.StartedAt, s.Row.EndedAt
+		} else {
+			// A later attempt of a resumed run: the run spans them all.
+			if s.Row.StartedAt.Before(*r.Row.StartedAt) {
+				r.Row.StartedAt = s.Row.StartedAt
+			}
+			if s.Row.EndedAt.After(*r.Row.EndedAt) {
+				r.Row.EndedAt = s.Row.EndedAt
+			}
+		}
+		r.Row.TimeSource = "session"
 	}
 	// Exact single values replace the approximations.
 	exact := map[string]bool{}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -130,11 +131,13 @@ func NewFollower(ctx context.Context, src, base string, o FollowOptions) (*Follo
 // killed (the lock proves no writer is running).
 func (f *Follower) removeStale() {
 	dir, name := filepath.Split(f.base)
-	stem := "." + strings.TrimSuffix(name, ".tar.zst") + "."
+	// Only this chain's links (.NAME.NNN.tar.zst.*.tmp): not another
+	// chain's, nor a capture or compaction of NAME.tar.zst.
+	re := regexp.MustCompile(`^\.` + regexp.QuoteMeta(strings.TrimSuffix(name, ".tar.zst")) + `\.[0-9]{3,}\.tar\.zst\..+\.tmp$`)
 	entries, _ := os.ReadDir(filepath.Clean(dir + "."))
 	for _, e := range entries {
-		if n := e.Name(); strings.HasPrefix(n, stem) && strings.HasSuffix(n, ".tmp") {
-			os.Remove(filepath.Join(dir, n))
+		if re.MatchString(e.Name()) {
+			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
 }
@@ -368,6 +371,9 @@ func Compact(ctx context.Context, base, dst string, o Options) (string, error) {
 	want := t.Digests()
 	var blobs []blob
 	for _, a := range c.Links {
+		if !holdsWanted(a, want) {
+			continue
+		}
 		err := a.Blobs(ctx, func(d string) bool { return want[d] }, func(e *archive.Entry) error {
 			p := filepath.Join(tmp, e.Key)
 			out, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
@@ -424,4 +430,14 @@ func Identify(ctx context.Context, src string, o Options) (name, runID string, e
 		name = r.Row.SourceName
 	}
 	return name, r.Row.RunID, nil
+}
+
+// holdsWanted reports whether a stores one of the wanted blobs.
+func holdsWanted(a *archive.Archive, want map[string]bool) bool {
+	for _, e := range a.Manifest.Entries {
+		if d, ok := strings.CutPrefix(e.Path, "blobs/"); ok && want[d] {
+			return true
+		}
+	}
+	return false
 }

@@ -432,7 +432,7 @@ func TestCapture_TwoSessionsOfResumedRun(t *testing.T) {
 		}
 	}
 	want := []string{"0=" + fmt.Sprint(firstEpochTime(t)) + " from offline-65072dc9b8014849a4dc396a0eb301ec",
-		"1=99.5 from " + filepath.Base(second), "2=99.5 from " + filepath.Base(second), "2=99.5 from " + filepath.Base(second)}
+		"1=99.5 from " + filepath.Base(second) + " (session 2)", "2=99.5 from " + filepath.Base(second) + " (session 2)", "2=99.5 from " + filepath.Base(second) + " (session 2)"}
 	if strings.Join(got, "; ") != strings.Join(want, "; ") {
 		t.Errorf("Epoch Time points:\n got %v\nwant %v", got, want)
 	}

@@ -821,19 +821,32 @@ func (s *syncer) readEvents(ctx context.Context) (map[string]map[string]any, err
 func since(p, prior *plan) *plan {
 	out := *p
 	old := map[string]string{}
-	for _, e := range append(append([]event(nil), prior.Events...), prior.Logs...) {
+	for _, e := range prior.Events {
 		old[eventID(e)] = eventContent(e)
 	}
-	keep := func(evs []event) []event {
-		var kept []event
-		for _, e := range evs {
-			if c, ok := old[eventID(e)]; !ok || c != eventContent(e) {
-				kept = append(kept, e)
-			}
+	out.Events = nil
+	for _, e := range p.Events {
+		if c, ok := old[eventID(e)]; !ok || c != eventContent(e) {
+			out.Events = append(out.Events, e)
 		}
-		return kept
 	}
-	out.Events, out.Logs = keep(p.Events), keep(p.Logs)
+	// Log events have no id (ClearML appends them): each line, time
+	// included, is sent as many times as the new plan has it more than
+	// the prior one.
+	sentLogs := map[string]int{}
+	for _, e := range prior.Logs {
+		b, _ := json.Marshal(e)
+		sentLogs[string(b)]++
+	}
+	out.Logs = nil
+	for _, e := range p.Logs {
+		b, _ := json.Marshal(e)
+		if sentLogs[string(b)] > 0 {
+			sentLogs[string(b)]--
+			continue
+		}
+		out.Logs = append(out.Logs, e)
+	}
 	sent := map[string]bool{}
 	for _, u := range prior.Uploads {
 		sent[fmt.Sprintf("%s\x00%s\x00%d", u.Key, u.Digest, u.Size)] = true
