@@ -25,6 +25,11 @@ type FollowOptions struct {
 	// stored (default 2s): Ultralytics writes images and weights in
 	// place, and a file still being written is taken at the next look.
 	Settle time.Duration
+	// Quiet is how long nothing in the run directory may change before a
+	// run with plots off (no results.png to mark the end) counts as
+	// ended (default 2m): its last epoch's row comes before the final
+	// validation and the weights' last rewrite.
+	Quiet time.Duration
 	// Now returns the current time (tests); default time.Now.
 	Now func() time.Time
 }
@@ -75,6 +80,9 @@ func NewFollower(ctx context.Context, src, base string, o FollowOptions) (*Follo
 	if o.Settle <= 0 {
 		o.Settle = 2 * time.Second
 	}
+	if o.Quiet <= 0 {
+		o.Quiet = 2 * time.Minute
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -111,6 +119,10 @@ func NewFollower(ctx context.Context, src, base string, o FollowOptions) (*Follo
 		return nil, err
 	}
 	defer c.Close()
+	if was := c.Links[0].Header.Chain.Options; was != f.optionsKey() {
+		f.Close()
+		return nil, fmt.Errorf("%s: the chain was captured with options %q, not %q: follow with the same options, or into a new chain", base, was, f.optionsKey())
+	}
 	merged, err := c.Merged(0)
 	if err != nil {
 		f.Close()
@@ -125,6 +137,12 @@ func NewFollower(ctx context.Context, src, base string, o FollowOptions) (*Follo
 		}
 	}
 	return f, nil
+}
+
+// optionsKey names the capture options that decide a chain's content.
+func (f *Follower) optionsKey() string {
+	o := f.o.Capture.withDefaults()
+	return fmt.Sprintf("no-weights=%v all-weights=%v data=%s dataset-images=%d skip-bad-masks=%v", o.NoWeights, o.AllWeights, o.Data, o.DatasetImages, o.SkipBadMasks)
 }
 
 // removeStale removes the temporary files of a link whose writer was
@@ -201,8 +219,11 @@ func (f *Follower) Step(ctx context.Context) (*Link, error) {
 		return nil, fmt.Errorf("%s: %w: results.csv has %d epochs, fewer than the %d already captured (being rewritten?)",
 			f.src, ErrNotReady, now.Run.EpochsCompleted, f.merged.Run.EpochsCompleted)
 	}
-	unsettled := f.unsettled(start)
+	unsettled := f.changedWithin(start, f.o.Settle)
 	final := len(unsettled) == 0 && r.ended() && (f.o.Capture.NoWeights || hasRole(r.Assets, schemas.RoleWeightsBest))
+	if final && !r.plots() && len(f.changedWithin(start, f.o.Quiet)) > 0 {
+		final = false // no results.png: wait until the directory is quiet
+	}
 	if !final {
 		now.Run.Status = schemas.StatusRunning
 		// The light read's "weights left out" gap (its sizes change
@@ -240,7 +261,7 @@ func (f *Follower) Step(ctx context.Context) (*Link, error) {
 		}
 	}
 	h := schemas.Header{RunID: r.Row.RunID, SourceKind: r.Row.SourceKind, Writer: f.o.Capture.withDefaults().Writer,
-		Tables: schemas.Tables, Chain: &schemas.ChainLink{Seq: f.seq, Prev: f.prev, Final: final}}
+		Tables: schemas.Tables, Chain: &schemas.ChainLink{Seq: f.seq, Prev: f.prev, Final: final, Options: f.optionsKey()}}
 	path := chain.LinkPath(f.base, f.seq)
 	digest, err := writeTables(ctx, path, h, delta, blobs, f.o.Capture.withDefaults().Workers)
 	if err != nil {
@@ -263,9 +284,9 @@ func (f *Follower) Step(ctx context.Context) (*Link, error) {
 	return out, nil
 }
 
-// unsettled returns the run directory's files (by relative path) changed
-// within Settle of the look's start, or after it.
-func (f *Follower) unsettled(start time.Time) map[string]bool {
+// changedWithin returns the run directory's files (by relative path)
+// changed within d of the look's start, or after it.
+func (f *Follower) changedWithin(start time.Time, window time.Duration) map[string]bool {
 	out := map[string]bool{}
 	_ = filepath.WalkDir(f.src, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -275,7 +296,7 @@ func (f *Follower) unsettled(start time.Time) map[string]bool {
 		if err != nil {
 			return nil
 		}
-		if info.ModTime().After(start.Add(-f.o.Settle)) {
+		if info.ModTime().After(start.Add(-window)) {
 			rel, _ := filepath.Rel(f.src, p)
 			out[filepath.ToSlash(rel)] = true
 		}
@@ -320,13 +341,17 @@ func (r *Run) ended() bool {
 	if r.Row.Status != schemas.StatusFinished {
 		return false
 	}
-	plots := true
+	return !r.plots() || fileExists(filepath.Join(r.Source, "results.png"))
+}
+
+// plots reports whether the run plots (args plots, true by default).
+func (r *Run) plots() bool {
 	for _, p := range r.Params {
 		if p.Section == "args" && p.Key == "plots" && p.Bool != nil {
-			plots = *p.Bool
+			return *p.Bool
 		}
 	}
-	return !plots || fileExists(filepath.Join(r.Source, "results.png"))
+	return true
 }
 
 func hasRole(assets []schemas.AssetRow, role string) bool {

@@ -42,6 +42,9 @@ type ChainLink struct {
 	// Final is set on the chain's last link, written once training
 	// ended: results.csv has every epoch and the weights are in place.
 	Final bool `json:"final"`
+	// Options are the capture options the chain is written with; every
+	// link of a chain has the same.
+	Options string `json:"options,omitempty"`
 }
 
 // Manifest is the last entry of an archive ("manifest.json"): the size and

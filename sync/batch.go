@@ -159,6 +159,9 @@ func One(ctx context.Context, path string, r Replayer, opts BatchOptions) (res R
 		st.Archive = run.Digest()
 	}
 	links := run.Links()
+	if run.chain != nil && len(run.chain.Orphans) > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("link %d of the chain is missing: %d later link files (first %s) were not read", len(links), len(run.chain.Orphans), run.chain.Orphans[0]))
+	}
 	if n := len(st.Chain); n > 0 && n < len(links) && slices.Equal(st.Chain, links[:n]) {
 		// A chain whose first links were synced here: send only what the
 		// later ones add.
@@ -166,9 +169,10 @@ func One(ctx context.Context, path string, r Replayer, opts BatchOptions) (res R
 			return fail(err)
 		}
 	}
+	st.pending = links
 	res.Status = StatusSynced
 	err = r.Sync(ctx, run, st, task, &res)
-	if err == nil && links != nil {
+	if err == nil && links != nil && res.Status != StatusBehind {
 		res.Links = len(links)
 		st.Chain = links
 		err = st.Save()

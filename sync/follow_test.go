@@ -19,6 +19,7 @@ import (
 	"github.com/yoloarchive/yoloarchive/schemas"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/clearml/clearmltest"
+	"github.com/yoloarchive/yoloarchive/sync/comet"
 	"github.com/yoloarchive/yoloarchive/sync/comet/comettest"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
@@ -296,6 +297,88 @@ func TestFollow_SyncWhileTraining(t *testing.T) {
 				t.Fatalf("Comet: %d experiments, want one, ended", len(exps))
 			}
 			sameCounts(t, "Comet", cometContent(exps[0]), cometContent(refExps[0]))
+			if kill {
+				return
+			}
+
+			// An earlier state synced after the final one (a lagging copy
+			// of the links, a compaction of the run so far) changes
+			// nothing: ClearML reports the task ahead, Comet has nothing
+			// missing and keeps its end time.
+			early := filepath.Join(t.TempDir(), "run.tar.zst")
+			links, _, _ := chain.Files(base)
+			for i, l := range links[:len(links)/2] {
+				data, _ := os.ReadFile(l)
+				os.WriteFile(chain.LinkPath(early, i), data, 0o644)
+			}
+			before, end := len(fk.cml.Events(tasks[0].ID)), *exps[0].EndMillis
+			if res := ysync.One(context.Background(), early, fk.cr, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}}); res.Status != ysync.StatusBehind {
+				t.Errorf("ClearML, an earlier state after the final: %s %s", res.Status, res.Error)
+			}
+			if res := ysync.One(context.Background(), early, fk.mr, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}}); !res.OK() {
+				t.Errorf("Comet, an earlier state after the final: %s %s", res.Status, res.Error)
+			}
+			task, _ := fk.cml.Task(tasks[0].ID)
+			exps = fk.cmt.Experiments()
+			if n := len(fk.cml.Events(tasks[0].ID)); n != before || task.Status != "completed" || *exps[0].EndMillis != end || exps[0].Alive {
+				t.Errorf("an earlier state changed the runs: %d events (was %d), task %s, Comet end %d (was %d), alive %v", n, before, task.Status, *exps[0].EndMillis, end, exps[0].Alive)
+			}
+			sameCounts(t, "Comet after an earlier state", cometContent(exps[0]), cometContent(refExps[0]))
+			off := comet.NewOffline(t.TempDir(), comet.BuildOptions{})
+			if res := ysync.One(context.Background(), early, off, ysync.BatchOptions{}); res.Status != ysync.StatusFailed || !strings.Contains(res.Error, "still training") {
+				t.Errorf("offline export of an unfinished chain: %s %s", res.Status, res.Error)
+			}
 		})
+	}
+}
+
+// TestFollow_OptionsMustMatch: a follower restarted with other capture
+// options refuses the chain instead of mixing two captures in it.
+func TestFollow_OptionsMustMatch(t *testing.T) {
+	tr := synctest.NewTraining(t, "opts", 3)
+	base := filepath.Join(t.TempDir(), "run.tar.zst")
+	f := follower(t, tr, base)
+	for f.Links() == 0 {
+		tr.Step()
+		step(t, context.Background(), f)
+	}
+	f.Close()
+	_, err := convert.NewFollower(context.Background(), tr.Dir, base, convert.FollowOptions{Capture: convert.Options{NoWeights: true}, Now: tr.Now})
+	if err == nil || !strings.Contains(err.Error(), "captured with options") {
+		t.Errorf("restart with --no-weights: %v", err)
+	}
+}
+
+// TestFollow_PlotsOff: without plots there is no results.png to mark the
+// end, so the final link waits until the directory was quiet for Quiet:
+// never before the last file was written.
+func TestFollow_PlotsOff(t *testing.T) {
+	tr := synctest.NewTraining(t, "noplots", 3)
+	tr.Step()
+	tr.Step() // args.yaml is written
+	p := filepath.Join(tr.Dir, "args.yaml")
+	args, _ := os.ReadFile(p)
+	os.WriteFile(p, []byte(strings.Replace(string(args), "\nplots: true\n", "\nplots: false\n", 1)), 0o644)
+	os.Chtimes(p, tr.Now(), tr.Now())
+	f, err := convert.NewFollower(context.Background(), tr.Dir, filepath.Join(t.TempDir(), "run.tar.zst"),
+		convert.FollowOptions{Capture: convert.Options{Workers: 2}, Now: tr.Now, Quiet: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for !tr.Done() {
+		tr.Step()
+		step(t, context.Background(), f)
+		if f.Final() {
+			t.Fatal("final link before training ended")
+		}
+	}
+	tr.Wait(30 * time.Second)
+	if step(t, context.Background(), f); f.Final() {
+		t.Fatal("final link before the directory was quiet for a minute")
+	}
+	tr.Wait(31 * time.Second)
+	if step(t, context.Background(), f); !f.Final() {
+		t.Fatal("no final link after a quiet minute")
 	}
 }

@@ -26,6 +26,10 @@ const (
 	// as its links go and read back; the remote run stays open until the
 	// final link is synced.
 	StatusPartial = "partial"
+	// StatusBehind: the remote run is already complete with a later state
+	// of the run (the chain's final link, or a capture of the finished
+	// run); this earlier, unfinished state was not sent.
+	StatusBehind = "behind"
 )
 
 // Plan counts what a sync sends for one archive.
@@ -60,6 +64,8 @@ type Result struct {
 	// Requests and Retries count HTTP requests (retries included).
 	Requests int64 `json:"requests"`
 	Retries  int64 `json:"retries"`
+	// Warnings are problems that did not stop the sync.
+	Warnings []string `json:"warnings,omitempty"`
 	// Links is the number of chain links synced (0 for an archive).
 	Links int `json:"links,omitempty"`
 	// Skipped counts items that were already on the remote side.
@@ -74,7 +80,7 @@ type Result struct {
 // OK reports whether the archive's sync succeeded.
 func (r *Result) OK() bool {
 	switch r.Status {
-	case StatusSynced, StatusUpToDate, StatusWritten, StatusDryRun, StatusPartial:
+	case StatusSynced, StatusUpToDate, StatusWritten, StatusDryRun, StatusPartial, StatusBehind:
 		return true
 	}
 	return false

@@ -49,6 +49,9 @@ type State struct {
 	store *Store
 	path  string
 	mu    gosync.Mutex
+	// pending is the chain being synced: it becomes Chain in the same
+	// write that records the run synced, so a crash never separates them.
+	pending []string
 }
 
 // Has reports whether a step completed.
@@ -113,6 +116,9 @@ func (s *State) Save() error {
 	}
 	s.mu.Lock()
 	s.Updated = time.Now().UTC()
+	if s.Synced && s.pending != nil {
+		s.Chain = s.pending
+	}
 	data, err := json.MarshalIndent(s, "", "  ")
 	s.mu.Unlock()
 	if err != nil {

@@ -229,21 +229,50 @@ func (c *Chain) Archive(digest string) *archive.Archive {
 
 // Group keeps the first of each chain's link files among paths and drops
 // the others, so that a chain given as run.*.tar.zst is handled once, as
-// one run. Other paths are kept as they are.
-func Group(paths []string) []string {
-	var out []string
+// one run. A complete archive of a run whose chain is among paths too (a
+// compaction beside its links, matched by the same glob) is dropped as
+// well, so that one run is never synced twice at once; notes say which.
+// Other paths are kept as they are.
+func Group(paths []string) (out, notes []string) {
 	seen := map[string]bool{}
+	chainOf := map[string]string{} // run id → the chain's first link given
+	var rest []string
 	for _, p := range paths {
 		if base, _, ok := SplitLink(p); ok {
 			if h, err := archive.ReadHeader(p); err == nil && h.Chain != nil {
 				if !seen[base] {
 					seen[base] = true
 					out = append(out, p)
+					if _, dup := chainOf[h.RunID]; !dup {
+						chainOf[h.RunID] = p
+					}
 				}
 				continue
 			}
 		}
-		out = append(out, p)
+		rest = append(rest, p)
 	}
-	return out
+	var kept []string
+	for _, p := range rest {
+		if h, err := archive.ReadHeader(p); err == nil && h.Chain == nil {
+			if link, ok := chainOf[h.RunID]; ok {
+				notes = append(notes, fmt.Sprintf("%s: skipped: it holds run %s, whose chain (%s) is given too", p, h.RunID, link))
+				continue
+			}
+		}
+		kept = append(kept, p)
+	}
+	// Keep the order given: chains where their first link stood.
+	var ordered []string
+	keep := map[string]bool{}
+	for _, p := range append(append([]string(nil), out...), kept...) {
+		keep[p] = true
+	}
+	for _, p := range paths {
+		if keep[p] {
+			ordered = append(ordered, p)
+			delete(keep, p)
+		}
+	}
+	return ordered, notes
 }

@@ -111,8 +111,14 @@ func TestChain_OpenMerge(t *testing.T) {
 	if p, _ := c.Merged(1); len(p.Scalars) != 2 || p.Scalars[1].Value != 0.8 || p.Run.Status != schemas.StatusRunning {
 		t.Errorf("first link alone: %+v", p)
 	}
-	if got := chain.Group([]string{chain.LinkPath(base, 2), "other.tar.zst", chain.LinkPath(base, 0)}); !reflect.DeepEqual(got, []string{chain.LinkPath(base, 2), "other.tar.zst"}) {
-		t.Errorf("Group: %v", got)
+	// A compaction of the same run beside the links is skipped, with a
+	// note; another archive is kept.
+	writeLink(t, base, runA, nil, schemas.StatusRunning)
+	other := filepath.Join(dir, "other.tar.zst")
+	writeLink(t, other, strings.Repeat("e", 32), nil, schemas.StatusFinished)
+	got, notes := chain.Group([]string{chain.LinkPath(base, 2), base, other, chain.LinkPath(base, 0)})
+	if !reflect.DeepEqual(got, []string{chain.LinkPath(base, 2), other}) || len(notes) != 1 || !strings.Contains(notes[0], "run.tar.zst: skipped") {
+		t.Errorf("Group: %v, notes %v", got, notes)
 	}
 }
 

@@ -101,7 +101,11 @@ func (c *SyncCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) error
 	opts := ysync.BatchOptions{Jobs: c.Jobs, DryRun: c.DryRun, Force: c.Force, Store: store, Progress: prog,
 		OnResult: func(res ysync.Result) { c.report(stdout, stderr, res) }}
 	// The links of a chain (run.000.tar.zst, ...) are synced as one run.
-	results := ysync.Batch(ctx, chain.Group(c.Archives), r, opts)
+	paths, notes := chain.Group(c.Archives)
+	for _, n := range notes {
+		fmt.Fprintln(stderr, n)
+	}
+	results := ysync.Batch(ctx, paths, r, opts)
 	if prog != nil {
 		prog.Wait()
 	}
@@ -182,6 +186,9 @@ func (c *SyncCmd) report(stdout, stderr io.Writer, res ysync.Result) {
 		if res.Status == ysync.StatusPartial {
 			fmt.Fprintf(stdout, "  the run is still training: the remote run stays open until the chain's final link is synced\n")
 		}
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "  warning: %s\n", oneLine(w))
 	}
 	for _, g := range res.NotRecoverable {
 		fmt.Fprintf(stdout, "  not recoverable: %s\n", oneLine(g))

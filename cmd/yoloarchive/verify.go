@@ -45,7 +45,7 @@ type verifyReport struct {
 // Run verifies the archives.
 func (c *VerifyCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) error {
 	var ok, failed int
-	for _, p := range chain.Group(c.Archives) {
+	for _, p := range verifyTargets(c.Archives) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -128,4 +128,21 @@ func (c *VerifyCmd) verifyChain(ctx context.Context, base string, rep *verifyRep
 	final := ch.Final()
 	rep.RunID, rep.Digest, rep.Links, rep.Final = ch.RunID(), ch.Head(), len(ch.Links), &final
 	return nil
+}
+
+// verifyTargets keeps one link of each chain among paths (the chain is
+// checked as a whole) and every other path.
+func verifyTargets(paths []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range paths {
+		if base, _, ok := chain.SplitLink(p); ok && isLink(p) {
+			if seen[base] {
+				continue
+			}
+			seen[base] = true
+		}
+		out = append(out, p)
+	}
+	return out
 }

@@ -70,6 +70,12 @@ func (o *Offline) plan(run *ysync.Run, folder string) (*plan, error) {
 // Sync writes the run's session folder and zip. Both appear complete or
 // not at all: they are built under temporary names and renamed.
 func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
+	if !run.Final() {
+		// An offline export ends its run: written now, it would stand
+		// for the whole run, and a second one after the final link
+		// would make a second run on upload.
+		return fmt.Errorf("%s: the run is still training (a chain without its final link): offline exports are written from the final link; sync to the server to see progress", run.Path)
+	}
 	id := OfflineID(run.RunID())
 	folder := filepath.Join(o.dir, id)
 	p, err := o.plan(run, folder)

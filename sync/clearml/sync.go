@@ -156,6 +156,13 @@ func (r *Replayer) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, ta
 		return err
 	}
 	s.fresh = created
+	if !created && !run.Final() && (s.t.Status == "completed" || s.t.Status == "published") {
+		// The task holds a later state of the run (the final link, or a
+		// capture of the finished run): an earlier one must not reopen
+		// it or overwrite its values.
+		res.Status, res.RemoteID = ysync.StatusBehind, s.t.ID
+		return nil
+	}
 	st.RemoteID, st.URL = s.t.ID, fmt.Sprintf("%s/projects/%s/experiments/%s/output/execution", r.cfg.WebHost, s.pid, s.t.ID)
 	if err := st.Save(); err != nil {
 		return err

@@ -88,6 +88,12 @@ func ZipName(name, runID string) string {
 // file in dir, fsync, rename): a failed or cancelled write leaves nothing
 // behind, and an existing zip is replaced only by a complete one.
 func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) (err error) {
+	if !run.Final() {
+		// An offline export ends its run: written now, it would stand
+		// for the whole run, and a second one after the final link
+		// would make a second run on upload.
+		return fmt.Errorf("%s: the run is still training (a chain without its final link): offline exports are written from the final link; sync to the server to see progress", run.Path)
+	}
 	l, err := Build(run, o.opts)
 	if err != nil {
 		return err

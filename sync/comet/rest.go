@@ -203,12 +203,14 @@ func (r *Remote) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task
 }
 
 func (s *session) finish(ctx context.Context, upToDate bool) error {
-	if err := s.post(ctx, "write/experiment/set-start-end-time", map[string]any{"experimentKey": s.key,
-		"startTimeMillis": s.log.Start.UnixMilli(), "endTimeMillis": s.log.End.UnixMilli()}, nil); err != nil {
-		return err
-	}
-	// A run still training (a chain without its final link) stays open.
+	// A run still training (a chain without its final link) stays open,
+	// and its times are set once it ended: an earlier state synced after
+	// the final one must not move them back.
 	if s.run.Final() {
+		if err := s.post(ctx, "write/experiment/set-start-end-time", map[string]any{"experimentKey": s.key,
+			"startTimeMillis": s.log.Start.UnixMilli(), "endTimeMillis": s.log.End.UnixMilli()}, nil); err != nil {
+			return err
+		}
 		if err := s.post(ctx, "write/experiment/update-status", map[string]any{"experimentKey": s.key,
 			"isAlive": false, "error": nil, "hasCrashed": false}, nil); err != nil {
 			return err
