@@ -76,3 +76,46 @@ grep -q 'FAIL box-loss curve of synth-00001' <<<"$out" || {
   exit 1
 }
 echo "ok duckdb-check: a dataset that differs from results.csv is detected (synth-00001)"
+
+# A chain written by `capture --follow --once` while a run "trains": the run
+# directory grows one results.csv row at a time (epoch 2 is first written
+# with other values and rewritten, as a resumed run rewrites it), then gets
+# its end-of-training files. DuckDB merges the links' scalars as FORMAT.md
+# §8 says and compares them with the finished results.csv.
+src=testdata/ultralytics-8.3.166/detect
+grow="$work/growing"
+mkdir -p "$grow"
+cp "$src/args.yaml" "$src/labels.jpg" "$src/labels_correlogram.jpg" "$grow/"
+follow() { "$bin" capture --follow --once --no-weights --settle 1ms "$grow" -o "$work/chain/run.tar.zst" >/dev/null 2>&1; }
+lines=$(wc -l <"$src/results.csv")
+for n in $(seq 2 "$lines"); do
+  if [ "$n" = 3 ]; then
+    # epoch 2 as a first attempt wrote it; the next look sees the rewrite
+    head -n 2 "$src/results.csv" >"$grow/results.csv"
+    sed -n '3s/^\( *2\),\([^,]*\),[^,]*,/\1,\2,7.77777,/p' "$src/results.csv" >>"$grow/results.csv"
+    follow
+  fi
+  head -n "$n" "$src/results.csv" >"$grow/results.csv"
+  follow
+done
+cp "$src"/*.png "$src"/val_batch* "$src"/train_batch* "$grow/"
+follow
+follow
+mkdir "$work/links"
+for l in "$work"/chain/run.*.tar.zst; do
+  seq=${l%.tar.zst}; seq=${seq##*.}
+  mkdir "$work/links/$seq"
+  tar --zstd -xf "$l" -C "$work/links/$seq"
+done
+node scripts/duckdb/chain.mjs "$work/links" "$src/results.csv"
+# ... and a chain whose merge differs from results.csv is caught.
+sed '2s/^\( *1\),\([^,]*\),[^,]*,/\1,\2,9.87654,/' "$src/results.csv" >"$work/tampered-chain.csv"
+if out=$(node scripts/duckdb/chain.mjs "$work/links" "$work/tampered-chain.csv" 2>&1); then
+  echo "duckdb-check: the chain check accepted a results.csv that differs from the merged links" >&2
+  exit 1
+fi
+grep -q 'FAIL merged scalars: train/box_loss at epoch 1' <<<"$out" || {
+  echo "duckdb-check: the tampered chain check failed for the wrong reason: $out" >&2
+  exit 1
+}
+echo "ok duckdb-check: a results.csv that differs from the merged chain is detected (train/box_loss at epoch 1)"
