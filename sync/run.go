@@ -50,6 +50,13 @@ func Open(ctx context.Context, path string) (*Run, error) {
 			return openChain(ctx, path)
 		}
 	}
+	if _, _, ok := chain.SplitLink(path); ok {
+		// Named as a link: a look at the header says whether it is one,
+		// before the chain verifies every link.
+		if h, err := archive.ReadHeader(path); err == nil && h.Chain != nil {
+			return openChain(ctx, path)
+		}
+	}
 	a, err := archive.Open(ctx, path)
 	if err != nil {
 		if !strings.Contains(err.Error(), path) {
