@@ -69,8 +69,8 @@ func TestCLI_FollowSyncCompact(t *testing.T) {
 		t.Errorf("following a final chain: exit %d: %s", code, stderr)
 	}
 	code, stdout, stderr = runCLI(t, "capture", "--compact", links()[2])
-	if code != 0 {
-		t.Fatalf("compact: exit %d: %s", code, stderr)
+	if code != 0 || !strings.Contains(stdout, "in one archive") {
+		t.Fatalf("compact: exit %d: %s %s", code, stdout, stderr)
 	}
 	code, stdout, _ = runCLI(t, "inspect", base)
 	if code != 0 || !strings.Contains(stdout, "status finished") {
