@@ -382,3 +382,91 @@ func TestFollow_PlotsOff(t *testing.T) {
 		t.Fatal("no final link after a quiet minute")
 	}
 }
+
+// TestFollow_SyncKilledAtEveryRequest: a chain whose first half was synced
+// gets its second half synced, killed at request 1, then (on fresh
+// servers) at request 2, 3, … until the sync completes without being
+// killed; after each kill a second sync finishes the job. Every kill
+// point ends with exactly the data of one uninterrupted sync, for both
+// trackers.
+func TestFollow_SyncKilledAtEveryRequest(t *testing.T) {
+	tr := synctest.NewTraining(t, "everykill", 3)
+	base := filepath.Join(t.TempDir(), "run.tar.zst")
+	f := follower(t, tr, base)
+	for !f.Final() {
+		if !tr.Done() {
+			tr.Step()
+		} else {
+			tr.Wait(5 * time.Second)
+		}
+		step(t, context.Background(), f)
+	}
+	f.Close()
+	links, _, _ := chain.Files(base)
+	half := filepath.Join(t.TempDir(), "run.tar.zst")
+	for i, l := range links[:len(links)/2] {
+		data, _ := os.ReadFile(l)
+		os.WriteFile(chain.LinkPath(half, i), data, 0o644)
+	}
+
+	ref := newFakes(t)
+	for _, r := range []ysync.Replayer{ref.cr, ref.mr} {
+		if res := ysync.One(context.Background(), base, r, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}}); res.Status != ysync.StatusSynced {
+			t.Fatal(res.Status, res.Error)
+		}
+	}
+	want := map[string]map[string]int{
+		"clearml": clearmlContent(ref.cml.Events(ref.cml.Tasks()[0].ID), ref.cml.Tasks()[0].ID),
+		"comet":   cometContent(ref.cmt.Experiments()[0]),
+	}
+	for _, tracker := range []string{"clearml", "comet"} {
+		kills := 0
+		for n := 1; ; n++ {
+			fk := newFakes(t)
+			r, faults := ysync.Replayer(fk.cr), fk.cml.Faults
+			if tracker == "comet" {
+				r, faults = fk.mr, fk.cmt.Faults
+			}
+			store := &ysync.Store{Dir: t.TempDir()}
+			if res := ysync.One(context.Background(), half, r, ysync.BatchOptions{Store: store}); res.Status != ysync.StatusPartial {
+				t.Fatalf("%s: first half: %s %s", tracker, res.Status, res.Error)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			faults.CancelAfter(n, cancel)
+			res := ysync.One(ctx, base, r, ysync.BatchOptions{Store: store})
+			cancel()
+			faults.Clear()
+			if res.Status == ysync.StatusSynced {
+				t.Logf("%s: killed at each of the first %d requests of the second sync", tracker, kills)
+				break
+			}
+			kills++
+			if res.Status != ysync.StatusInterrupted {
+				t.Fatalf("%s, killed at request %d: %s %s", tracker, n, res.Status, res.Error)
+			}
+			// Killed after its last request, before its checkpoint: the
+			// server has it all, so the next sync finds it up to date.
+			if res := ysync.One(context.Background(), base, r, ysync.BatchOptions{Store: store}); res.Status != ysync.StatusSynced && res.Status != ysync.StatusUpToDate {
+				t.Fatalf("%s, after a kill at request %d: %s %s", tracker, n, res.Status, res.Error)
+			}
+			var got map[string]int
+			if tracker == "clearml" {
+				tasks := fk.cml.Tasks()
+				if len(tasks) != 1 || tasks[0].Status != "completed" {
+					t.Fatalf("clearml, kill at %d: %d tasks", n, len(tasks))
+				}
+				got = clearmlContent(fk.cml.Events(tasks[0].ID), tasks[0].ID)
+			} else {
+				exps := fk.cmt.Experiments()
+				if len(exps) != 1 || exps[0].Alive {
+					t.Fatalf("comet, kill at %d: %d experiments", n, len(exps))
+				}
+				got = cometContent(exps[0])
+			}
+			sameCounts(t, fmt.Sprintf("%s, kill at request %d", tracker, n), got, want[tracker])
+			if t.Failed() {
+				return
+			}
+		}
+	}
+}
