@@ -39,7 +39,17 @@ func (r *Run) enrich(ctx context.Context, src string) error {
 	if err := sameRun(r, s, src); err != nil {
 		return err
 	}
-	r.Row.SessionID, r.Row.Tags = s.Row.SessionID, s.Row.Tags
+	if r.sessionIDs == nil {
+		r.sessionIDs = map[string]bool{r.Row.SessionID: r.Row.SessionID != ""}
+	}
+	if id := s.Row.SessionID; id != "" && r.sessionIDs[id] {
+		return fmt.Errorf("%s: session %s is given twice: give each session of the run once", src, id)
+	}
+	r.sessionIDs[s.Row.SessionID] = true
+	if r.Row.SessionID == "" {
+		r.Row.SessionID = s.Row.SessionID
+	}
+	r.Row.Tags = s.Row.Tags
 	// Rows from a session say which one.
 	label := path.Base(src)
 	if r.merged > 0 {

@@ -56,6 +56,7 @@ type Run struct {
 	// holds the keys of the scalars they added.
 	merged      int
 	sessionRows map[string]bool
+	sessionIDs  map[string]bool
 }
 
 // blob is a file to store, with its content sum.
@@ -79,10 +80,23 @@ func Read(ctx context.Context, src string, opts Options) (*Run, error) {
 		return nil, err
 	}
 	if kind == schemas.SourceClearMLOffline || kind == schemas.SourceCometOffline {
-		if len(opts.Sessions) > 0 {
-			return nil, fmt.Errorf("%s: is itself a %s session: --session enriches a run directory", src, kind)
+		r, err := readSession(ctx, src, kind, opts)
+		if err != nil || len(opts.Sessions) == 0 {
+			return r, err
 		}
-		return readSession(ctx, src, kind, opts)
+		// Later sessions of the same run (a resume that started a new
+		// offline session): merged into this one, which keeps its id.
+		r.merged, r.sessionRows = 1, map[string]bool{}
+		for _, sc := range r.Scalars {
+			r.sessionRows[scalarKey(sc)] = true
+		}
+		for _, s := range opts.Sessions {
+			if err := r.enrich(ctx, s); err != nil {
+				r.Close()
+				return nil, err
+			}
+		}
+		return r, nil
 	}
 	r := &Run{Source: src, opts: opts}
 	r.Row.SourceKind = kind

@@ -269,8 +269,8 @@ func TestCapture_EnrichFromSession(t *testing.T) {
 		t.Errorf("another run's session: %v", err)
 	}
 	_, err = convert.Read(context.Background(), sessionFolder, convert.Options{Sessions: []string{sessionFolder}})
-	if err == nil || !strings.Contains(err.Error(), "enriches a run directory") {
-		t.Errorf("session as SRC: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "is given twice") {
+		t.Errorf("a session merged into itself: %v", err)
 	}
 	if n := leftovers(t); n != 0 {
 		t.Errorf("%d extraction folders left", n)
@@ -447,6 +447,45 @@ func TestCapture_TwoSessionsOfResumedRun(t *testing.T) {
 	}
 	if len(logs) != 36 {
 		t.Errorf("%d console lines, want both sessions' 18", len(logs))
+	}
+}
+
+// TestCapture_SessionsWithoutRunDir: the two sessions of a resumed run,
+// with no run directory, merge into the first session's archive, the
+// resumed session's points replacing the first's for the same step.
+func TestCapture_SessionsWithoutRunDir(t *testing.T) {
+	second := resumedSession(t)
+	dst := filepath.Join(t.TempDir(), "out.tar.zst")
+	res, err := convert.Capture(context.Background(), sessionFolder, dst, convert.Options{Sessions: []string{second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone, err := convert.Read(context.Background(), sessionFolder, convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone.Close()
+	if res.RunID != alone.Row.RunID {
+		t.Errorf("run id %s, the first session's %s", res.RunID, alone.Row.RunID)
+	}
+	a, err := archive.Open(context.Background(), dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	scalars, _ := archive.ReadTable[schemas.ScalarRow](a, schemas.TableScalars)
+	runs, _ := archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
+	byStep := map[int64][]float64{}
+	for _, s := range scalars {
+		if s.Metric == "Epoch Time" {
+			byStep[*s.Step] = append(byStep[*s.Step], s.Value)
+		}
+	}
+	if fmt.Sprint(byStep[1], byStep[2]) != "[99.5] [99.5 99.5]" || len(byStep[0]) != 1 || byStep[0][0] == 99.5 {
+		t.Errorf("Epoch Time by step: %v", byStep)
+	}
+	if runs[0].SessionID != "offline-65072dc9b8014849a4dc396a0eb301ec" {
+		t.Errorf("session id %s, want the first session's", runs[0].SessionID)
 	}
 }
 

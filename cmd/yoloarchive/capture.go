@@ -37,7 +37,7 @@ type CaptureCmd struct {
 	seenMu  sync.Mutex
 	seen    map[string]string // run id → the source captured for it in this batch
 	Force   bool              `help:"With --out-dir: capture runs again even when the ledger says they have not changed."`
-	Session []string          `placeholder:"PATH" help:"A ClearML offline session (folder or zip) or Comet offline zip of the run, merged into its archive (a single run directory SRC only; repeatable)."`
+	Session []string          `placeholder:"PATH" help:"A ClearML offline session (folder or zip) or Comet offline zip of the run, merged into its archive (a single SRC only; repeatable: the sessions of a resumed run, in order; SRC may itself be the first session)."`
 
 	Follow  bool          `help:"Watch SRC, a run directory still training, and write a chain of delta archives (NAME.000.tar.zst, NAME.001.tar.zst, ...) until training ends."`
 	Every   time.Duration `default:"60s" placeholder:"DURATION" help:"With --follow: how often to look."`
@@ -66,7 +66,7 @@ func (c *CaptureCmd) Validate() error {
 		return errors.New("-o names one archive: use it with a single SRC, without --recursive or --out-dir")
 	}
 	if len(c.Session) > 0 && (len(c.Src) != 1 || c.Recursive) {
-		return errors.New("--session enriches one run: use it with a single run directory SRC, without --recursive")
+		return errors.New("--session enriches one run: use it with a single SRC, without --recursive")
 	}
 	if (c.Follow || c.Compact) && (len(c.Src) != 1 || c.Recursive || len(c.Session) > 0) {
 		return errors.New("--follow and --compact take a single SRC, without --recursive or --session")
