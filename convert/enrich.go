@@ -214,10 +214,25 @@ func (r *Run) enrich(ctx context.Context, src string) error {
 			}
 		}
 	}
+	have := map[string]bool{}
+	for _, g := range r.Gaps {
+		have[g.Item+"\x00"+g.Reason] = true
+	}
 	for _, g := range s.Gaps {
-		if g.Item != "model" && g.Item != "ultralytics_version" && g.Item != "settings" {
+		if g.Item != "model" && g.Item != "ultralytics_version" && g.Item != "settings" && !have[g.Item+"\x00"+g.Reason] {
+			have[g.Item+"\x00"+g.Reason] = true
 			r.Gaps = append(r.Gaps, g)
 		}
+	}
+	if hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
+		// A later session brought the weights an earlier one lacked.
+		kept := r.Gaps[:0]
+		for _, g := range r.Gaps {
+			if g.Item != "model" {
+				kept = append(kept, g)
+			}
+		}
+		r.Gaps = kept
 	}
 	r.Warnings = append(r.Warnings, s.Warnings...)
 	r.warn(fmt.Sprintf("enriched from %s session %s: %d exact single values, %d console lines, %d more scalars, %d more images",
@@ -253,8 +268,11 @@ func sameRun(r, s *Run, src string) error {
 		if b == "" {
 			return fmt.Errorf("%s: the session records no %s setting: cannot tell whether it belongs to %s (capture it on its own)", src, key, r.Source)
 		}
+		if a == "" {
+			return fmt.Errorf("%s records no %s setting: cannot tell whether %s belongs to it", r.Source, key, src)
+		}
 		if a != b {
-			return fmt.Errorf("%s: the session is of another run (%s %q, the run directory's is %q)", src, key, b, a)
+			return fmt.Errorf("%s: the session is of another run (%s %q; %s has %q)", src, key, b, r.Source, a)
 		}
 	}
 	return nil

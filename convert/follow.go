@@ -119,7 +119,7 @@ func NewFollower(ctx context.Context, src, base string, o FollowOptions) (*Follo
 		return nil, err
 	}
 	defer c.Close()
-	if was := c.Links[0].Header.Chain.Options; was != f.optionsKey() {
+	if was := c.Links[0].Header.Chain.Options; !c.Final() && was != f.optionsKey() {
 		f.Close()
 		return nil, fmt.Errorf("%s: the chain was captured with options %q, not %q: follow with the same options, or into a new chain", base, was, f.optionsKey())
 	}
@@ -142,7 +142,13 @@ func NewFollower(ctx context.Context, src, base string, o FollowOptions) (*Follo
 // optionsKey names the capture options that decide a chain's content.
 func (f *Follower) optionsKey() string {
 	o := f.o.Capture.withDefaults()
-	return fmt.Sprintf("no-weights=%v all-weights=%v data=%s dataset-images=%d skip-bad-masks=%v", o.NoWeights, o.AllWeights, o.Data, o.DatasetImages, o.SkipBadMasks)
+	data := o.Data
+	if data != "" {
+		if abs, err := filepath.Abs(data); err == nil {
+			data = abs
+		}
+	}
+	return fmt.Sprintf("no-weights=%v all-weights=%v data=%s dataset-images=%d skip-bad-masks=%v", o.NoWeights, o.AllWeights, data, o.DatasetImages, o.SkipBadMasks)
 }
 
 // removeStale removes the temporary files of a link whose writer was

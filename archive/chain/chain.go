@@ -143,6 +143,8 @@ func (c *Chain) add(ctx context.Context, p string) error {
 		problem = fmt.Sprintf("holds run %s, link 0 holds run %s", a.Header.RunID, c.Links[0].Header.RunID)
 	case seq > 0 && c.Final():
 		problem = fmt.Sprintf("follows the final link %d", seq-1)
+	case seq > 0 && l.Options != c.Links[0].Header.Chain.Options:
+		problem = fmt.Sprintf("was captured with options %q, link 0 with %q", l.Options, c.Links[0].Header.Chain.Options)
 	}
 	if problem != "" {
 		a.Close()
@@ -229,50 +231,74 @@ func (c *Chain) Archive(digest string) *archive.Archive {
 
 // Group keeps the first of each chain's link files among paths and drops
 // the others, so that a chain given as run.*.tar.zst is handled once, as
-// one run. A complete archive of a run whose chain is among paths too (a
-// compaction beside its links, matched by the same glob) is dropped as
-// well, so that one run is never synced twice at once; notes say which.
-// Other paths are kept as they are.
+// one run. When a complete archive of the same run is given too (a
+// compaction beside the links, a capture of the run directory), one run
+// must not be synced twice at once: a final chain is kept and the archive
+// dropped; an unfinished chain is dropped for the archive, which is at
+// least as recent. notes say what was dropped. Other paths are kept.
 func Group(paths []string) (out, notes []string) {
+	type linked struct {
+		first string
+		final bool
+		base  string
+	}
+	chains := map[string]*linked{} // run id → its chain
+	byBase := map[string]bool{}
+	heads := map[string]schemas.Header{}
+	for _, p := range paths {
+		h, err := archive.ReadHeader(p)
+		if err != nil {
+			continue
+		}
+		heads[p] = h
+		base, _, ok := SplitLink(p)
+		if !ok || h.Chain == nil || byBase[base] {
+			continue
+		}
+		byBase[base] = true
+		final := false
+		if links, _, err := Files(base); err == nil && len(links) > 0 {
+			if lh, err := archive.ReadHeader(links[len(links)-1]); err == nil && lh.Chain != nil {
+				final = lh.Chain.Final
+			}
+		}
+		if _, dup := chains[h.RunID]; !dup {
+			chains[h.RunID] = &linked{first: p, final: final, base: base}
+		}
+	}
+	dropChain := map[string]bool{}
+	dropped := map[string]bool{}
+	for _, p := range paths {
+		h, ok := heads[p]
+		if !ok || h.Chain != nil {
+			continue
+		}
+		c, ok := chains[h.RunID]
+		if !ok {
+			continue
+		}
+		if c.final {
+			dropped[p] = true
+			notes = append(notes, fmt.Sprintf("%s: skipped: it holds run %s, whose final chain (%s) is synced instead", p, h.RunID, c.first))
+		} else if !dropChain[c.base] {
+			dropChain[c.base] = true
+			notes = append(notes, fmt.Sprintf("%s: skipped: its run %s has no final link yet; %s is synced instead", c.first, h.RunID, p))
+		}
+	}
 	seen := map[string]bool{}
-	chainOf := map[string]string{} // run id → the chain's first link given
-	var rest []string
 	for _, p := range paths {
-		if base, _, ok := SplitLink(p); ok {
-			if h, err := archive.ReadHeader(p); err == nil && h.Chain != nil {
-				if !seen[base] {
-					seen[base] = true
-					out = append(out, p)
-					if _, dup := chainOf[h.RunID]; !dup {
-						chainOf[h.RunID] = p
-					}
-				}
+		if dropped[p] || seen[p] {
+			continue
+		}
+		if h, ok := heads[p]; ok && h.Chain != nil {
+			base, _, isLink := SplitLink(p)
+			if isLink && (dropChain[base] || seen[base]) {
 				continue
 			}
+			seen[base] = true
 		}
-		rest = append(rest, p)
+		seen[p] = true
+		out = append(out, p)
 	}
-	var kept []string
-	for _, p := range rest {
-		if h, err := archive.ReadHeader(p); err == nil && h.Chain == nil {
-			if link, ok := chainOf[h.RunID]; ok {
-				notes = append(notes, fmt.Sprintf("%s: skipped: it holds run %s, whose chain (%s) is given too", p, h.RunID, link))
-				continue
-			}
-		}
-		kept = append(kept, p)
-	}
-	// Keep the order given: chains where their first link stood.
-	var ordered []string
-	keep := map[string]bool{}
-	for _, p := range append(append([]string(nil), out...), kept...) {
-		keep[p] = true
-	}
-	for _, p := range paths {
-		if keep[p] {
-			ordered = append(ordered, p)
-			delete(keep, p)
-		}
-	}
-	return ordered, notes
+	return out, notes
 }

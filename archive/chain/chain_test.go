@@ -111,13 +111,13 @@ func TestChain_OpenMerge(t *testing.T) {
 	if p, _ := c.Merged(1); len(p.Scalars) != 2 || p.Scalars[1].Value != 0.8 || p.Run.Status != schemas.StatusRunning {
 		t.Errorf("first link alone: %+v", p)
 	}
-	// A compaction of the same run beside the links is skipped, with a
-	// note; another archive is kept.
+	// With its final chain given too, a complete archive of the same run
+	// is skipped, with a note; another archive is kept.
 	writeLink(t, base, runA, nil, schemas.StatusRunning)
 	other := filepath.Join(dir, "other.tar.zst")
 	writeLink(t, other, strings.Repeat("e", 32), nil, schemas.StatusFinished)
 	got, notes := chain.Group([]string{chain.LinkPath(base, 2), base, other, chain.LinkPath(base, 0)})
-	if !reflect.DeepEqual(got, []string{chain.LinkPath(base, 2), other}) || len(notes) != 1 || !strings.Contains(notes[0], "run.tar.zst: skipped") {
+	if !reflect.DeepEqual(got, []string{chain.LinkPath(base, 2), other}) || len(notes) != 1 || !strings.Contains(notes[0], "run.tar.zst: skipped: it holds run") {
 		t.Errorf("Group: %v, notes %v", got, notes)
 	}
 }
@@ -182,5 +182,20 @@ func TestDiff(t *testing.T) {
 	have.Apply(d)
 	if len(have.Scalars) != 4 || have.Scalars[1].Value != 2 || have.Scalars[3].Epoch != 3 {
 		t.Errorf("applied: %+v", have.Scalars)
+	}
+}
+
+// TestGroup_UnfinishedChain: a complete archive of a run whose chain has
+// no final link yet is at least as recent: the chain is skipped for it.
+func TestGroup_UnfinishedChain(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "run.tar.zst")
+	d0 := writeLink(t, chain.LinkPath(base, 0), runA, &schemas.ChainLink{Seq: 0}, schemas.StatusRunning)
+	writeLink(t, chain.LinkPath(base, 1), runA, &schemas.ChainLink{Seq: 1, Prev: d0}, schemas.StatusRunning)
+	full := filepath.Join(dir, "run-full.tar.zst")
+	writeLink(t, full, runA, nil, schemas.StatusFinished)
+	got, notes := chain.Group([]string{chain.LinkPath(base, 0), chain.LinkPath(base, 1), full})
+	if !reflect.DeepEqual(got, []string{full}) || len(notes) != 1 || !strings.Contains(notes[0], "has no final link yet") {
+		t.Errorf("Group: %v, notes %v", got, notes)
 	}
 }

@@ -186,6 +186,10 @@ func (c *SyncCmd) report(stdout, stderr io.Writer, res ysync.Result) {
 		if res.Status == ysync.StatusPartial {
 			fmt.Fprintf(stdout, "  the run is still training: the remote run stays open until the chain's final link is synced\n")
 		}
+		if res.Status == ysync.StatusBehind {
+			fmt.Fprintf(stdout, "  the remote run already holds a later, finished state of this run: nothing was sent\n")
+			return
+		}
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "  warning: %s\n", oneLine(w))

@@ -74,7 +74,7 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 		// An offline export ends its run: written now, it would stand
 		// for the whole run, and a second one after the final link
 		// would make a second run on upload.
-		return fmt.Errorf("%s: the run is still training (a chain without its final link): offline exports are written from the final link; sync to the server to see progress", run.Path)
+		return fmt.Errorf("%s: the run was captured while still training (a chain without its final link, or a compaction of one): offline exports are written from the final link; sync to a server to see progress, or, if training stopped for good, capture the run directory again (status interrupted) and export that", run.Path)
 	}
 	id := OfflineID(run.RunID())
 	folder := filepath.Join(o.dir, id)

@@ -161,6 +161,7 @@ func (r *Replayer) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, ta
 		// capture of the finished run): an earlier one must not reopen
 		// it or overwrite its values.
 		res.Status, res.RemoteID = ysync.StatusBehind, s.t.ID
+		res.URL = fmt.Sprintf("%s/projects/%s/experiments/%s/output/execution", r.cfg.WebHost, s.pid, s.t.ID)
 		return nil
 	}
 	st.RemoteID, st.URL = s.t.ID, fmt.Sprintf("%s/projects/%s/experiments/%s/output/execution", r.cfg.WebHost, s.pid, s.t.ID)

@@ -27,6 +27,11 @@ import (
 // making a new one.
 const RunIDOther = "yoloarchive_run_id"
 
+// FinalOther is the other a REST sync logs once it ended the experiment
+// with a run's final state ("true"): an earlier state synced later (a
+// lagging copy of a chain) then knows the experiment is ahead of it.
+const FinalOther = "yoloarchive_final"
+
 // Offline writes Comet offline experiment zips, as the Comet SDK writes
 // them with COMET_START_ONLINE=0, for `comet upload` on a connected
 // machine.
@@ -92,7 +97,7 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 		// An offline export ends its run: written now, it would stand
 		// for the whole run, and a second one after the final link
 		// would make a second run on upload.
-		return fmt.Errorf("%s: the run is still training (a chain without its final link): offline exports are written from the final link; sync to the server to see progress", run.Path)
+		return fmt.Errorf("%s: the run was captured while still training (a chain without its final link, or a compaction of one): offline exports are written from the final link; sync to a server to see progress, or, if training stopped for good, capture the run directory again (status interrupted) and export that", run.Path)
 	}
 	l, err := Build(run, o.opts)
 	if err != nil {

@@ -177,6 +177,18 @@ func (r *Remote) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task
 	if err := s.experiment(ctx); err != nil {
 		return err
 	}
+	if !run.Final() {
+		// An unfinished state (a chain without its final link) must not
+		// touch an experiment a final state already ended.
+		var others othersAnswer
+		if err := s.get(ctx, "experiment/log-other", url.Values{"experimentKey": {s.key}}, &others); err != nil {
+			return err
+		}
+		if others.get(FinalOther) == "true" {
+			res.Status = ysync.StatusBehind
+			return nil
+		}
+	}
 	if st.Synced {
 		res.Status = ysync.StatusUpToDate
 		return nil
@@ -207,6 +219,9 @@ func (s *session) finish(ctx context.Context, upToDate bool) error {
 	// and its times are set once it ended: an earlier state synced after
 	// the final one must not move them back.
 	if s.run.Final() {
+		if err := s.post(ctx, "write/experiment/log-other", map[string]any{"experimentKey": s.key, "key": FinalOther, "value": "true"}, nil); err != nil {
+			return err
+		}
 		if err := s.post(ctx, "write/experiment/set-start-end-time", map[string]any{"experimentKey": s.key,
 			"startTimeMillis": s.log.Start.UnixMilli(), "endTimeMillis": s.log.End.UnixMilli()}, nil); err != nil {
 			return err
@@ -551,7 +566,7 @@ func (s *session) sendMetrics(ctx context.Context, round int) error {
 	if stale > 0 && round == 0 {
 		// Points sent earlier that the archive no longer holds: an
 		// earlier link of a chain, superseded by a resumed run's rows.
-		s.res.NotRecoverable = append(s.res.NotRecoverable, fmt.Sprintf("comet: %d metric points sent by an earlier sync are no longer in the archive (values superseded when the run was resumed); Comet cannot delete points, so the experiment keeps them beside the new values", stale))
+		s.res.NotRecoverable = append(s.res.NotRecoverable, fmt.Sprintf("comet: %d metric points sent by an earlier sync are no longer in the archive (superseded by a later capture of the run, as after a resume); Comet cannot delete points, so the experiment keeps them beside the new values", stale))
 	}
 	if err := s.st.Mark("metrics-started"); err != nil {
 		return err
