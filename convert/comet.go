@@ -319,6 +319,9 @@ func (c *cometReader) message(typ string, pp *cometPayload, text []byte, line in
 		if p.Key == nil {
 			return fmt.Errorf("log_other without a key")
 		}
+		if *p.Key == "yoloarchive_final" {
+			return nil // a yoloarchive sync's marker of a finished run, not data
+		}
 		row := jsonParam("others", *p.Key, 0, p.Value)
 		switch *p.Key {
 		case "Name":

@@ -280,6 +280,9 @@ func Messages(l *Log) ([][]byte, []zipFile, error) {
 	}
 	ts := func(c Call) int64 { return c.Time.UnixMilli() }
 	emit("log_other", map[string]any{"key": RunIDOther, "value": l.RunID})
+	// A zip is written only for a finished run: once uploaded, the
+	// experiment is ahead of any unfinished state synced later.
+	emit("log_other", map[string]any{"key": FinalOther, "value": "true"})
 	if l.Gaps != "" {
 		emit("log_other", map[string]any{"key": ysync.GapsOther, "value": l.Gaps})
 	}

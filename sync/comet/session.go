@@ -50,7 +50,7 @@ func buildSession(run *ysync.Run, o BuildOptions) (*Log, error) {
 	raw := map[string]map[string]map[string]any{} // type → ordinal → payload
 	for _, p := range run.Params {
 		switch {
-		case p.Section == "others" && p.Key != RunIDOther && p.Key != "Name":
+		case p.Section == "others" && p.Key != RunIDOther && p.Key != FinalOther && p.Key != "Name":
 			others = append(others, KV{p.Key, paramValue(p)})
 		case strings.HasPrefix(p.Section, "comet:"):
 			typ := strings.TrimPrefix(p.Section, "comet:")
