@@ -177,6 +177,11 @@ func (g *Gate) wait(ctx context.Context) error {
 	if d <= 0 {
 		return nil
 	}
+	return Sleep(ctx, d)
+}
+
+// Sleep waits for d, or until ctx is done (returning its error).
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/yoloarchive/yoloarchive/archive/chain"
 	"github.com/yoloarchive/yoloarchive/convert"
+	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
 // follow is `capture --follow`: it extends the run's delta chain until
@@ -38,7 +38,7 @@ func (c *CaptureCmd) follow(ctx context.Context, stdout *Stdout, stderr *Stderr)
 		if c.Once {
 			return nil
 		}
-		if err := sleepCtx(ctx, c.Every); err != nil {
+		if err := ysync.Sleep(ctx, c.Every); err != nil {
 			return err
 		}
 	}
@@ -105,15 +105,4 @@ func (c *CaptureCmd) compact(ctx context.Context, stdout *Stdout) error {
 	}
 	fmt.Fprintf(stdout, "%s: the chain %s in one archive (digest %.12s)\n", dst, chain.LinkPath(base, 0), digest)
 	return nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -283,17 +283,6 @@ func transient(err error) bool {
 	return strings.Contains(err.Error(), "is unreachable")
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 func (s *syncer) runTag() string { return RunTagPrefix + s.run.RunID() }
 
 // lookup returns the tasks of the project tagged with the run id.
@@ -373,7 +362,7 @@ func (s *syncer) findOrCreate(ctx context.Context) (created bool, err error) {
 			s.t = ts[0]
 			return false, s.st.Set("force", "")
 		}
-		if err := sleep(ctx, time.Duration(attempt+1)*200*time.Millisecond); err != nil {
+		if err := ysync.Sleep(ctx, time.Duration(attempt+1)*200*time.Millisecond); err != nil {
 			return false, err
 		}
 	}
@@ -661,7 +650,7 @@ func (s *syncer) model(ctx context.Context) error {
 				out.ID, err = id, nil
 				break
 			}
-			if err := sleep(ctx, time.Duration(attempt+1)*200*time.Millisecond); err != nil {
+			if err := ysync.Sleep(ctx, time.Duration(attempt+1)*200*time.Millisecond); err != nil {
 				return err
 			}
 		}

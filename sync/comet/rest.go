@@ -524,22 +524,11 @@ func repair(ctx context.Context, step func(ctx context.Context, round int) error
 		if err = step(ctx, round); err == nil || !transient(err) || ctx.Err() != nil {
 			return err
 		}
-		if serr := sleepCtx(ctx, time.Duration(round+1)*300*time.Millisecond); serr != nil {
+		if serr := ysync.Sleep(ctx, time.Duration(round+1)*300*time.Millisecond); serr != nil {
 			return serr
 		}
 	}
 	return err
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func (s *session) sendMetrics(ctx context.Context, round int) error {
