@@ -26,9 +26,6 @@ import (
 // run, and the ClearML test server one completed task with exactly the
 // events one sync of that capture gives.
 func TestCLI_KillNine(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	bin := filepath.Join(t.TempDir(), "yoloarchive")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

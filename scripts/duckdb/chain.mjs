@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { args, connect, Failures, sq } from './duck.mjs';
+import { args, connect, Failures, loadResults, sq } from './duck.mjs';
 
 const [dir, csv] = args('node chain.mjs LINKS_DIR RESULTS_CSV');
 const { con, rows } = await connect();
@@ -36,19 +36,7 @@ await con.run(`CREATE TABLE merged AS SELECT * FROM (${parts.join(' UNION ALL BY
   QUALIFY row_number() OVER (PARTITION BY metric, "group", epoch, step, origin ORDER BY link DESC) = 1`);
 
 // The finished run's results.csv, as check.mjs reads it.
-await con.run(`CREATE TABLE raw AS SELECT row_number() OVER () AS line, * FROM read_csv(${sq(csv)},
-  header = false, all_varchar = true, delim = ',', quote = '', escape = '', null_padding = false)`);
-const cols = (await rows(`DESCRIBE raw`)).map((r) => r.column_name).filter((c) => c !== 'line');
-const id = (c) => '"' + c.replaceAll('"', '""') + '"';
-const names = (await rows(`SELECT * EXCLUDE (line) FROM raw WHERE line = 1`))[0];
-await con.run(`CREATE TABLE names AS SELECT * FROM (VALUES ${cols.slice(1)
-  .map((c) => `(${sq(c)}, ${sq(names[c].trim())})`).join(', ')}) t(col, metric)`);
-await con.run(`CREATE TABLE cells AS
-  SELECT CAST(trim(${id(cols[0])}) AS DOUBLE) AS csv_epoch, col, CAST(trim(txt) AS DOUBLE) AS value
-  FROM (UNPIVOT (SELECT * FROM raw WHERE line > 1) ON COLUMNS(* EXCLUDE (line, ${id(cols[0])})) INTO NAME col VALUE txt)`);
-await con.run(`CREATE TABLE expected AS
-  SELECT n.metric, (c.csv_epoch + 1 - (SELECT min(csv_epoch) FROM cells))::BIGINT AS epoch, c.value
-  FROM cells c JOIN names n USING (col)`);
+await loadResults(con, rows, csv);
 
 const [{ want, got }] = await rows(`SELECT (SELECT count(*) FROM expected)::BIGINT AS want,
   (SELECT count(*) FROM merged)::BIGINT AS got`);

@@ -9,7 +9,7 @@
 // table row counts must match the manifest. Exits 1 on any mismatch.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { args, connect, Failures, sq } from './duck.mjs';
+import { args, connect, Failures, loadResults, sq } from './duck.mjs';
 
 const [dir, csv] = args('node check.mjs EXTRACTED_ARCHIVE_DIR RESULTS_CSV');
 const { con, rows } = await connect();
@@ -24,22 +24,8 @@ for (const e of manifest.entries) {
   if (BigInt(n) !== BigInt(e.rows)) fail(`${e.path}: DuckDB reads ${n} rows, the manifest says ${e.rows}`);
 }
 
-// results.csv, parsed by DuckDB's CSV reader: row 0 holds the (possibly
-// padded) names, the first column the epoch.
-await con.run(`CREATE TABLE raw AS SELECT row_number() OVER () AS line, * FROM read_csv(${sq(csv)},
-  header = false, all_varchar = true, delim = ',', quote = '', escape = '', null_padding = false)`);
-// DuckDB names the columns column0, column00, … depending on their number.
-const cols = (await rows(`DESCRIBE raw`)).map((r) => r.column_name).filter((c) => c !== 'line');
-const id = (c) => '"' + c.replaceAll('"', '""') + '"';
-const names = (await rows(`SELECT * EXCLUDE (line) FROM raw WHERE line = 1`))[0];
-await con.run(`CREATE TABLE names AS SELECT * FROM (VALUES ${cols.slice(1)
-  .map((c) => `(${sq(c)}, ${sq(names[c].trim())})`).join(', ')}) t(col, metric)`);
-await con.run(`CREATE TABLE cells AS
-  SELECT line, CAST(trim(${id(cols[0])}) AS DOUBLE) AS csv_epoch, col, CAST(trim(txt) AS DOUBLE) AS value
-  FROM (UNPIVOT (SELECT * FROM raw WHERE line > 1) ON COLUMNS(* EXCLUDE (line, ${id(cols[0])})) INTO NAME col VALUE txt)`);
-await con.run(`CREATE TABLE expected AS
-  SELECT n.metric, (c.csv_epoch + 1 - (SELECT min(csv_epoch) FROM cells))::BIGINT AS epoch, c.value
-  FROM cells c JOIN names n USING (col)`);
+// results.csv, read by DuckDB's CSV reader (duck.mjs).
+await loadResults(con, rows, csv);
 await con.run(`CREATE TABLE scalars AS SELECT * FROM read_parquet(${sq(join(dir, 'tables/scalars.parquet'))})`);
 
 const [{ want, got }] = await rows(`SELECT (SELECT count(*) FROM expected)::BIGINT AS want,
