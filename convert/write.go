@@ -49,44 +49,27 @@ func (r *Run) Write(ctx context.Context, dst string) (*Result, error) {
 		Writer:     r.opts.Writer,
 		Tables:     schemas.Tables,
 	}
-	w, err := archive.Create(dst, h, archive.Options{Concurrency: r.opts.Workers})
+	m, digest, err := writeArchive(ctx, dst, h, r.opts.Workers, r.blobs, func(w *archive.Writer) []func() error {
+		return []func() error{
+			func() error { return archive.WriteRows(w, schemas.TableRun, []schemas.RunRow{r.Row}) },
+			func() error { return archive.WriteRowsFunc(w, schemas.TableScalars, r.emitScalars) },
+			func() error { return archive.WriteRows(w, schemas.TableParams, r.Params) },
+			func() error { return archive.WriteRows(w, schemas.TableSummary, r.Summary) },
+			func() error { return archive.WriteRows(w, schemas.TableImages, r.Images) },
+			func() error {
+				return archive.WriteRowsFunc(w, schemas.TableAnnotations, func(emit func(...schemas.AnnotationRow) error) error {
+					return r.emitAnnotations(ctx, emit)
+				})
+			},
+			func() error { return archive.WriteRows(w, schemas.TableAssets, r.Assets) },
+			func() error { return archive.WriteRows(w, schemas.TableGaps, r.Gaps) },
+			func() error { return archive.WriteRows(w, schemas.TableLogs, r.Logs) },
+		}
+	})
 	if err != nil {
 		return nil, err
-	}
-	defer w.Abort()
-	steps := []func() error{
-		func() error { return archive.WriteRows(w, schemas.TableRun, []schemas.RunRow{r.Row}) },
-		func() error { return archive.WriteRowsFunc(w, schemas.TableScalars, r.emitScalars) },
-		func() error { return archive.WriteRows(w, schemas.TableParams, r.Params) },
-		func() error { return archive.WriteRows(w, schemas.TableSummary, r.Summary) },
-		func() error { return archive.WriteRows(w, schemas.TableImages, r.Images) },
-		func() error {
-			return archive.WriteRowsFunc(w, schemas.TableAnnotations, func(emit func(...schemas.AnnotationRow) error) error {
-				return r.emitAnnotations(ctx, emit)
-			})
-		},
-		func() error { return archive.WriteRows(w, schemas.TableAssets, r.Assets) },
-		func() error { return archive.WriteRows(w, schemas.TableGaps, r.Gaps) },
-		func() error { return archive.WriteRows(w, schemas.TableLogs, r.Logs) },
-	}
-	for _, step := range steps {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if err := step(); err != nil {
-			return nil, err
-		}
 	}
 	res := &Result{Source: r.Source, Archive: dst, RunID: r.Row.RunID, Rows: map[string]int64{}}
-	for _, b := range r.blobs {
-		if err := w.AddFile(b.sum, b.path); err != nil {
-			return nil, err
-		}
-	}
-	m, digest, err := w.Close(ctx)
-	if err != nil {
-		return nil, err
-	}
 	res.Digest = digest
 	for _, e := range m.Entries {
 		if e.Rows != nil {
@@ -121,37 +104,45 @@ func (r *Run) Tables(ctx context.Context) (*chain.Tables, error) {
 // writeTables writes an archive of the given tables and files to dst
 // atomically and returns its digest.
 func writeTables(ctx context.Context, dst string, h schemas.Header, t *chain.Tables, blobs []blob, workers int) (string, error) {
+	_, digest, err := writeArchive(ctx, dst, h, workers, blobs, func(w *archive.Writer) []func() error {
+		return []func() error{
+			func() error { return archive.WriteRows(w, schemas.TableRun, []schemas.RunRow{t.Run}) },
+			func() error { return archive.WriteRows(w, schemas.TableScalars, t.Scalars) },
+			func() error { return archive.WriteRows(w, schemas.TableParams, t.Params) },
+			func() error { return archive.WriteRows(w, schemas.TableSummary, t.Summary) },
+			func() error { return archive.WriteRows(w, schemas.TableImages, t.Images) },
+			func() error { return archive.WriteRows(w, schemas.TableAnnotations, t.Annotations) },
+			func() error { return archive.WriteRows(w, schemas.TableAssets, t.Assets) },
+			func() error { return archive.WriteRows(w, schemas.TableGaps, t.Gaps) },
+			func() error { return archive.WriteRows(w, schemas.TableLogs, t.Logs) },
+		}
+	})
+	return digest, err
+}
+
+// writeArchive writes an archive atomically: the header, each table by
+// the steps tables gives for the writer (in schemas.Tables order), then
+// the files.
+func writeArchive(ctx context.Context, dst string, h schemas.Header, workers int, blobs []blob, tables func(*archive.Writer) []func() error) (schemas.Manifest, string, error) {
 	w, err := archive.Create(dst, h, archive.Options{Concurrency: workers})
 	if err != nil {
-		return "", err
+		return schemas.Manifest{}, "", err
 	}
 	defer w.Abort()
-	steps := []func() error{
-		func() error { return archive.WriteRows(w, schemas.TableRun, []schemas.RunRow{t.Run}) },
-		func() error { return archive.WriteRows(w, schemas.TableScalars, t.Scalars) },
-		func() error { return archive.WriteRows(w, schemas.TableParams, t.Params) },
-		func() error { return archive.WriteRows(w, schemas.TableSummary, t.Summary) },
-		func() error { return archive.WriteRows(w, schemas.TableImages, t.Images) },
-		func() error { return archive.WriteRows(w, schemas.TableAnnotations, t.Annotations) },
-		func() error { return archive.WriteRows(w, schemas.TableAssets, t.Assets) },
-		func() error { return archive.WriteRows(w, schemas.TableGaps, t.Gaps) },
-		func() error { return archive.WriteRows(w, schemas.TableLogs, t.Logs) },
-	}
-	for _, step := range steps {
+	for _, step := range tables(w) {
 		if err := ctx.Err(); err != nil {
-			return "", err
+			return schemas.Manifest{}, "", err
 		}
 		if err := step(); err != nil {
-			return "", err
+			return schemas.Manifest{}, "", err
 		}
 	}
 	for _, b := range blobs {
 		if err := w.AddFile(b.sum, b.path); err != nil {
-			return "", err
+			return schemas.Manifest{}, "", err
 		}
 	}
-	_, digest, err := w.Close(ctx)
-	return digest, err
+	return w.Close(ctx)
 }
 
 // emitScalars writes one scalar per results.csv cell, row by row, then
