@@ -44,4 +44,9 @@ var ColumnsSince = map[string]int{
 	"run.session_id":    1,
 	"logs":              1,
 	"summary.wall_time": 1,
+	// 1.3: exact Comet session round trips.
+	"scalars.session_epoch": 3,
+	"params.item_types":     3,
+	"params.wall_time":      3,
+	"run.producer":          3,
 }

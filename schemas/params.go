@@ -1,5 +1,7 @@
 package schemas
 
+import "time"
+
 // Parameter value types (ParamRow.Type and ParamRow.ItemType).
 const (
 	TypeNull   = "null"
@@ -37,4 +39,22 @@ type ParamRow struct {
 	// holds each item's source text.
 	ItemType string   `parquet:"item_type,dict" json:"item_type"`
 	Items    []string `parquet:"items,list" json:"items,omitempty"`
+	// ItemTypes is the type of each list item (TypeNull, TypeBool,
+	// TypeInt, TypeFloat or TypeString), for lists whose source says it (a
+	// Comet session's JSON: [0] holds an int, ["0"] a string); empty when
+	// ItemType applies to every item. Added in format 1.3.
+	ItemTypes []string `parquet:"item_types,list" json:"item_types,omitempty"`
+	// WallTime is when a tracker session logged the value (the last time,
+	// when it logged the name more than once); null for settings files.
+	// Added in format 1.3.
+	WallTime *time.Time `parquet:"wall_time,optional,timestamp(millisecond)" json:"wall_time,omitempty"`
+}
+
+// FromFormat adjusts a row read from an archive of format 1.minor:
+// parquet-go reads a list column the file lacks as [""], so the item
+// types of an archive older than the column are cleared.
+func (p *ParamRow) FromFormat(minor int) {
+	if minor < ColumnsSince["params.item_types"] {
+		p.ItemTypes = nil
+	}
 }

@@ -69,4 +69,14 @@ type RunRow struct {
 	// SessionID is the tracker session's own id (ClearML offline task id,
 	// Comet offline_id); empty for run directories. Added in format 1.1.
 	SessionID string `parquet:"session_id" json:"session_id,omitempty"`
+	// Producer is the training code that wrote the run: ProducerUltralytics
+	// (8.x) or ProducerYOLOv5; empty when unknown. A tracker session's is
+	// recognised from what it logged. Added in format 1.3.
+	Producer string `parquet:"producer" json:"producer,omitempty"`
 }
+
+// Producers (RunRow.Producer).
+const (
+	ProducerUltralytics = "ultralytics"
+	ProducerYOLOv5      = "yolov5"
+)

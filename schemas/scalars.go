@@ -21,6 +21,10 @@ type ScalarRow struct {
 	Value float64 `parquet:"value" json:"value"`
 	// WallTime is when the point was logged, when known.
 	WallTime *time.Time `parquet:"wall_time,optional,timestamp(millisecond)" json:"wall_time,omitempty"`
+	// SessionEpoch is the epoch exactly as a Comet session logged it (a
+	// YOLOv5 session counts from 0); null when the session logged none,
+	// and for other sources. Added in format 1.3.
+	SessionEpoch *int64 `parquet:"session_epoch,optional" json:"session_epoch,omitempty"`
 	// Origin names the source the point was read from, e.g. "results.csv".
 	Origin string `parquet:"origin,dict" json:"origin"`
 	// Line is the 1-based line of the source file, 0 when not applicable.

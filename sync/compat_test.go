@@ -37,3 +37,34 @@ func TestOpen_Format10(t *testing.T) {
 		t.Fatalf("run %+v", run.Info)
 	}
 }
+
+// TestOpen_Format12 opens a Comet session archive written by format 1.2
+// (testdata/archives/v1.2-comet-yolov5.tar.zst): the columns 1.3 added
+// read as empty, not as parquet-go's [""] for a missing list column.
+func TestOpen_Format12(t *testing.T) {
+	run, err := ysync.Open(context.Background(), "../testdata/archives/v1.2-comet-yolov5.tar.zst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Close()
+	if run.Archive.Header.FormatVersion != "1.2" || run.Info.Producer != "" {
+		t.Fatalf("format %s, producer %q", run.Archive.Header.FormatVersion, run.Info.Producer)
+	}
+	lists := 0
+	for _, p := range run.Params {
+		if p.ItemTypes != nil || p.WallTime != nil {
+			t.Fatalf("param %+v has 1.3 fields", p)
+		}
+		if p.Type == "list" {
+			lists++
+		}
+	}
+	for _, s := range run.Scalars {
+		if s.SessionEpoch != nil {
+			t.Fatalf("scalar %+v has a session epoch", s)
+		}
+	}
+	if lists == 0 || len(run.Scalars) != 43 {
+		t.Fatalf("%d lists, %d scalars", lists, len(run.Scalars))
+	}
+}
