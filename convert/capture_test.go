@@ -163,10 +163,13 @@ func TestCapture_Fixtures(t *testing.T) {
 func checkVersion(t *testing.T, run schemas.RunRow, fr fixtureRun) {
 	t.Helper()
 	if fr.minV == "" {
-		if run.VersionMin != nil {
-			t.Errorf("YOLOv5 run got an Ultralytics version range")
+		if run.VersionMin != nil || run.Producer != schemas.ProducerYOLOv5 {
+			t.Errorf("YOLOv5 run: producer %q, version range %v", run.Producer, run.VersionMin)
 		}
 		return
+	}
+	if run.Producer != schemas.ProducerUltralytics {
+		t.Errorf("producer %q, want %q", run.Producer, schemas.ProducerUltralytics)
 	}
 	if run.VersionMin == nil || run.VersionMax == nil {
 		t.Fatalf("no version range; evidence: %v", run.VersionEvidence)

@@ -148,7 +148,7 @@ func (s *session) readClearML(ctx context.Context) error {
 			}
 		}
 	}
-	r.describeArgs(args)
+	r.describeArgs(args, nil)
 
 	if err := s.readClearMLEvents(ctx, task); err != nil {
 		return err
@@ -195,10 +195,15 @@ func (s *session) readClearML(ctx context.Context) error {
 	return nil
 }
 
-// describeArgs fills the run row from the callback's copy of args.yaml.
-func (r *Run) describeArgs(args *Params) {
+// describeArgs fills the run row from the callback's copy of args.yaml,
+// and the version range from its keys and the facts vr already holds (nil:
+// none).
+func (r *Run) describeArgs(args *Params, vr *versionRange) {
 	if len(args.Rows) == 0 {
 		r.gap("settings", "the session has no General hyperparameters (the Ultralytics callback connects the training arguments there)", "", bothTrackers)
+		if vr != nil && len(vr.evidence) > 0 {
+			r.setVersion(vr)
+		}
 		return
 	}
 	r.Row.Task, r.Row.SaveDir, r.Row.Dataset = args.String("task"), args.String("save_dir"), args.String("data")
@@ -214,7 +219,14 @@ func (r *Run) describeArgs(args *Params) {
 	if r.Row.Name == "" {
 		r.Row.Name = args.String("name")
 	}
-	vr := newVersionRange()
+	if _, ok := args.Get("task"); ok && r.Row.Producer == "" {
+		if _, ok := args.Get("mode"); ok {
+			r.Row.Producer = schemas.ProducerUltralytics
+		}
+	}
+	if vr == nil {
+		vr = newVersionRange()
+	}
 	vr.fromArgs(args.Keys())
 	r.setVersion(vr)
 }

@@ -131,7 +131,7 @@ func (s *session) readComet(ctx context.Context) error {
 	if err := s.asset(name, schemas.RoleSessionFile, ""); err != nil {
 		return err
 	}
-	c := cometReader{s: s, params: map[string]int{}, others: map[string]int{}, epochs: map[int64]bool{}, raw: map[string]int{}}
+	c := cometReader{s: s, params: map[string]int{}, others: map[string]int{}, raw: map[string]int{}}
 	if st, err := f.Stat(); err == nil {
 		// Most lines are metric messages of about 180 bytes.
 		r.Scalars = make([]schemas.ScalarRow, 0, min(st.Size()/180, 1<<24))
@@ -167,20 +167,12 @@ func (s *session) readComet(ctx context.Context) error {
 		r.warn(fmt.Sprintf("%s: %d broken lines skipped (first: %s); the lines after them were read", name, broken.N, broken.First))
 		r.gap("session_lines", fmt.Sprintf("%s: %d lines could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "", bothTrackers)
 	}
-	args := &Params{byKey: map[string]int{}}
-	for _, p := range r.Params {
-		if p.Section == "args" {
-			args.byKey[p.Key] = len(args.Rows)
-			args.Rows = append(args.Rows, p)
-		}
-	}
-	r.describeArgs(args)
+	c.describe()
 	if c.name != "" {
 		r.Row.Name = c.name
 	}
-	r.Row.EpochsCompleted = int64(len(c.epochs))
 	switch {
-	case c.model || hasImageRole(r.Images, schemas.RoleConfusionMatrix):
+	case c.trainEnd || hasImageRole(r.Images, schemas.RoleConfusionMatrix):
 		r.Row.Status = schemas.StatusFinished
 	case r.Row.EpochsPlanned != nil && r.Row.EpochsCompleted < *r.Row.EpochsPlanned:
 		r.Row.Status = schemas.StatusInterrupted
@@ -228,12 +220,13 @@ func (s *session) readComet(ctx context.Context) error {
 type cometReader struct {
 	s              *session
 	params, others map[string]int // key → row index, last write wins
-	epochs         map[int64]bool
 	raw            map[string]int // system messages by type
 	name, runID    string
 	gaps           string
-	model          bool
-	annotations    int64
+	// trainEnd is set by the records a callback logs when training ends
+	// (best.pt, results.csv).
+	trainEnd    bool
+	annotations int64
 }
 
 func hasImageRole(imgs []schemas.ImageRow, role string) bool {
@@ -295,15 +288,11 @@ func (c *cometReader) message(typ string, pp *cometPayload, text []byte, line in
 		if err != nil {
 			return fmt.Errorf("metric %q: %v", p.Metric.Name, err)
 		}
-		row := schemas.ScalarRow{Metric: p.Metric.Name, Step: p.Metric.Step, Value: v, WallTime: msTime(p.LocalTimestamp), Origin: "messages.json", Line: int64(line)}
+		// Epoch is made 1-based once the producer is known (describe).
+		row := schemas.ScalarRow{Metric: p.Metric.Name, Step: p.Metric.Step, SessionEpoch: p.Metric.Epoch, Value: v,
+			WallTime: msTime(p.LocalTimestamp), Origin: "messages.json", Line: int64(line)}
 		if p.Context != nil {
 			row.Group = *p.Context
-		}
-		if p.Metric.Epoch != nil {
-			row.Epoch = *p.Metric.Epoch
-			if strings.HasPrefix(row.Metric, "train/") {
-				c.epochs[row.Epoch] = true
-			}
 		}
 		r.Scalars = append(r.Scalars, row)
 	case "parameter_msg":
@@ -314,7 +303,9 @@ func (c *cometReader) message(typ string, pp *cometPayload, text []byte, line in
 		if prm == nil || prm.Name == "" {
 			return fmt.Errorf("parameter_msg without a parameter name")
 		}
-		c.set(c.params, jsonParam("args", prm.Name, 0, prm.Value))
+		row := jsonParam("args", prm.Name, 0, prm.Value)
+		row.WallTime = msTime(p.LocalTimestamp)
+		c.set(c.params, row)
 	case "log_other":
 		if p.Key == nil {
 			return fmt.Errorf("log_other without a key")
@@ -450,9 +441,13 @@ func (c *cometReader) upload(p cometPayload, raw json.RawMessage, line int) erro
 	role := schemas.RoleTrackerAsset
 	switch {
 	case p.UploadType == "model-element" && path.Base(str("fileName")) == "best.pt":
-		role, c.model = schemas.RoleWeightsBest, true
+		role, c.trainEnd = schemas.RoleWeightsBest, true
 	case p.UploadType == "confusion-matrix":
 		role = schemas.RoleConfusionMatrixData
+	case path.Base(str("fileName")) == "results.csv":
+		// Logged at train end, by YOLOv5's Comet logger and by
+		// Ultralytics' callback since 8.3.176.
+		c.trainEnd = true
 	}
 	if err := c.s.asset(rel, role, string(raw)); err != nil {
 		r.gap("session_asset", fmt.Sprintf("messages.json line %d: %q %q is not in the zip", line, p.UploadType, p.FilePath), "copy the zip again", bothTrackers)

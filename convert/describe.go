@@ -16,6 +16,10 @@ func (r *Run) describe(args *Params, files []File) *versionRange {
 	row := &r.Row
 	vr := newVersionRange()
 	yolov5 := row.SourceKind == schemas.SourceYOLOv5Train
+	row.Producer = schemas.ProducerUltralytics
+	if yolov5 {
+		row.Producer = schemas.ProducerYOLOv5
+	}
 	row.Mode = "train"
 	if row.SourceKind == schemas.SourceUltralyticsVal {
 		row.Mode = "val"

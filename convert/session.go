@@ -211,11 +211,12 @@ func jsonParam(section, key string, pos int, raw json.RawMessage) schemas.ParamR
 	case bool:
 		row.Type, row.Bool = schemas.TypeBool, &x
 	case json.Number:
-		if i, err := x.Int64(); err == nil && !strings.ContainsAny(x.String(), ".eE") {
-			row.Type, row.Int = schemas.TypeInt, &i
-		} else if f, err := x.Float64(); err == nil {
-			row.Type, row.Float = schemas.TypeFloat, &f
-		} else {
+		switch i, f, typ := jsonNumber(x); typ {
+		case schemas.TypeInt:
+			row.Type, row.Int = typ, &i
+		case schemas.TypeFloat:
+			row.Type, row.Float = typ, &f
+		default:
 			s := x.String() // out of float64's range: kept as written
 			row.Type, row.String = schemas.TypeString, &s
 		}
@@ -230,20 +231,47 @@ func jsonParam(section, key string, pos int, raw json.RawMessage) schemas.ParamR
 				return row
 			}
 		}
-		row.Type = schemas.TypeList // Text keeps the JSON list
+		// Text keeps the JSON list; each item's text and JSON type are
+		// kept too, so that [0] stays a list of ints and ["0"] of strings.
+		row.Type = schemas.TypeList
 		for _, it := range x {
-			b, _ := json.Marshal(it)
-			t := string(b)
-			if s, ok := it.(string); ok {
-				t = s
+			t, typ := "null", schemas.TypeNull
+			switch v := it.(type) {
+			case bool:
+				t, typ = strconv.FormatBool(v), schemas.TypeBool
+			case json.Number:
+				_, _, typ = jsonNumber(v)
+				t = v.String()
+			case string:
+				t, typ = v, schemas.TypeString
 			}
 			row.Items = append(row.Items, t)
+			row.ItemTypes = append(row.ItemTypes, typ)
 		}
-		row.ItemType = itemType(row.Items)
+		for i, typ := range row.ItemTypes {
+			if i == 0 {
+				row.ItemType = typ
+			} else if typ != row.ItemType {
+				row.ItemType = schemas.TypeMixed
+			}
+		}
 	default:
 		row.Type = schemas.TypeJSON
 	}
 	return row
+}
+
+// jsonNumber types a JSON number as Python's json module reads it: an
+// int when written without a fraction or exponent (and within int64), a
+// float otherwise; TypeString when it fits neither.
+func jsonNumber(n json.Number) (int64, float64, string) {
+	if i, err := n.Int64(); err == nil && !strings.ContainsAny(n.String(), ".eE") {
+		return i, 0, schemas.TypeInt
+	}
+	if f, err := n.Float64(); err == nil {
+		return 0, f, schemas.TypeFloat
+	}
+	return 0, 0, schemas.TypeString
 }
 
 // itemType is the type of a list's item texts, TypeMixed when they differ.

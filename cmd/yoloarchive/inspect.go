@@ -390,7 +390,7 @@ func versionText(r schemas.RunRow) string {
 		return *r.VersionMin + " (inferred from the files)"
 	case r.VersionMin != nil:
 		return *r.VersionMin + " to " + *r.VersionMax + " (inferred from the files)"
-	case r.SourceKind == schemas.SourceYOLOv5Train:
+	case r.SourceKind == schemas.SourceYOLOv5Train || r.Producer == schemas.ProducerYOLOv5:
 		return "YOLOv5"
 	}
 	return "unknown"

@@ -18,8 +18,8 @@ func TestInspect_AllFixtures(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if n := strings.Count(stdout, `"status":"ok"`); n != 31 {
-		t.Fatalf("%d runs captured, want 31", n)
+	if n := strings.Count(stdout, `"status":"ok"`); n != 32 {
+		t.Fatalf("%d runs captured, want 32", n)
 	}
 	ents, _ := os.ReadDir(outDir)
 	for _, e := range ents {
@@ -63,11 +63,30 @@ func TestInspect_AllFixtures(t *testing.T) {
 
 // findSource returns the testdata directory a run was captured from.
 func findSource(t *testing.T, name string) string {
-	for _, base := range []string{"../../testdata/ultralytics-8.3.166", "../../testdata/github-runs/public"} {
+	for _, base := range []string{"../../testdata/ultralytics-8.3.166", "../../testdata/github-runs/public", "../../testdata/comet-offline"} {
 		if st, err := os.Stat(filepath.Join(base, name)); err == nil && st.IsDir() {
 			return filepath.Join(base, name)
 		}
 	}
 	t.Fatalf("source %s not found", name)
 	return ""
+}
+
+// TestInspect_CometSessionProducer: inspect labels a Comet session by
+// what it logged, here YOLOv5's Comet logger on a detect run, not an
+// Ultralytics version range guessed from parameter names.
+func TestInspect_CometSessionProducer(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "v5.tar.zst")
+	if code, _, stderr := runCLI(t, "capture", "../../testdata/comet-offline/yolov5-windows", "-o", out); code != 0 {
+		t.Fatalf("capture: exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr := runCLI(t, "inspect", out)
+	if code != 0 {
+		t.Fatalf("inspect: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"task     detect train, status finished", "version  YOLOv5\n"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, stdout)
+		}
+	}
 }
