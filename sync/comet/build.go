@@ -442,16 +442,24 @@ func paramValue(p schemas.ParamRow) any {
 			return *p.String
 		}
 	case schemas.TypeJSON:
-		var v any
-		if json.Unmarshal([]byte(p.Text), &v) == nil {
+		if v, ok := exactJSON(p.Text); ok {
 			return v
 		}
 	case schemas.TypeList, schemas.TypeMixed:
+		if len(p.ItemTypes) == len(p.Items) && len(p.Items) > 0 {
+			// Each item's own type (format 1.3).
+			items := make([]any, len(p.Items))
+			for i, it := range p.Items {
+				items[i] = typedItem(it, p.ItemTypes[i])
+			}
+			return items
+		}
 		if strings.HasPrefix(p.Text, "[") {
-			// A session's list, kept as JSON: exact item types.
-			var v []any
-			if json.Unmarshal([]byte(p.Text), &v) == nil {
-				return v
+			// A session's list before format 1.3, kept as JSON.
+			if v, ok := exactJSON(p.Text); ok {
+				if list, ok := v.([]any); ok {
+					return list
+				}
 			}
 		}
 		items := make([]any, len(p.Items))
@@ -461,6 +469,60 @@ func paramValue(p schemas.ParamRow) any {
 		return items
 	}
 	return p.Text
+}
+
+// exactJSON decodes JSON with each number typed as Python's json module
+// reads it: int64 when written without a fraction or exponent, float64
+// otherwise (so that [0] stays [0] and [0.0] stays [0.0]).
+func exactJSON(text string) (any, bool) {
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return nil, false
+	}
+	var typed func(any) any
+	typed = func(v any) any {
+		switch x := v.(type) {
+		case json.Number:
+			if i, err := x.Int64(); err == nil && !strings.ContainsAny(x.String(), ".eE") {
+				return i
+			}
+			if f, err := x.Float64(); err == nil {
+				return f
+			}
+			return x.String()
+		case []any:
+			for i := range x {
+				x[i] = typed(x[i])
+			}
+		case map[string]any:
+			for k := range x {
+				x[k] = typed(x[k])
+			}
+		}
+		return v
+	}
+	return typed(v), true
+}
+
+// typedItem is a list item from its text and its own type.
+func typedItem(text, typ string) any {
+	switch typ {
+	case schemas.TypeNull:
+		return nil
+	case schemas.TypeBool:
+		return text == "true" || text == "True"
+	case schemas.TypeInt:
+		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+			return n
+		}
+	case schemas.TypeFloat:
+		if f, err := strconv.ParseFloat(text, 64); err == nil {
+			return f
+		}
+	}
+	return text
 }
 
 func itemValue(text, typ string) any {

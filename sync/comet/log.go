@@ -17,6 +17,13 @@ type Log struct {
 	Workspace, Project string
 	// Name is the experiment name (the run name).
 	Name string
+	// Unnamed leaves the "Name" other out of an offline zip: a captured
+	// Comet session that did not name its experiment is written again
+	// without a name (Comet names it on upload, as it would have).
+	Unnamed bool
+	// Key is the experiment key an offline zip asks for; empty means
+	// OfflineID(RunID). A captured Comet session keeps its own.
+	Key string
 	// RunID is the archive's run id; it is logged as the "other"
 	// yoloarchive_run_id so a second sync finds the experiment.
 	RunID string
@@ -91,6 +98,10 @@ type Call struct {
 	// RawType and RawPayload are a KindRaw message.
 	RawType    string
 	RawPayload map[string]any
+	// Upload is the file_upload payload a captured Comet session recorded
+	// for the file (additional_params, metadata, upload_type, time): the
+	// offline writer writes it again as it was, with the zip's file name.
+	Upload map[string]any
 }
 
 // KV is one ordered key/value pair.

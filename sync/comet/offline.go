@@ -148,7 +148,7 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 		}
 		return fmt.Errorf("comet-offline: %s: cannot put the zip in place: %v (move away what is at that path)", dst, err)
 	}
-	res.Status, res.Output, res.RemoteID = ysync.StatusWritten, filepath.Join(o.dir, name), OfflineID(run.RunID())
+	res.Status, res.Output, res.RemoteID = ysync.StatusWritten, filepath.Join(o.dir, name), l.key()
 	return nil
 }
 
@@ -175,7 +175,7 @@ func WriteZip(ctx context.Context, w io.Writer, run *ysync.Run, l *Log) error {
 	defer blobs.Close()
 	zw := zip.NewWriter(w)
 	meta := map[string]any{
-		"offline_id": OfflineID(l.RunID), "project_name": nullable(l.Project), "workspace": nullable(l.Workspace),
+		"offline_id": l.key(), "project_name": nullable(l.Project), "workspace": nullable(l.Workspace),
 		"start_time": l.Start.UnixMilli(), "stop_time": l.End.UnixMilli(), "tags": nonNil(l.Tags),
 		"resume_strategy": "create", "customer_error_reported": false, "customer_error_message": nil,
 	}
@@ -265,8 +265,17 @@ type zipFile struct {
 	file    *File
 }
 
+// key is the experiment key the Log's zip asks for.
+func (l *Log) key() string {
+	if l.Key != "" {
+		return l.Key
+	}
+	return OfflineID(l.RunID)
+}
+
 // Messages renders a Log as the SDK's offline messages (JSON lines) and
-// lists the payload files they reference.
+// lists the payload files they reference. As the SDK, it leaves out a
+// metric's or parameter's null context.
 func Messages(l *Log) ([][]byte, []zipFile, error) {
 	var out [][]byte
 	var files []zipFile
@@ -286,8 +295,14 @@ func Messages(l *Log) ([][]byte, []zipFile, error) {
 	if l.Gaps != "" {
 		emit("log_other", map[string]any{"key": ysync.GapsOther, "value": l.Gaps})
 	}
-	if l.Name != "" {
+	if l.Name != "" && !l.Unnamed {
 		emit("log_other", map[string]any{"key": "Name", "value": l.Name})
+	}
+	withContext := func(payload map[string]any, context string) map[string]any {
+		if context != "" {
+			payload["context"] = context
+		}
+		return payload
 	}
 	figCounter := 0
 	for i, c := range l.Calls {
@@ -299,20 +314,35 @@ func Messages(l *Log) ([][]byte, []zipFile, error) {
 				if _, isList := kv.Value.([]any); isList {
 					key = "params"
 				}
-				emit("parameter_msg", map[string]any{"local_timestamp": ts(c), "context": nil, key: p})
+				emit("parameter_msg", withContext(map[string]any{"local_timestamp": ts(c), key: p}, c.Context))
 			}
 		case KindOthers, KindOther:
 			for _, kv := range c.Others {
-				emit("log_other", map[string]any{"key": kv.Key, "value": kv.Value})
+				emit("log_other", map[string]any{"key": kv.Key, "value": paramJSON(kv.Value)})
 			}
 		case KindMetrics:
 			for _, m := range c.Metrics {
 				metric := map[string]any{"metricName": m.Name, "metricValue": metricJSON(m.Value), "step": ptr(c.Step), "epoch": ptr(c.Epoch)}
-				emit("metric_msg", map[string]any{"local_timestamp": ts(c), "context": nullable(c.Context), "metric": metric})
+				emit("metric_msg", withContext(map[string]any{"local_timestamp": ts(c), "metric": metric}, c.Context))
 			}
 		case KindImage, KindModel, KindTable, KindAsset, KindConfusionMatrix:
 			zname := fmt.Sprintf("file_%04d_%s", i, unsafeName.ReplaceAllString(c.File.Name, "_"))
 			files = append(files, zipFile{zname, c.File})
+			if c.Upload != nil {
+				// A captured session's upload, written again as it was.
+				payload := make(map[string]any, len(c.Upload))
+				for k, v := range c.Upload {
+					payload[k] = v
+				}
+				delete(payload, "message_id")
+				delete(payload, "offset")
+				payload["file_path"] = zname
+				if c.Kind == KindImage {
+					figCounter++
+				}
+				emit("file_upload", payload)
+				continue
+			}
 			ext := strings.TrimPrefix(path.Ext(c.File.Name), ".")
 			params := map[string]any{"context": nullable(c.Context), "step": ptr(c.Step), "extension": ext}
 			var meta any
@@ -349,7 +379,8 @@ func Messages(l *Log) ([][]byte, []zipFile, error) {
 		case KindOutput:
 			emit("standard_output", map[string]any{"output": c.Output, "stderr": c.Stderr, "local_timestamp": ts(c), "context": nil})
 		case KindRaw:
-			emit(c.RawType, c.RawPayload)
+			payload, _ := paramJSON(c.RawPayload).(map[string]any)
+			emit(c.RawType, payload)
 		default:
 			return nil, nil, fmt.Errorf("comet: unknown call %q", c.Kind)
 		}
@@ -401,6 +432,12 @@ func paramJSON(v any) any {
 		out := make([]any, len(x))
 		for i, it := range x {
 			out[i] = paramJSON(it)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, it := range x {
+			out[k] = paramJSON(it)
 		}
 		return out
 	}

@@ -43,14 +43,31 @@ func buildSession(run *ysync.Run, o BuildOptions) (*Log, error) {
 		items = append(items, item{t, c})
 	}
 
-	if ps := params(run.Params); len(ps) > 0 {
-		add(nil, Call{Kind: KindParameters, Params: ps})
+	// Parameters at the times the session logged them (format 1.3), one
+	// call per time.
+	var group []KV
+	var groupAt *time.Time
+	for _, p := range run.Params {
+		if p.Section != "args" {
+			continue
+		}
+		if len(group) > 0 && !sameTime(p.WallTime, groupAt) {
+			add(groupAt, Call{Kind: KindParameters, Params: group})
+			group = nil
+		}
+		group, groupAt = append(group, KV{p.Key, paramValue(p)}), p.WallTime
+	}
+	if len(group) > 0 {
+		add(groupAt, Call{Kind: KindParameters, Params: group})
 	}
 	var others []KV
+	named := false
 	raw := map[string]map[string]map[string]any{} // type → ordinal → payload
 	for _, p := range run.Params {
 		switch {
-		case p.Section == "others" && p.Key != RunIDOther && p.Key != FinalOther && p.Key != "Name":
+		case p.Section == "others" && p.Key == "Name":
+			named = true
+		case p.Section == "others" && p.Key != RunIDOther && p.Key != FinalOther:
 			others = append(others, KV{p.Key, paramValue(p)})
 		case strings.HasPrefix(p.Section, "comet:"):
 			typ := strings.TrimPrefix(p.Section, "comet:")
@@ -67,6 +84,10 @@ func buildSession(run *ysync.Run, o BuildOptions) (*Log, error) {
 	}
 	if len(others) > 0 {
 		add(nil, Call{Kind: KindOthers, Others: others})
+	}
+	l.Unnamed = !named && o.Name == ""
+	if validKey(info.SessionID) {
+		l.Key = info.SessionID
 	}
 	// The gap items: as the zip recorded them when a yoloarchive replay
 	// wrote it (kept among the others above), else the archive's.
@@ -88,9 +109,15 @@ func buildSession(run *ysync.Run, o BuildOptions) (*Log, error) {
 			add(nil, Call{Kind: KindRaw, RawType: t, RawPayload: raw[t][n]})
 		}
 	}
+	// The epoch as logged (format 1.3); before, epoch 0 stood for both 0
+	// and none, and is written as none.
+	logged := formatMinor(run) >= schemas.ColumnsSince["scalars.session_epoch"]
 	for _, s := range run.Scalars {
 		c := Call{Kind: KindMetrics, Metrics: []Metric{{s.Metric, s.Value}}, Step: s.Step, Context: s.Group}
-		if s.Epoch != 0 {
+		switch {
+		case logged:
+			c.Epoch = s.SessionEpoch
+		case s.Epoch != 0:
 			c.Epoch = Int64(s.Epoch)
 		}
 		add(s.WallTime, c)
@@ -104,8 +131,8 @@ func buildSession(run *ysync.Run, o BuildOptions) (*Log, error) {
 			continue
 		}
 		add(img.WallTime, Call{Kind: KindImage, Name: img.Series, Step: img.Step, Context: img.Group,
-			Annotations: sessionLayers(byFile[img.FileName]),
-			File:        &File{Name: img.Series + path.Ext(img.FileName), Digest: img.Blob, Size: img.Size}})
+			Annotations: sessionLayers(byFile[img.FileName]), Upload: recorded(img.Record),
+			File: &File{Name: img.Series + path.Ext(img.FileName), Digest: img.Blob, Size: img.Size}})
 	}
 	for _, a := range run.Assets {
 		if a.Record == "" || a.Blob == "" {
@@ -132,7 +159,7 @@ func buildSession(run *ysync.Run, o BuildOptions) (*Log, error) {
 			name = path.Base(a.FileName)
 		}
 		c := Call{Kind: KindAsset, Step: num("step"), Epoch: num("epoch"), Overwrite: over, Context: str("context"),
-			File: &File{Name: name, Digest: a.Blob, Size: a.Size}, AssetType: rec.UploadType}
+			File: &File{Name: name, Digest: a.Blob, Size: a.Size}, AssetType: rec.UploadType, Upload: recorded(a.Record)}
 		switch rec.UploadType {
 		case "model-element":
 			c.Kind, c.Name, c.AssetType = KindModel, str("groupingName"), ""
@@ -178,6 +205,53 @@ func sessionLayers(rows []schemas.AnnotationRow) []Layer {
 		out[i].Data = append(out[i].Data, an)
 	}
 	return out
+}
+
+// recorded decodes the file_upload payload a captured session recorded,
+// numbers as written; nil when there is none.
+func recorded(record string) map[string]any {
+	if record == "" {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(record))
+	dec.UseNumber()
+	var m map[string]any
+	if dec.Decode(&m) != nil || m["upload_type"] == nil {
+		return nil
+	}
+	return m
+}
+
+// sameTime reports whether two optional times are equal.
+func sameTime(a, b *time.Time) bool {
+	return a == nil && b == nil || a != nil && b != nil && a.Equal(*b)
+}
+
+// validKey reports whether s can be a Comet experiment key: 32 to 50
+// letters and digits (utils.is_valid_experiment_key).
+func validKey(s string) bool {
+	if len(s) < 32 || len(s) > 50 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// formatMinor is the minor format version of the run's archive (a
+// chain's last link).
+func formatMinor(run *ysync.Run) int {
+	if run.Archive == nil {
+		return schemas.FormatMinor
+	}
+	_, minor, err := schemas.ParseFormatVersion(run.Archive.Header.FormatVersion)
+	if err != nil {
+		return 0
+	}
+	return minor
 }
 
 func hasOther(kvs []KV, key string) bool {
