@@ -87,3 +87,47 @@ func TestCross_CometZipToClearML(t *testing.T) {
 	}
 	_ = filepath.Join
 }
+
+// TestCross_YOLOv5CometZipToClearML syncs the capture of the hand-made
+// Comet zip of a YOLOv5 run (testdata/comet-offline/yolov5-windows) to the
+// ClearML test server: every per-epoch train/, val/ and metrics/ point
+// arrives at its iteration (YOLOv5's Comet epoch 0 is iteration 0, not
+// dropped), the final validation as single values and again at the last
+// iteration (as ClearML's callback logs it), and the parameters
+// with their types as the SDK stores them ([0] a list of ints, 0.0 a
+// float, null without a type).
+func TestCross_YOLOv5CometZipToClearML(t *testing.T) {
+	archive := synctest.Capture(t, synctest.CometZip(t, "yolov5-windows"))
+	srv := clearmltest.New()
+	defer srv.Close()
+	cfg := Config{APIHost: srv.API.URL, WebHost: srv.WebURL(), FilesHost: srv.Files.URL, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey}
+	r := New(cfg, Options{})
+	r.SetClientOptions(ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 10 * time.Millisecond})
+	res := ysync.One(context.Background(), archive, r, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}})
+	if res.Status != ysync.StatusSynced {
+		t.Fatal(res.Error)
+	}
+	got := map[string]float64{}
+	for _, e := range srv.Events(res.RemoteID) {
+		if e.Type == "training_stats_scalar" {
+			got[fmt.Sprintf("%s@%d", e.Variant, e.Iter)] = e.Value
+		}
+	}
+	for k, want := range map[string]float64{
+		"train/box_loss@0": 0.04471, "train/box_loss@1": 0.04213, "metrics/mAP_0.5@0": 0.6693, "metrics/mAP_0.5@1": 0.6922,
+		"val/cls_loss@0": 0.01131, "metrics/precision@-2147483648": 0.7301,
+	} {
+		if v, ok := got[k]; !ok || v != want {
+			t.Errorf("scalar %s = %v (sent: %v), want %v", k, v, ok, want)
+		}
+	}
+	task, _ := srv.Task(res.RemoteID)
+	for k, want := range map[string][2]string{
+		"freeze": {"[0]", "list"}, "label_smoothing": {"0.0", "float"}, "epochs": {"2", "int"}, "evolve": {"", ""},
+		"data": {`C:\Users\ml\yolov5\data\coco128.yaml`, "str"}, "rect": {"False", "bool"},
+	} {
+		if g := task.Hyperparams["General"][k]; g.Value != want[0] || g.Type != want[1] {
+			t.Errorf("General/%s = %q (%s), want %q (%s)", k, g.Value, g.Type, want[0], want[1])
+		}
+	}
+}

@@ -35,7 +35,11 @@ func pyValue(p schemas.ParamRow) (value, typ string) {
 	case schemas.TypeList, schemas.TypeMixed:
 		items := make([]string, len(p.Items))
 		for i, it := range p.Items {
-			items[i] = pyItem(it, p.ItemType)
+			typ := p.ItemType
+			if len(p.ItemTypes) == len(p.Items) {
+				typ = p.ItemTypes[i] // each item's own type (format 1.3)
+			}
+			items[i] = pyItem(it, typ)
 		}
 		return "[" + strings.Join(items, ", ") + "]", "list"
 	}
