@@ -58,6 +58,29 @@ grep -q 'FAIL scalars: no archive row for {"title":"train","variant":"train/box_
 }
 echo "ok duckdb-check: a tampered session is detected (train/box_loss at iteration 0)"
 
+# A Comet offline experiment (a YOLOv5 run's): every metric point with the
+# epoch it was logged with, every parameter with its JSON type, list items
+# too, read by DuckDB from messages.json and from the archive's tables.
+comet=testdata/comet-offline/yolov5-windows
+"$bin" capture "$comet" -o "$work/comet.tar.zst" >/dev/null
+mkdir "$work/comet"
+tar --zstd -xf "$work/comet.tar.zst" -C "$work/comet"
+node scripts/duckdb/comet.mjs "$work/comet" "$comet"
+# ... and the check fails when they disagree: epoch 0 logged as none, [0] as [0.0].
+cp -r "$comet" "$work/tampered-comet"
+sed -i -e 's/"epoch":0,"metricName":"train\/box_loss"/"epoch":null,"metricName":"train\/box_loss"/' \
+  -e 's/"paramValue":\[0\]/"paramValue":[0.0]/' "$work/tampered-comet/messages.json"
+if out=$(node scripts/duckdb/comet.mjs "$work/comet" "$work/tampered-comet" 2>&1); then
+  echo "duckdb-check: the Comet check accepted a messages.json that differs from the archive" >&2
+  exit 1
+fi
+grep -q 'FAIL scalars: no archive row for {"line":"84","name":"train/box_loss","step":"7","epoch":null}' <<<"$out" &&
+  grep -q 'FAIL params: {"key":"freeze"' <<<"$out" || {
+  echo "duckdb-check: the tampered Comet experiment failed for the wrong reason: $out" >&2
+  exit 1
+}
+echo "ok duckdb-check: a tampered Comet experiment is detected (an epoch 0, a list of ints)"
+
 # 100 synthetic runs of the four results.csv formats, captured, exported
 # as a Parquet dataset, and queried as the README shows; the answers must
 # equal the values computed from each results.csv.
