@@ -785,30 +785,20 @@ func toFloat(v any) float64 {
 	return 0
 }
 
-// readEvents scrolls through all of the task's events.
+// readEvents reads back the task's scalars, debug images and plots (the
+// events verify checks), keyed by eventID.
 func (s *syncer) readEvents(ctx context.Context) (map[string]map[string]any, error) {
 	out := map[string]map[string]any{}
-	scroll := ""
-	for {
-		q := map[string]any{"task": s.t.ID, "batch_size": 1000}
-		if scroll != "" {
-			q["scroll_id"] = scroll
-		}
-		var page struct {
-			Events   []map[string]any `json:"events"`
-			ScrollID string           `json:"scroll_id"`
-		}
-		if err := s.c.call(ctx, "events.get_task_events", q, &page); err != nil {
+	for _, typ := range []string{"training_stats_scalar", "training_debug_image", "plot"} {
+		evs, err := s.c.taskEvents(ctx, s.t.ID, typ)
+		if err != nil {
 			return nil, err
 		}
-		for _, e := range page.Events {
+		for _, e := range evs {
 			out[eventID(e)] = e
 		}
-		if len(page.Events) == 0 || page.ScrollID == "" {
-			return out, nil
-		}
-		scroll = page.ScrollID
 	}
+	return out, nil
 }
 
 // since returns the part of p that prior (the plan of the chain's links an

@@ -1,12 +1,11 @@
 package clearmltest
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -14,24 +13,59 @@ import (
 	"time"
 )
 
-// endpoint is one API call: its minimum version, request schema and
-// handler. Handlers run with s.mu held.
+// endpoint is one API call: the oldest API version that has it and its
+// handler. Handlers run with s.mu held, on a body that passed the
+// endpoint's request schema.
 type endpoint struct {
 	minVer string
-	schema schema
-	// batch endpoints take a json-lines body and validate it themselves.
-	batch bool
-	h     func(s *Server, c *call) (any, *apiError)
+	// batchOf names the endpoint whose request schema each line of a
+	// json-lines body follows (events.add_batch: events.add).
+	batchOf string
+	h       func(s *Server, c *call) (any, *apiError)
 }
 
-var endpoints map[string]*endpoint
+// endpoints are the calls the fake serves, with the minimum versions of
+// the real server (clearml-api.md §2).
+var endpoints = map[string]*endpoint{
+	"auth.login":                    {minVer: "2.1", h: (*Server).authLogin},
+	"projects.get_all":              {minVer: "2.1", h: (*Server).projectsGetAll},
+	"projects.create":               {minVer: "2.1", h: (*Server).projectsCreate},
+	"tasks.get_all":                 {minVer: "2.1", h: (*Server).tasksGetAll},
+	"tasks.get_by_id":               {minVer: "2.1", h: (*Server).tasksGetByID},
+	"tasks.create":                  {minVer: "2.1", h: (*Server).tasksCreate},
+	"tasks.edit":                    {minVer: "2.1", h: (*Server).tasksEdit},
+	"tasks.edit_hyper_params":       {minVer: "2.9", h: (*Server).tasksEditHyperParams},
+	"tasks.edit_configuration":      {minVer: "2.9", h: (*Server).tasksEditConfiguration},
+	"tasks.started":                 {minVer: "2.1", h: (*Server).tasksStarted},
+	"tasks.completed":               {minVer: "2.2", h: (*Server).tasksCompleted},
+	"tasks.stopped":                 {minVer: "2.1", h: (*Server).tasksStopped},
+	"tasks.failed":                  {minVer: "2.1", h: (*Server).tasksFailed},
+	"tasks.close":                   {minVer: "2.1", h: (*Server).tasksClose},
+	"tasks.ping":                    {minVer: "2.1", h: (*Server).tasksPing},
+	"tasks.update":                  {minVer: "2.1", h: (*Server).tasksUpdate},
+	"tasks.add_or_update_model":     {minVer: "2.13", h: (*Server).tasksAddOrUpdateModel},
+	"tasks.add_or_update_artifacts": {minVer: "2.10", h: (*Server).tasksAddOrUpdateArtifacts},
+	"events.add":                    {minVer: "2.1", h: (*Server).eventsAdd},
+	"events.add_batch":              {minVer: "2.1", batchOf: "events.add", h: (*Server).eventsAddBatch},
+	"events.get_task_events":        {minVer: "2.1", h: (*Server).eventsGetTaskEvents},
+	"events.get_task_log":           {minVer: "2.9", h: (*Server).eventsGetTaskLog},
+	"models.create":                 {minVer: "2.1", h: (*Server).modelsCreate},
+	"models.edit":                   {minVer: "2.1", h: (*Server).modelsEdit},
+	"models.get_all":                {minVer: "2.1", h: (*Server).modelsGetAll},
+	"models.get_by_id":              {minVer: "2.1", h: (*Server).modelsGetByID},
+	"models.update_for_task":        {minVer: "2.1", h: (*Server).modelsUpdateForTask},
+}
 
 // call is one API request being served.
 type call struct {
-	name   string
-	ver    string
-	body   map[string]any
-	raw    []byte
+	name string
+	ver  string
+	// schemaVer is the version of the schema files that apply (the
+	// newest not above ver).
+	schemaVer string
+	body      map[string]any
+	// lines are the objects of a json-lines batch body.
+	lines  []map[string]any
 	r      *http.Request
 	w      http.ResponseWriter
 	worker string
@@ -85,7 +119,7 @@ func writeEnvelope(w http.ResponseWriter, name, reqVer, actVer string, e *apiErr
 		code, sub, msg, errData = e.code, e.subcode, e.msg, e.data
 		data = map[string]any{}
 	}
-	if data == nil {
+	if raw, ok := data.(json.RawMessage); data == nil || ok && (raw == nil || string(raw) == "null") {
 		data = map[string]any{}
 	}
 	if errData == nil {
@@ -111,6 +145,10 @@ func writeEnvelope(w http.ResponseWriter, name, reqVer, actVer string, e *apiErr
 	_, _ = w.Write(b)
 }
 
+// serveAPI answers in the order of the real server (service_repo.py): an
+// unknown endpoint or version (404), then authentication (401), then the
+// request schema (400/12), then the call itself, whose answer must match
+// the response schema.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	m := pathRE.FindStringSubmatch(r.URL.Path)
 	if m == nil {
@@ -126,14 +164,6 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeEnvelope(w, name, reqVer, "", errf(415, 0, "Unsupported Media Type (Content-Encoding %q is not supported)", r.Header.Get("Content-Encoding")), nil)
 		return
 	}
-	if name == "models.update_for_task" {
-		if aerr := s.authenticate(r); aerr != nil {
-			writeEnvelope(w, name, reqVer, "", aerr, nil)
-			return
-		}
-		writeEnvelope(w, name, reqVer, "2.1", errf(301, 0, "Moved permanently (use tasks.add_or_update_model)"), nil)
-		return
-	}
 	ep := endpoints[name]
 	if ep == nil || verLess(reqVer, ep.minVer) {
 		writeEnvelope(w, name, reqVer, "", errf(404, 0, "Unable to find endpoint for name %s and version %s", name, reqVer), nil)
@@ -145,138 +175,103 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.calls[name]++
+	if s.versions[name] == nil {
+		s.versions[name] = map[string]int{}
+	}
+	s.versions[name][reqVer]++
 	s.mu.Unlock()
 
+	sv := schemaVersion(name, reqVer)
+	if sv == "" {
+		writeEnvelope(w, name, reqVer, ep.minVer, errf(500, 0, "clearmltest: no schema for %s at API %s (the fake serves versions %s to %s and later)",
+			name, reqVer, schemaVersions[0], schemaVersions[len(schemaVersions)-1]), nil)
+		return
+	}
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
 		writeEnvelope(w, name, reqVer, ep.minVer, errf(400, 0, "Bad request (reading body: %v)", err), nil)
 		return
 	}
-	c := &call{name: name, ver: reqVer, raw: raw, r: r, w: w, worker: r.Header.Get("X-ClearML-Worker")}
+	c := &call{name: name, ver: reqVer, schemaVer: sv, r: r, w: w, worker: r.Header.Get("X-ClearML-Worker")}
 	if c.worker == "" {
 		c.worker = r.Header.Get("X-Trains-Worker")
 	}
-	if !ep.batch {
-		body := map[string]any{}
-		if len(strings.TrimSpace(string(raw))) > 0 {
-			v, err := decodeJSON(raw)
-			if err != nil {
-				writeEnvelope(w, name, reqVer, ep.minVer, validationErr("invalid JSON body: %v", err), nil)
-				return
-			}
-			o, ok := v.(map[string]any)
-			if !ok {
-				writeEnvelope(w, name, reqVer, ep.minVer, validationErr("request body must be a JSON object, got %s", jsonTypeName(v)), nil)
-				return
-			}
-			body = o
-		}
-		mergeQuery(body, r.URL.Query(), ep.schema)
-		dropNulls(body)
-		if verr := validateObject("", body, ep.schema); verr != nil {
-			writeEnvelope(w, name, reqVer, ep.minVer, verr, nil)
-			return
-		}
-		c.body = body
+	var aerr *apiError
+	if ep.batchOf != "" {
+		c.lines, aerr = parseBatch(r, raw, sv, ep.batchOf)
+	} else {
+		c.body, aerr = parseBody(r, raw, sv, name)
+	}
+	if aerr != nil {
+		writeEnvelope(w, name, reqVer, ep.minVer, aerr, nil)
+		return
 	}
 	s.mu.Lock()
 	data, aerr := ep.h(s, c)
 	s.mu.Unlock()
-	writeEnvelope(w, name, reqVer, ep.minVer, aerr, data)
-}
-
-// authenticate checks the Authorization header: Basic credentials or a
-// live Bearer token (auth.login accepts either too).
-func (s *Server) authenticate(r *http.Request) *apiError {
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		return errf(401, 20, "Unauthorized (missing authentication)")
-	}
-	scheme, cred, _ := strings.Cut(h, " ")
-	switch scheme {
-	case "Basic":
-		if !s.basicOK(cred) {
-			return errf(401, 21, "Unauthorized (invalid user id or password)")
+	var answer json.RawMessage
+	if aerr == nil {
+		if answer, err = json.Marshal(data); err != nil {
+			aerr = errf(500, 0, "clearmltest: encoding the answer to %s: %v", name, err)
+		} else {
+			aerr = validateResponse(sv, name, answer)
 		}
-		return nil
-	case "Bearer":
-		if !s.tokenOK(strings.TrimSpace(cred)) {
-			return errf(401, 30, "Unauthorized (invalid token)")
+	}
+	writeEnvelope(w, name, reqVer, ep.minVer, aerr, answer)
+}
+
+// parseBody decodes a JSON body, merges the query string, drops nulls and
+// validates the result.
+func parseBody(r *http.Request, raw []byte, sv, name string) (map[string]any, *apiError) {
+	body := map[string]any{}
+	if len(bytes.TrimSpace(raw)) > 0 {
+		v, err := decodeJSON(raw)
+		if err != nil {
+			return nil, validationErr("invalid JSON body: %v", err)
 		}
-		return nil
-	}
-	return errf(401, 10, "Unauthorized (bad authentication type, expected Basic or Bearer)")
-}
-
-func (s *Server) basicOK(cred string) bool {
-	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
-	if err != nil {
-		return false
-	}
-	user, pass, ok := strings.Cut(string(b), ":")
-	if !ok {
-		return false
-	}
-	s.mu.Lock()
-	ak, sk := s.AccessKey, s.SecretKey
-	s.mu.Unlock()
-	u := subtle.ConstantTimeCompare([]byte(user), []byte(ak))
-	p := subtle.ConstantTimeCompare([]byte(pass), []byte(sk))
-	return u&p == 1
-}
-
-func (s *Server) tokenOK(tok string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	exp, ok := s.tokens[tok]
-	return ok && s.now().Before(exp)
-}
-
-var b64url = base64.RawURLEncoding
-
-// issueToken makes a JWT-shaped token (HS256 over a random key) and
-// records it. Callers hold s.mu.
-func (s *Server) issueToken(lifetime time.Duration) string {
-	now := s.now()
-	exp := now.Add(lifetime)
-	header := b64url.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
-	payload, _ := json.Marshal(map[string]any{
-		"env":            "test",
-		"iat":            now.Unix(),
-		"exp":            exp.Unix(),
-		"api_version":    APIVersion,
-		"server_version": ServerVersion,
-		"server_build":   "test",
-		"feature_set":    "basic",
-		"jti":            newID(),
-		"identity": map[string]any{
-			"company": "d1bd92a3b039400cbafc60a7a5b1e52b", "company_name": "clearmltest",
-			"user": "test-user", "user_name": "Test User", "role": "user",
-		},
-	})
-	signing := header + "." + b64url.EncodeToString(payload)
-	mac := hmac.New(sha256.New, s.signKey)
-	mac.Write([]byte(signing))
-	tok := signing + "." + b64url.EncodeToString(mac.Sum(nil))
-	s.tokens[tok] = exp
-	return tok
-}
-
-func (s *Server) authLogin(c *call) (any, *apiError) {
-	life := defaultExpiration
-	if has(c.body, "expiration_sec") {
-		sec := gInt(c.body, "expiration_sec", 0)
-		if sec <= 0 {
-			return nil, errf(400, 16, "Value of field is invalid (expiration_sec must be positive)")
+		o, ok := v.(map[string]any)
+		if !ok {
+			return nil, validationErr("request body must be a JSON object")
 		}
-		if sec > maxExpirationSec {
-			sec = maxExpirationSec
-		}
-		life = time.Duration(sec) * time.Second
+		body = o
 	}
-	tok := s.issueToken(life)
-	http.SetCookie(c.w, &http.Cookie{Name: "clearml_token_basic", Value: tok, Path: "/", HttpOnly: true})
-	return map[string]any{"token": tok}, nil
+	applyQuery(body, r.URL.Query())
+	dropNulls(body)
+	if aerr := validateRequest(sv, name, body); aerr != nil {
+		return nil, aerr
+	}
+	return body, nil
+}
+
+// parseBatch decodes a json-lines body (Content-Type
+// application/json-lines, one object per line) and validates each line
+// with the request schema of the endpoint the batch is made of.
+func parseBatch(r *http.Request, raw []byte, sv, of string) ([]map[string]any, *apiError) {
+	ct := r.Header.Get("Content-Type")
+	if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json-lines" {
+		return nil, validationErr("a batch expects Content-Type application/json-lines, got %q", ct)
+	}
+	var lines []map[string]any
+	for i, line := range bytes.Split(raw, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		v, err := decodeJSON(line)
+		if err != nil {
+			return nil, validationErr("line %d: invalid JSON: %v", i+1, err)
+		}
+		o, ok := v.(map[string]any)
+		if !ok {
+			return nil, validationErr("json lines must contain objects (line %d)", i+1)
+		}
+		dropNulls(o)
+		if aerr := validateRequest(sv, of, o); aerr != nil {
+			aerr.msg = strings.Replace(aerr.msg, "(", fmt.Sprintf("(batch item #%d: ", len(lines)), 1)
+			return nil, aerr
+		}
+		lines = append(lines, o)
+	}
+	return lines, nil
 }
 
 // isoTime formats a time as the server does; the zero time is null.

@@ -102,40 +102,46 @@ func TestValidation(t *testing.T) {
 		name, endpoint string
 		body           any
 		code, sub      int
+		msg            string // in result_msg, if set
 	}{
-		{"unknown field", "tasks.create", map[string]any{"name": "abc", "type": "training", "bogus": 1}, 400, 12},
-		{"missing name", "tasks.create", map[string]any{"type": "training"}, 400, 12},
-		{"missing type", "tasks.create", map[string]any{"name": "abc"}, 400, 12},
-		{"bad enum", "tasks.create", map[string]any{"name": "abc", "type": "trainingx"}, 400, 12},
-		{"short name", "tasks.create", map[string]any{"name": "ab", "type": "training"}, 400, 12},
-		{"name not string", "tasks.create", map[string]any{"name": 123, "type": "training"}, 400, 12},
-		{"tags not array", "tasks.create", map[string]any{"name": "abc", "type": "training", "tags": "x"}, 400, 12},
-		{"param value number", "tasks.create", map[string]any{"name": "abc", "type": "training", "hyperparams": hp(100)}, 400, 12},
+		{"unknown field", "tasks.create", map[string]any{"name": "abc", "type": "training", "bogus": 1}, 400, 12,
+			"field 'bogus' is not in the schema; the real server would drop it"},
+		{"missing name", "tasks.create", map[string]any{"type": "training"}, 400, 12, "missing property 'name'"},
+		{"missing type", "tasks.create", map[string]any{"name": "abc"}, 400, 12, ""},
+		{"bad enum", "tasks.create", map[string]any{"name": "abc", "type": "trainingx"}, 400, 12, "field 'type'"},
+		{"short name", "tasks.create", map[string]any{"name": "ab", "type": "training"}, 400, 800, ""},
+		{"name not string", "tasks.create", map[string]any{"name": 123, "type": "training"}, 400, 12, ""},
+		{"tags not array", "tasks.create", map[string]any{"name": "abc", "type": "training", "tags": "x"}, 400, 12, ""},
+		{"param value number", "tasks.create", map[string]any{"name": "abc", "type": "training", "hyperparams": hp(100)}, 400, 12, ""},
 		{"param unknown key", "tasks.create", map[string]any{"name": "abc", "type": "training",
-			"hyperparams": map[string]any{"G": map[string]any{"x": map[string]any{"value": "1", "bad": "1"}}}}, 400, 12},
-		{"runtime value not string", "tasks.create", map[string]any{"name": "abc", "type": "training", "runtime": map[string]any{"a": 1}}, 400, 12},
-		{"unknown project", "tasks.create", map[string]any{"name": "abc", "type": "training", "project": "nope"}, 400, 401},
-		{"body not object", "tasks.create", []any{1}, 400, 12},
-		{"body not json", "tasks.create", "{oops", 400, 12},
-		{"edit_hyper_params missing section", "tasks.edit_hyper_params", map[string]any{"task": "x",
-			"hyperparams": []any{map[string]any{"name": "a", "value": "1"}}}, 400, 12},
+			"hyperparams": map[string]any{"G": map[string]any{"x": map[string]any{"value": "1", "bad": "1"}}}}, 400, 12, ""},
+		{"runtime not object", "tasks.create", map[string]any{"name": "abc", "type": "training", "runtime": "a=1"}, 400, 12, ""},
+		{"nested unknown field", "tasks.create", map[string]any{"name": "abc", "type": "training",
+			"script": map[string]any{"repository": "r", "commit": "abc"}}, 400, 12, "field 'script.commit'"},
+		{"unknown project", "tasks.create", map[string]any{"name": "abc", "type": "training", "project": "nope"}, 400, 401, ""},
+		{"body not object", "tasks.create", []any{1}, 400, 12, ""},
+		{"body not json", "tasks.create", "{oops", 400, 12, ""},
+		{"edit_hyper_params unknown task", "tasks.edit_hyper_params", map[string]any{"task": "x",
+			"hyperparams": []any{map[string]any{"section": "General", "name": "a", "value": "1"}}}, 400, 101, ""},
 		{"replace_hyperparams enum", "tasks.edit_hyper_params", map[string]any{"task": "x",
-			"hyperparams": []any{}, "replace_hyperparams": "some"}, 400, 12},
-		{"get_by_id unknown", "tasks.get_by_id", map[string]any{"task": "nope"}, 400, 130},
-		{"bad regex", "projects.get_all", map[string]any{"name": "^(abc$"}, 400, 21},
-		{"project name short", "projects.create", map[string]any{"name": "ab"}, 400, 12},
-		{"iteration float", "models.edit", map[string]any{"model": "x", "iteration": 1.5}, 400, 12},
-		{"labels not int", "models.create", map[string]any{"uri": "u", "name": "n", "labels": map[string]any{"a": "1"}}, 400, 12},
-		{"models.create missing uri", "models.create", map[string]any{"name": "n"}, 400, 12},
-		{"unknown model", "models.get_by_id", map[string]any{"model": "nope"}, 400, 201},
-		{"metrics filter bad", "events.get_task_events", map[string]any{"task": "x", "metrics": []any{map[string]any{"variants": []any{"a"}}}}, 400, 12},
-		{"page_size string", "tasks.get_all", map[string]any{"page_size": "10"}, 400, 12},
+			"hyperparams": []any{}, "replace_hyperparams": "some"}, 400, 12, ""},
+		{"get_by_id unknown", "tasks.get_by_id", map[string]any{"task": "nope"}, 400, 101, ""},
+		{"started unknown", "tasks.started", map[string]any{"task": "nope"}, 400, 101, ""},
+		{"bad regex", "projects.get_all", map[string]any{"name": "^(abc$"}, 400, 21, ""},
+		{"project name short", "projects.create", map[string]any{"name": "ab"}, 400, 800, ""},
+		{"iteration float", "models.edit", map[string]any{"model": "x", "iteration": 1.5}, 400, 12, ""},
+		{"labels not int", "models.create", map[string]any{"uri": "u", "name": "n", "labels": map[string]any{"a": "1"}}, 400, 12, ""},
+		{"models.create missing uri", "models.create", map[string]any{"name": "n"}, 400, 12, ""},
+		{"unknown model", "models.get_by_id", map[string]any{"model": "nope"}, 400, 201, ""},
+		{"metrics filter bad", "events.get_task_events", map[string]any{"task": "x", "metrics": []any{map[string]any{"variants": []any{"a"}}}}, 400, 12, ""},
+		{"page_size string", "tasks.get_all", map[string]any{"page_size": "10"}, 400, 12, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := c.fail(tc.endpoint, tc.body, tc.code, tc.sub)
-			if tc.sub == 12 && !strings.HasPrefix(r.meta()["result_msg"].(string), "Validation error (") {
-				t.Fatalf("result_msg %q", r.meta()["result_msg"])
+			msg := r.meta()["result_msg"].(string)
+			if tc.sub == 12 && !strings.HasPrefix(msg, "Validation error (") || !strings.Contains(msg, tc.msg) {
+				t.Fatalf("result_msg %q, want it to contain %q", msg, tc.msg)
 			}
 		})
 	}
@@ -144,7 +150,7 @@ func TestValidation(t *testing.T) {
 	}
 	// null values are dropped before validation.
 	c.ok("tasks.create", map[string]any{"name": "abc", "type": "training", "comment": nil})
-	if s.Calls("tasks.create") != 14 {
+	if s.Calls("tasks.create") != 15 {
 		t.Fatalf("Calls(tasks.create) = %d", s.Calls("tasks.create"))
 	}
 }
@@ -162,8 +168,16 @@ func TestRouting(t *testing.T) {
 	}
 	r = rawCall(t, s, "POST", "/v2.5/tasks.edit_hyper_params", auth, "application/json", "{}")
 	checkErr(t, r, "endpoint too new for version", 404, 0)
-	r = rawCall(t, s, "POST", "/v2.14/models.update_for_task", auth, "application/json", "{}")
+	r = rawCall(t, s, "POST", "/v2.14/models.update_for_task", auth, "application/json", `{"task": "x"}`)
 	checkErr(t, r, "update_for_task", 301, 0)
+	// Validation comes before the call, as on the server.
+	r = rawCall(t, s, "POST", "/v2.14/models.update_for_task", auth, "application/json", "{}")
+	checkErr(t, r, "update_for_task without task", 400, 12)
+	// Below the oldest schema the fake cannot validate, and says so.
+	r = rawCall(t, s, "POST", "/v2.5/tasks.get_all", auth, "application/json", "{}")
+	if r.status != 500 || !strings.Contains(r.meta()["result_msg"].(string), "clearmltest: no schema for tasks.get_all at API 2.5") {
+		t.Fatalf("old version: %s", r.raw)
+	}
 	r = rawCall(t, s, "POST", "/v2.20/projects.get_all", auth, "application/json", "{}")
 	if r.status != 200 || r.meta()["endpoint"].(map[string]any)["requested_version"] != "2.20" {
 		t.Fatalf("versioned path: %s", r.raw)

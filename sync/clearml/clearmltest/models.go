@@ -1,30 +1,33 @@
 package clearmltest
 
-func (m *Model) json() map[string]any {
+// json is the model as models.get_all and get_by_id return it at schema
+// version sv.
+func (m *Model) json(sv string) map[string]any {
 	labels := map[string]any{}
 	for k, v := range m.Labels {
 		labels[k] = v
 	}
-	return map[string]any{
-		"id":             m.ID,
-		"name":           m.Name,
-		"uri":            m.URI,
-		"framework":      m.Framework,
-		"task":           m.Task,
-		"project":        m.Project,
-		"parent":         m.Parent,
-		"comment":        m.Comment,
-		"tags":           strsOrEmpty(m.Tags),
-		"system_tags":    strsOrEmpty(m.SystemTags),
-		"ready":          m.Ready,
-		"public":         m.Public,
-		"labels":         labels,
-		"design":         orEmpty(m.Design),
-		"metadata":       orEmpty(m.Metadata),
-		"last_iteration": m.Iteration,
-		"created":        isoTime(m.Created),
-		"last_update":    isoTime(m.LastUpdate),
+	o := map[string]any{
+		"id":          m.ID,
+		"name":        m.Name,
+		"uri":         m.URI,
+		"framework":   m.Framework,
+		"task":        m.Task,
+		"project":     m.Project,
+		"parent":      m.Parent,
+		"comment":     m.Comment,
+		"tags":        strsOrEmpty(m.Tags),
+		"system_tags": strsOrEmpty(m.SystemTags),
+		"ready":       m.Ready,
+		"labels":      labels,
+		"design":      orEmpty(m.Design),
+		"created":     isoTime(m.Created),
 	}
+	if !verLess(sv, "2.20") {
+		o["metadata"] = orEmpty(m.Metadata)
+		o["last_update"] = isoTime(m.LastUpdate)
+	}
+	return o
 }
 
 // checkModelRefs verifies the optional project and task of a model.
@@ -33,7 +36,7 @@ func (s *Server) checkModelRefs(b map[string]any) *apiError {
 		return err
 	}
 	if id := gStr(b, "task"); id != "" && s.task(id) == nil {
-		return &apiError{code: 400, subcode: 101, msg: "Invalid task id (id=" + id + ")", data: map[string]any{"id": id}}
+		return invalidTask(id)
 	}
 	return nil
 }
@@ -132,7 +135,7 @@ func (s *Server) modelsGetAll(c *call) (any, *apiError) {
 		if has(b, "ready") && m.Ready != gBool(b, "ready") {
 			continue
 		}
-		objs = append(objs, m.json())
+		objs = append(objs, m.json(c.schemaVer))
 	}
 	objs = sortObjs(objs, gStrs(b, "order_by"))
 	objs = paginate(objs, b)
@@ -148,5 +151,15 @@ func (s *Server) modelsGetByID(c *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"model": m.json()}, nil
+	return map[string]any{"model": m.json(c.schemaVer)}, nil
+}
+
+// modelsUpdateForTask is the legacy models.update_for_task: above API 2.13
+// the server answers 301 (use tasks.add_or_update_model); the fake does
+// not implement the older call.
+func (s *Server) modelsUpdateForTask(c *call) (any, *apiError) {
+	if verLess("2.13", c.ver) {
+		return nil, errf(301, 0, "Moved permanently (use tasks.add_or_update_model)")
+	}
+	return nil, errf(500, 0, "clearmltest: models.update_for_task at API %s is not implemented by the fake", c.ver)
 }

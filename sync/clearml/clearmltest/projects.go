@@ -6,18 +6,21 @@ import (
 	"strings"
 )
 
-func (p *Project) json() map[string]any {
-	return map[string]any{
+// json is the project as projects.get_all returns it at schema version sv.
+func (p *Project) json(sv string) map[string]any {
+	o := map[string]any{
 		"id":                         p.ID,
 		"name":                       p.Name,
-		"basename":                   p.Basename,
-		"parent":                     p.Parent,
 		"description":                p.Description,
 		"tags":                       strsOrEmpty(p.Tags),
 		"system_tags":                strsOrEmpty(p.SystemTags),
 		"default_output_destination": p.DefaultOutputDestination,
 		"created":                    isoTime(p.Created),
 	}
+	if !verLess(sv, "2.20") {
+		o["basename"] = p.Basename
+	}
+	return o
 }
 
 func hidden(systemTags []string) bool {
@@ -35,7 +38,6 @@ func (s *Server) projectsGetAll(c *call) (any, *apiError) {
 		return nil, aerr
 	}
 	ids := gStrs(c.body, "id")
-	parents := gStrs(c.body, "parent")
 	var objs []map[string]any
 	for _, p := range s.projects {
 		if re != nil && !re.MatchString(p.Name) {
@@ -48,13 +50,10 @@ func (s *Server) projectsGetAll(c *call) (any, *apiError) {
 		if hidden(p.SystemTags) && !gBool(c.body, "search_hidden") {
 			continue
 		}
-		if len(parents) > 0 && !inList(p.Parent, parents) {
+		if gBool(c.body, "shallow_search") && p.Parent != "" {
 			continue
 		}
-		if gBool(c.body, "shallow_search") && len(parents) == 0 && p.Parent != "" {
-			continue
-		}
-		objs = append(objs, p.json())
+		objs = append(objs, p.json(c.schemaVer))
 	}
 	objs = sortObjs(objs, gStrs(c.body, "order_by"))
 	objs = paginate(objs, c.body)
@@ -66,6 +65,9 @@ func (s *Server) projectsGetAll(c *call) (any, *apiError) {
 }
 
 func (s *Server) projectsCreate(c *call) (any, *apiError) {
+	if err := checkName(c.body, "name"); err != nil {
+		return nil, err
+	}
 	name := gStr(c.body, "name")
 	parts := strings.Split(name, "/")
 	for _, p := range parts {

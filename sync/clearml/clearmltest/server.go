@@ -1,11 +1,25 @@
 // Package clearmltest is an in-process fake of a ClearML API server and
 // file server for the sync tests of the ClearML client.
 //
-// The fake validates requests as strictly as the real server does with
-// additionalProperties: false (unknown fields, missing required fields,
-// wrong JSON types and bad enum values give 400/12 in the real envelope),
-// keeps state (projects, tasks, events, models, files) so that reads and
-// verification work, and wraps both servers with one synctest.Faults.
+// Schemas: every request and every answer is validated with the ClearML
+// SDK's own JSON Schemas (schemas/, API 2.9, 2.13, 2.20 and 2.23) of the
+// version the client calls: /v2.x/service.action, or the server's max
+// version (2.31) without a version in the path; the newest schema version
+// not above it applies. The fake is stricter than the server: a request
+// field the schema does not name gives 400/12 (the real server drops most
+// of them silently, so a client relying on one loses data without an
+// error), except the fields the server's code is known to read
+// (tasks.create: runtime, error, input). Missing required fields, wrong
+// JSON types and bad enum values give 400/12 as on the server. An answer
+// of the fake that its response schema does not allow gives 500: a test
+// fails rather than the fake answering what the real server would not.
+// Unknown endpoints, and versions older than an endpoint, give 404; the
+// fake has no schemas below 2.9 and answers 500 there.
+//
+// State: projects, tasks, events, models and files are kept, so reads and
+// verification work. Unknown ids answer as the server does: 400/101
+// (task), 400/201 (model), 400/401 (project); *.get_all lists are empty.
+// Both servers are wrapped with one synctest.Faults.
 //
 // Auth: auth.login (Basic or Bearer) issues opaque tokens shaped like a JWT
 // (three base64url parts; the payload has exp, iat, api_version "2.31";
@@ -13,11 +27,15 @@
 // accepts Bearer or Basic; the file server accepts Bearer only (header or
 // the clearml_token_basic cookie). ExpireTokens revokes all tokens.
 //
-// Events: scalar, debug-image and plot events are keyed by
-// md5(task-iter-metric-variant[-key]) and overwrite; log and vector events
-// always add. get_task_events scroll ids are immutable cursors over a
-// snapshot taken by the first call (no scroll_id): re-sending one returns
-// the same page, and a paging client sees every event exactly once.
+// Events are stored as event_bll.py does: scalar, debug-image and plot
+// events are keyed by md5(task-iter-metric-variant[-key]) and overwrite,
+// log events always add; metric and variant default to "", a missing iter
+// stays missing, plots of 100,000 characters or more are stored (and read
+// back) zlib-compressed in plot_data. events.get_task_events pages by
+// iteration as the server does (see eventsGetTaskEvents), including its
+// quirks: a scroll restarts after a page ending at iteration 0, and a page
+// ending with a log event fails with 500. events.get_task_log pages by
+// timestamp.
 //
 // Deliberate simplifications, which a client must not rely on either way:
 //   - tags/system_tags filters in *.get_all match tasks/models/projects
@@ -25,9 +43,9 @@
 //     list contains "__$all"); "__$any" switches to any-of, and a "-tag"
 //     entry excludes entities having that tag.
 //   - name filters are Go regular expressions (RE2), case-sensitive.
-//   - the API version reported in tokens and envelopes is 2.31; endpoints
-//     have a minimum version and older requested versions get 404.
-//   - models.update_for_task always answers 301 moved_permanently.
+//   - totals of event reads are capped at 10,000, as the schemas document.
+//   - models.update_for_task answers 301 above API 2.13 and is not
+//     implemented below.
 package clearmltest
 
 import (
@@ -64,20 +82,19 @@ type Server struct {
 	// changed before the first request.
 	AccessKey, SecretKey string
 
-	mu        sync.Mutex
-	signKey   []byte
-	tokens    map[string]time.Time // token → expiry
-	calls     map[string]int
-	projects  []*Project
-	tasks     []*Task
-	models    []*Model
-	events    map[string]map[string]*Event // task id → event id → event
-	writes    map[string]int
-	files     map[string][]byte
-	scrolls   map[string][]Event
-	seq       int64
-	now       func() time.Time
-	scrollSeq int
+	mu       sync.Mutex
+	signKey  []byte
+	tokens   map[string]time.Time // token → expiry
+	calls    map[string]int
+	versions map[string]map[string]int // endpoint → requested version → calls
+	projects []*Project
+	tasks    []*Task
+	models   []*Model
+	events   map[string]map[string]*Event // task id → event id → event
+	writes   map[string]int
+	files    map[string][]byte
+	seq      int64
+	now      func() time.Time
 }
 
 // New starts both servers. The caller must Close the Server.
@@ -89,10 +106,10 @@ func New() *Server {
 		signKey:   []byte(newID()),
 		tokens:    map[string]time.Time{},
 		calls:     map[string]int{},
+		versions:  map[string]map[string]int{},
 		events:    map[string]map[string]*Event{},
 		writes:    map[string]int{},
 		files:     map[string][]byte{},
-		scrolls:   map[string][]Event{},
 		now:       time.Now,
 	}
 	s.API = httptest.NewServer(s.Faults.Wrap(http.HandlerFunc(s.serveAPI)))
@@ -232,6 +249,44 @@ func (s *Server) Calls(endpoint string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[endpoint]
+}
+
+// DeleteProject deletes a project with its tasks, their events and
+// models, as the web UI's "delete project" does.
+func (s *Server) DeleteProject(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var keep []*Task
+	for _, t := range s.tasks {
+		if t.Project == id {
+			delete(s.events, t.ID)
+			continue
+		}
+		keep = append(keep, t)
+	}
+	s.tasks = keep
+	var models []*Model
+	for _, m := range s.models {
+		if m.Project != id {
+			models = append(models, m)
+		}
+	}
+	s.models = models
+	var projects []*Project
+	for _, p := range s.projects {
+		if p.ID != id {
+			projects = append(projects, p)
+		}
+	}
+	s.projects = projects
+}
+
+// CallsAt returns how many of Calls(endpoint) asked for API version
+// (the /v2.x/ of the path, or the server's max version without one).
+func (s *Server) CallsAt(endpoint, version string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.versions[endpoint][version]
 }
 
 func newID() string {

@@ -121,6 +121,7 @@ type Event struct {
 	// ModelEvent is true for model events (Task is then a model id).
 	ModelEvent bool
 	seq        int64
+	hasIter    bool // the event came with an iter (log events do not)
 }
 
 // Model is a stored model.

@@ -2,6 +2,7 @@ package clearmltest
 
 import (
 	"regexp"
+	"strings"
 )
 
 // Task statuses.
@@ -36,7 +37,9 @@ func modelRefsJSON(refs []ModelRef) []any {
 	return out
 }
 
-func (t *Task) json() map[string]any {
+// json is the task as tasks.get_all and get_by_id return it at schema
+// version sv (fields a version does not name are left out).
+func (t *Task) json(sv string) map[string]any {
 	hp := map[string]any{}
 	for sec, m := range t.Hyperparams {
 		mm := map[string]any{}
@@ -69,16 +72,20 @@ func (t *Task) json() map[string]any {
 		"output":         map[string]any{"destination": t.OutputDest},
 		"hyperparams":    hp,
 		"configuration":  cfg,
-		"runtime":        rt,
-		"models":         map[string]any{"input": modelRefsJSON(t.InputModels), "output": modelRefsJSON(t.Models)},
 		"execution":      t.executionJSON(),
 		"script":         orEmpty(t.Script),
-		"container":      orEmpty(t.Container),
 		"last_iteration": t.LastIteration,
 		"created":        isoTime(t.Created),
 		"started":        isoTime(t.Started),
 		"completed":      isoTime(t.Completed),
 		"last_update":    isoTime(t.LastUpdate),
+	}
+	if !verLess(sv, "2.13") {
+		o["models"] = map[string]any{"input": modelRefsJSON(t.InputModels), "output": modelRefsJSON(t.Models)}
+		o["container"] = orEmpty(t.Container)
+	}
+	if !verLess(sv, "2.20") {
+		o["runtime"] = rt
 	}
 	return o
 }
@@ -90,8 +97,10 @@ func orEmpty(m map[string]any) map[string]any {
 	return deepCopyMap(m)
 }
 
-func taskNotFound(id string) *apiError {
-	return &apiError{code: 400, subcode: 130, msg: "Task not found (id=" + id + ")", data: map[string]any{"id": id}}
+// invalidTask is the server's answer for a task id it does not know
+// (TaskBLL.get_task_with_access, assert_exists: 400/101).
+func invalidTask(id string) *apiError {
+	return &apiError{code: 400, subcode: 101, msg: "Invalid task id: id=" + id, data: map[string]any{"id": id}}
 }
 
 func invalidStatus(t *Task, why string) *apiError {
@@ -103,7 +112,7 @@ func (s *Server) getTask(c *call) (*Task, *apiError) {
 	id := gStr(c.body, "task")
 	t := s.task(id)
 	if t == nil {
-		return nil, taskNotFound(id)
+		return nil, invalidTask(id)
 	}
 	return t, nil
 }
@@ -130,7 +139,7 @@ func (s *Server) tasksGetAll(c *call) (any, *apiError) {
 		if hidden(t.SystemTags) && !gBool(b, "search_hidden") {
 			continue
 		}
-		objs = append(objs, t.json())
+		objs = append(objs, t.json(c.schemaVer))
 	}
 	objs = sortObjs(objs, gStrs(b, "order_by"))
 	objs = paginate(objs, b)
@@ -146,7 +155,7 @@ func (s *Server) tasksGetByID(c *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"task": t.json()}, nil
+	return map[string]any{"task": t.json(c.schemaVer)}, nil
 }
 
 // checkProject verifies an optional project id field.
@@ -171,7 +180,7 @@ func (s *Server) checkModels(body map[string]any) *apiError {
 }
 
 func invalidModel(id string) *apiError {
-	return &apiError{code: 400, subcode: 201, msg: "Invalid model id (id=" + id + ")", data: map[string]any{"id": id}}
+	return &apiError{code: 400, subcode: 201, msg: "Invalid model id: id=" + id, data: map[string]any{"id": id}}
 }
 
 func refsFrom(m map[string]any, k string) []ModelRef {
@@ -253,7 +262,21 @@ func applyTaskFields(t *Task, b map[string]any) {
 	}
 }
 
+// checkName enforces the database's minimum name length (3 after
+// stripping; a mongoengine error, 400/800 on the server) when body has
+// the field.
+func checkName(body map[string]any, field string) *apiError {
+	if v, ok := body[field].(string); ok && len([]rune(strings.TrimSpace(v))) < 3 {
+		return &apiError{code: 400, subcode: 800, msg: "Data validation error (" + field + ": String value is too short)",
+			data: map[string]any{"field": field}}
+	}
+	return nil
+}
+
 func (s *Server) tasksCreate(c *call) (any, *apiError) {
+	if err := checkName(c.body, "name"); err != nil {
+		return nil, err
+	}
 	if err := s.checkProject(c.body); err != nil {
 		return nil, err
 	}
@@ -276,6 +299,9 @@ func (s *Server) tasksEdit(c *call) (any, *apiError) {
 	}
 	if t.Status != StatusCreated && !gBool(c.body, "force") {
 		return nil, invalidStatus(t, "Invalid status change: task can only be edited in created status unless force is set")
+	}
+	if err := checkName(c.body, "name"); err != nil {
+		return nil, err
 	}
 	if err := s.checkProject(c.body); err != nil {
 		return nil, err
@@ -450,6 +476,9 @@ func (s *Server) tasksPing(c *call) (any, *apiError) {
 func (s *Server) tasksUpdate(c *call) (any, *apiError) {
 	t, err := s.getTask(c)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkName(c.body, "name"); err != nil {
 		return nil, err
 	}
 	if err := s.checkProject(c.body); err != nil {
