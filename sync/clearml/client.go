@@ -17,6 +17,13 @@ import (
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
+// apiVersion is the API version the client calls (/v2.23/service.action),
+// as the SDK calls the version its request classes were written for: the
+// fields it sends are those of the 2.23 schemas, whatever the server's
+// newest version. Servers accept versions above their own maximum and
+// serve the newest implementation not above it.
+const apiVersion = "2.23"
+
 // client calls the ClearML API and file servers with a session token.
 type client struct {
 	cfg  Config
@@ -134,7 +141,7 @@ func (c *client) post(ctx context.Context, endpoint string, hdr http.Header, b [
 		attempts = 1 // the caller looks before repeating a create
 	}
 	for attempt := 0; attempt < attempts; attempt++ {
-		resp, err := c.http.Do(ctx, ysync.Request{Method: "POST", URL: c.cfg.APIHost + "/" + endpoint, Header: hdr,
+		resp, err := c.http.Do(ctx, ysync.Request{Method: "POST", URL: c.cfg.APIHost + "/v" + apiVersion + "/" + endpoint, Header: hdr,
 			Body: func() (io.Reader, error) { return bytes.NewReader(b), nil }, Length: int64(len(b))})
 		if err != nil {
 			return c.netErr(err)

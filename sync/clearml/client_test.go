@@ -32,6 +32,19 @@ func fakeTask(t *testing.T, c *client) string {
 	return task.ID
 }
 
+// TestClient_CallsPinnedVersion: the client asks for the API version whose
+// schemas it is written against, as the SDK does, not whatever the
+// server's newest version is.
+func TestClient_CallsPinnedVersion(t *testing.T) {
+	srv, c := fakeClient(t)
+	fakeTask(t, c)
+	for _, ep := range []string{"auth.login", "projects.create", "tasks.create"} {
+		if got := srv.CallsAt(ep, apiVersion); got != 1 || srv.Calls(ep) != 1 {
+			t.Errorf("%s: %d calls at %s of %d", ep, got, apiVersion, srv.Calls(ep))
+		}
+	}
+}
+
 // TestClient_StrictFakeRefusesDroppedFields: a field the real server would
 // drop without an error (the endpoint's schema does not name it) fails
 // against the fake, naming the field.
