@@ -43,3 +43,25 @@ func TestSync_ManyScalarsReadBack(t *testing.T) {
 		t.Errorf("%d get_task_events calls, want at most %d", n, want)
 	}
 }
+
+// TestSync_ProjectDeletedOnServer: the project a checkpoint remembers was
+// deleted on the server (with the run's task); a sync again makes both
+// anew instead of failing on the stale project id forever.
+func TestSync_ProjectDeletedOnServer(t *testing.T) {
+	e := newEnv(t)
+	archive := synctest.Capture(t, synctest.SynthRun(t, 3, 2, 0))
+	first := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
+	if first.Status != ysync.StatusSynced {
+		t.Fatalf("first: %s %s", first.Status, first.Error)
+	}
+	task, _ := e.srv.Task(first.RemoteID)
+	e.srv.DeleteProject(task.Project)
+	again := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
+	if again.Status != ysync.StatusSynced || again.RemoteID == first.RemoteID {
+		t.Fatalf("after the delete: %s %s", again.Status, again.Error)
+	}
+	tasks, projects := e.srv.Tasks(), e.srv.Projects()
+	if len(tasks) != 1 || len(projects) == 0 || tasks[0].Project != projects[len(projects)-1].ID {
+		t.Fatalf("%d tasks (want 1) in project %v of %+v", len(tasks), tasks, projects)
+	}
+}

@@ -148,7 +148,7 @@ func (r *Replayer) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, ta
 		return err
 	}
 	var err error
-	if s.pid, err = s.project(ctx); err != nil {
+	if s.pid, err = s.project(ctx, false); err != nil {
 		return err
 	}
 	created, err := s.findOrCreate(ctx)
@@ -223,10 +223,11 @@ func (s *syncer) finish(ctx context.Context, upToDate bool) error {
 }
 
 // project finds the project by its exact name or creates it (nested
-// names create their parents).
-func (s *syncer) project(ctx context.Context) (string, error) {
+// names create their parents). The id is remembered in the checkpoint;
+// lookAgain forgets it (the server no longer has it).
+func (s *syncer) project(ctx context.Context, lookAgain bool) (string, error) {
 	name := projectName(s.run.Info, s.opts, ysync.CallbackVersion(s.run.Info, s.opts.Version))
-	if id := s.st.Get("project:" + name); id != "" {
+	if id := s.st.Get("project:" + name); id != "" && !lookAgain {
 		return id, nil
 	}
 	find := func() (string, error) {
@@ -265,6 +266,13 @@ func (s *syncer) project(ctx context.Context) (string, error) {
 		id = out.ID
 	}
 	return id, s.st.Set("project:"+name, id)
+}
+
+// invalidProject reports whether the server refused a project id it does
+// not know (400/401 invalid_project_id).
+func invalidProject(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == 400 && ae.Subcode == 401
 }
 
 // transient reports whether a failed call may have had an effect or may
@@ -354,6 +362,15 @@ func (s *syncer) findOrCreate(ctx context.Context) (created bool, err error) {
 	}
 	for attempt := 0; ; attempt++ {
 		err = s.c.call(ysync.NotIdempotent(ctx), "tasks.create", body, &out)
+		if invalidProject(err) && attempt == 0 {
+			// The remembered project was deleted on the server: find
+			// or make it again.
+			if s.pid, err = s.project(ctx, true); err != nil {
+				return false, err
+			}
+			body["project"] = s.pid
+			continue
+		}
 		if err == nil || !transient(err) || attempt == 4 {
 			break
 		}
