@@ -245,7 +245,6 @@ func (s *session) experiment(ctx context.Context) error {
 	if s.st.RemoteID != "" && !force {
 		var others othersAnswer
 		err := s.get(ctx, "experiment/log-other", url.Values{"experimentKey": {s.st.RemoteID}}, &others)
-		var ae *APIError
 		switch {
 		case err == nil && others.get(RunIDOther) == s.log.RunID:
 			s.key = s.st.RemoteID
@@ -257,7 +256,7 @@ func (s *session) experiment(ctx context.Context) error {
 			s.key = s.st.RemoteID
 			s.res.URL = s.st.URL
 			return s.post(ctx, "write/experiment/log-other", map[string]any{"experimentKey": s.key, "key": RunIDOther, "value": s.log.RunID}, nil)
-		case err != nil && !(errors.As(err, &ae) && (ae.Status == 400 || ae.Status == 404 || ae.Code == 90210)):
+		case err != nil && !experimentGone(err):
 			return err
 		}
 		s.st.Reset() // gone on the server: look again
@@ -342,7 +341,11 @@ func (s *session) lookup(ctx context.Context, unmarked bool) (string, error) {
 			ExperimentName any    `json:"experimentName"`
 		} `json:"experiments"`
 	}
-	if err := s.get(ctx, "experiments", url.Values{"workspaceName": {s.ws}, "projectName": {s.log.Project}}, &list); err != nil {
+	err := s.get(ctx, "experiments", url.Values{"workspaceName": {s.ws}, "projectName": {s.log.Project}}, &list)
+	if projectMissing(err) {
+		return "", nil // the first sync into a new project: create makes it
+	}
+	if err != nil {
 		return "", err
 	}
 	// Only experiments named after the run are read (one request each):
@@ -362,6 +365,37 @@ func (s *session) lookup(ctx context.Context, unmarked bool) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// codeNoSuchWorkspace is the sdk_error_code of a workspace that does not
+// exist (comet-api.md §4.3).
+const codeNoSuchWorkspace = 90219
+
+// projectMissing reports whether err answers a lookup of a project that
+// does not exist (yet): 404 on newer servers, 400 "Project not found" on
+// older ones (comet-api.md §3). Any other error, a 400 for an unknown
+// workspace included, stays an error.
+func projectMissing(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.Status {
+	case http.StatusNotFound:
+		return true
+	case http.StatusBadRequest:
+		return ae.Code != codeNoSuchWorkspace && strings.Contains(strings.ToLower(ae.Msg), "not found")
+	}
+	return false
+}
+
+// experimentGone reports whether err answers a lookup of an experiment key
+// the server does not know (deleted, or of another server): 404 on newer
+// servers, 400 on older ones, as the SDK's API.get_experiment_by_key takes
+// them (comet-api.md §3), or no access to it any more (90210).
+func experimentGone(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusBadRequest || ae.Code == 90210)
 }
 
 // others logs the callback's others and the experiment name (each write

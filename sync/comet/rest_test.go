@@ -26,13 +26,26 @@ type env struct {
 	store *ysync.Store
 }
 
-func newEnv(t testing.TB) *env {
+// newEnv starts a test server answering lookups of what does not exist
+// as newer servers do (404); newEnvMode chooses.
+func newEnv(t testing.TB) *env { return newEnvMode(t, comettest.NotFound404) }
+
+func newEnvMode(t testing.TB, mode comettest.NotFound) *env {
 	srv := comettest.New()
+	srv.NotFound = mode
 	t.Cleanup(srv.Close)
 	e := &env{srv: srv, store: &ysync.Store{Dir: t.TempDir()},
 		cfg: comet.Config{APIKey: srv.APIKey, URL: srv.URLOverride()}}
 	e.r = e.remote(t, comet.BuildOptions{})
 	return e
+}
+
+// forModes runs f once against each kind of server: one that answers
+// lookups of what does not exist with 404, and one with 400.
+func forModes(t *testing.T, f func(t *testing.T, mode comettest.NotFound)) {
+	for _, mode := range comettest.NotFoundModes {
+		t.Run(mode.String(), func(t *testing.T) { f(t, mode) })
+	}
 }
 
 func (e *env) remote(t testing.TB, o comet.BuildOptions) *comet.Remote {
@@ -166,24 +179,26 @@ func TestREST_FixtureEqualsCallback(t *testing.T) {
 }
 
 func TestREST_TwiceAndOtherMachine(t *testing.T) {
-	e := newEnv(t)
-	archive := synctest.Capture(t, "segment-savejson")
-	first := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
-	if first.Status != ysync.StatusSynced {
-		t.Fatal(first.Error)
-	}
-	clean := state(t, e.srv)
-	second := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
-	other := e.sync(t, context.Background(), archive, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}})
-	if second.Status != ysync.StatusUpToDate || other.Status != ysync.StatusUpToDate || other.RemoteID != first.RemoteID {
-		t.Fatalf("second %s %s, other machine %s %s", second.Status, second.Error, other.Status, other.Error)
-	}
-	if got := state(t, e.srv); got != clean {
-		t.Error("re-syncs changed the experiment")
-	}
-	if n := e.srv.Calls("write/experiment/create"); n != 1 {
-		t.Errorf("create called %d times", n)
-	}
+	forModes(t, func(t *testing.T, mode comettest.NotFound) {
+		e := newEnvMode(t, mode)
+		archive := synctest.Capture(t, "segment-savejson")
+		first := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
+		if first.Status != ysync.StatusSynced {
+			t.Fatal(first.Error)
+		}
+		clean := state(t, e.srv)
+		second := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
+		other := e.sync(t, context.Background(), archive, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}})
+		if second.Status != ysync.StatusUpToDate || other.Status != ysync.StatusUpToDate || other.RemoteID != first.RemoteID {
+			t.Fatalf("second %s %s, other machine %s %s", second.Status, second.Error, other.Status, other.Error)
+		}
+		if got := state(t, e.srv); got != clean {
+			t.Error("re-syncs changed the experiment")
+		}
+		if n := e.srv.Calls("write/experiment/create"); n != 1 {
+			t.Errorf("create called %d times", n)
+		}
+	})
 }
 
 func TestREST_CancelledThenResumed(t *testing.T) {
@@ -304,35 +319,39 @@ func TestREST_Model(t *testing.T) {
 }
 
 func TestREST_Force(t *testing.T) {
-	e := newEnv(t)
-	archive := synctest.Capture(t, "detect")
-	first := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
-	forced := e.sync(t, context.Background(), archive, ysync.BatchOptions{Force: true})
-	if first.Status != ysync.StatusSynced || forced.Status != ysync.StatusSynced || forced.RemoteID == first.RemoteID {
-		t.Fatalf("first %s %s, forced %s %s", first.Status, first.RemoteID, forced.Status, forced.RemoteID)
-	}
-	again := e.sync(t, context.Background(), archive, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}})
-	if again.RemoteID != forced.RemoteID || again.Status != ysync.StatusUpToDate {
-		t.Errorf("after --force a lookup found %s (%s), want %s", again.RemoteID, again.Status, forced.RemoteID)
-	}
+	forModes(t, func(t *testing.T, mode comettest.NotFound) {
+		e := newEnvMode(t, mode)
+		archive := synctest.Capture(t, "detect")
+		first := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
+		forced := e.sync(t, context.Background(), archive, ysync.BatchOptions{Force: true})
+		if first.Status != ysync.StatusSynced || forced.Status != ysync.StatusSynced || forced.RemoteID == first.RemoteID {
+			t.Fatalf("first %s %s, forced %s %s", first.Status, first.RemoteID, forced.Status, forced.RemoteID)
+		}
+		again := e.sync(t, context.Background(), archive, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}})
+		if again.RemoteID != forced.RemoteID || again.Status != ysync.StatusUpToDate {
+			t.Errorf("after --force a lookup found %s (%s), want %s", again.RemoteID, again.Status, forced.RemoteID)
+		}
+	})
 }
 
 // TestREST_MarkerLostAfterCreate: the experiment is created but logging
 // its run-id marker keeps failing; the re-run must adopt that experiment,
 // not make a second one.
 func TestREST_MarkerLostAfterCreate(t *testing.T) {
-	e := newEnv(t)
-	archive := synctest.Capture(t, "detect")
-	e.srv.Faults.Next(50, synctest.Fault{Kind: synctest.ServerError, Match: "write/experiment/log-other"})
-	if r := e.sync(t, context.Background(), archive, ysync.BatchOptions{}); r.Status != ysync.StatusFailed {
-		t.Fatalf("first sync: %s", r.Status)
-	}
-	e.srv.Faults.Clear()
-	r := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
-	if r.Status != ysync.StatusSynced {
-		t.Fatalf("re-run: %s %s", r.Status, r.Error)
-	}
-	if n := len(e.srv.Experiments()); n != 1 {
-		t.Errorf("%d experiments", n)
-	}
+	forModes(t, func(t *testing.T, mode comettest.NotFound) {
+		e := newEnvMode(t, mode)
+		archive := synctest.Capture(t, "detect")
+		e.srv.Faults.Next(50, synctest.Fault{Kind: synctest.ServerError, Match: "write/experiment/log-other"})
+		if r := e.sync(t, context.Background(), archive, ysync.BatchOptions{}); r.Status != ysync.StatusFailed {
+			t.Fatalf("first sync: %s", r.Status)
+		}
+		e.srv.Faults.Clear()
+		r := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
+		if r.Status != ysync.StatusSynced {
+			t.Fatalf("re-run: %s %s", r.Status, r.Error)
+		}
+		if n := len(e.srv.Experiments()); n != 1 {
+			t.Errorf("%d experiments", n)
+		}
+	})
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // readExp returns the experiment named by the experimentKey query
-// parameter: 400 when it is missing, 404 when unknown.
+// parameter: 400 when it is missing, s.notFound when unknown.
 func (s *Server) readExp(r *http.Request) (*exp, *apiError) {
 	key := r.URL.Query().Get("experimentKey")
 	if key == "" {
@@ -15,7 +15,7 @@ func (s *Server) readExp(r *http.Request) (*exp, *apiError) {
 	}
 	e := s.byKey[key]
 	if e == nil {
-		return nil, &apiError{status: http.StatusNotFound, msg: "Experiment " + key + " not found"}
+		return nil, s.notFound("Experiment")
 	}
 	return e, nil
 }
@@ -55,42 +55,67 @@ func (s *Server) listProjects(r *http.Request, _ []byte) (any, *apiError) {
 	out := []any{}
 	for _, p := range s.projects {
 		if p.workspace == ws {
-			out = append(out, map[string]any{
-				"projectId":          p.id,
-				"projectName":        p.name,
-				"workspaceName":      p.workspace,
-				"projectDescription": p.description,
-				"public":             p.public,
-			})
+			out = append(out, projectJSON(p))
 		}
 	}
 	return map[string]any{"projects": out}, nil
 }
 
-// listExperiments answers experiments?workspaceName=W&projectName=P or
-// ?projectId=I. An unknown project gives 200 with an empty list here; the
-// real server may answer 400 instead, so a client should treat both as
-// "no experiments".
-func (s *Server) listExperiments(r *http.Request, _ []byte) (any, *apiError) {
+func projectJSON(p *project) map[string]any {
+	return map[string]any{
+		"projectId":          p.id,
+		"projectName":        p.name,
+		"workspaceName":      p.workspace,
+		"projectDescription": p.description,
+		"public":             p.public,
+	}
+}
+
+// queryProject returns the project named by ?projectId=I or
+// ?workspaceName=W&projectName=P: s.notFound when there is none (an
+// unknown workspace is a 400 of its own).
+func (s *Server) queryProject(r *http.Request) (*project, *apiError) {
 	q := r.URL.Query()
-	var pid string
 	if id := q.Get("projectId"); id != "" {
-		pid = id
-	} else {
-		ws, name := q.Get("workspaceName"), q.Get("projectName")
-		if ws == "" || name == "" {
-			return nil, badRequest(0, "Give projectId, or workspaceName and projectName")
+		for _, p := range s.projects {
+			if p.id == id {
+				return p, nil
+			}
 		}
-		if err := s.checkWorkspace(ws); err != nil {
-			return nil, err
-		}
-		if p := s.findProject(ws, name); p != nil {
-			pid = p.id
-		}
+		return nil, s.notFound("Project")
+	}
+	ws, name := q.Get("workspaceName"), q.Get("projectName")
+	if ws == "" || name == "" {
+		return nil, badRequest(0, "Give projectId, or workspaceName and projectName")
+	}
+	if err := s.checkWorkspace(ws); err != nil {
+		return nil, err
+	}
+	if p := s.findProject(ws, name); p != nil {
+		return p, nil
+	}
+	return nil, s.notFound("Project")
+}
+
+func (s *Server) getProject(r *http.Request, _ []byte) (any, *apiError) {
+	p, err := s.queryProject(r)
+	if err != nil {
+		return nil, err
+	}
+	return projectJSON(p), nil
+}
+
+// listExperiments answers experiments?workspaceName=W&projectName=P or
+// ?projectId=I. A project that does not exist (yet) is an error, not an
+// empty list (see NotFound).
+func (s *Server) listExperiments(r *http.Request, _ []byte) (any, *apiError) {
+	p, err := s.queryProject(r)
+	if err != nil {
+		return nil, err
 	}
 	out := []any{}
 	for _, e := range s.experiments {
-		if pid != "" && e.projectID == pid {
+		if e.projectID == p.id {
 			out = append(out, map[string]any{
 				"experimentKey":  e.Key,
 				"experimentName": strOrNil(e.Name),

@@ -15,8 +15,13 @@
 //     as the real server sends them; numbers are rendered from float64
 //     (strconv 'g' format), so 1850.0 reads back as "1850";
 //   - unknown query parameters are ignored on reads, rejected on
-//     upload-asset;
-//   - "experiments" with an unknown project answers 200 with an empty list.
+//     upload-asset.
+//
+// Lookups of what does not exist (an unknown project in experiments?… and
+// project?…, an unknown key in experiment/*?experimentKey=K) answer an
+// error, never an empty answer, as the real server does (comet-api.md §3):
+// 404 as newer servers do, or 400 "Project not found" as older ones do
+// (see [NotFound]). Tests of a client run against both.
 package comettest
 
 import (
@@ -45,6 +50,29 @@ const (
 	RESTPrefix = "/api/rest/v2/"
 )
 
+// NotFound is how a [Server] answers a lookup of what does not exist.
+type NotFound int
+
+const (
+	// NotFound404 answers 404, as newer servers do.
+	NotFound404 NotFound = iota
+	// NotFound400 answers 400 (e.g. "Project not found"), as older
+	// servers do.
+	NotFound400
+)
+
+// NotFoundModes are both answers, for tests that must pass against
+// either kind of server.
+var NotFoundModes = []NotFound{NotFound404, NotFound400}
+
+// String is "404" or "400".
+func (m NotFound) String() string {
+	if m == NotFound400 {
+		return "400"
+	}
+	return "404"
+}
+
 // Server is a fake Comet server. Exported fields may be changed before the
 // first request only.
 type Server struct {
@@ -63,6 +91,9 @@ type Server struct {
 	// sdk_error_code (7000001 for images and plain assets, 7000014 for
 	// model elements, ...).
 	MaxUploadBytes int64
+	// NotFound is how lookups of an unknown project or experiment key are
+	// answered (default NotFound404).
+	NotFound NotFound
 
 	mu          sync.Mutex
 	workspaces  []string
@@ -133,6 +164,29 @@ func (s *Server) Calls(path string) int {
 	return s.calls[strings.TrimPrefix(path, "/")]
 }
 
+// DeleteExperiment removes the experiment with the given key, as a user
+// deleting it in the web UI would; it reports whether it existed.
+func (s *Server) DeleteExperiment(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.byKey[key]
+	if e == nil {
+		return false
+	}
+	delete(s.byKey, key)
+	s.experiments = slices.DeleteFunc(s.experiments, func(x *exp) bool { return x == e })
+	return true
+}
+
+// notFound is the answer to a lookup of what does not exist: what is
+// "Project" or "Experiment". Call with s.mu held.
+func (s *Server) notFound(what string) *apiError {
+	if s.NotFound == NotFound400 {
+		return badRequest(0, "%s not found", what)
+	}
+	return &apiError{status: http.StatusNotFound, msg: what + " not found"}
+}
+
 // workspaceNames returns the valid workspaces, Workspace first. Call with
 // s.mu held.
 func (s *Server) workspaceNames() []string {
@@ -168,6 +222,7 @@ var routes = map[string]route{
 	"account-details":                     {http.MethodGet, (*Server).accountDetails, false},
 	"workspaces":                          {http.MethodGet, (*Server).listWorkspaces, false},
 	"projects":                            {http.MethodGet, (*Server).listProjects, false},
+	"project":                             {http.MethodGet, (*Server).getProject, false},
 	"experiments":                         {http.MethodGet, (*Server).listExperiments, false},
 	"experiment/metadata":                 {http.MethodGet, (*Server).metadata, false},
 	"experiment/log-other":                {http.MethodGet, (*Server).readOthers, false},

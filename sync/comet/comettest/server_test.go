@@ -145,8 +145,8 @@ func TestProjects(t *testing.T) {
 	if es, _ := r.body["experiments"].([]any); len(es) != 1 || es[0].(map[string]any)["experimentKey"] != k2 {
 		t.Errorf("p2: %s", r.raw)
 	}
-	r = c.ok("experiments?workspaceName=test-ws&projectName=nope", nil)
-	if es, ok := r.body["experiments"].([]any); !ok || len(es) != 0 {
-		t.Errorf("unknown project: %s", r.raw)
+	r = c.ok("project?workspaceName=test-ws&projectName=p1", nil)
+	if r.body["projectId"] != pid || r.body["projectName"] != "p1" {
+		t.Errorf("project: %s", r.raw)
 	}
 }
