@@ -169,7 +169,7 @@ func TestUploadOverwriteAndReads(t *testing.T) {
 		t.Fatalf("list %s", r.raw)
 	}
 	a0 := as[0].(map[string]any)
-	if a0["assetId"] != id1 || a0["fileSize"] != 2.0 || a0["type"] != "model-element" || a0["groupingName"] != "Ultralytics" || a0["metadata"] != nil {
+	if a0["assetId"] != id1 || a0["fileSize"] != 2.0 || a0["type"] != "model-element" || a0["dir"] != "model-element" || a0["metadata"] != nil {
 		t.Errorf("asset 0 %v", a0)
 	}
 	r = c.ok("experiment/asset/list?experimentKey="+key+"&type=asset", nil)

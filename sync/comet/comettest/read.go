@@ -7,17 +7,22 @@ import (
 )
 
 // readExp returns the experiment named by the experimentKey query
-// parameter: 400 when it is missing, s.notFound when unknown.
-func (s *Server) readExp(r *http.Request) (*exp, *apiError) {
-	key := r.URL.Query().Get("experimentKey")
-	if key == "" {
-		return nil, badRequest(0, "Missing required query parameter experimentKey")
-	}
-	e := s.byKey[key]
+// parameter (its schema requires it): s.notFound when unknown.
+func (s *Server) readExp(c *call) (*exp, *apiError) {
+	e := s.byKey[c.query.Get("experimentKey")]
 	if e == nil {
 		return nil, s.notFound("Experiment")
 	}
 	return e, nil
+}
+
+// summaryJSON is one entry of a summary answer (metrics summary,
+// parameters, others): the documented fields only.
+func summaryJSON(name string, current, lo, hi any, ts int64, step *int64) map[string]any {
+	return map[string]any{
+		"name": name, "valueCurrent": current, "valueMin": lo, "valueMax": hi,
+		"timestampCurrent": ts, "stepCurrent": intOrNil(step),
+	}
 }
 
 // intOrNil renders an optional int as a JSON number or null.
@@ -36,19 +41,16 @@ func strOrNil(s string) any {
 	return s
 }
 
-func (s *Server) accountDetails(r *http.Request, _ []byte) (any, *apiError) {
+func (s *Server) accountDetails(c *call) (any, *apiError) {
 	return map[string]any{"userName": UserName, "defaultWorkspaceName": s.Workspace}, nil
 }
 
-func (s *Server) listWorkspaces(r *http.Request, _ []byte) (any, *apiError) {
+func (s *Server) listWorkspaces(c *call) (any, *apiError) {
 	return map[string]any{"workspaceNames": s.workspaceNames()}, nil
 }
 
-func (s *Server) listProjects(r *http.Request, _ []byte) (any, *apiError) {
-	ws := r.URL.Query().Get("workspaceName")
-	if ws == "" {
-		return nil, badRequest(0, "Missing required query parameter workspaceName")
-	}
+func (s *Server) listProjects(c *call) (any, *apiError) {
+	ws := c.query.Get("workspaceName")
 	if err := s.checkWorkspace(ws); err != nil {
 		return nil, err
 	}
@@ -62,20 +64,15 @@ func (s *Server) listProjects(r *http.Request, _ []byte) (any, *apiError) {
 }
 
 func projectJSON(p *project) map[string]any {
-	return map[string]any{
-		"projectId":          p.id,
-		"projectName":        p.name,
-		"workspaceName":      p.workspace,
-		"projectDescription": p.description,
-		"public":             p.public,
-	}
+	return map[string]any{"projectId": p.id, "projectName": p.name}
 }
 
 // queryProject returns the project named by ?projectId=I or
-// ?workspaceName=W&projectName=P: s.notFound when there is none (an
-// unknown workspace is a 400 of its own).
-func (s *Server) queryProject(r *http.Request) (*project, *apiError) {
-	q := r.URL.Query()
+// ?workspaceName=W&projectName=P (its schema requires one of them):
+// s.notFound when there is none (an unknown workspace is a 400 of its
+// own).
+func (s *Server) queryProject(c *call) (*project, *apiError) {
+	q := c.query
 	if id := q.Get("projectId"); id != "" {
 		for _, p := range s.projects {
 			if p.id == id {
@@ -85,9 +82,6 @@ func (s *Server) queryProject(r *http.Request) (*project, *apiError) {
 		return nil, s.notFound("Project")
 	}
 	ws, name := q.Get("workspaceName"), q.Get("projectName")
-	if ws == "" || name == "" {
-		return nil, badRequest(0, "Give projectId, or workspaceName and projectName")
-	}
 	if err := s.checkWorkspace(ws); err != nil {
 		return nil, err
 	}
@@ -97,8 +91,8 @@ func (s *Server) queryProject(r *http.Request) (*project, *apiError) {
 	return nil, s.notFound("Project")
 }
 
-func (s *Server) getProject(r *http.Request, _ []byte) (any, *apiError) {
-	p, err := s.queryProject(r)
+func (s *Server) getProject(c *call) (any, *apiError) {
+	p, err := s.queryProject(c)
 	if err != nil {
 		return nil, err
 	}
@@ -108,8 +102,8 @@ func (s *Server) getProject(r *http.Request, _ []byte) (any, *apiError) {
 // listExperiments answers experiments?workspaceName=W&projectName=P or
 // ?projectId=I. A project that does not exist (yet) is an error, not an
 // empty list (see NotFound).
-func (s *Server) listExperiments(r *http.Request, _ []byte) (any, *apiError) {
-	p, err := s.queryProject(r)
+func (s *Server) listExperiments(c *call) (any, *apiError) {
+	p, err := s.queryProject(c)
 	if err != nil {
 		return nil, err
 	}
@@ -122,15 +116,14 @@ func (s *Server) listExperiments(r *http.Request, _ []byte) (any, *apiError) {
 				"projectId":      e.projectID,
 				"projectName":    e.Project,
 				"workspaceName":  e.Workspace,
-				"archived":       false,
 			})
 		}
 	}
 	return map[string]any{"experiments": out}, nil
 }
 
-func (s *Server) metadata(r *http.Request, _ []byte) (any, *apiError) {
-	e, err := s.readExp(r)
+func (s *Server) metadata(c *call) (any, *apiError) {
+	e, err := s.readExp(c)
 	if err != nil {
 		return nil, err
 	}
@@ -148,14 +141,16 @@ func (s *Server) metadata(r *http.Request, _ []byte) (any, *apiError) {
 		"endTimeMillis":   intOrNil(e.EndMillis),
 		"durationMillis":  dur,
 		"running":         e.Alive,
-		"hasCrashed":      e.HasCrashed,
 		"throttle":        false,
 		"archived":        false,
+		"fileName":        nil,
+		"filePath":        nil,
+		"optimizationId":  nil,
 	}, nil
 }
 
-func (s *Server) readOthers(r *http.Request, _ []byte) (any, *apiError) {
-	e, err := s.readExp(r)
+func (s *Server) readOthers(c *call) (any, *apiError) {
+	e, err := s.readExp(c)
 	if err != nil {
 		return nil, err
 	}
@@ -168,16 +163,13 @@ func (s *Server) readOthers(r *http.Request, _ []byte) (any, *apiError) {
 			}
 		}
 		v := e.Others[k]
-		out = append(out, map[string]any{
-			"name": k, "valueCurrent": v, "valueMax": v, "valueMin": v,
-			"timestampCurrent": ts, "timestampMax": ts, "timestampMin": ts,
-		})
+		out = append(out, summaryJSON(k, v, v, v, ts, nil))
 	}
 	return map[string]any{"values": out}, nil
 }
 
-func (s *Server) readParameters(r *http.Request, _ []byte) (any, *apiError) {
-	e, err := s.readExp(r)
+func (s *Server) readParameters(c *call) (any, *apiError) {
+	e, err := s.readExp(c)
 	if err != nil {
 		return nil, err
 	}
@@ -185,17 +177,13 @@ func (s *Server) readParameters(r *http.Request, _ []byte) (any, *apiError) {
 	for _, k := range e.paramOrder {
 		p := e.Params[k]
 		v := stringForm(p.Value)
-		out = append(out, map[string]any{
-			"name": k, "valueCurrent": v, "valueMax": v, "valueMin": v,
-			"timestampCurrent": p.Timestamp, "timestampMax": p.Timestamp, "timestampMin": p.Timestamp,
-			"stepCurrent": intOrNil(p.Step),
-		})
+		out = append(out, summaryJSON(k, v, v, v, p.Timestamp, p.Step))
 	}
 	return map[string]any{"values": out}, nil
 }
 
-func (s *Server) readTags(r *http.Request, _ []byte) (any, *apiError) {
-	e, err := s.readExp(r)
+func (s *Server) readTags(c *call) (any, *apiError) {
+	e, err := s.readExp(c)
 	if err != nil {
 		return nil, err
 	}
@@ -213,8 +201,8 @@ func metricJSON(m Metric) map[string]any {
 	}
 }
 
-func (s *Server) readAllMetrics(r *http.Request, _ []byte) (any, *apiError) {
-	e, err := s.readExp(r)
+func (s *Server) readAllMetrics(c *call) (any, *apiError) {
+	e, err := s.readExp(c)
 	if err != nil {
 		return nil, err
 	}
@@ -225,15 +213,12 @@ func (s *Server) readAllMetrics(r *http.Request, _ []byte) (any, *apiError) {
 	return map[string]any{"metrics": out}, nil
 }
 
-func (s *Server) readMetric(r *http.Request, _ []byte) (any, *apiError) {
-	e, err := s.readExp(r)
+func (s *Server) readMetric(c *call) (any, *apiError) {
+	e, err := s.readExp(c)
 	if err != nil {
 		return nil, err
 	}
-	name := r.URL.Query().Get("metricName")
-	if name == "" {
-		return nil, badRequest(0, "Missing required query parameter metricName")
-	}
+	name := c.query.Get("metricName")
 	out := []any{}
 	for _, m := range e.Metrics {
 		if m.Name == name {
@@ -261,43 +246,31 @@ func numeric(v any) float64 {
 // metricsSummary answers one entry per metric name, in first-logged order:
 // valueCurrent/stepCurrent/timestampCurrent are from the last point
 // received; min/max ignore NaN and are null when every value is NaN.
-func (s *Server) metricsSummary(r *http.Request, _ []byte) (any, *apiError) {
-	e, err := s.readExp(r)
+func (s *Server) metricsSummary(c *call) (any, *apiError) {
+	e, err := s.readExp(c)
 	if err != nil {
 		return nil, err
 	}
 	type sum struct {
-		last                 Metric
-		minV, maxV           float64
-		haveV                bool
-		minStep, maxStep     *int64
-		minTs, maxTs, points int64
+		last       Metric
+		minV, maxV float64
+		haveV      bool
 	}
 	var order []string
 	sums := map[string]*sum{}
 	for _, m := range e.Metrics {
 		x := sums[m.Name]
 		if x == nil {
-			x = &sum{minTs: m.Timestamp, maxTs: m.Timestamp}
+			x = &sum{}
 			sums[m.Name] = x
 			order = append(order, m.Name)
 		}
 		x.last = m
-		x.points++
-		x.minTs, x.maxTs = min(x.minTs, m.Timestamp), max(x.maxTs, m.Timestamp)
 		if f := numeric(m.Value); !math.IsNaN(f) {
 			if !x.haveV {
 				x.minV, x.maxV, x.haveV = f, f, true
 			}
 			x.minV, x.maxV = min(x.minV, f), max(x.maxV, f)
-		}
-		if m.Step != nil {
-			if x.minStep == nil || *m.Step < *x.minStep {
-				x.minStep = cloneInt(m.Step)
-			}
-			if x.maxStep == nil || *m.Step > *x.maxStep {
-				x.maxStep = cloneInt(m.Step)
-			}
 		}
 	}
 	out := []any{}
@@ -307,21 +280,7 @@ func (s *Server) metricsSummary(r *http.Request, _ []byte) (any, *apiError) {
 		if x.haveV {
 			vmin, vmax = stringForm(x.minV), stringForm(x.maxV)
 		}
-		out = append(out, map[string]any{
-			"name":              n,
-			"valueCurrent":      stringForm(x.last.Value),
-			"valueMin":          vmin,
-			"valueMax":          vmax,
-			"timestampCurrent":  x.last.Timestamp,
-			"timestampMin":      x.minTs,
-			"timestampMax":      x.maxTs,
-			"stepCurrent":       intOrNil(x.last.Step),
-			"stepMin":           intOrNil(x.minStep),
-			"stepMax":           intOrNil(x.maxStep),
-			"epochCurrent":      intOrNil(x.last.Epoch),
-			"runContextCurrent": strOrNil(x.last.Context),
-			"count":             x.points,
-		})
+		out = append(out, summaryJSON(n, stringForm(x.last.Value), vmin, vmax, x.last.Timestamp, x.last.Step))
 	}
 	return map[string]any{"values": out}, nil
 }
@@ -337,37 +296,33 @@ func assetDir(typ string) string {
 	return typ
 }
 
-func (s *Server) listAssets(r *http.Request, _ []byte) (any, *apiError) {
-	e, err := s.readExp(r)
+func (s *Server) listAssets(c *call) (any, *apiError) {
+	e, err := s.readExp(c)
 	if err != nil {
 		return nil, err
 	}
-	typ := r.URL.Query().Get("type")
+	typ := c.query.Get("type")
 	out := []any{}
 	for _, a := range e.Assets {
 		if typ != "" && a.Type != typ {
 			continue
 		}
 		out = append(out, map[string]any{
-			"assetId":      a.ID,
-			"fileName":     a.FileName,
-			"fileSize":     a.Size,
-			"step":         intOrNil(a.Step),
-			"epoch":        intOrNil(a.Epoch),
-			"type":         a.Type,
-			"metadata":     strOrNil(a.Metadata),
-			"dir":          assetDir(a.Type),
-			"groupingName": strOrNil(a.GroupingName),
-			"runContext":   strOrNil(a.Context),
-			"createdAt":    a.Timestamp,
-			"link":         s.assetLink(e.Key, a.ID),
+			"assetId":  a.ID,
+			"fileName": a.FileName,
+			"fileSize": a.Size,
+			"step":     intOrNil(a.Step),
+			"type":     a.Type,
+			"metadata": strOrNil(a.Metadata),
+			"dir":      assetDir(a.Type),
+			"link":     s.assetLink(e.Key, a.ID),
 		})
 	}
 	return map[string]any{"assets": out}, nil
 }
 
-func (s *Server) listModels(r *http.Request, _ []byte) (any, *apiError) {
-	e, err := s.readExp(r)
+func (s *Server) listModels(c *call) (any, *apiError) {
+	e, err := s.readExp(c)
 	if err != nil {
 		return nil, err
 	}
@@ -382,15 +337,12 @@ func (s *Server) listModels(r *http.Request, _ []byte) (any, *apiError) {
 	return out, nil
 }
 
-func (s *Server) getAsset(r *http.Request, _ []byte) (any, *apiError) {
-	e, err := s.readExp(r)
+func (s *Server) getAsset(c *call) (any, *apiError) {
+	e, err := s.readExp(c)
 	if err != nil {
 		return nil, err
 	}
-	id := r.URL.Query().Get("assetId")
-	if id == "" {
-		return nil, badRequest(0, "Missing required query parameter assetId")
-	}
+	id := c.query.Get("assetId")
 	for _, a := range e.Assets {
 		if a.ID == id {
 			return rawBytes(append([]byte(nil), a.Data...)), nil

@@ -1,27 +1,38 @@
 // Package comettest is an in-process fake of the Comet REST API v2
 // (/api/rest/v2/) for the sync tests of the Comet client.
 //
-// The fake authenticates with the raw Authorization header, validates
-// request bodies strictly (unknown JSON fields, missing required fields and
-// wrong JSON types give 400 with a Comet error body
-// {"msg":"...","code":400,"sdk_error_code":N}, N = 0 when no specific code
-// exists), keeps state so that the read endpoints and the accessors
-// (Experiments, Experiment, Calls) can verify a sync, and is wrapped with a
-// synctest.Faults.
-//
-// Deliberate simplifications, which a client must not rely on either way:
-//   - metric points are never deduplicated or down-sampled;
-//   - values in read answers (metricValue, valueCurrent, ...) are strings,
-//     as the real server sends them; numbers are rendered from float64
-//     (strconv 'g' format), so 1850.0 reads back as "1850";
-//   - unknown query parameters are ignored on reads, rejected on
-//     upload-asset.
+// The fake authenticates with the raw Authorization header and validates
+// every request against JSON Schema documents written from comet-api.md
+// (schemas/: request/ bodies, query/ query parameters, asset/ the content
+// of confusion matrices and image annotations). They are strict: an
+// unknown field, a missing required one or a wrong JSON type gives 400
+// with a Comet error body {"msg":"...","code":400,"sdk_error_code":N}, N
+// the documented code where one exists (e.g. 98219 for a missing project
+// name, given in the schema as x-comet-errors), else 0. Its own answers
+// are validated against response/ where the spec gives their shape: they
+// hold the documented fields, all of them and no others, so a client that
+// relies on a field the real server does not give fails here too (a
+// mismatch is a 500). It keeps state so that the read endpoints and the
+// accessors (Experiments, Experiment, Calls) can verify a sync, and is
+// wrapped with a synctest.Faults.
 //
 // Lookups of what does not exist (an unknown project in experiments?… and
 // project?…, an unknown key in experiment/*?experimentKey=K) answer an
 // error, never an empty answer, as the real server does (comet-api.md §3):
 // 404 as newer servers do, or 400 "Project not found" as older ones do
 // (see [NotFound]). Tests of a client run against both.
+//
+// Deliberate simplifications, which a client must not rely on either way:
+//   - metric points are never deduplicated or down-sampled;
+//   - values in read answers (metricValue, valueCurrent, ...) are strings,
+//     as the real server sends them; numbers are rendered from float64
+//     (strconv 'g' format), so 1850.0 reads back as "1850";
+//   - unknown query parameters are ignored on reads (as servers do),
+//     refused on upload-asset;
+//   - the answers whose shape the spec does not give (writes other than
+//     the creates, experiment/tags) are {}, and upload-asset
+//     answers the assetId a third-party client reads; a client should
+//     read none of them.
 package comettest
 
 import (
@@ -199,104 +210,6 @@ func (s *Server) workspaceNames() []string {
 	return out
 }
 
-// handler serves one endpoint, with s.mu held. It returns the answer to
-// encode as JSON, or an error.
-type handler func(s *Server, r *http.Request, body []byte) (any, *apiError)
-
-type route struct {
-	method string
-	h      handler
-	json   bool // POST body must be application/json
-}
-
-var routes = map[string]route{
-	"write/project/create":                {http.MethodPost, (*Server).createProject, true},
-	"write/experiment/create":             {http.MethodPost, (*Server).createExperiment, true},
-	"write/experiment/log-other":          {http.MethodPost, (*Server).logOther, true},
-	"write/experiment/parameter":          {http.MethodPost, (*Server).logParameter, true},
-	"write/experiment/metric":             {http.MethodPost, (*Server).logMetric, true},
-	"write/experiment/tags":               {http.MethodPost, (*Server).addTags, true},
-	"write/experiment/upload-asset":       {http.MethodPost, (*Server).uploadAsset, false},
-	"write/experiment/set-start-end-time": {http.MethodPost, (*Server).setStartEnd, true},
-	"write/experiment/update-status":      {http.MethodPost, (*Server).updateStatus, true},
-	"account-details":                     {http.MethodGet, (*Server).accountDetails, false},
-	"workspaces":                          {http.MethodGet, (*Server).listWorkspaces, false},
-	"projects":                            {http.MethodGet, (*Server).listProjects, false},
-	"project":                             {http.MethodGet, (*Server).getProject, false},
-	"experiments":                         {http.MethodGet, (*Server).listExperiments, false},
-	"experiment/metadata":                 {http.MethodGet, (*Server).metadata, false},
-	"experiment/log-other":                {http.MethodGet, (*Server).readOthers, false},
-	"experiment/parameters":               {http.MethodGet, (*Server).readParameters, false},
-	"experiment/tags":                     {http.MethodGet, (*Server).readTags, false},
-	"experiment/metrics/get-all":          {http.MethodGet, (*Server).readAllMetrics, false},
-	"experiment/metrics/get-metric":       {http.MethodGet, (*Server).readMetric, false},
-	"experiment/metrics/summary":          {http.MethodGet, (*Server).metricsSummary, false},
-	"experiment/asset/list":               {http.MethodGet, (*Server).listAssets, false},
-	"experiment/model":                    {http.MethodGet, (*Server).listModels, false},
-	"experiment/asset/get-asset":          {http.MethodGet, (*Server).getAsset, false},
-}
-
-// rawBytes is an answer sent as application/octet-stream.
-type rawBytes []byte
-
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	path, ok := strings.CutPrefix(r.URL.Path, RESTPrefix)
-	rt, known := routes[path]
-	if !ok || !known {
-		writeJSON(w, http.StatusNotFound, map[string]any{"msg": "Not found"})
-		return
-	}
-	s.mu.Lock()
-	key := s.APIKey
-	s.mu.Unlock()
-	if got := r.Header.Get("Authorization"); got == "" || got != key {
-		writeErr(w, &apiError{status: http.StatusUnauthorized, msg: "Invalid API key", sdk: CodeInvalidAPIKey})
-		return
-	}
-	s.mu.Lock()
-	s.calls[path]++
-	s.mu.Unlock()
-	if r.Method != rt.method {
-		writeErr(w, &apiError{status: http.StatusMethodNotAllowed, msg: "Method " + r.Method + " not allowed, use " + rt.method})
-		return
-	}
-	if err := decompress(r); err != nil {
-		writeErr(w, err)
-		return
-	}
-	if rt.json {
-		if err := checkJSONType(r); err != nil {
-			writeErr(w, err)
-			return
-		}
-	}
-	// Read the body before taking the lock so a slow client does not
-	// block other requests.
-	var body []byte
-	if r.Method == http.MethodPost {
-		b, err := io.ReadAll(r.Body)
-		if err != nil {
-			writeErr(w, badRequest(0, "Cannot read body: %v", err))
-			return
-		}
-		body = b
-	}
-	s.mu.Lock()
-	out, aerr := rt.h(s, r, body)
-	s.mu.Unlock()
-	if aerr != nil {
-		writeErr(w, aerr)
-		return
-	}
-	if b, ok := out.(rawBytes); ok {
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(b)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
 // decompress replaces a gzip-encoded body by its decompressed form.
 func decompress(r *http.Request) *apiError {
 	switch ce := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); ce {
@@ -331,8 +244,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
+// writeErr answers an error, in the shape of schemas/response/error.json.
 func writeErr(w http.ResponseWriter, e *apiError) {
-	writeJSON(w, e.status, map[string]any{"msg": e.msg, "code": e.status, "sdk_error_code": e.sdk})
+	out := map[string]any{"msg": e.msg, "code": e.status, "sdk_error_code": e.sdk}
+	if schemas, err := loadSchemas(); err == nil {
+		if err := schemas.checkAnswer("response/error.json", out); err != nil {
+			out = map[string]any{"msg": "fake server: an error answer does not match schemas/response/error.json: " + err.Error(), "code": 500, "sdk_error_code": 0}
+			e = &apiError{status: http.StatusInternalServerError}
+		}
+	}
+	writeJSON(w, e.status, out)
 }
 
 // newID returns 32 random lowercase hex digits.

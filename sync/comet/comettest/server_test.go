@@ -134,7 +134,7 @@ func TestProjects(t *testing.T) {
 		t.Fatalf("experiments %s", r.raw)
 	}
 	e := es[0].(map[string]any)
-	if e["experimentKey"] != k1 || e["experimentName"] != "a" || e["projectId"] != pid || e["archived"] != false {
+	if e["experimentKey"] != k1 || e["experimentName"] != "a" || e["projectId"] != pid || e["workspaceName"] != "test-ws" {
 		t.Errorf("experiment %v", e)
 	}
 	r = c.ok("experiments?projectId="+pid, nil)
