@@ -35,7 +35,12 @@ type route struct {
 	answer string
 }
 
-// routes are keyed by path relative to the REST base.
+// ClientlibPrefix is the path prefix of the internal endpoints `comet
+// upload` sends batches to (relative to COMET_URL_OVERRIDE).
+const ClientlibPrefix = "/clientlib/"
+
+// routes are keyed by path relative to the REST base, or "clientlib/…"
+// for the clientlib batch endpoints (comet-api.md §5.9).
 var routes = map[string]route{
 	"write/project/create":                {http.MethodPost, (*Server).createProject, "", "request/write/project/create.json", "response/write/project/create.json"},
 	"write/experiment/create":             {http.MethodPost, (*Server).createExperiment, "", "request/write/experiment/create.json", "response/write/experiment/create.json"},
@@ -61,12 +66,20 @@ var routes = map[string]route{
 	"experiment/asset/list":               {http.MethodGet, (*Server).listAssets, "query/experiment/asset/list.json", "", "response/experiment/asset/list.json"},
 	"experiment/model":                    {http.MethodGet, (*Server).listModels, "query/experiment.json", "", "response/experiment/model.json"},
 	"experiment/asset/get-asset":          {http.MethodGet, (*Server).getAsset, "query/experiment/asset/get-asset.json", "", ""},
+
+	"clientlib/batch/logger/experiment/metric":    {http.MethodPost, (*Server).batchMetrics, "", "request/clientlib/batch/logger/experiment/metric.json", ""},
+	"clientlib/batch/logger/experiment/parameter": {http.MethodPost, (*Server).batchParameters, "", "request/clientlib/batch/logger/experiment/parameter.json", ""},
 }
 
 // routeName maps a URL path to its key in routes ("" when unknown).
 func routeName(path string) string {
-	name, _ := strings.CutPrefix(path, RESTPrefix)
-	return name
+	if name, ok := strings.CutPrefix(path, RESTPrefix); ok && !strings.HasPrefix(name, "clientlib/") {
+		return name
+	}
+	if rest, ok := strings.CutPrefix(path, ClientlibPrefix); ok {
+		return "clientlib/" + rest
+	}
+	return ""
 }
 
 // rawBytes is an answer sent as application/octet-stream.

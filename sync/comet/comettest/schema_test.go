@@ -57,8 +57,8 @@ func TestSchemas_CompiledAndUsed(t *testing.T) {
 	}
 }
 
-// specExamples are the constructed examples of comet-api.md (§2, §6.1,
-// §6.2), <K> given a key's form: the schemas must accept them.
+// specExamples are the constructed examples of comet-api.md (§2, §5.9,
+// §6.1, §6.2), <K> given a key's form: the schemas must accept them.
 var specExamples = []struct{ doc, json string }{
 	{"request/write/experiment/create.json", `{"workspaceName":"my-ws","projectName":"yolo-replay","experimentName":"train7"}`},
 	{"request/write/experiment/parameter.json", `{"experimentKey":"3f2a8c1e9b7d4e6fa0c1d2e3f4a5b6c7","parameterName":"lr0","parameterValue":0.01,"timestamp":1717000000500}`},
@@ -68,6 +68,8 @@ var specExamples = []struct{ doc, json string }{
 	{"request/write/experiment/set-start-end-time.json", `{"experimentKey":"3f2a8c1e9b7d4e6fa0c1d2e3f4a5b6c7","startTimeMillis":1717000000000,"endTimeMillis":1717003600000}`},
 	{"request/write/experiment/update-status.json", `{"experimentKey":"3f2a8c1e9b7d4e6fa0c1d2e3f4a5b6c7","isAlive":false,"error":null,"hasCrashed":false}`},
 	{"request/write/project/create.json", `{"workspaceName":"my-ws","projectName":"yolo-replay","projectDescription":"d","isPublic":false}`},
+	{"request/clientlib/batch/logger/experiment/metric.json", `{"experimentKey":"3f2a8c1e9b7d4e6fa0c1d2e3f4a5b6c7","values":[{"metricName":"loss","metricValue":0.5,"step":1,"epoch":1,"context":null,"timestamp":1717000100000},{"metricName":"loss","metricValue":"NaN","step":null,"epoch":null,"context":"train","timestamp":1717000100001}]}`},
+	{"request/clientlib/batch/logger/experiment/parameter.json", `{"experimentKey":"3f2a8c1e9b7d4e6fa0c1d2e3f4a5b6c7","values":[{"parameterName":"lr0","parameterValue":0.01,"step":null,"source":"manual","context":null,"timestamp":1717000000500},{"parameterName":"names","parameterValue":["a","b"],"step":null,"source":"auto-logged","context":null,"timestamp":1717000000500}]}`},
 	{"asset/confusion-matrix.json", `{"version":1,"title":"Confusion Matrix","labels":["person","car","background"],"matrix":[[50,2,5],[1,40,3],[4,6,0]],"rowLabel":"Actual Category","columnLabel":"Predicted Category","maxSamplesPerCell":25,"sampleMatrix":null,"type":null}`},
 	{"asset/image-metadata.json", `{"annotations":[{"name":"ground_truth","data":[{"boxes":[[10,20,100,50]],"label":"gt_person","score":100.0},{"points":[[1,2,3,4,5,6]],"label":"dog","score":0.9,"id":"obj-7","metadata":{"any":"thing"}}]}]}`},
 	{"asset/image-metadata.json", `{"annotations":[{"name":"prediction","data":[{"boxes":[[10,20,100,50]],"label":"person","score":87.5}]}]}`},

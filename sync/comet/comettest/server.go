@@ -1,5 +1,6 @@
 // Package comettest is an in-process fake of the Comet REST API v2
-// (/api/rest/v2/) for the sync tests of the Comet client.
+// (/api/rest/v2/), plus the clientlib batch endpoints `comet upload` sends
+// metrics and parameters to, for the sync tests of the Comet client.
 //
 // The fake authenticates with the raw Authorization header and validates
 // every request against JSON Schema documents written from comet-api.md
@@ -30,7 +31,7 @@
 //   - unknown query parameters are ignored on reads (as servers do),
 //     refused on upload-asset;
 //   - the answers whose shape the spec does not give (writes other than
-//     the creates, experiment/tags) are {}, and upload-asset
+//     the creates, experiment/tags, the batches) are {}, and upload-asset
 //     answers the assetId a third-party client reads; a client should
 //     read none of them.
 package comettest
@@ -167,8 +168,9 @@ func (s *Server) Experiment(key string) (Experiment, bool) {
 }
 
 // Calls returns how many requests reached path (relative to the REST base,
-// e.g. "write/experiment/metric") after passing authentication, whatever
-// their outcome. Requests stopped by an injected fault are not counted.
+// e.g. "write/experiment/metric", or "clientlib/…" for the clientlib batch
+// endpoints) after passing authentication, whatever their outcome.
+// Requests stopped by an injected fault are not counted.
 func (s *Server) Calls(path string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

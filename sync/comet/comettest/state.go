@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -57,7 +58,8 @@ type Other struct {
 // Param is one logged parameter.
 type Param struct {
 	Name string
-	// Value is the JSON-decoded value: string, float64, bool or nil.
+	// Value is the JSON-decoded value: string, float64, bool or nil;
+	// []any for a list sent in a parameter batch.
 	Value any
 	Step  *int64
 	// Context is the optional context sent with the parameter.
@@ -133,6 +135,9 @@ func (e *exp) snapshot() Experiment {
 	x.Params = make(map[string]Param, len(e.Params))
 	for k, p := range e.Params {
 		p.Step = cloneInt(p.Step)
+		if l, ok := p.Value.([]any); ok {
+			p.Value = slices.Clone(l)
+		}
 		x.Params[k] = p
 	}
 	x.Metrics = make([]Metric, len(e.Metrics))
