@@ -34,10 +34,21 @@ func newEnvMode(t testing.TB, mode comettest.NotFound) *env {
 	srv := comettest.New()
 	srv.NotFound = mode
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { noInvalidRequests(t, srv) })
 	e := &env{srv: srv, store: &ysync.Store{Dir: t.TempDir()},
 		cfg: comet.Config{APIKey: srv.APIKey, URL: srv.URLOverride()}}
 	e.r = e.remote(t, comet.BuildOptions{})
 	return e
+}
+
+// noInvalidRequests fails t if the server refused a malformed request:
+// every request the client sends must pass the server's schemas (a 400
+// may otherwise hide, e.g. where a lookup takes 400 as "not found").
+func noInvalidRequests(t testing.TB, srv *comettest.Server) {
+	t.Helper()
+	for _, r := range srv.InvalidRequests() {
+		t.Errorf("the server refused a malformed request: %s", r)
+	}
 }
 
 // forModes runs f once against each kind of server: one that answers

@@ -150,6 +150,7 @@ func TestOffline_UploadEqualsREST(t *testing.T) {
 		}
 		viaZip := comettest.New()
 		defer viaZip.Close()
+		defer noInvalidRequests(t, viaZip)
 		res := writeZip(t, archive, t.TempDir())
 		upload(t, viaZip, res.Output)
 		norm := func(s string) string {

@@ -108,19 +108,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.calls[name]++
 	s.mu.Unlock()
 	if r.Method != rt.method {
-		writeErr(w, &apiError{status: http.StatusMethodNotAllowed, msg: "Method " + r.Method + " not allowed, use " + rt.method})
+		s.refuse(w, name, &apiError{status: http.StatusMethodNotAllowed, msg: "Method " + r.Method + " not allowed, use " + rt.method, invalid: true})
 		return
 	}
 	c, aerr := readCall(r, rt, schemas)
 	if aerr != nil {
-		writeErr(w, aerr)
+		s.refuse(w, name, aerr)
 		return
 	}
 	s.mu.Lock()
 	out, aerr := rt.h(s, c)
 	s.mu.Unlock()
 	if aerr != nil {
-		writeErr(w, aerr)
+		s.refuse(w, name, aerr)
 		return
 	}
 	if b, ok := out.(rawBytes); ok {
@@ -137,6 +137,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// refuse answers an error, and keeps the refusal of a malformed request
+// for InvalidRequests.
+func (s *Server) refuse(w http.ResponseWriter, name string, e *apiError) {
+	if e.invalid {
+		s.mu.Lock()
+		s.invalid = append(s.invalid, name+": "+e.msg)
+		s.mu.Unlock()
+	}
+	writeErr(w, e)
 }
 
 // readCall reads and checks a request's query and body against the

@@ -48,11 +48,21 @@ type apiError struct {
 	status int
 	msg    string
 	sdk    int
+	// invalid marks the refusal of a malformed request (one its schemas
+	// refuse), as opposed to an answer about the server's state (an
+	// unknown experiment, a workspace, a limit).
+	invalid bool
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d/%d %s", e.status, e.sdk, e.msg) }
 
+// badRequest refuses a malformed request.
 func badRequest(sdk int, format string, a ...any) *apiError {
+	return &apiError{status: 400, msg: fmt.Sprintf(format, a...), sdk: sdk, invalid: true}
+}
+
+// refused is a 400 about the server's state, to a well-formed request.
+func refused(sdk int, format string, a ...any) *apiError {
 	return &apiError{status: 400, msg: fmt.Sprintf(format, a...), sdk: sdk}
 }
 

@@ -113,6 +113,7 @@ type Server struct {
 	experiments []*exp
 	byKey       map[string]*exp
 	calls       map[string]int
+	invalid     []string
 }
 
 // New starts a Server. The caller must Close it.
@@ -177,6 +178,16 @@ func (s *Server) Calls(path string) int {
 	return s.calls[strings.TrimPrefix(path, "/")]
 }
 
+// InvalidRequests returns the refusals of malformed requests (those their
+// schemas or form checks refuse; not answers about the server's state such
+// as an unknown experiment or a lookup of what does not exist), as
+// "endpoint: message", in arrival order. A client's tests require none.
+func (s *Server) InvalidRequests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.invalid...)
+}
+
 // DeleteExperiment removes the experiment with the given key, as a user
 // deleting it in the web UI would; it reports whether it existed.
 func (s *Server) DeleteExperiment(key string) bool {
@@ -195,7 +206,7 @@ func (s *Server) DeleteExperiment(key string) bool {
 // "Project" or "Experiment". Call with s.mu held.
 func (s *Server) notFound(what string) *apiError {
 	if s.NotFound == NotFound400 {
-		return badRequest(0, "%s not found", what)
+		return refused(0, "%s not found", what)
 	}
 	return &apiError{status: http.StatusNotFound, msg: what + " not found"}
 }
@@ -231,7 +242,7 @@ func decompress(r *http.Request) *apiError {
 		r.Header.Del("Content-Encoding")
 		return nil
 	default:
-		return &apiError{status: http.StatusUnsupportedMediaType, msg: "Unsupported Content-Encoding " + ce}
+		return &apiError{status: http.StatusUnsupportedMediaType, msg: "Unsupported Content-Encoding " + ce, invalid: true}
 	}
 }
 

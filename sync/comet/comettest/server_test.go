@@ -150,3 +150,26 @@ func TestProjects(t *testing.T) {
 		t.Errorf("project: %s", r.raw)
 	}
 }
+
+// TestInvalidRequests: malformed requests are kept for InvalidRequests;
+// answers about the server's state are not.
+func TestInvalidRequests(t *testing.T) {
+	s, c := newClient(t)
+	s.NotFound = NotFound400
+	key := c.create("p", "")
+	c.fail("write/experiment/metric", map[string]any{"experimentKey": key, "metricName": "m", "metricValue": "0.5"}, 400, 0)
+	c.fail("write/experiment/metric", map[string]any{"experimentKey": "0123456789abcdef0123456789abcdef", "metricName": "m", "metricValue": 1}, 400, CodeNoWriteAccess)
+	checkErr(t, c.do(http.MethodGet, "experiments?workspaceName=test-ws&projectName=nope", nil), "unknown project", 400, 0)
+	checkErr(t, c.do(http.MethodGet, "experiments?workspaceName=nope&projectName=p", nil), "unknown workspace", 400, CodeNoSuchWorkspace)
+	checkErr(t, c.do(http.MethodGet, "experiment/log-other", nil), "no key", 400, 0)
+	checkErr(t, c.do(http.MethodGet, "write/experiment/metric", nil), "GET on a write", 405, 0)
+	got := s.InvalidRequests()
+	want := []string{
+		`write/experiment/metric: Field "metricValue": value must be one of 'NaN', 'Infinity', '-Infinity'`,
+		"experiment/log-other: Missing required query parameter experimentKey",
+		"write/experiment/metric: Method GET not allowed, use POST",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("InvalidRequests:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

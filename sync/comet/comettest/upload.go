@@ -104,7 +104,7 @@ func (s *Server) uploadAsset(c *call) (any, *apiError) {
 func (s *Server) readParts(c *call, typ string) ([]byte, string, *apiError) {
 	mt, params, err := mime.ParseMediaType(c.r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return nil, "", &apiError{status: http.StatusUnsupportedMediaType,
+		return nil, "", &apiError{status: http.StatusUnsupportedMediaType, invalid: true,
 			msg: "Content-Type must be multipart/form-data with a boundary"}
 	}
 	mr := multipart.NewReader(bytes.NewReader(c.body), params["boundary"])
@@ -132,7 +132,7 @@ func (s *Server) readParts(c *call, typ string) ([]byte, string, *apiError) {
 				return nil, "", badRequest(0, "Form part file needs a filename")
 			}
 			if s.MaxUploadBytes > 0 && int64(len(b)) > s.MaxUploadBytes {
-				return nil, "", badRequest(uploadLimitCode(typ), "Upload limit reached: file is %d bytes, limit %d", len(b), s.MaxUploadBytes)
+				return nil, "", refused(uploadLimitCode(typ), "Upload limit reached: file is %d bytes, limit %d", len(b), s.MaxUploadBytes)
 			}
 			haveFile, data = true, b
 		case "metadata":

@@ -12,7 +12,7 @@ import (
 func checkJSONType(r *http.Request) *apiError {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return &apiError{status: http.StatusUnsupportedMediaType,
+		return &apiError{status: http.StatusUnsupportedMediaType, invalid: true,
 			msg: "Content-Type must be application/json, got " + strconv.Quote(r.Header.Get("Content-Type"))}
 	}
 	return nil
@@ -22,7 +22,7 @@ func checkJSONType(r *http.Request) *apiError {
 func (s *Server) writeExp(key string) (*exp, *apiError) {
 	e := s.byKey[key]
 	if e == nil {
-		return nil, badRequest(CodeNoWriteAccess, "No write access to experiment %s (or it does not exist)", key)
+		return nil, refused(CodeNoWriteAccess, "No write access to experiment %s (or it does not exist)", key)
 	}
 	return e, nil
 }
@@ -37,7 +37,7 @@ func timestamp(body map[string]any) int64 {
 
 func (s *Server) checkWorkspace(ws string) *apiError {
 	if !slices.Contains(s.workspaceNames(), ws) {
-		return badRequest(CodeNoSuchWorkspace, "Workspace %s does not exist", ws)
+		return refused(CodeNoSuchWorkspace, "Workspace %s does not exist", ws)
 	}
 	return nil
 }
@@ -64,7 +64,7 @@ func (s *Server) createProject(c *call) (any, *apiError) {
 		return nil, err
 	}
 	if s.findProject(ws, name) != nil {
-		return nil, badRequest(0, "Project already exists")
+		return nil, refused(0, "Project already exists")
 	}
 	p := s.addProject(ws, name)
 	p.description = optStr(b, "projectDescription")
