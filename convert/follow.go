@@ -69,7 +69,8 @@ type Link struct {
 }
 
 // ErrNotReady is wrapped by [Follower.Step] when the run directory cannot
-// be captured yet (no args.yaml, a file mid-write); the next look retries.
+// be captured yet (no args.yaml or results.csv row, a file mid-write); the
+// next look retries.
 var ErrNotReady = errors.New("not ready")
 
 // NewFollower opens the chain base (run.tar.zst names run.000.tar.zst,
@@ -211,8 +212,11 @@ func (f *Follower) Step(ctx context.Context) (*Link, error) {
 		return nil, fmt.Errorf("%w: %w", ErrNotReady, err)
 	}
 	defer r.Close()
+	if err := r.identified(); err != nil {
+		return nil, err
+	}
 	if f.runID != "" && r.Row.RunID != f.runID {
-		return nil, fmt.Errorf("%s: holds run %s, but the chain %s holds run %s: capture into a new chain", f.src, r.Row.RunID, f.base, f.runID)
+		return nil, fmt.Errorf("%s: holds run %s, but the chain %s holds run %s (another run, or a chain started by a yoloarchive that derived ids otherwise): capture into a new chain", f.src, r.Row.RunID, f.base, f.runID)
 	}
 	now, err := r.Tables(ctx)
 	if err != nil {
@@ -438,8 +442,8 @@ func Compact(ctx context.Context, base, dst string, o Options) (string, error) {
 }
 
 // Identify returns the name and run id of a run directory that may still
-// be training; the error wraps ErrNotReady until its settings are written
-// and it can be read.
+// be training; the error wraps ErrNotReady until its settings and the
+// first results.csv row are written and it can be read.
 func Identify(ctx context.Context, src string, o Options) (name, runID string, err error) {
 	if !fileExists(filepath.Join(src, "args.yaml")) && !fileExists(filepath.Join(src, "opt.yaml")) {
 		if _, err := os.Stat(src); err != nil {
@@ -456,11 +460,24 @@ func Identify(ctx context.Context, src string, o Options) (name, runID string, e
 		return "", "", fmt.Errorf("%w: %w", ErrNotReady, err)
 	}
 	defer r.Close()
+	if err := r.identified(); err != nil {
+		return "", "", err
+	}
 	name = r.Row.Name
 	if name == "" {
 		name = r.Row.SourceName
 	}
 	return name, r.Row.RunID, nil
+}
+
+// identified returns an error wrapping ErrNotReady while a training run
+// has no results.csv row: its id comes from the first one (FORMAT.md §7),
+// and a run that has none yet would get an id that changes.
+func (r *Run) identified() error {
+	if r.first == nil && r.Row.SourceKind != schemas.SourceUltralyticsVal {
+		return fmt.Errorf("%s: %w: no results.csv row yet (the run id comes from the first epoch's row)", r.Source, ErrNotReady)
+	}
+	return nil
 }
 
 // holdsWanted reports whether a stores one of the wanted blobs.

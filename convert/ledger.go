@@ -45,6 +45,10 @@ type LedgerEntry struct {
 	RunID   string `json:"run_id"`
 	Digest  string `json:"digest"`
 	Size    int64  `json:"size"`
+	// IDScheme is how RunID was derived ([IDScheme]); an entry of
+	// another scheme (or none: before v2) is captured again, so that the
+	// run gets the id this yoloarchive derives.
+	IDScheme string `json:"id_scheme,omitempty"`
 }
 
 // OpenLedger reads the ledger of dir; a missing ledger is empty. A damaged
@@ -72,16 +76,23 @@ func OpenLedger(dir string) (*Ledger, error) {
 }
 
 // Unchanged reports whether src was captured from files with this
-// fingerprint into an archive that is still there, and returns its entry.
+// fingerprint, under an id of this yoloarchive's scheme, into an archive
+// that is still there, and returns its entry.
 func (l *Ledger) Unchanged(src, fingerprint string) (LedgerEntry, bool) {
-	l.mu.Lock()
-	e, ok := l.entries[key(src)]
-	l.mu.Unlock()
-	if !ok || e.Fingerprint != fingerprint {
+	e, ok := l.Entry(src)
+	if !ok || e.Fingerprint != fingerprint || e.IDScheme != IDScheme {
 		return e, false
 	}
 	st, err := os.Stat(e.Archive)
 	return e, err == nil && st.Size() == e.Size
+}
+
+// Entry returns the ledger's entry of src.
+func (l *Ledger) Entry(src string) (LedgerEntry, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.entries[key(src)]
+	return e, ok
 }
 
 // Record stores a capture; the ledger is saved at most every two seconds
@@ -89,6 +100,9 @@ func (l *Ledger) Unchanged(src, fingerprint string) (LedgerEntry, bool) {
 func (l *Ledger) Record(src string, e LedgerEntry) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if e.IDScheme == "" {
+		e.IDScheme = IDScheme
+	}
 	l.entries[key(src)] = e
 	l.dirty = true
 	if time.Since(l.saved) < ledgerSaveEvery {

@@ -55,3 +55,29 @@ func TestLedger(t *testing.T) {
 		t.Errorf("damaged ledger: %v", err)
 	}
 }
+
+// TestLedger_OtherIDScheme: a run recorded under another id scheme (a
+// ledger of an older yoloarchive) is captured again, to get the id this
+// one derives.
+func TestLedger_OtherIDScheme(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(t.TempDir(), "run")
+	os.MkdirAll(src, 0o755)
+	fp, _ := convert.Fingerprint(src)
+	arch := filepath.Join(dir, "run.tar.zst")
+	os.WriteFile(arch, []byte("12345"), 0o644)
+	// What yoloarchive wrote before run-id/v2: no id_scheme.
+	doc := `{"version": 1, "sources": {"` + src + `": {"fingerprint": "` + fp + `", "archive": "` + arch + `", "run_id": "0123456789abcdef0123456789abcdef", "digest": "d", "size": 5}}}`
+	os.WriteFile(filepath.Join(dir, convert.LedgerName), []byte(doc), 0o644)
+	l, err := convert.OpenLedger(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := l.Unchanged(src, fp); ok {
+		t.Error("a run recorded under a v1 id counts as unchanged")
+	}
+	l.Record(src, convert.LedgerEntry{Fingerprint: fp, Archive: arch, Size: 5})
+	if e, ok := l.Unchanged(src, fp); !ok || e.IDScheme != convert.IDScheme {
+		t.Errorf("recorded again: %+v, %v", e, ok)
+	}
+}

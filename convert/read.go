@@ -51,7 +51,10 @@ type Run struct {
 	predictions string // path of predictions.json, "" when absent
 	predStats   *PredictionStats
 	annot       *annotator
-	cleanup     func()
+	// first is results.csv's first data row in file order (the run's
+	// identity, §7), nil when it has none.
+	first   *ResultsRow
+	cleanup func()
 	// merged counts the sessions merged in by --session; sessionRows
 	// holds the keys of the scalars they added.
 	merged      int
@@ -128,7 +131,7 @@ func Read(ctx context.Context, src string, opts Options) (*Run, error) {
 	r.summarize(vr)
 	r.setEarlyStop(args)
 	r.setVersion(vr)
-	r.Row.RunID = runID(kind, r.Params, digests)
+	r.Row.RunID = runID(kind, r.Params, r.Results, r.first, digests)
 	r.setTimes(files)
 	for _, s := range opts.Sessions {
 		if err := r.enrich(ctx, s); err != nil {
@@ -141,27 +144,11 @@ func Read(ctx context.Context, src string, opts Options) (*Run, error) {
 
 // readSettings parses args.yaml, or YOLOv5's opt.yaml and hyp.yaml.
 func (r *Run) readSettings(files []File) (*Params, error) {
-	var args *Params
-	for _, name := range []string{"args.yaml", "opt.yaml", "hyp.yaml"} {
-		p := filepath.Join(r.Source, name)
-		if !fileExists(p) {
-			continue
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return nil, err
-		}
-		section := strings.TrimSuffix(name, ".yaml")
-		ps, err := ParseParams(f, p, section)
-		f.Close()
-		if err != nil {
-			return nil, err
-		}
-		r.Params = append(r.Params, ps.Rows...)
-		if args == nil {
-			args = ps
-		}
+	rows, args, err := loadSettings(r.Source)
+	if err != nil {
+		return nil, err
 	}
+	r.Params = append(r.Params, rows...)
 	if args == nil && r.Row.SourceKind != schemas.SourceUltralyticsVal {
 		r.gap("settings", "the run directory has no args.yaml", "", bothTrackers)
 	}
@@ -169,6 +156,35 @@ func (r *Run) readSettings(files []File) (*Params, error) {
 		r.gap("settings", "`yolo val` writes no args.yaml: its settings were only printed to the console", "", bothTrackers)
 	}
 	return args, nil
+}
+
+// loadSettings parses the settings files of a run directory: args.yaml,
+// or YOLOv5's opt.yaml and hyp.yaml. It returns their rows in file order
+// and the first file found, nil when there is none.
+func loadSettings(src string) ([]schemas.ParamRow, *Params, error) {
+	var rows []schemas.ParamRow
+	var args *Params
+	for _, name := range []string{"args.yaml", "opt.yaml", "hyp.yaml"} {
+		p := filepath.Join(src, name)
+		if !fileExists(p) {
+			continue
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		section := strings.TrimSuffix(name, ".yaml")
+		ps, err := ParseParams(f, p, section)
+		f.Close()
+		if err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, ps.Rows...)
+		if args == nil {
+			args = ps
+		}
+	}
+	return rows, args, nil
 }
 
 // readResults parses results.csv when there is one.
@@ -180,24 +196,13 @@ func (r *Run) readResults(files []File) error {
 		}
 		return nil
 	}
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return err
-	}
-	if r.opts.Growing {
-		// Ultralytics is still writing: a last line without its newline
-		// is read next time, and a file with no complete row yet is no
-		// results at all.
-		data = data[:bytes.LastIndexByte(data, '\n')+1]
-		if lines := bytes.Count(data, []byte{'\n'}); lines < 2 {
-			return nil
-		}
-	}
-	res, err := ParseResults(bytes.NewReader(data), p)
-	if err != nil {
+	res, err := loadResults(p, r.opts.Growing)
+	if err != nil || res == nil {
 		return err
 	}
 	r.Results = res
+	first := res.Rows[0]
+	r.first = &first
 	r.Row.ResultsFormat = res.Dialect
 	r.Row.CSVEpochBase = int32(res.EpochBase)
 	epochs := map[int64]bool{}
@@ -212,6 +217,24 @@ func (r *Run) readResults(files []File) error {
 		r.gap("resumed_rows", msg, "", nil)
 	}
 	return nil
+}
+
+// loadResults parses the results.csv at p, rows in file order. growing
+// reads a file Ultralytics is still writing: a last line without its
+// newline is left for the next look, and a file with no complete row yet
+// is no results at all (nil, nil).
+func loadResults(p string, growing bool) (*Results, error) {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	if growing {
+		data = data[:bytes.LastIndexByte(data, '\n')+1]
+		if lines := bytes.Count(data, []byte{'\n'}); lines < 2 {
+			return nil, nil
+		}
+	}
+	return ParseResults(bytes.NewReader(data), p)
 }
 
 // readFiles hashes every file to store and reads image sizes, in
