@@ -36,8 +36,9 @@ type CaptureCmd struct {
 	optsKey string
 	seenMu  sync.Mutex
 	seen    map[string]string // run id → the source captured for it in this batch
-	Force   bool              `help:"With --out-dir: capture runs again even when the ledger says they have not changed."`
-	Session []string          `placeholder:"PATH" help:"A ClearML offline session (folder or zip) or Comet offline zip of the run, merged into its archive (a single SRC only; repeatable: the sessions of a resumed run, in order; SRC may itself be the first session)."`
+	plan    map[string]convert.Decision
+	Force   bool     `help:"With --out-dir: capture runs again even when the ledger says they have not changed."`
+	Session []string `placeholder:"PATH" help:"A ClearML offline session (folder or zip) or Comet offline zip of the run, merged into its archive (a single SRC only; repeatable: the sessions of a resumed run, in order; SRC may itself be the first session)."`
 
 	Follow  bool          `help:"Watch SRC, a run directory still training, and write a chain of delta archives (NAME.000.tar.zst, NAME.001.tar.zst, ...) until training ends."`
 	Every   time.Duration `default:"60s" placeholder:"DURATION" help:"With --follow: how often to look."`
@@ -139,6 +140,7 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 		c.optsKey += "|" + s + ":" + fp
 	}
 	c.seen = map[string]string{}
+	c.plan = c.decide(ctx, srcs, jobs)
 	reports := make([]captureReport, len(srcs))
 	var mu sync.Mutex
 	done := 0
@@ -178,15 +180,19 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var ok, failed, unchanged int
+	// Captured counts the runs archived, now or by an earlier capture; a
+	// duplicate is archived as another source's run.
+	var captured, failed, unchanged, dups int
 	var broken []string
 	for _, r := range reports {
 		switch r.Status {
 		case "ok":
-			ok++
-		case "unchanged", "duplicate":
-			ok++
-			unchanged += map[string]int{"unchanged": 1}[r.Status]
+			captured++
+		case "unchanged":
+			captured++
+			unchanged++
+		case "duplicate":
+			dups++
 		default:
 			failed++
 			broken = append(broken, r.Source)
@@ -202,9 +208,32 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 		fmt.Fprintf(stderr, "%d runs unchanged since their last capture (ledger %s; --force captures them again)\n", unchanged, filepath.Join(c.OutDir, convert.LedgerName))
 	}
 	if len(srcs) > 1 && !c.JSON {
-		fmt.Fprintf(stderr, "captured %d of %d runs\n", ok, len(srcs))
+		if dups > 0 {
+			fmt.Fprintf(stderr, "captured %d of %d runs (%d of the %d sources are the same run as another source: archived once)\n", captured, len(srcs)-dups, dups, len(srcs))
+		} else {
+			fmt.Fprintf(stderr, "captured %d of %d runs\n", captured, len(srcs))
+		}
 	}
-	return outcome(ok, failed)
+	return outcome(captured+dups, failed)
+}
+
+// decide reads the evidence of every training run directory among srcs
+// (settings and results.csv, no hashing) and plans which are one run:
+// those are archived once, and different runs that share an id each get
+// their own (convert.Plan). A source whose evidence cannot be read is
+// left to its capture, which reports why.
+func (c *CaptureCmd) decide(ctx context.Context, srcs []string, jobs int) map[string]convert.Decision {
+	if len(srcs) < 2 {
+		return nil
+	}
+	evs := convert.ReadEvidences(ctx, srcs, jobs)
+	return convert.Plan(evs, func(src, runID string) bool {
+		if c.ledger == nil {
+			return false
+		}
+		e, ok := c.ledger.Entry(src)
+		return ok && e.RunID == runID && e.IDScheme == convert.IDScheme
+	})
 }
 
 // options are the capture options of the flags, for jobs runs at once.
@@ -228,6 +257,11 @@ func (c *CaptureCmd) options(jobs int) convert.Options {
 // captureOne captures one run and never fails: errors go into the report.
 func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Options) captureReport {
 	rep := captureReport{Source: src, Status: "error"}
+	d, planned := c.plan[src]
+	if d.SameAs != "" {
+		rep.Status, rep.SameAs = "duplicate", d.SameAs
+		return rep
+	}
 	var fp string
 	if c.ledger != nil {
 		var err error
@@ -236,7 +270,7 @@ func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Op
 			return rep
 		}
 		fp += "|" + c.optsKey
-		if e, ok := c.ledger.Unchanged(src, fp); ok && !c.Force {
+		if e, ok := c.ledger.Unchanged(src, fp); ok && !c.Force && (!planned || e.RunID == d.RunID) {
 			rep.Status, rep.Ledger = "unchanged", &e
 			c.claim(e.RunID, src)
 			return rep
@@ -248,6 +282,9 @@ func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Op
 		return rep
 	}
 	defer run.Close()
+	if run.Assign(d) && d.Like != "" {
+		run.Warnings = append(run.Warnings, fmt.Sprintf("%s starts as %s does (the same settings and first results.csv row) but its later rows differ: a different run, archived under its own id %s (FORMAT.md §7)", src, d.Like, run.Row.RunID))
+	}
 	if other, dup := c.claim(run.Row.RunID, src); dup {
 		rep.Status, rep.SameAs = "duplicate", other
 		return rep
