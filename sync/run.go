@@ -2,10 +2,8 @@ package sync
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
-	"os"
 	"sort"
 	"strings"
 
@@ -45,17 +43,8 @@ type Run struct {
 // link (or a chain's base name) opens the whole chain, merged. The caller
 // must Close the Run.
 func Open(ctx context.Context, path string) (*Run, error) {
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		if links, _, _ := chain.Files(path); len(links) > 0 {
-			return openChain(ctx, path)
-		}
-	}
-	if _, _, ok := chain.SplitLink(path); ok {
-		// Named as a link: a look at the header says whether it is one,
-		// before the chain verifies every link.
-		if h, err := archive.ReadHeader(path); err == nil && h.Chain != nil {
-			return openChain(ctx, path)
-		}
+	if chain.Is(path) {
+		return openChain(ctx, path)
 	}
 	a, err := archive.Open(ctx, path)
 	if err != nil {
@@ -63,10 +52,6 @@ func Open(ctx context.Context, path string) (*Run, error) {
 			err = fmt.Errorf("%s: %w", path, err)
 		}
 		return nil, err
-	}
-	if a.Header.Chain != nil {
-		a.Close()
-		return openChain(ctx, path)
 	}
 	t, err := chain.Load(a)
 	if err != nil {

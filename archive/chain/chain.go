@@ -80,6 +80,18 @@ func Files(base string) (links, orphans []string, err error) {
 	return links, orphans, nil
 }
 
+// Is reports whether path names a chain, to be opened with [Open]: a
+// chain's base name with links beside it and no file of its own, or a
+// file whose header says it is a link. It reads at most one header.
+func Is(path string) bool {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		links, _, _ := Files(path)
+		return len(links) > 0
+	}
+	h, err := archive.ReadHeader(path)
+	return err == nil && h.Chain != nil
+}
+
 // Chain is an opened chain whose links were each verified and checked to
 // follow one another.
 type Chain struct {
@@ -231,11 +243,12 @@ func (c *Chain) Archive(digest string) *archive.Archive {
 
 // Group keeps the first of each chain's link files among paths and drops
 // the others, so that a chain given as run.*.tar.zst is handled once, as
-// one run. When a complete archive of the same run is given too (a
-// compaction beside the links, a capture of the run directory), one run
-// must not be synced twice at once: a final chain is kept and the archive
-// dropped; an unfinished chain is dropped for the archive, which is at
-// least as recent. notes say what was dropped. Other paths are kept.
+// one run (by sync and export). When a complete archive of the same run
+// is given too (a compaction beside the links, a capture of the run
+// directory), one run must not be synced or exported twice at once: a
+// final chain is kept and the archive dropped; an unfinished chain is
+// dropped for the archive, which is at least as recent. notes say what
+// was dropped. Other paths are kept.
 func Group(paths []string) (out, notes []string) {
 	type linked struct {
 		first string
@@ -245,14 +258,26 @@ func Group(paths []string) (out, notes []string) {
 	chains := map[string]*linked{} // run id → its chain
 	byBase := map[string]bool{}
 	heads := map[string]schemas.Header{}
+	bases := map[string]string{} // a chain's link or base name → its base
 	for _, p := range paths {
-		h, err := archive.ReadHeader(p)
+		hp := p
+		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+			// A chain's base name: its first link tells the run.
+			if links, _, _ := Files(p); len(links) > 0 {
+				hp = links[0]
+			}
+		}
+		h, err := archive.ReadHeader(hp)
 		if err != nil {
 			continue
 		}
 		heads[p] = h
-		base, _, ok := SplitLink(p)
-		if !ok || h.Chain == nil || byBase[base] {
+		base, _, ok := SplitLink(hp)
+		if !ok || h.Chain == nil {
+			continue
+		}
+		bases[p] = base
+		if byBase[base] {
 			continue
 		}
 		byBase[base] = true
@@ -279,10 +304,10 @@ func Group(paths []string) (out, notes []string) {
 		}
 		if c.final {
 			dropped[p] = true
-			notes = append(notes, fmt.Sprintf("%s: skipped: it holds run %s, whose final chain (%s) is synced instead", p, h.RunID, c.first))
+			notes = append(notes, fmt.Sprintf("%s: skipped: it holds run %s, whose final chain (%s) is taken instead", p, h.RunID, c.first))
 		} else if !dropChain[c.base] {
 			dropChain[c.base] = true
-			notes = append(notes, fmt.Sprintf("%s: skipped: its run %s has no final link yet; %s is synced instead", c.first, h.RunID, p))
+			notes = append(notes, fmt.Sprintf("%s: skipped: its run %s has no final link yet; %s is taken instead", c.first, h.RunID, p))
 		}
 	}
 	seen := map[string]bool{}
@@ -290,9 +315,8 @@ func Group(paths []string) (out, notes []string) {
 		if dropped[p] || seen[p] {
 			continue
 		}
-		if h, ok := heads[p]; ok && h.Chain != nil {
-			base, _, isLink := SplitLink(p)
-			if isLink && (dropChain[base] || seen[base]) {
+		if base, ok := bases[p]; ok {
+			if dropChain[base] || seen[base] {
 				continue
 			}
 			seen[base] = true

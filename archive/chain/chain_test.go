@@ -199,3 +199,36 @@ func TestGroup_UnfinishedChain(t *testing.T) {
 		t.Errorf("Group: %v, notes %v", got, notes)
 	}
 }
+
+// TestIs: a chain is named by its base name (no file of its own, links
+// beside it) or by a link; a complete archive and a missing file are not
+// chains.
+func TestIs(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "run.tar.zst")
+	writeLink(t, chain.LinkPath(base, 0), runA, &schemas.ChainLink{Seq: 0}, schemas.StatusRunning)
+	full := filepath.Join(dir, "full.tar.zst")
+	writeLink(t, full, runA, nil, schemas.StatusFinished)
+	for path, want := range map[string]bool{
+		base: true, chain.LinkPath(base, 0): true, full: false, filepath.Join(dir, "none.tar.zst"): false,
+	} {
+		if got := chain.Is(path); got != want {
+			t.Errorf("Is(%s) = %v, want %v", filepath.Base(path), got, want)
+		}
+	}
+}
+
+// TestGroup_BaseName: a chain named by its base name (no file of its own)
+// is grouped as its links are.
+func TestGroup_BaseName(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "run.tar.zst")
+	d0 := writeLink(t, chain.LinkPath(base, 0), runA, &schemas.ChainLink{Seq: 0}, schemas.StatusRunning)
+	writeLink(t, chain.LinkPath(base, 1), runA, &schemas.ChainLink{Seq: 1, Prev: d0, Final: true}, schemas.StatusFinished)
+	full := filepath.Join(dir, "run-full.tar.zst")
+	writeLink(t, full, runA, nil, schemas.StatusFinished)
+	got, notes := chain.Group([]string{full, base, chain.LinkPath(base, 1)})
+	if !reflect.DeepEqual(got, []string{base}) || len(notes) != 1 || !strings.Contains(notes[0], "run-full.tar.zst: skipped") {
+		t.Errorf("Group: %v, notes %v", got, notes)
+	}
+}
