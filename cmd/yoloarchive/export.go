@@ -7,12 +7,13 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/yoloarchive/yoloarchive/archive/chain"
 	"github.com/yoloarchive/yoloarchive/convert/export"
 )
 
 // ExportCmd is `yoloarchive export`.
 type ExportCmd struct {
-	Archives []string `arg:"" name:"ARCHIVE" help:"Archives to export."`
+	Archives []string `arg:"" name:"ARCHIVE" help:"Archives to export (a chain's links are one run)."`
 	Format   string   `short:"f" enum:"parquet,arrow,csv" default:"parquet" help:"parquet (Hive-partitioned dataset), arrow (Arrow IPC streams) or csv."`
 	Out      string   `short:"o" required:"" placeholder:"DIR" help:"Dataset directory (created; runs already in it are replaced whole)."`
 	Jobs     int      `short:"j" default:"0" placeholder:"N" help:"Archives to export in parallel (default: number of CPUs, at most 4)."`
@@ -25,7 +26,8 @@ func (c *ExportCmd) Help() string {
 a Hive-partitioned dataset that DuckDB, Spark, Trino, pyarrow and polars read as one
 table per name, whatever the runs' versions (the same columns for all; scalars gain
 run_id and a unified metric name beside metric_original). Each archive is verified
-first; each file is written whole or not at all. Example:
+first; each file is written whole or not at all. A chain of capture --follow (any of
+its links, or its base name) is one run, its links merged, as sync replays it. Example:
 
   duckdb -c "SELECT run, max(value) FROM read_parquet('DIR/table=scalars/*/*.parquet',
              hive_partitioning = true) WHERE metric = 'metrics/mAP50-95(B)' GROUP BY run"
@@ -46,17 +48,23 @@ func (c *ExportCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) err
 	if jobs <= 0 {
 		jobs = min(runtime.GOMAXPROCS(0), 4)
 	}
-	reports := make([]exportReport, len(c.Archives))
+	// The links of a chain (run.000.tar.zst, ...) are one run, merged; a
+	// chain and a complete archive of its run are not both exported.
+	paths, notes := chain.Group(c.Archives)
+	for _, n := range notes {
+		fmt.Fprintln(stderr, n)
+	}
+	reports := make([]exportReport, len(paths))
 	var mu sync.Mutex
 	runs := map[string]string{} // run id → the archive last exported for it
 	var wg sync.WaitGroup
 	next := make(chan int)
-	for j := 0; j < min(jobs, len(c.Archives)); j++ {
+	for j := 0; j < min(jobs, len(paths)); j++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				p := c.Archives[i]
+				p := paths[i]
 				rep := exportReport{Archive: p, Status: "ok"}
 				res, err := export.Export(ctx, p, c.Out, c.Format)
 				if err != nil {
@@ -88,7 +96,7 @@ func (c *ExportCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) err
 			}
 		}()
 	}
-	for i := range c.Archives {
+	for i := range paths {
 		if ctx.Err() != nil {
 			break
 		}

@@ -29,6 +29,7 @@ import (
 	"github.com/parquet-go/parquet-go/compress/zstd"
 
 	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/archive/chain"
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
@@ -66,11 +67,29 @@ func Export(ctx context.Context, path, dir, format string) (*Result, error) {
 	default:
 		return nil, fmt.Errorf("unknown export format %q (parquet, arrow or csv)", format)
 	}
-	a, err := archive.Open(ctx, path)
-	if err != nil {
-		return nil, err
+	// A chain (capture --follow) is one run: its links merged, as sync
+	// replays it.
+	var (
+		a      *archive.Archive
+		merged *chain.Tables
+	)
+	if chain.Is(path) {
+		c, err := chain.Open(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		if merged, err = c.Merged(0); err != nil {
+			return nil, err
+		}
+		a = c.Links[len(c.Links)-1]
+	} else {
+		var err error
+		if a, err = archive.Open(ctx, path); err != nil {
+			return nil, err
+		}
+		defer a.Close()
 	}
-	defer a.Close()
 	res := &Result{Archive: path, RunID: a.Header.RunID, Rows: map[string]int64{}}
 	// One export of a run at a time: two archives of one run (an old and
 	// a new capture) must not interleave their tables.
@@ -90,7 +109,7 @@ func Export(ctx context.Context, path, dir, format string) (*Result, error) {
 			return nil, err
 		}
 		var buf bytes.Buffer
-		n, err := tableParquet(a, table, &buf)
+		n, err := tableParquet(a, merged, table, &buf)
 		if err != nil {
 			return nil, fmt.Errorf("%s: table %s: %w", path, table, err)
 		}
@@ -191,46 +210,63 @@ func lockRun(dir, runID string) func() {
 var codec = &zstd.Codec{Level: zstd.SpeedDefault}
 
 // tableParquet writes one table as Parquet to w: the archive's own rows,
-// scalars as Scalar rows.
-func tableParquet(a *archive.Archive, table string, w io.Writer) (int64, error) {
+// or a chain's merged rows (merged not nil); scalars as Scalar rows.
+func tableParquet(a *archive.Archive, merged *chain.Tables, table string, w io.Writer) (int64, error) {
 	runID := a.Header.RunID
 	switch table {
 	case schemas.TableRun:
-		return copyTable(a, table, w, func(r schemas.RunRow) schemas.RunRow { return r })
+		return copyTable(a, merged, table, w, func(t *chain.Tables) []schemas.RunRow { return []schemas.RunRow{t.Run} }, keep[schemas.RunRow])
 	case schemas.TableScalars:
-		return copyTable(a, table, w, func(s schemas.ScalarRow) Scalar { return scalar(runID, s) })
+		return copyTable(a, merged, table, w, func(t *chain.Tables) []schemas.ScalarRow { return t.Scalars }, func(s schemas.ScalarRow) Scalar { return scalar(runID, s) })
 	case schemas.TableParams:
-		return copyTable(a, table, w, func(r schemas.ParamRow) schemas.ParamRow { return r })
+		return copyTable(a, merged, table, w, func(t *chain.Tables) []schemas.ParamRow { return t.Params }, keep[schemas.ParamRow])
 	case schemas.TableSummary:
-		return copyTable(a, table, w, func(r schemas.SummaryRow) schemas.SummaryRow { return r })
+		return copyTable(a, merged, table, w, func(t *chain.Tables) []schemas.SummaryRow { return t.Summary }, keep[schemas.SummaryRow])
 	case schemas.TableImages:
-		return copyTable(a, table, w, func(r schemas.ImageRow) schemas.ImageRow { return r })
+		return copyTable(a, merged, table, w, func(t *chain.Tables) []schemas.ImageRow { return t.Images }, keep[schemas.ImageRow])
 	case schemas.TableAnnotations:
-		return copyTable(a, table, w, func(r schemas.AnnotationRow) schemas.AnnotationRow { return r })
+		return copyTable(a, merged, table, w, func(t *chain.Tables) []schemas.AnnotationRow { return t.Annotations }, keep[schemas.AnnotationRow])
 	case schemas.TableAssets:
-		return copyTable(a, table, w, func(r schemas.AssetRow) schemas.AssetRow { return r })
+		return copyTable(a, merged, table, w, func(t *chain.Tables) []schemas.AssetRow { return t.Assets }, keep[schemas.AssetRow])
 	case schemas.TableGaps:
-		return copyTable(a, table, w, func(r schemas.GapRow) schemas.GapRow { return r })
+		return copyTable(a, merged, table, w, func(t *chain.Tables) []schemas.GapRow { return t.Gaps }, keep[schemas.GapRow])
 	case schemas.TableLogs:
-		return copyTable(a, table, w, func(r schemas.LogRow) schemas.LogRow { return r })
+		return copyTable(a, merged, table, w, func(t *chain.Tables) []schemas.LogRow { return t.Logs }, keep[schemas.LogRow])
 	}
 	return 0, fmt.Errorf("no export for table %q", table)
 }
 
-// copyTable streams a table's rows through conv into a Parquet writer.
-func copyTable[T, U any](a *archive.Archive, table string, w io.Writer, conv func(T) U) (int64, error) {
+func keep[T any](r T) T { return r }
+
+// copyTable writes a table's rows through conv into a Parquet writer: the
+// merged rows pick chooses, or, without merged tables, the archive's rows
+// streamed in batches.
+func copyTable[T, U any](a *archive.Archive, merged *chain.Tables, table string, w io.Writer, pick func(*chain.Tables) []T, conv func(T) U) (int64, error) {
 	pw := parquet.NewGenericWriter[U](w, parquet.Compression(codec), parquet.CreatedBy("yoloarchive", "", ""))
 	var n int64
 	out := make([]U, 0, 512)
-	err := archive.ScanTable(a, table, func(rows []T) error {
-		out = out[:0]
-		for _, r := range rows {
-			out = append(out, conv(r))
+	write := func(rows []T) error {
+		for len(rows) > 0 {
+			batch := rows[:min(len(rows), cap(out))]
+			rows = rows[len(batch):]
+			out = out[:0]
+			for _, r := range batch {
+				out = append(out, conv(r))
+			}
+			k, err := pw.Write(out)
+			n += int64(k)
+			if err != nil {
+				return err
+			}
 		}
-		k, err := pw.Write(out)
-		n += int64(k)
-		return err
-	})
+		return nil
+	}
+	var err error
+	if merged != nil {
+		err = write(pick(merged))
+	} else {
+		err = archive.ScanTable(a, table, write)
+	}
 	if err != nil {
 		return 0, err
 	}
