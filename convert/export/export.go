@@ -4,7 +4,8 @@
 // pyarrow and polars, or CSV for spreadsheets. Every table keeps the
 // archive format's schema (the same columns for every run and version:
 // a format 1.0 archive's missing columns are empty); scalars gain the run
-// id and a unified metric name beside the original.
+// id and a unified metric name beside the original. A delta chain exports
+// as one run, its links merged.
 package export
 
 import (
@@ -57,10 +58,13 @@ func Path(format, table, runID string) string {
 }
 
 // Export verifies the archive at path and writes each of its tables to
-// dir in the format. Every table is written to a temporary file first and
-// all are renamed into place at the end: exporting a run again replaces
-// its files whole, and a failed export leaves the earlier files as they
-// were. Exports of one run into one directory run one at a time.
+// dir in the format. A chain (path is any of its links, or its base name)
+// is one run: its links are verified, checked to follow one another and
+// merged ([chain.Chain.Merged]), as sync replays them. Every table is
+// written to a temporary file first and all are renamed into place at the
+// end: exporting a run again replaces its files whole, and a failed export
+// leaves the earlier files as they were. Exports of one run into one
+// directory run one at a time.
 func Export(ctx context.Context, path, dir, format string) (*Result, error) {
 	switch format {
 	case Parquet, Arrow, CSV:
