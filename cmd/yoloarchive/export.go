@@ -89,6 +89,9 @@ func (c *ExportCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) err
 						rows += n
 					}
 					fmt.Fprintf(stdout, "%s -> %s (run %s, %d tables, %d rows)\n", p, c.Out, res.RunID, len(res.Files), rows)
+					for _, w := range res.Warnings {
+						fmt.Fprintf(stderr, "warning: %s: %s\n", p, w)
+					}
 				default:
 					fmt.Fprintf(stderr, "error: %s\n", withPath(p, rep.Error))
 				}

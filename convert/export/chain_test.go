@@ -127,4 +127,12 @@ func TestExport_BrokenChain(t *testing.T) {
 	if entries, _ := os.ReadDir(out); len(entries) != 0 {
 		t.Errorf("a failed export left %d entries", len(entries))
 	}
+
+	// Link 1 missing: link 0 exports, and the links after the gap are
+	// named in a warning, as sync names them.
+	os.Remove(wrong)
+	res, err := export.Export(context.Background(), chain.LinkPath(base, 0), out, export.Parquet)
+	if err != nil || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "link 1 of the chain is missing") {
+		t.Errorf("export of a chain without link 1: %+v, %v", res, err)
+	}
 }

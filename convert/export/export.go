@@ -49,6 +49,9 @@ type Result struct {
 	Files []string `json:"files"`
 	// Rows counts the rows of each table.
 	Rows map[string]int64 `json:"rows"`
+	// Warnings are problems that did not stop the export (a chain's
+	// links after a missing one, which are not read).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Path is where a run's table goes below the output directory.
@@ -74,8 +77,9 @@ func Export(ctx context.Context, path, dir, format string) (*Result, error) {
 	// A chain (capture --follow) is one run: its links merged, as sync
 	// replays it.
 	var (
-		a      *archive.Archive
-		merged *chain.Tables
+		a        *archive.Archive
+		merged   *chain.Tables
+		warnings []string
 	)
 	if chain.Is(path) {
 		c, err := chain.Open(ctx, path)
@@ -87,6 +91,9 @@ func Export(ctx context.Context, path, dir, format string) (*Result, error) {
 			return nil, err
 		}
 		a = c.Links[len(c.Links)-1]
+		if len(c.Orphans) > 0 {
+			warnings = append(warnings, fmt.Sprintf("link %d of the chain is missing: %d later link files (first %s) were not read", len(c.Links), len(c.Orphans), c.Orphans[0]))
+		}
 	} else {
 		var err error
 		if a, err = archive.Open(ctx, path); err != nil {
@@ -94,7 +101,7 @@ func Export(ctx context.Context, path, dir, format string) (*Result, error) {
 		}
 		defer a.Close()
 	}
-	res := &Result{Archive: path, RunID: a.Header.RunID, Rows: map[string]int64{}}
+	res := &Result{Archive: path, RunID: a.Header.RunID, Rows: map[string]int64{}, Warnings: warnings}
 	// One export of a run at a time: two archives of one run (an old and
 	// a new capture) must not interleave their tables.
 	unlock := lockRun(dir, res.RunID)
