@@ -83,9 +83,16 @@ echo "ok duckdb-check: a tampered Comet experiment is detected (an epoch 0, a li
 
 # 100 synthetic runs of the four results.csv formats, captured, exported
 # as a Parquet dataset, and queried as the README shows; the answers must
-# equal the values computed from each results.csv.
-go run ./scripts/synthruns -n 100 -epochs 30 -images 3 -o "$work/runs"
-"$bin" capture -r "$work/runs" --out-dir "$work/archives" -j 4 >/dev/null
+# equal the values computed from each results.csv. The runs of each format
+# have the same settings file (same name, save_dir, epochs: a backfill of
+# users' tutorial runs): they are still 100 runs, with 100 archives.
+go run ./scripts/synthruns -n 100 -epochs 30 -images 3 -same-settings -o "$work/runs"
+"$bin" capture -r "$work/runs" --out-dir "$work/archives" -j 4 >/dev/null 2>"$work/capture.log"
+n=$(ls "$work"/archives/*.tar.zst | wc -l)
+if [ "$n" != 100 ] || ! grep -q '^captured 100 of 100 runs$' "$work/capture.log"; then
+  echo "duckdb-check: 100 runs with the same settings gave $n archives: $(tail -n 1 "$work/capture.log")" >&2
+  exit 1
+fi
 "$bin" export "$work"/archives/*.tar.zst -o "$work/dataset" >/dev/null
 node scripts/duckdb/export.mjs "$work/dataset" "$work/runs"
 # ... and a results.csv that differs from the dataset is caught.
@@ -131,6 +138,12 @@ for l in "$work"/chain/run.*.tar.zst; do
   tar --zstd -xf "$l" -C "$work/links/$seq"
 done
 node scripts/duckdb/chain.mjs "$work/links" "$src/results.csv"
+# The chain exported (every link given) is one run whose dataset answers
+# the README's queries as the finished results.csv does.
+"$bin" export "$work"/chain/run.*.tar.zst -o "$work/chain-dataset" >/dev/null
+mkdir -p "$work/chain-runs/growing"
+cp "$src/results.csv" "$work/chain-runs/growing/"
+node scripts/duckdb/export.mjs "$work/chain-dataset" "$work/chain-runs"
 # ... and a chain whose merge differs from results.csv is caught.
 sed '2s/^\( *1\),\([^,]*\),[^,]*,/\1,\2,9.87654,/' "$src/results.csv" >"$work/tampered-chain.csv"
 if out=$(node scripts/duckdb/chain.mjs "$work/links" "$work/tampered-chain.csv" 2>&1); then

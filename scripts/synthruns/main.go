@@ -4,7 +4,10 @@
 // epochs in one of the real formats (Ultralytics plain with a time column,
 // 8.3.9+; padded 1-based, 8.0.162-8.3.8; padded 0-based, before 8.0.162;
 // YOLOv5), images, and, with -predictions, the segment fixture's
-// predictions.json with its RLE masks.
+// predictions.json with its RLE masks. With -same-settings every run keeps
+// its template's settings unchanged (the same args.yaml in every run of a
+// template, as in a backfill of many users' tutorial runs): the runs still
+// differ by their results, so they are still different runs.
 //
 //	go run ./scripts/synthruns -n 100 -epochs 300 -images 25 -o /tmp/runs
 package main
@@ -47,6 +50,7 @@ func main() {
 	out := flag.String("o", "", "output directory (required)")
 	seed := flag.Int64("seed", 1, "random seed")
 	root := flag.String("root", ".", "repository root (for the templates)")
+	same := flag.Bool("same-settings", false, "keep the templates' settings (name, save_dir, epochs) unchanged")
 	flag.Parse()
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "synthruns: -o DIR is required")
@@ -54,7 +58,7 @@ func main() {
 	}
 	rng := rand.New(rand.NewSource(*seed))
 	for i := 0; i < *n; i++ {
-		if err := writeRun(rng, *root, filepath.Join(*out, fmt.Sprintf("synth-%05d", i)), i, *epochs, *images, *predictions); err != nil {
+		if err := writeRun(rng, *root, filepath.Join(*out, fmt.Sprintf("synth-%05d", i)), i, *epochs, *images, *predictions, *same); err != nil {
 			fmt.Fprintln(os.Stderr, "synthruns:", err)
 			os.Exit(1)
 		}
@@ -63,7 +67,7 @@ func main() {
 
 var nameRe = regexp.MustCompile(`(?m)^(name|save_dir|epochs): .*$`)
 
-func writeRun(rng *rand.Rand, root, dir string, i, epochs, images int, predictions bool) error {
+func writeRun(rng *rand.Rand, root, dir string, i, epochs, images int, predictions, same bool) error {
 	t := templates[i%len(templates)]
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -74,7 +78,7 @@ func writeRun(rng *rand.Rand, root, dir string, i, epochs, images int, predictio
 		if err != nil {
 			return err
 		}
-		if k == 0 {
+		if k == 0 && !same {
 			data = nameRe.ReplaceAllFunc(data, func(m []byte) []byte {
 				key, _, _ := strings.Cut(string(m), ":")
 				switch key {
