@@ -102,8 +102,11 @@ func (r *Run) Assign(d Decision) bool {
 func Plan(evs []*Evidence, kept func(src, runID string) bool) map[string]Decision {
 	out := map[string]Decision{}
 	groups := map[string][]*Evidence{}
+	given := map[string]bool{}
 	for _, e := range evs {
-		if e != nil {
+		// A source given twice (overlapping roots) is planned once.
+		if e != nil && !given[e.Source] {
+			given[e.Source] = true
 			groups[e.RunID] = append(groups[e.RunID], e)
 		}
 	}

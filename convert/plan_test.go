@@ -88,6 +88,11 @@ func TestPlan(t *testing.T) {
 		}
 	}
 
+	// A source given twice is not the same run as itself.
+	if twice := convert.Plan(evidence(t, dirs, "a", "a"), nil); twice[dirs["a"]].SameAs != "" {
+		t.Errorf("a given twice: %+v", twice[dirs["a"]])
+	}
+
 	// A run that grows keeps its forked id; c, captured alone, has the
 	// shared id.
 	setField(t, dirs["d"], 1, 4, "0.5")
