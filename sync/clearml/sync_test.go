@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	yarchive "github.com/yoloarchive/yoloarchive/archive"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/clearml"
 	"github.com/yoloarchive/yoloarchive/sync/clearml/clearmltest"
@@ -382,7 +383,11 @@ func TestSync_BadInput(t *testing.T) {
 		if r.Status != ysync.StatusFailed || !strings.Contains(r.Error, "ClearML at") {
 			t.Errorf("%s: %s", r.Status, r.Error)
 		}
-		st, _ := e.store.Load(e.r.Destination(), "f83d82eb8b49109b74572f1bc35d8669")
+		h, err := yarchive.ReadHeader(archive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := e.store.Load(e.r.Destination(), h.RunID)
 		if st != nil && st.Synced {
 			t.Error("marked synced")
 		}
@@ -522,10 +527,14 @@ func TestSync_TwoMachinesAtOnce(t *testing.T) {
 	if !r.OK() {
 		t.Fatalf("%s %s", r.Status, r.Error)
 	}
+	h, err := yarchive.ReadHeader(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var live []string
 	for _, task := range e.srv.Tasks() {
 		for _, tag := range task.SystemTags {
-			if tag == clearml.RunTagPrefix+"f83d82eb8b49109b74572f1bc35d8669" {
+			if tag == clearml.RunTagPrefix+h.RunID {
 				live = append(live, task.ID)
 			}
 		}
