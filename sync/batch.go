@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	gosync "sync"
 	"time"
 )
@@ -88,20 +89,14 @@ func One(ctx context.Context, path string, r Replayer, opts BatchOptions) (res R
 	res = Result{Archive: path, Destination: r.Destination()}
 	var task *Task
 	if opts.Progress != nil {
-		task = opts.Progress.Task(filepath.Base(path))
+		task = opts.Progress.Task(strings.TrimSuffix(filepath.Base(path), ".tar.zst"))
 	}
 	defer func() {
 		if p := recover(); p != nil {
 			res.Status, res.Error = StatusFailed, fmt.Sprintf("internal error (please report): %v", p)
 		}
 		res.Seconds = time.Since(start).Seconds()
-		if task != nil {
-			msg := res.Status
-			if res.Error != "" {
-				msg += ": " + res.Error
-			}
-			task.Done(msg)
-		}
+		task.Done(res.OK())
 	}()
 	fail := func(err error) Result {
 		res.Status, res.Error = StatusFailed, err.Error()

@@ -42,11 +42,6 @@ type CLI struct {
 	Export  ExportCmd  `cmd:"" help:"Write archives' tables as a Parquet dataset, Arrow IPC streams or CSV."`
 }
 
-// Globals are the flags every command takes.
-type Globals struct {
-	Version kong.VersionFlag `help:"Print the version and exit."`
-}
-
 // Stdout and Stderr are where commands write; tests replace them.
 type Stdout struct{ io.Writer }
 

@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
-
-	"golang.org/x/term"
 
 	"github.com/yoloarchive/yoloarchive/archive/chain"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
@@ -77,7 +74,7 @@ func (c *SyncCmd) Validate() error {
 }
 
 // Run syncs the archives.
-func (c *SyncCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) error {
+func (c *SyncCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr *Stderr) error {
 	var tags []string
 	for _, t := range c.Tags {
 		for _, x := range strings.Split(t, ",") {
@@ -90,25 +87,21 @@ func (c *SyncCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) error
 	if err != nil {
 		return &codeError{code: exitFailure, msg: oneLine(err.Error())}
 	}
-	tty := false
-	if f, ok := stderr.Writer.(*os.File); ok {
-		tty = term.IsTerminal(int(f.Fd()))
-	}
-	var prog *ysync.Progress
-	if !c.DryRun {
-		prog = ysync.NewProgress(stderr, tty)
-	}
-	opts := ysync.BatchOptions{Jobs: c.Jobs, DryRun: c.DryRun, Force: c.Force, Store: store, Progress: prog,
-		OnResult: func(res ysync.Result) { c.report(stdout, stderr, res) }}
 	// The links of a chain (run.000.tar.zst, ...) are synced as one run.
 	paths, notes := chain.Group(c.Archives)
 	for _, n := range notes {
 		fmt.Fprintln(stderr, n)
 	}
-	results := ysync.Batch(ctx, paths, r, opts)
-	if prog != nil {
-		prog.Wait()
+	var prog *ysync.Progress
+	if !c.DryRun {
+		prog = g.progress(stderr, "sync", "archives", len(paths))
 	}
+	// While bars are drawn, lines go above them.
+	out, errOut := prog.Writer(stdout.Writer), prog.Writer(stderr.Writer)
+	opts := ysync.BatchOptions{Jobs: c.Jobs, DryRun: c.DryRun, Force: c.Force, Store: store, Progress: prog,
+		OnResult: func(res ysync.Result) { c.report(out, errOut, res) }}
+	results := ysync.Batch(ctx, paths, r, opts)
+	prog.Wait()
 	ok, failed := 0, 0
 	for _, res := range results {
 		if res.OK() {

@@ -99,7 +99,8 @@ func TestCLI_SyncClearMLOffline(t *testing.T) {
 	}
 }
 
-func TestCLI_SyncComet(t *testing.T) {
+// cometEnv points the Comet variables at a fake server.
+func cometEnv(t *testing.T) *comettest.Server {
 	srv := comettest.New()
 	t.Cleanup(srv.Close)
 	t.Setenv("HOME", t.TempDir())
@@ -108,6 +109,11 @@ func TestCLI_SyncComet(t *testing.T) {
 	t.Setenv("COMET_URL_OVERRIDE", srv.URLOverride())
 	t.Setenv("COMET_WORKSPACE", "")
 	t.Setenv("COMET_PROJECT_NAME", "")
+	return srv
+}
+
+func TestCLI_SyncComet(t *testing.T) {
+	srv := cometEnv(t)
 	good := synctest.Capture(t, "detect")
 	state := t.TempDir()
 	code, out, stderr := runCLI(t, "sync", good, "--to", "comet", "--json", "--state-dir", state, "--tags", "a,b")
