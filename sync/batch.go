@@ -115,7 +115,7 @@ func One(ctx context.Context, path string, r Replayer, opts BatchOptions) (res R
 	}
 	defer run.Close()
 	res.RunID = run.RunID()
-	res.NotRecoverable = GapsFor(run.Gaps, r.Tracker())
+	res.Gaps = GapsFor(run.Gaps, r.Tracker())
 	plan, err := r.Plan(run)
 	if err != nil {
 		return fail(err)

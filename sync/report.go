@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
@@ -70,11 +71,13 @@ type Result struct {
 	Links int `json:"links,omitempty"`
 	// Skipped counts items that were already on the remote side.
 	Skipped int `json:"skipped"`
-	// NotRecoverable lists what the live callback would have logged that
-	// the archive cannot provide (from the archive's gaps table).
-	NotRecoverable []string `json:"not_recoverable,omitempty"`
-	Error          string   `json:"error,omitempty"`
-	Seconds        float64  `json:"seconds"`
+	// Gaps lists what the live callback would have logged that this
+	// replay cannot: the archive's gaps that affect the tracker, and what
+	// the destination cannot take (the same objects as capture's and
+	// inspect's "gaps"; named "not_recoverable", as strings, before).
+	Gaps    []schemas.GapRow `json:"gaps,omitempty"`
+	Error   string           `json:"error,omitempty"`
+	Seconds float64          `json:"seconds"`
 }
 
 // OK reports whether the archive's sync succeeded.
@@ -86,15 +89,21 @@ func (r *Result) OK() bool {
 	return false
 }
 
-// GapsFor lists the archive's gaps that affect a tracker, as "item: reason".
-func GapsFor(gaps []schemas.GapRow, tracker string) []string {
-	var out []string
+// GapLines returns the result's gaps as "item: reason" lines.
+func (r *Result) GapLines() []string {
+	out := make([]string, len(r.Gaps))
+	for i, g := range r.Gaps {
+		out[i] = g.Item + ": " + strings.TrimSpace(g.Reason)
+	}
+	return out
+}
+
+// GapsFor returns the archive's gaps that affect a tracker.
+func GapsFor(gaps []schemas.GapRow, tracker string) []schemas.GapRow {
+	var out []schemas.GapRow
 	for _, g := range gaps {
-		for _, a := range g.Affects {
-			if a == tracker {
-				out = append(out, g.Item+": "+strings.TrimSpace(g.Reason))
-				break
-			}
+		if slices.Contains(g.Affects, tracker) {
+			out = append(out, g)
 		}
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/yoloarchive/yoloarchive/convert"
+	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
 // CaptureCmd is `yoloarchive capture`.
@@ -87,7 +89,7 @@ func (c *CaptureCmd) Validate() error {
 // captureReport is the JSON line printed per run with --json.
 type captureReport struct {
 	Source string `json:"source"`
-	Status string `json:"status"` // "ok", "unchanged", "duplicate" or "error"
+	Status string `json:"status"` // "ok", "unchanged", "duplicate" or "failed"
 	// SameAs is, for a duplicate, the source of the same run captured in
 	// this batch (a session's folder and a copy of its zip, say).
 	SameAs string `json:"same_as,omitempty"`
@@ -98,7 +100,7 @@ type captureReport struct {
 }
 
 // Run captures the sources.
-func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) error {
+func (c *CaptureCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr *Stderr) error {
 	if c.Follow {
 		return c.follow(ctx, stdout, stderr)
 	}
@@ -141,6 +143,13 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 	}
 	c.seen = map[string]string{}
 	c.plan = c.decide(ctx, srcs, jobs)
+	var prog *ysync.Progress
+	if len(srcs) > 1 {
+		prog = g.progress(stderr, "capture", "runs", len(srcs))
+	}
+	// While bars are drawn, lines go above them.
+	out, errOut := prog.Writer(stdout.Writer), prog.Writer(stderr.Writer)
+	var gaps gapTally
 	reports := make([]captureReport, len(srcs))
 	var mu sync.Mutex
 	done := 0
@@ -151,7 +160,9 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 		go func() {
 			defer wg.Done()
 			for i := range next {
+				task := prog.Task(shortName(srcs[i]))
 				rep := c.captureOne(ctx, srcs[i], opts)
+				task.Done(rep.Status != statusFailed)
 				mu.Lock()
 				reports[i] = rep
 				done++
@@ -159,7 +170,10 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 				if len(srcs) > 1 {
 					prefix = fmt.Sprintf("[%d/%d] ", done, len(srcs))
 				}
-				c.print(stdout, stderr, rep, prefix)
+				c.print(g, out, errOut, rep, prefix)
+				if rep.Result != nil {
+					gaps.add(rep.Result.Gaps)
+				}
 				mu.Unlock()
 			}
 		}()
@@ -172,6 +186,7 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 	}
 	close(next)
 	wg.Wait()
+	prog.Wait()
 	if c.ledger != nil {
 		if err := c.ledger.Flush(); err != nil {
 			fmt.Fprintf(stderr, "warning: the ledger could not be saved (the next capture will redo these runs): %s\n", oneLine(err.Error()))
@@ -204,10 +219,16 @@ func (c *CaptureCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) er
 			fmt.Fprintf(stderr, "  %s\n", b)
 		}
 	}
-	if unchanged > 0 && !c.JSON {
+	if c.JSON || g.Quiet {
+		return outcome(captured+dups, failed)
+	}
+	if len(srcs) > 1 && !g.Verbose {
+		gaps.print(stdout, len(srcs), "runs", "-v lists each run's, with the reasons; inspect shows an archive's")
+	}
+	if unchanged > 0 {
 		fmt.Fprintf(stderr, "%d runs unchanged since their last capture (ledger %s; --force captures them again)\n", unchanged, filepath.Join(c.OutDir, convert.LedgerName))
 	}
-	if len(srcs) > 1 && !c.JSON {
+	if len(srcs) > 1 {
 		if dups > 0 {
 			fmt.Fprintf(stderr, "captured %d of %d runs (%d of the %d sources are the same run as another source: archived once)\n", captured, len(srcs)-dups, dups, len(srcs))
 		} else {
@@ -256,7 +277,7 @@ func (c *CaptureCmd) options(jobs int) convert.Options {
 
 // captureOne captures one run and never fails: errors go into the report.
 func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Options) captureReport {
-	rep := captureReport{Source: src, Status: "error"}
+	rep := captureReport{Source: src, Status: statusFailed}
 	d, planned := c.plan[src]
 	if d.SameAs != "" {
 		rep.Status, rep.SameAs = "duplicate", d.SameAs
@@ -309,35 +330,44 @@ func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Op
 	rep.Status, rep.Result = "ok", res
 	if c.ledger != nil {
 		if err := c.ledger.Record(src, convert.LedgerEntry{Fingerprint: fp, Archive: res.Archive, RunID: res.RunID, Digest: res.Digest, Size: res.Size}); err != nil {
-			rep.Status, rep.Error = "error", "the archive was written, but the ledger could not be saved: "+oneLine(err.Error())
+			rep.Status, rep.Error = statusFailed, "the archive was written, but the ledger could not be saved: "+oneLine(err.Error())
 		}
 	}
 	return rep
 }
 
-func (c *CaptureCmd) print(stdout *Stdout, stderr *Stderr, rep captureReport, prefix string) {
+// print reports one run: a JSON line with --json, else a line on stdout
+// (failures and warnings on stderr), and its gaps with -v.
+func (c *CaptureCmd) print(g *Globals, stdout, stderr io.Writer, rep captureReport, prefix string) {
 	if c.JSON {
 		b, _ := json.Marshal(rep)
 		fmt.Fprintln(stdout, string(b))
 		return
 	}
-	if rep.Status == "duplicate" {
+	if rep.Status == statusFailed {
+		problemLine(stderr, prefix+statusFailed, rep.Source, rep.Error)
+		return
+	}
+	if rep.Result != nil {
+		for _, w := range rep.Result.Warnings {
+			fmt.Fprintf(stderr, "warning: %s: %s\n", rep.Source, oneLine(w))
+		}
+	}
+	if g.Quiet {
+		return
+	}
+	switch rep.Status {
+	case "duplicate":
 		fmt.Fprintf(stdout, "%s%s is the same run as %s: captured once\n", prefix, rep.Source, rep.SameAs)
-		return
-	}
-	if rep.Status == "unchanged" {
+	case "unchanged":
 		fmt.Fprintf(stdout, "%s%s unchanged (%s)\n", prefix, rep.Source, rep.Ledger.Archive)
-		return
-	}
-	if rep.Status != "ok" {
-		fmt.Fprintf(stderr, "%serror: %s\n", prefix, rep.Error)
-		return
-	}
-	r := rep.Result
-	fmt.Fprintf(stdout, "%s%s -> %s (run %s, %s, %d scalars, %d images, %d annotations, %d gaps)\n",
-		prefix, rep.Source, r.Archive, r.RunID, humanBytes(r.Size), r.Rows["scalars"], r.Rows["images"], r.Rows["annotations"], len(r.Gaps))
-	for _, w := range r.Warnings {
-		fmt.Fprintf(stderr, "warning: %s: %s\n", rep.Source, oneLine(w))
+	default:
+		r := rep.Result
+		fmt.Fprintf(stdout, "%s%s -> %s (run %s, %s, %d scalars, %d images, %d annotations, %d gaps)\n",
+			prefix, rep.Source, r.Archive, r.RunID, humanBytes(r.Size), r.Rows["scalars"], r.Rows["images"], r.Rows["annotations"], len(r.Gaps))
+		if g.Verbose {
+			printGaps(stdout, r.Gaps)
+		}
 	}
 }
 
@@ -414,6 +444,13 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// shortName names a run in progress reports by its last two path
+// elements ("detect/train"): run folders are often all named train.
+func shortName(p string) string {
+	p = filepath.Clean(p)
+	return filepath.Join(filepath.Base(filepath.Dir(p)), filepath.Base(p))
 }
 
 func dirExists(p string) bool {

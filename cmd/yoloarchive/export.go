@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/yoloarchive/yoloarchive/archive/chain"
 	"github.com/yoloarchive/yoloarchive/convert/export"
+	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
 // ExportCmd is `yoloarchive export`.
@@ -43,7 +46,7 @@ type exportReport struct {
 }
 
 // Run exports the archives.
-func (c *ExportCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) error {
+func (c *ExportCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr *Stderr) error {
 	jobs := c.Jobs
 	if jobs <= 0 {
 		jobs = min(runtime.GOMAXPROCS(0), 4)
@@ -54,6 +57,12 @@ func (c *ExportCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) err
 	for _, n := range notes {
 		fmt.Fprintln(stderr, n)
 	}
+	var prog *ysync.Progress
+	if len(paths) > 1 {
+		prog = g.progress(stderr, "export", "archives", len(paths))
+	}
+	// While bars are drawn, lines go above them.
+	out, errOut := prog.Writer(stdout.Writer), prog.Writer(stderr.Writer)
 	reports := make([]exportReport, len(paths))
 	var mu sync.Mutex
 	runs := map[string]string{} // run id → the archive last exported for it
@@ -66,34 +75,38 @@ func (c *ExportCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) err
 			for i := range next {
 				p := paths[i]
 				rep := exportReport{Archive: p, Status: "ok"}
+				task := prog.Task(strings.TrimSuffix(filepath.Base(p), ".tar.zst"))
 				res, err := export.Export(ctx, p, c.Out, c.Format)
 				if err != nil {
-					rep.Status, rep.Error = "error", describeArchiveErr(err)
+					rep.Status, rep.Error = statusFailed, describeArchiveErr(err)
 				}
+				task.Done(err == nil)
 				rep.Result = res
 				mu.Lock()
 				reports[i] = rep
 				if res != nil {
 					if other, ok := runs[res.RunID]; ok {
-						fmt.Fprintf(stderr, "warning: %s and %s hold the same run (%s): the dataset has the tables of %s, whole\n", other, p, res.RunID, p)
+						fmt.Fprintf(errOut, "warning: %s and %s hold the same run (%s): the dataset has the tables of %s, whole\n", other, p, res.RunID, p)
 					}
 					runs[res.RunID] = p
 				}
 				switch {
 				case c.JSON:
 					b, _ := json.Marshal(rep)
-					fmt.Fprintln(stdout, string(b))
-				case rep.Status == "ok":
+					fmt.Fprintln(out, string(b))
+				case rep.Status == statusFailed:
+					problemLine(errOut, statusFailed, p, rep.Error)
+				case !g.Quiet:
 					var rows int64
 					for _, n := range res.Rows {
 						rows += n
 					}
-					fmt.Fprintf(stdout, "%s -> %s (run %s, %d tables, %d rows)\n", p, c.Out, res.RunID, len(res.Files), rows)
+					fmt.Fprintf(out, "%s -> %s (run %s, %d tables, %d rows)\n", p, c.Out, res.RunID, len(res.Files), rows)
+				}
+				if res != nil && !c.JSON {
 					for _, w := range res.Warnings {
-						fmt.Fprintf(stderr, "warning: %s: %s\n", p, w)
+						fmt.Fprintf(errOut, "warning: %s: %s\n", p, oneLine(w))
 					}
-				default:
-					fmt.Fprintf(stderr, "error: %s\n", withPath(p, rep.Error))
 				}
 				mu.Unlock()
 			}
@@ -107,6 +120,7 @@ func (c *ExportCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) err
 	}
 	close(next)
 	wg.Wait()
+	prog.Wait()
 	if err := ctx.Err(); err != nil {
 		return err
 	}

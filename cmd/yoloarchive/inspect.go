@@ -25,8 +25,8 @@ type InspectCmd struct {
 // Help is shown by --help.
 func (c *InspectCmd) Help() string {
 	return `Verifies the archive, then shows the run, the row count of every table, each metric's
-first, last and best value, images by role, assets, single values, and what the archive
-could not recover from disk, and why.
+first, last and best value, images by role, assets, single values, and its gaps: what
+a live tracker would have logged that the run did not leave on disk, and why.
 
 ` + exitCodesHelp
 }
@@ -366,7 +366,7 @@ func printInspect(w io.Writer, rep *inspectReport) {
 		}
 		tw.Flush()
 	}
-	fmt.Fprintln(w, "\nnot recovered")
+	fmt.Fprintln(w, "\ngaps (what a live tracker would have logged that the run did not leave on disk)")
 	if len(rep.Gaps) == 0 {
 		fmt.Fprintln(w, "  nothing")
 	}

@@ -65,7 +65,7 @@ func TestCLI_CaptureInspectVerify(t *testing.T) {
 		t.Errorf("verify: exit %d: %q", code, stdout)
 	}
 	code, stdout, _ = runCLI(t, "inspect", out)
-	for _, want := range []string{"segment train, status finished", "metrics/mAP50-95(M)", "dataset_image", "not recovered", "model_info", "prediction    368 on 8 images"} {
+	for _, want := range []string{"segment train, status finished", "metrics/mAP50-95(M)", "dataset_image", "\ngaps (", "model_info", "prediction    368 on 8 images"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("inspect output lacks %q", want)
 		}
@@ -125,12 +125,12 @@ func TestCLI_PartialFailure(t *testing.T) {
 			t.Fatal(err)
 		}
 		statuses = append(statuses, r.Status)
-		if r.Status == "error" && !strings.Contains(r.Error, "results.csv:2:") {
+		if r.Status == "failed" && !strings.Contains(r.Error, "results.csv:2:") {
 			t.Errorf("error %q does not name results.csv:2", r.Error)
 		}
 	}
-	if sort.Strings(statuses); !reflect.DeepEqual(statuses, []string{"error", "ok"}) {
-		t.Errorf("statuses = %v, want one error and one ok", statuses)
+	if sort.Strings(statuses); !reflect.DeepEqual(statuses, []string{"failed", "ok"}) {
+		t.Errorf("statuses = %v, want one failed and one ok", statuses)
 	}
 	ents, _ := filepath.Glob(filepath.Join(outDir, "*.tar.zst"))
 	if len(ents) != 1 || !strings.HasPrefix(filepath.Base(ents[0]), "detect-") {
@@ -195,11 +195,11 @@ func TestCLI_VerifyFailures(t *testing.T) {
 	if code != exitPartial {
 		t.Errorf("exit %d, want %d", code, exitPartial)
 	}
-	if !strings.Contains(stdout, "FAILED  "+truncated+": entry") || !strings.Contains(stdout, "archive: truncated") ||
+	if !strings.Contains(stdout, "failed  "+truncated+": entry") || !strings.Contains(stdout, "archive: truncated") ||
 		!strings.Contains(stdout, "copy it again") {
 		t.Errorf("truncated archive not reported: %q", stdout)
 	}
-	if !strings.Contains(stdout, "FAILED  "+flipped) {
+	if !strings.Contains(stdout, "failed  "+flipped) {
 		t.Errorf("flipped byte not reported: %q", stdout)
 	}
 	if code, _, _ := runCLI(t, "verify", truncated); code != exitFailure {
@@ -237,7 +237,7 @@ func TestCLI_Export(t *testing.T) {
 	os.WriteFile(bad, data[:len(data)-100], 0o644)
 	out := filepath.Join(dir, "dataset")
 	code, stdout, stderr := runCLI(t, "export", good, bad, "--format", "csv", "-o", out, "--json")
-	if code != 3 || strings.Count(stdout, "\n") != 2 || !strings.Contains(stdout, `"status":"error"`) || strings.Contains(stderr, "\n\n") {
+	if code != 3 || strings.Count(stdout, "\n") != 2 || !strings.Contains(stdout, `"status":"failed"`) || strings.Contains(stderr, "\n\n") {
 		t.Errorf("export: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 	m, _ := filepath.Glob(filepath.Join(out, "table=*", "run=*", "part-0.csv"))

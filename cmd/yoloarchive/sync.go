@@ -98,10 +98,19 @@ func (c *SyncCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr *S
 	}
 	// While bars are drawn, lines go above them.
 	out, errOut := prog.Writer(stdout.Writer), prog.Writer(stderr.Writer)
+	var gaps gapTally
 	opts := ysync.BatchOptions{Jobs: c.Jobs, DryRun: c.DryRun, Force: c.Force, Store: store, Progress: prog,
-		OnResult: func(res ysync.Result) { c.report(out, errOut, res) }}
+		OnResult: func(res ysync.Result) {
+			c.report(g, out, errOut, res)
+			if res.OK() && res.Status != ysync.StatusBehind {
+				gaps.add(res.Gaps)
+			}
+		}}
 	results := ysync.Batch(ctx, paths, r, opts)
 	prog.Wait()
+	if !c.JSON && !g.Quiet && !g.Verbose {
+		gaps.print(stdout, len(paths), "archives", "-v lists each archive's, with the reasons")
+	}
 	ok, failed := 0, 0
 	for _, res := range results {
 		if res.OK() {
@@ -146,11 +155,23 @@ func (c *SyncCmd) replayer(tags []string) (ysync.Replayer, *ysync.Store, error) 
 }
 
 // report prints one archive's result: a JSON line with --json, else a
-// human line on stdout (errors on stderr).
-func (c *SyncCmd) report(stdout, stderr io.Writer, res ysync.Result) {
+// human line on stdout (failures and warnings on stderr). Its gaps are
+// listed with -v; otherwise they are counted into the batch's summary.
+func (c *SyncCmd) report(g *Globals, stdout, stderr io.Writer, res ysync.Result) {
 	if c.JSON {
 		b, _ := json.Marshal(res)
 		fmt.Fprintln(stdout, string(b))
+		return
+	}
+	switch res.Status {
+	case ysync.StatusFailed, ysync.StatusInterrupted:
+		problemLine(stderr, res.Status, res.Archive, res.Error)
+		return
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "warning: %s: %s\n", res.Archive, oneLine(w))
+	}
+	if g.Quiet {
 		return
 	}
 	switch res.Status {
@@ -159,9 +180,6 @@ func (c *SyncCmd) report(stdout, stderr io.Writer, res ysync.Result) {
 		fmt.Fprintf(stdout, "%s: would sync run %s to %s as project %q, name %q: %d parameters, %d scalars, %d single values, %d images, %d plots, %d assets, model %s, uploads %s\n",
 			res.Archive, res.RunID, res.Destination, p.Project, p.Name, p.Parameters, p.Scalars, p.SingleValues, p.Images, p.Plots, p.Assets,
 			bytesOrNone(p.ModelBytes), bytesOrNone(p.UploadBytes))
-	case ysync.StatusFailed, ysync.StatusInterrupted:
-		fmt.Fprintf(stderr, "%s: %s: %s\n", res.Archive, res.Status, oneLine(res.Error))
-		return
 	default:
 		where := res.URL
 		if res.Output != "" {
@@ -184,11 +202,8 @@ func (c *SyncCmd) report(stdout, stderr io.Writer, res ysync.Result) {
 			return
 		}
 	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(stderr, "  warning: %s\n", oneLine(w))
-	}
-	for _, g := range res.NotRecoverable {
-		fmt.Fprintf(stdout, "  not recoverable: %s\n", oneLine(g))
+	if g.Verbose {
+		printGaps(stdout, res.Gaps)
 	}
 }
 

@@ -43,7 +43,7 @@ type verifyReport struct {
 }
 
 // Run verifies the archives.
-func (c *VerifyCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) error {
+func (c *VerifyCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr *Stderr) error {
 	var ok, failed int
 	for _, p := range verifyTargets(c.Archives) {
 		if err := ctx.Err(); err != nil {
@@ -66,7 +66,7 @@ func (c *VerifyCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) err
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			rep.Status, rep.Error = "error", describeArchiveErr(err)
+			rep.Status, rep.Error = statusFailed, describeArchiveErr(err)
 			failed++
 		} else {
 			ok++
@@ -75,16 +75,17 @@ func (c *VerifyCmd) Run(ctx context.Context, stdout *Stdout, stderr *Stderr) err
 		case c.JSON:
 			b, _ := json.Marshal(rep)
 			fmt.Fprintln(stdout, string(b))
-		case rep.Status == "ok" && rep.Final != nil:
+		case rep.Status == statusFailed:
+			fmt.Fprintf(stdout, "failed  %s\n", withPath(p, rep.Error))
+		case g.Quiet:
+		case rep.Final != nil:
 			state := "open: training had not ended at the last link"
 			if *rep.Final {
 				state = "final"
 			}
 			fmt.Fprintf(stdout, "ok      %s  run %s  chain of %d links, %s  head %s  %s\n", p, rep.RunID, rep.Links, state, rep.Digest, humanBytes(rep.Size))
-		case rep.Status == "ok":
-			fmt.Fprintf(stdout, "ok      %s  run %s  digest %s  %d entries  %s\n", p, rep.RunID, rep.Digest, rep.Entries, humanBytes(rep.Size))
 		default:
-			fmt.Fprintf(stdout, "FAILED  %s\n", withPath(p, rep.Error))
+			fmt.Fprintf(stdout, "ok      %s  run %s  digest %s  %d entries  %s\n", p, rep.RunID, rep.Digest, rep.Entries, humanBytes(rep.Size))
 		}
 	}
 	return outcome(ok, failed)

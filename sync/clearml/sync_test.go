@@ -178,9 +178,9 @@ func TestSync_MatchesGenuineSession(t *testing.T) {
 			t.Errorf("extra event %s", k)
 		}
 	}
-	gaps := strings.Join(res.NotRecoverable, "\n")
+	gaps := strings.Join(res.GapLines(), "\n")
 	if !strings.Contains(gaps, "model_info") || !strings.Contains(gaps, "model:") {
-		t.Errorf("not recoverable items %q lack model_info and model", gaps)
+		t.Errorf("gaps %q lack model_info and model", gaps)
 	}
 
 	// General hyper-parameters, exactly as task.connect stored them.

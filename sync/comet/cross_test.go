@@ -28,8 +28,8 @@ func TestCross_ClearMLSessionToComet(t *testing.T) {
 	if r.Status != ysync.StatusSynced {
 		t.Fatal(r.Error)
 	}
-	if !strings.Contains(strings.Join(r.NotRecoverable, "\n"), "session_standard_output: 18 standard_output messages") {
-		t.Errorf("the report does not say the console log is not sent over REST: %v", r.NotRecoverable)
+	if !strings.Contains(strings.Join(r.GapLines(), "\n"), "session_standard_output: 18 standard_output messages") {
+		t.Errorf("the report does not say the console log is not sent over REST: %v", r.Gaps)
 	}
 	// The offline zip carries the console log and the session's tags.
 	zipped := readZip(t, writeZip(t, sessionArchive, t.TempDir()).Output)

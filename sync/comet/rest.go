@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/yoloarchive/yoloarchive/schemas"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
@@ -159,7 +160,7 @@ func (r *Remote) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task
 		copts.Gate = &r.gate
 	}
 	s := &session{Remote: r, http: ysync.NewClient(copts), run: run, log: l, st: st, task: task, res: res}
-	res.NotRecoverable = append(res.NotRecoverable, restLeftOut(l)...)
+	res.Gaps = append(res.Gaps, restLeftOut(l)...)
 	defer func() {
 		res.Requests, res.Retries = s.http.Requests(), s.http.Retries()
 		res.Skipped += s.skipped
@@ -589,7 +590,8 @@ func (s *session) sendMetrics(ctx context.Context, round int) error {
 	if stale > 0 && round == 0 {
 		// Points sent earlier that the archive no longer holds: an
 		// earlier link of a chain, superseded by a resumed run's rows.
-		s.res.NotRecoverable = append(s.res.NotRecoverable, fmt.Sprintf("comet: %d metric points sent by an earlier sync are no longer in the archive (superseded by a later capture of the run, as after a resume); Comet cannot delete points, so the experiment keeps them beside the new values", stale))
+		s.res.Gaps = append(s.res.Gaps, schemas.GapRow{Item: "superseded_points", Affects: []string{"comet"},
+			Reason: fmt.Sprintf("%d metric points sent by an earlier sync are no longer in the archive (superseded by a later capture of the run, as after a resume); Comet cannot delete points, so the experiment keeps them beside the new values", stale)})
 	}
 	if err := s.st.Mark("metrics-started"); err != nil {
 		return err
@@ -984,7 +986,7 @@ func (s *session) do(ctx context.Context, method, endpoint string, hdr http.Head
 // replay does not send (console output, system details, packages, git,
 // html): they are written by --to comet-offline, which `comet upload`
 // sends.
-func restLeftOut(l *Log) []string {
+func restLeftOut(l *Log) []schemas.GapRow {
 	counts := map[string]int{}
 	for _, c := range l.Calls {
 		switch c.Kind {
@@ -994,9 +996,11 @@ func restLeftOut(l *Log) []string {
 			counts[c.RawType]++
 		}
 	}
-	var out []string
+	var out []schemas.GapRow
 	for _, k := range sortedKeys(counts) {
-		out = append(out, fmt.Sprintf("session_%s: %d %s messages of the Comet session are not sent over REST (--to comet-offline writes them; `comet upload` sends them)", k, counts[k], k))
+		out = append(out, schemas.GapRow{Item: "session_" + k, Affects: []string{"comet"},
+			Reason: fmt.Sprintf("%d %s messages of the Comet session are not sent over REST", counts[k], k),
+			Hint:   "--to comet-offline writes them; `comet upload` sends them"})
 	}
 	return out
 }

@@ -151,7 +151,7 @@ func TestSession_CometZipToREST(t *testing.T) {
 			annotated++
 		}
 	}
-	report := strings.Join(res.NotRecoverable, "\n")
+	report := strings.Join(res.GapLines(), "\n")
 	for _, want := range []string{"session_standard_output: 2 standard_output", "session_system_details: 1", "session_installed_packages: 1"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s", want, report)

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+	"github.com/yoloarchive/yoloarchive/sync/synctest"
+)
+
+// TestCLI_SyncGapsOncePerBatch: a batch's gaps are summarised once, with
+// the number of archives lacking each item; -v lists them per archive,
+// --json holds them per archive, -q prints nothing but problems.
+func TestCLI_SyncGapsOncePerBatch(t *testing.T) {
+	archives := []string{synctest.Capture(t, "detect"), synctest.Capture(t, "detect-savejson"), synctest.Capture(t, "segment-val")}
+	sync := func(flags ...string) (string, string) {
+		t.Helper()
+		args := append(append([]string{"sync"}, archives...), "--to", "comet-offline", "--out", t.TempDir())
+		code, stdout, stderr := runCLI(t, append(args, flags...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", flags, code, stderr)
+		}
+		return stdout, stderr
+	}
+
+	// The JSON report: every archive's gaps, as objects.
+	stdout, _ := sync("--json")
+	count := map[string]int{}
+	withGaps := 0
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var res ysync.Result
+		if err := json.Unmarshal([]byte(line), &res); err != nil {
+			t.Fatalf("bad JSON line %q: %v", line, err)
+		}
+		if len(res.Gaps) > 0 {
+			withGaps++
+		}
+		for _, g := range res.Gaps {
+			if g.Item == "" || g.Reason == "" {
+				t.Errorf("%s: gap without item or reason: %+v", res.Archive, g)
+			}
+			count[g.Item]++
+		}
+	}
+	if withGaps == 0 || strings.Contains(stdout, "not_recoverable") {
+		t.Fatalf("no gaps in the JSON report, or under another name: %s", stdout)
+	}
+
+	// Default: one line per archive, then the summary, once.
+	stdout, stderr := sync()
+	want := []string{fmt.Sprintf("gaps in %d of %d archives, by item (-v lists each archive's, with the reasons):", withGaps, len(archives))}
+	items := make([]string, 0, len(count))
+	for k := range count {
+		items = append(items, k)
+	}
+	sort.Slice(items, func(i, j int) bool {
+		if count[items[i]] != count[items[j]] {
+			return count[items[i]] > count[items[j]]
+		}
+		return items[i] < items[j]
+	})
+	for _, k := range items {
+		want = append(want, fmt.Sprintf("  %4d  %s", count[k], k))
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != len(archives)+len(want) {
+		t.Fatalf("%d lines, want %d result lines and the %d-line summary:\n%s", len(lines), len(archives), len(want), stdout)
+	}
+	if got := strings.Join(lines[len(archives):], "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("summary:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	for _, word := range []string{"not recoverable", "not recovered"} {
+		if strings.Contains(stdout+stderr, word) {
+			t.Errorf("%q: one concept, one word (gap):\n%s%s", word, stdout, stderr)
+		}
+	}
+
+	// -v: each archive's gaps, with the reasons, and no summary.
+	stdout, _ = sync("-v")
+	for k, n := range count {
+		if got := strings.Count(stdout, "  gap "+k+": "); got != n {
+			t.Errorf("-v lists gap %s %d times, want %d (one per archive lacking it)", k, got, n)
+		}
+	}
+	if strings.Contains(stdout, "by item") {
+		t.Errorf("-v repeats the summary:\n%s", stdout)
+	}
+
+	// -q: nothing when all went well.
+	if stdout, stderr := sync("-q"); stdout != "" || stderr != "" {
+		t.Errorf("-q printed %q %q", stdout, stderr)
+	}
+}
+
+// TestCLI_FailedStatusEverywhere: an input that fails has the status
+// "failed" in every command's JSON report, and a human line starting
+// with "failed".
+func TestCLI_FailedStatusEverywhere(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.tar.zst")
+	if err := os.WriteFile(bad, []byte("not an archive"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"capture", dir, "-o", filepath.Join(dir, "x.tar.zst")},
+		{"verify", bad},
+		{"export", bad, "-o", filepath.Join(dir, "dataset")},
+		{"sync", bad, "--to", "comet-offline", "--out", filepath.Join(dir, "zips")},
+	} {
+		code, stdout, stderr := runCLI(t, append(args, "--json")...)
+		var rep struct{ Status, Error string }
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitFailure {
+			t.Errorf("%s: exit %d, %v: %q %q", args[0], code, err, stdout, stderr)
+			continue
+		}
+		if rep.Status != "failed" || rep.Error == "" {
+			t.Errorf("%s: status %q, error %q; want failed", args[0], rep.Status, rep.Error)
+		}
+		_, stdout, stderr = runCLI(t, args...)
+		if out := stdout + stderr; !strings.HasPrefix(out, "failed") {
+			t.Errorf("%s: the failure is not reported as failed: %q", args[0], out)
+		}
+	}
+}
