@@ -2,6 +2,7 @@ package convert
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -49,7 +50,7 @@ type dataYAML struct {
 // dataset is not on this machine.
 func ResolveDataset(spec, runDir string) (*Dataset, error) {
 	if spec == "" {
-		return nil, fmt.Errorf("no dataset recorded (pass --data DATA.yaml)")
+		return nil, errors.New("no dataset recorded")
 	}
 	var tried []string
 	for _, cand := range candidates(spec, runDir) {
@@ -61,7 +62,7 @@ func ResolveDataset(spec, runDir string) (*Dataset, error) {
 			return readClassifyDir(cand)
 		}
 	}
-	return nil, fmt.Errorf("dataset %q not found on this machine (tried %s): pass --data DATA.yaml", spec, strings.Join(tried, ", "))
+	return nil, fmt.Errorf("dataset %q not found on this machine (tried %s)", spec, strings.Join(tried, ", "))
 }
 
 func candidates(spec, runDir string) []string {

@@ -101,6 +101,9 @@ type captureReport struct {
 
 // Run captures the sources.
 func (c *CaptureCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr *Stderr) error {
+	if err := c.checkData(); err != nil {
+		return err
+	}
 	if c.Follow {
 		return c.follow(ctx, stdout, stderr)
 	}
@@ -255,6 +258,22 @@ func (c *CaptureCmd) decide(ctx context.Context, srcs []string, jobs int) map[st
 		e, ok := c.ledger.Entry(src)
 		return ok && e.RunID == runID && e.IDScheme == convert.IDScheme
 	})
+}
+
+// checkData refuses a --data that is not there: the capture would
+// otherwise go on without the dataset.
+func (c *CaptureCmd) checkData() error {
+	if c.Data == "" {
+		return nil
+	}
+	_, err := os.Stat(c.Data)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("--data %s: no such file: give the dataset's yaml (for classify, its folder), or leave --data out to use the run's own data setting", c.Data)
+	case err != nil:
+		return fmt.Errorf("--data %s: %w", c.Data, err)
+	}
+	return nil
 }
 
 // options are the capture options of the flags, for jobs runs at once.

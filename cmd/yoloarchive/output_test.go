@@ -127,3 +127,47 @@ func TestCLI_FailedStatusEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// TestCLI_CaptureMissingData: a --data file that does not exist is an
+// error naming it, not a capture that quietly records the dataset as a gap.
+func TestCLI_CaptureMissingData(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.yaml")
+	code, stdout, stderr := runCLI(t, "capture", filepath.Join(fixtures, "detect"), "--data", missing, "-o", filepath.Join(dir, "x.tar.zst"))
+	if code != exitFailure || !strings.Contains(stderr, "--data "+missing) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Errorf("exit %d, want %d and one line naming %s: %q %q", code, exitFailure, missing, stdout, stderr)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+}
+
+// TestCLI_HintsNameRealFlags: the hints of sync's errors and gaps name
+// flags that exist, on the command that has them.
+func TestCLI_HintsNameRealFlags(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("CLEARML_CONFIG_FILE", "")
+	for _, k := range []string{"CLEARML_API_HOST", "CLEARML_WEB_HOST", "CLEARML_FILES_HOST"} {
+		t.Setenv(k, "")
+	}
+	// A run whose dataset is not on this machine.
+	run := filepath.Join(t.TempDir(), "run")
+	if err := os.CopyFS(run, os.DirFS(filepath.Join(fixtures, "detect"))); err != nil {
+		t.Fatal(err)
+	}
+	archive := synctest.Capture(t, run)
+	_, _, stderr := runCLI(t, "sync", archive, "--to", "clearml", "--state-dir", t.TempDir())
+	if !strings.Contains(stderr, "--clearml-api-host") || strings.Contains(stderr, " --api-host") {
+		t.Errorf("no server: %q", stderr)
+	}
+	t.Setenv("CLEARML_API_ACCESS_KEY", "access")
+	t.Setenv("CLEARML_API_SECRET_KEY", "secret")
+	_, _, stderr = runCLI(t, "sync", archive, "--to", "clearml", "--clearml-api-host", "ftp://x", "--state-dir", t.TempDir())
+	if !strings.Contains(stderr, "--clearml-api-host") || strings.Contains(stderr, " --api-host") {
+		t.Errorf("bad address: %q", stderr)
+	}
+	_, stdout, _ := runCLI(t, "sync", archive, "--to", "comet-offline", "--out", t.TempDir(), "-v")
+	if !strings.Contains(stdout, "gap dataset: ") || strings.Contains(stdout, "pass --data") || !strings.Contains(stdout, "to recover: capture again with --data") {
+		t.Errorf("the dataset gap does not say to capture again with --data:\n%s", stdout)
+	}
+}

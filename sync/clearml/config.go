@@ -81,7 +81,7 @@ func LoadConfig(flags Config) (Config, error) {
 	}
 	c = overlay(overlay(c, env), flags)
 	if c.APIHost == "" {
-		return c, errors.New("no ClearML server configured: set CLEARML_API_HOST, pass --api-host, or run `clearml-init` to write ~/clearml.conf")
+		return c, errors.New("no ClearML server configured: set CLEARML_API_HOST, pass --clearml-api-host, or run `clearml-init` to write ~/clearml.conf")
 	}
 	if c.AccessKey == "" || c.SecretKey == "" {
 		return c, fmt.Errorf("no ClearML credentials for %s: set CLEARML_API_ACCESS_KEY and CLEARML_API_SECRET_KEY, or api.credentials in clearml.conf", c.APIHost)
@@ -97,7 +97,7 @@ func LoadConfig(flags Config) (Config, error) {
 	}
 	for _, h := range []string{c.APIHost, c.WebHost, c.FilesHost} {
 		if u, err := url.Parse(h); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return c, fmt.Errorf("ClearML address %q is not an http(s) URL: fix CLEARML_API_HOST / --api-host (or the web/files host)", h)
+			return c, fmt.Errorf("ClearML address %q is not an http(s) URL: fix CLEARML_API_HOST / --clearml-api-host (or the web/files host)", h)
 		}
 	}
 	return c, nil

@@ -73,10 +73,10 @@ func LoadConfig(flags Config) (Config, error) {
 		Project: os.Getenv("COMET_PROJECT_NAME"), URL: os.Getenv("COMET_URL_OVERRIDE")}
 	c = overlay(overlay(c, env), flags)
 	if c.APIKey == "" {
-		return c, errors.New("no Comet API key: set COMET_API_KEY, or api_key in the [comet] section of ~/.comet.config")
+		return c, errors.New("no Comet API key: set COMET_API_KEY, pass --comet-api-key-file, or set api_key in the [comet] section of ~/.comet.config")
 	}
 	if u, err := url.Parse(c.Root()); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return c, fmt.Errorf("Comet address %q is not an http(s) URL: fix COMET_URL_OVERRIDE", c.URL)
+		return c, fmt.Errorf("Comet address %q is not an http(s) URL: fix COMET_URL_OVERRIDE / --comet-url", c.URL)
 	}
 	return c, nil
 }
