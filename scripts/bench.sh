@@ -119,7 +119,7 @@ if [ "$scale" != 0 ]; then
     "$work/fakeservers" -env "$d/env" >"$d/servers.out" 2>&1 &
     pid=$!
     while [ ! -s "$d/env" ]; do sleep 0.1; done
-    measure "$n" capture "$bin" capture -r "$d/runs" --out-dir "$d/archives" -j 4
+    measure "$n" capture "$bin" capture -r "$d/runs" -o "$d/archives/" -j 4
     (
       . "$d/env"
       export YOLOARCHIVE_STATE_DIR="$d/state"

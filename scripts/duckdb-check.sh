@@ -87,7 +87,7 @@ echo "ok duckdb-check: a tampered Comet experiment is detected (an epoch 0, a li
 # have the same settings file (same name, save_dir, epochs: a backfill of
 # users' tutorial runs): they are still 100 runs, with 100 archives.
 go run ./scripts/synthruns -n 100 -epochs 30 -images 3 -same-settings -o "$work/runs"
-"$bin" capture -r "$work/runs" --out-dir "$work/archives" -j 4 >/dev/null 2>"$work/capture.log"
+"$bin" capture -r "$work/runs" -o "$work/archives/" -j 4 >/dev/null 2>"$work/capture.log"
 n=$(ls "$work"/archives/*.tar.zst | wc -l)
 if [ "$n" != 100 ] || ! grep -q '^captured 100 of 100 runs$' "$work/capture.log"; then
   echo "duckdb-check: 100 runs with the same settings gave $n archives: $(tail -n 1 "$work/capture.log")" >&2

@@ -23,8 +23,8 @@ import (
 // CaptureCmd is `yoloarchive capture`.
 type CaptureCmd struct {
 	Src           []string `arg:"" name:"SRC" help:"Run directories to capture (with --recursive: folders to search for runs)."`
-	Output        string   `short:"o" placeholder:"FILE.tar.zst" help:"Archive to write (a single SRC only)."`
-	OutDir        string   `placeholder:"DIR" help:"Directory to write archives to, as <name>-<run id>.tar.zst (default: the current directory)."`
+	Out           string   `short:"o" aliases:"output" placeholder:"PATH" help:"Where to write: FILE.tar.zst (a single SRC), or a directory (one that exists, or PATH ending in /) for archives named <name>-<run id>.tar.zst, with a ledger of the runs captured there (default: the current directory, without a ledger)."`
+	OutDir        string   `hidden:"" placeholder:"DIR" help:"The directory of -o DIR (the old spelling)."`
 	Recursive     bool     `short:"r" help:"Capture every run found below each SRC."`
 	NoWeights     bool     `help:"Leave weights/best.pt and weights/last.pt out."`
 	AllWeights    bool     `help:"Also store periodic checkpoints weights/epoch*.pt."`
@@ -34,13 +34,15 @@ type CaptureCmd struct {
 	Jobs          int      `short:"j" default:"0" placeholder:"N" help:"Runs to capture in parallel (default: number of CPUs, at most 4)."`
 	JSON          bool     `help:"Print one JSON object per run on stdout."`
 
+	file    string // the archive to write, from -o FILE.tar.zst
+	dir     string // the directory to write to, from -o DIR
 	ledger  *convert.Ledger
 	optsKey string
 	seenMu  sync.Mutex
 	seen    map[string]string // run id → the source captured for it in this batch
 	plan    map[string]convert.Decision
-	Force   bool     `help:"With --out-dir: capture runs again even when the ledger says they have not changed."`
-	Session []string `placeholder:"PATH" help:"A ClearML offline session (folder or zip) or Comet offline zip of the run, merged into its archive (a single SRC only; repeatable: the sessions of a resumed run, in order; SRC may itself be the first session)."`
+	Force   bool              `help:"With -o DIR: capture runs again even when the ledger says they have not changed."`
+	Session []string          `placeholder:"PATH" help:"A ClearML offline session (folder or zip) or Comet offline zip of the run, merged into its archive (a single SRC only; repeatable: the sessions of a resumed run, in order; SRC may itself be the first session)."`
 
 	Follow  bool          `help:"Watch SRC, a run directory still training, and write a chain of delta archives (NAME.000.tar.zst, NAME.001.tar.zst, ...) until training ends."`
 	Every   time.Duration `default:"60s" placeholder:"DURATION" help:"With --follow: how often to look."`
@@ -65,8 +67,8 @@ interrupted capture leaves nothing behind. One bad run never stops the others.
 
 // Validate checks flag combinations.
 func (c *CaptureCmd) Validate() error {
-	if c.Output != "" && (len(c.Src) != 1 || c.Recursive || c.OutDir != "") {
-		return errors.New("-o names one archive: use it with a single SRC, without --recursive or --out-dir")
+	if err := c.outputs(); err != nil {
+		return err
 	}
 	if len(c.Session) > 0 && (len(c.Src) != 1 || c.Recursive) {
 		return errors.New("--session enriches one run: use it with a single SRC, without --recursive")
@@ -82,6 +84,30 @@ func (c *CaptureCmd) Validate() error {
 	}
 	if c.Every < time.Second {
 		return errors.New("--every must be at least 1s")
+	}
+	return nil
+}
+
+// outputs sets c.file or c.dir from -o (or the old --out-dir): an
+// archive's name ends in .tar.zst; a directory exists, ends in /, or is
+// where a batch goes. Anything else is refused rather than guessed.
+func (c *CaptureCmd) outputs() error {
+	batch := len(c.Src) > 1 || c.Recursive
+	switch {
+	case c.OutDir != "" && c.Out != "":
+		return errors.New("-o and --out-dir both name where to write: use -o alone")
+	case c.OutDir != "":
+		c.dir = c.OutDir
+	case c.Out == "":
+	case strings.HasSuffix(c.Out, ".tar.zst"):
+		if batch {
+			return fmt.Errorf("-o %s names one archive: use it with a single SRC, without --recursive (or give a directory)", c.Out)
+		}
+		c.file = c.Out
+	case batch || strings.HasSuffix(c.Out, string(filepath.Separator)) || dirExists(c.Out):
+		c.dir = c.Out
+	default:
+		return fmt.Errorf("-o %s: name the archive FILE.tar.zst, or a directory (one that exists, or end it with /)", c.Out)
 	}
 	return nil
 }
@@ -120,11 +146,11 @@ func (c *CaptureCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr
 	}
 	jobs = min(jobs, len(srcs))
 	opts := c.options(jobs)
-	if c.OutDir != "" {
-		if err := os.MkdirAll(c.OutDir, 0o755); err != nil {
+	if c.dir != "" {
+		if err := os.MkdirAll(c.dir, 0o755); err != nil {
 			return err
 		}
-		if c.ledger, err = convert.OpenLedger(c.OutDir); err != nil {
+		if c.ledger, err = convert.OpenLedger(c.dir); err != nil {
 			return err
 		}
 	}
@@ -229,7 +255,7 @@ func (c *CaptureCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr
 		gaps.print(stdout, len(srcs), "runs", "-v lists each run's, with the reasons; inspect shows an archive's")
 	}
 	if unchanged > 0 {
-		fmt.Fprintf(stderr, "%d runs unchanged since their last capture (ledger %s; --force captures them again)\n", unchanged, filepath.Join(c.OutDir, convert.LedgerName))
+		fmt.Fprintf(stderr, "%d runs unchanged since their last capture (ledger %s; --force captures them again)\n", unchanged, filepath.Join(c.dir, convert.LedgerName))
 	}
 	if len(srcs) > 1 {
 		if dups > 0 {
@@ -329,9 +355,9 @@ func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Op
 		rep.Status, rep.SameAs = "duplicate", other
 		return rep
 	}
-	dst := c.Output
+	dst := c.file
 	if dst == "" {
-		dir := c.OutDir
+		dir := c.dir
 		if dir == "" {
 			dir = "."
 		}

@@ -18,13 +18,13 @@ import (
 func (c *CaptureCmd) follow(ctx context.Context, stdout *Stdout, stderr *Stderr) error {
 	src := c.Src[0]
 	opts := c.options(1)
-	base := c.Output
+	base := c.file
 	for base == "" {
 		// The chain is named after the run, known once args.yaml is
 		// written.
 		name, id, err := convert.Identify(ctx, src, opts)
 		if err == nil {
-			dir := c.OutDir
+			dir := c.dir
 			if dir == "" {
 				dir = "."
 			}
@@ -95,9 +95,12 @@ func (c *CaptureCmd) compact(ctx context.Context, stdout *Stdout) error {
 	if b, _, ok := chain.SplitLink(base); ok {
 		base = b
 	}
-	dst := c.Output
+	dst := c.file
 	if dst == "" {
 		dst = base
+		if c.dir != "" {
+			dst = filepath.Join(c.dir, filepath.Base(base))
+		}
 	}
 	digest, err := convert.Compact(ctx, base, dst, c.options(1))
 	if err != nil {

@@ -171,3 +171,56 @@ func TestCLI_HintsNameRealFlags(t *testing.T) {
 		t.Errorf("the dataset gap does not say to capture again with --data:\n%s", stdout)
 	}
 }
+
+// TestCLI_OutFlag: -o/--out names where output goes in every command that
+// writes files: an archive or a directory in capture, a directory in
+// export and sync. The old spellings still work, unlisted.
+func TestCLI_OutFlag(t *testing.T) {
+	dir := t.TempDir()
+	runs := []string{filepath.Join(fixtures, "detect"), filepath.Join(fixtures, "segment-val")}
+	archives := filepath.Join(dir, "archives") + "/"
+	if code, _, stderr := runCLI(t, append([]string{"capture", "-q", "-o", archives}, runs...)...); code != 0 {
+		t.Fatalf("capture -o DIR/: exit %d: %s", code, stderr)
+	}
+	written, _ := filepath.Glob(filepath.Join(archives, "*.tar.zst"))
+	if len(written) != 2 {
+		t.Fatalf("capture -o DIR/ wrote %v, want 2 archives", written)
+	}
+	// An existing directory, without the slash; the old --out-dir.
+	for _, flag := range []string{"--out", "--out-dir"} {
+		out := t.TempDir()
+		if code, _, stderr := runCLI(t, "capture", "-q", runs[1], flag, out); code != 0 {
+			t.Fatalf("capture %s DIR: exit %d: %s", flag, code, stderr)
+		}
+		if m, _ := filepath.Glob(filepath.Join(out, "segment-val-*.tar.zst")); len(m) != 1 {
+			t.Errorf("capture %s DIR wrote %v", flag, m)
+		}
+	}
+	// An archive's name; the old --output.
+	for _, flag := range []string{"-o", "--output"} {
+		file := filepath.Join(dir, strings.TrimLeft(flag, "-")+".tar.zst")
+		if code, _, stderr := runCLI(t, "capture", "-q", runs[1], flag, file); code != 0 {
+			t.Fatalf("capture %s FILE: exit %d: %s", flag, code, stderr)
+		}
+		if _, err := os.Stat(file); err != nil {
+			t.Errorf("capture %s FILE: %v", flag, err)
+		}
+	}
+	// Neither an archive's name nor a directory: refused, not guessed.
+	code, _, stderr := runCLI(t, "capture", runs[1], "-o", filepath.Join(dir, "nothing-yet"))
+	if code != exitUsage || !strings.Contains(stderr, "nothing-yet") {
+		t.Errorf("capture -o NEITHER: exit %d: %s", code, stderr)
+	}
+	// sync and export take -o for their directory too.
+	zips := filepath.Join(dir, "zips")
+	if code, _, stderr := runCLI(t, "sync", written[0], "--to", "comet-offline", "-o", zips, "-q"); code != 0 {
+		t.Fatalf("sync -o: exit %d: %s", code, stderr)
+	}
+	if m, _ := filepath.Glob(filepath.Join(zips, "*.zip")); len(m) != 1 {
+		t.Errorf("sync -o wrote %v", m)
+	}
+	_, help, _ := runCLI(t, "capture", "--help")
+	if !strings.Contains(help, "-o, --out=PATH") || strings.Contains(help, "--out-dir") || strings.Contains(help, "--output") {
+		t.Errorf("capture --help does not show -o, --out alone:\n%s", help)
+	}
+}

@@ -17,7 +17,7 @@ import (
 type SyncCmd struct {
 	Archives []string `arg:"" name:"ARCHIVE" help:"Archives (.tar.zst) to replay. The links of a chain written by capture --follow (NAME.000.tar.zst, ...; any of them, or NAME.tar.zst) sync as one run."`
 	To       string   `required:"" enum:"clearml,clearml-offline,comet,comet-offline" placeholder:"TRACKER" help:"Destination: clearml or comet (their APIs), or, with no server, comet-offline (offline experiment zips for 'comet upload') or clearml-offline (offline sessions for 'clearml-task --import-offline-session')."`
-	Out      string   `placeholder:"DIR" help:"Output directory for offline exports (default ./comet-offline or ./clearml-offline)."`
+	Out      string   `short:"o" placeholder:"DIR" help:"Output directory for offline exports (default: ./comet-offline or ./clearml-offline)."`
 	Project  string   `placeholder:"NAME" help:"Project to sync into (default: the run's project, as the callback names it)."`
 	Name     string   `placeholder:"NAME" help:"Task or experiment name (default: the run's name). Only with a single archive."`
 	Tags     []string `placeholder:"TAG" help:"Extra tags (repeat or comma-separate)."`
@@ -65,7 +65,7 @@ func (c *SyncCmd) Validate() error {
 		return errors.New("--name names one run: use it with a single ARCHIVE")
 	}
 	if c.Out != "" && !strings.HasSuffix(c.To, "-offline") {
-		return errors.New("--out is for offline exports (--to comet-offline or clearml-offline)")
+		return errors.New("-o is for offline exports (--to comet-offline or clearml-offline)")
 	}
 	if c.Jobs < 1 {
 		return errors.New("-j must be at least 1")
