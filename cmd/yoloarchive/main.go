@@ -76,6 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		kong.Exit(func(code int) { exited = code; panic(exitPanic{}) }),
 		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.ValueFormatter(helpValue),
 		kong.BindTo(ctx, (*context.Context)(nil)),
 		kong.Bind(&Stdout{stdout}, &Stderr{stderr}),
 	)
@@ -157,13 +158,44 @@ func outcome(ok, failed int) error {
 // oneLine folds a message onto one line.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// version returns the build's version.
+// version returns the build's version: the one the linker flags set
+// (make build), else the module version and VCS revision of the build
+// info, as go build records them ("v0.0.0-20261204124331-bcf385c5926a
+// (bcf385c, modified)").
 func version() string {
-	if Version != "" {
-		return Version
+	bi, _ := debug.ReadBuildInfo()
+	return versionOf(Version, bi)
+}
+
+// versionOf is version for the given linker-set version and build info
+// (nil when there is none).
+func versionOf(ldflags string, bi *debug.BuildInfo) string {
+	if ldflags != "" {
+		return ldflags
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	if bi == nil {
+		return "dev"
 	}
-	return "dev"
+	v := strings.TrimSuffix(bi.Main.Version, "+dirty") // said below, as "modified"
+	if v == "" || v == "(devel)" {
+		v = "dev"
+	}
+	var rev string
+	modified := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return v
+	}
+	rev = rev[:min(len(rev), 7)]
+	if modified {
+		rev += ", modified"
+	}
+	return v + " (" + rev + ")"
 }
