@@ -44,7 +44,8 @@ type clearmlFlags struct {
 func (c *SyncCmd) Help() string {
 	return `Replays archives into a tracker so that each run looks as if Ultralytics' own
 callback had logged it live: same metric names, steps, values, images, plots,
-single values and model. What an archive cannot provide is listed per run.
+single values and model. What the archives cannot provide (their gaps) is summarised
+once for the batch; -v lists each run's, and --json holds them per run.
 
 Sync is idempotent: the remote run is found by the archive's run id before
 anything is created, so a re-run or a sync from another machine updates the same
