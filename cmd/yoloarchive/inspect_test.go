@@ -14,7 +14,7 @@ import (
 // column, every image counted by role, every table's row count.
 func TestInspect_AllFixtures(t *testing.T) {
 	outDir := t.TempDir()
-	code, stdout, stderr := runCLI(t, "capture", "-r", "--json", "--out-dir", outDir, "../../testdata")
+	code, stdout, stderr := runCLI(t, "capture", "-r", "--json", "-o", outDir, "../../testdata")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

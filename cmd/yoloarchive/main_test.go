@@ -108,7 +108,7 @@ func TestCLI_PartialFailure(t *testing.T) {
 	os.WriteFile(filepath.Join(bad, "args.yaml"), []byte("task: detect\n"), 0o644)
 	os.WriteFile(filepath.Join(bad, "results.csv"), []byte("epoch,time,a\n1,2\n"), 0o644)
 	outDir := filepath.Join(dir, "out")
-	code, stdout, stderr := runCLI(t, "capture", "--json", "--out-dir", outDir, filepath.Join(fixtures, "detect"), bad)
+	code, stdout, stderr := runCLI(t, "capture", "--json", "-o", outDir, filepath.Join(fixtures, "detect"), bad)
 	if code != exitPartial {
 		t.Fatalf("exit %d, want %d; stderr %q", code, exitPartial, stderr)
 	}
@@ -143,7 +143,7 @@ func TestCLI_PartialFailure(t *testing.T) {
 
 func TestCLI_Recursive(t *testing.T) {
 	outDir := t.TempDir()
-	code, stdout, stderr := runCLI(t, "capture", "-r", "-j", "2", "--out-dir", outDir, fixtures)
+	code, stdout, stderr := runCLI(t, "capture", "-r", "-j", "2", "-o", outDir, fixtures)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -155,7 +155,7 @@ func TestCLI_Recursive(t *testing.T) {
 		t.Errorf("verify: exit %d: %s", code, stdout)
 	}
 	// Again: the ledger knows every run, nothing is captured.
-	code, stdout, stderr = runCLI(t, "capture", "-r", "--out-dir", outDir, "--json", fixtures)
+	code, stdout, stderr = runCLI(t, "capture", "-r", "-o", outDir, "--json", fixtures)
 	if code != 0 || strings.Count(stdout, `"status":"unchanged"`) != 5 {
 		t.Errorf("second capture: exit %d: %s %s", code, stdout, stderr)
 	}
@@ -164,14 +164,14 @@ func TestCLI_Recursive(t *testing.T) {
 	if err := os.CopyFS(touched, os.DirFS(filepath.Join(fixtures, "detect"))); err != nil {
 		t.Fatal(err)
 	}
-	runCLI(t, "capture", "-r", "--out-dir", outDir, touched)
+	runCLI(t, "capture", "-r", "-o", outDir, touched)
 	future := time.Now().Add(time.Hour) // a rewrite of results.csv
 	os.Chtimes(filepath.Join(touched, "results.csv"), future, future)
-	code, stdout, _ = runCLI(t, "capture", "-r", "--out-dir", outDir, "--json", touched)
+	code, stdout, _ = runCLI(t, "capture", "-r", "-o", outDir, "--json", touched)
 	if code != 0 || !strings.Contains(stdout, `"status":"ok"`) {
 		t.Errorf("changed run: exit %d: %s", code, stdout)
 	}
-	code, stdout, _ = runCLI(t, "capture", "-r", "--out-dir", outDir, "--json", "--force", fixtures)
+	code, stdout, _ = runCLI(t, "capture", "-r", "-o", outDir, "--json", "--force", fixtures)
 	if code != 0 || strings.Count(stdout, `"status":"ok"`) != 5 {
 		t.Errorf("--force: exit %d: %s", code, stdout)
 	}
@@ -215,7 +215,7 @@ func TestCLI_Interrupted(t *testing.T) {
 	cancel()
 	var stdout, stderr bytes.Buffer
 	out := t.TempDir()
-	code := run(ctx, []string{"capture", filepath.Join(fixtures, "detect"), "--out-dir", out}, &stdout, &stderr)
+	code := run(ctx, []string{"capture", filepath.Join(fixtures, "detect"), "-o", out}, &stdout, &stderr)
 	if code != exitInterrupted {
 		t.Errorf("exit %d, want %d", code, exitInterrupted)
 	}
@@ -259,7 +259,7 @@ func TestCLI_RecursiveFindsSessions(t *testing.T) {
 	os.WriteFile(filepath.Join(root, "zips", "copy.zip"), data, 0o644)
 	os.WriteFile(filepath.Join(root, "zips", "notes.zip"), []byte("not a zip"), 0o644)
 	out := t.TempDir()
-	code, stdout, stderr := runCLI(t, "capture", "-r", "--out-dir", out, "--json", root)
+	code, stdout, stderr := runCLI(t, "capture", "-r", "-o", out, "--json", root)
 	// The folder holding the session (and its zip) is one source; the
 	// copied zip is the same run: captured once, reported as a duplicate.
 	if code != 0 || strings.Count(stdout, `"status":"ok"`) != 1 || strings.Count(stdout, `"status":"duplicate"`) != 1 {
@@ -285,7 +285,7 @@ func TestCLI_LedgerSeesSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	args := []string{"capture", "--out-dir", out, "--json", "--session", sess, run}
+	args := []string{"capture", "-o", out, "--json", "--session", sess, run}
 	if code, stdout, stderr := runCLI(t, args...); code != 0 || !strings.Contains(stdout, `"status":"ok"`) {
 		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
 	}
