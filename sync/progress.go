@@ -302,8 +302,9 @@ func (t *Task) label() string {
 func (t *Task) figures() string {
 	s := t.stage.Load()
 	elapsed := time.Since(s.start)
+	bars := t.p.bars != nil // the bar's label names the stage
 	if s.total <= 0 {
-		if t.bar != nil {
+		if bars {
 			return roundDuration(elapsed).String()
 		}
 		// The plain line names the stage here (the bar's label does).
@@ -311,7 +312,7 @@ func (t *Task) figures() string {
 	}
 	cur := t.cur.Load()
 	out := fmt.Sprintf("%d/%d", cur, s.total)
-	if t.bar == nil {
+	if !bars {
 		out = s.name + " " + out
 	}
 	if cur == 0 || elapsed <= 0 {

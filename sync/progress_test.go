@@ -1,0 +1,126 @@
+package sync_test
+
+import (
+	"bytes"
+	"io"
+	"regexp"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+)
+
+func TestProgress_Line(t *testing.T) {
+	var out bytes.Buffer
+	p := ysync.NewProgress(&out, ysync.ProgressOptions{Verb: "sync", Noun: "archives", Total: 3, Interval: time.Hour})
+	a, b, c := p.Task("a"), p.Task("b"), p.Task("c")
+	a.Stage("metrics", 100)
+	a.Add(40)
+	b.Stage("open", 0)
+	c.Done(false)
+	time.Sleep(20 * time.Millisecond)
+	want := regexp.MustCompile(`^sync: 1/3 archives, 1 failed, [\d.]+/(s|min), [\dhms.]+ left; at work: a metrics 40/100 [\d.]+/(s|min) [\dhms.]+ left, b open [\dhms.]+$`)
+	if got := p.Line(); !want.MatchString(got) {
+		t.Errorf("Line() = %q, want %s", got, want)
+	}
+	p.Wait()
+	if out.Len() != 0 {
+		t.Errorf("printed before its interval: %q", out.String())
+	}
+}
+
+func TestProgress_PlainLineEveryInterval(t *testing.T) {
+	var out lockedBuffer
+	p := ysync.NewProgress(&out, ysync.ProgressOptions{Verb: "export", Noun: "archives", Total: 1, Interval: 20 * time.Millisecond})
+	p.Task("a").Stage("write", 0)
+	time.Sleep(150 * time.Millisecond)
+	p.Wait()
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) < 3 || !strings.HasPrefix(lines[0], "export: 0/1 archives, ") {
+		t.Errorf("%d lines in 150ms at one every 20ms: %q", len(lines), out.String())
+	}
+	if w := p.Writer(&out); w != io.Writer(&out) {
+		t.Error("without a terminal, lines are not written straight to their writer")
+	}
+}
+
+// TestProgress_BarsOnTerminal: on a terminal (and only on the terminal's
+// *os.File itself), bars are drawn while tasks advance from several
+// goroutines, and lines written through Writer print above them.
+func TestProgress_BarsOnTerminal(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatalf("open a pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	var screen bytes.Buffer
+	read := make(chan struct{})
+	go func() {
+		io.Copy(&screen, ptmx)
+		close(read)
+	}()
+	if ysync.IsTerminal(struct{ io.Writer }{tty}) || !ysync.IsTerminal(tty) {
+		t.Fatal("IsTerminal does not tell the terminal's *os.File from a wrapper")
+	}
+	p := ysync.NewProgress(tty, ysync.ProgressOptions{Verb: "sync", Noun: "archives", Total: 2})
+	var wg gosync.WaitGroup
+	for _, name := range []string{"first", "second"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			task := p.Task(name)
+			task.Stage("events", 50)
+			for range 50 {
+				task.Add(1)
+				time.Sleep(10 * time.Millisecond)
+			}
+			io.WriteString(p.Writer(tty), name+": synced\n")
+			task.Done(true)
+		}()
+	}
+	wg.Wait()
+	p.Wait()
+	tty.Close()
+	<-read
+	out := screen.String()
+	for _, want := range []string{"A\x1b[J", "first events", "second events", "sync 2/2 archives", "first: synced\r\n", "second: synced\r\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the terminal lacks %q: %q", want, out)
+		}
+	}
+}
+
+func TestProgress_Nil(t *testing.T) {
+	var p *ysync.Progress
+	task := p.Task("a")
+	task.Stage("x", 1)
+	task.Add(1)
+	task.Done(true)
+	p.Wait()
+	var b bytes.Buffer
+	if p.Writer(&b) != io.Writer(&b) {
+		t.Error("a nil Progress changes the writer")
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the ticker's goroutine.
+type lockedBuffer struct {
+	mu gosync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
