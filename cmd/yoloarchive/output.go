@@ -93,8 +93,9 @@ func (t *gapTally) add(gaps []schemas.GapRow) {
 }
 
 // print writes the summary: how many inputs have gaps, then each item
-// with the number of inputs that lack it, most frequent first. how says
-// where the details are.
+// with the number of inputs that lack it, most frequent first; for a
+// single input, its items on one line. how says where the details of a
+// batch's are.
 func (t *gapTally) print(w io.Writer, total int, noun, how string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -111,6 +112,10 @@ func (t *gapTally) print(w io.Writer, total int, noun, how string) {
 		}
 		return items[i] < items[j]
 	})
+	if total == 1 {
+		fmt.Fprintf(w, "gaps: %s (-v gives the reasons)\n", strings.Join(items, ", "))
+		return
+	}
 	fmt.Fprintf(w, "gaps in %d of %d %s, by item (%s):\n", t.inputs, total, noun, how)
 	for _, k := range items {
 		fmt.Fprintf(w, "  %4d  %s\n", t.count[k], k)

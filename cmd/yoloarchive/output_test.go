@@ -91,6 +91,13 @@ func TestCLI_SyncGapsOncePerBatch(t *testing.T) {
 		t.Errorf("-v repeats the summary:\n%s", stdout)
 	}
 
+	// One archive: its gap items on one line.
+	code, stdout, stderr := runCLI(t, "sync", archives[0], "--to", "comet-offline", "--out", t.TempDir())
+	if lines := strings.Split(strings.TrimSpace(stdout), "\n"); code != 0 || len(lines) != 2 ||
+		!strings.HasPrefix(lines[1], "gaps: ") || !strings.Contains(lines[1], "model_info") || strings.Contains(lines[1], "  1  ") {
+		t.Errorf("one archive: exit %d: %q %q", code, stdout, stderr)
+	}
+
 	// -q: nothing when all went well.
 	if stdout, stderr := sync("-q"); stdout != "" || stderr != "" {
 		t.Errorf("-q printed %q %q", stdout, stderr)
