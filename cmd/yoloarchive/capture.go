@@ -41,8 +41,8 @@ type CaptureCmd struct {
 	seenMu  sync.Mutex
 	seen    map[string]string // run id → the source captured for it in this batch
 	plan    map[string]convert.Decision
-	Force   bool              `help:"With -o DIR: capture runs again even when the ledger says they have not changed."`
-	Session []string          `placeholder:"PATH" help:"A ClearML offline session (folder or zip) or Comet offline zip of the run, merged into its archive (a single SRC only; repeatable: the sessions of a resumed run, in order; SRC may itself be the first session)."`
+	Force   bool     `help:"With -o DIR: capture runs again even when the ledger says they have not changed."`
+	Session []string `placeholder:"PATH" help:"A ClearML offline session (folder or zip) or Comet offline zip of the run, merged into its archive (a single SRC only; repeatable: the sessions of a resumed run, in order; SRC may itself be the first session)."`
 
 	Follow  bool          `help:"Watch SRC, a run directory still training, and write a chain of delta archives (NAME.000.tar.zst, NAME.001.tar.zst, ...) until training ends."`
 	Every   time.Duration `default:"60s" placeholder:"DURATION" help:"With --follow: how often to look."`
