@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gurkankaymak/hocon"
+	"github.com/yoloarchive/yoloarchive/sync/clearml/hocon"
 )
 
 // Config says which ClearML server to sync to and with which credentials,
