@@ -32,12 +32,31 @@ var forbiddenCharacters = map[string]bool{
 	"!": true, "@": true, "*": true, "&": true, `\`: true, "(": true, ")": true,
 }
 
+// maxDepth is how deeply objects, arrays and included files may nest.
+// Each level is a recursive call: without a limit, a file of a million
+// "[" takes a gigabyte of stack, and a file that includes itself never
+// ends.
+const maxDepth = 256
+
 type parser struct {
 	scanner                 *scanner.Scanner
 	currentRune             rune
 	lastConsumedWhitespaces string // used in concatenation not to lose whitespaces between values
 	filepath                string
+	depth                   int // objects, arrays and includes being parsed
 }
+
+// enter counts one more level of nesting, and fails past maxDepth; the
+// caller must call p.leave when it returns.
+func (p *parser) enter() error {
+	p.depth++
+	if p.depth > maxDepth {
+		return parseError("too deeply nested!", fmt.Sprintf("more than %d levels of objects, arrays and includes", maxDepth), p.scanner.Line, p.scanner.Column)
+	}
+	return nil
+}
+
+func (p *parser) leave() { p.depth-- }
 
 func newParser(src io.Reader) *parser {
 	s := newScanner(src)
@@ -125,11 +144,37 @@ func (p *parser) advance() {
 }
 
 func resolveSubstitutions(root Object, valueOptional ...Value) error {
-	visitedPaths := make(map[string]bool)
+	visitedPaths := &resolution{paths: make(map[string]bool)}
 	return resolveAcyclicSubstitutions(root, visitedPaths, valueOptional...)
 }
 
-func resolveAcyclicSubstitutions(root Object, visitedPaths map[string]bool, valueOptional ...Value) error {
+// maxResolutionSteps bounds the work of resolving substitutions: every
+// value visited counts one step, and a string its length. A substituted
+// value is walked whole each time it is used, so without a bound a few
+// lines that double a value at each level ("billion laughs") take
+// exponential time and memory.
+const maxResolutionSteps = 64 << 20
+
+// resolution is the state of resolveSubstitutions.
+type resolution struct {
+	paths map[string]bool // the substitution paths being resolved
+	steps int
+}
+
+// step counts the work of visiting value, and fails past
+// maxResolutionSteps.
+func (r *resolution) step(value Value) error {
+	r.steps++
+	if s, ok := value.(String); ok {
+		r.steps += len(s)
+	}
+	if r.steps > maxResolutionSteps {
+		return parseError("substitutions expand too far!", fmt.Sprintf("resolving them takes more than %d steps", maxResolutionSteps), 0, 0)
+	}
+	return nil
+}
+
+func resolveAcyclicSubstitutions(root Object, visitedPaths *resolution, valueOptional ...Value) error {
 	var value Value
 	if valueOptional == nil {
 		value = root
@@ -181,7 +226,10 @@ func resolveAcyclicSubstitutions(root Object, visitedPaths map[string]bool, valu
 	return nil
 }
 
-func processSubstitution(root Object, value Value, visitedPaths map[string]bool, resolveFunc func(value Value)) error {
+func processSubstitution(root Object, value Value, visitedPaths *resolution, resolveFunc func(value Value)) error {
+	if err := visitedPaths.step(value); err != nil {
+		return err
+	}
 	if valueType := value.Type(); valueType == SubstitutionType {
 		processed, err := processSubstitutionType(root, value.(*Substitution), visitedPaths)
 		if err != nil {
@@ -210,19 +258,19 @@ func processSubstitution(root Object, value Value, visitedPaths map[string]bool,
 	return nil
 }
 
-func processSubstitutionType(root Object, substitution *Substitution, visitedPaths map[string]bool) (Value, error) {
-	if _, ok := visitedPaths[substitution.path]; ok {
+func processSubstitutionType(root Object, substitution *Substitution, visitedPaths *resolution) (Value, error) {
+	if _, ok := visitedPaths.paths[substitution.path]; ok {
 		return nil, errors.New("detected substitution cycle: " + substitution.String())
 	}
 
 	if foundValue := root.find(substitution.path); foundValue != nil {
-		visitedPaths[substitution.path] = true
+		visitedPaths.paths[substitution.path] = true
 
 		if err := processSubstitution(root, foundValue, visitedPaths, func(v Value) { foundValue = v }); err != nil {
 			return nil, err
 		}
 
-		delete(visitedPaths, substitution.path)
+		delete(visitedPaths.paths, substitution.path)
 		return foundValue, nil
 	} else if env, ok := os.LookupEnv(substitution.path); ok {
 		return String(env), nil
@@ -233,6 +281,10 @@ func processSubstitutionType(root Object, substitution *Substitution, visitedPat
 }
 
 func (p *parser) extractObject(isSubObject ...bool) (Object, error) {
+	defer p.leave()
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
 	object := Object{}
 	parenthesisBalanced := true
 
@@ -510,6 +562,11 @@ func (p *parser) parseIncludedResource() (includeObject Object, err error) {
 
 	parsedFileParentDir := path.Dir(p.filepath)
 	includePath := path.Join(parsedFileParentDir, includeToken.path)
+	// Opening a FIFO blocks until a writer comes, and reading a device
+	// may never end: only regular files are included.
+	if st, err := os.Stat(includePath); err == nil && !st.Mode().IsRegular() {
+		return nil, invalidValueError(fmt.Sprintf("included %q is not a regular file", includeToken.path), p.scanner.Line, p.scanner.Column)
+	}
 	file, err := os.Open(includePath)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) && !includeToken.required {
@@ -520,6 +577,7 @@ func (p *parser) parseIncludedResource() (includeObject Object, err error) {
 	}
 
 	includeParser := newFileParser(file)
+	includeParser.depth = p.depth
 
 	defer func() {
 		if closingErr := file.Close(); closingErr != nil {
@@ -577,6 +635,10 @@ func (p *parser) checkConcatenation(lastValue Value) (Value, error) {
 }
 
 func (p *parser) extractArray() (Array, error) {
+	defer p.leave()
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
 	if firstToken := p.scanner.TokenText(); firstToken != arrayStartToken {
 		return nil, invalidArrayError(fmt.Sprintf("%q is not an array start token", firstToken), p.scanner.Line, p.scanner.Column)
 	}
@@ -676,6 +738,10 @@ func (p *parser) extractValue() (Value, error) {
 	if token == commentToken {
 		p.consumeComment()
 		token = p.scanner.TokenText()
+	}
+
+	if p.currentRune == scanner.EOF {
+		return nil, invalidValueError("unexpected end of input", p.scanner.Line, p.scanner.Column)
 	}
 
 	switch p.currentRune {
@@ -799,7 +865,7 @@ func (p *parser) extractSubstitution() (*Substitution, error) {
 
 	var previousToken string
 
-	for tok := p.scanner.Peek(); tok != scanner.EOF; p.scanner.Peek() {
+	for tok := p.scanner.Peek(); tok != scanner.EOF; tok = p.scanner.Peek() {
 		if token == commentToken {
 			return nil, invalidSubstitutionError("comments are not allowed inside substitutions", p.scanner.Line, p.scanner.Column)
 		}
@@ -892,6 +958,10 @@ func isSeparator(token string, peekedToken rune) bool {
 }
 
 func isUnquotedString(token string) bool {
+	if token == "" { // the end of the input
+		return false
+	}
+
 	for forbiddenChar := range forbiddenCharacters {
 		if strings.Contains(token, forbiddenChar) {
 			return false

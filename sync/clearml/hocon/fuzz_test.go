@@ -1,0 +1,17 @@
+package hocon
+
+import "testing"
+
+// FuzzParseString: any input gives a Config or an error, never a panic,
+// and returns (the fuzzer reports an input that hangs).
+func FuzzParseString(f *testing.F) {
+	f.Add("api {\n  api_server: \"http://h:8008\"\n  credentials { access_key: K, secret_key: S }\n}\n")
+	f.Add("a = [1, 2, ${b}]\nb = x y z\nc += 3\nd = \"\"\"multi\nline\"\"\"\n")
+	f.Add("a.b.c = 10 s\ninclude \"missing.conf\"\n# comment\n// comment\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		c, err := ParseString(in)
+		if err == nil {
+			_ = c.String()
+		}
+	})
+}
