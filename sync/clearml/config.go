@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/clearml/hocon"
 )
 
@@ -119,22 +120,35 @@ func overlay(base, top Config) Config {
 	return base
 }
 
+// errParserPanic marks a panic of the HOCON parser, which readConfigFile
+// turns into an error; FuzzReadConfigFile fails on it.
+var errParserPanic = errors.New("the HOCON parser failed")
+
+// stall is called before a clearml.conf is parsed. It does nothing, except
+// in binaries built with the yoloarchive_testhooks tag, where it can spin
+// forever as the HOCON parser once did, for the interrupt tests.
+var stall = func() {}
+
 // readConfigFile reads the api section of a clearml.conf (HOCON).
-func readConfigFile(path string) (c Config, err error) {
-	defer func() {
-		// The HOCON parser panics on some malformed input; report it as
-		// a parse error.
-		if p := recover(); p != nil {
-			c, err = Config{}, fmt.Errorf("%s: not a valid clearml.conf (the HOCON parser gave up): fix or remove it", path)
-		}
-	}()
-	data, err := os.ReadFile(path)
+func readConfigFile(path string) (Config, error) {
+	data, err := ysync.ReadConfigFile(path, "clearml.conf")
 	if err != nil {
 		return Config{}, err
 	}
-	conf, err := hocon.ParseString(quoteURLs(string(data)))
+	return parseConfig(path, string(data))
+}
+
+// parseConfig parses the text of the clearml.conf at path.
+func parseConfig(path, text string) (c Config, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			c, err = Config{}, fmt.Errorf("%s: not a valid clearml.conf (%w): fix or remove it", path, errParserPanic)
+		}
+	}()
+	stall()
+	conf, err := hocon.ParseString(quoteURLs(text))
 	if err != nil {
-		return Config{}, fmt.Errorf("%s: not a valid clearml.conf (%s): fix or remove it", path, parseErr(err))
+		return Config{}, parseErr(path, err)
 	}
 	get := func(keys ...string) string {
 		for _, k := range keys {
@@ -168,25 +182,32 @@ func readConfigFile(path string) (c Config, err error) {
 // in strict HOCON "//" starts a comment.
 var unquotedURL = regexp.MustCompile(`(?m)^(\s*[\w."-]+\s*[:=]\s*)([A-Za-z][A-Za-z0-9+.-]*://[^\s,}"#]*)[ \t]*$`)
 
+// quoteURLs quotes unquoted URL values; lines stay where they are, so
+// that parse errors name the right line.
 func quoteURLs(s string) string {
 	return unquotedURL.ReplaceAllString(s, `$1"$2"`)
 }
 
-var parsePos = regexp.MustCompile(`at: (\d+:\d+)`)
+var parsePos = regexp.MustCompile(`at: (\d+):(\d+)`)
 
-// parseErr describes a HOCON error by its kind and position only: the
-// parser quotes the offending text, which may be a secret.
-func parseErr(err error) string {
+// parseErr describes a HOCON error as one line: the file and line, the
+// kind of error and its column, and what to do. The parser's own message
+// is not repeated past its kind: it quotes the offending text, which may
+// be a secret.
+func parseErr(path string, err error) error {
 	msg := err.Error()
 	kind, _, _ := strings.Cut(msg, "!")
+	kind, _, _ = strings.Cut(kind, " at: ")
 	kind, _, _ = strings.Cut(kind, "\n")
-	if len(kind) > 60 || strings.ContainsAny(kind, `'"`) {
+	if len(kind) > 60 || strings.ContainsAny(kind, `'"${}`) {
 		kind = "syntax error"
 	}
-	if m := parsePos.FindStringSubmatch(msg); m != nil {
-		return kind + " at line:column " + m[1]
+	where := path
+	if m := parsePos.FindStringSubmatch(msg); m != nil && m[1] != "0" {
+		where += ":" + m[1]
+		kind += " at column " + m[2]
 	}
-	return kind
+	return fmt.Errorf("%s: not a valid clearml.conf (%s): fix the file or remove it", where, kind)
 }
 
 // webFromAPI derives the web UI address from the API address as the SDK

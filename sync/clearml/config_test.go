@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func clearEnv(t *testing.T) {
@@ -99,5 +101,49 @@ func TestLoadConfig_Errors(t *testing.T) {
 	t.Setenv("CLEARML_CONFIG_FILE", filepath.Join(t.TempDir(), "missing.conf"))
 	if _, err := LoadConfig(Config{}); err == nil || !strings.Contains(err.Error(), "missing.conf") {
 		t.Errorf("missing explicit file: %v", err)
+	}
+}
+
+// TestReadConfigFile_Hostile: whatever CLEARML_CONFIG_FILE names, reading
+// it ends within a second with one line naming the file (and the line at
+// fault) and what to do.
+func TestReadConfigFile_Hostile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	fifo := filepath.Join(dir, "fifo.conf")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{write("bracket.conf", "[p "), ":1: not a valid clearml.conf (missing comma at column 4): fix the file or remove it"},
+		{write("late.conf", sampleConf+"api { x = [1, p "), ":15: not a valid clearml.conf (missing comma at column 17)"},
+		{write("subst.conf", "api {\n host = ${a b\n}\n"), ":4: not a valid clearml.conf (invalid config object at column 1)"},
+		{write("deep.conf", strings.Repeat("[", 100000)), ":1: not a valid clearml.conf (too deeply nested at column 257)"},
+		{write("big.conf", strings.Repeat("# comment\n", 200000)), ": 2000000 bytes is too large for a clearml.conf"},
+		{fifo, ": the clearml.conf is not a regular file"},
+		{dir, ": the clearml.conf is not a regular file"},
+		{"/dev/zero", ": the clearml.conf is not a regular file"},
+	} {
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() { _, err := readConfigFile(tc.path); done <- err }()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(time.Second):
+			t.Fatalf("%s: no answer after 1s", tc.path)
+		}
+		if err == nil || !strings.HasPrefix(err.Error(), tc.path+tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: %v, want %s%s…", tc.path, err, tc.path, tc.want)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("%s: %v", tc.path, d)
+		}
 	}
 }

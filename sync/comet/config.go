@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"gopkg.in/ini.v1"
+
+	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
 // DefaultURL is the Comet cloud, as COMET_URL_OVERRIDE names it.
@@ -106,15 +108,45 @@ func configFile() (string, error) {
 	return "", nil
 }
 
+// readINI reads the [comet] section of a .comet.config (INI).
 func readINI(path string) (Config, error) {
-	f, err := ini.Load(path)
+	data, err := ysync.ReadConfigFile(path, ".comet.config")
 	if err != nil {
-		// The parser's message may quote a line, which may hold the key.
-		return Config{}, fmt.Errorf("%s: not a valid .comet.config (INI): fix or remove it", path)
+		return Config{}, err
+	}
+	f, err := ini.Load(data)
+	if err != nil {
+		return Config{}, iniErr(path, data, err)
 	}
 	s := f.Section("comet")
 	return Config{APIKey: s.Key("api_key").String(), Workspace: s.Key("workspace").String(),
 		Project: s.Key("project_name").String(), URL: s.Key("url_override").String(), File: path}, nil
+}
+
+// iniErr describes an INI error as one line: the file and line at fault
+// and what to do. The parser's message quotes the line, which may hold
+// the key: it is used only to find the line's number.
+func iniErr(path string, data []byte, err error) error {
+	var quoted string
+	var dnf ini.ErrDelimiterNotFound
+	switch msg := err.Error(); {
+	case errors.As(err, &dnf):
+		quoted = dnf.Line
+	case strings.HasPrefix(msg, "unclosed section: "):
+		quoted = strings.TrimPrefix(msg, "unclosed section: ")
+	case strings.HasPrefix(msg, "missing closing key quote: "):
+		quoted = strings.TrimPrefix(msg, "missing closing key quote: ")
+	}
+	where := path
+	if quoted = strings.TrimSpace(quoted); quoted != "" {
+		for i, line := range strings.Split(string(data), "\n") {
+			if strings.TrimSpace(line) == quoted {
+				where = fmt.Sprintf("%s:%d", path, i+1)
+				break
+			}
+		}
+	}
+	return fmt.Errorf("%s: not a valid .comet.config (INI): fix the line or remove the file", where)
 }
 
 func overlay(base, top Config) Config {

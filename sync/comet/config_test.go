@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func clearEnv(t *testing.T) {
@@ -68,5 +70,42 @@ func TestLoadConfig_Errors(t *testing.T) {
 	}
 	if Config.Root(Config{}) != "https://www.comet.com" {
 		t.Errorf("default root %s", Config{}.Root())
+	}
+}
+
+// TestReadINI_Hostile: whatever COMET_CONFIG names, reading it ends at
+// once with one line naming the file (and the line at fault) and what to
+// do, without the key.
+func TestReadINI_Hostile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	fifo := filepath.Join(dir, "fifo.config")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{write("section.config", "# mine\n[comet\napi_key = S3CR3T\n"), ":2: not a valid .comet.config (INI): fix the line or remove the file"},
+		{write("delim.config", "[comet]\nworkspace = ws\napi_key S3CR3T\n"), ":3: not a valid .comet.config (INI)"},
+		{write("big.config", strings.Repeat("; comment\n", 200000)), ": 2000000 bytes is too large for a .comet.config"},
+		{fifo, ": the .comet.config is not a regular file"},
+		{"/dev/zero", ": the .comet.config is not a regular file"},
+	} {
+		done := make(chan error, 1)
+		go func() { _, err := readINI(tc.path); done <- err }()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(time.Second):
+			t.Fatalf("%s: no answer after 1s", tc.path)
+		}
+		if err == nil || !strings.HasPrefix(err.Error(), tc.path+tc.want) || strings.Contains(err.Error(), "S3CR3T") {
+			t.Errorf("%s: %v, want %s%s…", tc.path, err, tc.path, tc.want)
+		}
 	}
 }
