@@ -135,3 +135,29 @@ func TestParseString_Expansion(t *testing.T) {
 		t.Errorf("shared values: %v, %v", c, err)
 	}
 }
+
+// TestParseString_UndefinedOptional: an optional substitution that
+// resolves to nothing leaves no nil value behind (which panicked in
+// String and in object concatenation): a field it is the value of is not
+// created, and in a concatenation or an array it is an empty string.
+func TestParseString_UndefinedOptional(t *testing.T) {
+	for in, want := range map[string]string{
+		"a = ${?nope}\nb = 1": "{b:1}",
+		"a { b = ${?nope} }":  "{a:{}}",
+		"a = [1, ${?nope}]":   `{a:[1,""]}`,
+		// No panic is all these ask for.
+		"a = x${?nope}y":         "",
+		"0{0=${?1}0}":            "",
+		"a = {x = 1} ${?nope}":   "",
+		"a = ${?nope} {x = 1}\n": "",
+	} {
+		c, err := parseWithin(t, in)
+		if err == nil {
+			if got := c.String(); want != "" && got != want {
+				t.Errorf("%q: %s, want %s", in, got, want)
+			}
+		} else if want != "" {
+			t.Errorf("%q: %v", in, err)
+		}
+	}
+}

@@ -185,21 +185,27 @@ func resolveAcyclicSubstitutions(root Object, visitedPaths *resolution, valueOpt
 	switch v := value.(type) {
 	case Array:
 		for i, value := range v {
-			err := processSubstitution(root, value, visitedPaths, func(foundValue Value) { v[i] = foundValue })
+			err := processSubstitution(root, value, visitedPaths, func(foundValue Value) { v[i] = orEmpty(foundValue) })
 			if err != nil {
 				return err
 			}
 		}
 	case concatenation:
 		for i, value := range v {
-			err := processSubstitution(root, value, visitedPaths, func(foundValue Value) { v[i] = foundValue })
+			err := processSubstitution(root, value, visitedPaths, func(foundValue Value) { v[i] = orEmpty(foundValue) })
 			if err != nil {
 				return err
 			}
 		}
 	case Object:
 		for key, value := range v {
-			err := processSubstitution(root, value, visitedPaths, func(foundValue Value) { v[key] = foundValue })
+			err := processSubstitution(root, value, visitedPaths, func(foundValue Value) {
+				if foundValue == nil { // an undefined ${?path}: no field
+					delete(v, key)
+					return
+				}
+				v[key] = foundValue
+			})
 			if err != nil {
 				return err
 			}
@@ -224,6 +230,16 @@ func resolveAcyclicSubstitutions(root Object, visitedPaths *resolution, valueOpt
 	}
 
 	return nil
+}
+
+// orEmpty is the value of an undefined optional substitution in an array
+// or a concatenation: an empty string instead of nil, which would panic
+// wherever the value is used.
+func orEmpty(v Value) Value {
+	if v == nil {
+		return String("")
+	}
+	return v
 }
 
 func processSubstitution(root Object, value Value, visitedPaths *resolution, resolveFunc func(value Value)) error {
