@@ -308,59 +308,90 @@ func writeTemp(dst string, fill func(io.Writer) error) (name string, err error) 
 	return f.Name(), f.Close()
 }
 
-// readArrow reads Parquet bytes with Arrow's own Parquet reader.
-func readArrow(ctx context.Context, data []byte) (arrow.Table, error) {
+// readArrow opens Parquet bytes with Arrow's own Parquet reader, as a
+// stream of record batches. It does not use ReadTable: a context
+// cancelled while ReadTable runs makes it panic (its readers return
+// without a result, and it builds the table from the empty columns).
+// The caller checks its context between batches instead, and must
+// release the reader.
+func readArrow(data []byte) (pqarrow.RecordReader, error) {
 	pf, err := file.NewParquetReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, err
 	}
-	defer pf.Close()
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, memory.DefaultAllocator)
 	if err != nil {
 		return nil, err
 	}
-	return fr.ReadTable(ctx)
+	return fr.GetRecordReader(context.Background(), nil, nil)
+}
+
+// records calls fn for each record batch of the Parquet bytes, and stops
+// when ctx is done.
+func records(ctx context.Context, data []byte, fn func(arrow.Record) error) error {
+	rr, err := readArrow(data)
+	if err != nil {
+		return err
+	}
+	defer rr.Release()
+	for rr.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(rr.Record()); err != nil {
+			return err
+		}
+	}
+	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return ctx.Err()
 }
 
 // toArrow converts Parquet bytes to an Arrow IPC stream.
 func toArrow(ctx context.Context, data []byte, w io.Writer) error {
-	tbl, err := readArrow(ctx, data)
+	var iw *ipc.Writer
+	err := records(ctx, data, func(rec arrow.Record) error {
+		if iw == nil {
+			iw = ipc.NewWriter(w, ipc.WithSchema(rec.Schema()), ipc.WithZstd())
+		}
+		return iw.Write(rec)
+	})
 	if err != nil {
+		if iw != nil {
+			iw.Close()
+		}
 		return err
 	}
-	defer tbl.Release()
-	iw := ipc.NewWriter(w, ipc.WithSchema(tbl.Schema()), ipc.WithZstd())
-	tr := array.NewTableReader(tbl, 64<<10)
-	defer tr.Release()
-	for tr.Next() {
-		if err := iw.Write(tr.Record()); err != nil {
+	if iw == nil { // no rows: the schema alone
+		rr, err := readArrow(data)
+		if err != nil {
 			return err
 		}
+		defer rr.Release()
+		iw = ipc.NewWriter(w, ipc.WithSchema(rr.Schema()), ipc.WithZstd())
 	}
-	return errors.Join(tr.Err(), iw.Close())
+	return iw.Close()
 }
 
 // toCSV converts Parquet bytes to CSV: a header of column names, then one
 // line per row; lists as JSON, times as RFC 3339, nulls empty.
 func toCSV(ctx context.Context, data []byte, w io.Writer) error {
-	tbl, err := readArrow(ctx, data)
+	rr, err := readArrow(data)
 	if err != nil {
 		return err
 	}
-	defer tbl.Release()
-	cw := csv.NewWriter(w)
 	var header []string
-	for _, f := range tbl.Schema().Fields() {
+	for _, f := range rr.Schema().Fields() {
 		header = append(header, f.Name)
 	}
+	rr.Release()
+	cw := csv.NewWriter(w)
 	if err := cw.Write(header); err != nil {
 		return err
 	}
-	tr := array.NewTableReader(tbl, 64<<10)
-	defer tr.Release()
 	line := make([]string, len(header))
-	for tr.Next() {
-		rec := tr.Record()
+	err = records(ctx, data, func(rec arrow.Record) error {
 		for i := 0; i < int(rec.NumRows()); i++ {
 			for c := range line {
 				line[c] = cell(rec.Column(c), i)
@@ -369,9 +400,10 @@ func toCSV(ctx context.Context, data []byte, w io.Writer) error {
 				return err
 			}
 		}
-	}
+		return nil
+	})
 	cw.Flush()
-	return errors.Join(tr.Err(), cw.Error())
+	return errors.Join(err, cw.Error())
 }
 
 // cell renders one value for CSV.
