@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"io"
 	"os"
+
+	"github.com/yoloarchive/yoloarchive/archive/scratch"
 )
 
 // spoolMemLimit is how many bytes a spool keeps in memory before it moves
@@ -25,13 +27,13 @@ func newSpool(dir string) *spool { return &spool{dir: dir} }
 // Write implements io.Writer.
 func (s *spool) Write(p []byte) (int, error) {
 	if s.file == nil && s.buf.Len()+len(p) > spoolMemLimit {
-		f, err := os.CreateTemp(s.dir, ".yoloarchive-spool-*")
+		f, err := scratch.Create(s.dir, "yoloarchive-spool")
 		if err != nil {
 			return 0, err
 		}
 		if _, err := f.Write(s.buf.Bytes()); err != nil {
 			f.Close()
-			os.Remove(f.Name())
+			scratch.Remove(f.Name())
 			return 0, err
 		}
 		s.buf = bytes.Buffer{}
@@ -70,7 +72,7 @@ func (s *spool) Close() error {
 	}
 	name := s.file.Name()
 	err := s.file.Close()
-	if rerr := os.Remove(name); err == nil {
+	if rerr := scratch.Remove(name); err == nil {
 		err = rerr
 	}
 	s.file = nil

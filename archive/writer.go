@@ -19,6 +19,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/yoloarchive/yoloarchive/archive/scratch"
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
@@ -74,7 +75,7 @@ func Create(dst string, h schemas.Header, opts Options) (*Writer, error) {
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	tmp, err := scratch.Create(dir, base)
 	if err != nil {
 		return nil, fmt.Errorf("create archive: %w", err)
 	}
@@ -82,7 +83,7 @@ func Create(dst string, h schemas.Header, opts Options) (*Writer, error) {
 		zstd.WithEncoderConcurrency(opts.Concurrency), zstd.WithEncoderCRC(true))
 	if err != nil {
 		tmp.Close()
-		os.Remove(tmp.Name())
+		scratch.Remove(tmp.Name())
 		return nil, fmt.Errorf("create archive: %w", err)
 	}
 	w := &Writer{
@@ -230,7 +231,7 @@ func (w *Writer) finish() error {
 	if err := w.tmp.Close(); err != nil {
 		return w.fail(fmt.Errorf("close archive: %w", err))
 	}
-	if err := os.Rename(w.tmp.Name(), w.dst); err != nil {
+	if err := scratch.Rename(w.tmp.Name(), w.dst); err != nil {
 		return w.fail(fmt.Errorf("close archive: %w", err))
 	}
 	w.closed = true
@@ -253,7 +254,7 @@ func (w *Writer) Abort() {
 	}
 	w.enc.Close()
 	w.tmp.Close()
-	os.Remove(w.tmp.Name())
+	scratch.Remove(w.tmp.Name())
 }
 
 func (w *Writer) usable() error {

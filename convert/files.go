@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/yoloarchive/yoloarchive/archive/scratch"
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
@@ -117,7 +118,7 @@ func atoiPtr(s string) *int64 {
 // while capturing (temporary archives, spools), which a capture of a
 // directory must not pick up.
 func isOwnFile(base string) bool {
-	return strings.HasPrefix(base, ".yoloarchive-") ||
+	return scratch.IsName(base) || strings.HasPrefix(base, ".yoloarchive-") ||
 		(strings.HasPrefix(base, ".") && strings.HasSuffix(base, ".tmp") && strings.Contains(base, ".tar.zst."))
 }
 

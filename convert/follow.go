@@ -14,6 +14,7 @@ import (
 
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/archive/chain"
+	"github.com/yoloarchive/yoloarchive/archive/scratch"
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
@@ -398,11 +399,11 @@ func Compact(ctx context.Context, base, dst string, o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dst), ".yoloarchive-compact-")
+	tmp, err := scratch.Mkdir(filepath.Dir(dst), "yoloarchive-compact")
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(tmp)
+	defer scratch.Remove(tmp)
 	want := t.Digests()
 	var blobs []blob
 	for _, a := range c.Links {

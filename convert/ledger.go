@@ -12,6 +12,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/yoloarchive/yoloarchive/archive/scratch"
 )
 
 // LedgerName is the ledger's file name in an output directory.
@@ -132,20 +134,24 @@ func (l *Ledger) save() error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(l.path), ".tmp-ledger-")
+	tmp, err := scratch.Create(filepath.Dir(l.path), filepath.Base(l.path))
 	if err != nil {
 		return err
 	}
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		os.Remove(tmp.Name())
+		scratch.Remove(tmp.Name())
 		return err
 	}
 	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
+		scratch.Remove(tmp.Name())
 		return err
 	}
-	return os.Rename(tmp.Name(), l.path)
+	if err := scratch.Rename(tmp.Name(), l.path); err != nil {
+		scratch.Remove(tmp.Name())
+		return err
+	}
+	return nil
 }
 
 func key(src string) string {

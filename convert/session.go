@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/archive/scratch"
 	"github.com/yoloarchive/yoloarchive/schemas"
 	"github.com/yoloarchive/yoloarchive/vision"
 )
@@ -321,7 +322,7 @@ func readSession(ctx context.Context, src, kind string, opts Options) (r *Run, e
 			return nil, xerr
 		}
 		root = dir
-		r.cleanup = func() { os.RemoveAll(dir) }
+		r.cleanup = func() { scratch.Remove(dir) }
 	} else if kind == schemas.SourceClearMLOffline {
 		root = clearmlRoot(src)
 	}

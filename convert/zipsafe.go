@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/archive/scratch"
 )
 
 // ZipLimits bound what extracting a session zip may write.
@@ -96,13 +97,13 @@ func extractZip(ctx context.Context, src string, lim ZipLimits) (dir string, err
 	if err := checkZip(&zr.Reader, lim); err != nil {
 		return "", fmt.Errorf("%s: %w (refusing to extract it)", src, err)
 	}
-	tmp, err := os.MkdirTemp("", "yoloarchive-session-")
+	tmp, err := scratch.Mkdir("", "yoloarchive-session")
 	if err != nil {
 		return "", err
 	}
 	defer func() {
 		if err != nil {
-			os.RemoveAll(tmp)
+			scratch.Remove(tmp)
 		}
 	}()
 	dir = tmp

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/archive/scratch"
 )
 
 // Blobs holds blobs extracted from an archive into a private temporary
@@ -29,7 +30,7 @@ func (r *Run) Extract(ctx context.Context, digests []string) (*Blobs, error) {
 			want[d] = true
 		}
 	}
-	dir, err := os.MkdirTemp("", "yoloarchive-sync-")
+	dir, err := scratch.Mkdir("", "yoloarchive-sync")
 	if err != nil {
 		return nil, err
 	}
@@ -106,4 +107,4 @@ func (b *Blobs) Open(digest string) (*os.File, error) {
 }
 
 // Close removes the extracted blobs.
-func (b *Blobs) Close() error { return os.RemoveAll(b.dir) }
+func (b *Blobs) Close() error { return scratch.Remove(b.dir) }

@@ -12,6 +12,8 @@ import (
 	gosync "sync"
 	"syscall"
 	"time"
+
+	"github.com/yoloarchive/yoloarchive/archive/scratch"
 )
 
 // StateVersion is the version of the checkpoint file format.
@@ -202,7 +204,7 @@ func writeFileAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
+	f, err := scratch.Create(filepath.Dir(path), filepath.Base(path))
 	if err != nil {
 		return err
 	}
@@ -215,10 +217,10 @@ func writeFileAtomic(path string, data []byte) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = scratch.Rename(tmp, path)
 	}
 	if err != nil {
-		os.Remove(tmp)
+		scratch.Remove(tmp)
 	}
 	return err
 }

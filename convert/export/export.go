@@ -31,6 +31,7 @@ import (
 
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/archive/chain"
+	"github.com/yoloarchive/yoloarchive/archive/scratch"
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
@@ -112,7 +113,9 @@ func Export(ctx context.Context, path, dir, format string) (*Result, error) {
 	var staged []staging
 	defer func() {
 		for _, s := range staged {
-			os.Remove(s.tmp)
+			if s.tmp != "" {
+				scratch.Remove(s.tmp)
+			}
 		}
 	}()
 	for _, table := range schemas.Tables {
@@ -143,7 +146,7 @@ func Export(ctx context.Context, path, dir, format string) (*Result, error) {
 		res.Files = append(res.Files, rel)
 		res.Rows[table] = n
 	}
-	if err := swap(staged); err != nil {
+	if err := scratch.Critical(func() error { return swap(staged) }); err != nil {
 		return nil, fmt.Errorf("%s: %w (the run's earlier files are as they were)", path, err)
 	}
 	return res, nil
@@ -183,6 +186,7 @@ func swap(staged []staging) error {
 			undo()
 			return fmt.Errorf("%s: %w", s.dst, err)
 		}
+		scratch.Release(s.tmp)
 		s.tmp = "" // in place: nothing to remove
 		moved = append(moved, done{s.dst, backup})
 	}
@@ -289,14 +293,14 @@ func writeTemp(dst string, fill func(io.Writer) error) (name string, err error) 
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return "", err
 	}
-	f, err := os.CreateTemp(filepath.Dir(dst), ".tmp-"+filepath.Base(dst)+"-")
+	f, err := scratch.Create(filepath.Dir(dst), filepath.Base(dst))
 	if err != nil {
 		return "", err
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
-			os.Remove(f.Name())
+			scratch.Remove(f.Name())
 		}
 	}()
 	if err = fill(f); err != nil {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
+
+	"github.com/yoloarchive/yoloarchive/archive/scratch"
 )
 
 // Offline writes ClearML offline sessions, in the layout the ClearML SDK
@@ -85,11 +87,11 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 	if err := os.MkdirAll(o.dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp(o.dir, ".tmp-"+id+"-")
+	tmp, err := scratch.Mkdir(o.dir, id)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	defer scratch.Remove(tmp)
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
@@ -97,19 +99,33 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 	if err := o.writeSession(ctx, run, p, id, folder, tmp); err != nil {
 		return err
 	}
-	zipTmp := tmp + ".zip"
-	defer os.Remove(zipTmp)
+	zipFile, err := scratch.Create(o.dir, id+".zip")
+	if err != nil {
+		return err
+	}
+	zipFile.Close()
+	zipTmp := zipFile.Name()
+	defer scratch.Remove(zipTmp)
 	if err := zipFolder(ctx, tmp, zipTmp); err != nil {
 		return err
 	}
-	// Replace an earlier session of the same run.
-	if err := os.RemoveAll(folder); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, folder); err != nil {
-		return err
-	}
-	if err := os.Rename(zipTmp, folder+".zip"); err != nil {
+	// Replace an earlier session of the same run: the folder and the zip
+	// together, never one without the other.
+	err = scratch.Critical(func() error {
+		if err := os.RemoveAll(folder); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, folder); err != nil {
+			return err
+		}
+		scratch.Release(tmp)
+		if err := os.Rename(zipTmp, folder+".zip"); err != nil {
+			return err
+		}
+		scratch.Release(zipTmp)
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	res.Status, res.Output, res.RemoteID = ysync.StatusWritten, filepath.Join(o.out, id+".zip"), id

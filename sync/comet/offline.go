@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/archive/scratch"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
@@ -108,7 +109,7 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 	}
 	name := ZipName(l.Name, run.RunID())
 	dst := filepath.Join(o.abs, name)
-	f, err := os.CreateTemp(o.abs, ".tmp-"+name+"-")
+	f, err := scratch.Create(o.abs, name)
 	if err != nil {
 		return fmt.Errorf("comet-offline: cannot write in %s: %v (check permissions and free space)", o.abs, err)
 	}
@@ -116,7 +117,7 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 	defer func() {
 		if err != nil {
 			f.Close()
-			os.Remove(tmp)
+			scratch.Remove(tmp)
 		}
 	}()
 	task.Stage("write", int64(len(l.Calls)))
@@ -141,7 +142,7 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, dst); err != nil {
+	if err := scratch.Rename(tmp, dst); err != nil {
 		var le *os.LinkError
 		if errors.As(err, &le) {
 			err = le.Err
