@@ -105,8 +105,8 @@ func TestLoadConfig_Errors(t *testing.T) {
 }
 
 // TestReadConfigFile_Hostile: whatever CLEARML_CONFIG_FILE names, reading
-// it ends within a second with one line naming the file (and the line at
-// fault) and what to do.
+// it ends at once (5 s without an answer is a hang) with one line naming
+// the file (and the line at fault) and what to do.
 func TestReadConfigFile_Hostile(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) string {
@@ -130,20 +130,16 @@ func TestReadConfigFile_Hostile(t *testing.T) {
 		{dir, ": the clearml.conf is not a regular file"},
 		{"/dev/zero", ": the clearml.conf is not a regular file"},
 	} {
-		start := time.Now()
 		done := make(chan error, 1)
 		go func() { _, err := readConfigFile(tc.path); done <- err }()
 		var err error
 		select {
 		case err = <-done:
-		case <-time.After(time.Second):
-			t.Fatalf("%s: no answer after 1s", tc.path)
+		case <-time.After(5 * time.Second): // milliseconds, on a machine not shared by many
+			t.Fatalf("%s: no answer after 5s", tc.path)
 		}
 		if err == nil || !strings.HasPrefix(err.Error(), tc.path+tc.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: %v, want %s%s…", tc.path, err, tc.path, tc.want)
-		}
-		if d := time.Since(start); d > time.Second {
-			t.Errorf("%s: %v", tc.path, d)
 		}
 	}
 }

@@ -365,7 +365,9 @@ func (o Object) find(path string) Value {
 			return nil
 		}
 
-		object = value.(Object)
+		if object, ok = value.(Object); !ok { // a path through a non-object finds nothing
+			return nil
+		}
 	}
 
 	return object[lastKey]

@@ -153,7 +153,7 @@ func resolveSubstitutions(root Object, valueOptional ...Value) error {
 // value is walked whole each time it is used, so without a bound a few
 // lines that double a value at each level ("billion laughs") take
 // exponential time and memory.
-const maxResolutionSteps = 64 << 20
+const maxResolutionSteps = 16 << 20
 
 // resolution is the state of resolveSubstitutions.
 type resolution struct {
