@@ -13,8 +13,11 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/yoloarchive/yoloarchive/archive/scratch"
 )
 
 // Version is set at build time with -ldflags "-X main.Version=…".
@@ -54,14 +57,43 @@ type Stderr struct{ io.Writer }
 // (about 90 MB of which are the OpenCV libraries every run maps).
 const defaultMemoryLimit = 128 << 20
 
+// ready is called once signals are handled; a test hook (see
+// ready_testhooks.go) sets it.
+var ready = func() {}
+
+// grace is how long a command has to unwind after Ctrl-C or SIGTERM
+// before the watchdog removes its scratch files and exits.
+const grace = 1500 * time.Millisecond
+
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go watchdog(sigs, cancel, grace)
+	ready()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
 	os.Exit(code)
+}
+
+// watchdog cancels the command's context on the first signal, then gives
+// it grace to unwind. A command stuck in work that cannot be cancelled
+// (a parser that never returns, a read of a hung file system) still
+// stops: after grace, or at a second signal, the watchdog removes every
+// scratch file the command left and exits with 130. It waits for renames
+// in progress (scratch.Critical) so that nothing is left half-replaced.
+func watchdog(sigs <-chan os.Signal, cancel context.CancelFunc, grace time.Duration) {
+	<-sigs
+	cancel()
+	select {
+	case <-sigs:
+	case <-time.After(grace):
+	}
+	scratch.RemoveAll()
+	fmt.Fprintln(os.Stderr, "yoloarchive: interrupted")
+	os.Exit(exitInterrupted)
 }
 
 // run parses args, runs the command and returns the exit code.
