@@ -7,8 +7,9 @@ BIN     := bin/yoloarchive
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.Version=$(VERSION)
 FUZZTIME ?= 60s
+FUZZSHORT ?= 15s
 
-.PHONY: all deps build demo test check-fmt vet unit duckdb fuzz bench clean
+.PHONY: all deps build demo test check-fmt vet unit duckdb fuzz fuzz-short bench clean
 
 all: build
 
@@ -21,7 +22,7 @@ build: deps
 demo: build
 	@bash scripts/demo.sh
 
-test: build check-fmt vet unit duckdb
+test: build check-fmt vet unit fuzz-short duckdb
 
 check-fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -39,9 +40,14 @@ unit:
 duckdb: build
 	@BIN=$(BIN) bash scripts/duckdb-check.sh
 
-# Run each fuzz target for FUZZTIME.
+# Run each fuzz target (every func Fuzz* in the repository) for FUZZTIME.
 fuzz: deps
 	@bash scripts/fuzz.sh $(FUZZTIME)
+
+# The CI pass: each fuzz target for FUZZSHORT. A failure names the target
+# and the failing input, written under <package>/testdata/fuzz/<target>/.
+fuzz-short:
+	@bash scripts/fuzz.sh $(FUZZSHORT)
 
 bench: build
 	@bash scripts/bench.sh
