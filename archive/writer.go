@@ -350,14 +350,23 @@ func (w *Writer) copyEntry(name string, size int64, r io.Reader) error {
 // HashFile returns the content sum of the file at path: its sha256, size
 // and xxHash64, in one read.
 func HashFile(path string) (FileSum, error) {
+	return HashFileContext(context.Background(), path)
+}
+
+// HashFileContext is HashFile that stops when ctx is done (a checkpoint
+// of gigabytes takes seconds to hash), returning ctx's error.
+func HashFileContext(ctx context.Context, path string) (FileSum, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return FileSum{}, err
 	}
 	defer f.Close()
 	sh, xh := sha256.New(), xxhash.New()
-	size, err := io.Copy(io.MultiWriter(sh, xh), f)
+	size, err := io.Copy(io.MultiWriter(sh, xh), ctxReader{ctx, f})
 	if err != nil {
+		if ctx.Err() != nil {
+			return FileSum{}, ctx.Err()
+		}
 		return FileSum{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	return FileSum{SHA256: hex.EncodeToString(sh.Sum(nil)), Size: size, XXH64: xh.Sum64()}, nil

@@ -256,7 +256,7 @@ func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error)
 				return
 			}
 		}
-		res.sum, res.err = archive.HashFile(f.Path)
+		res.sum, res.err = archive.HashFileContext(ctx, f.Path)
 	})
 	if err != nil {
 		return nil, err
