@@ -152,11 +152,13 @@ func parse(parser *kong.Kong, args []string, exited *int) (kctx *kong.Context, c
 func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 	var ce *codeError
 	switch {
-	case err == nil:
-		return exitOK
-	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		// Interrupted, even if the command got to its end: a script
+		// learns that a signal came, and runs the command again.
 		fmt.Fprintln(stderr, "yoloarchive: interrupted")
 		return exitInterrupted
+	case err == nil:
+		return exitOK
 	case errors.As(err, &ce):
 		if ce.msg != "" {
 			fmt.Fprintln(stderr, "yoloarchive:", ce.msg)

@@ -146,9 +146,14 @@ func TestCLI_Signals(t *testing.T) {
 		t.Fatal(err)
 	}
 	runs := filepath.Join(work, "runs")
-	os.MkdirAll(runs, 0o755)
 	for i := 0; i < 3; i++ {
-		os.Symlink(run, filepath.Join(runs, fmt.Sprint("run", i)))
+		r := synctest.SynthRunNamed(t, fmt.Sprint("run", i), 10000, 4, 50)
+		if err := os.MkdirAll(runs, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(r, filepath.Join(runs, fmt.Sprint("run", i))); err != nil {
+			t.Fatal(err)
+		}
 	}
 	training := synctest.NewTraining(t, "follow", 50)
 	for i := 0; i < 6; i++ {
@@ -167,7 +172,7 @@ func TestCLI_Signals(t *testing.T) {
 		{"capture", func(out, _ string) []string { return []string{"capture", run, "-o", filepath.Join(out, "run.tar.zst")} }},
 		{"capture -r", func(out, _ string) []string { return []string{"capture", "-r", "-j", "2", runs, "--out-dir", out} }},
 		{"capture --follow", func(out, _ string) []string {
-			return []string{"capture", "--follow", training.Dir, "-o", filepath.Join(out, "chain.tar.zst"), "--every", "200ms", "--settle", "1ms"}
+			return []string{"capture", "--follow", training.Dir, "-o", filepath.Join(out, "chain.tar.zst"), "--every", "1s", "--settle", "1ms"}
 		}},
 		{"verify", func(_, _ string) []string { return []string{"verify", big} }},
 		{"inspect", func(_, _ string) []string { return []string{"inspect", big} }},
@@ -182,19 +187,21 @@ func TestCLI_Signals(t *testing.T) {
 	var report []string
 	for _, sc := range scenarios {
 		var times []string
-		for i, delay := range []time.Duration{150 * time.Millisecond, 600 * time.Millisecond, 1500 * time.Millisecond} {
-			out, state, tmp := t.TempDir(), t.TempDir(), t.TempDir()
-			env := append(os.Environ(), "TMPDIR="+tmp, "HOME="+t.TempDir(), "CLEARML_CONFIG_FILE=",
-				"CLEARML_API_HOST="+cml.API.URL, "CLEARML_WEB_HOST="+cml.WebURL(), "CLEARML_FILES_HOST="+cml.Files.URL,
-				"CLEARML_API_ACCESS_KEY="+cml.AccessKey, "CLEARML_API_SECRET_KEY="+cml.SecretKey,
-				"COMET_CONFIG=", "COMET_API_KEY="+cmt.APIKey, "COMET_URL_OVERRIDE="+cmt.URLOverride())
-			sig := []os.Signal{syscall.SIGINT, syscall.SIGTERM}[i%2]
-			took := interrupt(t, bin, env, sig, delay, sc.args(out, state)...)
-			if left := scratchLeft(out, state, tmp, filepath.Dir(big), training.Dir, run); len(left) > 0 {
-				t.Errorf("%s, %v after %v: left %v", sc.name, sig, delay, left)
+		t.Run(strings.ReplaceAll(sc.name, " ", "_"), func(t *testing.T) {
+			for i, delay := range []time.Duration{150 * time.Millisecond, 600 * time.Millisecond, 1500 * time.Millisecond} {
+				out, state, tmp := t.TempDir(), t.TempDir(), t.TempDir()
+				env := append(os.Environ(), "TMPDIR="+tmp, "HOME="+t.TempDir(), "CLEARML_CONFIG_FILE=",
+					"CLEARML_API_HOST="+cml.API.URL, "CLEARML_WEB_HOST="+cml.WebURL(), "CLEARML_FILES_HOST="+cml.Files.URL,
+					"CLEARML_API_ACCESS_KEY="+cml.AccessKey, "CLEARML_API_SECRET_KEY="+cml.SecretKey,
+					"COMET_CONFIG=", "COMET_API_KEY="+cmt.APIKey, "COMET_URL_OVERRIDE="+cmt.URLOverride())
+				sig := []os.Signal{syscall.SIGINT, syscall.SIGTERM}[i%2]
+				took := interrupt(t, bin, env, sig, delay, sc.args(out, state)...)
+				if left := scratchLeft(out, state, tmp, filepath.Dir(big), training.Dir, run); len(left) > 0 {
+					t.Errorf("%s, %v after %v: left %v", sc.name, sig, delay, left)
+				}
+				times = append(times, fmt.Sprintf("%v→%v", delay, took.Round(10*time.Millisecond)))
 			}
-			times = append(times, fmt.Sprintf("%v→%v", delay, took.Round(10*time.Millisecond)))
-		}
+		})
 		report = append(report, fmt.Sprintf("%-22s %s", sc.name, strings.Join(times, "  ")))
 	}
 	t.Logf("time to exit after the signal (signal sent after → exit took):\n%s", strings.Join(report, "\n"))

@@ -397,6 +397,9 @@ func toCSV(ctx context.Context, data []byte, w io.Writer) error {
 	line := make([]string, len(header))
 	err = records(ctx, data, func(rec arrow.Record) error {
 		for i := 0; i < int(rec.NumRows()); i++ {
+			if i%4096 == 4095 && ctx.Err() != nil { // a batch is 64k rows
+				return ctx.Err()
+			}
 			for c := range line {
 				line[c] = cell(rec.Column(c), i)
 			}
