@@ -220,7 +220,7 @@ func (w *Writer) finish() error {
 	if err := w.enc.Close(); err != nil {
 		return w.fail(fmt.Errorf("close archive: %w", err))
 	}
-	// os.CreateTemp made the file 0600; an archive is as readable as any
+	// scratch.Create made the file 0600; an archive is as readable as any
 	// file its user creates.
 	if err := w.tmp.Chmod(0o644); err != nil {
 		return w.fail(fmt.Errorf("close archive: %w", err))
