@@ -223,3 +223,40 @@ func TestCLI_SignalStuckConfig(t *testing.T) {
 		t.Logf("%v: exited %v after the signal", sig, took.Round(time.Millisecond))
 	}
 }
+
+// TestCLI_KilledCaptureReclaimed: a capture killed with SIGKILL while it
+// writes leaves its temporary archive; the next capture into the same
+// directory removes it (its writer's lock is gone), and writes its own.
+func TestCLI_KilledCaptureReclaimed(t *testing.T) {
+	bin := buildHooked(t)
+	run := synctest.SynthRun(t, 2000, 4, 150)
+	out := t.TempDir()
+	dst := filepath.Join(out, "run.tar.zst")
+	cmd := exec.Command(bin, "capture", run, "-o", dst)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for start := time.Now(); len(left) == 0; time.Sleep(2 * time.Millisecond) {
+		left, _ = filepath.Glob(filepath.Join(out, ".run.tar.zst.*.tmp"))
+		if time.Since(start) > time.Minute {
+			cmd.Process.Kill()
+			t.Fatal("no temporary archive after a minute")
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	if _, err := os.Stat(left[0]); err != nil {
+		t.Fatalf("the killed capture left nothing to reclaim: %v", err)
+	}
+	c := exec.Command(bin, "capture", run, "-o", dst)
+	if b, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("capture again: %v\n%s", err, b)
+	}
+	if now, _ := filepath.Glob(filepath.Join(out, ".*.tmp")); len(now) > 0 {
+		t.Errorf("left after the next capture: %v", now)
+	}
+	if _, err := os.Stat(dst); err != nil {
+		t.Error(err)
+	}
+}
