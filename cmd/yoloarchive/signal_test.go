@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,21 +25,47 @@ import (
 // exited.
 const stopLimit = 2 * time.Second
 
+var hooked struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// TestMain removes the binary buildHooked built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if hooked.dir != "" {
+		os.RemoveAll(hooked.dir)
+	}
+	os.Exit(code)
+}
+
 // buildHooked builds the binary with the test hooks (a clearml.conf
-// parser that can be made to spin forever).
+// parser that can be made to spin forever, a file written once signals
+// are handled), once for all the tests.
 func buildHooked(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "yoloarchive")
-	if out, err := exec.Command("go", "build", "-tags", "yoloarchive_testhooks", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	hooked.once.Do(func() {
+		if hooked.dir, hooked.err = os.MkdirTemp("", "yoloarchive-test-"); hooked.err != nil {
+			return
+		}
+		hooked.bin = filepath.Join(hooked.dir, "yoloarchive")
+		if out, err := exec.Command("go", "build", "-tags", "yoloarchive_testhooks", "-o", hooked.bin, ".").CombinedOutput(); err != nil {
+			hooked.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if hooked.err != nil {
+		t.Fatal(hooked.err)
 	}
-	return bin
+	return hooked.bin
 }
 
 // interrupt starts bin with args and env, sends sig after delay, and
 // checks that it exits with 130 within stopLimit, without a panic. It
-// returns how long the exit took.
-func interrupt(t *testing.T, bin string, env []string, sig os.Signal, delay time.Duration, args ...string) time.Duration {
+// returns how long the exit took. finished is true when the command
+// succeeded before the signal (a fast machine): no interruption to check.
+func interrupt(t *testing.T, bin string, env []string, sig os.Signal, delay time.Duration, args ...string) (took time.Duration, finished bool) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	ready := filepath.Join(t.TempDir(), "ready")
@@ -63,7 +90,10 @@ func interrupt(t *testing.T, bin string, env []string, sig os.Signal, delay time
 	}
 	select {
 	case err := <-exited:
-		t.Fatalf("%v ended before the signal (after %v): %v\n%s", args, delay, err, stderr.String())
+		if err != nil {
+			t.Fatalf("%v failed before the signal (after %v): %v\n%s", args, delay, err, stderr.String())
+		}
+		return 0, true
 	case <-time.After(delay):
 	}
 	cmd.Process.Signal(sig)
@@ -75,7 +105,7 @@ func interrupt(t *testing.T, bin string, env []string, sig os.Signal, delay time
 		<-exited
 		t.Fatalf("%v: still running %v after %v", args, 4*stopLimit, sig)
 	}
-	took := time.Since(sent)
+	took = time.Since(sent)
 	out := stderr.String()
 	limit := stopLimit
 	if load := loadPerCPU(); load > 2 {
@@ -93,7 +123,7 @@ func interrupt(t *testing.T, bin string, env []string, sig os.Signal, delay time
 	if strings.Contains(out, "panic") || strings.Contains(out, "goroutine ") {
 		t.Errorf("%v, %v after %v: panicked\n%s", args, sig, delay, out)
 	}
-	return took
+	return took, false
 }
 
 // loadPerCPU is the system's one-minute load average per CPU (0 when
@@ -136,20 +166,21 @@ func scratchLeft(dirs ...string) []string {
 // exits 130 within 2 s, never panics, and leaves no temporary file in
 // its output, state or temporary directory. The times are logged. Every
 // command works for a few seconds on this run, well past the last moment
-// (a signal that comes as a command ends is no interruption).
+// (a command that ends before the signal is not counted; each must be
+// interrupted at two moments at least).
 func TestCLI_Signals(t *testing.T) {
 	bin := buildHooked(t)
 	work := t.TempDir()
-	// A run big enough that every command is busy for a few seconds: 40k
-	// epochs (520k scalars) and 200 MiB of weights.
-	run := synctest.SynthRun(t, 40000, 8, 200)
+	// A run big enough that every command is busy for a few seconds: 30k
+	// epochs (390k scalars) and 160 MiB of weights.
+	run := synctest.SynthRun(t, 30000, 8, 160)
 	big := filepath.Join(work, "big.tar.zst")
 	if _, err := convert.Capture(context.Background(), run, big, convert.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	runs := filepath.Join(work, "runs")
-	for i := 0; i < 3; i++ {
-		r := synctest.SynthRunNamed(t, fmt.Sprint("run", i), 10000, 4, 50)
+	for i := 0; i < 2; i++ {
+		r := synctest.SynthRunNamed(t, fmt.Sprint("run", i), 10000, 4, 60)
 		if err := os.MkdirAll(runs, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -186,22 +217,33 @@ func TestCLI_Signals(t *testing.T) {
 		{"export arrow", func(out, _ string) []string { return []string{"export", big, "-f", "arrow", "-o", out} }},
 		{"export csv", func(out, _ string) []string { return []string{"export", big, "-f", "csv", "-o", out} }},
 	}
+	environ := func(tmp string) []string {
+		return append(os.Environ(), "TMPDIR="+tmp, "HOME="+t.TempDir(), "CLEARML_CONFIG_FILE=",
+			"CLEARML_API_HOST="+cml.API.URL, "CLEARML_WEB_HOST="+cml.WebURL(), "CLEARML_FILES_HOST="+cml.Files.URL,
+			"CLEARML_API_ACCESS_KEY="+cml.AccessKey, "CLEARML_API_SECRET_KEY="+cml.SecretKey,
+			"COMET_CONFIG=", "COMET_API_KEY="+cmt.APIKey, "COMET_URL_OVERRIDE="+cmt.URLOverride())
+	}
 	var report []string
 	for _, sc := range scenarios {
 		var times []string
 		t.Run(strings.ReplaceAll(sc.name, " ", "_"), func(t *testing.T) {
-			for i, delay := range []time.Duration{100 * time.Millisecond, 400 * time.Millisecond, time.Second} {
+			interrupted := 0
+			for i, delay := range []time.Duration{50 * time.Millisecond, 250 * time.Millisecond, 700 * time.Millisecond} {
 				out, state, tmp := t.TempDir(), t.TempDir(), t.TempDir()
-				env := append(os.Environ(), "TMPDIR="+tmp, "HOME="+t.TempDir(), "CLEARML_CONFIG_FILE=",
-					"CLEARML_API_HOST="+cml.API.URL, "CLEARML_WEB_HOST="+cml.WebURL(), "CLEARML_FILES_HOST="+cml.Files.URL,
-					"CLEARML_API_ACCESS_KEY="+cml.AccessKey, "CLEARML_API_SECRET_KEY="+cml.SecretKey,
-					"COMET_CONFIG=", "COMET_API_KEY="+cmt.APIKey, "COMET_URL_OVERRIDE="+cmt.URLOverride())
 				sig := []os.Signal{syscall.SIGINT, syscall.SIGTERM}[i%2]
-				took := interrupt(t, bin, env, sig, delay, sc.args(out, state)...)
+				took, finished := interrupt(t, bin, environ(tmp), sig, delay, sc.args(out, state)...)
 				if left := scratchLeft(out, state, tmp, filepath.Dir(big), training.Dir, run); len(left) > 0 {
 					t.Errorf("%s, %v after %v: left %v", sc.name, sig, delay, left)
 				}
+				if finished {
+					times = append(times, fmt.Sprintf("%v→(done before)", delay))
+					continue
+				}
+				interrupted++
 				times = append(times, fmt.Sprintf("%v→%v", delay, took.Round(10*time.Millisecond)))
+			}
+			if interrupted < 2 {
+				t.Errorf("%s was interrupted at %d moments, want at least 2: make the run bigger", sc.name, interrupted)
 			}
 		})
 		report = append(report, fmt.Sprintf("%-22s %s", sc.name, strings.Join(times, "  ")))
@@ -219,7 +261,7 @@ func TestCLI_SignalStuckConfig(t *testing.T) {
 	os.WriteFile(conf, []byte("api { api_server: \"http://127.0.0.1:1\" }\n"), 0o600)
 	for _, sig := range []os.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		env := append(os.Environ(), "YOLOARCHIVE_TEST_STALL=clearml.conf", "CLEARML_CONFIG_FILE="+conf, "HOME="+t.TempDir())
-		took := interrupt(t, bin, env, sig, 500*time.Millisecond, "sync", archive, "--to", "clearml", "--state-dir", t.TempDir())
+		took, _ := interrupt(t, bin, env, sig, 500*time.Millisecond, "sync", archive, "--to", "clearml", "--state-dir", t.TempDir())
 		t.Logf("%v: exited %v after the signal", sig, took.Round(time.Millisecond))
 	}
 }
