@@ -1,0 +1,374 @@
+package filestore
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Names of the store's fixed entries (file_store.py FileStore).
+const (
+	MetaFile            = "meta.yaml"
+	TrashDir            = ".trash"
+	MetricsDir          = "metrics"
+	ParamsDir           = "params"
+	TagsDir             = "tags"
+	ArtifactsDir        = "artifacts"
+	DefaultExperimentID = "0"
+	// DefaultExperimentName is Experiment.DEFAULT_EXPERIMENT_NAME.
+	DefaultExperimentName = "Default"
+	// modelsDir is the model registry's folder, which
+	// _get_active_experiments skips.
+	modelsDir = "models"
+)
+
+// Tags MLflow's clients set (mlflow/utils/mlflow_tags.py).
+const (
+	TagRunName    = "mlflow.runName"
+	TagUser       = "mlflow.user"
+	TagSourceName = "mlflow.source.name"
+	TagSourceType = "mlflow.source.type"
+)
+
+// Store is an MLflow file store rooted at a directory. Its methods may be
+// used from several goroutines, but two writers of the same file race
+// (the last rename wins), as with MLflow's own FileStore.
+type Store struct {
+	// Dir is the store's directory, absolute.
+	Dir string
+	// Limits bound what the readers accept.
+	Limits Limits
+
+	root *os.Root
+}
+
+// Open opens the existing store at dir for reading and writing.
+func Open(dir string) (*Store, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Lstat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("mlflow store %s: %w", abs, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("mlflow store %s: not a directory", abs)
+	}
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, fmt.Errorf("mlflow store %s: %w", abs, err)
+	}
+	return &Store{Dir: abs, Limits: DefaultLimits, root: root}, nil
+}
+
+// Create opens the store at dir, making it as MLflow's FileStore does
+// when its root does not exist: the directory, the Default experiment
+// "0" created at now, and the .trash directory.
+func Create(dir string, now time.Time) (*Store, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	_, statErr := os.Lstat(abs)
+	fresh := errors.Is(statErr, fs.ErrNotExist)
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, fmt.Errorf("mlflow store %s: %w", abs, err)
+	}
+	s, err := Open(abs)
+	if err != nil {
+		return nil, err
+	}
+	if fresh {
+		if _, err := s.createExperiment(DefaultExperimentID, DefaultExperimentName, now); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	if err := s.root.MkdirAll(TrashDir, 0o755); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("mlflow store %s: %w", abs, err)
+	}
+	return s, nil
+}
+
+// Close releases the store's directory handle.
+func (s *Store) Close() error { return s.root.Close() }
+
+// rootURI is path_to_local_file_uri(root): pathlib's as_uri().
+func (s *Store) rootURI() string {
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(s.Dir)}).String()
+}
+
+// CreateExperiment creates an experiment named name at now, with a new id
+// as MLflow 2.x makes them (_generate_unique_integer_id: a random
+// positive 63-bit integer). It refuses a name an active experiment has.
+func (s *Store) CreateExperiment(name string, now time.Time) (Experiment, error) {
+	if name == "" || len([]rune(name)) > MaxExperimentNameLength {
+		return Experiment{}, fmt.Errorf("invalid experiment name %q: must be 1 to %d characters", name, MaxExperimentNameLength)
+	}
+	exps, err := s.Experiments()
+	if err != nil {
+		return Experiment{}, err
+	}
+	for _, e := range exps {
+		if e.Name == name {
+			return Experiment{}, fmt.Errorf("experiment %q already exists (id %s)", name, e.ID)
+		}
+	}
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return Experiment{}, err
+	}
+	id := fmt.Sprint(binary.BigEndian.Uint64(b[:]) >> 1)
+	return s.createExperiment(id, name, now)
+}
+
+func (s *Store) createExperiment(id, name string, now time.Time) (Experiment, error) {
+	if err := ValidateExperimentID(id); err != nil {
+		return Experiment{}, err
+	}
+	ms := now.UnixMilli()
+	e := Experiment{ID: id, Name: name, ArtifactLocation: s.rootURI() + "/" + id,
+		LifecycleStage: Active, CreationTime: ms, LastUpdateTime: ms}
+	b, err := experimentYAML(e)
+	if err != nil {
+		return Experiment{}, err
+	}
+	if err := s.root.Mkdir(id, 0o755); err != nil {
+		return Experiment{}, fmt.Errorf("create experiment %s: %w", id, err)
+	}
+	if err := s.writeFile(path.Join(id, MetaFile), b); err != nil {
+		return Experiment{}, err
+	}
+	return e, nil
+}
+
+// NewRunID returns a new run id: uuid.uuid4().hex, as create_run makes
+// them (32 lower-case hex digits).
+func NewRunID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return hex.EncodeToString(b[:])
+}
+
+// RunWriter writes one run of a store.
+type RunWriter struct {
+	s    *Store
+	dir  string // <exp>/<run>
+	info RunInfo
+}
+
+// CreateRun creates the run described by info in its experiment, as
+// file_store.py create_run does: meta.yaml (status RUNNING unless info
+// says otherwise, deleted_time null), the metrics, params and artifacts
+// directories, and the mlflow.runName tag. An empty RunID gets a new id,
+// an empty ArtifactURI the store's, an empty LifecycleStage "active".
+func (s *Store) CreateRun(info RunInfo) (*RunWriter, error) {
+	if err := ValidateExperimentID(info.ExperimentID); err != nil {
+		return nil, err
+	}
+	if _, err := s.Experiment(info.ExperimentID); err != nil {
+		return nil, err
+	}
+	if info.RunID == "" {
+		info.RunID = NewRunID()
+	}
+	if err := ValidateRunID(info.RunID); err != nil {
+		return nil, err
+	}
+	if info.Status == 0 {
+		info.Status = Running
+	}
+	if info.LifecycleStage == "" {
+		info.LifecycleStage = Active
+	}
+	exp, err := s.Experiment(info.ExperimentID)
+	if err != nil {
+		return nil, err
+	}
+	if info.ArtifactURI == "" {
+		info.ArtifactURI = strings.TrimSuffix(exp.ArtifactLocation, "/") + "/" + info.RunID + "/" + ArtifactsDir
+	}
+	dir := path.Join(info.ExperimentID, info.RunID)
+	if err := s.root.Mkdir(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create run %s: %w", info.RunID, err)
+	}
+	w := &RunWriter{s: s, dir: dir, info: info}
+	b, err := runYAML(info, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.writeFile(path.Join(dir, MetaFile), b); err != nil {
+		return nil, err
+	}
+	for _, d := range []string{MetricsDir, ParamsDir, ArtifactsDir} {
+		if err := s.root.Mkdir(path.Join(dir, d), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if info.RunName != "" {
+		if err := w.SetTag(TagRunName, info.RunName); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// Info returns the run's info as last written.
+func (w *RunWriter) Info() RunInfo { return w.info }
+
+// Dir returns the run's directory.
+func (w *RunWriter) Dir() string { return filepath.Join(w.s.Dir, filepath.FromSlash(w.dir)) }
+
+// LogParam writes a param. As MLflow, it refuses a value different from
+// one already logged ("Changing param values is not allowed"); the same
+// value again is fine. Values longer than MaxParamValueLength are
+// refused (MLflow truncates them only when MLFLOW_TRUNCATE_LONG_VALUES).
+func (w *RunWriter) LogParam(key, value string) error {
+	if err := ValidateKey("parameter", key); err != nil {
+		return err
+	}
+	if n := len([]rune(value)); n > MaxParamValueLength {
+		return fmt.Errorf("param %q: value has length %d, which exceeds the limit of %d", key, n, MaxParamValueLength)
+	}
+	name := path.Join(w.dir, ParamsDir, key)
+	if old, err := w.s.readValue(name); err == nil {
+		if old != value {
+			return fmt.Errorf("param %q was already logged with value %q; changing param values is not allowed (new value %q)", key, old, value)
+		}
+		return nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return w.s.writeFile(name, []byte(value))
+}
+
+// SetTag writes a tag (set_tag: no trailing newline; a tag may change).
+func (w *RunWriter) SetTag(key, value string) error {
+	if err := ValidateKey("tag", key); err != nil {
+		return err
+	}
+	if n := len([]rune(value)); n > MaxTagValueLength {
+		return fmt.Errorf("tag %q: value has length %d, which exceeds the limit of %d", key, n, MaxTagValueLength)
+	}
+	return w.s.writeFile(path.Join(w.dir, TagsDir, key), []byte(value))
+}
+
+// Metric is one point of a metric's history.
+type Metric struct {
+	Key   string
+	Value float64
+	// Timestamp is Unix milliseconds.
+	Timestamp int64
+	Step      int64
+}
+
+// MetricLine is the line file_store.py _log_run_metric appends for a
+// point: f"{metric.timestamp} {metric.value} {metric.step}\n", the value
+// as Python's str() of a float.
+func MetricLine(m Metric) string {
+	return fmt.Sprintf("%d %s %d\n", m.Timestamp, pyFloat(m.Value), m.Step)
+}
+
+// WriteMetric writes a metric's whole history (one line per point, in
+// order), replacing the file atomically. Every point's Key must be key.
+func (w *RunWriter) WriteMetric(key string, points []Metric) error {
+	if err := ValidateKey("metric", key); err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, p := range points {
+		if p.Key != key {
+			return fmt.Errorf("metric %q: a point of %q in its history", key, p.Key)
+		}
+		if p.Timestamp < 0 {
+			return fmt.Errorf("metric %q: negative timestamp %d", key, p.Timestamp)
+		}
+		b.WriteString(MetricLine(p))
+	}
+	return w.s.writeFile(path.Join(w.dir, MetricsDir, key), []byte(b.String()))
+}
+
+// WriteArtifact writes an artifact at its path relative to the run's
+// artifact root ("weights/best.pt"), atomically.
+func (w *RunWriter) WriteArtifact(p string, r io.Reader) error {
+	if err := ValidateArtifactPath(p); err != nil {
+		return err
+	}
+	return w.s.writeFrom(path.Join(w.dir, ArtifactsDir, p), r)
+}
+
+// Finish ends the run as update_run_info does: the status and end time,
+// meta.yaml rewritten (without deleted_time).
+func (w *RunWriter) Finish(status Status, end time.Time) error {
+	if _, ok := statusNames[status]; !ok {
+		return fmt.Errorf("run %s: unknown status %d", w.info.RunID, status)
+	}
+	ms := end.UnixMilli()
+	w.info.Status, w.info.EndTime = status, &ms
+	b, err := runYAML(w.info, false)
+	if err != nil {
+		return err
+	}
+	return w.s.writeFile(path.Join(w.dir, MetaFile), b)
+}
+
+// writeFile writes name (slash-separated, relative to the store)
+// atomically: a temporary file in the same directory, synced, renamed.
+func (s *Store) writeFile(name string, data []byte) error {
+	return s.writeFrom(name, strings.NewReader(string(data)))
+}
+
+func (s *Store) writeFrom(name string, r io.Reader) (err error) {
+	if !filepath.IsLocal(filepath.FromSlash(name)) {
+		return fmt.Errorf("mlflow store: %q leaves the store", name)
+	}
+	dir := path.Dir(name)
+	if err := s.root.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", s.path(name), err)
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := path.Join(dir, "."+path.Base(name)+".tmp-"+hex.EncodeToString(rnd[:]))
+	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", s.path(name), err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			_ = s.root.Remove(tmp)
+		}
+	}()
+	if _, err = io.Copy(f, r); err != nil {
+		return fmt.Errorf("write %s: %w", s.path(name), err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", s.path(name), err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", s.path(name), err)
+	}
+	if err = s.root.Rename(tmp, name); err != nil {
+		return fmt.Errorf("write %s: %w", s.path(name), err)
+	}
+	return nil
+}
+
+// path is the OS path of a store-relative name, for messages.
+func (s *Store) path(name string) string {
+	return filepath.Join(s.Dir, filepath.FromSlash(name))
+}
