@@ -2,7 +2,6 @@ package filestore
 
 import (
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -111,8 +110,7 @@ func (s *Store) rootURI() string {
 }
 
 // CreateExperiment creates an experiment named name at now, with a new id
-// as MLflow 2.x makes them (_generate_unique_integer_id: a random
-// positive 63-bit integer). It refuses a name an active experiment has.
+// from [NewExperimentID]. It refuses a name an active experiment has.
 func (s *Store) CreateExperiment(name string, now time.Time) (Experiment, error) {
 	if name == "" || len([]rune(name)) > MaxExperimentNameLength {
 		return Experiment{}, fmt.Errorf("invalid experiment name %q: must be 1 to %d characters", name, MaxExperimentNameLength)
@@ -126,12 +124,7 @@ func (s *Store) CreateExperiment(name string, now time.Time) (Experiment, error)
 			return Experiment{}, fmt.Errorf("experiment %q already exists (id %s)", name, e.ID)
 		}
 	}
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return Experiment{}, err
-	}
-	id := fmt.Sprint(binary.BigEndian.Uint64(b[:]) >> 1)
-	return s.createExperiment(id, name, now)
+	return s.createExperiment(NewExperimentID(), name, now)
 }
 
 func (s *Store) createExperiment(id, name string, now time.Time) (Experiment, error) {
@@ -152,6 +145,21 @@ func (s *Store) createExperiment(id, name string, now time.Time) (Experiment, er
 		return Experiment{}, err
 	}
 	return e, nil
+}
+
+// NewExperimentID returns a new experiment id as MLflow 2.x's FileStore
+// makes them (name_utils.py _generate_unique_integer_id): 18 decimal
+// digits, the first not 0.
+func NewExperimentID() string {
+	var b [18]byte
+	_, _ = rand.Read(b[:])
+	for i := range b {
+		b[i] = '0' + b[i]%10
+	}
+	if b[0] == '0' {
+		b[0] = '1' + b[0]%9
+	}
+	return string(b[:])
 }
 
 // NewRunID returns a new run id: uuid.uuid4().hex, as create_run makes

@@ -285,7 +285,7 @@ func TestCreateExperiment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ValidateExperimentID(e.ID) != nil || e.ID == "0" {
+	if ValidateExperimentID(e.ID) != nil || len(e.ID) != 18 || e.ID[0] == '0' {
 		t.Errorf("id %q", e.ID)
 	}
 	if _, err := s.CreateExperiment("yolo", t0); err == nil {
