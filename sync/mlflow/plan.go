@@ -1,0 +1,246 @@
+package mlflow
+
+import (
+	"errors"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/yoloarchive/yoloarchive/schemas"
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+	"github.com/yoloarchive/yoloarchive/sync/mlflow/filestore"
+)
+
+// TagRunID is the tag that identifies an archived run on the MLflow side,
+// for dedupe (runs/search with tags.`yoloarchive.run_id` = '<id>').
+const TagRunID = "yoloarchive.run_id"
+
+// Options are what the callback reads from its environment.
+type Options struct {
+	// Experiment is MLFLOW_EXPERIMENT_NAME; empty: args.project, else
+	// "/Shared/Ultralytics" ("/Shared/YOLOv8" before 8.2).
+	Experiment string
+	// RunName is MLFLOW_RUN; empty: args.name (the directory name when
+	// args.yaml has none).
+	RunName string
+	// User and SourceName become the mlflow.user and mlflow.source.name
+	// tags that MLflow's client sets from the training machine (the user
+	// and the script); the archive knows neither, so they are left out
+	// unless given.
+	User, SourceName string
+	// Version overrides the Ultralytics version whose callback is
+	// followed (see sync.CallbackVersion).
+	Version string
+}
+
+// Param is one logged param.
+type Param struct {
+	Key, Value string
+}
+
+// Tag is one run tag.
+type Tag struct {
+	Key, Value string
+}
+
+// Artifact is one file the callback logs at train end.
+type Artifact struct {
+	// Path is the artifact path under the run's artifact root
+	// ("weights/best.pt", "results.png").
+	Path string
+	// Blob is the file's digest in the archive; Size its size.
+	Blob string
+	Size int64
+}
+
+// Plan is what Ultralytics' MLflow callback would have logged for a run.
+type Plan struct {
+	Experiment string
+	RunName    string
+	// Start and End are the run's start_time and end_time; End is zero
+	// while the run is still running.
+	Start, End time.Time
+	// Status is the run's final status: FINISHED when training ended (the
+	// callback's end_run), KILLED for an interrupted run (its train end
+	// never ran: MLflow's exit hook would have marked it FINISHED, a
+	// killed process would have left it RUNNING; neither is true), RUNNING
+	// for a run that is still training.
+	Status filestore.Status
+	Params []Param
+	Tags   []Tag
+	// Metrics are the points in logging order, names sanitised ("(" and
+	// ")" removed), Step the 0-based epoch, Timestamp Unix ms.
+	Metrics   []filestore.Metric
+	Artifacts []Artifact
+}
+
+// ErrNotUltralytics is returned for a run the Ultralytics 8 callback
+// cannot have logged (a YOLOv5 run).
+var ErrNotUltralytics = errors.New("mlflow: the Ultralytics MLflow callback logs Ultralytics 8 runs; this run was written by YOLOv5")
+
+// BuildPlan returns what the callback would have logged for run:
+//   - on_pretrain_routine_end: log_params(dict(trainer.args)), each value
+//     as str() of the Python value;
+//   - on_train_epoch_end: lr/pg0..2 and the train/* losses at step =
+//     trainer.epoch (0-based);
+//   - on_fit_epoch_end: metrics/* and val/* at the same step, and once
+//     more after the last epoch the final validation of best.pt (metrics/*
+//     only: a second point at the last step);
+//   - on_train_end: the weights/ directory, then every top-level file of
+//     the run directory with suffix .png .jpg .csv .pt .yaml, then
+//     end_run().
+func BuildPlan(run *ysync.Run, o Options) (*Plan, error) {
+	info := run.Info
+	if info.Producer == schemas.ProducerYOLOv5 {
+		return nil, ErrNotUltralytics
+	}
+	v := ysync.CallbackVersion(info, o.Version)
+	p := &Plan{Experiment: o.Experiment, RunName: o.RunName, Status: filestore.Finished}
+	if p.Experiment == "" {
+		p.Experiment = info.Project
+	}
+	if p.Experiment == "" {
+		p.Experiment = "/Shared/Ultralytics"
+		if ysync.VersionLess(v, "8.2.0") {
+			p.Experiment = "/Shared/YOLOv8"
+		}
+	}
+	if p.RunName == "" {
+		p.RunName = run.Name()
+	}
+	clk := ysync.NewClock(run)
+	p.Start = clk.Start
+
+	for _, r := range run.Params {
+		if r.Section == "args" {
+			p.Params = append(p.Params, Param{r.Key, pyStr(r)})
+		}
+	}
+	p.Tags = []Tag{{filestore.TagRunName, p.RunName}, {filestore.TagSourceType, "LOCAL"}}
+	if o.SourceName != "" {
+		p.Tags = append(p.Tags, Tag{filestore.TagSourceName, o.SourceName})
+	}
+	if o.User != "" {
+		p.Tags = append(p.Tags, Tag{filestore.TagUser, o.User})
+	}
+	p.Tags = append(p.Tags, Tag{TagRunID, run.RunID()})
+
+	// The epochs' points; a tracker session may hold a metric twice at an
+	// epoch (ClearML re-logs the last validation): the first is the
+	// epoch's.
+	byEpoch := map[int64][]schemas.ScalarRow{}
+	var epochs []int64
+	seen := map[string]bool{}
+	for _, s := range run.Scalars {
+		if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
+			continue
+		}
+		k := s.Metric + "\x00" + strconv.FormatInt(s.Epoch, 10)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if _, ok := byEpoch[s.Epoch]; !ok {
+			epochs = append(epochs, s.Epoch)
+		}
+		byEpoch[s.Epoch] = append(byEpoch[s.Epoch], s)
+	}
+	sort.Slice(epochs, func(i, j int) bool { return epochs[i] < epochs[j] })
+	add := func(key string, value float64, step int64, at time.Time) {
+		p.Metrics = append(p.Metrics, filestore.Metric{Key: Sanitize(key), Value: value, Timestamp: at.UnixMilli(), Step: step})
+	}
+	var last int64
+	for _, e := range epochs {
+		rows := byEpoch[e]
+		for _, group := range [][]string{{"lr/", "train/"}, {"metrics/", "val/"}} {
+			for _, prefix := range group {
+				for _, s := range rows {
+					if strings.HasPrefix(s.Metric, prefix) {
+						add(s.Metric, s.Value, e-1, clk.At(s))
+					}
+				}
+			}
+		}
+		last = e
+	}
+
+	switch info.Status {
+	case schemas.StatusRunning:
+		p.Status = filestore.Running
+		return p, nil
+	case schemas.StatusInterrupted:
+		p.Status = filestore.Killed
+		p.End = clk.End()
+		return p, nil
+	}
+	p.End = clk.End()
+	if last > 0 {
+		for _, s := range run.Summary {
+			if strings.HasPrefix(s.Key, "metrics/") {
+				add(s.Key, s.Value, last-1, p.End)
+			}
+		}
+	}
+	p.Artifacts = artifacts(run)
+	return p, nil
+}
+
+// Sanitize is the callback's sanitize_dict on a name: "(" and ")"
+// removed ("metrics/mAP50-95(B)" → "metrics/mAP50-95B").
+func Sanitize(name string) string {
+	return strings.NewReplacer("(", "", ")", "").Replace(name)
+}
+
+// rootSuffixes are the suffixes of the top-level files on_train_end logs.
+var rootSuffixes = map[string]bool{".png": true, ".jpg": true, ".csv": true, ".pt": true, ".yaml": true}
+
+// runDirAsset reports whether an asset role is a file of the run
+// directory (not of a tracker session or the dataset).
+func runDirAsset(role string) bool {
+	switch role {
+	case schemas.RoleSessionFile, schemas.RoleTrackerAsset, schemas.RoleDatasetYAML, schemas.RoleConfusionMatrixData:
+		return false
+	}
+	return true
+}
+
+// artifacts are the files on_train_end logs that the archive holds:
+// log_artifact(weights/) logs the directory's files under "weights/",
+// then each top-level file with a logged suffix, in name order (the
+// live order is the directory's, which is not recorded).
+func artifacts(run *ysync.Run) []Artifact {
+	var weights, root []Artifact
+	seen := map[string]bool{}
+	consider := func(name, blob string, size int64) {
+		if blob == "" || seen[name] {
+			return
+		}
+		switch {
+		case strings.HasPrefix(name, "weights/") && path.Clean(name) == name:
+			weights = append(weights, Artifact{name, blob, size})
+		case !strings.Contains(name, "/") && rootSuffixes[path.Ext(name)]:
+			root = append(root, Artifact{name, blob, size})
+		default:
+			return
+		}
+		seen[name] = true
+	}
+	for _, a := range run.Assets {
+		if runDirAsset(a.Role) {
+			consider(a.FileName, a.Blob, a.Size)
+		}
+	}
+	for _, im := range run.Images {
+		if im.Kind == "" && im.Role != schemas.RoleDatasetImage && im.Role != schemas.RoleTrackerImage {
+			consider(im.FileName, im.Blob, im.Size)
+		}
+	}
+	byPath := func(l []Artifact) {
+		sort.Slice(l, func(i, j int) bool { return l[i].Path < l[j].Path })
+	}
+	byPath(weights)
+	byPath(root)
+	return append(weights, root...)
+}
