@@ -307,3 +307,90 @@ func TestSanitize(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildPlan_IntoFileStore writes a plan into an MLflow file store the
+// way the callback's calls would have (one metric file per key, points
+// in logging order), reads the store back, and finds the plan.
+func TestBuildPlan_IntoFileStore(t *testing.T) {
+	run := open(t, synctest.WithWeights(t, "detect"))
+	p, err := mlflow.BuildPlan(run, mlflow.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := filestore.Create(filepath.Join(t.TempDir(), "mlruns"), p.Start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	exp, err := store.CreateExperiment(p.Experiment, p.Start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := store.CreateRun(filestore.RunInfo{ExperimentID: exp.ID, RunName: p.RunName, StartTime: p.Start.UnixMilli()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range p.Params {
+		if err := w.LogParam(kv.Key, kv.Value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tg := range p.Tags {
+		if err := w.SetTag(tg.Key, tg.Value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hist := map[string][]filestore.Metric{}
+	for _, m := range p.Metrics {
+		hist[m.Key] = append(hist[m.Key], m)
+	}
+	for k, h := range hist {
+		if err := w.WriteMetric(k, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var digests []string
+	for _, a := range p.Artifacts {
+		digests = append(digests, a.Blob)
+	}
+	blobs, err := run.Extract(context.Background(), digests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blobs.Close()
+	for _, a := range p.Artifacts {
+		f, err := blobs.Open(a.Blob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = w.WriteArtifact(a.Path, f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Finish(p.Status, p.End); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := store.ReadRun(exp.ID, w.Info().RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Info.Status != filestore.Finished || got.Info.StartTime != p.Start.UnixMilli() || *got.Info.EndTime != p.End.UnixMilli() || got.Info.RunName != p.RunName {
+		t.Errorf("info %+v", got.Info)
+	}
+	if len(got.Params) != len(p.Params) || got.Tags[mlflow.TagRunID] != run.RunID() {
+		t.Errorf("%d params (want %d), tags %v", len(got.Params), len(p.Params), got.Tags)
+	}
+	if fmt.Sprint(got.Metrics) != fmt.Sprint(hist) {
+		t.Errorf("metrics read back differ:\n got %v\nwant %v", got.Metrics, hist)
+	}
+	arts, err := store.Artifacts(exp.ID, w.Info().RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(arts) != len(p.Artifacts) {
+		t.Errorf("%d artifacts read back, want %d", len(arts), len(p.Artifacts))
+	}
+}

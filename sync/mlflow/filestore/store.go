@@ -244,7 +244,9 @@ func (w *RunWriter) Dir() string { return filepath.Join(w.s.Dir, filepath.FromSl
 // LogParam writes a param. As MLflow, it refuses a value different from
 // one already logged ("Changing param values is not allowed"); the same
 // value again is fine. Values longer than MaxParamValueLength are
-// refused (MLflow truncates them only when MLFLOW_TRUNCATE_LONG_VALUES).
+// refused: current MLflow truncates them (MLFLOW_TRUNCATE_LONG_VALUES
+// defaults to true in environment_variables.py), older versions refuse
+// them, and a writer that must not lose data refuses.
 func (w *RunWriter) LogParam(key, value string) error {
 	if err := ValidateKey("parameter", key); err != nil {
 		return err

@@ -23,8 +23,10 @@
 //     with max_results and page_token; one with a file store backend
 //     returns every point and refuses a page_token (500).
 //   - [LongValues]: a param value over 6000 characters (a tag over 5000)
-//     is refused (400), or truncated as a server with
-//     MLFLOW_TRUNCATE_LONG_VALUES set does.
+//     is refused (400), as older servers and servers run with
+//     MLFLOW_TRUNCATE_LONG_VALUES=false do, or truncated, as current
+//     servers do by default (environment_variables.py). The zero value
+//     refuses.
 //   - [Auth]: none, HTTP basic (the basic-auth app), or a bearer token (a
 //     token-checking proxy in front of the server; MLflow itself checks
 //     none, so its 401 is modelled on the basic-auth app's).
