@@ -188,7 +188,8 @@ func (s *Store) CreateRun(info RunInfo) (*RunWriter, error) {
 	if err := ValidateExperimentID(info.ExperimentID); err != nil {
 		return nil, err
 	}
-	if _, err := s.Experiment(info.ExperimentID); err != nil {
+	exp, err := s.Experiment(info.ExperimentID)
+	if err != nil {
 		return nil, err
 	}
 	if info.RunID == "" {
@@ -202,10 +203,6 @@ func (s *Store) CreateRun(info RunInfo) (*RunWriter, error) {
 	}
 	if info.LifecycleStage == "" {
 		info.LifecycleStage = Active
-	}
-	exp, err := s.Experiment(info.ExperimentID)
-	if err != nil {
-		return nil, err
 	}
 	if info.ArtifactURI == "" {
 		info.ArtifactURI = strings.TrimSuffix(exp.ArtifactLocation, "/") + "/" + info.RunID + "/" + ArtifactsDir
