@@ -309,3 +309,32 @@ func TestStatus(t *testing.T) {
 		t.Error("ParseStatus(DONE) accepted")
 	}
 }
+
+// Names YAML could read as something else are quoted (single quotes, as
+// PyYAML's safe_dump quotes them) and read back unchanged.
+func TestStore_YAMLQuoting(t *testing.T) {
+	s := newStore(t)
+	names := []string{"yes", "null", "1.5", "0x10", "2024-01-01", "a: b", "# not a comment", "it's", " padded ", "日本語", "~", "[0]"}
+	for _, n := range names {
+		if _, err := s.CreateExperiment(n, t0); err != nil {
+			t.Fatalf("%q: %v", n, err)
+		}
+	}
+	exps, err := s.Experiments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, e := range exps {
+		got[e.Name] = true
+		b := readStore(t, s, e.ID+"/meta.yaml")
+		if e.Name == "null" && !strings.Contains(b, "name: 'null'\n") {
+			t.Errorf("meta.yaml of %q:\n%s", e.Name, b)
+		}
+	}
+	for _, n := range names {
+		if !got[n] {
+			t.Errorf("experiment %q did not read back (read %v)", n, got)
+		}
+	}
+}
