@@ -35,7 +35,8 @@ type Replayer interface {
 type BatchOptions struct {
 	// Jobs is the number of archives synced at once (at least 1).
 	Jobs int
-	// DryRun plans without sending.
+	// DryRun sends nothing: it asks the destination, read-only, what a
+	// sync would do (see Previewer).
 	DryRun bool
 	// Force starts a fresh remote run even when the checkpoint or the
 	// remote side knows one.
@@ -47,18 +48,91 @@ type BatchOptions struct {
 	// OnResult is called as each archive finishes (from any goroutine,
 	// one call at a time).
 	OnResult func(Result)
+	// NoPreflight skips the preflight (see Preflight), for a caller that
+	// ran it already.
+	NoPreflight bool
+	// StopAfter stops the batch once this many archives in a row failed
+	// with the same destination cause (0: DefaultStopAfter; below 0:
+	// never).
+	StopAfter int
+	// OnStop is called once if the batch stops before attempting every
+	// archive (the preflight failed, or StopAfter archives in a row
+	// failed with the same cause), before the archives not attempted are
+	// reported.
+	OnStop func(Stop)
+}
+
+// DefaultStopAfter is how many archives in a row may fail with the same
+// destination cause (unreachable, credentials refused, server errors
+// after retries, rate-limited beyond the retry budget) before a batch
+// stops and reports the rest as not attempted. Failures of an archive
+// itself never count.
+const DefaultStopAfter = 3
+
+// Stop is why a batch stopped before attempting every archive.
+type Stop struct {
+	// Preflight is set when the destination failed its preflight:
+	// nothing was attempted.
+	Preflight bool
+	Cause     Cause
+	// Reason is the failure, on one line.
+	Reason string
+	// Failed is how many archives in a row failed with Cause (0 for a
+	// preflight).
+	Failed int
 }
 
 // Batch syncs every archive in paths with r, up to opts.Jobs at once, and
-// returns one Result per archive in the order of paths. One failing
-// archive never stops the others; a cancelled ctx marks the archives not
-// finished as interrupted.
+// returns one Result per archive in the order of paths. A preflight of
+// the destination comes first (see Preflight): if it fails, no archive
+// is attempted. One failing archive never stops the others, but
+// opts.StopAfter archives in a row failing with the same destination
+// cause stop the batch: those not started yet are reported as not
+// attempted. A cancelled ctx marks the archives not finished as
+// interrupted.
 func Batch(ctx context.Context, paths []string, r Replayer, opts BatchOptions) []Result {
-	jobs := max(opts.Jobs, 1)
 	results := make([]Result, len(paths))
+	var mu gosync.Mutex
+	report := func(i int, res Result) {
+		results[i] = res
+		if opts.OnResult != nil {
+			mu.Lock()
+			opts.OnResult(res)
+			mu.Unlock()
+		}
+	}
+	if !opts.NoPreflight {
+		if _, err := Preflight(ctx, r, nil); err != nil {
+			var pe *PreflightError
+			if !errors.As(err, &pe) {
+				// Cancelled during the preflight.
+				for i, p := range paths {
+					report(i, Result{Archive: p, Destination: r.Destination(), Status: StatusInterrupted,
+						Error: "interrupted: run the same command again to resume"})
+				}
+				return results
+			}
+			stop := &Stop{Preflight: true, Cause: pe.Cause, Reason: pe.Error()}
+			if opts.OnStop != nil {
+				opts.OnStop(*stop)
+			}
+			for i, p := range paths {
+				report(i, stop.NotAttempted(p, r.Destination()))
+			}
+			return results
+		}
+	}
+	stopAfter := opts.StopAfter
+	if stopAfter == 0 {
+		stopAfter = DefaultStopAfter
+	}
+	var streak int
+	var streakCause Cause
+	var stop *Stop
+	jobs := max(opts.Jobs, 1)
 	sem := make(chan struct{}, jobs)
 	var wg gosync.WaitGroup
-	var mu gosync.Mutex
+	var smu gosync.Mutex
 	for i, p := range paths {
 		wg.Add(1)
 		go func() {
@@ -70,17 +144,47 @@ func Batch(ctx context.Context, paths []string, r Replayer, opts BatchOptions) [
 			if ctx.Err() == nil {
 				defer func() { <-sem }()
 			}
-			res := One(ctx, p, r, opts)
-			results[i] = res
-			if opts.OnResult != nil {
-				mu.Lock()
-				opts.OnResult(res)
-				mu.Unlock()
+			smu.Lock()
+			stopped := stop
+			smu.Unlock()
+			if stopped != nil {
+				report(i, stopped.NotAttempted(p, r.Destination()))
+				return
 			}
+			res := One(ctx, p, r, opts)
+			smu.Lock()
+			switch {
+			case res.OK():
+				streak = 0
+			case res.Status == StatusFailed && res.Cause != CauseNone:
+				if res.Cause != streakCause {
+					streak, streakCause = 0, res.Cause
+				}
+				streak++
+				if stopAfter > 0 && streak >= stopAfter && stop == nil {
+					stop = &Stop{Cause: res.Cause, Reason: oneLine(res.Error), Failed: streak}
+					if opts.OnStop != nil {
+						opts.OnStop(*stop)
+					}
+				}
+			}
+			smu.Unlock()
+			report(i, res)
 		}()
 	}
 	wg.Wait()
 	return results
+}
+
+// NotAttempted is the Result of an archive that the stopped batch did not
+// try.
+func (s *Stop) NotAttempted(archive, destination string) Result {
+	why := "the destination failed the preflight"
+	if !s.Preflight {
+		why = fmt.Sprintf("%d archives in a row failed (%s)", s.Failed, s.Cause)
+	}
+	return Result{Archive: archive, Destination: destination, Status: StatusNotAttempted, Cause: s.Cause,
+		Error: fmt.Sprintf("not attempted: %s: %s", why, s.Reason)}
 }
 
 // One syncs a single archive; see Batch.
@@ -99,9 +203,9 @@ func One(ctx context.Context, path string, r Replayer, opts BatchOptions) (res R
 		task.Done(res.OK())
 	}()
 	fail := func(err error) Result {
-		res.Status, res.Error = StatusFailed, err.Error()
+		res.Status, res.Error, res.Cause = StatusFailed, err.Error(), Classify(err)
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-			res.Status, res.Error = StatusInterrupted, "interrupted: run the same command again to resume"
+			res.Status, res.Error, res.Cause = StatusInterrupted, "interrupted: run the same command again to resume", CauseNone
 		}
 		return res
 	}
@@ -123,6 +227,9 @@ func One(ctx context.Context, path string, r Replayer, opts BatchOptions) (res R
 	res.Plan = plan
 	if opts.DryRun {
 		res.Status = StatusDryRun
+		if err := preview(ctx, run, r, opts, &res); err != nil {
+			return fail(err)
+		}
 		return res
 	}
 	st := &State{Version: StateVersion, Destination: r.Destination(), RunID: run.RunID()}

@@ -33,6 +33,9 @@ type ClientOptions struct {
 	// HeaderTimeout is how long to wait for a response's headers
 	// (default 2 min); a slower server counts as a timeout and is retried.
 	HeaderTimeout time.Duration
+	// DialTimeout bounds each connection attempt (default 30 s, as Go's
+	// default transport); a blackholed host costs this much per attempt.
+	DialTimeout time.Duration
 	// Limiter, when set, spaces requests (shared by every worker that uses
 	// the Client).
 	Limiter *rate.Limiter
@@ -81,6 +84,10 @@ func NewClient(o ClientOptions) *Client {
 	if tr == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.ResponseHeaderTimeout = o.HeaderTimeout
+		if o.DialTimeout > 0 {
+			t.DialContext = (&net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second}).DialContext
+			t.TLSHandshakeTimeout = min(t.TLSHandshakeTimeout, o.DialTimeout+o.HeaderTimeout)
+		}
 		t.MaxIdleConnsPerHost = 16
 		if o.InsecureSkipVerify {
 			if t.TLSClientConfig == nil {
@@ -342,12 +349,17 @@ type NetError struct {
 
 // Error names the request (without credentials) and the cause.
 func (e *NetError) Error() string {
-	msg := e.Err.Error()
+	return fmt.Sprintf("%s: no answer: %s", e.URL, e.Reason())
+}
+
+// Reason is why there was no answer, without the request ("dial tcp
+// 127.0.0.1:9: connect: connection refused").
+func (e *NetError) Reason() string {
 	var uerr *url.Error
 	if errors.As(e.Err, &uerr) {
-		msg = uerr.Err.Error()
+		return uerr.Err.Error()
 	}
-	return fmt.Sprintf("%s: no answer: %s", e.URL, msg)
+	return e.Err.Error()
 }
 
 // Unwrap returns the cause.

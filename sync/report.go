@@ -31,6 +31,28 @@ const (
 	// of the run (the chain's final link, or a capture of the finished
 	// run); this earlier, unfinished state was not sent.
 	StatusBehind = "behind"
+	// StatusNotAttempted: the batch stopped before this archive, because
+	// its destination failed the preflight or failed several archives in
+	// a row for the same cause (see Error); nothing was sent, and a
+	// re-run syncs it.
+	StatusNotAttempted = "not-attempted"
+)
+
+// Actions of a dry run (Result.Action): what a sync would do.
+const (
+	// ActionCreate: no remote run has the archive's run id; a sync
+	// creates one.
+	ActionCreate = "create"
+	// ActionUpdate: the remote run exists and lacks something (Changes).
+	ActionUpdate = "update"
+	// ActionUpToDate: the remote run holds everything; a sync sends
+	// nothing.
+	ActionUpToDate = "up-to-date"
+	// ActionBehind: the remote run holds a later, finished state of the
+	// run; a sync of this earlier state sends nothing.
+	ActionBehind = "behind"
+	// ActionWrite: an offline export would be written.
+	ActionWrite = "write"
 )
 
 // Plan counts what a sync sends for one archive.
@@ -75,9 +97,18 @@ type Result struct {
 	// replay cannot: the archive's gaps that affect the tracker, and what
 	// the destination cannot take (the same objects as capture's and
 	// inspect's "gaps"; named "not_recoverable", as strings, before).
-	Gaps    []schemas.GapRow `json:"gaps,omitempty"`
-	Error   string           `json:"error,omitempty"`
-	Seconds float64          `json:"seconds"`
+	Gaps []schemas.GapRow `json:"gaps,omitempty"`
+	// Action is what a sync would do (dry runs): create, update,
+	// up-to-date, behind or write; Changes say what an update would send
+	// ("12 of 40 scalars missing", "task not completed").
+	Action  string   `json:"action,omitempty"`
+	Changes []string `json:"changes,omitempty"`
+	Error   string   `json:"error,omitempty"`
+	// Cause classifies a failure of the destination (unreachable,
+	// credentials refused, server error, rate-limited); empty for a
+	// failure of the archive itself.
+	Cause   Cause   `json:"cause,omitempty"`
+	Seconds float64 `json:"seconds"`
 }
 
 // OK reports whether the archive's sync succeeded.
