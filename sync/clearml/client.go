@@ -182,7 +182,8 @@ func (e *garbageError) Error() string { return e.msg }
 func (c *client) netErr(err error) error {
 	var ne *ysync.NetError
 	if errors.As(err, &ne) {
-		return fmt.Errorf("ClearML at %s is unreachable (%v): check CLEARML_API_HOST / CLEARML_FILES_HOST and the network, then run again to resume", hostOf(ne.URL), ne.Err)
+		return &ysync.DestinationError{Cause: ysync.CauseUnreachable, Err: err,
+			Msg: fmt.Sprintf("ClearML at %s is unreachable (%s): check CLEARML_API_HOST / CLEARML_FILES_HOST and the network, then run again to resume", hostOf(ne.URL), ne.Reason())}
 	}
 	return err
 }

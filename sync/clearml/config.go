@@ -32,6 +32,10 @@ type Config struct {
 	Insecure bool
 	// File is the configuration file that was read, if any.
 	File string
+	// KeySource says where the credentials came from ("the variables
+	// CLEARML_API_ACCESS_KEY and CLEARML_API_SECRET_KEY", "api.credentials
+	// in /home/me/clearml.conf"), for messages that say what to fix.
+	KeySource string
 }
 
 // String describes the configuration without its secrets.
@@ -81,6 +85,7 @@ func LoadConfig(flags Config) (Config, error) {
 		}
 	}
 	c = overlay(overlay(c, env), flags)
+	c.KeySource = keySource(c, env)
 	if c.APIHost == "" {
 		return c, errors.New("no ClearML server configured: set CLEARML_API_HOST, pass --clearml-api-host, or run `clearml-init` to write ~/clearml.conf")
 	}
@@ -102,6 +107,19 @@ func LoadConfig(flags Config) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// keySource names where the credentials of c came from.
+func keySource(c, env Config) string {
+	switch {
+	case env.AccessKey != "" && env.SecretKey != "":
+		return "the variables CLEARML_API_ACCESS_KEY and CLEARML_API_SECRET_KEY"
+	case env.AccessKey == "" && env.SecretKey == "" && c.File != "":
+		return "api.credentials in " + c.File
+	case c.File != "":
+		return "CLEARML_API_ACCESS_KEY / CLEARML_API_SECRET_KEY and api.credentials in " + c.File
+	}
+	return "CLEARML_API_ACCESS_KEY and CLEARML_API_SECRET_KEY"
 }
 
 func overlay(base, top Config) Config {

@@ -706,9 +706,41 @@ func (s *syncer) findModel(ctx context.Context, uri string) (string, error) {
 // verify reads the task back: every planned event with its value, every
 // file at its size and the output model must be on the server.
 func (s *syncer) verify(ctx context.Context) error {
-	have, err := s.readEvents(ctx)
+	d, err := s.readBack(ctx, false)
 	if err != nil {
 		return err
+	}
+	switch {
+	case len(d.events) > 0:
+		return fmt.Errorf("read-back of ClearML task %s: %d of %d events missing or different (first: %s): run again to resend", s.t.ID, len(d.events), d.planned, d.events[0])
+	case len(d.files) > 0:
+		return fmt.Errorf("read-back of ClearML task %s: file %s is missing on %s: run again to upload it", s.t.ID, d.files[0], redactHost(s.cfg.FilesHost))
+	case d.noModel:
+		return fmt.Errorf("read-back of ClearML task %s: no output model \"best\": run again to register it", s.t.ID)
+	}
+	return nil
+}
+
+// readBackDiff is what the task lacks of the plan.
+type readBackDiff struct {
+	// events are the ids of the planned events missing or different on
+	// the server, sorted; planned counts the planned ids.
+	events  []string
+	planned int
+	// files are the keys of the planned files missing (or of another
+	// size) on the file server.
+	files []string
+	// noModel is set when an output model "best" is planned and missing.
+	noModel bool
+}
+
+// readBack reads the task back and compares it with the plan: events by
+// id with their values or figures, files by size, the output model. Unless
+// full, it stops at the first of these that differs.
+func (s *syncer) readBack(ctx context.Context, full bool) (*readBackDiff, error) {
+	have, err := s.readEvents(ctx)
+	if err != nil {
+		return nil, err
 	}
 	// Later events overwrite earlier ones with the same id (the final
 	// validation re-logs the last iteration's metrics).
@@ -716,35 +748,38 @@ func (s *syncer) verify(ctx context.Context) error {
 	for _, e := range s.plan.Events {
 		want[eventID(e)] = e
 	}
-	var missing []string
+	d := &readBackDiff{planned: len(want)}
 	for id, e := range want {
 		got, ok := have[id]
 		switch {
 		case !ok:
-			missing = append(missing, id)
+			d.events = append(d.events, id)
 		case e["type"] == "training_stats_scalar" && !sameNumber(got["value"], e["value"]):
-			missing = append(missing, id+" (value differs)")
+			d.events = append(d.events, id+" (value differs)")
 		case e["type"] == "plot" && got["plot_str"] != e["plot_str"]:
-			missing = append(missing, id+" (figure differs)")
+			d.events = append(d.events, id+" (figure differs)")
 		}
 	}
-	if len(missing) > 0 {
-		sort.Strings(missing)
-		return fmt.Errorf("read-back of ClearML task %s: %d of %d events missing or different (first: %s): run again to resend", s.t.ID, len(missing), len(want), missing[0])
+	sort.Strings(d.events)
+	if len(d.events) > 0 && !full {
+		return d, nil
 	}
 	for _, u := range s.plan.Uploads {
 		size, err := s.c.fileSize(ctx, u.Key)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if size < 0 || (!strings.HasPrefix(u.ContentType, "convert:") && size != u.Size) {
-			return fmt.Errorf("read-back of ClearML task %s: file %s is missing on %s: run again to upload it", s.t.ID, u.Key, redactHost(s.cfg.FilesHost))
+			d.files = append(d.files, u.Key)
+			if !full {
+				return d, nil
+			}
 		}
 	}
 	if s.plan.Model != nil {
 		ts, err := s.lookup(ctx, s.t.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ok := false
 		for _, t := range ts {
@@ -752,11 +787,9 @@ func (s *syncer) verify(ctx context.Context) error {
 				ok = ok || (m.Name == "best" && m.Model != "")
 			}
 		}
-		if !ok {
-			return fmt.Errorf("read-back of ClearML task %s: no output model \"best\": run again to register it", s.t.ID)
-		}
+		d.noModel = !ok
 	}
-	return nil
+	return d, nil
 }
 
 func eventID(e map[string]any) string {

@@ -16,7 +16,7 @@ func TestAuth(t *testing.T) {
 
 	bad := "Basic " + base64.StdEncoding.EncodeToString([]byte(s.AccessKey+":wrongsecret"))
 	r = rawCall(t, s, "POST", "/auth.login", bad, "application/json", "{}")
-	checkErr(t, r, "bad basic", 401, 21)
+	checkErr(t, r, "bad basic", 401, 22)
 	if strings.Contains(r.raw, "wrongsecret") || strings.Contains(r.raw, s.SecretKey) {
 		t.Fatalf("secret echoed: %s", r.raw)
 	}

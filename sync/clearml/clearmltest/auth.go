@@ -22,7 +22,10 @@ func (s *Server) authenticate(r *http.Request) *apiError {
 	switch scheme {
 	case "Basic":
 		if !s.basicOK(cred) {
-			return errf(401, 21, "Unauthorized (invalid user id or password)")
+			// An access key the server does not know, or a wrong secret:
+			// authorize_credentials finds no user with both
+			// (service_repo/auth/auth.py; clearml-api.md §1.6, §8).
+			return errf(401, 22, "Unauthorized (invalid credentials) (failed to locate provided credentials)")
 		}
 		return nil
 	case "Bearer":
