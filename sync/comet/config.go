@@ -31,6 +31,10 @@ type Config struct {
 	URL string
 	// File is the configuration file that was read, if any.
 	File string
+	// KeySource says where the key came from ("COMET_API_KEY", "api_key
+	// in /home/me/.comet.config", or, when flags carry the key, what
+	// flags.KeySource says), for messages that say what to fix.
+	KeySource string
 }
 
 // String describes the configuration without the key.
@@ -74,6 +78,17 @@ func LoadConfig(flags Config) (Config, error) {
 	env := Config{APIKey: os.Getenv("COMET_API_KEY"), Workspace: os.Getenv("COMET_WORKSPACE"),
 		Project: os.Getenv("COMET_PROJECT_NAME"), URL: os.Getenv("COMET_URL_OVERRIDE")}
 	c = overlay(overlay(c, env), flags)
+	switch {
+	case flags.APIKey != "":
+		c.KeySource = flags.KeySource
+		if c.KeySource == "" {
+			c.KeySource = "the command line"
+		}
+	case env.APIKey != "":
+		c.KeySource = "COMET_API_KEY"
+	case c.File != "":
+		c.KeySource = "api_key in " + c.File
+	}
 	if c.APIKey == "" {
 		return c, errors.New("no Comet API key: set COMET_API_KEY, pass --comet-api-key-file, or set api_key in the [comet] section of ~/.comet.config")
 	}

@@ -120,7 +120,7 @@ type APIError struct {
 
 // Error says what the server refused and, for the key, what to fix.
 func (e *APIError) Error() string {
-	if e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden && e.Code == 90212 {
+	if e.badKey() {
 		return fmt.Sprintf("Comet at %s rejected the API key: check COMET_API_KEY (or api_key in .comet.config)", e.Host)
 	}
 	if e.Status == http.StatusForbidden {
@@ -947,7 +947,7 @@ func (s *session) do(ctx context.Context, method, endpoint string, hdr http.Head
 		if err != nil {
 			var ne *ysync.NetError
 			if errors.As(err, &ne) {
-				return fmt.Errorf("Comet at %s is unreachable (%v): check COMET_URL_OVERRIDE and the network, then run again to resume", host, ne.Err)
+				return unreachable(host, ne)
 			}
 			return err
 		}
