@@ -15,14 +15,15 @@ import (
 
 // SyncCmd is `yoloarchive sync`.
 type SyncCmd struct {
-	Archives []string `arg:"" name:"ARCHIVE" help:"Archives (.tar.zst) to replay. The links of a chain written by capture --follow (NAME.000.tar.zst, ...; any of them, or NAME.tar.zst) sync as one run."`
+	Archives []string `arg:"" optional:"" name:"ARCHIVE" help:"Archives (.tar.zst) to replay. The links of a chain written by capture --follow (NAME.000.tar.zst, ...; any of them, or NAME.tar.zst) sync as one run."`
 	To       string   `required:"" enum:"clearml,clearml-offline,comet,comet-offline" placeholder:"TRACKER" help:"Destination: clearml or comet (their APIs), or, with no server, comet-offline (offline experiment zips for 'comet upload') or clearml-offline (offline sessions for 'clearml-task --import-offline-session')."`
 	Out      string   `short:"o" placeholder:"DIR" help:"Output directory for offline exports (default: ./comet-offline or ./clearml-offline)."`
 	Project  string   `placeholder:"NAME" help:"Project to sync into (default: the run's project, as the callback names it)."`
 	Name     string   `placeholder:"NAME" help:"Task or experiment name (default: the run's name). Only with a single archive."`
 	Tags     []string `placeholder:"TAG" help:"Extra tags (repeat or comma-separate)."`
 	Force    bool     `help:"Make a fresh task or experiment even if this run was synced before (the old one is kept)."`
-	DryRun   bool     `help:"Print what would be created (project, name, counts) and send nothing."`
+	DryRun   bool     `help:"Send nothing: ask the server (read-only) what a sync would do with each archive: create its run, update it (and what it lacks), nothing (up-to-date), or nothing because the server holds a later state (behind)."`
+	Check    bool     `help:"Only check the destination and exit: the server answers, takes the credentials, and has the workspace; the project (--project, or the archives' if given) exists or will be created. Offline exports: the output directory is writable."`
 	Jobs     int      `short:"j" default:"2" placeholder:"N" help:"Archives to sync in parallel."`
 	JSON     bool     `help:"Print one JSON result object per archive on stdout."`
 	StateDir string   `placeholder:"DIR" help:"Where sync checkpoints are kept (default: $YOLOARCHIVE_STATE_DIR, else $XDG_STATE_HOME/yoloarchive, else ~/.local/state/yoloarchive)."`
@@ -57,11 +58,24 @@ its final link arrives; links being written are never read. One failing archive 
 stops the others. Credentials come from the trackers' own variables and files
 and never appear in output.
 
+Before the first archive, a preflight checks the destination within seconds
+(as --check does): if the server cannot be reached or refuses the credentials,
+one line says so, nothing is sent and the exit code is 1. If 3 archives in a
+row then fail for the same reason (unreachable, credentials refused, server
+errors, rate limits beyond the retries), the batch stops and reports the rest
+as not attempted; a damaged archive never stops it.
+
 ` + exitCodesHelp
 }
 
 // Validate checks flag combinations.
 func (c *SyncCmd) Validate() error {
+	if len(c.Archives) == 0 && !c.Check {
+		return errors.New("expected one or more ARCHIVE arguments (or --check to check the destination only)")
+	}
+	if c.Check && c.DryRun {
+		return errors.New("--check and --dry-run contradict each other: --check asks only about the destination, --dry-run about each archive")
+	}
 	if c.Name != "" && len(c.Archives) > 1 {
 		return errors.New("--name names one run: use it with a single ARCHIVE")
 	}
@@ -88,19 +102,30 @@ func (c *SyncCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr *S
 	if err != nil {
 		return &codeError{code: exitFailure, msg: oneLine(err.Error())}
 	}
+	if c.Check {
+		return c.check(ctx, g, stdout, stderr, r)
+	}
+	// The preflight comes first: a dead or refusing destination is told
+	// within seconds, whatever the number of archives.
+	chk, err := ysync.Preflight(ctx, r, nil)
+	if err != nil {
+		return c.preflightFailed(ctx, stdout, r, err)
+	}
+	if g.Verbose {
+		fmt.Fprintln(stderr, checkLine(*chk))
+	}
 	// The links of a chain (run.000.tar.zst, ...) are synced as one run.
 	paths, notes := chain.Group(c.Archives)
 	for _, n := range notes {
 		fmt.Fprintln(stderr, n)
 	}
-	var prog *ysync.Progress
-	if !c.DryRun {
-		prog = g.progress(stderr, "sync", "archives", len(paths))
-	}
+	prog := g.progress(stderr, "sync", "archives", len(paths))
 	// While bars are drawn, lines go above them.
 	out, errOut := prog.Writer(stdout.Writer), prog.Writer(stderr.Writer)
 	var gaps gapTally
-	opts := ysync.BatchOptions{Jobs: c.Jobs, DryRun: c.DryRun, Force: c.Force, Store: store, Progress: prog,
+	var stop *ysync.Stop
+	opts := ysync.BatchOptions{Jobs: c.Jobs, DryRun: c.DryRun, Force: c.Force, Store: store, Progress: prog, NoPreflight: true,
+		OnStop: func(s ysync.Stop) { stop = &s },
 		OnResult: func(res ysync.Result) {
 			c.report(g, out, errOut, res)
 			if res.OK() && res.Status != ysync.StatusBehind {
@@ -112,16 +137,22 @@ func (c *SyncCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr *S
 	if !c.JSON && !g.Quiet && !g.Verbose {
 		gaps.print(stdout, len(paths), "archives", "-v lists each archive's, with the reasons")
 	}
-	ok, failed := 0, 0
+	ok, failed, skipped := 0, 0, 0
 	for _, res := range results {
-		if res.OK() {
+		switch {
+		case res.OK():
 			ok++
-		} else {
+		case res.Status == ysync.StatusNotAttempted:
+			skipped++
+		default:
 			failed++
 		}
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if stop != nil {
+		return stopped(*stop, r.Destination(), ok, failed, skipped)
 	}
 	return outcome(ok, failed)
 }
@@ -168,6 +199,8 @@ func (c *SyncCmd) report(g *Globals, stdout, stderr io.Writer, res ysync.Result)
 	case ysync.StatusFailed, ysync.StatusInterrupted:
 		problemLine(stderr, res.Status, res.Archive, res.Error)
 		return
+	case ysync.StatusNotAttempted:
+		return // counted once, at the end of the batch
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "warning: %s: %s\n", res.Archive, oneLine(w))
@@ -177,10 +210,7 @@ func (c *SyncCmd) report(g *Globals, stdout, stderr io.Writer, res ysync.Result)
 	}
 	switch res.Status {
 	case ysync.StatusDryRun:
-		p := res.Plan
-		fmt.Fprintf(stdout, "%s: would sync run %s to %s as project %q, name %q: %d parameters, %d scalars, %d single values, %d images, %d plots, %d assets, model %s, uploads %s\n",
-			res.Archive, res.RunID, res.Destination, p.Project, p.Name, p.Parameters, p.Scalars, p.SingleValues, p.Images, p.Plots, p.Assets,
-			bytesOrNone(p.ModelBytes), bytesOrNone(p.UploadBytes))
+		dryRunLine(stdout, res)
 	default:
 		where := res.URL
 		if res.Output != "" {

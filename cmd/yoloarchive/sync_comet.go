@@ -39,6 +39,7 @@ func cometReplayer(c *SyncCmd, tags []string, store *ysync.Store) (ysync.Replaye
 			return nil, nil, err
 		}
 		flags.APIKey = strings.TrimSpace(string(b))
+		flags.KeySource = "--comet-api-key-file " + c.Comet.APIKeyFile
 	}
 	cfg, err := comet.LoadConfig(flags)
 	if err != nil {
