@@ -227,6 +227,7 @@ func One(ctx context.Context, path string, r Replayer, opts BatchOptions) (res R
 	res.Plan = plan
 	if opts.DryRun {
 		res.Status = StatusDryRun
+		task.Stage("ask", 0)
 		if err := preview(ctx, run, r, opts, &res); err != nil {
 			return fail(err)
 		}

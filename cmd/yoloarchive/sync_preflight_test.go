@@ -134,3 +134,26 @@ func TestCLI_SyncCheck(t *testing.T) {
 		t.Errorf("no archive and no --check: exit %d", code)
 	}
 }
+
+// A destination that passes the preflight and then fails archive after
+// archive for the same reason stops the batch after 3: the others are
+// not attempted, and said so once.
+func TestCLI_Sync_StopsOnRepeatedCause(t *testing.T) {
+	srv := clearmlEnv(t)
+	// Something that is not the API server answers the task lookups
+	// (a proxy's page): a server error, not the archives' fault.
+	srv.Faults.Next(1000, synctest.Fault{Kind: synctest.Garbage, Match: "tasks.get_all"})
+	archive := synctest.Capture(t, "detect-clearml")
+	paths := hundred(t, archive)[:8]
+	code, out, stderr, _ := runCLITimed(t, time.Minute, append(append([]string{"sync"}, paths...), "--to", "clearml", "-j", "1", "--state-dir", t.TempDir())...)
+	t.Log(stderr)
+	failed := strings.Count(stderr, "failed: ")
+	last := lines(stderr)[len(lines(stderr))-1]
+	if code != exitFailure || failed != 3 || out != "" ||
+		!strings.Contains(last, "stopped: 3 archives in a row failed (server error)") || !strings.Contains(last, "0 synced, 3 failed, 5 not attempted") {
+		t.Errorf("exit %d, %d failed, stdout %q, stderr:\n%s", code, failed, out, stderr)
+	}
+	if len(srv.Tasks()) != 0 {
+		t.Errorf("%d tasks", len(srv.Tasks()))
+	}
+}

@@ -46,6 +46,9 @@ func TestLoadConfig_FileEnvFlags(t *testing.T) {
 		c.AccessKey != "FILEACCESSKEY" || c.SecretKey != "filesecretkey0123456789" || !c.Insecure {
 		t.Errorf("from file: %+v", c)
 	}
+	if c.KeySource != "api.credentials in "+path {
+		t.Errorf("key source %q", c.KeySource)
+	}
 	// Variables override the file; flags override both.
 	t.Setenv("CLEARML_API_HOST", "http://env-host:8008")
 	t.Setenv("CLEARML_API_ACCESS_KEY", "ENVKEY")
@@ -55,6 +58,13 @@ func TestLoadConfig_FileEnvFlags(t *testing.T) {
 	}
 	if c.APIHost != "http://env-host:8008" || c.AccessKey != "FLAGKEY" || c.SecretKey != "filesecretkey0123456789" {
 		t.Errorf("precedence: %+v", c)
+	}
+	if want := "CLEARML_API_ACCESS_KEY / CLEARML_API_SECRET_KEY and api.credentials in " + path; c.KeySource != want {
+		t.Errorf("key source %q, want %q", c.KeySource, want)
+	}
+	t.Setenv("CLEARML_API_SECRET_KEY", "envsecret")
+	if c, _ = LoadConfig(Config{}); c.KeySource != "the variables CLEARML_API_ACCESS_KEY and CLEARML_API_SECRET_KEY" {
+		t.Errorf("key source %q", c.KeySource)
 	}
 	if s := c.String(); strings.Contains(s, "FLAGKEY") || strings.Contains(s, "filesecret") {
 		t.Errorf("String leaks a secret: %s", s)

@@ -29,11 +29,20 @@ func TestLoadConfig_Precedence(t *testing.T) {
 	if c.APIKey != "FILEKEY0123" || c.Workspace != "file-ws" || c.Project != "file-proj" || c.RESTBase() != "https://comet.example.com/api/rest/v2/" {
 		t.Errorf("from file: %+v %s", c, c.RESTBase())
 	}
+	if c.KeySource != "api_key in "+path {
+		t.Errorf("key source %q", c.KeySource)
+	}
 	t.Setenv("COMET_WORKSPACE", "env-ws")
 	t.Setenv("COMET_API_KEY", "ENVKEY")
 	c, _ = LoadConfig(Config{Workspace: "flag-ws"})
 	if c.Workspace != "flag-ws" || c.APIKey != "ENVKEY" || c.Project != "file-proj" {
 		t.Errorf("precedence: %+v", c)
+	}
+	if c.KeySource != "COMET_API_KEY" {
+		t.Errorf("key source %q", c.KeySource)
+	}
+	if c, _ := LoadConfig(Config{APIKey: "FLAGKEY", KeySource: "--comet-api-key-file /run/key"}); c.KeySource != "--comet-api-key-file /run/key" {
+		t.Errorf("key source %q", c.KeySource)
 	}
 	if strings.Contains(c.String(), "ENVKEY") {
 		t.Errorf("String leaks the key: %s", c)
