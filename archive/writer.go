@@ -54,6 +54,7 @@ type blobSource struct {
 	path string
 	size int64
 	xxh  uint64
+	open func() (io.ReadCloser, error) // nil: os.Open(path)
 }
 
 // Create starts an archive that will appear at dst when [Writer.Close]
@@ -158,6 +159,20 @@ func (w *Writer) AddFile(sum FileSum, path string) error {
 		return nil
 	}
 	w.blobs[sum.SHA256] = blobSource{path: path, size: sum.Size, xxh: sum.XXH64}
+	return nil
+}
+
+// AddFileFrom is [Writer.AddFile] for a file that open opens (a file of a
+// run directory, read only through the directory's [os.Root]); name
+// names it in errors.
+func (w *Writer) AddFileFrom(sum FileSum, name string, open func() (io.ReadCloser, error)) error {
+	if err := w.AddFile(sum, name); err != nil {
+		return err
+	}
+	if b := w.blobs[sum.SHA256]; b.path == name && b.open == nil {
+		b.open = open
+		w.blobs[sum.SHA256] = b
+	}
 	return nil
 }
 
@@ -281,7 +296,11 @@ func (w *Writer) fail(err error) error {
 // sha256 in the manifest was computed over the same bytes if the xxHash64
 // matches, and readers verify it anyway.
 func (w *Writer) writeBlob(ctx context.Context, digest string, src blobSource) error {
-	f, err := os.Open(src.path)
+	open := src.open
+	if open == nil {
+		open = func() (io.ReadCloser, error) { return os.Open(src.path) }
+	}
+	f, err := open()
 	if err != nil {
 		return w.fail(fmt.Errorf("add %s: %w", src.path, err))
 	}
@@ -361,13 +380,19 @@ func HashFileContext(ctx context.Context, path string) (FileSum, error) {
 		return FileSum{}, err
 	}
 	defer f.Close()
+	return HashReader(ctx, f, path)
+}
+
+// HashReader is [HashFileContext] for the content of r (a file opened
+// by the caller); name names it in errors.
+func HashReader(ctx context.Context, r io.Reader, name string) (FileSum, error) {
 	sh, xh := sha256.New(), xxhash.New()
-	size, err := io.Copy(io.MultiWriter(sh, xh), ctxReader{ctx, f})
+	size, err := io.Copy(io.MultiWriter(sh, xh), ctxReader{ctx, r})
 	if err != nil {
 		if ctx.Err() != nil {
 			return FileSum{}, ctx.Err()
 		}
-		return FileSum{}, fmt.Errorf("read %s: %w", path, err)
+		return FileSum{}, fmt.Errorf("read %s: %w", name, err)
 	}
 	return FileSum{SHA256: hex.EncodeToString(sh.Sum(nil)), Size: size, XXH64: xh.Sum64()}, nil
 }

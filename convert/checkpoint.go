@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"os"
 	"strings"
 
 	"github.com/nlpodyssey/gopickle/pickle"
@@ -42,11 +43,24 @@ type Checkpoint struct {
 // opcode by opcode (checkPickle), then decoded with classes and tensors
 // replaced by opaque placeholders.
 func ReadCheckpoint(path string) (ckpt *Checkpoint, err error) {
-	zr, err := zip.OpenReader(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readCheckpointFile(f, path)
+}
+
+// readCheckpointFile is ReadCheckpoint for an open file; path names it.
+func readCheckpointFile(f *os.File, path string) (ckpt *Checkpoint, err error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	zr, err := zip.NewReader(f, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: not a PyTorch zip checkpoint (%v)", path, ErrBadCheckpoint, err)
 	}
-	defer zr.Close()
 	var pkl *zip.File
 	for _, f := range zr.File {
 		if f.Name == "data.pkl" || strings.HasSuffix(f.Name, "/data.pkl") {

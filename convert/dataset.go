@@ -49,6 +49,12 @@ type dataYAML struct {
 // working directory. It returns an error saying what was tried when the
 // dataset is not on this machine.
 func ResolveDataset(spec, runDir string) (*Dataset, error) {
+	return resolveDataset(spec, runDir, false)
+}
+
+// resolveDataset is ResolveDataset; yamlOnly (the run's own data
+// setting) reads a file only when its name ends in .yaml or .yml.
+func resolveDataset(spec, runDir string, yamlOnly bool) (*Dataset, error) {
 	if spec == "" {
 		return nil, errors.New("no dataset recorded")
 	}
@@ -56,13 +62,28 @@ func ResolveDataset(spec, runDir string) (*Dataset, error) {
 	for _, cand := range candidates(spec, runDir) {
 		tried = append(tried, cand)
 		switch {
-		case fileExists(cand):
+		case statFile(cand) && yamlOnly && !isYAMLName(cand):
+			return nil, fmt.Errorf("the run's data setting %q names a file that is not a .yaml: not read (give the dataset's yaml with --data)", spec)
+		case statFile(cand):
 			return readDataYAML(cand)
 		case dirExists(cand):
 			return readClassifyDir(cand)
 		}
 	}
 	return nil, fmt.Errorf("dataset %q not found on this machine (tried %s)", spec, strings.Join(tried, ", "))
+}
+
+// isYAMLName reports whether a file name ends in .yaml or .yml.
+func isYAMLName(p string) bool {
+	ext := strings.ToLower(filepath.Ext(p))
+	return ext == ".yaml" || ext == ".yml"
+}
+
+// statFile reports whether p is a regular file, links followed: a
+// dataset lives outside the run directory, often behind links.
+func statFile(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }
 
 func candidates(spec, runDir string) []string {
@@ -178,7 +199,7 @@ func (d *Dataset) listSplit(n *yaml.Node) ([]string, error) {
 				return nil, err
 			}
 			files = append(files, imgs...)
-		case fileExists(p):
+		case statFile(p):
 			imgs, err := readImageList(p)
 			if err != nil {
 				return nil, err

@@ -28,7 +28,10 @@ func (r *Run) resolveDataset(args *Params) {
 			row.Dataset = spec
 		}
 	}
-	d, err := ResolveDataset(spec, r.Source)
+	// The run's own data setting, unlike --data, is a claim of the run
+	// directory: a hostile args.yaml must not make the capture read
+	// ~/.aws/credentials as a dataset yaml.
+	d, err := resolveDataset(spec, r.Source, r.opts.Data == "")
 	if err != nil {
 		r.gap("dataset", err.Error(), "capture again with --data DATA.yaml pointing at the dataset",
 			bothTrackers)
@@ -74,11 +77,11 @@ func (r *Run) readPredictions(ctx context.Context, vr *versionRange) error {
 	if r.predictions == "" {
 		return nil
 	}
-	f, err := os.Open(r.predictions)
+	f, err := r.dir.open(r.predictions)
 	if err != nil {
 		return err
 	}
-	st, err := statPredictions(f, r.predictions)
+	st, err := statPredictions(f, r.dir.path(r.predictions))
 	f.Close()
 	if err != nil {
 		return err
@@ -86,7 +89,7 @@ func (r *Run) readPredictions(ctx context.Context, vr *versionRange) error {
 	r.predStats = st
 	if st.BadMasks > 0 && !r.opts.SkipBadMasks {
 		return fmt.Errorf("%s: %d segmentation masks do not decode, first %s: pass --skip-bad-masks to capture the run without their polygons",
-			r.predictions, st.BadMasks, st.FirstBadMask)
+			r.dir.path(r.predictions), st.BadMasks, st.FirstBadMask)
 	}
 	if st.Count > 0 {
 		if st.HasFileName {
@@ -170,9 +173,10 @@ func (r *Run) pickDatasetImages(ctx context.Context) {
 				r.warn(fmt.Sprintf("dataset image %s: %v (not stored)", v.path, err))
 			} else {
 				row.Blob, row.Size = sum.SHA256, sum.Size
-				r.blobs = append(r.blobs, blob{sum, v.path})
+				r.blobs = append(r.blobs, blob{sum: sum, path: v.path})
 			}
 		}
 		r.Images = append(r.Images, row)
 	}
 }
+

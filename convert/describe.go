@@ -2,7 +2,6 @@ package convert
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -174,11 +173,11 @@ func (r *Run) setEarlyStop(args *Params) {
 // really used (the AutoBatch batch size) from weights/best.pt, else
 // weights/last.pt, even when the weights themselves are left out.
 func (r *Run) readCheckpoint(files []File, vr *versionRange) {
-	var path string
+	var path, rel string
 	for _, role := range []string{schemas.RoleWeightsBest, schemas.RoleWeightsLast} {
 		for _, f := range files {
 			if f.Role == role && path == "" {
-				path = f.Path
+				path, rel = f.Path, f.Rel
 			}
 		}
 	}
@@ -186,7 +185,12 @@ func (r *Run) readCheckpoint(files []File, vr *versionRange) {
 		r.batchGap()
 		return
 	}
-	ckpt, err := ReadCheckpoint(path)
+	var ckpt *Checkpoint
+	fh, err := r.dir.open(rel)
+	if err == nil {
+		ckpt, err = readCheckpointFile(fh, path)
+		fh.Close()
+	}
 	if err != nil {
 		r.warn(err.Error() + " (the version and batch size it records are not used)")
 		r.batchGap()
@@ -243,7 +247,7 @@ func (r *Run) setVersion(vr *versionRange) {
 func (r *Run) setTimes(files []File) {
 	var start, end, oldest time.Time
 	for _, f := range files {
-		st, err := os.Stat(f.Path)
+		st, err := r.dir.lstat(f.Rel)
 		if err != nil {
 			continue
 		}

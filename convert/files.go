@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -122,44 +121,37 @@ func isOwnFile(base string) bool {
 		(strings.HasPrefix(base, ".") && strings.HasSuffix(base, ".tmp") && strings.Contains(base, ".tar.zst."))
 }
 
-// listFiles walks a source directory and returns its regular files sorted
+// listFiles walks a run directory and returns its regular files sorted
 // by relative path. Symbolic links and other non-regular files are not
-// followed; they are returned as skipped, with the reason.
-func listFiles(dir string) (files []File, skipped []string, err error) {
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+// followed (a linked folder is not descended); they are returned as
+// skipped, with the reason.
+func listFiles(d *srcDir) (files []File, skipped []string, err error) {
+	err = d.walk(func(rel string, e fs.DirEntry, err error) error {
 		if err != nil {
-			if p == dir {
-				return err
-			}
-			skipped = append(skipped, fmt.Sprintf("%s (unreadable: %v)", p, err))
+			skipped = append(skipped, fmt.Sprintf("%s (unreadable: %v)", rel, underlying(err)))
 			return nil
 		}
-		if p == dir {
+		if e.IsDir() {
 			return nil
 		}
-		rel, _ := filepath.Rel(dir, p)
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
+		if isOwnFile(e.Name()) {
 			return nil
 		}
-		if isOwnFile(d.Name()) {
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			kind := "not a regular file"
-			if d.Type()&fs.ModeSymlink != 0 {
-				kind = "a symbolic link, not followed"
+		if !e.Type().IsRegular() {
+			kind := errNotRegular.Error()
+			if e.Type()&fs.ModeSymlink != 0 {
+				kind = errLink.Error()
 			}
 			skipped = append(skipped, rel+" ("+kind+")")
 			return nil
 		}
-		info, err := d.Info()
+		info, err := e.Info()
 		if err != nil {
-			skipped = append(skipped, fmt.Sprintf("%s (unreadable: %v)", rel, err))
+			skipped = append(skipped, fmt.Sprintf("%s (unreadable: %v)", rel, underlying(err)))
 			return nil
 		}
 		f := classifyFile(rel)
-		f.Path = p
+		f.Path = d.path(rel)
 		f.Size = info.Size()
 		files = append(files, f)
 		return nil
@@ -193,9 +185,10 @@ func stem(p string) string {
 	return strings.TrimSuffix(b, path.Ext(b))
 }
 
-// fileExists reports whether p is an existing regular file.
+// fileExists reports whether p is an existing regular file, itself not
+// a symbolic link (a folder above it may be one).
 func fileExists(p string) bool {
-	st, err := os.Stat(p)
+	st, err := os.Lstat(p)
 	return err == nil && st.Mode().IsRegular()
 }
 

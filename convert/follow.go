@@ -89,6 +89,11 @@ func NewFollower(ctx context.Context, src, base string, o FollowOptions) (*Follo
 		o.Now = time.Now
 	}
 	o.Capture.Growing = true
+	if real, err := resolveLink(src); err != nil {
+		return nil, err
+	} else if real != "" {
+		src = real // looked at as the directory itself, every time
+	}
 	f := &Follower{src: src, base: base, o: o, stored: map[string]bool{}}
 	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
 		return nil, err

@@ -169,6 +169,11 @@ func Fingerprint(src string) (string, error) {
 		size, time int64
 	}
 	var items []item
+	if real, err := resolveLink(src); err != nil {
+		return "", err
+	} else if real != "" {
+		src = real // a link itself has no files to walk
+	}
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

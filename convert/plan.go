@@ -2,7 +2,6 @@ package convert
 
 import (
 	"context"
-	"path/filepath"
 	"sort"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
@@ -29,22 +28,32 @@ func (e *Evidence) Epochs() int { return len(e.rows) }
 // every byte, so the same id means the same content. A malformed file is
 // an error naming it, as Read reports it.
 func ReadEvidence(src string) (*Evidence, error) {
-	kind, err := Detect(src)
+	dir := src
+	if real, err := resolveLink(src); err != nil {
+		return nil, err
+	} else if real != "" {
+		dir = real
+	}
+	kind, err := Detect(dir)
 	if err != nil {
 		return nil, err
 	}
 	if kind != schemas.SourceUltralyticsTrain && kind != schemas.SourceYOLOv5Train {
 		return nil, nil
 	}
-	p := filepath.Join(src, "results.csv")
-	if !fileExists(p) {
-		return nil, nil
-	}
-	params, _, err := loadSettings(src)
+	d, err := openSrcDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	res, err := loadResults(p, false)
+	defer d.Close()
+	if !d.isFile("results.csv") {
+		return nil, nil
+	}
+	params, _, err := loadSettings(d)
+	if err != nil {
+		return nil, err
+	}
+	res, err := loadResults(d, false)
 	if err != nil {
 		return nil, err
 	}

@@ -3,9 +3,11 @@ package convert
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -17,8 +19,11 @@ import (
 // Run is everything read from one source, ready to be written as an
 // archive by [Run.Write].
 type Run struct {
-	// Source is the captured path.
+	// Source is the captured path (with a link given resolved).
 	Source string
+	// Given is the path given when it was a symbolic link to Source, else
+	// "".
+	Given string
 	// Row is the run table's single row.
 	Row schemas.RunRow
 	// Params are the settings, in file order.
@@ -48,7 +53,8 @@ type Run struct {
 	opts        Options
 	blobs       []blob
 	valImages   []valImage
-	predictions string // path of predictions.json, "" when absent
+	predictions string  // predictions.json relative to dir, "" when absent
+	dir         *srcDir // the run directory; nil for a session
 	predStats   *PredictionStats
 	annot       *annotator
 	// first is results.csv's first data row in file order (the run's
@@ -66,6 +72,9 @@ type Run struct {
 type blob struct {
 	sum  archive.FileSum
 	path string
+	// open opens a file of a run directory through its root; nil opens
+	// path.
+	open func() (io.ReadCloser, error)
 }
 
 // valImage is a validation image of the dataset.
@@ -78,12 +87,23 @@ type valImage struct {
 // when a file the archive depends on is unreadable or malformed.
 func Read(ctx context.Context, src string, opts Options) (*Run, error) {
 	opts = opts.withDefaults()
+	given := src
+	real, err := resolveLink(src)
+	if err != nil {
+		return nil, err
+	}
+	if real != "" {
+		src = real
+	}
 	kind, err := Detect(src)
 	if err != nil {
 		return nil, err
 	}
 	if kind == schemas.SourceClearMLOffline || kind == schemas.SourceCometOffline {
 		r, err := readSession(ctx, src, kind, opts)
+		if r != nil && real != "" {
+			r.Given = given
+		}
 		if err != nil || len(opts.Sessions) == 0 {
 			return r, err
 		}
@@ -102,31 +122,48 @@ func Read(ctx context.Context, src string, opts Options) (*Run, error) {
 		return r, nil
 	}
 	r := &Run{Source: src, opts: opts}
+	if real != "" {
+		r.Given = given
+	}
 	r.Row.SourceKind = kind
 	r.Row.SourceName = filepath.Base(filepath.Clean(src))
-	files, skipped, err := listFiles(src)
+	if r.dir, err = openSrcDir(src); err != nil {
+		return nil, err
+	}
+	files, skipped, err := listFiles(r.dir)
 	if err != nil {
+		r.Close()
 		return nil, fmt.Errorf("%s: %w", src, err)
 	}
+	if err := r.readDir(ctx, kind, files, skipped); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// readDir reads a run directory whose files are listed.
+func (r *Run) readDir(ctx context.Context, kind string, files []File, skipped []string) error {
+	opts := r.opts
 	if len(skipped) > 0 {
 		r.gap("skipped_files", "not regular files or unreadable: "+strings.Join(skipped, "; "), "copy the files the links point to into the run directory", nil)
 	}
 	args, err := r.readSettings(files)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := r.readResults(files); err != nil {
-		return nil, err
+		return err
 	}
 	vr := r.describe(args, files)
 	digests, err := r.readFiles(ctx, files)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	r.readCheckpoint(files, vr)
 	r.resolveDataset(args)
 	if err := r.readPredictions(ctx, vr); err != nil {
-		return nil, err
+		return err
 	}
 	r.summarize(vr)
 	r.setEarlyStop(args)
@@ -135,22 +172,25 @@ func Read(ctx context.Context, src string, opts Options) (*Run, error) {
 	r.setTimes(files)
 	for _, s := range opts.Sessions {
 		if err := r.enrich(ctx, s); err != nil {
-			r.Close()
-			return nil, err
+			return err
 		}
 	}
-	return r, nil
+	return nil
 }
 
 // readSettings parses args.yaml, or YOLOv5's opt.yaml and hyp.yaml.
 func (r *Run) readSettings(files []File) (*Params, error) {
-	rows, args, err := loadSettings(r.Source)
+	rows, args, err := loadSettings(r.dir)
 	if err != nil {
 		return nil, err
 	}
 	r.Params = append(r.Params, rows...)
 	if args == nil && r.Row.SourceKind != schemas.SourceUltralyticsVal {
-		r.gap("settings", "the run directory has no args.yaml", "", bothTrackers)
+		if _, err := r.dir.lstat("args.yaml"); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			r.gap("settings", "args.yaml is not a regular file of the run directory (a symbolic link or a FIFO): not read", "copy the file itself into the run directory", bothTrackers)
+		} else {
+			r.gap("settings", "the run directory has no args.yaml", "", bothTrackers)
+		}
 	}
 	if r.Row.SourceKind == schemas.SourceUltralyticsVal {
 		r.gap("settings", "`yolo val` writes no args.yaml: its settings were only printed to the console", "", bothTrackers)
@@ -161,15 +201,15 @@ func (r *Run) readSettings(files []File) (*Params, error) {
 // loadSettings parses the settings files of a run directory: args.yaml,
 // or YOLOv5's opt.yaml and hyp.yaml. It returns their rows in file order
 // and the first file found, nil when there is none.
-func loadSettings(src string) ([]schemas.ParamRow, *Params, error) {
+func loadSettings(d *srcDir) ([]schemas.ParamRow, *Params, error) {
 	var rows []schemas.ParamRow
 	var args *Params
 	for _, name := range []string{"args.yaml", "opt.yaml", "hyp.yaml"} {
-		p := filepath.Join(src, name)
-		if !fileExists(p) {
-			continue
+		p := d.path(name)
+		if !d.isFile(name) {
+			continue // absent, or a link or FIFO: a gap of listFiles
 		}
-		f, err := os.Open(p)
+		f, err := d.open(name)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -189,14 +229,18 @@ func loadSettings(src string) ([]schemas.ParamRow, *Params, error) {
 
 // readResults parses results.csv when there is one.
 func (r *Run) readResults(files []File) error {
-	p := filepath.Join(r.Source, "results.csv")
-	if !fileExists(p) {
-		if r.Row.SourceKind != schemas.SourceUltralyticsVal {
+	p := r.dir.path("results.csv")
+	if !r.dir.isFile("results.csv") {
+		if _, err := r.dir.lstat("results.csv"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			r.gap("scalars", fmt.Sprintf("results.csv is not read: %v", underlying(err)), "copy the file the link points to into the run directory", bothTrackers)
+		} else if err == nil {
+			r.gap("scalars", "results.csv is not read: "+errNotRegular.Error(), "copy the file into the run directory", bothTrackers)
+		} else if r.Row.SourceKind != schemas.SourceUltralyticsVal {
 			r.gap("scalars", "the run directory has no results.csv (the run stopped before its first epoch ended?)", "", bothTrackers)
 		}
 		return nil
 	}
-	res, err := loadResults(p, r.opts.Growing)
+	res, err := loadResults(r.dir, r.opts.Growing)
 	if err != nil || res == nil {
 		return err
 	}
@@ -223,8 +267,9 @@ func (r *Run) readResults(files []File) error {
 // reads a file Ultralytics is still writing: a last line without its
 // newline is left for the next look, and a file with no complete row yet
 // is no results at all (nil, nil).
-func loadResults(p string, growing bool) (*Results, error) {
-	data, err := os.ReadFile(p)
+func loadResults(d *srcDir, growing bool) (*Results, error) {
+	p := d.path("results.csv")
+	data, err := d.readFile("results.csv")
 	if err != nil {
 		return nil, err
 	}
@@ -249,14 +294,24 @@ func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error)
 	results := make([]result, len(files))
 	err := parallel(ctx, len(files), r.opts.Workers, func(i int) {
 		f, res := files[i], &results[i]
+		fh, err := r.dir.open(f.Rel)
+		if err != nil {
+			res.err = err
+			return
+		}
+		defer fh.Close()
 		if f.Image {
-			res.w, res.h, res.mt, res.err = vision.ImageFileSize(f.Path)
+			res.w, res.h, res.mt, res.err = vision.ImageSize(fh)
 			if res.err != nil {
-				res.err = fmt.Errorf("%w (remove the damaged image, or copy it again from the training machine)", res.err)
+				res.err = fmt.Errorf("%s: %w (remove the damaged image, or copy it again from the training machine)", f.Path, res.err)
+				return
+			}
+			if _, err := fh.Seek(0, io.SeekStart); err != nil {
+				res.err = err
 				return
 			}
 		}
-		res.sum, res.err = archive.HashFileContext(ctx, f.Path)
+		res.sum, res.err = archive.HashReader(ctx, fh, f.Path)
 	})
 	if err != nil {
 		return nil, err
@@ -274,7 +329,7 @@ func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error)
 				Blob: res.sum.SHA256, Role: f.Role, FileName: f.Rel, Name: stem(f.Rel), Step: f.Step,
 				Width: int32(res.w), Height: int32(res.h), MediaType: res.mt, Size: res.sum.Size,
 			})
-			r.blobs = append(r.blobs, blob{res.sum, f.Path})
+			r.blobs = append(r.blobs, blob{sum: res.sum, path: f.Path, open: r.dir.opener(f.Rel)})
 			continue
 		}
 		weights := f.Role == schemas.RoleWeightsBest || f.Role == schemas.RoleWeightsLast
@@ -283,9 +338,9 @@ func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error)
 			continue
 		}
 		r.Assets = append(r.Assets, schemas.AssetRow{Blob: res.sum.SHA256, Role: f.Role, FileName: f.Rel, Size: res.sum.Size, MediaType: mediaType(f.Rel)})
-		r.blobs = append(r.blobs, blob{res.sum, f.Path})
+		r.blobs = append(r.blobs, blob{sum: res.sum, path: f.Path, open: r.dir.opener(f.Rel)})
 		if f.Role == schemas.RolePredictionsJSON {
-			r.predictions = f.Path
+			r.predictions = f.Rel
 		}
 	}
 	if len(skippedWeights) > 0 {

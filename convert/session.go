@@ -63,7 +63,7 @@ func (s *session) storeFile(rel string) (archive.FileSum, string, error) {
 		return archive.FileSum{}, p, err
 	}
 	s.stored[rel] = sum
-	s.r.blobs = append(s.r.blobs, blob{sum, p})
+	s.r.blobs = append(s.r.blobs, blob{sum: sum, path: p})
 	return sum, p, nil
 }
 
@@ -354,6 +354,10 @@ func readSession(ctx context.Context, src, kind string, opts Options) (r *Run, e
 // Close removes what reading the run left on disk (a session zip's
 // extraction folder). Write needs it, so Close comes after Write.
 func (r *Run) Close() error {
+	if r.dir != nil {
+		r.dir.Close()
+		r.dir = nil
+	}
 	if r.cleanup != nil {
 		r.cleanup()
 		r.cleanup = nil

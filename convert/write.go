@@ -15,6 +15,9 @@ type Result struct {
 	// Source is the captured path; Archive the archive written.
 	Source  string `json:"source"`
 	Archive string `json:"archive"`
+	// Resolved is the directory captured when Source is a symbolic link
+	// to it ("" otherwise).
+	Resolved string `json:"resolved,omitempty"`
 	// RunID and Digest are the run's identity and the archive digest.
 	RunID  string `json:"run_id"`
 	Digest string `json:"digest"`
@@ -70,6 +73,9 @@ func (r *Run) Write(ctx context.Context, dst string) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Source: r.Source, Archive: dst, RunID: r.Row.RunID, Rows: map[string]int64{}}
+	if r.Given != "" {
+		res.Source, res.Resolved = r.Given, r.Source
+	}
 	res.Digest = digest
 	for _, e := range m.Entries {
 		if e.Rows != nil {
@@ -138,7 +144,13 @@ func writeArchive(ctx context.Context, dst string, h schemas.Header, workers int
 		}
 	}
 	for _, b := range blobs {
-		if err := w.AddFile(b.sum, b.path); err != nil {
+		var err error
+		if b.open != nil {
+			err = w.AddFileFrom(b.sum, b.path, b.open)
+		} else {
+			err = w.AddFile(b.sum, b.path)
+		}
+		if err != nil {
 			return schemas.Manifest{}, "", err
 		}
 	}
@@ -185,7 +197,7 @@ func (r *Run) emitAnnotations(ctx context.Context, emit func(...schemas.Annotati
 	if r.annot == nil {
 		return nil
 	}
-	f, err := os.Open(r.predictions)
+	f, err := r.dir.open(r.predictions)
 	if err != nil {
 		return err
 	}
@@ -202,7 +214,7 @@ func (r *Run) emitAnnotations(ctx context.Context, emit func(...schemas.Annotati
 		batch = batch[:0]
 		return emit(rows...)
 	}
-	err = ReadPredictions(f, r.predictions, func(p *Prediction) error {
+	err = ReadPredictions(f, r.dir.path(r.predictions), func(p *Prediction) error {
 		batch = append(batch, p)
 		if len(batch) == predictionBatch {
 			return flush()
@@ -218,7 +230,7 @@ func (r *Run) emitAnnotations(ctx context.Context, emit func(...schemas.Annotati
 	if n := r.annot.maskErrs; n > 0 {
 		r.gap("mask_polygons", fmt.Sprintf("%d segmentation masks in predictions.json could not be decoded (first: %s); captured with --skip-bad-masks, those predictions have no polygons, as the Comet callback omits points when decoding fails", n, r.annot.firstErr),
 			"", cometOnly)
-		r.warn(fmt.Sprintf("%s: %d masks could not be decoded (first: %s)", r.predictions, n, r.annot.firstErr))
+		r.warn(fmt.Sprintf("%s: %d masks could not be decoded (first: %s)", r.dir.path(r.predictions), n, r.annot.firstErr))
 	}
 	return nil
 }
@@ -235,7 +247,7 @@ func (r *Run) emitGroundTruth(ctx context.Context, emit func(...schemas.Annotati
 			return err
 		}
 		lp := LabelPath(v.path)
-		if !fileExists(lp) {
+		if !statFile(lp) {
 			continue // an image without labels is a background image
 		}
 		rows, err := ReadLabels(lp, r.Row.Task, v.width, v.height, r.Dataset.Names)

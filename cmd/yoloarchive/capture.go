@@ -136,7 +136,7 @@ func (c *CaptureCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr
 	if c.Compact {
 		return c.compact(ctx, stdout)
 	}
-	srcs, err := c.sources()
+	srcs, err := c.sources(stderr)
 	if err != nil {
 		return err
 	}
@@ -394,6 +394,9 @@ func (c *CaptureCmd) print(g *Globals, stdout, stderr io.Writer, rep captureRepo
 		return
 	}
 	if rep.Result != nil {
+		if rep.Result.Resolved != "" {
+			fmt.Fprintf(stderr, "note: %s is a symbolic link: captured the directory it leads to, %s\n", rep.Source, rep.Result.Resolved)
+		}
 		for _, w := range rep.Result.Warnings {
 			fmt.Fprintf(stderr, "warning: %s: %s\n", rep.Source, oneLine(w))
 		}
@@ -417,15 +420,18 @@ func (c *CaptureCmd) print(g *Globals, stdout, stderr io.Writer, rep captureRepo
 }
 
 // sources expands --recursive roots into run directories.
-func (c *CaptureCmd) sources() ([]string, error) {
+func (c *CaptureCmd) sources(stderr io.Writer) ([]string, error) {
 	if !c.Recursive {
 		return c.Src, nil
 	}
 	var out []string
 	for _, root := range c.Src {
-		runs, err := findRuns(root)
+		runs, links, err := findRuns(root)
 		if err != nil {
 			return nil, err
+		}
+		for _, l := range links {
+			fmt.Fprintf(stderr, "note: %s is a symbolic link to a folder: not searched (give it as a SRC of its own to capture what it leads to)\n", l)
 		}
 		if len(runs) == 0 {
 			return nil, fmt.Errorf("%s: no runs found below it", root)
@@ -436,13 +442,24 @@ func (c *CaptureCmd) sources() ([]string, error) {
 }
 
 // findRuns returns the run directories below root (root included),
-// without descending into a run.
-func findRuns(root string) ([]string, error) {
-	var runs []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+// without descending into a run, and the links to folders it did not
+// descend either: nothing outside root is searched. root itself may be a
+// link.
+func findRuns(root string) (runs, links []string, err error) {
+	walkRoot := root
+	if st, err := os.Lstat(root); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		walkRoot = root + string(filepath.Separator) // walk the directory it leads to
+	}
+	err = filepath.WalkDir(walkRoot, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if p == root {
+			if p == walkRoot {
 				return err
+			}
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			if st, err := os.Stat(p); err == nil && st.IsDir() {
+				links = append(links, p)
 			}
 			return nil
 		}
@@ -463,7 +480,7 @@ func findRuns(root string) ([]string, error) {
 		return nil
 	})
 	sort.Strings(runs)
-	return runs, err
+	return runs, links, err
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCLI_CaptureLinkedRunDir: `capture latest`, latest a link to the
+// run, captures the run as `latest/` and the directory itself do, and
+// says so (issue 15: it captured 0 images without a gap).
+func TestCLI_CaptureLinkedRunDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "train3")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(fixtures, "detect"))); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "latest")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	type line struct {
+		Source, Resolved, RunID string
+		Rows                    map[string]int64
+	}
+	get := func(args ...string) (line, string) {
+		code, stdout, stderr := runCLI(t, append([]string{"capture", "-o", t.TempDir() + "/"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		var l struct {
+			Source   string           `json:"source"`
+			Resolved string           `json:"resolved"`
+			RunID    string           `json:"run_id"`
+			Rows     map[string]int64 `json:"rows"`
+		}
+		if strings.Contains(strings.Join(args, " "), "--json") {
+			if err := json.Unmarshal([]byte(stdout), &l); err != nil {
+				t.Fatalf("%v: %v: %s", args, err, stdout)
+			}
+		}
+		return line{l.Source, l.Resolved, l.RunID, l.Rows}, stderr
+	}
+	want, _ := get("--json", dir)
+	for _, src := range []string{link, link + "/"} {
+		got, _ := get("--json", src)
+		if got.RunID != want.RunID || got.Rows["images"] != want.Rows["images"] || got.Rows["images"] == 0 {
+			t.Errorf("%s: run %s with %d images, want run %s with %d", src, got.RunID, got.Rows["images"], want.RunID, want.Rows["images"])
+		}
+		if got.Resolved != dir || got.Source != src {
+			t.Errorf("%s: source %q resolved %q, want %q and %q", src, got.Source, got.Resolved, src, dir)
+		}
+		if _, stderr := get(src); !strings.Contains(stderr, "is a symbolic link: captured the directory it leads to, "+dir) {
+			t.Errorf("%s: stderr %q does not say the link was resolved", src, stderr)
+		}
+	}
+}
+
+// TestCLI_CaptureLinkedRunDirLedger: the ledger sees a change in a run
+// given as a link (its fingerprint is the directory's, not the link's).
+func TestCLI_CaptureLinkedRunDirLedger(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "train3")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(fixtures, "detect"))); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "latest")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if code, _, stderr := runCLI(t, "capture", "-o", out, link); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	future := time.Now().Add(time.Hour)
+	os.Chtimes(filepath.Join(dir, "results.csv"), future, future)
+	if code, stdout, _ := runCLI(t, "capture", "-o", out, "--json", link); code != 0 || !strings.Contains(stdout, `"status":"ok"`) {
+		t.Errorf("changed run behind a link: exit %d: %s", code, stdout)
+	}
+}
+
+// TestCLI_RecursiveLinks: --recursive never searches through a link to a
+// folder, and says so; a ROOT given as a link is searched.
+func TestCLI_RecursiveLinks(t *testing.T) {
+	elsewhere := filepath.Join(t.TempDir(), "other")
+	if err := os.CopyFS(filepath.Join(elsewhere, "run"), os.DirFS(filepath.Join(fixtures, "detect"))); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	if err := os.CopyFS(filepath.Join(root, "mine"), os.DirFS(filepath.Join(fixtures, "detect-savejson"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(root, "outside")); err != nil {
+		t.Fatal(err)
+	}
+	rootLink := filepath.Join(t.TempDir(), "runs")
+	if err := os.Symlink(root, rootLink); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{root, rootLink} {
+		out := t.TempDir()
+		code, stdout, stderr := runCLI(t, "capture", "-r", "-o", out, "--json", r)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", r, code, stderr)
+		}
+		if n := strings.Count(stdout, `"status":"ok"`); n != 1 || strings.Contains(stdout, "outside") {
+			t.Errorf("%s: captured %d runs, want only mine: %s", r, n, stdout)
+		}
+		if !strings.Contains(stderr, "outside is a symbolic link to a folder: not searched") {
+			t.Errorf("%s: stderr %q does not name the link left out", r, stderr)
+		}
+	}
+}
