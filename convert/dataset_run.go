@@ -179,4 +179,3 @@ func (r *Run) pickDatasetImages(ctx context.Context) {
 		r.Images = append(r.Images, row)
 	}
 }
-
