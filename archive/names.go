@@ -80,3 +80,49 @@ func classify(name string) (kind EntryKind, key string, ok bool) {
 	}
 	return 0, "", false
 }
+
+// safeNameMax is the longest name SafeName returns, in bytes: room for
+// a run id and an extension within the 255 bytes of a file name.
+const safeNameMax = 100
+
+var unsafeNameRe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// SafeName turns a name that comes from a run (its name, project, or a
+// file name it recorded) into one file name component: every run of
+// characters other than ASCII letters, digits, '.', '_' and '-' becomes
+// '_', leading and trailing '.' and '_' are removed (so "../x" is "x",
+// never ".." or a hidden ".._x"), and the result is cut to 100 bytes. A
+// name with nothing left is "run". Every output path and file-server key
+// component made from a run's names goes through it.
+func SafeName(name string) string {
+	s := strings.Trim(unsafeNameRe.ReplaceAllString(name, "_"), "._")
+	if len(s) > safeNameMax {
+		s = strings.TrimRight(s[:safeNameMax], "._")
+	}
+	if s == "" {
+		return "run"
+	}
+	return s
+}
+
+// SafeKey returns a "/"-separated key (a file-server key built from a
+// run's project and name) whose components cannot leave the key's
+// prefix or be hidden: a component that is empty, "." or "..", or starts
+// with '.', becomes SafeName of itself; others are kept as they are.
+func SafeKey(key string) string {
+	parts := strings.Split(key, "/")
+	out := parts[:0]
+	for _, p := range parts {
+		switch {
+		case p == "":
+			continue
+		case strings.HasPrefix(p, "."):
+			p = SafeName(p)
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		return "run"
+	}
+	return strings.Join(out, "/")
+}

@@ -9,13 +9,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/convert"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
@@ -483,15 +483,11 @@ func findRuns(root string) (runs, links []string, err error) {
 	return runs, links, err
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
-// archiveName is the default archive file name of a run.
+// archiveName is the default archive file name of a run: its name made
+// one safe file name component ([archive.SafeName]: "../x" is x-…, not
+// a hidden .._x-… that archives/*.tar.zst misses).
 func archiveName(name, runID string) string {
-	n := unsafeName.ReplaceAllString(name, "_")
-	if n == "" || n == "." || n == ".." {
-		n = "run"
-	}
-	return fmt.Sprintf("%s-%s.tar.zst", n, runID[:12])
+	return fmt.Sprintf("%s-%s.tar.zst", archive.SafeName(name), runID[:12])
 }
 
 // humanBytes formats a size.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +111,26 @@ func TestCLI_RecursiveLinks(t *testing.T) {
 		if !strings.Contains(stderr, "outside is a symbolic link to a folder: not searched") {
 			t.Errorf("%s: stderr %q does not name the link left out", r, stderr)
 		}
+	}
+}
+
+// TestCLI_CaptureDotDotName: a run named ../x gets an archive that
+// archives/*.tar.zst finds (issue 15: a hidden .._x-….tar.zst).
+func TestCLI_CaptureDotDotName(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(fixtures, "detect"))); err != nil {
+		t.Fatal(err)
+	}
+	args, _ := os.ReadFile(filepath.Join(dir, "args.yaml"))
+	args = regexp.MustCompile(`(?m)^name: .*$`).ReplaceAll(args, []byte("name: ../x"))
+	os.WriteFile(filepath.Join(dir, "args.yaml"), args, 0o644)
+	out := t.TempDir()
+	if code, _, stderr := runCLI(t, "capture", "-o", out+"/", dir); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	ents, _ := os.ReadDir(out)
+	paths, _ := filepath.Glob(filepath.Join(out, "*.tar.zst"))
+	if len(paths) != 1 || !strings.HasPrefix(filepath.Base(paths[0]), "x-") {
+		t.Errorf("archives %v (directory holds %v), want one x-….tar.zst", paths, ents)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/schemas"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
@@ -98,7 +99,9 @@ func keyPrefix(project, name, taskID string) string {
 	if project == "" {
 		project = "unknown"
 	}
-	return pyQuote(project) + "/" + pyQuote(n+"."+taskID)
+	// A project or name with "../" (or a leading dot) must not lead out
+	// of the task's folder on the file server, online as offline.
+	return archive.SafeKey(pyQuote(project) + "/" + pyQuote(n+"."+taskID))
 }
 
 // pyQuote is urllib.parse.quote with the SDK's safe characters.
@@ -136,7 +139,7 @@ func metricsKey(prefix, metric, variant string, counter int, ext string) string 
 	if !strings.HasSuffix(file, ext) {
 		file += ext
 	}
-	return prefix + "/metrics/" + keyPart(metric) + "/" + keyPart(variant) + "/" + keyPart(file)
+	return archive.SafeKey(prefix + "/metrics/" + keyPart(metric) + "/" + keyPart(variant) + "/" + keyPart(file))
 }
 
 // quoteURL path-quotes a URL as the SDK's quote_url does (spaces → %20).
@@ -330,7 +333,7 @@ func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan
 		}
 		// Output model.
 		if best, ok := run.Asset(schemas.RoleWeightsBest); ok && best.Blob != "" {
-			p.Model = &upload{Key: prefix + "/models/" + path.Base(best.FileName), Digest: best.Blob, Size: best.Size,
+			p.Model = &upload{Key: archive.SafeKey(prefix + "/models/" + path.Base(best.FileName)), Digest: best.Blob, Size: best.Size,
 				ContentType: "application/octet-stream"}
 			local := strings.TrimRight(info.SaveDir, "/") + "/" + best.FileName
 			p.ModelComment = fmt.Sprintf("snapshot %s stored\nCreated by task id: %s", local, taskID)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/schemas"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
@@ -115,7 +116,7 @@ func buildSessionPlan(run *ysync.Run, o Options, taskID string, addr addressing)
 		p.Logs = append(p.Logs, e)
 	}
 	if best, ok := run.Asset(schemas.RoleWeightsBest); ok && best.Blob != "" {
-		p.Model = &upload{Key: prefix + "/models/" + path.Base(best.FileName), Digest: best.Blob, Size: best.Size,
+		p.Model = &upload{Key: archive.SafeKey(prefix + "/models/" + path.Base(best.FileName)), Digest: best.Blob, Size: best.Size,
 			ContentType: "application/octet-stream"}
 		p.ModelComment = "Created by task id: " + taskID
 		p.Counts.ModelBytes = best.Size

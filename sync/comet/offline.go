@@ -14,7 +14,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -75,19 +74,14 @@ func OfflineID(runID string) string {
 	return hex.EncodeToString(h[:])
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
 // ZipName is the file name Sync gives a run's zip: the run name made
-// safe for file systems, a dash and the first 8 hex digits of the run id.
+// safe for file systems ([archive.SafeName]), a dash and the first 8 hex
+// digits of the run id.
 func ZipName(name, runID string) string {
 	if len(runID) > 8 {
 		runID = runID[:8]
 	}
-	safe := strings.Trim(unsafeName.ReplaceAllString(name, "_"), "._")
-	if safe == "" {
-		safe = "run"
-	}
-	return safe + "-" + runID + ".zip"
+	return archive.SafeName(name) + "-" + runID + ".zip"
 }
 
 // Sync writes <dir>/<name>-<run id prefix>.zip atomically (a temporary
@@ -327,7 +321,7 @@ func Messages(l *Log) ([][]byte, []zipFile, error) {
 				emit("metric_msg", withContext(map[string]any{"local_timestamp": ts(c), "metric": metric}, c.Context))
 			}
 		case KindImage, KindModel, KindTable, KindAsset, KindConfusionMatrix:
-			zname := fmt.Sprintf("file_%04d_%s", i, unsafeName.ReplaceAllString(c.File.Name, "_"))
+			zname := fmt.Sprintf("file_%04d_%s", i, archive.SafeName(c.File.Name))
 			files = append(files, zipFile{zname, c.File})
 			if c.Upload != nil {
 				// A captured session's upload, written again as it was.
