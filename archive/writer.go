@@ -236,8 +236,8 @@ func (w *Writer) finish() error {
 		return w.fail(fmt.Errorf("close archive: %w", err))
 	}
 	// scratch.Create made the file 0600; an archive is as readable as any
-	// file its user creates.
-	if err := w.tmp.Chmod(0o644); err != nil {
+	// file its user creates (0666 less the umask).
+	if err := w.tmp.Chmod(scratch.FileMode()); err != nil {
 		return w.fail(fmt.Errorf("close archive: %w", err))
 	}
 	if err := w.tmp.Sync(); err != nil {

@@ -53,6 +53,25 @@ var (
 	critical gosync.RWMutex
 )
 
+// umask is the process's file mode creation mask, read once while the
+// program starts (setting it is process-wide: reading it later, with
+// other goroutines creating files, would race).
+var umask = func() os.FileMode {
+	u := syscall.Umask(0o22)
+	syscall.Umask(u)
+	return os.FileMode(u)
+}()
+
+// FileMode is the mode of an output file (an archive, an export, an
+// offline zip) once renamed into place: 0666 less the umask, what
+// os.Create would give it. Scratch files are 0600 until then; private
+// state (checkpoints, the ledger) stays 0600.
+func FileMode() os.FileMode { return 0o666 &^ umask }
+
+// DirMode is the mode of an output directory renamed into place (an
+// offline session folder): 0777 less the umask.
+func DirMode() os.FileMode { return 0o777 &^ umask }
+
 // Create creates a new scratch file in dir (the current directory when
 // empty), open for writing, with mode 0600.
 func Create(dir, label string) (*os.File, error) {

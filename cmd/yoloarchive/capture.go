@@ -147,7 +147,7 @@ func (c *CaptureCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr
 	jobs = min(jobs, len(srcs))
 	opts := c.options(jobs)
 	if c.dir != "" {
-		if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		if err := os.MkdirAll(c.dir, 0o777); err != nil {
 			return err
 		}
 		if c.ledger, err = convert.OpenLedger(c.dir); err != nil {
@@ -361,7 +361,7 @@ func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Op
 		if dir == "" {
 			dir = "."
 		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o777); err != nil {
 			rep.Error = oneLine(err.Error())
 			return rep
 		}

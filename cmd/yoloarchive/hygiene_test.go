@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -132,5 +133,57 @@ func TestCLI_CaptureDotDotName(t *testing.T) {
 	paths, _ := filepath.Glob(filepath.Join(out, "*.tar.zst"))
 	if len(paths) != 1 || !strings.HasPrefix(filepath.Base(paths[0]), "x-") {
 		t.Errorf("archives %v (directory holds %v), want one x-….tar.zst", paths, ents)
+	}
+}
+
+// TestCLI_Umask: archives, exports and offline exports are created as
+// any file of the user (0666/0777 less the umask), not forced to 0644
+// (issue 15: world-readable under umask 077). The real binary runs under
+// each umask.
+func TestCLI_Umask(t *testing.T) {
+	bin := buildHooked(t)
+	run := filepath.Join(fixtures, "detect")
+	for _, tc := range []struct {
+		umask     string
+		file, dir os.FileMode
+	}{
+		{"077", 0o600, 0o700},
+		{"002", 0o664, 0o775},
+	} {
+		t.Run(tc.umask, func(t *testing.T) {
+			out := t.TempDir()
+			sh := func(args ...string) {
+				t.Helper()
+				cmd := exec.Command("sh", append([]string{"-c", `umask ` + tc.umask + `; exec "$@"`, "sh", bin}, args...)...)
+				cmd.Env = append(os.Environ(), "YOLOARCHIVE_STATE_DIR="+t.TempDir())
+				if b, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("%v: %v: %s", args, err, b)
+				}
+			}
+			archive := filepath.Join(out, "run.tar.zst")
+			sh("capture", run, "-o", archive)
+			sh("export", archive, "-o", filepath.Join(out, "dataset"))
+			sh("sync", archive, "--to", "comet-offline", "--out", filepath.Join(out, "comet"))
+			sh("sync", archive, "--to", "clearml-offline", "--out", filepath.Join(out, "clearml"))
+			var seen int
+			filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+				if err != nil || p == out {
+					return err
+				}
+				info, _ := d.Info()
+				want := tc.file
+				if d.IsDir() {
+					want = tc.dir
+				}
+				if got := info.Mode().Perm(); got != want {
+					t.Errorf("%s: mode %o, want %o", strings.TrimPrefix(p, out), got, want)
+				}
+				seen++
+				return nil
+			})
+			if seen < 10 {
+				t.Errorf("only %d outputs", seen)
+			}
+		})
 	}
 }

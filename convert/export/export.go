@@ -290,7 +290,7 @@ func copyTable[T, U any](a *archive.Archive, merged *chain.Tables, table string,
 
 // writeTemp writes a temporary file beside dst and returns its name.
 func writeTemp(dst string, fill func(io.Writer) error) (name string, err error) {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o777); err != nil {
 		return "", err
 	}
 	f, err := scratch.Create(filepath.Dir(dst), filepath.Base(dst))
@@ -306,7 +306,7 @@ func writeTemp(dst string, fill func(io.Writer) error) (name string, err error) 
 	if err = fill(f); err != nil {
 		return "", err
 	}
-	if err = f.Chmod(0o644); err != nil {
+	if err = f.Chmod(scratch.FileMode()); err != nil {
 		return "", err
 	}
 	return f.Name(), f.Close()

@@ -84,7 +84,7 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(o.dir, 0o755); err != nil {
+	if err := os.MkdirAll(o.dir, 0o777); err != nil {
 		return err
 	}
 	tmp, err := scratch.Mkdir(o.dir, id)
@@ -92,7 +92,7 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 		return err
 	}
 	defer scratch.Remove(tmp)
-	if err := os.Chmod(tmp, 0o755); err != nil {
+	if err := os.Chmod(tmp, scratch.DirMode()); err != nil {
 		return err
 	}
 	task.Stage("write", 0)
@@ -107,6 +107,9 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 	zipTmp := zipFile.Name()
 	defer scratch.Remove(zipTmp)
 	if err := zipFolder(ctx, tmp, zipTmp); err != nil {
+		return err
+	}
+	if err := os.Chmod(zipTmp, scratch.FileMode()); err != nil {
 		return err
 	}
 	// Replace an earlier session of the same run: the folder and the zip
@@ -151,7 +154,7 @@ func (o *Offline) writeSession(ctx context.Context, run *ysync.Run, p *plan, id,
 		if !strings.HasPrefix(dst, data+string(filepath.Separator)) {
 			return fmt.Errorf("%s: key %q leaves the session folder", run.Path, key)
 		}
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(dst), 0o777); err != nil {
 			return err
 		}
 		if strings.HasPrefix(u.ContentType, "convert:") {
@@ -164,7 +167,7 @@ func (o *Offline) writeSession(ctx context.Context, run *ysync.Run, p *plan, id,
 			if err != nil {
 				return fmt.Errorf("%s: converting %s to PNG: %v", run.Path, key, err)
 			}
-			return os.WriteFile(dst, b, 0o644)
+			return os.WriteFile(dst, b, 0o666)
 		}
 		return copyFile(blobs.Path(u.Digest), dst)
 	}
@@ -218,7 +221,7 @@ func (o *Offline) writeSession(ctx context.Context, run *ysync.Run, p *plan, id,
 		lines.Write(bytes.ReplaceAll(bytes.TrimRight(b.body, "\n"), []byte("\n"), []byte(", ")))
 		lines.WriteString("]\n")
 	}
-	if err := os.WriteFile(filepath.Join(tmp, "metrics.jsonl"), lines.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, "metrics.jsonl"), lines.Bytes(), 0o666); err != nil {
 		return err
 	}
 	// log.jsonl: the console log of a captured session; a run directory
@@ -232,7 +235,7 @@ func (o *Offline) writeSession(ctx context.Context, run *ysync.Run, p *plan, id,
 		lines.Write(bytes.ReplaceAll(bytes.TrimRight(b.body, "\n"), []byte("\n"), []byte(", ")))
 		lines.WriteString("]\n")
 	}
-	return os.WriteFile(filepath.Join(tmp, "log.jsonl"), lines.Bytes(), 0o644)
+	return os.WriteFile(filepath.Join(tmp, "log.jsonl"), lines.Bytes(), 0o666)
 }
 
 // writeJSONFile writes v as Python's json.dump(..., ensure_ascii=True,
@@ -253,7 +256,7 @@ func writeJSONFile(path string, v any) error {
 			fmt.Fprintf(&out, `\u%04x\u%04x`, 0xD800+(r>>10), 0xDC00+(r&0x3FF))
 		}
 	}
-	return os.WriteFile(path, out.Bytes(), 0o644)
+	return os.WriteFile(path, out.Bytes(), 0o666)
 }
 
 func copyFile(src, dst string) error {

@@ -98,7 +98,7 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(o.abs, 0o755); err != nil {
+	if err := os.MkdirAll(o.abs, 0o777); err != nil {
 		return fmt.Errorf("comet-offline: cannot create the output directory %s: %v (choose another --out)", o.abs, err)
 	}
 	name := ZipName(l.Name, run.RunID())
@@ -124,7 +124,7 @@ func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, tas
 	fail := func(what string, err error) error {
 		return fmt.Errorf("comet-offline: %s: %s: %v (check free space and permissions of %s)", dst, what, err, o.abs)
 	}
-	if err := f.Chmod(0o644); err != nil {
+	if err := f.Chmod(scratch.FileMode()); err != nil {
 		return fail("chmod", err)
 	}
 	if err := f.Sync(); err != nil {
