@@ -9,6 +9,7 @@ import (
 	gosync "sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/vbauerster/cupwriter"
 	"github.com/vbauerster/mpb/v8"
@@ -203,6 +204,14 @@ func (p *Progress) Task(name string) *Task {
 	if p == nil {
 		return nil
 	}
+	// A name comes from a run (a folder or archive name): its control
+	// characters are drawn as '?', never sent to the terminal.
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
+			return '?'
+		}
+		return r
+	}, name)
 	t := &Task{p: p, name: name}
 	t.stage.Store(&stage{start: time.Now()})
 	p.mu.Lock()

@@ -177,7 +177,7 @@ func (c *CaptureCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr
 		prog = g.progress(stderr, "capture", "runs", len(srcs))
 	}
 	// While bars are drawn, lines go above them.
-	out, errOut := prog.Writer(stdout.Writer), prog.Writer(stderr.Writer)
+	out, errOut := escaped(prog.Writer(stdout.Writer)), escaped(prog.Writer(stderr.Writer))
 	var gaps gapTally
 	reports := make([]captureReport, len(srcs))
 	var mu sync.Mutex

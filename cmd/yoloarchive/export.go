@@ -62,7 +62,7 @@ func (c *ExportCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr 
 		prog = g.progress(stderr, "export", "archives", len(paths))
 	}
 	// While bars are drawn, lines go above them.
-	out, errOut := prog.Writer(stdout.Writer), prog.Writer(stderr.Writer)
+	out, errOut := escaped(prog.Writer(stdout.Writer)), escaped(prog.Writer(stderr.Writer))
 	reports := make([]exportReport, len(paths))
 	var mu sync.Mutex
 	runs := map[string]string{} // run id → the archive last exported for it

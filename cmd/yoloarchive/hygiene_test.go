@@ -187,3 +187,59 @@ func TestCLI_Umask(t *testing.T) {
 		})
 	}
 }
+
+// TestCLI_ControlCharactersEscaped: names from a run with terminal
+// escape sequences (a file name, a class name, the run name) are escaped
+// in every human line of capture and inspect, and kept as they are in
+// --json (issue 15: inspect printed them raw).
+func TestCLI_ControlCharactersEscaped(t *testing.T) {
+	const evil = "x\x1b]0;owned\x07\x1b[2J\u009b31m\u202e"
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(fixtures, "detect"))); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "notes"+evil+".txt"), []byte("hi"), 0o644)
+	args, _ := os.ReadFile(filepath.Join(dir, "args.yaml"))
+	args = regexp.MustCompile(`(?m)^name: .*$`).ReplaceAll(args, []byte(`name: "run\e[31m"`))
+	os.WriteFile(filepath.Join(dir, "args.yaml"), args, 0o644)
+	archive := filepath.Join(t.TempDir(), "run.tar.zst")
+	raw := func(s string) bool { return strings.ContainsAny(s, "\x1b\x07\u009b\u202e") }
+	code, stdout, stderr := runCLI(t, "capture", "-v", dir, "-o", archive)
+	if code != 0 {
+		t.Fatalf("capture: exit %d: %s", code, stderr)
+	}
+	for _, args := range [][]string{{"inspect", archive}, {"verify", archive}} {
+		code, out, errOut := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		stdout += out
+		stderr += errOut
+	}
+	if raw(stdout) || raw(stderr) {
+		t.Errorf("control characters reached the terminal:\n%q\n%q", stdout, stderr)
+	}
+	if !strings.Contains(stdout, `notes x\x1b]0;owned\x07\x1b[2J\u009b31m\u202e.txt`) && !strings.Contains(stdout, `notesx\x1b]0;owned\x07\x1b[2J\u009b31m\u202e.txt`) {
+		t.Errorf("the escaped file name is not shown: %s", stdout)
+	}
+	// --json keeps the names as they are.
+	_, out, _ := runCLI(t, "inspect", "--json", archive)
+	var rep struct {
+		Run struct {
+			Name string `json:"name"`
+		} `json:"run"`
+		Assets []struct {
+			FileName string `json:"file_name"`
+		} `json:"assets"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("inspect --json: %v: %s", err, out)
+	}
+	found := false
+	for _, a := range rep.Assets {
+		found = found || a.FileName == "notes"+evil+".txt"
+	}
+	if rep.Run.Name != "run\x1b[31m" || !found {
+		t.Errorf("--json: name %q, assets %+v: want the names as they are", rep.Run.Name, rep.Assets)
+	}
+}

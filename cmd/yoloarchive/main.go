@@ -120,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if done {
 		return code
 	}
-	return exitCode(ctx, kctx.Run(&cli.Globals), stderr)
+	return exitCode(ctx, kctx.Run(&cli.Globals), escaped(stderr))
 }
 
 // exitPanic unwinds kong's Exit (called for --help and --version).

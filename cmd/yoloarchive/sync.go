@@ -121,7 +121,7 @@ func (c *SyncCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr *S
 	}
 	prog := g.progress(stderr, "sync", "archives", len(paths))
 	// While bars are drawn, lines go above them.
-	out, errOut := prog.Writer(stdout.Writer), prog.Writer(stderr.Writer)
+	out, errOut := escaped(prog.Writer(stdout.Writer)), escaped(prog.Writer(stderr.Writer))
 	var gaps gapTally
 	var stop *ysync.Stop
 	opts := ysync.BatchOptions{Jobs: c.Jobs, DryRun: c.DryRun, Force: c.Force, Store: store, Progress: prog, NoPreflight: true,
