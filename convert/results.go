@@ -127,6 +127,12 @@ func ParseResults(r io.Reader, name string) (*Results, error) {
 		row.CSVEpoch = int64(ep)
 		for j, f := range fields[1:] {
 			v, err := strconv.ParseFloat(f, 64)
+			if errors.Is(err, strconv.ErrRange) && math.IsInf(v, 0) {
+				// Python writes an infinite value as inf (kept, as nan
+				// is): a finite spelling beyond float64 is damage,
+				// never a silent ±Inf.
+				return nil, bad(i+1, "column %s: %q is beyond the float64 range (Ultralytics writes an infinite value as inf): the file is damaged", header[j+1], f)
+			}
 			if err != nil && !errors.Is(err, strconv.ErrRange) {
 				return nil, bad(i+1, "column %s: %q is not a number", header[j+1], f)
 			}

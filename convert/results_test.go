@@ -167,7 +167,7 @@ func TestParseResults_Bad(t *testing.T) {
 }
 
 func TestParseResults_NonFinite(t *testing.T) {
-	res, err := convert.ParseResults(strings.NewReader("epoch,time,a,b,c\n1,2,nan,inf,-inf\n2,3,NaN,1e999,1e-05\n"), "r.csv")
+	res, err := convert.ParseResults(strings.NewReader("epoch,time,a,b,c\n1,2,nan,inf,-inf\n2,3,NaN,Infinity,1e-05\n"), "r.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,4 +210,42 @@ func FuzzParseResults(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseResults_Overflow: the spellings Python's %g writes for a
+// diverged run (nan, inf, -inf) are kept as IEEE values; a finite
+// spelling beyond float64 (1e999) is an error naming the file, line and
+// column, never a silent +Inf (issue 15).
+func TestParseResults_Overflow(t *testing.T) {
+	const header = "epoch,time,train/box_loss\n"
+	for _, tc := range []struct {
+		name, cell string
+		want       float64 // NaN for nan
+		err        string
+	}{
+		{"nan", "nan", math.NaN(), ""},
+		{"inf", "inf", math.Inf(1), ""},
+		{"-inf", "-inf", math.Inf(-1), ""},
+		{"Overflow", "1e999", 0, `results.csv:3: convert: bad results.csv: column train/box_loss: "1e999" is beyond the float64 range`},
+		{"NegativeOverflow", "-1e999", 0, `results.csv:3: convert: bad results.csv: column train/box_loss: "-1e999" is beyond`},
+		{"Underflow", "1e-999", 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := header + "1,10.5,0.5\n2,21," + tc.cell + "\n"
+			res, err := convert.ParseResults(strings.NewReader(data), "results.csv")
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := res.Rows[1].Values[1]
+			if math.IsNaN(tc.want) != math.IsNaN(got) || !math.IsNaN(got) && got != tc.want {
+				t.Errorf("value = %v, want %v", got, tc.want)
+			}
+		})
+	}
 }
