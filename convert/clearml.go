@@ -92,8 +92,7 @@ type clearmlEvent struct {
 // readClearML reads a ClearML offline session folder (clearml-api.md §5).
 func (s *session) readClearML(ctx context.Context) error {
 	r := s.r
-	taskPath := filepath.Join(s.root, "task.json")
-	data, err := os.ReadFile(taskPath)
+	data, err := s.dir.readFile("task.json")
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("%s: task.json is missing: not a ClearML offline session, or one whose task was never written (capture the session folder offline-<id> or its zip)", r.Source)
 	}
@@ -266,7 +265,7 @@ func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error
 	r := s.r
 	const name = "metrics.jsonl"
 	p := filepath.Join(s.root, name)
-	f, err := os.Open(p)
+	f, err := s.dir.open(name)
 	if errors.Is(err, os.ErrNotExist) {
 		r.gap("scalars", "the session has no metrics.jsonl: nothing was reported", "", bothTrackers)
 		return nil
@@ -434,7 +433,7 @@ func (s *session) clearmlImage(task clearmlTask, ev clearmlEvent, raw json.RawMe
 func (s *session) readClearMLLog() {
 	r := s.r
 	const name = "log.jsonl"
-	f, err := os.Open(filepath.Join(s.root, name))
+	f, err := s.dir.open(name)
 	if err != nil {
 		return
 	}

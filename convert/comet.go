@@ -90,7 +90,7 @@ var cometLegacyFields = []struct{ field, typ, key string }{
 // "comet:<type>"; both files are stored whole.
 func (s *session) readComet(ctx context.Context) error {
 	r := s.r
-	data, err := os.ReadFile(filepath.Join(s.root, "experiment.json"))
+	data, err := s.dir.readFile("experiment.json")
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("%s: experiment.json is missing: the Comet SDK writes it when the experiment ends (an offline zip without it cannot be uploaded either)", r.Source)
 	}
@@ -120,7 +120,7 @@ func (s *session) readComet(ctx context.Context) error {
 	r.Row.Mode = "train"
 
 	const name = "messages.json"
-	f, err := os.Open(filepath.Join(s.root, name))
+	f, err := s.dir.open(name)
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("%s: messages.json is missing: not a Comet offline experiment, or one cut short", r.Source)
 	}

@@ -1,6 +1,7 @@
 package convert_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -226,3 +227,51 @@ func TestCapture_DataSettingNotYAML(t *testing.T) {
 }
 
 var regexpData = regexp.MustCompile(`(?m)^data: .*\n`)
+
+// TestCapture_FIFOAsSource: a FIFO given as the source is refused at once
+// (the zip reader blocked on it for ever).
+func TestCapture_FIFOAsSource(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "run")
+	if err := syscall.Mkfifo(p, 0o644); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := convert.Detect(p)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "a FIFO") {
+			t.Errorf("err = %v, want a FIFO refused", err)
+		}
+	case <-time.After(10 * time.Second):
+		f, _ := os.OpenFile(p, os.O_WRONLY, 0)
+		f.Close()
+		t.Fatal("Detect hung on a FIFO")
+	}
+}
+
+// TestCapture_SessionFilesNotFollowed: a ClearML session folder whose
+// task.json or metrics.jsonl is a link is refused or read without it,
+// never through the link.
+func TestCapture_SessionFilesNotFollowed(t *testing.T) {
+	src := filepath.Join(fixtures, "detect-clearml", "clearml_offline_session", "offline-65072dc9b8014849a4dc396a0eb301ec")
+	for _, name := range []string{"task.json", "metrics.jsonl"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), filepath.Base(src))
+			if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+				t.Fatal(err)
+			}
+			real := filepath.Join(t.TempDir(), name)
+			data, _ := os.ReadFile(filepath.Join(dir, name))
+			os.WriteFile(real, data, 0o644)
+			os.Remove(filepath.Join(dir, name))
+			must(t, os.Symlink(real, filepath.Join(dir, name)))
+			_, err := convert.Capture(context.Background(), dir, filepath.Join(t.TempDir(), "run.tar.zst"), convert.Options{})
+			if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "a symbolic link, not followed") {
+				t.Errorf("err = %v, want %s refused as a link", err, name)
+			}
+		})
+	}
+}

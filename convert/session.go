@@ -25,6 +25,9 @@ import (
 type session struct {
 	r    *Run
 	root string
+	// dir reads the session's own files (task.json, metrics.jsonl,
+	// log.jsonl, experiment.json, messages.json), never through a link.
+	dir *srcDir
 	// stored maps a file's path relative to root to its stored row, so
 	// that a file referenced twice is stored once.
 	stored map[string]archive.FileSum
@@ -327,6 +330,10 @@ func readSession(ctx context.Context, src, kind string, opts Options) (r *Run, e
 		root = clearmlRoot(src)
 	}
 	s := &session{r: r, root: root, stored: map[string]archive.FileSum{}}
+	if s.dir, err = openSrcDir(root); err != nil {
+		return nil, err
+	}
+	defer s.dir.Close()
 	switch kind {
 	case schemas.SourceClearMLOffline:
 		err = s.readClearML(ctx)

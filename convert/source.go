@@ -25,9 +25,19 @@ func Detect(src string) (string, error) {
 		return "", err
 	}
 	if !st.IsDir() {
+		if !st.Mode().IsRegular() {
+			// A FIFO would block the zip reader for ever.
+			return "", fmt.Errorf("%s: %w: neither a run directory nor a zip (%s)", src, ErrNotRun, fileKind(st.Mode()))
+		}
 		return detectZip(src)
 	}
-	has := func(name string) bool { return fileExists(filepath.Join(src, name)) }
+	// A file that is there but a link or a FIFO still says what the run
+	// is (its capture then records the gap); only regular files are
+	// opened.
+	has := func(name string) bool {
+		_, err := os.Lstat(filepath.Join(src, name))
+		return err == nil
+	}
 	switch {
 	case has("task.json") && !has("args.yaml"), !has("args.yaml") && clearmlSubfolder(src) != "":
 		return schemas.SourceClearMLOffline, nil
@@ -38,7 +48,9 @@ func Detect(src string) (string, error) {
 	case has("opt.yaml") || has("hyp.yaml"):
 		return schemas.SourceYOLOv5Train, nil
 	case has("results.csv"):
-		if d, err := peekDialect(filepath.Join(src, "results.csv")); err == nil && d == DialectYOLOv5 {
+		if p := filepath.Join(src, "results.csv"); !fileExists(p) {
+			// not read: the capture records the gap
+		} else if d, err := peekDialect(p); err == nil && d == DialectYOLOv5 {
 			return schemas.SourceYOLOv5Train, nil
 		}
 		return schemas.SourceUltralyticsTrain, nil
@@ -88,4 +100,18 @@ func peekDialect(p string) (string, error) {
 		}
 	}
 	return dialect(line, splitFields(line)), nil
+}
+
+// fileKind names a file type that is neither a directory nor a regular
+// file.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
 }

@@ -173,5 +173,5 @@ func resolveLink(src string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s: a symbolic link that does not resolve: %w", src, underlying(err))
 	}
-	return real, nil
+	return filepath.Abs(real)
 }
