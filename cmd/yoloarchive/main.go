@@ -43,6 +43,7 @@ type CLI struct {
 	Verify  VerifyCmd  `cmd:"" help:"Check archives completely: structure, checksums, tables."`
 	Sync    SyncCmd    `cmd:"" help:"Replay archives into ClearML or Comet, or write Comet offline zips."`
 	Export  ExportCmd  `cmd:"" help:"Write archives' tables as a Parquet dataset, Arrow IPC streams or CSV."`
+	Restore RestoreCmd `cmd:"" help:"Write a run directory back from its archive."`
 }
 
 // Stdout and Stderr are where commands write; tests replace them.
