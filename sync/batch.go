@@ -249,6 +249,7 @@ func One(ctx context.Context, path string, r Replayer, opts BatchOptions) (res R
 		st.Set("force", "1")
 	}
 	res.Resumed = !st.Synced && len(st.Done) > 0
+	st.SetPath(run.Path)
 	if st.Archive != run.Digest() {
 		// Another archive of the same run (a later capture of a run that
 		// was still training): keep the remote run, redo every step; the

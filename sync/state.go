@@ -43,6 +43,10 @@ type State struct {
 	// Chain lists the digests of a chain's links already synced, in
 	// order; a later sync of the chain sends only what newer links add.
 	Chain []string `json:"chain,omitempty"`
+	// Path is the archive file synced (a chain's base name), absolute, so
+	// that `status --clean` can tell when it no longer exists. Checkpoints
+	// written before it was recorded have none.
+	Path string `json:"path,omitempty"`
 	// Synced is set once the read-back matched the archive.
 	Synced   bool      `json:"synced"`
 	SyncedAt time.Time `json:"synced_at,omitzero"`
@@ -90,6 +94,17 @@ func (s *State) Get(key string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.Values[key]
+}
+
+// SetPath records the archive's file (made absolute); saved with the
+// next step.
+func (s *State) SetPath(p string) {
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	s.mu.Lock()
+	s.Path = p
+	s.mu.Unlock()
 }
 
 // Reset forgets everything but the identity, for a forced fresh sync.
@@ -186,13 +201,24 @@ func (st *Store) Lock(dest, runID string) (unlock func(), err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	var f *os.File
+	for try := 0; ; try++ {
+		if f, err = os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644); err != nil {
+			return nil, err
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("another yoloarchive process is syncing run %s to this destination (lock %s): wait for it to finish", runID, path)
+		}
+		// `status --clean` removes lock files nobody holds: a lock taken
+		// on a file removed meanwhile is no lock; take the new file's.
+		if sameFile(path, f) {
+			break
+		}
 		f.Close()
-		return nil, fmt.Errorf("another yoloarchive process is syncing run %s to this destination (lock %s): wait for it to finish", runID, path)
+		if try >= 10 {
+			return nil, fmt.Errorf("lock %s keeps being removed: is `yoloarchive status --clean` running in a loop?", path)
+		}
 	}
 	return func() {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
@@ -223,4 +249,14 @@ func writeFileAtomic(path string, data []byte) error {
 		scratch.Remove(tmp)
 	}
 	return err
+}
+
+// sameFile reports whether path still names the open file f.
+func sameFile(path string, f *os.File) bool {
+	a, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	b, err := f.Stat()
+	return err == nil && os.SameFile(a, b)
 }

@@ -44,6 +44,7 @@ type CLI struct {
 	Sync    SyncCmd    `cmd:"" help:"Replay archives into ClearML or Comet, or write Comet offline zips."`
 	Export  ExportCmd  `cmd:"" help:"Write archives' tables as a Parquet dataset, Arrow IPC streams or CSV."`
 	Restore RestoreCmd `cmd:"" help:"Write a run directory back from its archive."`
+	Status  StatusCmd  `cmd:"" help:"Show what has been synced where, from the sync checkpoints."`
 }
 
 // Stdout and Stderr are where commands write; tests replace them.
