@@ -18,8 +18,8 @@ import (
 
 // InspectCmd is `yoloarchive inspect`.
 type InspectCmd struct {
-	Archive string `arg:"" name:"ARCHIVE" help:"Archive to show."`
-	JSON    bool   `help:"Print the report as one JSON object."`
+	Archives []string `arg:"" name:"ARCHIVE" help:"Archive to show; several: their runs side by side (a chain's links count as one run)."`
+	JSON     bool     `help:"Print the report as one JSON object."`
 }
 
 // Help is shown by --help.
@@ -27,6 +27,11 @@ func (c *InspectCmd) Help() string {
 	return `Verifies the archive, then shows the run, the row count of every table, each metric's
 first, last and best value, images by role, assets, single values, and its gaps: what
 a live tracker would have logged that the run did not leave on disk, and why.
+
+With several archives (or as ` + "`compare`" + `), shows their runs side by side: each run's
+name, task, status, epochs and version, then for every metric each run's best value
+(highest for metrics/*, lowest for losses), the epoch it was reached at, and the
+final value, with the best run marked. The links of a chain count as one run.
 
 ` + exitCodesHelp
 }
@@ -106,8 +111,11 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 }
 
 // Run shows the archive.
-func (c *InspectCmd) Run(ctx context.Context, stdout *Stdout) error {
-	rep, err := buildInspect(ctx, c.Archive)
+func (c *InspectCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr *Stderr) error {
+	if len(c.Archives) > 1 {
+		return c.runCompare(ctx, g, stdout, stderr)
+	}
+	rep, err := buildInspect(ctx, c.Archives[0])
 	if err != nil {
 		return err
 	}

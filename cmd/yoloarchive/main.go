@@ -39,7 +39,7 @@ type CLI struct {
 	Globals
 
 	Capture CaptureCmd `cmd:"" help:"Capture run directories into archives."`
-	Inspect InspectCmd `cmd:"" help:"Show what an archive holds and what it lacks."`
+	Inspect InspectCmd `cmd:"" aliases:"compare" help:"Show what an archive holds and what it lacks; several runs' best and final values side by side."`
 	Verify  VerifyCmd  `cmd:"" help:"Check archives completely: structure, checksums, tables."`
 	Sync    SyncCmd    `cmd:"" help:"Replay archives into ClearML or Comet, or write Comet offline zips."`
 	Export  ExportCmd  `cmd:"" help:"Write archives' tables as a Parquet dataset, Arrow IPC streams or CSV."`
