@@ -272,6 +272,7 @@ var modeGap = schemas.GapRow{Item: "mode",
 // directory (a non-empty one with Options.Overwrite); a symbolic link is
 // refused.
 func Restore(ctx context.Context, src, dir string, o Options) (*Result, error) {
+	dir = filepath.Clean(dir)
 	if err := checkDest(dir, o); err != nil {
 		return nil, err
 	}
@@ -324,6 +325,9 @@ func Restore(ctx context.Context, src, dir string, o Options) (*Result, error) {
 // checkDest refuses a destination that is a symbolic link, not a
 // directory, or a directory that is not empty (without Overwrite).
 func checkDest(dir string, o Options) error {
+	if b := filepath.Base(dir); b == "." || b == ".." || b == string(filepath.Separator) {
+		return fmt.Errorf("%s: restore replaces DIR whole by a rename: give the path of a new directory, not the current, parent or root directory", dir)
+	}
 	st, err := os.Lstat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

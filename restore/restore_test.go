@@ -458,6 +458,19 @@ func TestDestination(t *testing.T) {
 		}
 	})
 
+	t.Run("dot", func(t *testing.T) {
+		for _, d := range []string{".", "..", "/", "a/.."} {
+			if _, err := restore.Restore(ctx, arch, d, restore.Options{Overwrite: true}); err == nil || !strings.Contains(err.Error(), "new directory") {
+				t.Errorf("%s: %v", d, err)
+			}
+		}
+		// DIR/. is DIR.
+		d := t.TempDir()
+		if _, err := restore.Restore(ctx, arch, d+"/.", restore.Options{}); err != nil {
+			t.Errorf("%s/.: %v", d, err)
+		}
+	})
+
 	t.Run("cancelled", func(t *testing.T) {
 		dir := t.TempDir()
 		cctx, cancel := context.WithCancel(ctx)
