@@ -45,7 +45,8 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 		return nil, fmt.Errorf("%s: %w: not a regular file", path, ErrNotArchive)
 	}
 	a := &Archive{Path: path, Size: st.Size(), tables: map[string]*spool{}, rows: map[string]int64{}}
-	r, err := NewReader(ctxReader{ctx, f}, Limits{})
+	budget := BudgetFrom(ctx)
+	r, err := NewReader(ctxReader{ctx, f}, budget)
 	if err != nil {
 		return nil, ctxOr(ctx, err)
 	}
@@ -62,7 +63,7 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 		}
 		if err != nil {
 			a.Close()
-			return nil, ctxOr(ctx, err)
+			return nil, overErr(path, ctxOr(ctx, err))
 		}
 		if e.Kind != KindTable {
 			continue
@@ -79,6 +80,14 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 	for _, e := range a.Manifest.Entries {
 		if kind, key, _ := classify(e.Path); kind == KindTable && e.Rows != nil {
 			a.rows[key] = *e.Rows
+		}
+	}
+	// Every reader of the tables relies on the row counts: check them, and
+	// the budget of rows and decoded bytes, before anything is decoded.
+	for _, name := range a.Header.Tables {
+		if err := checkTable(name, a.tables[name], a.rows[name], budget); err != nil {
+			a.Close()
+			return nil, overErr(path, err)
 		}
 	}
 	return a, nil
@@ -111,7 +120,7 @@ func (a *Archive) Blobs(ctx context.Context, want func(digest string) bool, fn f
 		return err
 	}
 	defer f.Close()
-	r, err := NewReader(ctxReader{ctx, f}, Limits{})
+	r, err := NewReader(ctxReader{ctx, f}, BudgetFrom(ctx))
 	if err != nil {
 		return ctxOr(ctx, err)
 	}
@@ -155,4 +164,13 @@ func ReadHeader(path string) (schemas.Header, error) {
 	}
 	defer r.Close()
 	return r.Header(), nil
+}
+
+// overErr names the archive in a budget error, so that the one line says
+// which file, which entry, which limit and how to raise it.
+func overErr(path string, err error) error {
+	if errors.Is(err, ErrOverBudget) {
+		return fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	return err
 }

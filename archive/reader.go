@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"strings"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -19,8 +20,11 @@ import (
 // errEmpty is returned by nextHeader for a stream without any entry.
 var errEmpty = errors.New("archive: empty stream")
 
-// Limits bound what a [Reader] accepts, so that a hostile archive cannot
-// exhaust memory. The zero value gives the defaults.
+// Limits are the resource budget of one archive read: they bound what a
+// [Reader] and [Open] accept, so that a hostile or damaged archive cannot
+// exhaust memory or disk. Going over one is an error wrapping
+// [ErrOverBudget]. The zero value gives the defaults; [ParseBudget] reads
+// the --budget flag.
 type Limits struct {
 	// MaxHeader and MaxManifest cap the JSON entries (defaults 1 MiB and
 	// 256 MiB).
@@ -29,6 +33,22 @@ type Limits struct {
 	MaxEntries int
 	// MaxWindow caps the zstd window (default 128 MiB).
 	MaxWindow uint64
+	// MaxEntryBytes caps one entry's size, and MaxTotalBytes all entries'
+	// (uncompressed, as the tar headers declare them, checked before an
+	// entry is read).
+	MaxEntryBytes, MaxTotalBytes int64
+	// MaxTableBytes caps the bytes of all tables together: [Open] keeps
+	// them in memory and temporary files.
+	MaxTableBytes int64
+	// MaxRows caps the rows of one table, as its manifest entry records
+	// them (checked before the table is read).
+	MaxRows int64
+	// MaxValueBytes caps a Parquet page's decoded size, and so the size of
+	// any one value (checked from the page headers before decoding).
+	MaxValueBytes int64
+	// MaxPixels caps the pixels of an image decoded from the archive
+	// (checked from the image header before decoding).
+	MaxPixels int64
 }
 
 func (l Limits) withDefaults() Limits {
@@ -43,6 +63,16 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxWindow == 0 {
 		l.MaxWindow = 128 << 20
+	}
+	for _, d := range []struct {
+		p   *int64
+		def int64
+	}{{&l.MaxEntryBytes, DefaultMaxEntryBytes}, {&l.MaxTotalBytes, DefaultMaxTotalBytes},
+		{&l.MaxTableBytes, DefaultMaxTableBytes}, {&l.MaxRows, DefaultMaxRows},
+		{&l.MaxValueBytes, DefaultMaxValueBytes}, {&l.MaxPixels, DefaultMaxPixels}} {
+		if *d.p <= 0 {
+			*d.p = d.def
+		}
 	}
 	return l
 }
@@ -109,6 +139,7 @@ func (e *Entry) drain() error {
 // the table and blob entries in order; when it returns io.EOF the manifest
 // has been read and every entry checked against it.
 type Reader struct {
+	frame    *frameReader
 	dec      *zstd.Decoder
 	tr       *tar.Reader
 	limits   Limits
@@ -119,7 +150,9 @@ type Reader struct {
 	names    map[string]bool
 	cur      *Entry
 	last     EntryKind
-	tables   int // tables read so far
+	tables   int   // tables read so far
+	total    int64 // bytes of the entries so far
+	tableSum int64 // bytes of the tables so far
 	err      error
 }
 
@@ -128,12 +161,13 @@ type Reader struct {
 // is not an archive this package can read.
 func NewReader(r io.Reader, limits Limits) (*Reader, error) {
 	limits = limits.withDefaults()
-	dec, err := zstd.NewReader(r, zstd.WithDecoderMaxWindow(limits.MaxWindow),
+	fr := newFrameReader(r)
+	dec, err := zstd.NewReader(fr, zstd.WithDecoderMaxWindow(limits.MaxWindow),
 		zstd.WithDecoderMaxMemory(1<<40), zstd.WithDecoderConcurrency(2))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotArchive, err)
 	}
-	ar := &Reader{dec: dec, tr: tar.NewReader(dec), limits: limits, names: map[string]bool{}}
+	ar := &Reader{frame: fr, dec: dec, tr: tar.NewReader(dec), limits: limits, names: map[string]bool{}}
 	hdr, err := ar.nextHeader()
 	if err != nil {
 		dec.Close()
@@ -219,6 +253,12 @@ func (r *Reader) next() (*Entry, error) {
 	if err := r.checkTableOrder(hdr.Name, kind, key); err != nil {
 		return nil, err
 	}
+	if kind == KindTable {
+		r.tableSum += hdr.Size
+		if r.tableSum > r.limits.MaxTableBytes {
+			return nil, fmt.Errorf("entry %q: %w", hdr.Name, overBudget("size of the tables", r.tableSum, "tables", r.limits.MaxTableBytes))
+		}
+	}
 	r.cur = &Entry{Path: hdr.Name, Kind: kind, Key: key, Size: hdr.Size, r: r.tr, h: sha256.New()}
 	return r.cur, nil
 }
@@ -257,6 +297,18 @@ func (r *Reader) nextHeader() (*tar.Header, error) {
 	}
 	if hdr.Size < 0 {
 		return nil, fmt.Errorf("entry %q: %w: negative size", hdr.Name, ErrBadEntry)
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return nil, fmt.Errorf("entry %q: %w: sparse entries are not allowed", hdr.Name, ErrBadEntry)
+		}
+	}
+	if hdr.Size > r.limits.MaxEntryBytes {
+		return nil, fmt.Errorf("entry %q: %w", hdr.Name, overBudget("size", hdr.Size, "entry", r.limits.MaxEntryBytes))
+	}
+	r.total += hdr.Size
+	if r.total > r.limits.MaxTotalBytes {
+		return nil, fmt.Errorf("entry %q: %w", hdr.Name, overBudget("total size", r.total, "total", r.limits.MaxTotalBytes))
 	}
 	return hdr, nil
 }
@@ -299,9 +351,21 @@ func (r *Reader) readManifest(hdr *tar.Header) error {
 		}
 		return wrapStreamErr(schemas.ManifestPath, err)
 	}
-	// Read to the end of the zstd stream so that its checksum is verified.
-	if _, err := io.Copy(io.Discard, r.dec); err != nil {
+	// Read to the end of the zstd stream so that its checksum is verified;
+	// nothing but the zero padding of the tar stream may follow its end
+	// marker, and nothing may follow the zstd frame (a verified archive is
+	// exactly what its manifest covers).
+	if _, err := io.Copy(zeroWriter{}, r.dec); err != nil {
+		if errors.Is(err, ErrBadEntry) {
+			return err
+		}
 		return wrapStreamErr("", err)
+	}
+	if _, err := io.Copy(io.Discard, r.frame); err != nil || !r.frame.done() {
+		if err == nil {
+			err = errors.New("the zstd frame is incomplete")
+		}
+		return fmt.Errorf("%w: %v", ErrBadEntry, err)
 	}
 	sum := sha256.Sum256(data)
 	r.manifest = &m
@@ -321,6 +385,8 @@ func wrapStreamErr(entry string, err error) error {
 		return fmt.Errorf("%s%w: the compressed stream ends early", where, ErrTruncated)
 	case errors.Is(err, ErrTruncated), errors.Is(err, ErrChecksum):
 		return err
+	case errors.Is(err, errAfterFrame):
+		return fmt.Errorf("%w: %w", ErrBadEntry, err)
 	}
 	return fmt.Errorf("%s%w: corrupt stream: %w", where, ErrChecksum, err)
 }

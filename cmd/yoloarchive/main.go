@@ -17,6 +17,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/archive/scratch"
 )
 
@@ -105,7 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	parser, err := kong.New(&cli,
 		kong.Name("yoloarchive"),
 		kong.Description("Capture Ultralytics YOLO runs into verifiable archives and replay them into experiment trackers.\n\n"+exitCodesHelp),
-		kong.Vars{"version": version()},
+		kong.Vars{"version": version(), "budget": archive.Limits{}.String()},
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exited = code; panic(exitPanic{}) }),
 		kong.UsageOnError(),
@@ -122,6 +123,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if done {
 		return code
 	}
+	// One budget for every archive the command reads.
+	kctx.BindTo(archive.WithBudget(ctx, cli.budget), (*context.Context)(nil))
 	return exitCode(ctx, kctx.Run(&cli.Globals), escaped(stderr))
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/schemas"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
@@ -21,6 +22,9 @@ type Globals struct {
 	Quiet            bool             `short:"q" help:"Print only failures, warnings and the final count: no progress, no line per input."`
 	Verbose          bool             `short:"v" help:"Also list each input's gaps, with the reasons."`
 	ProgressInterval time.Duration    `default:"10s" env:"YOLOARCHIVE_PROGRESS_INTERVAL" placeholder:"DURATION" help:"How often a progress line is printed when stderr is not a terminal (on a terminal, bars are drawn)."`
+	Budget           string           `env:"YOLOARCHIVE_BUDGET" placeholder:"KEY=N,..." help:"Raise or lower the resource budget of every archive read, e.g. rows=50M,tables=32GiB. Keys: entry, total, tables (bytes), rows (per table), value (bytes decoded per Parquet page), pixels (per image). Defaults: ${budget}."`
+
+	budget archive.Limits // Budget parsed
 }
 
 // Validate checks the global flags.
@@ -31,6 +35,11 @@ func (g *Globals) Validate() error {
 	if g.ProgressInterval <= 0 {
 		return errors.New("--progress-interval must be positive")
 	}
+	b, err := archive.ParseBudget(g.Budget)
+	if err != nil {
+		return fmt.Errorf("--budget: %w", err)
+	}
+	g.budget = b
 	return nil
 }
 

@@ -1,0 +1,169 @@
+package archive
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// errAfterFrame is returned by a frameReader when bytes follow the end of
+// the archive's zstd frame.
+var errAfterFrame = errors.New("data follows the end of the zstd frame (a second frame or appended bytes)")
+
+// Frame parser states.
+const (
+	fsMagic = iota
+	fsDescriptor
+	fsHeaderRest
+	fsBlockHeader
+	fsBlockBody
+	fsChecksum
+	fsDone
+	fsPassive // not a zstd frame: left to the decoder to report
+)
+
+// frameReader passes the compressed archive through unchanged while it
+// follows the structure of its zstd frame (RFC 8878: frame header, block
+// headers, checksum). An archive is exactly one frame: any byte after its
+// end, a second frame or a skippable frame included, is an error. The
+// zstd decoder would otherwise decode concatenated frames as one stream,
+// so that bytes appended to a verified archive went unseen.
+type frameReader struct {
+	r     io.Reader
+	state int
+	need  int // bytes wanted in buf for the current header state
+	buf   [18]byte
+	have  int   // bytes in buf
+	skip  int64 // bytes of block body left
+	last  bool  // the current block is the frame's last
+	crc   bool  // the frame ends with a 4-byte checksum
+	err   error
+}
+
+func newFrameReader(r io.Reader) *frameReader { return &frameReader{r: r, need: 4} }
+
+// done reports whether a whole frame has been read.
+func (f *frameReader) done() bool { return f.state == fsDone && f.err == nil }
+
+// Read implements io.Reader.
+func (f *frameReader) Read(p []byte) (int, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	n, err := f.r.Read(p)
+	if perr := f.parse(p[:n]); perr != nil {
+		f.err = perr
+		return 0, perr
+	}
+	return n, err
+}
+
+// parse advances the state machine over b.
+func (f *frameReader) parse(b []byte) error {
+	for len(b) > 0 {
+		switch f.state {
+		case fsDone:
+			return errAfterFrame
+		case fsPassive:
+			return nil
+		case fsBlockBody:
+			k := int64(len(b))
+			if k > f.skip {
+				k = f.skip
+			}
+			f.skip -= k
+			b = b[k:]
+			if f.skip == 0 {
+				f.endBlock()
+			}
+			continue
+		}
+		k := copy(f.buf[f.have:f.need], b)
+		f.have += k
+		b = b[k:]
+		if f.have < f.need {
+			return nil
+		}
+		if err := f.step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// step handles a complete header field in buf.
+func (f *frameReader) step() error {
+	f.have = 0
+	switch f.state {
+	case fsMagic:
+		if f.buf[0] != 0x28 || f.buf[1] != 0xb5 || f.buf[2] != 0x2f || f.buf[3] != 0xfd {
+			f.state = fsPassive // the decoder reports it
+			return nil
+		}
+		f.state, f.need = fsDescriptor, 1
+	case fsDescriptor:
+		d := f.buf[0]
+		fcs := [4]int{0, 2, 4, 8}[d>>6]
+		single := d&0x20 != 0
+		if fcs == 0 && single {
+			fcs = 1
+		}
+		win := 1
+		if single {
+			win = 0
+		}
+		f.crc = d&0x04 != 0
+		rest := win + [4]int{0, 1, 2, 4}[d&3] + fcs
+		if rest == 0 {
+			f.state, f.need = fsBlockHeader, 3
+		} else {
+			f.state, f.need = fsHeaderRest, rest
+		}
+	case fsHeaderRest:
+		f.state, f.need = fsBlockHeader, 3
+	case fsBlockHeader:
+		h := uint32(f.buf[0]) | uint32(f.buf[1])<<8 | uint32(f.buf[2])<<16
+		f.last = h&1 != 0
+		size := int64(h >> 3)
+		switch (h >> 1) & 3 {
+		case 1: // RLE: one byte repeated size times
+			size = 1
+		case 3:
+			f.state = fsPassive // the decoder reports it
+			return nil
+		}
+		f.skip = size
+		f.state = fsBlockBody
+		if size == 0 {
+			f.endBlock()
+		}
+	case fsChecksum:
+		f.state = fsDone
+	}
+	return nil
+}
+
+// endBlock moves past a block's body.
+func (f *frameReader) endBlock() {
+	switch {
+	case !f.last:
+		f.state, f.need = fsBlockHeader, 3
+	case f.crc:
+		f.state, f.need = fsChecksum, 4
+	default:
+		f.state = fsDone
+	}
+}
+
+// zeroWriter accepts only zero bytes: the padding after a tar end marker.
+type zeroWriter struct{}
+
+// Write implements io.Writer.
+func (zeroWriter) Write(p []byte) (int, error) {
+	for i, c := range p {
+		if c != 0 {
+			return i, fmt.Errorf("%w: data follows the tar end marker", ErrBadEntry)
+		}
+	}
+	return len(p), nil
+}
