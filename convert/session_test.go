@@ -54,6 +54,17 @@ func makeZip(t *testing.T, entries ...zipEntry) string {
 	return p
 }
 
+// zeros1MiB returns n entries of exactly 1 MiB of zeros: each is under
+// the per-entry ratio check, together they are a zip bomb.
+func zeros1MiB(n int) []zipEntry {
+	body := strings.Repeat("\x00", 1<<20)
+	var out []zipEntry
+	for i := range n {
+		out = append(out, zipEntry{name: fmt.Sprintf("data/%04d.bin", i), body: body})
+	}
+	return out
+}
+
 type zipEntry struct {
 	name, body string
 	link       bool
@@ -84,6 +95,7 @@ func TestSession_BadZips(t *testing.T) {
 		{"symlink", []zipEntry{{name: "task.json", body: string(task)}, {name: "data/link", body: "/etc/passwd", link: true}}, `entry "data/link": unsafe zip: a link`},
 		{"huge", []zipEntry{{name: "task.json", body: string(task)}, {raw: &zip.FileHeader{Name: "models/best.pt", Method: zip.Store, UncompressedSize64: 300 << 30, CompressedSize64: 300 << 30}, body: "x"}}, "declare more than"},
 		{"bomb", []zipEntry{{name: "task.json", body: string(task)}, {raw: &zip.FileHeader{Name: "metrics.jsonl", Method: zip.Deflate, UncompressedSize64: 8 << 30, CompressedSize64: 4}, body: "abcd"}}, "a zip bomb"},
+		{"many 1 MiB entries", append([]zipEntry{{name: "task.json", body: string(task)}}, zeros1MiB(100)...), "compress to"},
 		{"lying size", []zipEntry{{name: "task.json", body: string(task)}, {raw: &zip.FileHeader{Name: "metrics.jsonl", Method: zip.Store, UncompressedSize64: 10, CompressedSize64: 3}, body: "abc"}}, `entry "metrics.jsonl"`},
 		{"no task.json", []zipEntry{{name: "metrics.jsonl", body: string(metrics)}}, "without task.json"},
 		{"broken task.json", []zipEntry{{name: "task.json", body: `{"id": "offline-1", "name": `}, {name: "metrics.jsonl", body: string(metrics)}}, "task.json: unexpected end of JSON input"},

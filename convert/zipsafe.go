@@ -26,11 +26,21 @@ type ZipLimits struct {
 	// entry over 1 MiB (a zip bomb compresses far better than any model,
 	// image or JSON file).
 	MaxRatio int64
+	// MaxTotalRatio is the largest ratio allowed for all entries together
+	// once they declare more than 64 MiB: many small entries that each
+	// pass MaxRatio (3,000 entries of exactly 1 MiB) are still a bomb.
+	MaxTotalRatio int64
 }
+
+// zipRatioFloor is how many bytes a zip may declare in all whatever its
+// ratio: small sessions of highly compressible JSON are fine.
+const zipRatioFloor = 64 << 20
 
 // DefaultZipLimits are generous for real sessions (thousands of files,
 // gigabytes of weights) and refuse zip bombs.
-var DefaultZipLimits = ZipLimits{MaxEntries: 1 << 20, MaxTotal: 256 << 30, MaxRatio: 1000}
+// A whole session (weights and images, which barely compress, and JSON
+// logs, which compress 5 to 20 times) stays far under 100:1.
+var DefaultZipLimits = ZipLimits{MaxEntries: 1 << 20, MaxTotal: 256 << 30, MaxRatio: 1000, MaxTotalRatio: 100}
 
 // ErrUnsafeZip means a zip holds an entry that could write outside the
 // extraction directory, a link, or more data than the limits allow.
@@ -58,7 +68,7 @@ func checkZip(zr *zip.Reader, lim ZipLimits) error {
 	if len(zr.File) > lim.MaxEntries {
 		return fmt.Errorf("%w: %d entries, over the limit of %d", ErrUnsafeZip, len(zr.File), lim.MaxEntries)
 	}
-	var total uint64
+	var total, packed uint64
 	seen := map[string]bool{}
 	for _, f := range zr.File {
 		if err := checkZipName(f.Name); err != nil {
@@ -74,12 +84,17 @@ func checkZip(zr *zip.Reader, lim ZipLimits) error {
 		}
 		seen[clean] = true
 		total += f.UncompressedSize64
+		packed += f.CompressedSize64
 		if total > uint64(lim.MaxTotal) {
 			return fmt.Errorf("entry %q: %w: the entries declare more than %d bytes in all", f.Name, ErrUnsafeZip, lim.MaxTotal)
 		}
 		if f.UncompressedSize64 > 1<<20 && f.UncompressedSize64 > f.CompressedSize64*uint64(lim.MaxRatio) {
 			return fmt.Errorf("entry %q: %w: %d bytes compressed to %d (a zip bomb?)", f.Name, ErrUnsafeZip, f.UncompressedSize64, f.CompressedSize64)
 		}
+	}
+	if lim.MaxTotalRatio > 0 && total > zipRatioFloor && total/max(packed, 1) > uint64(lim.MaxTotalRatio) {
+		return fmt.Errorf("%w: %d entries declare %d bytes in all, which compress to %d (over %d:1, a zip bomb?)",
+			ErrUnsafeZip, len(zr.File), total, packed, lim.MaxTotalRatio)
 	}
 	return nil
 }
