@@ -146,3 +146,14 @@ func BudgetFrom(ctx context.Context) Limits {
 	}
 	return Limits{}.withDefaults()
 }
+
+// CheckPixels returns an error wrapping [ErrOverBudget] when an image of
+// width×height (read from its header) has more pixels than MaxPixels:
+// callers check it before decoding the image.
+func (l Limits) CheckPixels(width, height int) error {
+	l = l.withDefaults()
+	if px := int64(width) * int64(height); width < 0 || height < 0 || px > l.MaxPixels {
+		return overBudget(fmt.Sprintf("image of %d×%d", width, height), px, "pixels", l.MaxPixels)
+	}
+	return nil
+}

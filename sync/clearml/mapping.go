@@ -485,9 +485,22 @@ func plotFigure(source, title string, sizey int) string {
 		sizey, sizey, sizey, src, ttl)
 }
 
-// toPNG re-encodes an image (JPEG) as PNG.
-func toPNG(r io.Reader) ([]byte, error) {
-	img, _, err := image.Decode(r)
+// toPNG re-encodes an image (JPEG) as PNG. It reads the image's size from
+// its header first and refuses one over the budget's pixels before
+// decoding anything (a 65000×65000 JPEG of a few KB decodes to 4 GB).
+func toPNG(r io.Reader, budget archive.Limits) ([]byte, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	if err := budget.CheckPixels(cfg.Width, cfg.Height); err != nil {
+		return nil, err
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yoloarchive/yoloarchive/archive"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 
 	"github.com/yoloarchive/yoloarchive/archive/scratch"
@@ -162,7 +163,7 @@ func (o *Offline) writeSession(ctx context.Context, run *ysync.Run, p *plan, id,
 			if err != nil {
 				return err
 			}
-			b, err := toPNG(f)
+			b, err := toPNG(f, archive.BudgetFrom(ctx))
 			f.Close()
 			if err != nil {
 				return fmt.Errorf("%s: converting %s to PNG: %v", run.Path, key, err)

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/yoloarchive/yoloarchive/archive"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
@@ -530,7 +531,7 @@ func (s *syncer) put(ctx context.Context, u upload) error {
 		if err != nil {
 			return err
 		}
-		data, err = toPNG(f)
+		data, err = toPNG(f, archive.BudgetFrom(ctx))
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("%s: converting %s to PNG: %v", s.run.Path, u.Key, err)
