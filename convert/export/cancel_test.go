@@ -32,7 +32,7 @@ func scalarParquet(t *testing.T, n int) []byte {
 // pointer in its row-group reader) when the cancellation came first.
 func TestConvert_Cancelled(t *testing.T) {
 	data := scalarParquet(t, 50000)
-	for name, convert := range map[string]func(context.Context, []byte, io.Writer) error{"arrow": toArrow, "csv": toCSV} {
+	for name, convert := range map[string]func(context.Context, source, io.Writer) error{"arrow": toArrow, "csv": toCSV} {
 		for i := 0; i < 20; i++ {
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
@@ -42,7 +42,7 @@ func TestConvert_Cancelled(t *testing.T) {
 						err = fmt.Errorf("panic: %v", p)
 					}
 				}()
-				return convert(ctx, data, io.Discard)
+				return convert(ctx, bytes.NewReader(data), io.Discard)
 			}()
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("%s, cancelled: %v, want context.Canceled", name, err)
@@ -50,7 +50,7 @@ func TestConvert_Cancelled(t *testing.T) {
 		}
 		// Not cancelled, every row arrives.
 		var out bytes.Buffer
-		if err := convert(context.Background(), data, &out); err != nil || out.Len() == 0 {
+		if err := convert(context.Background(), bytes.NewReader(data), &out); err != nil || out.Len() == 0 {
 			t.Fatalf("%s: %v (%d bytes)", name, err, out.Len())
 		}
 	}

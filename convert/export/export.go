@@ -9,7 +9,7 @@
 package export
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -24,6 +24,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/ipc"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+	aparquet "github.com/apache/arrow/go/v17/parquet"
 	"github.com/apache/arrow/go/v17/parquet/file"
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 	"github.com/parquet-go/parquet-go"
@@ -122,25 +123,11 @@ func Export(ctx context.Context, path, dir, format string) (*Result, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		var buf bytes.Buffer
-		n, err := tableParquet(a, merged, table, &buf)
-		if err != nil {
-			return nil, fmt.Errorf("%s: table %s: %w", path, table, err)
-		}
 		rel := Path(format, table, res.RunID)
 		dst := filepath.Join(dir, filepath.FromSlash(rel))
-		tmp, err := writeTemp(dst, func(w io.Writer) error {
-			switch format {
-			case Arrow:
-				return toArrow(ctx, buf.Bytes(), w)
-			case CSV:
-				return toCSV(ctx, buf.Bytes(), w)
-			}
-			_, err := w.Write(buf.Bytes())
-			return err
-		})
+		tmp, n, err := exportTable(ctx, a, merged, table, format, dst)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", path, dst, err)
+			return nil, fmt.Errorf("%s: table %s: %w", path, table, err)
 		}
 		staged = append(staged, staging{tmp, dst})
 		res.Files = append(res.Files, rel)
@@ -221,6 +208,11 @@ func lockRun(dir, runID string) func() {
 	return m.Unlock
 }
 
+// rowGroupSize bounds the rows the Parquet writer buffers before it
+// flushes a row group (without it, a whole table is one row group held in
+// memory).
+const rowGroupSize = 64 << 10
+
 // codec compresses the exported Parquet pages.
 var codec = &zstd.Codec{Level: zstd.SpeedDefault}
 
@@ -257,7 +249,8 @@ func keep[T any](r T) T { return r }
 // merged rows pick chooses, or, without merged tables, the archive's rows
 // streamed in batches.
 func copyTable[T, U any](a *archive.Archive, merged *chain.Tables, table string, w io.Writer, pick func(*chain.Tables) []T, conv func(T) U) (int64, error) {
-	pw := parquet.NewGenericWriter[U](w, parquet.Compression(codec), parquet.CreatedBy("yoloarchive", "", ""))
+	pw := parquet.NewGenericWriter[U](w, parquet.Compression(codec), parquet.CreatedBy("yoloarchive", "", ""),
+		parquet.MaxRowsPerRowGroup(rowGroupSize))
 	var n int64
 	out := make([]U, 0, 512)
 	write := func(rows []T) error {
@@ -286,6 +279,62 @@ func copyTable[T, U any](a *archive.Archive, merged *chain.Tables, table string,
 		return 0, err
 	}
 	return n, pw.Close()
+}
+
+// exportTable writes one table in the format to a temporary file beside
+// dst and returns its name and the rows written. Rows stream from the
+// archive in batches: a Parquet export is written directly, an Arrow or
+// CSV export goes through a temporary Parquet file beside dst, read back
+// one record batch at a time. Memory is bounded by the batch and the
+// budget's bytes per value, not by the table.
+func exportTable(ctx context.Context, a *archive.Archive, merged *chain.Tables, table, format, dst string) (tmp string, n int64, err error) {
+	if format == Parquet {
+		tmp, err = writeTemp(dst, func(w io.Writer) error {
+			bw := bufio.NewWriterSize(w, 1<<20)
+			var err error
+			if n, err = tableParquet(a, merged, table, bw); err != nil {
+				return err
+			}
+			return bw.Flush()
+		})
+		return tmp, n, err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", 0, err
+	}
+	pq, err := scratch.Create(filepath.Dir(dst), filepath.Base(dst)+".parquet")
+	if err != nil {
+		return "", 0, err
+	}
+	defer func() {
+		pq.Close()
+		scratch.Remove(pq.Name())
+	}()
+	bw := bufio.NewWriterSize(pq, 1<<20)
+	if n, err = tableParquet(a, merged, table, bw); err != nil {
+		return "", 0, err
+	}
+	if err := bw.Flush(); err != nil {
+		return "", 0, err
+	}
+	tmp, err = writeTemp(dst, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		var err error
+		if format == Arrow {
+			err = toArrow(ctx, pq, bw)
+		} else {
+			err = toCSV(ctx, pq, bw)
+		}
+		return errors.Join(err, bw.Flush())
+	})
+	return tmp, n, err
+}
+
+// source is a Parquet file to read back: a temporary file, or bytes in
+// tests.
+type source interface {
+	io.ReaderAt
+	io.Seeker
 }
 
 // writeTemp writes a temporary file beside dst and returns its name.
@@ -318,8 +367,15 @@ func writeTemp(dst string, fill func(io.Writer) error) (name string, err error) 
 // without a result, and it builds the table from the empty columns).
 // The caller checks its context between batches instead, and must
 // release the reader.
-func readArrow(data []byte) (pqarrow.RecordReader, error) {
-	pf, err := file.NewParquetReader(bytes.NewReader(data))
+func readArrow(src source) (pqarrow.RecordReader, error) {
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	// Buffered streams read a page at a time, not a whole column chunk.
+	props := aparquet.NewReaderProperties(memory.DefaultAllocator)
+	props.BufferedStreamEnabled = true
+	props.BufferSize = 1 << 20
+	pf, err := file.NewParquetReader(src, file.WithReadProps(props))
 	if err != nil {
 		return nil, err
 	}
@@ -332,8 +388,8 @@ func readArrow(data []byte) (pqarrow.RecordReader, error) {
 
 // records calls fn for each record batch of the Parquet bytes, and stops
 // when ctx is done.
-func records(ctx context.Context, data []byte, fn func(arrow.Record) error) error {
-	rr, err := readArrow(data)
+func records(ctx context.Context, src source, fn func(arrow.Record) error) error {
+	rr, err := readArrow(src)
 	if err != nil {
 		return err
 	}
@@ -353,9 +409,9 @@ func records(ctx context.Context, data []byte, fn func(arrow.Record) error) erro
 }
 
 // toArrow converts Parquet bytes to an Arrow IPC stream.
-func toArrow(ctx context.Context, data []byte, w io.Writer) error {
+func toArrow(ctx context.Context, src source, w io.Writer) error {
 	var iw *ipc.Writer
-	err := records(ctx, data, func(rec arrow.Record) error {
+	err := records(ctx, src, func(rec arrow.Record) error {
 		if iw == nil {
 			iw = ipc.NewWriter(w, ipc.WithSchema(rec.Schema()), ipc.WithZstd())
 		}
@@ -368,7 +424,7 @@ func toArrow(ctx context.Context, data []byte, w io.Writer) error {
 		return err
 	}
 	if iw == nil { // no rows: the schema alone
-		rr, err := readArrow(data)
+		rr, err := readArrow(src)
 		if err != nil {
 			return err
 		}
@@ -380,8 +436,8 @@ func toArrow(ctx context.Context, data []byte, w io.Writer) error {
 
 // toCSV converts Parquet bytes to CSV: a header of column names, then one
 // line per row; lists as JSON, times as RFC 3339, nulls empty.
-func toCSV(ctx context.Context, data []byte, w io.Writer) error {
-	rr, err := readArrow(data)
+func toCSV(ctx context.Context, src source, w io.Writer) error {
+	rr, err := readArrow(src)
 	if err != nil {
 		return err
 	}
@@ -395,7 +451,7 @@ func toCSV(ctx context.Context, data []byte, w io.Writer) error {
 		return err
 	}
 	line := make([]string, len(header))
-	err = records(ctx, data, func(rec arrow.Record) error {
+	err = records(ctx, src, func(rec arrow.Record) error {
 		for i := 0; i < int(rec.NumRows()); i++ {
 			if i%4096 == 4095 && ctx.Err() != nil { // a batch is 64k rows
 				return ctx.Err()
