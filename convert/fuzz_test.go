@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"strings"
 	"testing"
 
@@ -219,6 +220,36 @@ func FuzzSessionZip(f *testing.F) {
 		}
 		if _, err := os.Stat(filepath.Join(dir, "x")); err == nil {
 			t.Fatal("wrote outside")
+		}
+	})
+}
+
+// allocated returns the bytes fn allocates (all goroutines).
+func allocated(fn func()) uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	before := s[0].Value.Uint64()
+	fn()
+	metrics.Read(s)
+	return s[0].Value.Uint64() - before
+}
+
+// FuzzParseResultsBudget parses fuzzed results.csv files: the memory
+// allocated stays proportional to the input (a small file cannot claim
+// huge tables), under 64 bytes per input byte plus 4 MiB.
+func FuzzParseResultsBudget(f *testing.F) {
+	for _, p := range []string{filepath.Join(fixtures, "detect/results.csv"), filepath.Join(fixtures, "segment/results.csv")} {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte("epoch,time,a\n1,2,3\n2,3"))
+	f.Add([]byte("epoch," + strings.Repeat("a,", 1000) + "b\n" + strings.Repeat("1,", 1001) + "1\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var err error
+		n := allocated(func() { _, err = convert.ParseResults(bytes.NewReader(data), "results.csv") })
+		if limit := 64*uint64(len(data)) + 4<<20; n > limit {
+			t.Fatalf("%d input bytes allocated %d bytes, over %d (err %v)", len(data), n, limit, err)
 		}
 	})
 }
