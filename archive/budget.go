@@ -21,7 +21,7 @@ var ErrOverBudget = errors.New("archive: over budget")
 const (
 	DefaultMaxEntryBytes = 64 << 30   // one entry: a multi-GB checkpoint, 16 times over
 	DefaultMaxTotalBytes = 1 << 40    // all entries: 10k images and many checkpoints
-	DefaultMaxTableBytes = 8 << 30    // all tables, spooled in memory and temporary files
+	DefaultMaxTableBytes = 1 << 30    // all tables, spooled in memory and temporary files: 10 times the largest real run
 	DefaultMaxRows       = 10_000_000 // rows of one table
 	DefaultMaxValueBytes = 64 << 20   // one Parquet page (so one value) decoded
 	DefaultMaxPixels     = 1 << 28    // one image decoded (16384×16384)
