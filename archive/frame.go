@@ -6,9 +6,9 @@ import (
 	"io"
 )
 
-// errAfterFrame is returned by a frameReader when bytes follow the end of
-// the archive's zstd frame.
-var errAfterFrame = errors.New("data follows the end of the zstd frame (a second frame or appended bytes)")
+// errAfterFrame is returned by a frameReader when bytes that are not a
+// zstd frame follow the archive's frames.
+var errAfterFrame = errors.New("data follows the last zstd frame (appended bytes or a skippable frame)")
 
 // Frame parser states.
 const (
@@ -23,21 +23,23 @@ const (
 )
 
 // frameReader passes the compressed archive through unchanged while it
-// follows the structure of its zstd frame (RFC 8878: frame header, block
-// headers, checksum). An archive is exactly one frame: any byte after its
-// end, a second frame or a skippable frame included, is an error. The
-// zstd decoder would otherwise decode concatenated frames as one stream,
-// so that bytes appended to a verified archive went unseen.
+// follows the structure of its zstd frames (RFC 8878: frame header, block
+// headers, checksum). After a frame only another zstd frame may come:
+// a skippable frame or any other byte is an error (the decoder skips
+// skippable frames silently, so that bytes hidden in one went unseen).
+// What further frames decompress to is checked by the reader: nothing but
+// zero padding may follow the tar end marker.
 type frameReader struct {
-	r     io.Reader
-	state int
-	need  int // bytes wanted in buf for the current header state
-	buf   [18]byte
-	have  int   // bytes in buf
-	skip  int64 // bytes of block body left
-	last  bool  // the current block is the frame's last
-	crc   bool  // the frame ends with a 4-byte checksum
-	err   error
+	r      io.Reader
+	state  int
+	need   int // bytes wanted in buf for the current header state
+	buf    [18]byte
+	have   int   // bytes in buf
+	skip   int64 // bytes of block body left
+	last   bool  // the current block is the frame's last
+	crc    bool  // the frame ends with a 4-byte checksum
+	err    error
+	frames int // frames begun
 }
 
 func newFrameReader(r io.Reader) *frameReader { return &frameReader{r: r, need: 4} }
@@ -62,8 +64,8 @@ func (f *frameReader) Read(p []byte) (int, error) {
 func (f *frameReader) parse(b []byte) error {
 	for len(b) > 0 {
 		switch f.state {
-		case fsDone:
-			return errAfterFrame
+		case fsDone: // another frame begins
+			f.state, f.need = fsMagic, 4
 		case fsPassive:
 			return nil
 		case fsBlockBody:
@@ -97,9 +99,13 @@ func (f *frameReader) step() error {
 	switch f.state {
 	case fsMagic:
 		if f.buf[0] != 0x28 || f.buf[1] != 0xb5 || f.buf[2] != 0x2f || f.buf[3] != 0xfd {
-			f.state = fsPassive // the decoder reports it
+			if f.frames > 0 {
+				return errAfterFrame
+			}
+			f.state = fsPassive // not zstd at all: the decoder reports it
 			return nil
 		}
+		f.frames++
 		f.state, f.need = fsDescriptor, 1
 	case fsDescriptor:
 		d := f.buf[0]

@@ -70,6 +70,27 @@ func TestReader_NothingAfterTheEnd(t *testing.T) {
 			}
 		})
 	}
+	// An archive split into several zstd frames (as pzstd writes it) is
+	// valid: the format allows one or more frames.
+	var tarBuf bytes.Buffer
+	tw := tar.NewWriter(&tarBuf)
+	for _, e := range validEntries() {
+		tw.WriteHeader(&tar.Header{Name: e.name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(e.data)), Format: tar.FormatPAX})
+		tw.Write(e.data)
+	}
+	tw.Close()
+	var frames []byte
+	half := tarBuf.Len() / 2
+	for _, part := range [][]byte{tarBuf.Bytes()[:half], tarBuf.Bytes()[half:]} {
+		var out bytes.Buffer
+		enc, _ := zstd.NewWriter(&out, zstd.WithEncoderCRC(true))
+		enc.Write(part)
+		enc.Close()
+		frames = append(frames, out.Bytes()...)
+	}
+	if err := readAll(frames); err != nil {
+		t.Fatalf("archive in two frames refused: %v", err)
+	}
 	// Zero padding after the end marker (GNU tar's 10240-byte records) is
 	// still a valid archive.
 	if err := readAll(tarThenTail(t, make([]byte, 9000))); err != nil {
