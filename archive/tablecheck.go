@@ -2,6 +2,7 @@ package archive
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	"io"
 
@@ -22,6 +23,17 @@ func checkTable(name string, sp *spool, rows int64, l Limits) error {
 	}
 	if rows > l.MaxRows {
 		return fmt.Errorf("table %q: %w", name, overBudget("rows", rows, "rows", l.MaxRows))
+	}
+	// The footer (file metadata, statistics included) is decoded whole:
+	// it is bounded like a page.
+	var tail [8]byte
+	if sp.Size() >= 8 {
+		if _, err := sp.ReaderAt().ReadAt(tail[:], sp.Size()-8); err != nil {
+			return fmt.Errorf("table %q: %w", name, err)
+		}
+		if n := int64(binary.LittleEndian.Uint32(tail[:4])); n > l.MaxValueBytes {
+			return fmt.Errorf("table %q: %w", name, overBudget("Parquet footer size", n, "value", l.MaxValueBytes))
+		}
 	}
 	f, err := parquet.OpenFile(sp.ReaderAt(), sp.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
@@ -59,7 +71,7 @@ func checkTable(name string, sp *spool, rows int64, l Limits) error {
 				}
 				if int64(h.UncompressedPageSize) > l.MaxValueBytes {
 					col := md.PathInSchema
-					return fmt.Errorf("table %q: column %v: %w", name, col, overBudget("page of decoded bytes", int64(h.UncompressedPageSize), "value", l.MaxValueBytes))
+					return fmt.Errorf("table %q: column %v: %w", name, col, overBudget("decoded page size", int64(h.UncompressedPageSize), "value", l.MaxValueBytes))
 				}
 				hdrEnd, _ := section.Seek(0, io.SeekCurrent)
 				hdrEnd -= int64(rbuf.Buffered())
