@@ -96,8 +96,12 @@ func parseAmount(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// formatAmount writes n with the largest binary unit that divides it.
-func formatAmount(n int64) string {
+// formatAmount writes a byte amount with the largest binary unit that
+// divides it, and a count (rows, pixels) as a plain number.
+func formatAmount(key string, n int64) string {
+	if key == "rows" || key == "pixels" {
+		return strconv.FormatInt(n, 10)
+	}
 	for _, u := range []struct {
 		suffix string
 		mult   int64
@@ -114,7 +118,7 @@ func (l Limits) String() string {
 	l = l.withDefaults()
 	var parts []string
 	for _, k := range budgetKeys {
-		parts = append(parts, k+"="+formatAmount(*l.field(k)))
+		parts = append(parts, k+"="+formatAmount(k, *l.field(k)))
 	}
 	return strings.Join(parts, ",")
 }
@@ -127,7 +131,7 @@ func overBudget(what string, got int64, key string, limit int64) error {
 		raise *= 2
 	}
 	return fmt.Errorf("%w: %s %d is over the limit %s=%s (raise it with --budget %s=%s)",
-		ErrOverBudget, what, got, key, formatAmount(limit), key, formatAmount(raise))
+		ErrOverBudget, what, got, key, formatAmount(key, limit), key, formatAmount(key, raise))
 }
 
 type budgetKey struct{}
