@@ -154,6 +154,9 @@ func scratchLeft(dirs ...string) []string {
 				return nil
 			}
 			b := e.Name()
+			if strings.HasPrefix(b, ".yoloarchive-ledger") && strings.HasSuffix(b, ".json") {
+				return nil // capture -r's ledger is an output, written whole by rename
+			}
 			if strings.HasSuffix(b, ".tmp") || strings.Contains(b, ".tmp-") || strings.HasPrefix(b, ".tmp") ||
 				strings.HasPrefix(b, ".yoloarchive") || strings.HasPrefix(b, "yoloarchive-") || strings.HasSuffix(b, ".old") {
 				left = append(left, p)

@@ -170,7 +170,7 @@ func (o *Offline) writeSession(ctx context.Context, run *ysync.Run, p *plan, id,
 			}
 			return os.WriteFile(dst, b, 0o666)
 		}
-		return copyFile(blobs.Path(u.Digest), dst)
+		return copyFile(ctx, blobs.Path(u.Digest), dst)
 	}
 	for _, u := range p.Uploads {
 		if err := ctx.Err(); err != nil {
@@ -260,7 +260,8 @@ func writeJSONFile(path string, v any) error {
 	return os.WriteFile(path, out.Bytes(), 0o666)
 }
 
-func copyFile(src, dst string) error {
+// copyFile copies src to dst, stopping when ctx is cancelled.
+func copyFile(ctx context.Context, src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
@@ -270,7 +271,7 @@ func copyFile(src, dst string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
+	if _, err := io.Copy(out, archive.ContextReader(ctx, in)); err != nil {
 		out.Close()
 		return err
 	}
@@ -302,7 +303,7 @@ func zipFolder(ctx context.Context, dir, dst string) error {
 			return err
 		}
 		defer in.Close()
-		_, err = io.Copy(w, in)
+		_, err = io.Copy(w, archive.ContextReader(ctx, in))
 		return err
 	})
 	if err == nil {
