@@ -51,6 +51,7 @@ var routes = map[string]route{
 	"write/experiment/upload-asset":       {http.MethodPost, (*Server).uploadAsset, "query/write/experiment/upload-asset.json", "", ""},
 	"write/experiment/set-start-end-time": {http.MethodPost, (*Server).setStartEnd, "", "request/write/experiment/set-start-end-time.json", ""},
 	"write/experiment/update-status":      {http.MethodPost, (*Server).updateStatus, "", "request/write/experiment/update-status.json", ""},
+	"write/experiment/output":             {http.MethodPost, (*Server).writeOutput, "", "request/write/experiment/output.json", ""},
 	"account-details":                     {http.MethodGet, (*Server).accountDetails, "", "", "response/account-details.json"},
 	"workspaces":                          {http.MethodGet, (*Server).listWorkspaces, "", "", "response/workspaces.json"},
 	"projects":                            {http.MethodGet, (*Server).listProjects, "query/workspace.json", "", "response/projects.json"},
@@ -66,6 +67,7 @@ var routes = map[string]route{
 	"experiment/asset/list":               {http.MethodGet, (*Server).listAssets, "query/experiment/asset/list.json", "", "response/experiment/asset/list.json"},
 	"experiment/model":                    {http.MethodGet, (*Server).listModels, "query/experiment.json", "", "response/experiment/model.json"},
 	"experiment/asset/get-asset":          {http.MethodGet, (*Server).getAsset, "query/experiment/asset/get-asset.json", "", ""},
+	"experiment/output":                   {http.MethodGet, (*Server).readOutput, "query/experiment.json", "", "response/experiment/output.json"},
 
 	"clientlib/batch/logger/experiment/metric":    {http.MethodPost, (*Server).batchMetrics, "", "request/clientlib/batch/logger/experiment/metric.json", ""},
 	"clientlib/batch/logger/experiment/parameter": {http.MethodPost, (*Server).batchParameters, "", "request/clientlib/batch/logger/experiment/parameter.json", ""},
@@ -106,7 +108,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.calls[name]++
+	without := s.WithoutBatch
 	s.mu.Unlock()
+	if without != 0 && strings.HasPrefix(name, "clientlib/batch/") {
+		// A server without the batch endpoints (see WithoutBatch): an
+		// unknown route, not a malformed request.
+		writeErr(w, &apiError{status: without, msg: http.StatusText(without)})
+		return
+	}
 	if r.Method != rt.method {
 		s.refuse(w, name, &apiError{status: http.StatusMethodNotAllowed, msg: "Method " + r.Method + " not allowed, use " + rt.method, invalid: true})
 		return

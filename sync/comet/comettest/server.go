@@ -2,6 +2,19 @@
 // (/api/rest/v2/), plus the clientlib batch endpoints `comet upload` sends
 // metrics and parameters to, for the sync tests of the Comet client.
 //
+// The batch endpoints (<root>/clientlib/batch/logger/experiment/metric
+// and …/parameter, comet-api.md §5.9) take gzip bodies and validate each
+// value as the SDK writes it (MetricMessage and ParameterMessage
+// repr_json_batch: the keys of the SDK's offline message schemas plus
+// context and timestamp, all of them, no others), at most 1,000 metric
+// values a request. A batch is checked whole before anything is stored:
+// one invalid value refuses it all. What a batch stores reads back
+// exactly as the same values written one request each. WithoutBatch makes
+// them answer as a server without them (404 or 405).
+//
+// Console lines (write/experiment/output) are kept in arrival order and
+// read back by experiment/output as one text.
+//
 // The fake authenticates with the raw Authorization header and validates
 // every request against JSON Schema documents written from comet-api.md
 // (schemas/: request/ bodies, query/ query parameters, asset/ the content
@@ -31,7 +44,8 @@
 //   - unknown query parameters are ignored on reads (as servers do),
 //     refused on upload-asset;
 //   - the answers whose shape the spec does not give (writes other than
-//     the creates, experiment/tags, the batches) are {}, and upload-asset
+//     the creates, experiment/tags, the batches, the console output) are
+//     {}, and upload-asset
 //     answers the assetId a third-party client reads; a client should
 //     read none of them.
 package comettest
@@ -106,6 +120,11 @@ type Server struct {
 	// NotFound is how lookups of an unknown project or experiment key are
 	// answered (default NotFound404).
 	NotFound NotFound
+	// WithoutBatch, when set (404 or 405), makes the clientlib batch
+	// endpoints answer that status to every request, as a server without
+	// them would (an unknown route: 404; a route that takes no POST: 405);
+	// the REST v2 endpoints are served as always. 0 serves them.
+	WithoutBatch int
 
 	mu          sync.Mutex
 	workspaces  []string

@@ -31,6 +31,9 @@ type Experiment struct {
 	Metrics []Metric
 	// Tags is the set of tags in first-insertion order.
 	Tags []string
+	// Output is every console line in arrival order; re-sent lines are
+	// kept as duplicates.
+	Output []OutputLine
 	// Assets are the uploaded assets in upload order (an overwrite
 	// replaces an entry in place).
 	Assets []Asset
@@ -77,6 +80,19 @@ type Metric struct {
 	Epoch     *int64
 	Context   string
 	Timestamp int64
+}
+
+// OutputLine is one console line of write/experiment/output.
+type OutputLine struct {
+	Output string
+	Stderr bool
+	// Offset is the line's position as the client numbered it.
+	Offset int64
+	// Timestamp is localTimestamp (Unix milliseconds), or the arrival
+	// time when absent.
+	Timestamp int64
+	// Context is the request's runContext ("" for none).
+	Context string
 }
 
 // Asset is one uploaded asset.
@@ -146,6 +162,7 @@ func (e *exp) snapshot() Experiment {
 		x.Metrics[i] = m
 	}
 	x.Tags = append([]string(nil), e.Tags...)
+	x.Output = append([]OutputLine(nil), e.Output...)
 	x.Assets = make([]Asset, len(e.Assets))
 	for i, a := range e.Assets {
 		a.Step, a.Epoch = cloneInt(a.Step), cloneInt(a.Epoch)
