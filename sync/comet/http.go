@@ -1,0 +1,172 @@
+package comet
+
+import (
+	gosync "sync"
+
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+)
+
+// APIError is an error answer of the Comet server.
+type APIError struct {
+	Host, Endpoint string
+	Status         int
+	Code           int
+	Msg            string
+}
+
+// Error says what the server refused and, for the key, what to fix.
+func (e *APIError) Error() string {
+	if e.badKey() {
+		return fmt.Sprintf("Comet at %s rejected the API key: check COMET_API_KEY (or api_key in .comet.config)", e.Host)
+	}
+	if e.Status == http.StatusForbidden {
+		return fmt.Sprintf("Comet at %s refused %s: %s (HTTP 403: check the workspace and the key's access to it)", e.Host, e.Endpoint, e.Msg)
+	}
+	return fmt.Sprintf("Comet at %s refused %s: HTTP %d %s", e.Host, e.Endpoint, e.Status, e.Msg)
+}
+
+// parallel runs n jobs on the Remote's workers, stopping at the first
+// error.
+func (s *session) parallel(ctx context.Context, n int, job func(context.Context, int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan int)
+	var wg gosync.WaitGroup
+	var first error
+	var once gosync.Once
+	for range min(s.workers, max(n, 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := job(ctx, i); err != nil {
+					// A transient failure does not stop the others: the
+					// caller's next round resends what is missing.
+					once.Do(func() { first = err })
+					if !transient(err) {
+						cancel()
+					}
+					continue
+				}
+				s.task.Add(1)
+			}
+		}()
+	}
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}
+
+func (s *session) header() http.Header {
+	h := http.Header{}
+	h.Set("Authorization", s.cfg.APIKey)
+	return h
+}
+
+func (s *session) get(ctx context.Context, endpoint string, q url.Values, out any) error {
+	p := endpoint
+	if len(q) > 0 {
+		p += "?" + q.Encode()
+	}
+	return s.do(ctx, "GET", p, s.header(), nil, 0, out)
+}
+
+func (s *session) post(ctx context.Context, endpoint string, body, out any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	h := s.header()
+	h.Set("Content-Type", "application/json;charset=utf-8")
+	return s.do(ctx, "POST", endpoint, h, func() (io.Reader, error) { return bytes.NewReader(b), nil }, int64(len(b)), out)
+}
+
+// garbageError is an answer that is not Comet's JSON.
+type garbageError struct{ msg string }
+
+func (e *garbageError) Error() string { return e.msg }
+
+// transient reports whether a failed request may have had an effect or
+// may succeed later.
+func transient(err error) bool {
+	var ae *APIError
+	var ge *garbageError
+	var ne *ysync.NetError
+	switch {
+	case errors.As(err, &ae):
+		return ae.Status >= 500 || ae.Status == 429
+	case errors.As(err, &ge), errors.As(err, &ne):
+		return true
+	}
+	return strings.Contains(err.Error(), "is unreachable")
+}
+
+// do makes one request (the client retries transient failures; an answer
+// that is not JSON is retried twice more when the request may be
+// repeated).
+func (s *session) do(ctx context.Context, method, endpoint string, hdr http.Header, body func() (io.Reader, error), n int64, out any) error {
+	host := s.cfg.Root()
+	name, _, _ := strings.Cut(endpoint, "?")
+	attempts := 3
+	if !ysync.Idempotent(ctx) {
+		attempts = 1
+	}
+	var last error
+	for range attempts {
+		resp, err := s.http.Do(ctx, ysync.Request{Method: method, URL: s.cfg.RESTBase() + endpoint, Header: hdr, Body: body, Length: n})
+		if err != nil {
+			var ne *ysync.NetError
+			if errors.As(err, &ne) {
+				return unreachable(host, ne)
+			}
+			return err
+		}
+		raw, err := ysync.ReadBody(resp, 256<<20)
+		if err != nil {
+			last = fmt.Errorf("Comet at %s: reading the answer to %s: %v", host, name, err)
+			continue
+		}
+		if resp.StatusCode >= 300 {
+			var e struct {
+				Msg  string `json:"msg"`
+				Code int    `json:"sdk_error_code"`
+			}
+			if json.Unmarshal(raw, &e) != nil || e.Msg == "" {
+				e.Msg = ysync.Snippet(raw)
+			}
+			return &APIError{Host: host, Endpoint: name, Status: resp.StatusCode, Code: e.Code, Msg: e.Msg}
+		}
+		if out == nil {
+			if len(bytes.TrimSpace(raw)) > 0 && !json.Valid(raw) {
+				last = &garbageError{fmt.Sprintf("Comet at %s answered %s with something that is not JSON (%s): check COMET_URL_OVERRIDE", host, name, ysync.Snippet(raw))}
+				continue
+			}
+			return nil
+		}
+		if err := json.Unmarshal(raw, out); err != nil {
+			last = &garbageError{fmt.Sprintf("Comet at %s answered %s with something that is not the expected JSON (%s): check COMET_URL_OVERRIDE", host, name, ysync.Snippet(raw))}
+			continue
+		}
+		return nil
+	}
+	return last
+}
