@@ -2,9 +2,12 @@ package comettest
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // call is one request as a handler sees it: the query and the body, both
@@ -109,7 +112,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.calls[name]++
 	without := s.WithoutBatch
+	limited := s.take(s.limits, name)
 	s.mu.Unlock()
+	if limited != nil {
+		// Comet's throttling answer: the wait in Retry-After-Custom
+		// (seconds), not the standard Retry-After (comet-api.md §4.2).
+		w.Header().Set("Retry-After-Custom", strconv.FormatFloat(limited.after.Seconds(), 'f', -1, 64))
+		writeErr(w, &apiError{status: http.StatusTooManyRequests, msg: "Too many requests: the experiment is throttled"})
+		return
+	}
 	if without != 0 && strings.HasPrefix(name, "clientlib/batch/") {
 		// A server without the batch endpoints (see WithoutBatch): an
 		// unknown route, not a malformed request.
@@ -127,9 +138,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	out, aerr := rt.h(s, c)
+	lost := aerr == nil && s.take(s.drops, name) != nil
 	s.mu.Unlock()
 	if aerr != nil {
 		s.refuse(w, name, aerr)
+		return
+	}
+	if lost {
+		dropConnection(w)
 		return
 	}
 	if b, ok := out.(rawBytes); ok {
@@ -185,7 +201,7 @@ func readCall(r *http.Request, rt route, schemas *schemaSet) (*call, *apiError) 
 		// other requests.
 		b, err := io.ReadAll(r.Body)
 		if err != nil {
-			return nil, badRequest(0, "Cannot read body: %v", err)
+			return nil, unreadable(err)
 		}
 		c.body = b
 	}
@@ -200,4 +216,59 @@ func readCall(r *http.Request, rt route, schemas *schemaSet) (*call, *apiError) 
 		c.fields = m
 	}
 	return c, nil
+}
+
+// trouble is a failure of the next n requests to one endpoint (see
+// RateLimit and DropAnswers).
+type trouble struct {
+	path  string
+	n     int
+	after time.Duration
+}
+
+// take consumes one failure of list planned for the endpoint name, if
+// any. Call with s.mu held.
+func (s *Server) take(list []*trouble, name string) *trouble {
+	for _, t := range list {
+		if t.path == name && t.n > 0 {
+			t.n--
+			return t
+		}
+	}
+	return nil
+}
+
+// RateLimit makes the next n requests to path (as Calls names it) answer
+// 429 as Comet throttles: with the wait in a Retry-After-Custom header
+// (seconds, fractions allowed) and no Retry-After. Nothing is stored.
+func (s *Server) RateLimit(path string, n int, after time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits = append(s.limits, &trouble{path: path, n: n, after: after})
+}
+
+// DropAnswers makes the next n valid requests to path (as Calls names it)
+// take effect and then lose their answer: the connection is closed
+// without one, as when a proxy or the network fails after the server
+// acted. A client must read back before it sends such a request again.
+func (s *Server) DropAnswers(path string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.drops = append(s.drops, &trouble{path: path, n: n})
+}
+
+// dropConnection closes the client's connection without an answer.
+func dropConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
 }

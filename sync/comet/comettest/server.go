@@ -51,6 +51,7 @@
 package comettest
 
 import (
+	"bytes"
 	"compress/gzip"
 	"crypto/rand"
 	"encoding/hex"
@@ -133,6 +134,8 @@ type Server struct {
 	byKey       map[string]*exp
 	calls       map[string]int
 	invalid     []string
+	limits      []*trouble
+	drops       []*trouble
 }
 
 // New starts a Server. The caller must Close it.
@@ -242,13 +245,24 @@ func (s *Server) workspaceNames() []string {
 	return out
 }
 
+// unreadable answers a body that could not be read to its end: the
+// client went away part-way (a sync killed mid-request), which is not a
+// malformed request.
+func unreadable(err error) *apiError {
+	return &apiError{status: http.StatusBadRequest, msg: "Cannot read body: " + err.Error()}
+}
+
 // decompress replaces a gzip-encoded body by its decompressed form.
 func decompress(r *http.Request) *apiError {
 	switch ce := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); ce {
 	case "", "identity":
 		return nil
 	case "gzip":
-		zr, err := gzip.NewReader(r.Body)
+		raw, err := io.ReadAll(r.Body)
+		if err != nil {
+			return unreadable(err)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
 		if err != nil {
 			return badRequest(0, "Malformed gzip body: %v", err)
 		}
