@@ -96,7 +96,11 @@ func (s *session) sendUploads(ctx context.Context) error {
 		defer blobs.Close()
 		s.task.Stage("upload", int64(len(todo)))
 		err = s.parallel(ctx, len(todo), func(ctx context.Context, i int) error {
-			return s.upload(ctx, todo[i], blobs)
+			if err := s.upload(ctx, todo[i], blobs); err != nil {
+				return err
+			}
+			s.task.Add(1)
+			return nil
 		})
 		if err != nil {
 			return err

@@ -60,6 +60,20 @@ func (c Config) Root() string {
 // RESTBase is the REST API v2 base URL.
 func (c Config) RESTBase() string { return c.Root() + "/api/rest/v2/" }
 
+// ClientlibBase is the base URL of the SDK's internal endpoints
+// (COMET_URL_OVERRIDE: <root>/clientlib/), where `comet upload` sends its
+// batches (comet-api.md §5.9).
+func (c Config) ClientlibBase() string { return c.Root() + "/clientlib/" }
+
+// endpointURL resolves an endpoint name: "clientlib/…" under
+// ClientlibBase, anything else under RESTBase.
+func (c Config) endpointURL(endpoint string) string {
+	if rest, ok := strings.CutPrefix(endpoint, "clientlib/"); ok {
+		return c.ClientlibBase() + rest
+	}
+	return c.RESTBase() + endpoint
+}
+
 // LoadConfig resolves the configuration: non-empty fields of flags win,
 // then COMET_API_KEY, COMET_WORKSPACE, COMET_PROJECT_NAME and
 // COMET_URL_OVERRIDE, then the [comet] section of the configuration file

@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/klauspost/compress/gzip"
+
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
@@ -36,7 +38,7 @@ func (e *APIError) Error() string {
 }
 
 // parallel runs n jobs on the Remote's workers, stopping at the first
-// error.
+// error that is not transient. Jobs count their own progress.
 func (s *session) parallel(ctx context.Context, n int, job func(context.Context, int) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -56,9 +58,7 @@ func (s *session) parallel(ctx context.Context, n int, job func(context.Context,
 					if !transient(err) {
 						cancel()
 					}
-					continue
 				}
-				s.task.Add(1)
 			}
 		}()
 	}
@@ -100,6 +100,30 @@ func (s *session) post(ctx context.Context, endpoint string, body, out any) erro
 	return s.do(ctx, "POST", endpoint, h, func() (io.Reader, error) { return bytes.NewReader(b), nil }, int64(len(b)), out)
 }
 
+// postGzip posts body as gzip-compressed JSON, as the SDK posts its
+// batches (Content-Encoding: gzip, comet-api.md §1.2; the SDK's
+// COMET_MESSAGE_BATCH_USE_COMPRESSION defaults to true).
+func (s *session) postGzip(ctx context.Context, endpoint string, body any) error {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(zw)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(body); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	b := buf.Bytes()
+	h := s.header()
+	h.Set("Content-Type", "application/json;charset=utf-8")
+	h.Set("Content-Encoding", "gzip")
+	return s.do(ctx, "POST", endpoint, h, func() (io.Reader, error) { return bytes.NewReader(b), nil }, int64(len(b)), nil)
+}
+
 // garbageError is an answer that is not Comet's JSON.
 type garbageError struct{ msg string }
 
@@ -132,7 +156,7 @@ func (s *session) do(ctx context.Context, method, endpoint string, hdr http.Head
 	}
 	var last error
 	for range attempts {
-		resp, err := s.http.Do(ctx, ysync.Request{Method: method, URL: s.cfg.RESTBase() + endpoint, Header: hdr, Body: body, Length: n})
+		resp, err := s.http.Do(ctx, ysync.Request{Method: method, URL: s.cfg.endpointURL(endpoint), Header: hdr, Body: body, Length: n})
 		if err != nil {
 			var ne *ysync.NetError
 			if errors.As(err, &ne) {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -27,6 +28,9 @@ type Remote struct {
 	limiter *rate.Limiter
 	gate    ysync.Gate // shared by every archive's client: a 429 pauses all
 	workers int
+
+	batchMu gosync.Mutex
+	batches map[string]int // what the server answered each batch endpoint (see probeBatch)
 }
 
 // New returns a Remote for the server in cfg (see LoadConfig). Every
@@ -115,6 +119,11 @@ type session struct {
 	key  string
 	ws   string
 
+	// known holds the others of the experiment as read in this sync
+	// before it wrote any (the lookup's or the checkpoint's read), so
+	// that the checks that follow need not read them again.
+	known *othersAnswer
+
 	skipped int
 }
 
@@ -155,8 +164,8 @@ func (r *Remote) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task
 	if !run.Final() {
 		// An unfinished state (a chain without its final link) must not
 		// touch an experiment a final state already ended.
-		var others othersAnswer
-		if err := s.get(ctx, "experiment/log-other", url.Values{"experimentKey": {s.key}}, &others); err != nil {
+		others, err := s.others(ctx)
+		if err != nil {
 			return err
 		}
 		if others.get(FinalOther) == "true" {
@@ -174,16 +183,23 @@ func (r *Remote) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task
 			return s.finish(ctx, true)
 		}
 	}
-	for _, step := range []func(context.Context) error{s.others, s.params, s.metrics, s.uploads, s.tags} {
+	// The console before the metrics: a read-back that finds every point
+	// then also means the console was written.
+	for _, step := range []func(context.Context) error{s.logOthers, s.logParams, s.logOutput, s.logMetrics, s.uploads, s.tags} {
 		if err := step(ctx); err != nil {
 			return err
 		}
 	}
 	task.Stage("verify", 0)
 	if err := s.verify(ctx); err != nil {
-		st.Reset()
-		st.RemoteID, st.URL = s.key, res.URL
-		_ = st.Save()
+		var mm *mismatchError
+		if errors.As(err, &mm) {
+			// Something the steps sent is missing: redo them all,
+			// reading back first.
+			st.Reset()
+			st.RemoteID, st.URL = s.key, res.URL
+			_ = st.Save()
+		}
 		return err
 	}
 	return s.finish(ctx, false)
@@ -192,17 +208,20 @@ func (r *Remote) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task
 func (s *session) finish(ctx context.Context, upToDate bool) error {
 	// A run still training (a chain without its final link) stays open,
 	// and its times are set once it ended: an earlier state synced after
-	// the final one must not move them back.
-	if s.run.Final() {
-		if err := s.post(ctx, "write/experiment/log-other", map[string]any{"experimentKey": s.key, "key": FinalOther, "value": "true"}, nil); err != nil {
-			return err
-		}
+	// the final one must not move them back. The final marker comes last,
+	// so an experiment that carries it was ended: a re-sync that finds it
+	// writes nothing.
+	ended := s.known != nil && s.known.get(FinalOther) == "true"
+	if s.run.Final() && !ended {
 		if err := s.post(ctx, "write/experiment/set-start-end-time", map[string]any{"experimentKey": s.key,
 			"startTimeMillis": s.log.Start.UnixMilli(), "endTimeMillis": s.log.End.UnixMilli()}, nil); err != nil {
 			return err
 		}
 		if err := s.post(ctx, "write/experiment/update-status", map[string]any{"experimentKey": s.key,
 			"isAlive": false, "error": nil, "hasCrashed": false}, nil); err != nil {
+			return err
+		}
+		if err := s.post(ctx, "write/experiment/log-other", map[string]any{"experimentKey": s.key, "key": FinalOther, "value": "true"}, nil); err != nil {
 			return err
 		}
 	}
@@ -224,6 +243,7 @@ func (s *session) experiment(ctx context.Context) error {
 		case err == nil && others.get(RunIDOther) == s.log.RunID:
 			s.key = s.st.RemoteID
 			s.res.URL = s.st.URL
+			s.known = &others
 			return nil
 		case err == nil && others.get(RunIDOther) == "":
 			// Created by an earlier attempt that stopped before the
@@ -245,9 +265,24 @@ func (s *session) experiment(ctx context.Context) error {
 		return s.adopt(key, false)
 	case key != "":
 		// --force: the old experiment stops answering to the run id.
+		s.known = nil
 		if err := s.post(ctx, "write/experiment/log-other", map[string]any{"experimentKey": key, "key": RunIDOther, "value": "replaced:" + s.log.RunID}, nil); err != nil {
 			return err
 		}
+	}
+	if s.st.Get("creating") != "" {
+		// An earlier sync stopped between its create and the run-id
+		// marker (killed, or the answer lost): adopt the experiment it
+		// made rather than make a second.
+		if key, err := s.lookup(ctx, true); err != nil || key != "" {
+			if err != nil {
+				return err
+			}
+			return s.created(ctx, key, "")
+		}
+	}
+	if err := s.st.Set("creating", "1"); err != nil {
+		return err
 	}
 	var out struct {
 		ExperimentKey string `json:"experimentKey"`
@@ -267,12 +302,21 @@ func (s *session) experiment(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.res.URL = out.Link
-	if err := s.adopt(out.ExperimentKey, true); err != nil {
+	return s.created(ctx, out.ExperimentKey, out.Link)
+}
+
+// created adopts the experiment this sync (or an earlier one) created and
+// marks it with the run id first, so that any later sync finds it.
+func (s *session) created(ctx context.Context, key, link string) error {
+	s.known = nil
+	s.res.URL = link
+	if err := s.adopt(key, true); err != nil {
 		return err
 	}
-	// The marker first, so that any later sync finds this experiment.
 	if err := s.post(ctx, "write/experiment/log-other", map[string]any{"experimentKey": s.key, "key": RunIDOther, "value": s.log.RunID}, nil); err != nil {
+		return err
+	}
+	if err := s.st.Set("creating", ""); err != nil {
 		return err
 	}
 	return s.st.Set("force", "")
@@ -297,6 +341,16 @@ type othersAnswer struct {
 	} `json:"values"`
 }
 
+// blank reports whether there are no others but the experiment's name.
+func (o othersAnswer) blank() bool {
+	for _, v := range o.Values {
+		if v.Name != "Name" {
+			return false
+		}
+	}
+	return true
+}
+
 func (o othersAnswer) get(name string) string {
 	for _, v := range o.Values {
 		if v.Name == name {
@@ -307,8 +361,9 @@ func (o othersAnswer) get(name string) string {
 }
 
 // lookup finds the project's experiment carrying the run id; with
-// unmarked it finds instead an experiment of the run's name without any
-// run id (one this sync created but never heard back about).
+// unmarked it finds instead an experiment of the run's name that holds no
+// others but its name (one a sync created but never heard back about;
+// an experiment logged live has others, the callback's among them).
 func (s *session) lookup(ctx context.Context, unmarked bool) (string, error) {
 	var list struct {
 		Experiments []struct {
@@ -335,7 +390,10 @@ func (s *session) lookup(ctx context.Context, unmarked bool) (string, error) {
 			return "", err
 		}
 		id := others.get(RunIDOther)
-		if (!unmarked && id == s.log.RunID) || (unmarked && id == "") {
+		if (!unmarked && id == s.log.RunID) || (unmarked && others.blank()) {
+			if !unmarked {
+				s.known = &others
+			}
 			return e.ExperimentKey, nil
 		}
 	}
@@ -373,18 +431,28 @@ func experimentGone(err error) bool {
 	return errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusBadRequest || ae.Code == 90210)
 }
 
-// others logs the callback's others and the experiment name (each write
-// overwrites: safe to repeat).
-func (s *session) others(ctx context.Context) error {
+// others returns the experiment's others: as read earlier in this sync
+// when it wrote none since, else read now.
+func (s *session) others(ctx context.Context) (othersAnswer, error) {
+	if s.known != nil {
+		return *s.known, nil
+	}
+	var others othersAnswer
+	err := s.get(ctx, "experiment/log-other", url.Values{"experimentKey": {s.key}}, &others)
+	return others, err
+}
+
+// logOthers logs the callback's others and the archive's gap items (each
+// write overwrites: safe to repeat). The run-id marker is on the
+// experiment already: it was found by it, or marked when created.
+func (s *session) logOthers(ctx context.Context) error {
 	if s.st.Has("others") {
 		return nil
 	}
+	s.known = nil
 	s.task.Stage("others", 0)
 	send := func(k string, v any) error {
 		return s.post(ctx, "write/experiment/log-other", map[string]any{"experimentKey": s.key, "key": k, "value": otherValue(v)}, nil)
-	}
-	if err := send(RunIDOther, s.log.RunID); err != nil {
-		return err
 	}
 	if s.log.Gaps != "" {
 		if err := send(ysync.GapsOther, s.log.Gaps); err != nil {
@@ -402,10 +470,12 @@ func (s *session) others(ctx context.Context) error {
 }
 
 // otherValue renders a value for log-other, which takes strings,
-// numbers and booleans.
+// numbers and booleans (floats as Python writes them: 3.0, not 3).
 func otherValue(v any) any {
-	switch v.(type) {
-	case string, bool, int64, float64, int:
+	switch x := v.(type) {
+	case float64:
+		return metricJSON(x)
+	case string, bool, int64, int:
 		return v
 	case nil:
 		return "None"
@@ -442,8 +512,8 @@ func (s *session) tags(ctx context.Context) error {
 // verify reads the experiment back: the run-id other, every parameter,
 // every metric point (as a multiset), every upload at its size.
 func (s *session) verify(ctx context.Context) error {
-	var others othersAnswer
-	if err := s.get(ctx, "experiment/log-other", url.Values{"experimentKey": {s.key}}, &others); err != nil {
+	others, err := s.others(ctx)
+	if err != nil {
 		return err
 	}
 	for _, c := range s.log.Calls {
@@ -453,23 +523,13 @@ func (s *session) verify(ctx context.Context) error {
 			}
 		}
 	}
-	var params struct {
-		Values []struct {
-			Name string `json:"name"`
-		} `json:"values"`
-	}
-	if err := s.get(ctx, "experiment/parameters", url.Values{"experimentKey": {s.key}}, &params); err != nil {
+	seen, err := s.serverParams(ctx)
+	if err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	for _, v := range params.Values {
-		seen[v.Name] = true
-	}
-	for _, c := range s.log.Calls {
-		for _, kv := range c.Params {
-			if !seen[kv.Key] {
-				return s.mismatch("parameter %q is missing", kv.Key)
-			}
+	for _, p := range s.params() {
+		if !seen[p.name] {
+			return s.mismatch("parameter %q is missing", p.name)
 		}
 	}
 	have, err := s.serverPoints(ctx)
@@ -497,21 +557,22 @@ func (s *session) verify(ctx context.Context) error {
 	return nil
 }
 
+// mismatchError is a read-back that found the experiment lacking.
+type mismatchError struct{ msg string }
+
+func (e *mismatchError) Error() string { return e.msg }
+
 func (s *session) mismatch(format string, args ...any) error {
-	return fmt.Errorf("read-back of Comet experiment %s: "+format+": run again to send what is missing", append([]any{s.key}, args...)...)
+	return &mismatchError{fmt.Sprintf("read-back of Comet experiment %s: "+format+": run again to send what is missing", append([]any{s.key}, args...)...)}
 }
 
 // restLeftOut says which calls of a captured Comet session the REST
-// replay does not send (console output, system details, packages, git,
-// html): they are written by --to comet-offline, which `comet upload`
-// sends.
+// replay does not send (system details, packages, git, html): they are
+// written by --to comet-offline, which `comet upload` sends.
 func restLeftOut(l *Log) []schemas.GapRow {
 	counts := map[string]int{}
 	for _, c := range l.Calls {
-		switch c.Kind {
-		case KindOutput:
-			counts["standard_output"]++
-		case KindRaw:
+		if c.Kind == KindRaw {
 			counts[c.RawType]++
 		}
 	}

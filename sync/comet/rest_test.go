@@ -215,11 +215,16 @@ func TestREST_TwiceAndOtherMachine(t *testing.T) {
 func TestREST_CancelledThenResumed(t *testing.T) {
 	archive := synctest.Capture(t, "segment-savejson")
 	ref := newEnv(t)
-	if r := ref.sync(t, context.Background(), archive, ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
-		t.Fatal(r.Error)
+	full := ref.sync(t, context.Background(), archive, ysync.BatchOptions{})
+	if full.Status != ysync.StatusSynced {
+		t.Fatal(full.Error)
 	}
 	clean := state(t, ref.srv)
-	for _, n := range []int{2, 5, 40, 90, 130} {
+	// Kill points spread over the whole sync: setup, the create (request
+	// 3: its answer never read), the batches, the uploads, the read-back,
+	// the end.
+	total := int(full.Requests)
+	for _, n := range []int{2, 3, 5, total / 4, total / 2, 3 * total / 4, total - 3, total - 1} {
 		e := newEnv(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		e.srv.Faults.CancelAfter(n, cancel)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -128,8 +129,8 @@ func legacyZip(t *testing.T) (string, map[string][]byte) {
 
 // TestSession_CometZipToREST syncs the captured zip over REST: the same
 // experiment as the zip describes (every metric point, parameter, other,
-// image and its annotations), and the messages REST does not carry named
-// in the report.
+// image and its annotations, the console lines with their streams and
+// times), and the messages REST does not carry named in the report.
 func TestSession_CometZipToREST(t *testing.T) {
 	src, _ := legacyZip(t)
 	e := newEnv(t)
@@ -152,10 +153,20 @@ func TestSession_CometZipToREST(t *testing.T) {
 		}
 	}
 	report := strings.Join(res.GapLines(), "\n")
-	for _, want := range []string{"session_standard_output: 2 standard_output", "session_system_details: 1", "session_installed_packages: 1"} {
+	for _, want := range []string{"session_system_details: 1", "session_installed_packages: 1"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
 		}
+	}
+	if strings.Contains(report, "standard_output") {
+		t.Errorf("report says the console is not sent:\n%s", report)
+	}
+	var console []string
+	for _, l := range x.Output {
+		console = append(console, fmt.Sprintf("%q stderr %v at %d", l.Output, l.Stderr, l.Timestamp))
+	}
+	if got, want := strings.Join(console, ", "), `"Epoch 1/3\n" stderr false at 1764737714602, "warning: slow disk\n" stderr true at 1764737714604`; got != want {
+		t.Errorf("console %s, want %s", got, want)
 	}
 	if annotated == 0 {
 		t.Error("no image arrived with its annotations")
@@ -236,5 +247,67 @@ func TestSession_ReplayKeepsGaps(t *testing.T) {
 		if s.Exact {
 			t.Errorf("summary %s claims to be exact", s.Key)
 		}
+	}
+}
+
+// TestSession_RESTDetails: what a captured session logged reaches Comet
+// over REST as logged: each parameter at the time it was logged (not the
+// experiment's start), a float other as a float (3.0, not 3).
+func TestSession_RESTDetails(t *testing.T) {
+	in := dirFiles(t, filepath.Join(synctest.CometSessions(), "yolov5-windows"))
+	e := newEnv(t)
+	if r := e.sync(t, context.Background(), synctest.Capture(t, synctest.CometZip(t, "yolov5-windows")), ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
+		t.Fatal(r.Error)
+	}
+	x := e.srv.Experiments()[0]
+	last := map[string]int64{}
+	for _, line := range strings.Split(strings.TrimSpace(string(in["messages.json"])), "\n") {
+		var m struct {
+			Type    string `json:"type"`
+			Payload struct {
+				Time  int64 `json:"local_timestamp"`
+				Param *struct {
+					ParamName string
+				} `json:"param"`
+				Params *struct {
+					ParamName string
+				} `json:"params"`
+			} `json:"payload"`
+		}
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatal(err)
+		}
+		p := m.Payload
+		switch {
+		case m.Type == "parameter_msg":
+			name := ""
+			if p.Param != nil {
+				name = p.Param.ParamName
+			} else {
+				name = p.Params.ParamName
+			}
+			last[name] = p.Time // the last value logged is the one kept
+		}
+	}
+	for name, at := range last {
+		if got := x.Params[name].Timestamp; got != at {
+			t.Errorf("parameter %s at %d, want %d", name, got, at)
+		}
+	}
+
+	src := filepath.Join(t.TempDir(), "floats.zip")
+	writeRawZip(t, src, map[string][]byte{
+		"experiment.json": []byte(`{"offline_id":"0123456789abcdef0123456789abcdef","project_name":"p","workspace":null,"start_time":1764737713000,"stop_time":1764737716000,"tags":[]}`),
+		"messages.json": []byte(`{"type":"log_other","payload":{"key":"ratio","value":3.0}}
+{"type":"log_other","payload":{"key":"count","value":3}}
+{"type":"metric_msg","payload":{"local_timestamp":1764737715000,"metric":{"metricName":"loss","metricValue":0.5,"step":1,"epoch":1}}}
+`),
+	})
+	f := newEnv(t)
+	if r := f.sync(t, context.Background(), synctest.Capture(t, src), ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
+		t.Fatal(r.Error)
+	}
+	if o := f.srv.Experiments()[0].Others; o["ratio"] != "3.0" || o["count"] != "3" {
+		t.Errorf("others ratio %q, count %q; want 3.0 and 3", o["ratio"], o["count"])
 	}
 }
