@@ -125,12 +125,9 @@ func (s *session) upload(ctx context.Context, a asset, blobs *ysync.Blobs) error
 		q.Set("groupingName", c.Name)
 		q.Set("overwrite", strconv.FormatBool(c.Overwrite))
 	}
-	var meta []byte
-	if len(c.Annotations) > 0 {
-		var err error
-		if meta, err = toJSON(map[string]any{"annotations": annotationsJSON(c.Annotations)}); err != nil {
-			return err
-		}
+	meta, err := uploadMetadata(c)
+	if err != nil {
+		return err
 	}
 	boundary := multipart.NewWriter(io.Discard).Boundary()
 	var head bytes.Buffer
@@ -174,4 +171,17 @@ func (s *session) upload(ctx context.Context, a asset, blobs *ysync.Blobs) error
 	// read-back finds it and the next run skips it.
 	return s.do(ysync.NotIdempotent(ctx), "POST", "write/experiment/upload-asset?"+q.Encode(), hdr, body,
 		int64(head.Len())+c.File.Size+int64(len(tail)), nil)
+}
+
+// uploadMetadata is the metadata form part of an upload: a captured
+// session's as it recorded it (the user's metadata, with the annotations
+// the SDK merged into it), else the annotation layers; nil for none.
+func uploadMetadata(c Call) ([]byte, error) {
+	if m, ok := c.Upload["metadata"].(map[string]any); ok && len(m) > 0 {
+		return toJSON(m)
+	}
+	if len(c.Annotations) > 0 {
+		return toJSON(map[string]any{"annotations": annotationsJSON(c.Annotations)})
+	}
+	return nil, nil
 }

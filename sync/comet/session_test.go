@@ -251,8 +251,9 @@ func TestSession_ReplayKeepsGaps(t *testing.T) {
 }
 
 // TestSession_RESTDetails: what a captured session logged reaches Comet
-// over REST as logged: each parameter at the time it was logged (not the
-// experiment's start), a float other as a float (3.0, not 3).
+// over REST as logged: each upload with its user metadata, each parameter
+// at the time it was logged (not the experiment's start), a float other
+// as a float (3.0, not 3).
 func TestSession_RESTDetails(t *testing.T) {
 	in := dirFiles(t, filepath.Join(synctest.CometSessions(), "yolov5-windows"))
 	e := newEnv(t)
@@ -260,12 +261,21 @@ func TestSession_RESTDetails(t *testing.T) {
 		t.Fatal(r.Error)
 	}
 	x := e.srv.Experiments()[0]
+	metadata := map[string]string{}
+	for _, a := range x.Assets {
+		metadata[a.FileName] = a.Metadata
+	}
+	checked := 0
 	last := map[string]int64{}
 	for _, line := range strings.Split(strings.TrimSpace(string(in["messages.json"])), "\n") {
 		var m struct {
 			Type    string `json:"type"`
 			Payload struct {
-				Time  int64 `json:"local_timestamp"`
+				Time     int64           `json:"local_timestamp"`
+				Metadata json.RawMessage `json:"metadata"`
+				Add      struct {
+					FileName string `json:"fileName"`
+				} `json:"additional_params"`
 				Param *struct {
 					ParamName string
 				} `json:"param"`
@@ -279,6 +289,11 @@ func TestSession_RESTDetails(t *testing.T) {
 		}
 		p := m.Payload
 		switch {
+		case m.Type == "file_upload" && p.Add.FileName != "" && string(p.Metadata) != "null":
+			checked++
+			if got, ok := metadata[p.Add.FileName]; !ok || got == "" || !jsonEqual(decodeExact(t, []byte(got)), decodeExact(t, p.Metadata)) {
+				t.Errorf("asset %s: metadata %q, want %s", p.Add.FileName, got, p.Metadata)
+			}
 		case m.Type == "parameter_msg":
 			name := ""
 			if p.Param != nil {
@@ -293,6 +308,9 @@ func TestSession_RESTDetails(t *testing.T) {
 		if got := x.Params[name].Timestamp; got != at {
 			t.Errorf("parameter %s at %d, want %d", name, got, at)
 		}
+	}
+	if checked == 0 {
+		t.Fatal("the fixture has no upload with metadata")
 	}
 
 	src := filepath.Join(t.TempDir(), "floats.zip")
