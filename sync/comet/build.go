@@ -62,7 +62,15 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 		if lg.Time != nil {
 			at = *lg.Time
 		}
-		l.Calls = append(l.Calls, Call{Kind: KindOutput, Output: lg.Message, Stderr: lg.Level == "error" || lg.Level == "stderr", Time: at})
+		// A ClearML console record holds whole lines without the last
+		// newline; Comet shows its console as the texts written, one
+		// after the other (the SDK's print sends the newline as a text of
+		// its own).
+		text := lg.Message
+		if !strings.HasSuffix(text, "\n") {
+			text += "\n"
+		}
+		l.Calls = append(l.Calls, Call{Kind: KindOutput, Output: text, Stderr: lg.Level == "error" || lg.Level == "stderr", Time: at})
 	}
 	return l, nil
 }

@@ -18,8 +18,8 @@ import (
 // experiment with the one synced from the run directory: every shared
 // concept arrives (parameters, the callback's others, every metric point
 // by epoch, the batch images and the confusion matrices); the session adds
-// the model information a run directory lacks, and its console log. See
-// docs/sessions.md for what has no counterpart.
+// the model information a run directory lacks, and its console log, one
+// line per record. See docs/sessions.md for what has no counterpart.
 func TestCross_ClearMLSessionToComet(t *testing.T) {
 	session := filepath.Join(synctest.Fixtures(), "detect-clearml", "clearml_offline_session", "offline-65072dc9b8014849a4dc396a0eb301ec.zip")
 	sessionArchive := synctest.Capture(t, session)
@@ -28,8 +28,8 @@ func TestCross_ClearMLSessionToComet(t *testing.T) {
 	if r.Status != ysync.StatusSynced {
 		t.Fatal(r.Error)
 	}
-	if x := fromSession.srv.Experiments()[0]; len(x.Output) != 18 || !strings.HasPrefix(x.Output[0].Output, "ClearML Task: created new task") {
-		t.Errorf("console over REST: %d lines (want the session's 18), first %q", len(x.Output), x.Output[0].Output)
+	if x := fromSession.srv.Experiments()[0]; len(x.Output) != 18 || !strings.HasPrefix(x.Output[0].Output, "ClearML Task: created new task") || !strings.HasSuffix(x.Output[0].Output, "\n") {
+		t.Errorf("console over REST: %d lines (want the session's 18, each ending its line), first %q", len(x.Output), x.Output[0].Output)
 	}
 	// The offline zip carries the console log and the session's tags.
 	zipped := readZip(t, writeZip(t, sessionArchive, t.TempDir()).Output)
