@@ -228,3 +228,42 @@ func experimentState(x comettest.Experiment) string {
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }
+
+// TestREST_KilledAtEveryRequest: a sync of a run of 3,907 points (four
+// metric batches) killed at each of its requests in turn, then run again,
+// gives the experiment of a clean sync: every point once, with its step,
+// epoch, context and timestamp, every parameter at its time, one
+// experiment. A batch whose answer the kill lost is read back, not sent
+// twice.
+func TestREST_KilledAtEveryRequest(t *testing.T) {
+	archive := synctest.Capture(t, synctest.SynthRun(t, 300, 0, 0))
+	ref := newEnv(t)
+	full := ref.sync(t, context.Background(), archive, ysync.BatchOptions{})
+	if full.Status != ysync.StatusSynced {
+		t.Fatal(full.Error)
+	}
+	clean := experimentState(ref.srv.Experiments()[0])
+	for n := 1; n <= int(full.Requests); n++ {
+		e := newEnv(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		e.srv.Faults.CancelAfter(n, cancel)
+		r := e.sync(t, ctx, archive, ysync.BatchOptions{})
+		cancel()
+		e.srv.Faults.Clear()
+		if r.Status != ysync.StatusInterrupted && r.Status != ysync.StatusSynced {
+			t.Fatalf("killed at request %d: %s %s", n, r.Status, r.Error)
+		}
+		if r = e.sync(t, context.Background(), archive, ysync.BatchOptions{}); r.Status != ysync.StatusSynced && r.Status != ysync.StatusUpToDate {
+			t.Fatalf("killed at request %d, then: %s %s", n, r.Status, r.Error)
+		}
+		if xs := e.srv.Experiments(); len(xs) != 1 {
+			t.Fatalf("killed at request %d: %d experiments", n, len(xs))
+		}
+		if got := experimentState(e.srv.Experiments()[0]); got != clean {
+			t.Fatalf("killed at request %d: differs from a clean sync:\n%s\n---\n%s", n, got, clean)
+		}
+		if m := e.srv.Calls(metricBatch); m > 4+1 {
+			t.Errorf("killed at request %d: %d metric batch requests, want at most 5 (4 batches, one of them resent if the kill cut it short)", n, m)
+		}
+	}
+}
