@@ -87,30 +87,37 @@ fi
 # Scale: N synthetic runs (EPOCHS epochs, 25 images each, the four
 # results.csv formats), captured with --recursive, synced to the in-repo
 # fake servers (run as a process: scripts/fakeservers) and exported; wall
-# time and peak RSS (GNU time) of each command. SCALE="10 100 1000" by
-# default; set SCALE=0 to skip. Comet REST sends one request per point, so
-# its sync is measured up to COMET_MAX runs (default 100). TRACKERS picks
-# the syncs (default "clearml comet").
+# time and peak RSS (GNU time) of each command, and for the Comet sync the
+# HTTP requests per run (from its --json report). SCALE="10 100 1000" by
+# default; set SCALE=0 to skip. COMET_MAX caps the runs the Comet sync is
+# measured on (default 1000). TRACKERS picks the syncs (default "clearml
+# comet"). BEFORE=path/to/another/yoloarchive also syncs the same archives
+# to Comet with that binary (a fresh fake server of its own), so that one
+# run of the script gives the before/after ratios.
 echo
 scale=${SCALE:-10 100 1000}
 epochs=${EPOCHS:-300}
-comet_max=${COMET_MAX:-100}
+comet_max=${COMET_MAX:-1000}
 trackers=${TRACKERS:-clearml comet}
 if [ "$scale" != 0 ]; then
   go build -o "$work/fakeservers" ./scripts/fakeservers
   go build -o "$work/synthruns" ./scripts/synthruns
-  printf '%-6s %-16s %10s %10s %12s\n' runs step "wall s" "s/run" "peak RSS MB"
+  printf '%-6s %-16s %10s %10s %12s %10s\n' runs step "wall s" "s/run" "peak RSS MB" "req/run"
   measure() { # measure N STEP CMD...: one line of the table
     local n=$1 step=$2
     shift 2
-    if ! /usr/bin/time -o "$work/time" -f '%e %M' "$@" >/dev/null 2>"$work/err"; then
+    if ! /usr/bin/time -o "$work/time" -f '%e %M' "$@" >"$work/out" 2>"$work/err"; then
       echo "bench: $step failed:" >&2
       tail -3 "$work/err" >&2
       return 1
     fi
-    local wall rss
+    local wall rss reqs=-
     read -r wall rss <"$work/time"
-    printf '%-6s %-16s %10.1f %10.4f %12.1f\n' "$n" "$step" "$wall" "$(awk -v w="$wall" -v n="$n" 'BEGIN{print w/n}')" "$(awk -v k="$rss" 'BEGIN{print k/1024}')"
+    # A --json report (one object per archive) gives the requests.
+    if [ -s "$work/out" ] && head -c1 "$work/out" | grep -q '{'; then
+      reqs=$(jq -s 'map(.requests) | add / length | . * 10 | round / 10' "$work/out")
+    fi
+    printf '%-6s %-16s %10.1f %10.4f %12.1f %10s\n' "$n" "$step" "$wall" "$(awk -v w="$wall" -v n="$n" 'BEGIN{print w/n}')" "$(awk -v k="$rss" 'BEGIN{print k/1024}')" "$reqs"
   }
   for n in $scale; do
     d="$work/scale-$n"
@@ -127,7 +134,19 @@ if [ "$scale" != 0 ]; then
         measure "$n" "sync clearml" "$bin" sync "$d"/archives/*.tar.zst --to clearml -j 4
       fi
       if [[ " $trackers " == *" comet "* ]] && [ "$n" -le "$comet_max" ]; then
-        measure "$n" "sync comet" "$bin" sync "$d"/archives/*.tar.zst --to comet -j 4 --comet-rate 1000000
+        measure "$n" "sync comet" "$bin" sync "$d"/archives/*.tar.zst --to comet -j 4 --comet-rate 1000000 --json
+      fi
+      if [[ " $trackers " == *" comet "* ]] && [ "$n" -le "$comet_max" ] && [ -n "${BEFORE:-}" ]; then
+        "$work/fakeservers" -env "$d/env-before" >"$d/servers-before.out" 2>&1 &
+        before_pid=$!
+        while [ ! -s "$d/env-before" ]; do sleep 0.1; done
+        (
+          . "$d/env-before"
+          export YOLOARCHIVE_STATE_DIR="$d/state-before"
+          measure "$n" "sync comet BEFORE" "$BEFORE" sync "$d"/archives/*.tar.zst --to comet -j 4 --comet-rate 1000000 --json
+        )
+        kill "$before_pid"
+        wait "$before_pid" 2>/dev/null || true
       fi
       measure "$n" "export parquet" "$bin" export "$d"/archives/*.tar.zst -o "$d/dataset" -j 4
     )
