@@ -19,7 +19,10 @@ import (
 // drawn, and they advance within a stage; the result lines print above
 // them, whole.
 func TestCLI_SyncDrawsBarsOnTerminal(t *testing.T) {
-	cometEnv(t)
+	// A server without the batch endpoints gets the metric points one
+	// request each: a stage of many requests, whose bar advances (a
+	// batch carries a run's points in one).
+	cometEnv(t).WithoutBatch = 404
 	a, b := synctest.Capture(t, "detect"), synctest.Capture(t, "detect-savejson")
 	ptmx, tty, err := pty.Open()
 	if err != nil {
@@ -70,7 +73,7 @@ func TestCLI_SyncDrawsBarsOnTerminal(t *testing.T) {
 // TestCLI_SyncProgressLines: without a terminal, a plain progress line
 // is printed at a steady interval while the sync runs.
 func TestCLI_SyncProgressLines(t *testing.T) {
-	cometEnv(t)
+	cometEnv(t).WithoutBatch = 404 // metric points one request each, as above
 	a := synctest.Capture(t, "detect")
 	t.Setenv("YOLOARCHIVE_PROGRESS_INTERVAL", "100ms")
 	code, _, stderr := runCLI(t, "sync", a, "--to", "comet", "--state-dir", t.TempDir(), "--comet-rate", "60")
