@@ -51,7 +51,7 @@ func TestPreview(t *testing.T) {
 		}
 		// A sync cut short: the experiment exists and lacks most of the run.
 		ctx, cancel := context.WithCancel(context.Background())
-		e.srv.Faults.CancelAfter(40, cancel)
+		e.srv.Faults.CancelAfter(8, cancel) // before the metric batches and uploads
 		if r := e.sync(t, ctx, archive, ysync.BatchOptions{}); r.Status != ysync.StatusInterrupted {
 			t.Fatalf("cut short: %s %s", r.Status, r.Error)
 		}
