@@ -373,7 +373,7 @@ func TestCapture_BadInput(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, "results.csv"), []byte("epoch,time,a\n1,2,3\n2,x,4\n"), 0o644)
 			return dir
 		}, "results.csv:3:"},
-		{"ZeroByteImage", func(dir string) string { os.WriteFile(filepath.Join(dir, "train_batch1.jpg"), nil, 0o644); return dir }, "train_batch1.jpg: vision: bad image: 0-byte image"},
+		{"ZeroByteImage", func(dir string) string { os.WriteFile(filepath.Join(dir, "train_batch1.jpg"), nil, 0o644); return dir }, "train_batch1.jpg: imagesize: bad image: 0-byte image"},
 		{"CorruptArgs", func(dir string) string {
 			os.WriteFile(filepath.Join(dir, "args.yaml"), []byte("task: [detect\n"), 0o644)
 			return dir

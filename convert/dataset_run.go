@@ -9,7 +9,7 @@ import (
 
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/schemas"
-	"github.com/yoloarchive/yoloarchive/vision"
+	"github.com/yoloarchive/yoloarchive/vision/imagesize"
 )
 
 // resolveDataset finds the run's dataset and reads from it the class
@@ -62,7 +62,7 @@ func (r *Run) resolveDataset(args *Params) {
 		return
 	}
 	for _, p := range d.Val {
-		w, h, mt, err := vision.ImageFileSize(p)
+		w, h, mt, err := imagesize.File(p)
 		if err != nil {
 			r.warn(fmt.Sprintf("%v (dataset image left out)", err))
 			continue

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/yoloarchive/yoloarchive/vision"
+	"github.com/yoloarchive/yoloarchive/vision/mask"
 )
 
 // maskInfo is a segmentation mask's compressed RLE and its polygons.
@@ -16,7 +17,7 @@ type maskInfo struct {
 // maskPolygons decodes a COCO RLE segmentation and extracts its polygons
 // the way Ultralytics' Comet callback does (vision.Polygons).
 func maskPolygons(seg json.RawMessage) (maskInfo, error) {
-	r, err := vision.DecodeSegmentation(seg)
+	r, err := mask.DecodeSegmentation(seg)
 	if err != nil {
 		return maskInfo{}, err
 	}
@@ -38,6 +39,6 @@ func maskPolygons(seg json.RawMessage) (maskInfo, error) {
 // checkMask decodes a COCO RLE segmentation without extracting polygons,
 // to find broken masks before anything is written.
 func checkMask(seg json.RawMessage) error {
-	_, err := vision.DecodeSegmentation(seg)
+	_, err := mask.DecodeSegmentation(seg)
 	return err
 }

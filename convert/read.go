@@ -13,7 +13,7 @@ import (
 
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/schemas"
-	"github.com/yoloarchive/yoloarchive/vision"
+	"github.com/yoloarchive/yoloarchive/vision/imagesize"
 )
 
 // Run is everything read from one source, ready to be written as an
@@ -301,7 +301,7 @@ func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error)
 		}
 		defer fh.Close()
 		if f.Image {
-			res.w, res.h, res.mt, res.err = vision.ImageSize(fh)
+			res.w, res.h, res.mt, res.err = imagesize.Read(fh)
 			if res.err != nil {
 				res.err = fmt.Errorf("%s: %w (remove the damaged image, or copy it again from the training machine)", f.Path, res.err)
 				return

@@ -16,7 +16,7 @@ import (
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/archive/scratch"
 	"github.com/yoloarchive/yoloarchive/schemas"
-	"github.com/yoloarchive/yoloarchive/vision"
+	"github.com/yoloarchive/yoloarchive/vision/imagesize"
 )
 
 // session is what the tracker session readers share: the session's root
@@ -76,7 +76,7 @@ func (s *session) image(rel string) (schemas.ImageRow, error) {
 	if err != nil {
 		return schemas.ImageRow{}, err
 	}
-	w, h, mt, err := vision.ImageFileSize(p)
+	w, h, mt, err := imagesize.File(p)
 	if err != nil {
 		return schemas.ImageRow{}, fmt.Errorf("%w (the session's copy of the image is damaged)", err)
 	}

@@ -5,20 +5,22 @@ import (
 	"testing"
 
 	"github.com/yoloarchive/yoloarchive/vision"
+	"github.com/yoloarchive/yoloarchive/vision/mask"
+	"github.com/yoloarchive/yoloarchive/vision/masktest"
 )
 
 // benchMasks returns 20 realistic 640×640 instance masks as COCO RLE:
 // each holds one to three irregular objects (unions of overlapping
 // ellipses, some with a hole) from small to large.
-func benchMasks() []vision.RLE {
+func benchMasks() []mask.RLE {
 	rng := rand.New(rand.NewSource(42))
-	out := make([]vision.RLE, 20)
+	out := make([]mask.RLE, 20)
 	for i := range out {
 		m := make([]byte, 640*640)
 		for k := 0; k < 1+rng.Intn(3); k++ {
-			object(rng, m, 640, 640, 1+rng.Intn(3), 10+rng.Float64()*110)
+			masktest.Object(rng, m, 640, 640, 1+rng.Intn(3), 10+rng.Float64()*110)
 		}
-		out[i] = vision.EncodeMask(640, 640, m)
+		out[i] = mask.Encode(640, 640, m)
 	}
 	return out
 }
@@ -84,7 +86,7 @@ func BenchmarkParseRLEString640(b *testing.B) {
 	b.SetBytes(int64(size / len(strs)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := vision.ParseRLEString(640, 640, strs[i%len(strs)]); err != nil {
+		if _, err := mask.ParseRLEString(640, 640, strs[i%len(strs)]); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"gocv.io/x/gocv"
+
+	"github.com/yoloarchive/yoloarchive/vision/mask"
 )
 
 // Polygons returns the outlines of a mask as Ultralytics' Comet callback
@@ -15,7 +17,7 @@ import (
 //	points = [c.flatten().tolist() for c in contours if len(c) >= 3]
 //
 // Each polygon is a flat [x1, y1, x2, y2, …] list of pixel coordinates
-// (int32: masks are at most [MaxMaskPixels] big), in OpenCV's order, each
+// (int32: masks are at most [mask.MaxMaskPixels] big), in OpenCV's order, each
 // starting where OpenCV starts it and running in its direction. Holes are
 // polygons of their own (RETR_LIST has no hierarchy); contours of fewer
 // than 3 points (single pixels, 2-point lines) are dropped. A mask with no
@@ -26,7 +28,7 @@ import (
 // borders, so the contours of the crop, shifted back, are exactly those of
 // the whole mask (the tests check this on many masks), at a fraction of the
 // cost for the usual small object on a large image.
-func Polygons(r RLE) ([][]int32, error) {
+func Polygons(r mask.RLE) ([][]int32, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
@@ -36,7 +38,7 @@ func Polygons(r RLE) ([][]int32, error) {
 	}
 	buf := getBuffer(b.Dx() * b.Dy())
 	defer putBuffer(buf)
-	r.cropInto(b, buf)
+	r.CropInto(b, buf)
 	img, err := gocv.NewMatFromBytes(b.Dy(), b.Dx(), gocv.MatTypeCV8UC1, buf) // no copy
 	if err != nil {
 		return nil, fmt.Errorf("vision: mask crop %dx%d: %w", b.Dy(), b.Dx(), err)
@@ -47,18 +49,18 @@ func Polygons(r RLE) ([][]int32, error) {
 
 // PolygonsFromMask is [Polygons] for a row-major h×w mask whose non-zero
 // bytes are foreground. The whole mask goes to OpenCV.
-func PolygonsFromMask(h, w int, mask []byte) ([][]int32, error) {
-	if err := checkSize(h, w); err != nil {
+func PolygonsFromMask(h, w int, pixels []byte) ([][]int32, error) {
+	if err := mask.CheckSize(h, w); err != nil {
 		return nil, err
 	}
-	if len(mask) != h*w {
-		return nil, fmt.Errorf("%w: mask of %d bytes is not %dx%d", ErrBadRLE, len(mask), h, w)
+	if len(pixels) != h*w {
+		return nil, fmt.Errorf("%w: mask of %d bytes is not %dx%d", mask.ErrBadRLE, len(pixels), h, w)
 	}
-	m, err := gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC1, mask) // no copy
+	m, err := gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC1, pixels) // no copy
 	if err != nil {
 		return nil, fmt.Errorf("vision: mask %dx%d: %w", h, w, err)
 	}
-	defer m.Close() // m keeps mask alive until here
+	defer m.Close() // m keeps pixels alive until here
 	return contours(m, 0, 0), nil
 }
 

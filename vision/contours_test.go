@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/yoloarchive/yoloarchive/vision"
+	"github.com/yoloarchive/yoloarchive/vision/mask"
+	"github.com/yoloarchive/yoloarchive/vision/masktest"
 )
 
 func TestPolygons_FixtureMasks(t *testing.T) {
@@ -21,7 +23,7 @@ func TestPolygons_FixtureMasks(t *testing.T) {
 		{"AllOnes", "0PP9", [][]int32{{0, 0, 0, 95, 95, 95, 95, 0}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := vision.ParseRLEString(96, 96, tc.counts)
+			r, err := mask.ParseRLEString(96, 96, tc.counts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,7 +62,7 @@ func TestPolygons_MatchReference(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("gocv      %v\nreference %v", got, want)
 			}
-			crop, err := vision.Polygons(vision.EncodeMask(tc.h, tc.w, tc.mask))
+			crop, err := vision.Polygons(mask.Encode(tc.h, tc.w, tc.mask))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +91,7 @@ func TestPolygons_DropsShortContours(t *testing.T) {
 			if n := len(refContours(tc.h, tc.w, tc.mask)); n == 0 {
 				t.Fatal("the reference finds no contour at all")
 			}
-			got, err := vision.Polygons(vision.EncodeMask(tc.h, tc.w, tc.mask))
+			got, err := vision.Polygons(mask.Encode(tc.h, tc.w, tc.mask))
 			if err != nil || len(got) != 0 {
 				t.Errorf("got %v, %v, want no polygons", got, err)
 			}
@@ -97,7 +99,7 @@ func TestPolygons_DropsShortContours(t *testing.T) {
 	}
 	t.Run("LineNextToBlob", func(t *testing.T) {
 		// A 1-pixel line is dropped, the square beside it is kept.
-		m := maskOf(10, 10, func(x, y int) bool { return (y == 1 && x < 5) || (x >= 6 && y >= 6) })
+		m := masktest.Of(10, 10, func(x, y int) bool { return (y == 1 && x < 5) || (x >= 6 && y >= 6) })
 		got, err := vision.PolygonsFromMask(10, 10, m)
 		want := [][]int32{{6, 6, 6, 9, 9, 9, 9, 6}}
 		if err != nil || !reflect.DeepEqual(got, want) {
@@ -111,7 +113,7 @@ func TestPolygons_DropsShortContours(t *testing.T) {
 // before) the outer one.
 func TestPolygons_RingHasInnerContour(t *testing.T) {
 	tc := shapeCase(t, "SquareFrame")
-	got, err := vision.Polygons(vision.EncodeMask(tc.h, tc.w, tc.mask))
+	got, err := vision.Polygons(mask.Encode(tc.h, tc.w, tc.mask))
 	want := [][]int32{
 		// The hole's border: the frame pixels next to the hole, its
 		// corners cut (they touch the hole only diagonally), starting
@@ -137,7 +139,7 @@ func TestPolygons_CropEqualsFull(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := vision.EncodeMask(tc.h, tc.w, tc.mask)
+			r := mask.Encode(tc.h, tc.w, tc.mask)
 			crop, err := vision.Polygons(r)
 			if err != nil {
 				t.Fatal(err)
@@ -161,15 +163,15 @@ func TestPolygons_CropEqualsFull(t *testing.T) {
 func TestPolygons_BadInput(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		r    vision.RLE
+		r    mask.RLE
 	}{
-		{"ZeroRLE", vision.RLE{}},
-		{"ShortCounts", vision.RLE{Height: 4, Width: 4, Counts: []uint32{3, 4}}},
-		{"LongCounts", vision.RLE{Height: 4, Width: 4, Counts: []uint32{3, 4, 10}}},
-		{"Huge", vision.RLE{Height: 1 << 20, Width: 1 << 20, Counts: []uint32{1 << 30}}},
+		{"ZeroRLE", mask.RLE{}},
+		{"ShortCounts", mask.RLE{Height: 4, Width: 4, Counts: []uint32{3, 4}}},
+		{"LongCounts", mask.RLE{Height: 4, Width: 4, Counts: []uint32{3, 4, 10}}},
+		{"Huge", mask.RLE{Height: 1 << 20, Width: 1 << 20, Counts: []uint32{1 << 30}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := vision.Polygons(tc.r); !errors.Is(err, vision.ErrBadRLE) {
+			if _, err := vision.Polygons(tc.r); !errors.Is(err, mask.ErrBadRLE) {
 				t.Errorf("err = %v, want ErrBadRLE", err)
 			}
 		})
@@ -185,7 +187,7 @@ func TestPolygons_BadInput(t *testing.T) {
 		{"Huge", 1 << 16, 1 << 16, nil},
 	} {
 		t.Run("FromMask"+tc.name, func(t *testing.T) {
-			if _, err := vision.PolygonsFromMask(tc.h, tc.w, tc.mask); !errors.Is(err, vision.ErrBadRLE) {
+			if _, err := vision.PolygonsFromMask(tc.h, tc.w, tc.mask); !errors.Is(err, mask.ErrBadRLE) {
 				t.Errorf("err = %v, want ErrBadRLE", err)
 			}
 		})
@@ -216,7 +218,7 @@ func TestPolygons_Concurrent(t *testing.T) {
 		go func() {
 			for k := 0; k < 3; k++ {
 				for i, tc := range cases {
-					got, err := vision.Polygons(vision.EncodeMask(tc.h, tc.w, tc.mask))
+					got, err := vision.Polygons(mask.Encode(tc.h, tc.w, tc.mask))
 					if err == nil && (len(got) > 0 || len(want[i]) > 0) && !reflect.DeepEqual(got, want[i]) {
 						err = fmt.Errorf("%s: got %v, want %v", tc.name, got, want[i])
 					}

@@ -1,18 +1,14 @@
-// Package vision holds the image work of a capture:
-//
-//   - COCO run-length encoded masks (the "segmentation" of Ultralytics'
-//     predictions.json): [DecodeSegmentation], [ParseRLEString] and
-//     [NewRLE] read both forms of COCO RLE exactly as pycocotools does,
-//     rejecting malformed input with errors that wrap [ErrBadRLE];
-//     [RLE.Decode], [RLE.Bounds] and [RLE.Crop] expand them, [EncodeMask]
-//     and [RLE.String] write them.
-//   - Polygons from masks, exactly as Ultralytics' Comet callback makes
-//     them (OpenCV's findContours with RETR_LIST and CHAIN_APPROX_SIMPLE,
-//     contours of fewer than 3 points dropped): [Polygons] and
-//     [PolygonsFromMask].
-//   - Image sizes from file headers: [ImageSize] and [ImageFileSize].
+// Package vision computes the polygons of segmentation masks exactly as
+// Ultralytics' Comet callback does (OpenCV's findContours with RETR_LIST
+// and CHAIN_APPROX_SIMPLE, contours of fewer than 3 points dropped):
+// [Polygons] for a COCO RLE ([mask.RLE]) and [PolygonsFromMask] for a
+// decoded mask.
 //
 // It is the only package of yoloarchive that uses OpenCV (through gocv and
-// cgo); the RLE and image-size code is pure Go. Every function is safe for
-// concurrent use.
+// cgo), and only the contours helper (cmd/yoloarchive-contours) links it:
+// the yoloarchive binary is static and asks the helper for polygons
+// through package [github.com/yoloarchive/yoloarchive/vision/contours].
+// The pure-Go parts are its siblings: [mask] (COCO RLE), imagesize (image
+// sizes from file headers), contours (the helper's protocol) and masktest
+// (masks drawn for tests). Every function is safe for concurrent use.
 package vision

@@ -8,6 +8,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/yoloarchive/yoloarchive/vision"
+	"github.com/yoloarchive/yoloarchive/vision/mask"
 )
 
 // TestPolygons_NoMatLeak runs with -tags matprofile (which makes gocv
@@ -17,14 +18,14 @@ import (
 //	go test -tags matprofile -run NoMatLeak ./vision
 func TestPolygons_NoMatLeak(t *testing.T) {
 	for _, tc := range append(maskCases(), sparseCases(100)...) {
-		if _, err := vision.Polygons(vision.EncodeMask(tc.h, tc.w, tc.mask)); err != nil {
+		if _, err := vision.Polygons(mask.Encode(tc.h, tc.w, tc.mask)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := vision.PolygonsFromMask(tc.h, tc.w, tc.mask); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := vision.Polygons(vision.RLE{Height: 2, Width: 2, Counts: []uint32{5}}); err == nil {
+	if _, err := vision.Polygons(mask.RLE{Height: 2, Width: 2, Counts: []uint32{5}}); err == nil {
 		t.Fatal("a bad RLE was accepted")
 	}
 	if _, err := vision.PolygonsFromMask(2, 2, []byte{1}); err == nil {

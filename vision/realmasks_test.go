@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/yoloarchive/yoloarchive/vision"
+	"github.com/yoloarchive/yoloarchive/vision/mask"
 )
 
 // TestPolygons_RealMasks checks the real segmentation masks of two
@@ -30,7 +31,7 @@ func TestPolygons_RealMasks(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, pr := range preds {
-			r, err := vision.DecodeSegmentation(pr.Segmentation)
+			r, err := mask.DecodeSegmentation(pr.Segmentation)
 			if err != nil {
 				t.Fatalf("%s: prediction %d: %v", p, i, err)
 			}

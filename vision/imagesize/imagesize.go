@@ -1,4 +1,6 @@
-package vision
+// Package imagesize reads an image's width, height and media type from its
+// file header (JPEG, PNG, GIF, BMP, WebP, TIFF) without decoding pixels.
+package imagesize
 
 import (
 	"bufio"
@@ -17,19 +19,20 @@ import (
 	_ "golang.org/x/image/webp" // register WebP
 )
 
-// ErrBadImage is wrapped by ImageSize errors about the image data.
-var ErrBadImage = errors.New("vision: bad image")
+// ErrBadImage is wrapped by the errors of [Read] and [File] about the
+// image data.
+var ErrBadImage = errors.New("imagesize: bad image")
 
-// ImageSize reads an image's width, height and media type ("image/jpeg",
+// Read reads an image's width, height and media type ("image/jpeg",
 // "image/png", "image/gif", "image/bmp", "image/webp" or "image/tiff")
 // from its header, without decoding the pixels.
-func ImageSize(r io.Reader) (width, height int, mediaType string, err error) {
+func Read(r io.Reader) (width, height int, mediaType string, err error) {
 	br := bufio.NewReader(r)
 	if _, err := br.Peek(1); err != nil {
 		if errors.Is(err, io.EOF) {
 			return 0, 0, "", fmt.Errorf("%w: 0-byte image", ErrBadImage)
 		}
-		return 0, 0, "", fmt.Errorf("vision: reading image: %w", err)
+		return 0, 0, "", fmt.Errorf("imagesize: reading image: %w", err)
 	}
 	cfg, format, err := image.DecodeConfig(br)
 	switch {
@@ -46,14 +49,14 @@ func ImageSize(r io.Reader) (width, height int, mediaType string, err error) {
 	return cfg.Width, cfg.Height, "image/" + format, nil
 }
 
-// ImageFileSize is [ImageSize] for the file at path; errors name the file.
-func ImageFileSize(path string) (width, height int, mediaType string, err error) {
+// File is [Read] for the file at path; errors name the file.
+func File(path string) (width, height int, mediaType string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, 0, "", err // *fs.PathError names the file
 	}
 	defer f.Close()
-	w, h, mt, err := ImageSize(f)
+	w, h, mt, err := Read(f)
 	if err != nil {
 		return 0, 0, "", fmt.Errorf("%s: %w", path, err)
 	}

@@ -1,4 +1,4 @@
-package vision
+package mask
 
 import "encoding/binary"
 
@@ -23,11 +23,11 @@ func (b Rect) intersect(w, h int) Rect {
 	return c
 }
 
-// EncodeMask run-length encodes a row-major h×w mask (any non-zero byte is
+// Encode run-length encodes a row-major h×w mask (any non-zero byte is
 // foreground), as pycocotools' encode does for the column-major mask. If
 // h or w is not positive or mask does not hold h·w bytes it returns the
 // zero RLE, which [RLE.Validate] rejects.
-func EncodeMask(h, w int, mask []byte) RLE {
+func Encode(h, w int, mask []byte) RLE {
 	if h <= 0 || w <= 0 || int64(len(mask)) != int64(h)*int64(w) {
 		return RLE{}
 	}
@@ -99,12 +99,13 @@ func (r RLE) Decode() []byte {
 func (r RLE) Crop(b Rect) []byte {
 	b = b.intersect(r.Width, r.Height)
 	out := make([]byte, b.Dx()*b.Dy())
-	r.cropInto(b, out)
+	r.CropInto(b, out)
 	return out
 }
 
-// cropInto writes the row-major crop b (which must lie inside the mask)
-// into out, which must hold b.Dx()·b.Dy() zeroed bytes.
+// CropInto is [RLE.Crop] into a buffer: it writes the row-major crop b,
+// which must lie inside the mask (as [RLE.Bounds] does), into out, which
+// must hold b.Dx()·b.Dy() zeroed bytes.
 //
 // Runs are column-major, and writing them pixel by pixel into a row-major
 // buffer is slow (one strided write per pixel). Instead each column
@@ -113,7 +114,7 @@ func (r RLE) Crop(b Rect) []byte {
 // time eight bytes at once, then fills the runs in. Touching segments of
 // one column (zero-length runs of 0s) toggle their shared pixel twice and
 // so merge, as they should.
-func (r RLE) cropInto(b Rect, out []byte) {
+func (r RLE) CropInto(b Rect, out []byte) {
 	cw, ch := int64(b.Dx()), int64(b.Dy())
 	h := int64(r.Height)
 	x0, x1, y0, y1 := int64(b.X0), int64(b.X1), int64(b.Y0), int64(b.Y1)

@@ -1,4 +1,4 @@
-package vision_test
+package mask_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/yoloarchive/yoloarchive/vision"
+	"github.com/yoloarchive/yoloarchive/vision/mask"
+	"github.com/yoloarchive/yoloarchive/vision/masktest"
 )
 
 func TestParseRLEString_Known(t *testing.T) {
@@ -34,14 +35,14 @@ func TestParseRLEString_Known(t *testing.T) {
 		{"ThirteenGroups", 96, 96, "PPPPPPPPPPPP0PP9", []uint32{0, 9216}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := vision.ParseRLEString(tc.h, tc.w, tc.s)
+			r, err := mask.ParseRLEString(tc.h, tc.w, tc.s)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(r.Counts, tc.counts) {
 				t.Errorf("got counts %v, want %v", r.Counts, tc.counts)
 			}
-			if got := vision.EncodeMask(tc.h, tc.w, r.Decode()); !reflect.DeepEqual(got, r) {
+			if got := mask.Encode(tc.h, tc.w, r.Decode()); !reflect.DeepEqual(got, r) {
 				t.Errorf("decode and encode gives %v, want %v", got, r)
 			}
 			if tc.name != "ThirteenGroups" && r.String() != tc.s {
@@ -49,8 +50,8 @@ func TestParseRLEString_Known(t *testing.T) {
 			}
 		})
 	}
-	zeros, _ := vision.ParseRLEString(96, 96, "PP9")
-	ones, _ := vision.ParseRLEString(96, 96, "0PP9")
+	zeros, _ := mask.ParseRLEString(96, 96, "PP9")
+	ones, _ := mask.ParseRLEString(96, 96, "0PP9")
 	for i, v := range zeros.Decode() {
 		if v != 0 || ones.Decode()[i] != 1 {
 			t.Fatalf("pixel %d: PP9 gives %d, 0PP9 gives %d; want 0 and 1", i, v, ones.Decode()[i])
@@ -85,12 +86,12 @@ func TestParseRLEString_Bad(t *testing.T) {
 		{"HugeBoth", 1 << 40, 1 << 40, "0", "is over the limit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := vision.ParseRLEString(tc.h, tc.w, tc.s)
-			if !errors.Is(err, vision.ErrBadRLE) || !strings.Contains(err.Error(), tc.want) {
+			r, err := mask.ParseRLEString(tc.h, tc.w, tc.s)
+			if !errors.Is(err, mask.ErrBadRLE) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, %v; want ErrBadRLE saying %q", r, err, tc.want)
 			}
-			if !strings.HasPrefix(err.Error(), "vision: bad RLE: ") {
-				t.Errorf("got %q, want the vision: bad RLE prefix", err)
+			if !strings.HasPrefix(err.Error(), "mask: bad RLE: ") {
+				t.Errorf("got %q, want the mask: bad RLE prefix", err)
 			}
 		})
 	}
@@ -98,9 +99,9 @@ func TestParseRLEString_Bad(t *testing.T) {
 
 func TestParseRLEString_AtCap(t *testing.T) {
 	// The largest mask accepted: 2^28 zeros, and the same in one column.
-	want := vision.RLE{Height: 1 << 14, Width: 1 << 14, Counts: []uint32{vision.MaxMaskPixels}}
-	for _, r := range []vision.RLE{want, {Height: vision.MaxMaskPixels, Width: 1, Counts: want.Counts}} {
-		got, err := vision.ParseRLEString(r.Height, r.Width, r.String())
+	want := mask.RLE{Height: 1 << 14, Width: 1 << 14, Counts: []uint32{mask.MaxMaskPixels}}
+	for _, r := range []mask.RLE{want, {Height: mask.MaxMaskPixels, Width: 1, Counts: want.Counts}} {
+		got, err := mask.ParseRLEString(r.Height, r.Width, r.String())
 		if err != nil || !reflect.DeepEqual(got, r) {
 			t.Errorf("got %v, %v; want %v", got, err, r)
 		}
@@ -131,14 +132,14 @@ func TestNewRLE(t *testing.T) {
 		{"OverCap", 1 << 20, 1 << 20, []int64{1 << 40}, "over the limit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := vision.NewRLE(tc.h, tc.w, tc.counts)
+			r, err := mask.NewRLE(tc.h, tc.w, tc.counts)
 			if tc.want == "" {
 				if err != nil || len(r.Counts) != len(tc.counts) || r.Validate() != nil {
 					t.Fatalf("got %v, %v; want a valid RLE", r, err)
 				}
 				return
 			}
-			if !errors.Is(err, vision.ErrBadRLE) || !strings.Contains(err.Error(), tc.want) {
+			if !errors.Is(err, mask.ErrBadRLE) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, %v; want ErrBadRLE saying %q", r, err, tc.want)
 			}
 		})
@@ -177,14 +178,14 @@ func TestDecodeSegmentation(t *testing.T) {
 		{"TooManyGroups", `{"size":[2,2],"counts":"ooooooooooooooooo"}`, nil, "more than 13 groups"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := vision.DecodeSegmentation(json.RawMessage(tc.json))
+			r, err := mask.DecodeSegmentation(json.RawMessage(tc.json))
 			if tc.want == "" {
 				if err != nil || !reflect.DeepEqual(r.Counts, tc.counts) {
 					t.Fatalf("got %v, %v; want %v", r.Counts, err, tc.counts)
 				}
 				return
 			}
-			if !errors.Is(err, vision.ErrBadRLE) || !strings.Contains(err.Error(), tc.want) {
+			if !errors.Is(err, mask.ErrBadRLE) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v; want ErrBadRLE saying %q", err, tc.want)
 			}
 		})
@@ -194,18 +195,18 @@ func TestDecodeSegmentation(t *testing.T) {
 func TestRLE_Validate(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		r    vision.RLE
+		r    mask.RLE
 		want string
 	}{
-		{"Valid", vision.RLE{Height: 2, Width: 2, Counts: []uint32{1, 3}}, ""},
-		{"Zero", vision.RLE{}, "size 0x0"},
-		{"Short", vision.RLE{Height: 2, Width: 2, Counts: []uint32{1, 2}}, "sum 3 < h*w 4"},
-		{"Long", vision.RLE{Height: 2, Width: 2, Counts: []uint32{1, 4}}, "counts overrun the mask: sum 5 > h*w 4"},
-		{"Big", vision.RLE{Height: 1 << 15, Width: 1 << 15}, "over the limit"},
+		{"Valid", mask.RLE{Height: 2, Width: 2, Counts: []uint32{1, 3}}, ""},
+		{"Zero", mask.RLE{}, "size 0x0"},
+		{"Short", mask.RLE{Height: 2, Width: 2, Counts: []uint32{1, 2}}, "sum 3 < h*w 4"},
+		{"Long", mask.RLE{Height: 2, Width: 2, Counts: []uint32{1, 4}}, "counts overrun the mask: sum 5 > h*w 4"},
+		{"Big", mask.RLE{Height: 1 << 15, Width: 1 << 15}, "over the limit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.r.Validate()
-			if tc.want == "" && err != nil || tc.want != "" && (!errors.Is(err, vision.ErrBadRLE) || !strings.Contains(err.Error(), tc.want)) {
+			if tc.want == "" && err != nil || tc.want != "" && (!errors.Is(err, mask.ErrBadRLE) || !strings.Contains(err.Error(), tc.want)) {
 				t.Errorf("got %v, want %q", err, tc.want)
 			}
 		})
@@ -215,20 +216,20 @@ func TestRLE_Validate(t *testing.T) {
 func TestRLE_Bounds(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		r    vision.RLE
-		want vision.Rect
+		r    mask.RLE
+		want mask.Rect
 	}{
-		{"Empty", vision.RLE{Height: 3, Width: 4, Counts: []uint32{12}}, vision.Rect{}},
-		{"Full", vision.RLE{Height: 3, Width: 4, Counts: []uint32{0, 12}}, vision.Rect{0, 0, 4, 3}},
-		{"OnePixel", vision.RLE{Height: 3, Width: 4, Counts: []uint32{7, 1, 4}}, vision.Rect{2, 1, 3, 2}},
-		{"InOneColumn", vision.RLE{Height: 5, Width: 4, Counts: []uint32{6, 3, 11}}, vision.Rect{1, 1, 2, 4}},
+		{"Empty", mask.RLE{Height: 3, Width: 4, Counts: []uint32{12}}, mask.Rect{}},
+		{"Full", mask.RLE{Height: 3, Width: 4, Counts: []uint32{0, 12}}, mask.Rect{0, 0, 4, 3}},
+		{"OnePixel", mask.RLE{Height: 3, Width: 4, Counts: []uint32{7, 1, 4}}, mask.Rect{2, 1, 3, 2}},
+		{"InOneColumn", mask.RLE{Height: 5, Width: 4, Counts: []uint32{6, 3, 11}}, mask.Rect{1, 1, 2, 4}},
 		// A run from the bottom of column 1 to the top of column 2
 		// touches every row.
-		{"AcrossColumns", vision.RLE{Height: 5, Width: 4, Counts: []uint32{9, 2, 9}}, vision.Rect{1, 0, 3, 5}},
-		{"TwoRuns", vision.RLE{Height: 5, Width: 4, Counts: []uint32{1, 1, 13, 1, 4}}, vision.Rect{0, 0, 4, 2}},
+		{"AcrossColumns", mask.RLE{Height: 5, Width: 4, Counts: []uint32{9, 2, 9}}, mask.Rect{1, 0, 3, 5}},
+		{"TwoRuns", mask.RLE{Height: 5, Width: 4, Counts: []uint32{1, 1, 13, 1, 4}}, mask.Rect{0, 0, 4, 2}},
 		// Invalid RLEs must not panic: the runs are clipped to the mask.
-		{"Overrun", vision.RLE{Height: 2, Width: 2, Counts: []uint32{3, 100}}, vision.Rect{1, 1, 2, 2}},
-		{"ZeroHeight", vision.RLE{Width: 2, Counts: []uint32{0, 5}}, vision.Rect{}},
+		{"Overrun", mask.RLE{Height: 2, Width: 2, Counts: []uint32{3, 100}}, mask.Rect{1, 1, 2, 2}},
+		{"ZeroHeight", mask.RLE{Width: 2, Counts: []uint32{0, 5}}, mask.Rect{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.r.Bounds(); got != tc.want {
@@ -244,11 +245,11 @@ func TestRLE_Bounds(t *testing.T) {
 }
 
 func TestRLE_CropClips(t *testing.T) {
-	r := vision.RLE{Height: 2, Width: 3, Counts: []uint32{0, 6}}
-	if got := r.Crop(vision.Rect{-5, -5, 2, 100}); !reflect.DeepEqual(got, []byte{1, 1, 1, 1}) {
+	r := mask.RLE{Height: 2, Width: 3, Counts: []uint32{0, 6}}
+	if got := r.Crop(mask.Rect{-5, -5, 2, 100}); !reflect.DeepEqual(got, []byte{1, 1, 1, 1}) {
 		t.Errorf("got %v, want the 2x2 top-left corner", got)
 	}
-	if got := r.Crop(vision.Rect{5, 5, 9, 9}); len(got) != 0 {
+	if got := r.Crop(mask.Rect{5, 5, 9, 9}); len(got) != 0 {
 		t.Errorf("got %v, want nothing outside the mask", got)
 	}
 }
@@ -265,7 +266,7 @@ func TestEncodeMask_Bad(t *testing.T) {
 		{"Negative", -1, -1, []byte{1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := vision.EncodeMask(tc.h, tc.w, tc.mask)
+			r := mask.Encode(tc.h, tc.w, tc.mask)
 			if r.Validate() == nil {
 				t.Errorf("got valid %v", r)
 			}
@@ -279,55 +280,55 @@ func TestRLE_RoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
 	for i := 0; i < 300; i++ {
 		h, w := 1+rng.Intn(60), 1+rng.Intn(60)
-		var mask []byte
+		var m []byte
 		if i%2 == 0 {
-			mask = randomBlobs(rng, h, w, 1+rng.Intn(3))
+			m = masktest.RandomBlobs(rng, h, w, 1+rng.Intn(3))
 		} else {
-			mask = noise(rng, h, w, rng.Float64())
+			m = masktest.Noise(rng, h, w, rng.Float64())
 		}
-		r := vision.EncodeMask(h, w, mask)
+		r := mask.Encode(h, w, m)
 		s := r.String()
-		back, err := vision.ParseRLEString(h, w, s)
+		back, err := mask.ParseRLEString(h, w, s)
 		if err != nil {
 			t.Fatalf("mask %d: parse %q: %v", i, s, err)
 		}
 		if !reflect.DeepEqual(back.Counts, r.Counts) {
 			t.Fatalf("mask %d: got counts %v, want %v", i, back.Counts, r.Counts)
 		}
-		if got := back.Decode(); !reflect.DeepEqual(got, mask) {
+		if got := back.Decode(); !reflect.DeepEqual(got, m) {
 			t.Fatalf("mask %d: decode differs", i)
 		}
 		b := back.Bounds()
-		if want := boundsOf(h, w, mask); b != want {
+		if want := boundsOf(h, w, m); b != want {
 			t.Fatalf("mask %d: got bounds %v, want %v", i, b, want)
 		}
-		if got, want := back.Crop(b), cropOf(mask, w, b); !reflect.DeepEqual(got, want) {
+		if got, want := back.Crop(b), cropOf(m, w, b); !reflect.DeepEqual(got, want) {
 			t.Fatalf("mask %d: crop differs", i)
 		}
 	}
 }
 
 // boundsOf is the bounding box of a row-major mask's non-zero pixels.
-func boundsOf(h, w int, mask []byte) vision.Rect {
-	b := vision.Rect{X0: w, Y0: h}
+func boundsOf(h, w int, m []byte) mask.Rect {
+	b := mask.Rect{X0: w, Y0: h}
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
-			if mask[y*w+x] != 0 {
+			if m[y*w+x] != 0 {
 				b.X0, b.Y0, b.X1, b.Y1 = min(b.X0, x), min(b.Y0, y), max(b.X1, x+1), max(b.Y1, y+1)
 			}
 		}
 	}
 	if b.Empty() {
-		return vision.Rect{}
+		return mask.Rect{}
 	}
 	return b
 }
 
 // cropOf cuts b out of a row-major mask of width w.
-func cropOf(mask []byte, w int, b vision.Rect) []byte {
+func cropOf(m []byte, w int, b mask.Rect) []byte {
 	out := make([]byte, 0, b.Dx()*b.Dy())
 	for y := b.Y0; y < b.Y1; y++ {
-		out = append(out, mask[y*w+b.X0:y*w+b.X1]...)
+		out = append(out, m[y*w+b.X0:y*w+b.X1]...)
 	}
 	return out
 }

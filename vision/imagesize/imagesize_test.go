@@ -1,4 +1,4 @@
-package vision_test
+package imagesize_test
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 
-	"github.com/yoloarchive/yoloarchive/vision"
+	"github.com/yoloarchive/yoloarchive/vision/imagesize"
 )
 
 // encoded returns a w×h image in format, made with the standard encoders
@@ -68,30 +68,30 @@ func webpVP8L(w, h int) []byte {
 
 var formats = []string{"png", "jpeg", "gif", "bmp", "tiff", "webp"}
 
-func TestImageSize(t *testing.T) {
+func TestRead(t *testing.T) {
 	for _, format := range formats {
 		t.Run(format, func(t *testing.T) {
-			w, h, mt, err := vision.ImageSize(bytes.NewReader(encoded(t, format, 37, 21)))
+			w, h, mt, err := imagesize.Read(bytes.NewReader(encoded(t, format, 37, 21)))
 			if err != nil || w != 37 || h != 21 || mt != "image/"+format {
 				t.Errorf("got %dx%d %q, %v; want 37x21 image/%s", w, h, mt, err, format)
 			}
 		})
 	}
 	t.Run("Large", func(t *testing.T) {
-		w, h, _, err := vision.ImageSize(bytes.NewReader(encoded(t, "png", 4000, 3)))
+		w, h, _, err := imagesize.Read(bytes.NewReader(encoded(t, "png", 4000, 3)))
 		if err != nil || w != 4000 || h != 3 {
 			t.Errorf("got %dx%d, %v; want 4000x3", w, h, err)
 		}
 	})
 	t.Run("OneByteReads", func(t *testing.T) {
-		w, h, _, err := vision.ImageSize(iotest.OneByteReader(bytes.NewReader(encoded(t, "jpeg", 64, 48))))
+		w, h, _, err := imagesize.Read(iotest.OneByteReader(bytes.NewReader(encoded(t, "jpeg", 64, 48))))
 		if err != nil || w != 64 || h != 48 {
 			t.Errorf("got %dx%d, %v; want 64x48", w, h, err)
 		}
 	})
 }
 
-func TestImageSize_Bad(t *testing.T) {
+func TestRead_Bad(t *testing.T) {
 	pngData := encoded(t, "png", 64, 48)
 	zeroWidth := bytes.Clone(pngData)
 	binary.BigEndian.PutUint32(zeroWidth[16:], 0) // IHDR width
@@ -100,7 +100,7 @@ func TestImageSize_Bad(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"Empty", nil, "vision: bad image: 0-byte image"},
+		{"Empty", nil, "imagesize: bad image: 0-byte image"},
 		{"Garbage", []byte("this is not an image at all"), "unknown format (not JPEG, PNG, GIF, BMP, WebP or TIFF)"},
 		{"OneByte", []byte{0x89}, "unknown format"},
 		{"PNGMagicOnly", pngData[:8], "truncated png header"},
@@ -113,22 +113,22 @@ func TestImageSize_Bad(t *testing.T) {
 		{"PNGZeroWidth", zeroWidth, "png header"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w, h, mt, err := vision.ImageSize(bytes.NewReader(tc.data))
-			if !errors.Is(err, vision.ErrBadImage) || !strings.Contains(err.Error(), tc.want) {
+			w, h, mt, err := imagesize.Read(bytes.NewReader(tc.data))
+			if !errors.Is(err, imagesize.ErrBadImage) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %dx%d %q, %v; want ErrBadImage saying %q", w, h, mt, err, tc.want)
 			}
 		})
 	}
 	t.Run("ReadError", func(t *testing.T) {
 		boom := errors.New("boom")
-		_, _, _, err := vision.ImageSize(iotest.ErrReader(boom))
+		_, _, _, err := imagesize.Read(iotest.ErrReader(boom))
 		if !errors.Is(err, boom) {
 			t.Errorf("got %v, want the read error", err)
 		}
 	})
 }
 
-func TestImageFileSize(t *testing.T) {
+func TestFile(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, data []byte) string {
 		p := filepath.Join(dir, name)
@@ -138,7 +138,7 @@ func TestImageFileSize(t *testing.T) {
 		return p
 	}
 	t.Run("OK", func(t *testing.T) {
-		w, h, mt, err := vision.ImageFileSize(write("ok.jpg", encoded(t, "jpeg", 64, 48)))
+		w, h, mt, err := imagesize.File(write("ok.jpg", encoded(t, "jpeg", 64, 48)))
 		if err != nil || w != 64 || h != 48 || mt != "image/jpeg" {
 			t.Errorf("got %dx%d %q, %v; want 64x48 image/jpeg", w, h, mt, err)
 		}
@@ -155,21 +155,21 @@ func TestImageFileSize(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := write(tc.name, tc.data)
-			_, _, _, err := vision.ImageFileSize(p)
-			if !errors.Is(err, vision.ErrBadImage) || !strings.HasPrefix(err.Error(), p+": ") || !strings.Contains(err.Error(), tc.want) {
+			_, _, _, err := imagesize.File(p)
+			if !errors.Is(err, imagesize.ErrBadImage) || !strings.HasPrefix(err.Error(), p+": ") || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v, want ErrBadImage naming %s and saying %q", err, p, tc.want)
 			}
 		})
 	}
 	t.Run("Missing", func(t *testing.T) {
 		p := filepath.Join(dir, "missing.jpg")
-		_, _, _, err := vision.ImageFileSize(p)
+		_, _, _, err := imagesize.File(p)
 		if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), p) {
 			t.Errorf("got %v, want ErrNotExist naming the file", err)
 		}
 	})
 	t.Run("Directory", func(t *testing.T) {
-		_, _, _, err := vision.ImageFileSize(dir)
+		_, _, _, err := imagesize.File(dir)
 		if err == nil || !strings.Contains(err.Error(), dir) {
 			t.Errorf("got %v, want an error naming %s", err, dir)
 		}
@@ -188,9 +188,9 @@ func FuzzImageSize(f *testing.F) {
 	f.Add([]byte("GIF89a"))
 	f.Add([]byte("\xff\xd8\xff"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		w, h, mt, err := vision.ImageSize(bytes.NewReader(data))
+		w, h, mt, err := imagesize.Read(bytes.NewReader(data))
 		if err != nil {
-			if !errors.Is(err, vision.ErrBadImage) {
+			if !errors.Is(err, imagesize.ErrBadImage) {
 				t.Fatalf("error does not wrap ErrBadImage: %v", err)
 			}
 			return

@@ -1,4 +1,4 @@
-package vision
+package mask
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ const MaxMaskPixels = 1 << 28
 const maxGroups = 13
 
 // ErrBadRLE is wrapped by every error about a malformed RLE or mask.
-var ErrBadRLE = errors.New("vision: bad RLE")
+var ErrBadRLE = errors.New("mask: bad RLE")
 
 // RLE is a COCO run-length encoded binary mask: Counts alternate runs of 0s
 // and 1s, starting with 0s, over the Height×Width pixels in column-major
@@ -31,7 +31,7 @@ type RLE struct {
 // NewRLE validates counts (the uncompressed list form of COCO RLE) against
 // an h×w mask and returns the RLE.
 func NewRLE(h, w int, counts []int64) (RLE, error) {
-	if err := checkSize(h, w); err != nil {
+	if err := CheckSize(h, w); err != nil {
 		return RLE{}, err
 	}
 	total := int64(h) * int64(w)
@@ -60,7 +60,7 @@ func NewRLE(h, w int, counts []int64) (RLE, error) {
 // counts from the fourth on are stored as the difference to the count two
 // before.
 func ParseRLEString(h, w int, s string) (RLE, error) {
-	if err := checkSize(h, w); err != nil {
+	if err := CheckSize(h, w); err != nil {
 		return RLE{}, err
 	}
 	total := int64(h) * int64(w)
@@ -112,7 +112,7 @@ func ParseRLEString(h, w int, s string) (RLE, error) {
 // Validate reports whether r is a well-formed RLE: a size within
 // [MaxMaskPixels] and counts that sum to exactly Height·Width.
 func (r RLE) Validate() error {
-	if err := checkSize(r.Height, r.Width); err != nil {
+	if err := CheckSize(r.Height, r.Width); err != nil {
 		return err
 	}
 	var sum int64
@@ -148,7 +148,10 @@ func (r RLE) String() string {
 	return string(b)
 }
 
-func checkSize(h, w int) error { return checkSize64(int64(h), int64(w)) }
+// CheckSize reports whether h×w is a mask size the package accepts:
+// positive, and at most [MaxMaskPixels] pixels. Its errors wrap
+// [ErrBadRLE].
+func CheckSize(h, w int) error { return checkSize64(int64(h), int64(w)) }
 
 func checkSize64(h, w int64) error {
 	switch {

@@ -1,11 +1,12 @@
-package vision_test
+package mask_test
 
 import (
 	"math/rand"
 	"reflect"
 	"testing"
 
-	"github.com/yoloarchive/yoloarchive/vision"
+	"github.com/yoloarchive/yoloarchive/vision/mask"
+	"github.com/yoloarchive/yoloarchive/vision/masktest"
 )
 
 // A faithful port of the pycocotools functions the package must agree
@@ -129,11 +130,11 @@ func cocoToBbox(cnts []uint32, hh, ww int) [4]uint32 {
 }
 
 // transpose turns a row-major h×w mask into pycocotools' column-major one.
-func transpose(mask []byte, h, w int) []byte {
-	out := make([]byte, len(mask))
+func transpose(m []byte, h, w int) []byte {
+	out := make([]byte, len(m))
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
-			if mask[y*w+x] != 0 {
+			if m[y*w+x] != 0 {
 				out[x*h+y] = 1
 			}
 		}
@@ -147,27 +148,27 @@ func TestCOCO_Masks(t *testing.T) {
 	rng := rand.New(rand.NewSource(11))
 	for i := 0; i < 400; i++ {
 		h, w := 1+rng.Intn(80), 1+rng.Intn(80)
-		var mask []byte
+		var m []byte
 		switch i % 3 {
 		case 0:
-			mask = randomBlobs(rng, h, w, 1+rng.Intn(3))
+			m = masktest.RandomBlobs(rng, h, w, 1+rng.Intn(3))
 		case 1:
-			mask = noise(rng, h, w, rng.Float64())
+			m = masktest.Noise(rng, h, w, rng.Float64())
 		default:
-			mask = make([]byte, h*w)
-			object(rng, mask, h, w, 1+rng.Intn(3), 1+rng.Float64()*float64(min(h, w))/3)
+			m = make([]byte, h*w)
+			masktest.Object(rng, m, h, w, 1+rng.Intn(3), 1+rng.Float64()*float64(min(h, w))/3)
 		}
-		col := transpose(mask, h, w)
-		r := vision.EncodeMask(h, w, mask)
+		col := transpose(m, h, w)
+		r := mask.Encode(h, w, m)
 		want := cocoEncode(col, h, w)
 		if !reflect.DeepEqual(r.Counts, want) {
-			t.Fatalf("mask %d: EncodeMask %v, rleEncode %v", i, r.Counts, want)
+			t.Fatalf("mask %d: Encode %v, rleEncode %v", i, r.Counts, want)
 		}
 		s := r.String()
 		if cs := cocoToString(want); s != cs {
 			t.Fatalf("mask %d: String %q, rleToString %q", i, s, cs)
 		}
-		back, err := vision.ParseRLEString(h, w, s)
+		back, err := mask.ParseRLEString(h, w, s)
 		if err != nil {
 			t.Fatalf("mask %d: %v", i, err)
 		}
@@ -200,7 +201,7 @@ func TestCOCO_Counts(t *testing.T) {
 			case 1:
 				counts[j] = int64(rng.Intn(100))
 			default:
-				counts[j] = int64(rng.Intn(vision.MaxMaskPixels / 16))
+				counts[j] = int64(rng.Intn(mask.MaxMaskPixels / 16))
 			}
 			sum += counts[j]
 		}
@@ -209,7 +210,7 @@ func TestCOCO_Counts(t *testing.T) {
 			counts = append(counts, 1)
 			sum = 1
 		}
-		r, err := vision.NewRLE(int(sum), 1, counts)
+		r, err := mask.NewRLE(int(sum), 1, counts)
 		if err != nil {
 			t.Fatalf("%v: %v", counts, err)
 		}
@@ -217,7 +218,7 @@ func TestCOCO_Counts(t *testing.T) {
 		if cs := cocoToString(r.Counts); s != cs {
 			t.Fatalf("%v: String %q, rleToString %q", counts, s, cs)
 		}
-		back, err := vision.ParseRLEString(int(sum), 1, s)
+		back, err := mask.ParseRLEString(int(sum), 1, s)
 		if err != nil || !reflect.DeepEqual(back.Counts, r.Counts) {
 			t.Fatalf("%v: %q parses to %v, %v", counts, s, back.Counts, err)
 		}
