@@ -2,10 +2,14 @@ package convert
 
 import (
 	"context"
+	"errors"
+	"runtime"
 	"strconv"
 	"sync"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
+	"github.com/yoloarchive/yoloarchive/vision/contours"
+	"github.com/yoloarchive/yoloarchive/vision/mask"
 )
 
 // predictionBatch is how many predictions are converted together; masks of
@@ -18,6 +22,9 @@ type annotator struct {
 	names   []string          // class names
 	files   map[string]string // image key → dataset-relative file
 	workers int
+	// contours computes mask polygons; nil keeps masks without them
+	// (--no-polygons).
+	contours *contours.Helper
 
 	mu       sync.Mutex
 	maskErrs int64  // masks that could not be decoded
@@ -25,8 +32,10 @@ type annotator struct {
 }
 
 // row converts one prediction. Mask polygons are computed here (the slow
-// part); it is safe for concurrent use.
-func (a *annotator) row(p *Prediction) schemas.AnnotationRow {
+// part); it is safe for concurrent use. A mask that does not decode is
+// counted and left without polygons; an error of the contours helper is
+// returned.
+func (a *annotator) row(ctx context.Context, p *Prediction) (schemas.AnnotationRow, error) {
 	cls := classOf(a.mode, p.CategoryID)
 	cat := int32(p.CategoryID)
 	score := p.Score
@@ -60,7 +69,10 @@ func (a *annotator) row(p *Prediction) schemas.AnnotationRow {
 		}
 	}
 	if p.Segmentation != nil {
-		m, err := maskPolygons(p.Segmentation)
+		m, err := maskPolygons(ctx, a.contours, p.Segmentation)
+		if err != nil && !errors.Is(err, mask.ErrBadRLE) {
+			return r, err
+		}
 		if err != nil {
 			a.mu.Lock()
 			a.maskErrs++
@@ -73,18 +85,33 @@ func (a *annotator) row(p *Prediction) schemas.AnnotationRow {
 			r.Polygons = m.polygons
 		}
 	}
-	return r
+	return r, nil
 }
 
 // convert turns a batch of predictions into rows, in order, using up to
-// a.workers goroutines when the batch has masks.
+// a.workers goroutines when the batch has masks (more when a helper
+// computes their polygons: they wait for it, in parallel). The first
+// error of the contours helper fails the batch.
 func (a *annotator) convert(ctx context.Context, batch []*Prediction) ([]schemas.AnnotationRow, error) {
 	out := make([]schemas.AnnotationRow, len(batch))
 	workers := a.workers
-	if batch[0].Segmentation == nil {
+	switch {
+	case batch[0].Segmentation == nil:
 		workers = 1 // without masks a row is too cheap to hand to a goroutine
+	case a.contours != nil:
+		workers = max(workers, 4*runtime.GOMAXPROCS(0))
 	}
-	err := parallel(ctx, len(batch), workers, func(i int) { out[i] = a.row(batch[i]) })
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	err := parallel(ctx, len(batch), workers, func(i int) {
+		var err error
+		if out[i], err = a.row(ctx, batch[i]); err != nil {
+			cancel(err)
+		}
+	})
+	if cause := context.Cause(ctx); err != nil && cause != nil {
+		return nil, cause
+	}
 	return out, err
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/schemas"
+	"github.com/yoloarchive/yoloarchive/vision/contours"
 	"github.com/yoloarchive/yoloarchive/vision/imagesize"
 )
 
@@ -118,8 +119,33 @@ func (r *Run) readPredictions(ctx context.Context, vr *versionRange) error {
 		}
 	}
 	r.annot = &annotator{mode: mode, names: r.Row.ClassNames, files: byKey, workers: r.opts.Workers}
+	if err := r.planPolygons(st); err != nil {
+		return err
+	}
 	r.pickDatasetImages(ctx)
 	return ctx.Err()
+}
+
+// planPolygons decides how the masks of predictions.json get their
+// polygons: from the contours helper, started now so that its start
+// overlaps the rest of the capture, or not at all with --no-polygons,
+// which records a gap. A missing helper is an error that says what to do.
+func (r *Run) planPolygons(st *PredictionStats) error {
+	good := st.Masks - st.BadMasks
+	if good == 0 {
+		return nil
+	}
+	if r.opts.NoPolygons {
+		r.gap("mask_polygons", fmt.Sprintf("%d segmentation masks of predictions.json are kept as COCO RLE (mask_rle) without their polygons: captured with --no-polygons", good),
+			"capture again where the "+contours.Name+" helper is installed; until then Comet shows these predictions without their outlines", cometOnly)
+		return nil
+	}
+	if err := r.opts.Contours.Start(); err != nil {
+		return fmt.Errorf("%s: %d segmentation masks need polygons: %w: install %s (built with OpenCV) beside yoloarchive, or capture with --no-polygons to keep the masks as RLE without polygons",
+			r.predictions, good, err, contours.Name)
+	}
+	r.annot.contours = r.opts.Contours
+	return nil
 }
 
 // isCOCOVal reports whether a dataset is COCO val2017 or test-dev2017, for

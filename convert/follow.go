@@ -155,7 +155,11 @@ func (f *Follower) optionsKey() string {
 			data = abs
 		}
 	}
-	return fmt.Sprintf("no-weights=%v all-weights=%v data=%s dataset-images=%d skip-bad-masks=%v", o.NoWeights, o.AllWeights, data, o.DatasetImages, o.SkipBadMasks)
+	key := fmt.Sprintf("no-weights=%v all-weights=%v data=%s dataset-images=%d skip-bad-masks=%v", o.NoWeights, o.AllWeights, data, o.DatasetImages, o.SkipBadMasks)
+	if o.NoPolygons { // only when set: chains begun before the option keep their key
+		key += " no-polygons=true"
+	}
+	return key
 }
 
 // removeStale removes the temporary files of a link whose writer was

@@ -1,9 +1,10 @@
 package convert
 
 import (
+	"context"
 	"encoding/json"
 
-	"github.com/yoloarchive/yoloarchive/vision"
+	"github.com/yoloarchive/yoloarchive/vision/contours"
 	"github.com/yoloarchive/yoloarchive/vision/mask"
 )
 
@@ -14,18 +15,23 @@ type maskInfo struct {
 	polygons      [][]float64
 }
 
-// maskPolygons decodes a COCO RLE segmentation and extracts its polygons
-// the way Ultralytics' Comet callback does (vision.Polygons).
-func maskPolygons(seg json.RawMessage) (maskInfo, error) {
+// maskPolygons decodes a COCO RLE segmentation and, unless helper is nil,
+// has the contours helper extract its polygons the way Ultralytics' Comet
+// callback does (vision.Polygons). A mask that does not decode gives an
+// error wrapping mask.ErrBadRLE; any other error is the helper's.
+func maskPolygons(ctx context.Context, helper *contours.Helper, seg json.RawMessage) (maskInfo, error) {
 	r, err := mask.DecodeSegmentation(seg)
 	if err != nil {
 		return maskInfo{}, err
 	}
-	polys, err := vision.Polygons(r)
+	m := maskInfo{rle: r.String(), height: int32(r.Height), width: int32(r.Width)}
+	if helper == nil {
+		return m, nil
+	}
+	polys, err := helper.Polygons(ctx, r)
 	if err != nil {
 		return maskInfo{}, err
 	}
-	m := maskInfo{rle: r.String(), height: int32(r.Height), width: int32(r.Width)}
 	for _, p := range polys {
 		fp := make([]float64, len(p))
 		for i, v := range p {

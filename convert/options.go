@@ -1,6 +1,10 @@
 package convert
 
-import "runtime"
+import (
+	"runtime"
+
+	"github.com/yoloarchive/yoloarchive/vision/contours"
+)
 
 // DefaultDatasetImages is how many validation images of the dataset a
 // capture stores by default, for the trackers' image-prediction views.
@@ -26,6 +30,13 @@ type Options struct {
 	// Ultralytics' Comet callback does) and recording a gap. Without it
 	// such a file is an error.
 	SkipBadMasks bool
+	// NoPolygons keeps the segmentation masks of predictions.json as COCO
+	// RLE without computing their polygons (which needs the contours
+	// helper and OpenCV), and records a gap.
+	NoPolygons bool
+	// Contours is the helper that computes mask polygons; nil means the
+	// process's shared one (contours.Default).
+	Contours *contours.Helper
 	// Workers is the parallelism for hashing and mask contours (default
 	// GOMAXPROCS).
 	Workers int
@@ -50,6 +61,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Writer == "" {
 		o.Writer = "yoloarchive"
+	}
+	if o.Contours == nil {
+		o.Contours = contours.Default()
 	}
 	return o
 }

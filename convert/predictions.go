@@ -139,8 +139,10 @@ type PredictionStats struct {
 	Images          map[string]bool
 	HasFileName     bool
 	HasSegmentation bool
-	HasKeypoints    bool
-	HasOBB          bool
+	// Masks counts the predictions with a segmentation.
+	Masks        int64
+	HasKeypoints bool
+	HasOBB       bool
 	// BadMasks counts segmentations that do not decode; FirstBadMask
 	// describes the first.
 	BadMasks     int64
@@ -159,6 +161,7 @@ func statPredictions(r io.Reader, name string) (*PredictionStats, error) {
 		st.HasKeypoints = st.HasKeypoints || len(p.Keypoints) > 0
 		st.HasOBB = st.HasOBB || len(p.RBox) > 0
 		if p.Segmentation != nil {
+			st.Masks++
 			if err := checkMask(p.Segmentation); err != nil {
 				st.BadMasks++
 				if st.FirstBadMask == "" {

@@ -18,6 +18,7 @@ import (
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/convert"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
+	"github.com/yoloarchive/yoloarchive/vision/contours"
 )
 
 // CaptureCmd is `yoloarchive capture`.
@@ -31,18 +32,20 @@ type CaptureCmd struct {
 	Data          string   `placeholder:"DATA.yaml" help:"Dataset yaml for class names, ground truth and the training image count (default: the run's data setting)."`
 	DatasetImages int      `default:"500" placeholder:"N" help:"Store at most N validation images referenced by predictions.json (0: none)."`
 	SkipBadMasks  bool     `help:"Capture a predictions.json whose masks do not all decode, without those masks' polygons (recorded as a gap)."`
+	NoPolygons    bool     `help:"Keep segmentation masks as COCO RLE without their polygons (recorded as a gap): no need for the yoloarchive-contours helper and OpenCV."`
 	Jobs          int      `short:"j" default:"0" placeholder:"N" help:"Runs to capture in parallel (default: number of CPUs, at most 4)."`
 	JSON          bool     `help:"Print one JSON object per run on stdout."`
 
-	file    string // the archive to write, from -o FILE.tar.zst
-	dir     string // the directory to write to, from -o DIR
-	ledger  *convert.Ledger
-	optsKey string
-	seenMu  sync.Mutex
-	seen    map[string]string // run id → the source captured for it in this batch
-	plan    map[string]convert.Decision
-	Force   bool     `help:"With -o DIR: capture runs again even when the ledger says they have not changed."`
-	Session []string `placeholder:"PATH" help:"A ClearML offline session (folder or zip) or Comet offline zip of the run, merged into its archive (a single SRC only; repeatable: the sessions of a resumed run, in order; SRC may itself be the first session)."`
+	file     string // the archive to write, from -o FILE.tar.zst
+	dir      string // the directory to write to, from -o DIR
+	ledger   *convert.Ledger
+	contours *contours.Helper // started when the first mask needs polygons
+	optsKey  string
+	seenMu   sync.Mutex
+	seen     map[string]string // run id → the source captured for it in this batch
+	plan     map[string]convert.Decision
+	Force    bool     `help:"With -o DIR: capture runs again even when the ledger says they have not changed."`
+	Session  []string `placeholder:"PATH" help:"A ClearML offline session (folder or zip) or Comet offline zip of the run, merged into its archive (a single SRC only; repeatable: the sessions of a resumed run, in order; SRC may itself be the first session)."`
 
 	Follow  bool          `help:"Watch SRC, a run directory still training, and write a chain of delta archives (NAME.000.tar.zst, NAME.001.tar.zst, ...) until training ends."`
 	Every   time.Duration `default:"60s" placeholder:"DURATION" help:"With --follow: how often to look."`
@@ -127,6 +130,8 @@ type captureReport struct {
 
 // Run captures the sources.
 func (c *CaptureCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr *Stderr) error {
+	c.contours = contours.FromEnv()
+	defer c.contours.Close()
 	if err := c.checkData(); err != nil {
 		return err
 	}
@@ -158,6 +163,9 @@ func (c *CaptureCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr
 	// yaml, the sessions merged in, and this build (a newer one may read
 	// the same files better).
 	c.optsKey = fmt.Sprintf("%v|%v|%s|%d|%v|%s", opts.NoWeights, opts.AllWeights, opts.Data, opts.DatasetImages, opts.SkipBadMasks, version())
+	if opts.NoPolygons {
+		c.optsKey += "|no-polygons"
+	}
 	if opts.Data != "" {
 		if st, err := os.Stat(opts.Data); err == nil {
 			c.optsKey += fmt.Sprintf("|%d|%d", st.Size(), st.ModTime().UnixNano())
@@ -310,6 +318,8 @@ func (c *CaptureCmd) options(jobs int) convert.Options {
 		Data:          c.Data,
 		DatasetImages: c.DatasetImages,
 		SkipBadMasks:  c.SkipBadMasks,
+		NoPolygons:    c.NoPolygons,
+		Contours:      c.contours,
 		Workers:       max(1, runtime.GOMAXPROCS(0)/jobs),
 		Writer:        "yoloarchive " + version(),
 		Sessions:      c.Session,

@@ -60,7 +60,7 @@ func Find() (string, error) {
 	if p, err := exec.LookPath(Name); err == nil {
 		return p, nil
 	}
-	return "", fmt.Errorf("%w: not in $%s, not beside this program (%s) and not on PATH", ErrNotFound, EnvPath, beside)
+	return "", fmt.Errorf("%w: not in $%s, not beside this program (%s), not on PATH", ErrNotFound, EnvPath, beside)
 }
 
 var (
@@ -68,20 +68,25 @@ var (
 	defaultHelper *Helper
 )
 
-// Default returns the process's shared helper, configured by the
-// environment ([EnvPath], [EnvTimeout]). Nothing is looked for or started
-// until a mask needs polygons.
-func Default() *Helper {
-	defaultOnce.Do(func() {
-		var c Config
-		if s := os.Getenv(EnvTimeout); s != "" {
-			d, err := time.ParseDuration(s)
-			if err != nil || d <= 0 {
-				c.configErr = fmt.Errorf("contours: $%s=%q is not a positive duration such as 90s", EnvTimeout, s)
-			}
-			c.Timeout = d
+// FromEnv returns a new Helper configured by the environment: the
+// executable by [Find] ($YOLOARCHIVE_CONTOURS first), the timeout by
+// $YOLOARCHIVE_CONTOURS_TIMEOUT. Nothing is looked for or started until a
+// mask needs polygons; a malformed timeout is reported then.
+func FromEnv() *Helper {
+	var c Config
+	if s := os.Getenv(EnvTimeout); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			c.configErr = fmt.Errorf("contours: $%s=%q is not a positive duration such as 90s", EnvTimeout, s)
 		}
-		defaultHelper = New(c)
-	})
+		c.Timeout = d
+	}
+	return New(c)
+}
+
+// Default returns the process's shared helper, made by [FromEnv] on first
+// use.
+func Default() *Helper {
+	defaultOnce.Do(func() { defaultHelper = FromEnv() })
 	return defaultHelper
 }
