@@ -178,10 +178,10 @@ func TestCapture_ContoursHelperFails(t *testing.T) {
 		}, []string{"predictions.json: 368 segmentation masks need polygons", "yoloarchive-contours helper (OpenCV) is not installed", "--no-polygons"}},
 		{"Dies", func(t *testing.T) contours.Config {
 			return contours.Config{Path: script(t, "echo 'Segmentation fault' >&2; exit 139")}
-		}, []string{"yoloarchive-contours died (exit status 139) before it was ready: Segmentation fault"}},
+		}, []string{"predictions.json: ", "yoloarchive-contours died (exit status 139) before it was ready: Segmentation fault"}},
 		{"Hangs", func(t *testing.T) contours.Config {
-			return contours.Config{Path: script(t, "exec sleep 60"), Timeout: 500 * time.Millisecond}
-		}, []string{"did not get ready in 500ms: killed it"}},
+			return contours.Config{Path: script(t, "exec /bin/sleep 60"), Timeout: 500 * time.Millisecond}
+		}, []string{"predictions.json: ", "did not get ready in 500ms: killed it"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := contours.New(tc.helper(t))

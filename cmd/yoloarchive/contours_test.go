@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/schemas"
+	"github.com/yoloarchive/yoloarchive/vision/contours"
+)
+
+// runsRoot copies the segment-val run (368 masks) and the detect run (no
+// masks) into a folder for capture --recursive.
+func runsRoot(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, name := range []string{"segment-val", "detect"} {
+		if err := os.CopyFS(filepath.Join(root, name), os.DirFS(filepath.Join(fixtures, name))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// TestCLI_Capture_ContoursHelperFails: in a batch, a contours helper that
+// is missing, dies or hangs fails the run with masks, with one line that
+// says what happened, and the other run is captured (exit 3);
+// --no-polygons captures both without a helper.
+func TestCLI_Capture_ContoursHelperFails(t *testing.T) {
+	root := runsRoot(t)
+	helper := func(body string) string {
+		p := filepath.Join(t.TempDir(), contours.Name)
+		os.WriteFile(p, []byte("#!/bin/sh\n"+body+"\n"), 0o755)
+		return p
+	}
+	for _, tc := range []struct {
+		name, path, timeout string
+		want                []string
+	}{
+		{"Missing", "", "", []string{"yoloarchive-contours helper (OpenCV) is not installed", "install yoloarchive-contours (built with OpenCV) beside yoloarchive, or capture with --no-polygons"}},
+		{"Dies", helper("echo 'terminate called after throwing an instance of cv::Exception' >&2; kill -ABRT $$"), "", []string{"died (signal: aborted) before it was ready: terminate called after throwing an instance of cv::Exception"}},
+		{"Hangs", helper("exec /bin/sleep 60"), "300ms", []string{"did not get ready in 300ms: killed it"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(contours.EnvPath, tc.path)
+			t.Setenv(contours.EnvTimeout, tc.timeout)
+			t.Setenv("PATH", t.TempDir()) // no helper there either
+			out := t.TempDir()
+			code, stdout, stderr := runCLI(t, "capture", "-r", root, "--out-dir", out, "-j", "1")
+			if code != exitPartial {
+				t.Fatalf("exit %d, want %d (partial)\nstdout %s\nstderr %s", code, exitPartial, stdout, stderr)
+			}
+			var line string
+			for _, l := range strings.Split(stderr, "\n") {
+				if strings.Contains(l, "error:") {
+					line = l
+				}
+			}
+			if !strings.Contains(line, filepath.Join(root, "segment-val", "predictions.json")+": ") {
+				t.Errorf("error line %q does not name predictions.json", line)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(line, w) {
+					t.Errorf("error line %q\nwant %q", line, w)
+				}
+			}
+			archives, _ := filepath.Glob(filepath.Join(out, "*.tar.zst"))
+			if len(archives) != 1 || !strings.Contains(stdout, filepath.Join(root, "detect")+" -> ") {
+				t.Errorf("archives %v, stdout %q: want the detect run's alone", archives, stdout)
+			}
+			if tmp, _ := filepath.Glob(filepath.Join(out, ".*tmp")); len(tmp) != 0 {
+				t.Errorf("left behind: %v", tmp)
+			}
+		})
+	}
+	t.Setenv(contours.EnvPath, filepath.Join(t.TempDir(), "missing"))
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "capture", "-r", root, "--out-dir", out, "--no-polygons")
+	if code != 0 {
+		t.Fatalf("--no-polygons: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	if archives, _ := filepath.Glob(filepath.Join(out, "*.tar.zst")); len(archives) != 2 {
+		t.Errorf("--no-polygons: archives %v", archives)
+	}
+}
+
+// TestBuild_StaticBinaryAndHelper builds yoloarchive as the release does
+// (CGO_ENABLED=0) and the contours helper beside it, checks that the first
+// is static and links no gocv, and that a capture with the real helper
+// gives the annotations of an in-process capture, polygon for polygon.
+func TestBuild_StaticBinaryAndHelper(t *testing.T) {
+	deps, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, deps)
+	}
+	for _, p := range strings.Fields(string(deps)) {
+		if strings.HasPrefix(p, "gocv.io/") || strings.HasSuffix(p, "yoloarchive/vision") {
+			t.Errorf("yoloarchive imports %s: only the contours helper may link OpenCV", p)
+		}
+	}
+	dir := t.TempDir()
+	bin, helper := filepath.Join(dir, "yoloarchive"), filepath.Join(dir, contours.Name)
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("go", "build", "-o", helper, "../yoloarchive-contours").CombinedOutput(); err != nil {
+		t.Fatalf("go build the helper: %v\n%s", err, out)
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+			t.Errorf("%s has a %v program header: not static", bin, p.Type)
+		}
+	}
+	f.Close()
+
+	src := filepath.Join(fixtures, "segment-val")
+	got := filepath.Join(dir, "real.tar.zst")
+	cmd := exec.Command(bin, "capture", src, "-o", got)
+	for _, e := range os.Environ() { // find the helper beside the binary
+		if !strings.HasPrefix(e, contours.EnvPath+"=") {
+			cmd.Env = append(cmd.Env, e)
+		}
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("capture with the real helper: %v\n%s", err, out)
+	}
+	want := filepath.Join(dir, "inprocess.tar.zst")
+	if code, _, stderr := runCLI(t, "capture", src, "-o", want); code != 0 {
+		t.Fatalf("in-process capture: exit %d: %s", code, stderr)
+	}
+	rows := func(p string) []schemas.AnnotationRow {
+		a, err := archive.Open(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		r, err := archive.ReadTable[schemas.AnnotationRow](a, schemas.TableAnnotations)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	g, w := rows(got), rows(want)
+	polys := 0
+	for _, r := range g {
+		polys += len(r.Polygons)
+	}
+	if !reflect.DeepEqual(g, w) || polys == 0 {
+		t.Errorf("the real helper's annotations (%d rows, %d polygons) differ from the in-process capture's (%d rows)", len(g), polys, len(w))
+	}
+	out, err := exec.Command(helper, "--version").Output()
+	if err != nil || !strings.Contains(string(out), "OpenCV 4.") {
+		t.Errorf("%s --version: %q, %v", contours.Name, out, err)
+	}
+}
