@@ -1,28 +1,51 @@
 # yoloarchive: `make demo` builds and runs the main job on the bundled sample
 # run; `make test` runs every test. Both install what is missing first.
+#
+# Two programs are built: bin/yoloarchive, static (CGO_ENABLED=0, needs only
+# Go), and bin/yoloarchive-contours, the helper that computes mask polygons
+# with OpenCV (needs libopencv-dev). `make static` builds the first alone.
 
 export PATH := $(PATH):/usr/local/go/bin
 GO      ?= go
 BIN     := bin/yoloarchive
+HELPER  := bin/yoloarchive-contours
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.Version=$(VERSION)
+LDFLAGS := -s -w -X main.Version=$(VERSION)
+# -buildvcs=auto stamps the commit into the build info even where GOFLAGS
+# turns it off (GoReleaser adds -trimpath for releases).
+BUILDFLAGS := -buildvcs=auto
 FUZZTIME ?= 60s
 FUZZSHORT ?= 15s
 
-.PHONY: all deps build demo test check-fmt vet unit duckdb fuzz fuzz-short bench clean
+.PHONY: all deps deps-test build static helper check-static demo test check-fmt vet unit duckdb fuzz fuzz-short bench clean
 
 all: build
 
+# What building needs (OpenCV headers and pkg-config, for the helper).
 deps:
-	@bash scripts/install-deps.sh
+	@bash scripts/install-deps.sh build
 
-build: deps
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/yoloarchive
+# What testing and benchmarks need on top (Node.js and DuckDB, zstd, GNU time).
+deps-test:
+	@bash scripts/install-deps.sh test
+
+build: static helper
+
+static:
+	CGO_ENABLED=0 $(GO) build $(BUILDFLAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/yoloarchive
+
+helper: deps
+	CGO_ENABLED=1 $(GO) build $(BUILDFLAGS) -ldflags "$(LDFLAGS)" -o $(HELPER) ./cmd/yoloarchive-contours
+
+# bin/yoloarchive must link no shared library (ldd fails on a static file).
+check-static: static
+	@if ldd $(BIN) >/dev/null 2>&1; then echo "$(BIN) is dynamically linked:"; ldd $(BIN); exit 1; fi
+	@echo "$(BIN): static"
 
 demo: build
 	@bash scripts/demo.sh
 
-test: build check-fmt vet unit fuzz-short duckdb
+test: build deps-test check-static check-fmt vet unit fuzz-short duckdb
 
 check-fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -30,16 +53,19 @@ check-fmt:
 
 vet:
 	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) vet ./cmd/yoloarchive
 
 # Unit, integration, example and fuzz-seed tests (go test runs every fuzz
-# target's seed corpus), then gocv's Mat accounting to catch leaked Mats.
-# The CLI's interrupt tests run the binary dozens of times: on a machine
-# shared with others its package can outgrow go test's 10-minute default.
-unit:
-	$(GO) test -count=1 -timeout 30m ./...
+# target's seed corpus) with the built helper serving every polygon, then
+# gocv's Mat accounting to catch leaked Mats. The CLI's interrupt tests run
+# the binary dozens of times: on a machine shared with others its package
+# can outgrow go test's 10-minute default.
+unit: helper
+	YOLOARCHIVE_CONTOURS=$(CURDIR)/$(HELPER) $(GO) test -count=1 -timeout 30m ./...
 	$(GO) test -count=1 -tags matprofile -run NoMatLeak ./vision
 
-duckdb: build
+# The DuckDB checks run the static binary, which finds the helper beside it.
+duckdb: build deps-test
 	@BIN=$(BIN) bash scripts/duckdb-check.sh
 
 # Run each fuzz target (every func Fuzz* in the repository) for FUZZTIME.
@@ -48,10 +74,10 @@ fuzz: deps
 
 # The CI pass: each fuzz target for FUZZSHORT. A failure names the target
 # and the failing input, written under <package>/testdata/fuzz/<target>/.
-fuzz-short:
+fuzz-short: deps
 	@bash scripts/fuzz.sh $(FUZZSHORT)
 
-bench: build
+bench: build deps-test
 	@bash scripts/bench.sh
 
 clean:
