@@ -2,7 +2,9 @@ package convert
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -82,6 +84,15 @@ func (r *Run) readPredictions(ctx context.Context, vr *versionRange) error {
 	if err != nil {
 		return err
 	}
+	if !r.opts.NoPolygons && firstHasMask(f) {
+		// Start the helper now: OpenCV loads while the statistics are
+		// read. A failure to start is reported by planPolygons.
+		r.opts.Contours.Start()
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return err
+	}
 	st, err := statPredictions(f, r.dir.path(r.predictions))
 	f.Close()
 	if err != nil {
@@ -124,6 +135,18 @@ func (r *Run) readPredictions(ctx context.Context, vr *versionRange) error {
 	}
 	r.pickDatasetImages(ctx)
 	return ctx.Err()
+}
+
+// firstHasMask reports whether the first prediction read from f has a
+// segmentation mask.
+func firstHasMask(f io.Reader) bool {
+	has := false
+	stop := errors.New("stop")
+	ReadPredictions(f, "", func(p *Prediction) error {
+		has = p.Segmentation != nil
+		return stop
+	})
+	return has
 }
 
 // planPolygons decides how the masks of predictions.json get their

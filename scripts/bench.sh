@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
-# bench.sh measures capture against `tar --zstd -cf` on the same run
-# directory (time and size), and contour extraction in masks/s, and prints
-# the ratios. The run directory is the segment fixture plus two weight
-# files (5/6 random, 1/6 zeros, like a checkpoint's mix), copied to a
-# temporary directory, at three weight sizes; each command runs REPEAT
-# times (default 7) and the median is kept. Go benchmarks: go test -bench . ./convert ./vision
-# ./sync/clearml ./sync/comet (sync: requests and time per 1,000 scalars, peak RSS).
+# bench.sh measures yoloarchive against the tools it replaces, as ratios
+# measured in the same run (REPEAT times each, default 7; the median time
+# and the largest peak RSS are kept):
+#
+#   headline  process start (--version, verify of a small archive); capture of
+#             a ~213 MB synthetic run (300 JPEGs, 150 MB of weights) against
+#             tar --zstd; capture of a run with 2,000 COCO RLE masks at
+#             640x640 against the Python path (numpy decode and
+#             cv2.findContours, scripts/contours.py); sync peak RSS.
+#             BEFORE=/path/to/an/older/yoloarchive adds its figures beside.
+#   capture   capture against tar --zstd at three weight sizes, contour
+#             extraction in masks/s, the Go benchmarks (sync costs, follow).
+#   scale     10, 100 and 1,000 synthetic runs captured, synced, exported.
+#
+# bash scripts/bench.sh [headline|capture|scale] (default: all three).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${BIN:-bin/yoloarchive}
+before=${BEFORE:-}
 repeat=${REPEAT:-7}
+python=${PYTHON:-/usr/bin/python3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# `bench.sh scale` runs only the scale section at the end.
-only_scale=false
-[ "${1:-}" = scale ] && only_scale=true
+what=${1:-all}
+want() { [ "$what" = all ] || [ "$what" = "$1" ]; }
 
 data=testdata/ultralytics-8.3.166/datasets/segment/data.yaml
 
@@ -46,10 +55,87 @@ median_time() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-if ! $only_scale; then
+# time_rss CMD...: wall time (median, taken around GNU time) and peak RSS
+# in MB (the largest) over $repeat runs, as "seconds MB".
+time_rss() {
+  local times=() rss=0 t0 t1 kb
+  for ((i = 0; i < repeat; i++)); do
+    t0=$(date +%s.%N)
+    /usr/bin/time -o "$work/time" -f '%M' "$@" >/dev/null 2>&1 || { echo "bench: $* failed" >&2; return 1; }
+    t1=$(date +%s.%N)
+    times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')")
+    read -r kb <"$work/time"
+    ((kb > rss)) && rss=$kb
+  done
+  printf '%s %.1f\n' "$(printf '%s\n' "${times[@]}" | sort -g | sed -n "$(((repeat + 1) / 2))p")" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
+}
+
+if want headline; then
+  echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  bins=("$bin")
+  [ -n "$before" ] && bins+=("$before")
+  go build -o "$work/synthruns" ./scripts/synthruns
+  printf 'package main\n\nfunc main() { println("dev") }\n' >"$work/hello.go"
+  CGO_ENABLED=0 go build -o "$work/hello" "$work/hello.go"
+  small=testdata/ultralytics-8.3.166/detect
+  "$bin" capture "$small" -o "$work/small.tar.zst" >/dev/null
+  echo
+  printf '%-44s %10s %10s\n' "start (median s, peak RSS MB)" "s" "MB"
+  read -r t m < <(time_rss "$work/hello")
+  printf '%-44s %10.4f %10.1f\n' "a static Go hello world (the floor)" "$t" "$m"
+  for b in "${bins[@]}"; do
+    read -r t m < <(time_rss "$b" --version)
+    printf '%-44s %10.4f %10.1f\n' "$b --version" "$t" "$m"
+    read -r t m < <(time_rss "$b" verify "$work/small.tar.zst")
+    printf '%-44s %10.4f %10.1f\n' "$b verify (a $(($(stat -c %s "$work/small.tar.zst") / 1024)) KiB archive)" "$t" "$m"
+  done
+  echo "goal: <= 0.020 s and <= 30 MB"
+
+  # The ~213 MB run: 300 distinct JPEGs (~190 KB), 2 x 75 MB of weights.
+  "$work/synthruns" -n 1 -epochs 300 -images 11 -jpegs 300 -weights-mb 150 -o "$work/big" >/dev/null
+  run=$work/big/synth-00000
+  echo
+  printf '%-44s %10s %10s %12s %8s %8s\n' "capture of a $(($(du -sb "$run" | cut -f1) / 1000000)) MB run" "s" "MB" "bytes" "time x" "size x"
+  t_tar=$(median_time tar --zstd -cf "$work/tar.tar.zst" -C "$run" .)
+  s_tar=$(stat -c %s "$work/tar.tar.zst")
+  printf '%-44s %10.3f %10s %12d\n' "tar --zstd -cf" "$t_tar" "" "$s_tar"
+  for b in "${bins[@]}"; do
+    read -r t m < <(time_rss "$b" capture "$run" -o "$work/big.tar.zst")
+    s=$(stat -c %s "$work/big.tar.zst")
+    printf '%-44s %10.3f %10.1f %12d %7sx %7sx\n' "$b capture" "$t" "$m" "$s" "$(ratio "$t" "$t_tar")" "$(ratio "$s" "$s_tar")"
+  done
+  echo "goal: <= 1.2x the time and <= 1.05x the size of tar --zstd"
+  echo
+  printf '%-44s %10s %10s\n' "sync --to clearml-offline of that archive" "s" "peak MB"
+  for b in "${bins[@]}"; do
+    read -r t m < <(YOLOARCHIVE_STATE_DIR="$work/state" time_rss "$b" sync "$work/big.tar.zst" --to clearml-offline --out "$work/offline" --force)
+    printf '%-44s %10.3f %10.1f\n' "$b" "$t" "$m"
+  done
+  rm -rf "$work/big" "$work/offline" "$work"/*.tar.zst
+
+  # 2,000 masks at 640x640 (one object each, radius 10-120 px).
+  "$work/synthruns" -n 1 -epochs 10 -images 0 -masks 2000 -o "$work/masks" >/dev/null
+  run=$work/masks/synth-00000
+  echo
+  printf '%-44s %10s %10s %8s\n' "polygons of 2,000 masks at 640x640" "s" "MB" "faster x"
+  t_py=""
+  if "$python" -c 'import numpy, cv2' 2>/dev/null; then
+    read -r t_py m < <(time_rss "$python" scripts/contours.py "$run/predictions.json" "$work/py.jsonl")
+    printf '%-44s %10.3f %10.1f\n' "Python: numpy decode + cv2.findContours" "$t_py" "$m"
+  else
+    echo "Python path not measured: $python lacks numpy or cv2 (Debian: apt-get install python3-opencv)"
+  fi
+  for b in "${bins[@]}"; do
+    read -r t m < <(time_rss "$b" capture "$run" -o "$work/masks.tar.zst")
+    printf '%-44s %10.3f %10.1f %7sx\n' "$b capture (the whole run)" "$t" "$m" "$([ -n "$t_py" ] && ratio "$t_py" "$t" || echo -)"
+  done
+  echo "goal: capture >= 5x faster than the Python path"
+  rm -rf "$work/masks"
+fi
+
+if want capture; then
 t_start=$(median_time "$bin" --version)
-printf 'process start of bin/yoloarchive (links OpenCV, %d shared libraries): %.3f s\n\n' \
-  "$(ldd "$bin" | wc -l)" "$t_start"
+printf 'process start of %s (%s): %.3f s\n\n' "$bin" "$(ldd "$bin" >/dev/null 2>&1 && echo "$(ldd "$bin" | wc -l) shared libraries" || echo static)" "$t_start"
 printf '%-28s %10s %10s %12s %12s %11s %11s\n' "run directory" "tar s" "capture s" "tar bytes" "capture bytes" "time ratio" "size ratio"
 for mb in 6 50 200; do
   run="$work/run-$mb"
@@ -99,7 +185,7 @@ scale=${SCALE:-10 100 1000}
 epochs=${EPOCHS:-300}
 comet_max=${COMET_MAX:-1000}
 trackers=${TRACKERS:-clearml comet}
-if [ "$scale" != 0 ]; then
+if want scale && [ "$scale" != 0 ]; then
   go build -o "$work/fakeservers" ./scripts/fakeservers
   go build -o "$work/synthruns" ./scripts/synthruns
   printf '%-6s %-16s %10s %10s %12s %10s\n' runs step "wall s" "s/run" "peak RSS MB" "req/run"

@@ -4,7 +4,9 @@
 // epochs in one of the real formats (Ultralytics plain with a time column,
 // 8.3.9+; padded 1-based, 8.0.162-8.3.8; padded 0-based, before 8.0.162;
 // YOLOv5), images, and, with -predictions, the segment fixture's
-// predictions.json with its RLE masks. With -same-settings every run keeps
+// predictions.json with its RLE masks. For the benchmarks, -jpegs adds
+// distinct photo-like JPEGs, -weights-mb checkpoint-like weights and
+// -masks a predictions.json of that many 640x640 masks. With -same-settings every run keeps
 // its template's settings unchanged (the same args.yaml in every run of a
 // template, as in a backfill of many users' tutorial runs): the runs still
 // differ by their results, so they are still different runs.
@@ -51,6 +53,9 @@ func main() {
 	seed := flag.Int64("seed", 1, "random seed")
 	root := flag.String("root", ".", "repository root (for the templates)")
 	same := flag.Bool("same-settings", false, "keep the templates' settings (name, save_dir, epochs) unchanged")
+	jpegs := flag.Int("jpegs", 0, "add this many distinct 640x640 JPEGs (about 200 KB each) to every run")
+	weights := flag.Int("weights-mb", 0, "add weights/best.pt and last.pt of this many megabytes in all to every run")
+	masks := flag.Int("masks", 0, "write a predictions.json of this many 640x640 COCO RLE masks into every run")
 	flag.Parse()
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "synthruns: -o DIR is required")
@@ -58,7 +63,18 @@ func main() {
 	}
 	rng := rand.New(rand.NewSource(*seed))
 	for i := 0; i < *n; i++ {
-		if err := writeRun(rng, *root, filepath.Join(*out, fmt.Sprintf("synth-%05d", i)), i, *epochs, *images, *predictions, *same); err != nil {
+		dir := filepath.Join(*out, fmt.Sprintf("synth-%05d", i))
+		err := writeRun(rng, *root, dir, i, *epochs, *images, *predictions, *same)
+		if err == nil && *jpegs > 0 {
+			err = addJPEGs(rng, dir, *jpegs)
+		}
+		if err == nil && *weights > 0 {
+			err = addWeights(rng, dir, *weights)
+		}
+		if err == nil && *masks > 0 {
+			err = addMasks(rng, dir, *masks)
+		}
+		if err != nil {
 			fmt.Fprintln(os.Stderr, "synthruns:", err)
 			os.Exit(1)
 		}

@@ -1,0 +1,46 @@
+# syntax=docker/dockerfile:1
+#
+# Two images from one build:
+#
+#   docker build --target static -t yoloarchive:static .
+#       FROM scratch: the static yoloarchive alone (about 40 MB). Everything
+#       but mask polygons; capture runs with masks need --no-polygons.
+#   docker build -t yoloarchive .
+#       debian:bookworm-slim with the OpenCV 4.6 runtime and the contours
+#       helper beside yoloarchive: everything.
+#
+# docker run --rm -v "$PWD:/data" -w /data yoloarchive capture runs/detect/train -o train.tar.zst
+
+ARG GO_VERSION=1.26
+
+FROM golang:${GO_VERSION}-bookworm AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libopencv-dev pkg-config \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+ARG VERSION=dev
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.Version=${VERSION}" -o /out/yoloarchive ./cmd/yoloarchive \
+ && CGO_ENABLED=1 go build -trimpath -ldflags "-s -w -X main.Version=${VERSION}" -o /out/yoloarchive-contours ./cmd/yoloarchive-contours \
+ && mkdir -m 1777 /out/tmp
+
+FROM scratch AS static
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build /out/tmp /tmp
+COPY --from=build /out/yoloarchive /usr/local/bin/yoloarchive
+ENV HOME=/tmp TMPDIR=/tmp
+ENTRYPOINT ["/usr/local/bin/yoloarchive"]
+
+FROM debian:bookworm-slim AS full
+# The OpenCV 4.6 libraries gocv links (the helper's ldd lists these twelve).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates \
+      libopencv-core406 libopencv-imgproc406 libopencv-imgcodecs406 libopencv-highgui406 \
+      libopencv-videoio406 libopencv-video406 libopencv-objdetect406 libopencv-calib3d406 \
+      libopencv-features2d406 libopencv-flann406 libopencv-dnn406 libopencv-photo406 \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /out/yoloarchive /out/yoloarchive-contours /usr/local/bin/
+RUN yoloarchive-contours --version
+ENTRYPOINT ["/usr/local/bin/yoloarchive"]
