@@ -21,7 +21,9 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-ARG VERSION=dev
+# --version says VERSION when given (docker build --build-arg VERSION=v1.2.0),
+# else what the build info holds.
+ARG VERSION=
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.Version=${VERSION}" -o /out/yoloarchive ./cmd/yoloarchive \
  && CGO_ENABLED=1 go build -trimpath -ldflags "-s -w -X main.Version=${VERSION}" -o /out/yoloarchive-contours ./cmd/yoloarchive-contours \
  && mkdir -m 1777 /out/tmp

@@ -9,10 +9,10 @@ export PATH := $(PATH):/usr/local/go/bin
 GO      ?= go
 BIN     := bin/yoloarchive
 HELPER  := bin/yoloarchive-contours
-VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X main.Version=$(VERSION)
-# -buildvcs=auto stamps the commit into the build info even where GOFLAGS
-# turns it off (GoReleaser adds -trimpath for releases).
+LDFLAGS := -s -w
+# --version reads the module version and the commit from the build info:
+# -buildvcs=auto stamps them even where GOFLAGS turns it off (GoReleaser
+# does the same, and adds -trimpath).
 BUILDFLAGS := -buildvcs=auto
 FUZZTIME ?= 60s
 FUZZSHORT ?= 15s
