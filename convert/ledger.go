@@ -56,7 +56,13 @@ type LedgerEntry struct {
 // OpenLedger reads the ledger of dir; a missing ledger is empty. A damaged
 // ledger is an error naming it (delete it to capture everything again).
 func OpenLedger(dir string) (*Ledger, error) {
-	l := &Ledger{path: filepath.Join(dir, LedgerName), entries: map[string]LedgerEntry{}}
+	return OpenLedgerFile(filepath.Join(dir, LedgerName))
+}
+
+// OpenLedgerFile is [OpenLedger] for the ledger at path (a shard's:
+// [Shard.LedgerName]).
+func OpenLedgerFile(path string) (*Ledger, error) {
+	l := &Ledger{path: path, entries: map[string]LedgerEntry{}}
 	data, err := os.ReadFile(l.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return l, nil

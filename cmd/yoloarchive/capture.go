@@ -27,6 +27,7 @@ type CaptureCmd struct {
 	Out           string   `short:"o" aliases:"output" placeholder:"PATH" help:"Where to write: FILE.tar.zst (a single SRC), or a directory (one that exists, or PATH ending in /) for archives named <name>-<run id>.tar.zst, with a ledger of the runs captured there (default: the current directory, without a ledger)."`
 	OutDir        string   `hidden:"" placeholder:"DIR" help:"The directory of -o DIR (the old spelling)."`
 	Recursive     bool     `short:"r" help:"Capture every run found below each SRC."`
+	Shard         string   `placeholder:"K/N" help:"With --recursive: capture only share K of N (1 <= K <= N) of the runs, picked by a hash of each run's path relative to its SRC, with a ledger of its own (a Slurm job array: --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT with --array=1-N)."`
 	NoWeights     bool     `help:"Leave weights/best.pt and weights/last.pt out."`
 	AllWeights    bool     `help:"Also store periodic checkpoints weights/epoch*.pt."`
 	Data          string   `placeholder:"DATA.yaml" help:"Dataset yaml for class names, ground truth and the training image count (default: the run's data setting)."`
@@ -40,6 +41,7 @@ type CaptureCmd struct {
 	dir      string // the directory to write to, from -o DIR
 	ledger   *convert.Ledger
 	contours *contours.Helper // started when the first mask needs polygons
+	shard    *convert.Shard   // from --shard
 	optsKey  string
 	seenMu   sync.Mutex
 	seen     map[string]string // run id → the source captured for it in this batch
@@ -72,6 +74,16 @@ interrupted capture leaves nothing behind. One bad run never stops the others.
 func (c *CaptureCmd) Validate() error {
 	if err := c.outputs(); err != nil {
 		return err
+	}
+	if c.Shard != "" {
+		if !c.Recursive || c.dir == "" {
+			return errors.New("--shard splits a recursive capture: use it with --recursive and -o DIR")
+		}
+		s, err := convert.ParseShard(c.Shard)
+		if err != nil {
+			return err
+		}
+		c.shard = &s
 	}
 	if len(c.Session) > 0 && (len(c.Src) != 1 || c.Recursive) {
 		return errors.New("--session enriches one run: use it with a single SRC, without --recursive")
@@ -145,6 +157,10 @@ func (c *CaptureCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr
 	if err != nil {
 		return err
 	}
+	if len(srcs) == 0 { // a shard may draw no run
+		fmt.Fprintf(stderr, "shard %s: no run of %s falls to this shard\n", c.shard, strings.Join(c.Src, ", "))
+		return nil
+	}
 	jobs := c.Jobs
 	if jobs <= 0 {
 		jobs = min(runtime.GOMAXPROCS(0), 4)
@@ -155,7 +171,7 @@ func (c *CaptureCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr
 		if err := os.MkdirAll(c.dir, 0o777); err != nil {
 			return err
 		}
-		if c.ledger, err = convert.OpenLedger(c.dir); err != nil {
+		if c.ledger, err = convert.OpenLedgerFile(c.ledgerPath()); err != nil {
 			return err
 		}
 	}
@@ -263,7 +279,7 @@ func (c *CaptureCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr
 		gaps.print(stdout, len(srcs), "runs", "-v lists each run's, with the reasons; inspect shows an archive's")
 	}
 	if unchanged > 0 {
-		fmt.Fprintf(stderr, "%d runs unchanged since their last capture (ledger %s; --force captures them again)\n", unchanged, filepath.Join(c.dir, convert.LedgerName))
+		fmt.Fprintf(stderr, "%d runs unchanged since their last capture (ledger %s; --force captures them again)\n", unchanged, c.ledgerPath())
 	}
 	if len(srcs) > 1 {
 		if dups > 0 {
@@ -429,7 +445,16 @@ func (c *CaptureCmd) print(g *Globals, stdout, stderr io.Writer, rep captureRepo
 	}
 }
 
-// sources expands --recursive roots into run directories.
+// ledgerPath is the ledger of the output directory, or of the shard.
+func (c *CaptureCmd) ledgerPath() string {
+	if c.shard != nil {
+		return filepath.Join(c.dir, c.shard.LedgerName())
+	}
+	return filepath.Join(c.dir, convert.LedgerName)
+}
+
+// sources expands --recursive roots into run directories (those of the
+// shard, with --shard).
 func (c *CaptureCmd) sources(stderr io.Writer) ([]string, error) {
 	if !c.Recursive {
 		return c.Src, nil
@@ -446,7 +471,18 @@ func (c *CaptureCmd) sources(stderr io.Writer) ([]string, error) {
 		if len(runs) == 0 {
 			return nil, fmt.Errorf("%s: no runs found below it", root)
 		}
-		out = append(out, runs...)
+		for _, run := range runs {
+			if c.shard != nil {
+				rel, err := filepath.Rel(root, run)
+				if err != nil {
+					return nil, err
+				}
+				if !c.shard.Has(rel) {
+					continue
+				}
+			}
+			out = append(out, run)
+		}
 	}
 	return out, nil
 }
