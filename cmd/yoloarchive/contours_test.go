@@ -58,12 +58,12 @@ func TestCLI_Capture_ContoursHelperFails(t *testing.T) {
 			}
 			var line string
 			for _, l := range strings.Split(stderr, "\n") {
-				if strings.Contains(l, "error:") {
+				if strings.Contains(l, statusFailed+": ") { // problemLine: "failed: PATH: what went wrong"
 					line = l
 				}
 			}
 			if !strings.Contains(line, filepath.Join(root, "segment-val", "predictions.json")+": ") {
-				t.Errorf("error line %q does not name predictions.json", line)
+				t.Errorf("error line %q does not name predictions.json\nstderr %s", line, stderr)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(line, w) {
