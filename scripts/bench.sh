@@ -55,19 +55,24 @@ median_time() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-# time_rss CMD...: wall time (median, taken around GNU time) and peak RSS
-# in MB (the largest) over $repeat runs, as "seconds MB".
+# time_rss CMD...: wall time (median, taken around GNU time), peak RSS in
+# MB (the largest) and CPU seconds (user + system, median; children
+# included) over $repeat runs, as "seconds MB cpu-seconds". On a loaded
+# machine the CPU time moves less than the wall time.
 time_rss() {
-  local times=() rss=0 t0 t1 kb
+  local times=() cpus=() rss=0 t0 t1 kb u s
   for ((i = 0; i < repeat; i++)); do
     t0=$(date +%s.%N)
-    /usr/bin/time -o "$work/time" -f '%M' "$@" >/dev/null 2>&1 || { echo "bench: $* failed" >&2; return 1; }
+    /usr/bin/time -o "$work/time" -f '%M %U %S' "$@" >/dev/null 2>&1 || { echo "bench: $* failed" >&2; return 1; }
     t1=$(date +%s.%N)
     times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')")
-    read -r kb <"$work/time"
+    read -r kb u s <"$work/time"
+    cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')")
     ((kb > rss)) && rss=$kb
   done
-  printf '%s %.1f\n' "$(printf '%s\n' "${times[@]}" | sort -g | sed -n "$(((repeat + 1) / 2))p")" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
+  local mid=$(((repeat + 1) / 2))
+  printf '%s %.1f %s\n' "$(printf '%s\n' "${times[@]}" | sort -g | sed -n "${mid}p")" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" \
+    "$(printf '%s\n' "${cpus[@]}" | sort -g | sed -n "${mid}p")"
 }
 
 if want headline; then
@@ -80,14 +85,14 @@ if want headline; then
   small=testdata/ultralytics-8.3.166/detect
   "$bin" capture "$small" -o "$work/small.tar.zst" >/dev/null
   echo
-  printf '%-44s %10s %10s\n' "start (median s, peak RSS MB)" "s" "MB"
-  read -r t m < <(time_rss "$work/hello")
-  printf '%-44s %10.4f %10.1f\n' "a static Go hello world (the floor)" "$t" "$m"
+  printf '%-52s %8s %8s %8s\n' "start (median wall s, peak RSS MB, median CPU s)" "s" "MB" "cpu s"
+  read -r t m c < <(time_rss "$work/hello")
+  printf '%-52s %8.4f %8.1f %8.2f\n' "a static Go hello world (the floor)" "$t" "$m" "$c"
   for b in "${bins[@]}"; do
-    read -r t m < <(time_rss "$b" --version)
-    printf '%-44s %10.4f %10.1f\n' "$b --version" "$t" "$m"
-    read -r t m < <(time_rss "$b" verify "$work/small.tar.zst")
-    printf '%-44s %10.4f %10.1f\n' "$b verify (a $(($(stat -c %s "$work/small.tar.zst") / 1024)) KiB archive)" "$t" "$m"
+    read -r t m c < <(time_rss "$b" --version)
+    printf '%-52s %8.4f %8.1f %8.2f\n' "$b --version" "$t" "$m" "$c"
+    read -r t m c < <(time_rss "$b" verify "$work/small.tar.zst")
+    printf '%-52s %8.4f %8.1f %8.2f\n' "$b verify ($(($(stat -c %s "$work/small.tar.zst") / 1024)) KiB)" "$t" "$m" "$c"
   done
   echo "goal: <= 0.020 s and <= 30 MB"
 
@@ -96,19 +101,19 @@ if want headline; then
   run=$work/big/synth-00000
   echo
   printf '%-44s %10s %10s %12s %8s %8s\n' "capture of a $(($(du -sb "$run" | cut -f1) / 1000000)) MB run" "s" "MB" "bytes" "time x" "size x"
-  t_tar=$(median_time tar --zstd -cf "$work/tar.tar.zst" -C "$run" .)
+  read -r t_tar m c < <(time_rss tar --zstd -cf "$work/tar.tar.zst" -C "$run" .)
   s_tar=$(stat -c %s "$work/tar.tar.zst")
-  printf '%-44s %10.3f %10s %12d\n' "tar --zstd -cf" "$t_tar" "" "$s_tar"
+  printf '%-44s %10.3f %10.1f %12d %8s %8s  (cpu %s s)\n' "tar --zstd -cf" "$t_tar" "$m" "$s_tar" "" "" "$c"
   for b in "${bins[@]}"; do
-    read -r t m < <(time_rss "$b" capture "$run" -o "$work/big.tar.zst")
+    read -r t m c < <(time_rss "$b" capture "$run" -o "$work/big.tar.zst")
     s=$(stat -c %s "$work/big.tar.zst")
-    printf '%-44s %10.3f %10.1f %12d %7sx %7sx\n' "$b capture" "$t" "$m" "$s" "$(ratio "$t" "$t_tar")" "$(ratio "$s" "$s_tar")"
+    printf '%-44s %10.3f %10.1f %12d %7sx %7sx  (cpu %s s)\n' "$b capture" "$t" "$m" "$s" "$(ratio "$t" "$t_tar")" "$(ratio "$s" "$s_tar")" "$c"
   done
   echo "goal: <= 1.2x the time and <= 1.05x the size of tar --zstd"
   echo
   printf '%-44s %10s %10s\n' "sync --to clearml-offline of that archive" "s" "peak MB"
   for b in "${bins[@]}"; do
-    read -r t m < <(YOLOARCHIVE_STATE_DIR="$work/state" time_rss "$b" sync "$work/big.tar.zst" --to clearml-offline --out "$work/offline" --force)
+    read -r t m _ < <(YOLOARCHIVE_STATE_DIR="$work/state" time_rss "$b" sync "$work/big.tar.zst" --to clearml-offline --out "$work/offline" --force)
     printf '%-44s %10.3f %10.1f\n' "$b" "$t" "$m"
   done
   rm -rf "$work/big" "$work/offline" "$work"/*.tar.zst
@@ -120,14 +125,14 @@ if want headline; then
   printf '%-44s %10s %10s %8s\n' "polygons of 2,000 masks at 640x640" "s" "MB" "faster x"
   t_py=""
   if "$python" -c 'import numpy, cv2' 2>/dev/null; then
-    read -r t_py m < <(time_rss "$python" scripts/contours.py "$run/predictions.json" "$work/py.jsonl")
-    printf '%-44s %10.3f %10.1f\n' "Python: numpy decode + cv2.findContours" "$t_py" "$m"
+    read -r t_py m c < <(time_rss "$python" scripts/contours.py "$run/predictions.json" "$work/py.jsonl")
+    printf '%-44s %10.3f %10.1f %8s  (cpu %s s)\n' "Python: numpy decode + cv2.findContours" "$t_py" "$m" "" "$c"
   else
     echo "Python path not measured: $python lacks numpy or cv2 (Debian: apt-get install python3-opencv)"
   fi
   for b in "${bins[@]}"; do
-    read -r t m < <(time_rss "$b" capture "$run" -o "$work/masks.tar.zst")
-    printf '%-44s %10.3f %10.1f %7sx\n' "$b capture (the whole run)" "$t" "$m" "$([ -n "$t_py" ] && ratio "$t_py" "$t" || echo -)"
+    read -r t m c < <(time_rss "$b" capture "$run" -o "$work/masks.tar.zst")
+    printf '%-44s %10.3f %10.1f %7sx  (cpu %s s)\n' "$b capture (the whole run)" "$t" "$m" "$([ -n "$t_py" ] && ratio "$t_py" "$t" || echo -)" "$c"
   done
   echo "goal: capture >= 5x faster than the Python path"
   rm -rf "$work/masks"
