@@ -9,10 +9,13 @@ export PATH := $(PATH):/usr/local/go/bin
 GO      ?= go
 BIN     := bin/yoloarchive
 HELPER  := bin/yoloarchive-contours
-LDFLAGS := -s -w
-# --version reads the module version and the commit from the build info:
-# -buildvcs=auto stamps them even where GOFLAGS turns it off (GoReleaser
-# does the same, and adds -trimpath).
+# --version says VERSION (git describe: the tag and the commit); where it
+# is unset, the module version and commit of the build info, which
+# -buildvcs=auto stamps even where GOFLAGS turns it off (GoReleaser uses
+# the build info, with -buildvcs=true and -trimpath). Go does not stamp in
+# a git worktree, where .git is a file.
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null)
+LDFLAGS := -s -w -X main.Version=$(VERSION)
 BUILDFLAGS := -buildvcs=auto
 FUZZTIME ?= 60s
 FUZZSHORT ?= 15s
