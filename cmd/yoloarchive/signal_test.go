@@ -19,6 +19,7 @@ import (
 	"github.com/yoloarchive/yoloarchive/sync/clearml/clearmltest"
 	"github.com/yoloarchive/yoloarchive/sync/comet/comettest"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
+	"github.com/yoloarchive/yoloarchive/vision/visiontest"
 )
 
 // stopLimit is how soon after Ctrl-C or SIGTERM every command must have
@@ -32,8 +33,11 @@ var hooked struct {
 	err  error
 }
 
-// TestMain removes the binary buildHooked built.
+// TestMain makes the test binary its own contours helper (the captures of
+// segmentation fixtures need polygons) unless $YOLOARCHIVE_CONTOURS names
+// one, and removes the binary buildHooked built.
 func TestMain(m *testing.M) {
+	visiontest.Setup()
 	code := m.Run()
 	if hooked.dir != "" {
 		os.RemoveAll(hooked.dir)

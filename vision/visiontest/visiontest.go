@@ -23,6 +23,15 @@ const envServe = "YOLOARCHIVE_TEST_SERVE_CONTOURS"
 // Main runs the tests, or, started as the helper, serves polygons on
 // stdin and stdout. It does not return.
 func Main(m *testing.M) {
+	Setup()
+	os.Exit(m.Run())
+}
+
+// Setup is Main for a TestMain that does more: called first, it serves
+// polygons and exits when the test binary was started as the helper, and
+// otherwise makes the test binary the helper of the tests (unless
+// $YOLOARCHIVE_CONTOURS names one) and returns.
+func Setup() {
 	if os.Getenv(envServe) == "1" {
 		if err := contours.Serve(os.Stdin, os.Stdout, "test binary", vision.Polygons); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -39,5 +48,4 @@ func Main(m *testing.M) {
 		os.Setenv(contours.EnvPath, exe)
 		os.Setenv(envServe, "1")
 	}
-	os.Exit(m.Run())
 }
