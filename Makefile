@@ -56,7 +56,6 @@ check-fmt:
 
 vet:
 	$(GO) vet ./...
-	CGO_ENABLED=0 $(GO) vet ./cmd/yoloarchive
 
 # Unit, integration, example and fuzz-seed tests (go test runs every fuzz
 # target's seed corpus) with the built helper serving every polygon, then
