@@ -22,7 +22,7 @@ func ParseShard(s string) (Shard, error) {
 	k, err1 := strconv.Atoi(ks)
 	n, err2 := strconv.Atoi(ns)
 	if !ok || err1 != nil || err2 != nil || n < 1 || k < 1 || k > n {
-		return Shard{}, fmt.Errorf("--shard %q: want K/N with 1 <= K <= N, such as 3/8 ($SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT with --array=1-8)", s)
+		return Shard{}, fmt.Errorf("--shard %q: want K/N with 1 <= K <= N, such as 3/8 (in a Slurm job array submitted with --array=1-8: --shard $SLURM_ARRAY_TASK_ID/8)", s)
 	}
 	return Shard{k, n}, nil
 }

@@ -27,7 +27,7 @@ type CaptureCmd struct {
 	Out           string   `short:"o" aliases:"output" placeholder:"PATH" help:"Where to write: FILE.tar.zst (a single SRC), or a directory (one that exists, or PATH ending in /) for archives named <name>-<run id>.tar.zst, with a ledger of the runs captured there (default: the current directory, without a ledger)."`
 	OutDir        string   `hidden:"" placeholder:"DIR" help:"The directory of -o DIR (the old spelling)."`
 	Recursive     bool     `short:"r" help:"Capture every run found below each SRC."`
-	Shard         string   `placeholder:"K/N" help:"With --recursive: capture only share K of N (1 <= K <= N) of the runs, picked by a hash of each run's path relative to its SRC, with a ledger of its own (a Slurm job array: --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT with --array=1-N)."`
+	Shard         string   `placeholder:"K/N" help:"With --recursive: capture only share K of N (1 <= K <= N) of the runs, picked by a hash of each run's path relative to its SRC, with a ledger of its own (a Slurm job array submitted with --array=1-N: --shard $SLURM_ARRAY_TASK_ID/N)."`
 	NoWeights     bool     `help:"Leave weights/best.pt and weights/last.pt out."`
 	AllWeights    bool     `help:"Also store periodic checkpoints weights/epoch*.pt."`
 	Data          string   `placeholder:"DATA.yaml" help:"Dataset yaml for class names, ground truth and the training image count (default: the run's data setting)."`
