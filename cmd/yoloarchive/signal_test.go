@@ -37,8 +37,9 @@ var hooked struct {
 // segmentation fixtures need polygons) unless $YOLOARCHIVE_CONTOURS names
 // one, and removes the binary buildHooked built.
 func TestMain(m *testing.M) {
-	visiontest.Setup()
+	cleanup := visiontest.Setup()
 	code := m.Run()
+	cleanup()
 	if hooked.dir != "" {
 		os.RemoveAll(hooked.dir)
 	}
