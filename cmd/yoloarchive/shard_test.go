@@ -46,7 +46,7 @@ func TestCLI_Shard(t *testing.T) {
 			t.Errorf("shard %d/%d has no ledger of its own: %v", k, n, err)
 		}
 	}
-	all, _ := findRuns(root)
+	all, _, _ := findRuns(root)
 	for _, r := range all {
 		if seen[r] != 1 {
 			t.Errorf("%s captured by %d shards, want 1", r, seen[r])
