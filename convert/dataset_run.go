@@ -165,7 +165,7 @@ func (r *Run) planPolygons(st *PredictionStats) error {
 	}
 	if err := r.opts.Contours.Start(); err != nil {
 		return fmt.Errorf("%s: %d segmentation masks need polygons: %w: install %s (built with OpenCV) beside yoloarchive, or capture with --no-polygons to keep the masks as RLE without polygons",
-			r.predictions, good, err, contours.Name)
+			r.dir.path(r.predictions), good, err, contours.Name)
 	}
 	r.annot.contours = r.opts.Contours
 	return nil

@@ -209,7 +209,7 @@ func (r *Run) emitAnnotations(ctx context.Context, emit func(...schemas.Annotati
 		}
 		rows, err := r.annot.convert(ctx, batch)
 		if err != nil {
-			return fmt.Errorf("%s: %w", r.predictions, err)
+			return fmt.Errorf("%s: %w", r.dir.path(r.predictions), err)
 		}
 		batch = batch[:0]
 		return emit(rows...)
