@@ -54,7 +54,7 @@ func (r *Replayer) Check(ctx context.Context, projects []string) (*ysync.Check, 
 		var ae *APIError
 		if errors.As(err, &ae) && ae.Cause() == ysync.CauseCredentials {
 			return out, &ysync.DestinationError{Cause: ysync.CauseCredentials, Err: err,
-				Msg: fmt.Sprintf("ClearML at %s rejected the access key from %s (%d/%d %s): fix them, or set CLEARML_API_HOST to the server they belong to",
+				Msg: fmt.Sprintf("ClearML at %s rejected the access key from %s (%d/%d %s): fix them, or point the API host (CLEARML_API_HOST, --clearml-api-host or api.api_server in clearml.conf) at the server they belong to",
 					host, r.cfg.KeySource, ae.Code, ae.Subcode, firstNonEmpty(ae.Msg, "unauthorized"))}
 		}
 		return out, err

@@ -90,6 +90,11 @@ func TestCheck_WrongCredentials(t *testing.T) {
 		strings.Contains(msg, "WRONG-SECRET") || strings.Contains(msg, e.cfg.AccessKey) || strings.Contains(msg, "\n") {
 		t.Errorf("message %q", msg)
 	}
+	// The host may have come from clearml.conf as well as from the
+	// environment: the hint names every place it is set.
+	if !strings.Contains(msg, "api.api_server in clearml.conf") || !strings.Contains(msg, "CLEARML_API_HOST") {
+		t.Errorf("message %q does not say where the API host is set", msg)
+	}
 	if n := e.srv.Calls("auth.login"); n != 0 {
 		t.Errorf("auth.login passed authentication %d times", n)
 	}
