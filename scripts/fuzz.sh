@@ -24,7 +24,22 @@ for t in "${targets[@]}"; do
   set -- $t
   pkg=$1 target=$2
   echo "fuzz $target ($pkg) for $time"
-  if go test "$pkg" -run '^$' -fuzz "^$target\$" -fuzztime "$time" -fuzzminimizetime 5s -parallel "$parallel" >"$log" 2>&1; then
+  ok=0
+  for attempt in 1 2; do
+    if go test "$pkg" -run '^$' -fuzz "^$target\$" -fuzztime "$time" -fuzzminimizetime 5s -parallel "$parallel" >"$log" 2>&1; then
+      ok=1
+      break
+    fi
+    # go's fuzz coordinator sometimes ends a run that found nothing with a
+    # bare "context deadline exceeded" when -fuzztime runs out (no input is
+    # written: it is not a finding). Such a run is tried once more; any
+    # other failure, or the same one twice, fails the target.
+    if grep -q 'Failing input written to' "$log" || ! grep -qx '    context deadline exceeded' "$log"; then
+      break
+    fi
+    echo "fuzz: $target ended with go's 'context deadline exceeded' and no failing input: running it again"
+  done
+  if [ $ok = 1 ]; then
     grep -E '^fuzz: elapsed: .*execs' "$log" | tail -1 || true
   else
     cat "$log"
