@@ -5,275 +5,42 @@
 //
 // Both fakes (sync/clearml/clearmltest and sync/comet/comettest) wrap their
 // handlers with a Faults, so every sync test drives the same failure modes.
+// The injector itself is sync/synctest/faults (standard library only); the
+// names here are its, with the answers of the ClearML and Comet fakes.
 package synctest
 
-import (
-	"math/rand/v2"
-	"net"
-	"net/http"
-	"strconv"
-	"strings"
-	"sync"
-	"time"
-)
+import "github.com/yoloarchive/yoloarchive/sync/synctest/faults"
 
 // Kind is a kind of injected failure.
-type Kind int
+type Kind = faults.Kind
+
+// Fault is one failure to inject.
+type Fault = faults.Fault
+
+// Request is one logged request.
+type Request = faults.Request
+
+// Faults injects failures into an http.Handler and logs requests.
+type Faults = faults.Faults
 
 // The failures a Faults can inject.
 const (
-	// TooMany answers 429 with a Retry-After header (seconds) and, for
-	// Comet, a Retry-After-Custom header.
-	TooMany Kind = iota + 1
-	// ServerError answers 500 with a JSON error body.
-	ServerError
-	// Reset closes the connection without an answer (the client sees a
-	// connection reset or EOF).
-	Reset
-	// Garbage answers 200 with a body that is not JSON.
-	Garbage
-	// Slow sleeps for Fault.Delay, then serves the request normally.
-	Slow
-	// BadGateway answers 502 with an HTML body, as a proxy would.
-	BadGateway
+	TooMany     = faults.TooMany
+	ServerError = faults.ServerError
+	Reset       = faults.Reset
+	Garbage     = faults.Garbage
+	Slow        = faults.Slow
+	BadGateway  = faults.BadGateway
 )
 
-// String names the kind as request logs show it ("429", "reset", ...).
-func (k Kind) String() string {
-	switch k {
-	case TooMany:
-		return "429"
-	case ServerError:
-		return "500"
-	case Reset:
-		return "reset"
-	case Garbage:
-		return "garbage"
-	case Slow:
-		return "slow"
-	case BadGateway:
-		return "502"
-	}
-	return "kind(" + strconv.Itoa(int(k)) + ")"
-}
-
-// Fault is one failure to inject.
-type Fault struct {
-	Kind Kind
-	// Match restricts the fault to requests whose path contains it; empty
-	// matches every request.
-	Match string
-	// RetryAfter is the Retry-After value sent with TooMany (default 1 s;
-	// sent rounded up to whole seconds, at least "0").
-	RetryAfter time.Duration
-	// Delay is how long Slow waits.
-	Delay time.Duration
-}
-
-type queued struct {
-	f Fault
-	n int
-}
-
-// Request is one logged request.
-type Request struct {
-	Method string
-	Path   string
-	// Injected names the fault injected into the request, if any.
-	Injected string
-	When     time.Time
-}
-
-// Faults injects failures into an http.Handler and logs requests. The zero
-// value is not usable; use New.
-type Faults struct {
-	mu       sync.Mutex
-	queue    []*queued
-	rate     float64
-	mix      []Fault
-	rng      *rand.Rand
-	log      []Request
-	served   int
-	cancelAt int
-	cancel   func()
+// trackerAnswers are the injected errors' bodies for the ClearML and Comet
+// fakes: Comet's 429 (with Retry-After-Custom, which its SDK honours) and
+// ClearML's 500 envelope.
+var trackerAnswers = faults.Answers{
+	TooMany:          `{"msg":"rate limit exceeded","code":429}`,
+	ServerError:      `{"meta":{"result_code":500,"result_subcode":0,"result_msg":"Internal server error"},"data":{},"msg":"Internal server error"}`,
+	RetryAfterCustom: true,
 }
 
 // New returns a Faults that injects nothing until told to.
-func New() *Faults {
-	return &Faults{rng: rand.New(rand.NewPCG(1, 2))}
-}
-
-// Next makes the next n requests matching f.Match fail with f.
-func (f *Faults) Next(n int, fault Fault) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.queue = append(f.queue, &queued{f: fault, n: n})
-}
-
-// Random makes each request fail with probability rate, picking one of
-// mix at random, from a fixed seed so a test is repeatable.
-func (f *Faults) Random(seed uint64, rate float64, mix ...Fault) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	f.rate = rate
-	f.mix = mix
-}
-
-// CancelAfter calls cancel once n requests have been served (successfully
-// or not), which lets a test kill a sync part-way at a chosen request.
-func (f *Faults) CancelAfter(n int, cancel func()) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.cancelAt = f.served + n
-	f.cancel = cancel
-}
-
-// Clear removes every pending fault, the random mix and the cancel hook.
-func (f *Faults) Clear() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.queue = nil
-	f.rate = 0
-	f.mix = nil
-	f.cancel = nil
-}
-
-// Requests returns a copy of the request log.
-func (f *Faults) Requests() []Request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]Request(nil), f.log...)
-}
-
-// Count returns how many requests were received.
-func (f *Faults) Count() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.log)
-}
-
-// Injected returns how many requests got a fault, by kind name.
-func (f *Faults) Injected() map[string]int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	m := map[string]int{}
-	for _, r := range f.log {
-		if r.Injected != "" {
-			m[r.Injected]++
-		}
-	}
-	return m
-}
-
-// ResetLog forgets the logged requests.
-func (f *Faults) ResetLog() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.log = nil
-}
-
-func (f *Faults) pick(path string) (Fault, bool) {
-	for i, q := range f.queue {
-		if q.f.Match != "" && !strings.Contains(path, q.f.Match) {
-			continue
-		}
-		q.n--
-		if q.n <= 0 {
-			f.queue = append(f.queue[:i], f.queue[i+1:]...)
-		}
-		return q.f, true
-	}
-	if f.rate > 0 && len(f.mix) > 0 && f.rng.Float64() < f.rate {
-		c := f.mix[f.rng.IntN(len(f.mix))]
-		if c.Match == "" || strings.Contains(path, c.Match) {
-			return c, true
-		}
-	}
-	return Fault{}, false
-}
-
-// Wrap returns h with fault injection and request logging in front.
-func (f *Faults) Wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		fault, ok := f.pick(r.URL.Path)
-		req := Request{Method: r.Method, Path: r.URL.Path, When: time.Now()}
-		if ok {
-			req.Injected = fault.Kind.String()
-		}
-		f.log = append(f.log, req)
-		f.mu.Unlock()
-		defer f.served1()
-		if !ok {
-			h.ServeHTTP(w, r)
-			return
-		}
-		switch fault.Kind {
-		case TooMany:
-			ra := fault.RetryAfter
-			if ra == 0 {
-				ra = time.Second
-			}
-			secs := strconv.Itoa(int((ra + time.Second - 1) / time.Second))
-			if ra < time.Second {
-				secs = "0"
-			}
-			w.Header().Set("Retry-After", secs)
-			w.Header().Set("Retry-After-Custom", secs)
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusTooManyRequests)
-			_, _ = w.Write([]byte(`{"msg":"rate limit exceeded","code":429}`))
-		case ServerError:
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusInternalServerError)
-			_, _ = w.Write([]byte(`{"meta":{"result_code":500,"result_subcode":0,"result_msg":"Internal server error"},"data":{},"msg":"Internal server error"}`))
-		case BadGateway:
-			w.Header().Set("Content-Type", "text/html")
-			w.WriteHeader(http.StatusBadGateway)
-			_, _ = w.Write([]byte("<html><body><h1>502 Bad Gateway</h1></body></html>"))
-		case Garbage:
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusOK)
-			_, _ = w.Write([]byte("<html>this is not json\x00\x01"))
-		case Reset:
-			reset(w)
-		case Slow:
-			select {
-			case <-time.After(fault.Delay):
-			case <-r.Context().Done():
-				return
-			}
-			h.ServeHTTP(w, r)
-		}
-	})
-}
-
-func (f *Faults) served1() {
-	f.mu.Lock()
-	f.served++
-	var cancel func()
-	if f.cancel != nil && f.served >= f.cancelAt {
-		cancel, f.cancel = f.cancel, nil
-	}
-	f.mu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
-}
-
-// reset closes the client connection abruptly (RST when possible).
-func reset(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetLinger(0)
-	}
-	_ = conn.Close()
-}
+func New() *Faults { return faults.New(trackerAnswers) }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/yoloarchive/yoloarchive/sync/mlflow/filestore"
+	"github.com/yoloarchive/yoloarchive/sync/synctest/faults"
 )
 
 // Path prefixes of the two APIs.
@@ -85,7 +86,7 @@ type Server struct {
 	// Server is the HTTP server; URL is the tracking URI.
 	*httptest.Server
 	// Faults wraps the whole server.
-	Faults *Faults
+	Faults *faults.Faults
 	// Auth, Username, Password and Token are the credentials required.
 	Auth               Auth
 	Username, Password string
@@ -138,7 +139,7 @@ type Run struct {
 // Close it.
 func New() *Server {
 	s := &Server{
-		Faults:    NewFaults(),
+		Faults:    faults.New(mlflowAnswers),
 		Username:  DefaultUsername,
 		Password:  DefaultPassword,
 		Token:     DefaultToken,
@@ -607,4 +608,11 @@ func runID(m map[string]any) (string, *apiError) {
 		return "", missing("run_id")
 	}
 	return id, nil
+}
+
+// mlflowAnswers are the injected errors' bodies, as MLflow's server shapes
+// its errors ({"error_code": ..., "message": ...}).
+var mlflowAnswers = faults.Answers{
+	TooMany:     `{"error_code": "REQUEST_LIMIT_EXCEEDED", "message": "Too many requests"}`,
+	ServerError: `{"error_code": "INTERNAL_ERROR", "message": "Internal server error"}`,
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/yoloarchive/yoloarchive/sync/mlflow/filestore"
+	"github.com/yoloarchive/yoloarchive/sync/synctest/faults"
 )
 
 // answer is one decoded answer.
@@ -527,8 +528,8 @@ func TestServer_RunCreateRefusals(t *testing.T) {
 
 func TestFaults(t *testing.T) {
 	s := newServer(t)
-	s.Faults.Next(1, Fault{Kind: TooMany, Match: "log-batch", RetryAfter: 2 * time.Second})
-	s.Faults.Next(1, Fault{Kind: ServerError})
+	s.Faults.Next(1, faults.Fault{Kind: faults.TooMany, Match: "log-batch", RetryAfter: 2 * time.Second})
+	s.Faults.Next(1, faults.Fault{Kind: faults.ServerError})
 	a := get(t, s, "experiments/get-by-name?experiment_name=Default")
 	want(t, a, 500, "INTERNAL_ERROR")
 	_, id := createRun(t, s)

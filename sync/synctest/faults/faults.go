@@ -1,11 +1,12 @@
-package mlflowtest
-
-// Fault injection for the fake, from the standard library only. It has the
-// API of sync/synctest's Faults, which cannot be used here: synctest
-// imports convert, which links gocv, and a fake server must not. The
-// error bodies are MLflow's ({"error_code": ..., "message": ...}). When
-// synctest's injector moves to a standard-library-only package, this file
-// can go.
+// Package faults injects failures into a test server: 429 with
+// Retry-After, 500, 502, connection resets, garbage bodies and slowness,
+// with a request log and a cancel-after-N hook that simulates a sync
+// killed part-way.
+//
+// It uses the standard library only, so that a fake server can use it
+// without linking what sync/synctest links (convert, and through it
+// gocv). Each fake gives the error bodies of its own API ([Answers]).
+package faults
 
 import (
 	"math/rand/v2"
@@ -22,9 +23,10 @@ type Kind int
 
 // The failures a Faults can inject.
 const (
-	// TooMany answers 429 with a Retry-After header (seconds).
+	// TooMany answers 429 with a Retry-After header (seconds) and, when
+	// Answers.RetryAfterCustom is set, Comet's Retry-After-Custom.
 	TooMany Kind = iota + 1
-	// ServerError answers 500 with a JSON error body.
+	// ServerError answers 500 with Answers.ServerError as its body.
 	ServerError
 	// Reset closes the connection without an answer (the client sees a
 	// connection reset or EOF).
@@ -83,9 +85,22 @@ type Request struct {
 	When     time.Time
 }
 
+// Answers are the bodies a server's API gives with the injected HTTP
+// errors (JSON, as the real server shapes them).
+type Answers struct {
+	// TooMany is the body of a 429.
+	TooMany string
+	// ServerError is the body of a 500.
+	ServerError string
+	// RetryAfterCustom also sends a 429's delay in Comet's
+	// Retry-After-Custom header.
+	RetryAfterCustom bool
+}
+
 // Faults injects failures into an http.Handler and logs requests. The zero
-// value is not usable; use NewFaults.
+// value is not usable; use New.
 type Faults struct {
+	answers  Answers
 	mu       sync.Mutex
 	queue    []*queued
 	rate     float64
@@ -97,9 +112,10 @@ type Faults struct {
 	cancel   func()
 }
 
-// NewFaults returns a Faults that injects nothing until told to.
-func NewFaults() *Faults {
-	return &Faults{rng: rand.New(rand.NewPCG(1, 2))}
+// New returns a Faults that injects nothing until told to, and answers
+// injected errors with a's bodies.
+func New(a Answers) *Faults {
+	return &Faults{answers: a, rng: rand.New(rand.NewPCG(1, 2))}
 }
 
 // Next makes the next n requests matching f.Match fail with f.
@@ -219,13 +235,16 @@ func (f *Faults) Wrap(h http.Handler) http.Handler {
 				secs = "0"
 			}
 			w.Header().Set("Retry-After", secs)
+			if f.answers.RetryAfterCustom {
+				w.Header().Set("Retry-After-Custom", secs)
+			}
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusTooManyRequests)
-			_, _ = w.Write([]byte(`{"error_code": "REQUEST_LIMIT_EXCEEDED", "message": "Too many requests"}`))
+			_, _ = w.Write([]byte(f.answers.TooMany))
 		case ServerError:
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusInternalServerError)
-			_, _ = w.Write([]byte(`{"error_code": "INTERNAL_ERROR", "message": "Internal server error"}`))
+			_, _ = w.Write([]byte(f.answers.ServerError))
 		case BadGateway:
 			w.Header().Set("Content-Type", "text/html")
 			w.WriteHeader(http.StatusBadGateway)
