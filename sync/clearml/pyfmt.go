@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
-	ysync "github.com/yoloarchive/yoloarchive/sync"
+	"github.com/yoloarchive/yoloarchive/sync/pyfmt"
 )
 
 // pyValue renders a parameter as the ClearML SDK stores a connected dict
@@ -26,7 +26,7 @@ func pyValue(p schemas.ParamRow) (value, typ string) {
 		}
 	case schemas.TypeFloat:
 		if p.Float != nil {
-			return ysync.PyFloat(*p.Float), "float"
+			return pyfmt.Float(*p.Float), "float"
 		}
 	case schemas.TypeString:
 		if p.String != nil {
@@ -54,7 +54,7 @@ func pyItem(text, itemType string) string {
 		return text
 	case schemas.TypeFloat:
 		if f, err := strconv.ParseFloat(text, 64); err == nil {
-			return ysync.PyFloat(f)
+			return pyfmt.Float(f)
 		}
 		return text
 	case schemas.TypeBool:
@@ -71,35 +71,5 @@ func pyItem(text, itemType string) string {
 	if _, err := strconv.ParseInt(text, 10, 64); err == nil && itemType == schemas.TypeMixed {
 		return text
 	}
-	return pyStrRepr(text)
-}
-
-// pyStrRepr is Python's repr() of a str: single quotes unless the text
-// holds a single quote and no double quote.
-func pyStrRepr(s string) string {
-	q := byte('\'')
-	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for _, r := range s {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == rune(q):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
+	return pyfmt.StrRepr(text)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/archive/scratch"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
+	"github.com/yoloarchive/yoloarchive/sync/pyfmt"
 )
 
 // RunIDOther is the "other" that carries an archive's run id on its
@@ -417,7 +418,7 @@ func metricJSON(v float64) any {
 type pyNumber float64
 
 // MarshalJSON implements json.Marshaler.
-func (n pyNumber) MarshalJSON() ([]byte, error) { return []byte(ysync.PyFloat(float64(n))), nil }
+func (n pyNumber) MarshalJSON() ([]byte, error) { return []byte(pyfmt.Float(float64(n))), nil }
 
 func paramJSON(v any) any {
 	switch x := v.(type) {

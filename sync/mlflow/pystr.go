@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
-	ysync "github.com/yoloarchive/yoloarchive/sync"
+	"github.com/yoloarchive/yoloarchive/sync/pyfmt"
 )
 
 // pyStr is Python's str() of an argument's value, which mlflow.log_params
@@ -25,7 +25,7 @@ func pyStr(p schemas.ParamRow) string {
 		}
 	case schemas.TypeFloat:
 		if p.Float != nil {
-			return ysync.PyFloat(*p.Float)
+			return pyfmt.Float(*p.Float)
 		}
 	case schemas.TypeString:
 		if p.String != nil {
@@ -55,7 +55,7 @@ func pyRepr(text, typ string) string {
 		return text
 	case schemas.TypeFloat:
 		if f, err := strconv.ParseFloat(text, 64); err == nil {
-			return ysync.PyFloat(f)
+			return pyfmt.Float(f)
 		}
 		return text
 	case schemas.TypeBool:
@@ -66,35 +66,5 @@ func pyRepr(text, typ string) string {
 	case schemas.TypeNull:
 		return "None"
 	}
-	return pyQuote(text)
-}
-
-// pyQuote is Python's repr() of a str: single quotes unless the text
-// holds a single quote and no double quote.
-func pyQuote(s string) string {
-	q := byte('\'')
-	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for _, r := range s {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == rune(q):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
+	return pyfmt.StrRepr(text)
 }

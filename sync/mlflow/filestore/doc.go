@@ -17,6 +17,7 @@
 // Writes are atomic per file (a temporary file renamed into place) and
 // refuse names that would leave the store. Reads refuse symbolic links
 // and names that leave the store, and are bounded by [Limits], because a
-// store read for capture is untrusted input. The package imports nothing
-// from the rest of the project, so capture and replay can both use it.
+// store read for capture is untrusted input. Of the rest of the project
+// the package imports only sync/pyfmt (standard library only), so capture
+// and replay can both use it.
 package filestore

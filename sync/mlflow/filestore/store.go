@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/yoloarchive/yoloarchive/sync/pyfmt"
 )
 
 // Names of the store's fixed entries (file_store.py FileStore).
@@ -287,7 +289,7 @@ type Metric struct {
 // point: f"{metric.timestamp} {metric.value} {metric.step}\n", the value
 // as Python's str() of a float.
 func MetricLine(m Metric) string {
-	return fmt.Sprintf("%d %s %d\n", m.Timestamp, pyFloat(m.Value), m.Step)
+	return fmt.Sprintf("%d %s %d\n", m.Timestamp, pyfmt.Float(m.Value), m.Step)
 }
 
 // WriteMetric writes a metric's whole history (one line per point, in
