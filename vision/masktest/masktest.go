@@ -6,6 +6,9 @@ package masktest
 import (
 	"math"
 	"math/rand"
+	"testing"
+
+	"github.com/yoloarchive/yoloarchive/vision/mask"
 )
 
 // Of builds a row-major h×w mask from a predicate.
@@ -93,4 +96,31 @@ func Noise(rng *rand.Rand, h, w int, p float64) []byte {
 		}
 	}
 	return m
+}
+
+// AddRLESeeds adds the seeds the COCO RLE fuzz targets share (h, w and the
+// compressed string): the Ultralytics fixture's masks, masks of a real
+// segmentation run, random blobs, and broken strings (overrun, short,
+// unterminated, bad characters, too many groups, negative counts and
+// sizes, over the size cap).
+func AddRLESeeds(f *testing.F) {
+	// The Ultralytics fixture's masks and masks of a real segmentation run.
+	f.Add(96, 96, "PP9")
+	f.Add(96, 96, "0PP9")
+	f.Add(240, 320, "g[`1h0e65D=K5L3M3L3N2M2N3N10O100O1N2O1N2M3N2L4J:F8@?FTQe0")
+	f.Add(240, 320, "aPS1P2]59H8I5J5K4M3L5L3M3M3L3N3M2N2N2N3M2O0O2N2N2O0O1O100O100O100O10O001O001O001O1O1O1O1O1O1N2O1N2N2N2N2N2M3N2L4K5E;L4M3L4N2N2N2O1O1N2O1O100O1O100O1O100O100O101O1N1O2O001O1N101N101N2N2O2M2M4L6I7G:Em_a0")
+	rng := rand.New(rand.NewSource(3))
+	for i := 0; i < 6; i++ {
+		h, w := 1+rng.Intn(40), 1+rng.Intn(40)
+		f.Add(h, w, mask.Encode(h, w, RandomBlobs(rng, h, w, 2)).String())
+	}
+	// Broken ones.
+	f.Add(4, 4, "0PP9")
+	f.Add(2, 2, "2")
+	f.Add(2, 2, "4P")
+	f.Add(2, 2, "4~")
+	f.Add(96, 96, "PPPPPPPPPPPPP0")
+	f.Add(2, 2, "000O")
+	f.Add(-2, 2, "4")
+	f.Add(1<<15, 1<<15, "0")
 }
