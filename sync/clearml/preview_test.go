@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
@@ -21,19 +20,6 @@ func (e *env) dryRun(t *testing.T, archive string, store *ysync.Store) ysync.Res
 	}
 	onlyReads(t, e)
 	return r
-}
-
-// quiet waits until the server has received no request for 300 ms: the
-// requests a cancelled sync had sent may reach its handlers after the sync
-// returned, and must not be counted as the dry run's.
-func quiet(f *synctest.Faults) {
-	for n, deadline := -1, time.Now().Add(10*time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
-		m := f.Count()
-		if m == n {
-			return
-		}
-		n = m
-	}
 }
 
 // A dry run asks the server, read-only, what a sync would do: create the
@@ -56,7 +42,7 @@ func TestPreview(t *testing.T) {
 		t.Fatalf("cut short: %s %s", r.Status, r.Error)
 	}
 	cancel()
-	quiet(e.srv.Faults)
+	e.srv.Faults.WaitQuiet()
 	e.srv.Faults.Clear()
 	if len(e.srv.Tasks()) != 1 {
 		t.Fatalf("%d tasks after the cut", len(e.srv.Tasks()))

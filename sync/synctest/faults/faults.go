@@ -181,6 +181,20 @@ func (f *Faults) Injected() map[string]int {
 	return m
 }
 
+// WaitQuiet waits until the server has received no request for 300 ms
+// (at most 10 s): the requests a cancelled client had sent may reach the
+// handlers after it returned, and a test must not count them as the next
+// operation's.
+func (f *Faults) WaitQuiet() {
+	for n, deadline := -1, time.Now().Add(10*time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		m := f.Count()
+		if m == n {
+			return
+		}
+		n = m
+	}
+}
+
 // ResetLog forgets the logged requests.
 func (f *Faults) ResetLog() {
 	f.mu.Lock()
