@@ -470,15 +470,7 @@ func (s *Server) logMetric(c *call) (any, *apiError) {
 }
 
 func (s *Server) logParam(c *call) (any, *apiError) {
-	id, e := runID(c.fields)
-	if e != nil {
-		return nil, e
-	}
-	k, e := str(c.fields, "key", "key", true)
-	if e != nil {
-		return nil, e
-	}
-	v, e := str(c.fields, "value", "value", false)
+	id, k, v, e := runKeyValue(c)
 	if e != nil {
 		return nil, e
 	}
@@ -489,15 +481,7 @@ func (s *Server) logParam(c *call) (any, *apiError) {
 }
 
 func (s *Server) setTag(c *call) (any, *apiError) {
-	id, e := runID(c.fields)
-	if e != nil {
-		return nil, e
-	}
-	k, e := str(c.fields, "key", "key", true)
-	if e != nil {
-		return nil, e
-	}
-	v, e := str(c.fields, "value", "value", false)
+	id, k, v, e := runKeyValue(c)
 	if e != nil {
 		return nil, e
 	}
@@ -505,6 +489,21 @@ func (s *Server) setTag(c *call) (any, *apiError) {
 		return nil, e
 	}
 	return map[string]any{}, nil
+}
+
+// runKeyValue reads the run id, the key (required) and the value of a
+// log-parameter or set-tag request.
+func runKeyValue(c *call) (id, k, v string, e *apiError) {
+	if id, e = runID(c.fields); e != nil {
+		return "", "", "", e
+	}
+	if k, e = str(c.fields, "key", "key", true); e != nil {
+		return "", "", "", e
+	}
+	if v, e = str(c.fields, "value", "value", false); e != nil {
+		return "", "", "", e
+	}
+	return id, k, v, nil
 }
 
 // Page tokens are SearchUtils.create_page_token:
