@@ -381,16 +381,18 @@ func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Op
 		rep.Status, rep.SameAs = "duplicate", other
 		return rep
 	}
-	dst := c.file
+	// The output's folder is made as needed, for -o FILE as for -o DIR.
+	dst, dir := c.file, c.dir
+	if dst != "" {
+		dir = filepath.Dir(dst)
+	} else if dir == "" {
+		dir = "."
+	}
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		rep.Error = oneLine(err.Error())
+		return rep
+	}
 	if dst == "" {
-		dir := c.dir
-		if dir == "" {
-			dir = "."
-		}
-		if err := os.MkdirAll(dir, 0o777); err != nil {
-			rep.Error = oneLine(err.Error())
-			return rep
-		}
 		dst = filepath.Join(dir, archiveName(run.Row.Name, run.Row.RunID))
 	}
 	res, err := run.Write(ctx, dst)

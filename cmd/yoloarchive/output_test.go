@@ -231,3 +231,17 @@ func TestCLI_OutFlag(t *testing.T) {
 		t.Errorf("capture --help does not show -o, --out alone:\n%s", help)
 	}
 }
+
+// TestCLI_CaptureOutputFolderMade: capture -o FILE makes FILE's folder
+// when it does not exist yet, as -o DIR does (it failed naming a
+// temporary file: "open out/.x.tar.zst.yoloarchive-….tmp: no such file").
+func TestCLI_CaptureOutputFolderMade(t *testing.T) {
+	dst := filepath.Join(t.TempDir(), "new", "deeper", "run.tar.zst")
+	code, stdout, stderr := runCLI(t, "capture", filepath.Join(fixtures, "detect"), "-o", dst)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	if code, _, stderr := runCLI(t, "verify", dst); code != 0 {
+		t.Fatalf("verify %s: exit %d: %s", dst, code, stderr)
+	}
+}
