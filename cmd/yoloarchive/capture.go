@@ -223,7 +223,11 @@ func (c *CaptureCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr
 				if len(srcs) > 1 {
 					prefix = fmt.Sprintf("[%d/%d] ", done, len(srcs))
 				}
-				c.print(g, out, errOut, rep, prefix)
+				// A run cut short by Ctrl-C is not a failure of its own:
+				// the command says "interrupted" once, at the end.
+				if rep.Status != statusFailed || ctx.Err() == nil {
+					c.print(g, out, errOut, rep, prefix)
+				}
 				if rep.Result != nil {
 					gaps.add(rep.Result.Gaps)
 				}

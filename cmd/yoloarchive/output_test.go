@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -8,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
@@ -243,5 +246,22 @@ func TestCLI_CaptureOutputFolderMade(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "verify", dst); code != 0 {
 		t.Fatalf("verify %s: exit %d: %s", dst, code, stderr)
+	}
+}
+
+// TestCLI_CaptureInterruptedOnce: a capture cut short by Ctrl-C says
+// "interrupted" once, not also "failed: RUN: context canceled" for the
+// run in progress (first contact: both lines were printed).
+func TestCLI_CaptureInterruptedOnce(t *testing.T) {
+	src := synctest.SynthRun(t, 50, 2, 160)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"capture", src, "-o", filepath.Join(t.TempDir(), "run.tar.zst")}, &stdout, &stderr)
+	if code != exitInterrupted {
+		t.Fatalf("exit %d, want %d (the capture ended before the cancel: make the run bigger)\n%s", code, exitInterrupted, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "context canceled") || strings.Count(stderr.String(), "interrupted") != 1 {
+		t.Errorf("stderr %q, want one line saying interrupted", stderr.String())
 	}
 }
