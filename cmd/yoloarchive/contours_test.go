@@ -103,6 +103,15 @@ func TestBuild_StaticBinaryAndHelper(t *testing.T) {
 		if strings.HasPrefix(p, "gocv.io/") || strings.HasSuffix(p, "yoloarchive/vision") {
 			t.Errorf("yoloarchive imports %s: only the contours helper may link OpenCV", p)
 		}
+		// Their package initialisation cost every command milliseconds
+		// and a garbage collection at start (docs/performance.md).
+		// (protobuf stays: parquet-go's struct mapping imports it.)
+		for _, heavy := range []string{"google.golang.org/grpc", "github.com/apache/arrow/go/v17/arrow/flight",
+			"github.com/apache/arrow/go/v17/arrow/compute", "github.com/apache/arrow/go/v17/parquet/pqarrow"} {
+			if p == heavy || strings.HasPrefix(p, heavy+"/") {
+				t.Errorf("yoloarchive imports %s: it slows every start; the Arrow export builds its batches with arrow/array", p)
+			}
+		}
 	}
 	dir := t.TempDir()
 	bin, helper := filepath.Join(dir, "yoloarchive"), filepath.Join(dir, contours.Name)

@@ -23,10 +23,6 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/ipc"
-	"github.com/apache/arrow/go/v17/arrow/memory"
-	aparquet "github.com/apache/arrow/go/v17/parquet"
-	"github.com/apache/arrow/go/v17/parquet/file"
-	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
 
@@ -361,51 +357,31 @@ func writeTemp(dst string, fill func(io.Writer) error) (name string, err error) 
 	return f.Name(), f.Close()
 }
 
-// readArrow opens Parquet bytes with Arrow's own Parquet reader, as a
-// stream of record batches. It does not use ReadTable: a context
-// cancelled while ReadTable runs makes it panic (its readers return
-// without a result, and it builds the table from the empty columns).
-// The caller checks its context between batches instead, and must
-// release the reader.
-func readArrow(src source) (pqarrow.RecordReader, error) {
-	if _, err := src.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	// Buffered streams read a page at a time, not a whole column chunk.
-	props := aparquet.NewReaderProperties(memory.DefaultAllocator)
-	props.BufferedStreamEnabled = true
-	props.BufferSize = 1 << 20
-	pf, err := file.NewParquetReader(src, file.WithReadProps(props))
-	if err != nil {
-		return nil, err
-	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, memory.DefaultAllocator)
-	if err != nil {
-		return nil, err
-	}
-	return fr.GetRecordReader(context.Background(), nil, nil)
-}
-
 // records calls fn for each record batch of the Parquet bytes, and stops
 // when ctx is done.
 func records(ctx context.Context, src source, fn func(arrow.Record) error) error {
-	rr, err := readArrow(src)
+	rr, err := newBatches(src)
 	if err != nil {
 		return err
 	}
-	defer rr.Release()
-	for rr.Next() {
+	defer rr.Close()
+	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := fn(rr.Record()); err != nil {
+		rec, err := rr.Next()
+		if errors.Is(err, io.EOF) {
+			return ctx.Err()
+		}
+		if err != nil {
+			return err
+		}
+		err = fn(rec)
+		rec.Release()
+		if err != nil {
 			return err
 		}
 	}
-	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	return ctx.Err()
 }
 
 // toArrow converts Parquet bytes to an Arrow IPC stream.
@@ -424,11 +400,11 @@ func toArrow(ctx context.Context, src source, w io.Writer) error {
 		return err
 	}
 	if iw == nil { // no rows: the schema alone
-		rr, err := readArrow(src)
+		rr, err := newBatches(src)
 		if err != nil {
 			return err
 		}
-		defer rr.Release()
+		defer rr.Close()
 		iw = ipc.NewWriter(w, ipc.WithSchema(rr.Schema()), ipc.WithZstd())
 	}
 	return iw.Close()
@@ -437,7 +413,7 @@ func toArrow(ctx context.Context, src source, w io.Writer) error {
 // toCSV converts Parquet bytes to CSV: a header of column names, then one
 // line per row; lists as JSON, times as RFC 3339, nulls empty.
 func toCSV(ctx context.Context, src source, w io.Writer) error {
-	rr, err := readArrow(src)
+	rr, err := newBatches(src)
 	if err != nil {
 		return err
 	}
@@ -445,7 +421,7 @@ func toCSV(ctx context.Context, src source, w io.Writer) error {
 	for _, f := range rr.Schema().Fields() {
 		header = append(header, f.Name)
 	}
-	rr.Release()
+	rr.Close()
 	cw := csv.NewWriter(w)
 	if err := cw.Write(header); err != nil {
 		return err
