@@ -3,7 +3,7 @@
 # Two images from one build:
 #
 #   docker build --target static -t yoloarchive:static .
-#       FROM scratch: the static yoloarchive alone (about 40 MB). Everything
+#       FROM scratch: the static yoloarchive alone (about 24 MB). Everything
 #       but mask polygons; capture runs with masks need --no-polygons.
 #   docker build -t yoloarchive .
 #       debian:bookworm-slim with the OpenCV 4.6 runtime and the contours
@@ -25,7 +25,7 @@ COPY . .
 # else what the build info holds.
 ARG VERSION=
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.Version=${VERSION}" -o /out/yoloarchive ./cmd/yoloarchive \
- && CGO_ENABLED=1 go build -trimpath -ldflags "-s -w -X main.Version=${VERSION}" -o /out/yoloarchive-contours ./cmd/yoloarchive-contours \
+ && bash scripts/build-helper.sh /out/yoloarchive-contours -trimpath -ldflags "-s -w -X main.Version=${VERSION}" \
  && mkdir -m 1777 /out/tmp
 
 FROM scratch AS static
@@ -36,12 +36,10 @@ ENV HOME=/tmp TMPDIR=/tmp
 ENTRYPOINT ["/usr/local/bin/yoloarchive"]
 
 FROM debian:bookworm-slim AS full
-# The OpenCV 4.6 libraries gocv links (the helper's ldd lists these twelve).
+# The two OpenCV 4.6 libraries the helper links (scripts/build-helper.sh).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
-      libopencv-core406 libopencv-imgproc406 libopencv-imgcodecs406 libopencv-highgui406 \
-      libopencv-videoio406 libopencv-video406 libopencv-objdetect406 libopencv-calib3d406 \
-      libopencv-features2d406 libopencv-flann406 libopencv-dnn406 libopencv-photo406 \
+      libopencv-core406 libopencv-imgproc406 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/yoloarchive /out/yoloarchive-contours /usr/local/bin/
 RUN yoloarchive-contours --version

@@ -37,8 +37,9 @@ build: static helper
 static:
 	CGO_ENABLED=0 $(GO) build $(BUILDFLAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/yoloarchive
 
+# The helper links OpenCV's core and imgproc only (scripts/build-helper.sh).
 helper: deps
-	CGO_ENABLED=1 $(GO) build $(BUILDFLAGS) -ldflags "$(LDFLAGS)" -o $(HELPER) ./cmd/yoloarchive-contours
+	bash scripts/build-helper.sh $(HELPER) $(BUILDFLAGS) -ldflags "$(LDFLAGS)"
 
 # bin/yoloarchive must link no shared library (ldd fails on a static file).
 check-static: static
