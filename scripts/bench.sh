@@ -135,6 +135,15 @@ if want headline; then
     printf '%-44s %10.3f %10.1f %7sx  (cpu %s s)\n' "$b capture (the whole run)" "$t" "$m" "$([ -n "$t_py" ] && ratio "$t_py" "$t" || echo -)" "$c"
   done
   echo "goal: capture >= 5x faster than the Python path"
+  # The helper beside each binary: its start is paid by every capture
+  # with masks (OpenCV's shared objects: 264 with gocv's default build,
+  # 22 with scripts/build-helper.sh's).
+  for b in "${bins[@]}"; do
+    h=$(dirname "$b")/yoloarchive-contours
+    [ -x "$h" ] || continue
+    read -r t m c < <(time_rss "$h" --version)
+    printf '%-44s %10.3f %10.1f %8s  (cpu %s s, %d shared objects)\n' "$h --version" "$t" "$m" "" "$c" "$(ldd "$h" | wc -l)"
+  done
   rm -rf "$work/masks"
 fi
 
