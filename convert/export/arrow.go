@@ -14,11 +14,12 @@ import (
 
 // The Arrow path reads the temporary Parquet file back with parquet-go and
 // fills Arrow builders itself. It replaced Arrow's own Parquet reader
-// (parquet/pqarrow), which linked Arrow Flight, gRPC, protobuf and
-// arrow/compute into every command: 5 ms of package initialisation and a
-// garbage collection at every start. The Arrow it gives is the one pqarrow
-// gave, byte for byte (TestArrow_SameAsPqarrow): the same types, field
-// names, nullability and field metadata, in batches of the same size.
+// (parquet/pqarrow), which linked Arrow Flight, gRPC and arrow/compute
+// into every command: milliseconds of package initialisation and a garbage
+// collection at every start. The Arrow it gives is the one pqarrow gave
+// (TestArrow_SameAsPqarrow): the same types, field names, nullability and
+// field metadata, the same batches, value for value. Only null slots
+// differ: pqarrow left stale values in them, the builders zeros.
 
 // batchRows is the rows of one record batch (pqarrow's BatchSize was the
 // same).
@@ -108,6 +109,10 @@ func (r *batches) append(row parquet.Row) error {
 	var err error
 	i := 0
 	row.Range(func(leaf int, values []parquet.Value) bool {
+		if i >= len(r.fields) {
+			err = fmt.Errorf("a row with more columns than the schema's %d", len(r.fields))
+			return false
+		}
 		c := r.fields[i]
 		if leaf != c.leaf {
 			err = fmt.Errorf("Parquet column %d where %s's was expected", leaf, c.name)
