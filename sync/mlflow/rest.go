@@ -1,0 +1,476 @@
+package mlflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+	"github.com/yoloarchive/yoloarchive/sync/mlflow/filestore"
+)
+
+// The log-batch limits (MLflow's validation.py): 1,000 metrics, 100
+// params, 100 tags and 1,000 entities a request, and 1,000,000 bytes.
+const (
+	maxBatchMetrics = 1000
+	maxBatchParams  = 100
+	maxBatchBytes   = 900_000 // under the 1,000,000 the server takes, for the JSON framing
+	// historyPage is the page size asked of metrics/get-history (the
+	// server's default and maximum for a database backend is 25,000).
+	historyPage = 25000
+)
+
+// Remote replays archives into an MLflow tracking server over its REST
+// API (2.0), as runs that look as if Ultralytics' MLflow callback had
+// logged them live (see BuildPlan).
+//
+// One archive's sync is the sequence another destination would follow:
+// findOrCreate (the checkpoint's run, else the run whose
+// yoloarchive.run_id tag is the archive's, else a new one), steps (the
+// plan cut into requests: params and metrics by log-batch within its
+// limits, one artifact each), apply each step not checkpointed yet,
+// readBack (params, tags, every metric's whole history, the artifacts),
+// and finish (status and end time) before the run is recorded synced.
+type Remote struct {
+	cfg   Config
+	opts  Options
+	copts ysync.ClientOptions
+	gate  ysync.Gate // shared by every archive's client: a 429 pauses all
+}
+
+// New returns a Remote for the server in cfg (see ConfigFromEnv). The
+// experiment and run name come from opts, else from cfg
+// (MLFLOW_EXPERIMENT_NAME, MLFLOW_RUN), else the run (see BuildPlan).
+func New(cfg Config, opts Options) *Remote {
+	if opts.Experiment == "" {
+		opts.Experiment = cfg.Experiment
+	}
+	if opts.RunName == "" {
+		opts.RunName = cfg.RunName
+	}
+	return &Remote{cfg: cfg, opts: opts}
+}
+
+// SetClientOptions tunes the HTTP client (retries, waits; tests).
+func (r *Remote) SetClientOptions(o ysync.ClientOptions) { r.copts = o }
+
+// Destination identifies the server and the experiment when one is set
+// (never the credentials).
+func (r *Remote) Destination() string {
+	d := "mlflow:" + r.cfg.base()
+	if r.opts.Experiment != "" {
+		d += "/" + r.opts.Experiment
+	}
+	return d
+}
+
+// Tracker is "mlflow".
+func (r *Remote) Tracker() string { return "mlflow" }
+
+// Plan counts what Sync would send.
+func (r *Remote) Plan(run *ysync.Run) (*ysync.Plan, error) {
+	p, err := BuildPlan(run, r.opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.Counts(), nil
+}
+
+// Counts is the plan as the sync report counts it.
+func (p *Plan) Counts() *ysync.Plan {
+	c := &ysync.Plan{Project: p.Experiment, Name: p.RunName, Parameters: len(p.Params), Scalars: len(p.Metrics), Assets: len(p.Artifacts)}
+	for _, a := range p.Artifacts {
+		c.UploadBytes += a.Size
+		if path.Ext(a.Path) == ".pt" {
+			c.ModelBytes += a.Size
+		}
+	}
+	return c
+}
+
+// session is one archive's sync.
+type session struct {
+	*Remote
+	c    *client
+	run  *ysync.Run
+	plan *Plan
+	st   *ysync.State
+	res  *ysync.Result
+
+	expID  string
+	remote *runJSON // the remote run as last read
+	// fresh is set when this sync created the remote run: it holds only
+	// what this sync sent.
+	fresh bool
+	// have is the remote run's metric points not yet matched with the
+	// plan's (read back once before the first metric batch of a run this
+	// sync did not create, so that nothing is sent twice).
+	have  map[point]int
+	blobs *ysync.Blobs
+}
+
+func (r *Remote) session(run *ysync.Run, st *ysync.State, res *ysync.Result, copts ysync.ClientOptions) (*session, error) {
+	p, err := BuildPlan(run, r.opts)
+	if err != nil {
+		return nil, err
+	}
+	if copts.Gate == nil {
+		copts.Gate = &r.gate
+	}
+	copts.InsecureSkipVerify = copts.InsecureSkipVerify || r.cfg.Insecure
+	return &session{Remote: r, c: &client{cfg: r.cfg, http: ysync.NewClient(copts)}, run: run, plan: p, st: st, res: res}, nil
+}
+
+func (s *session) close() {
+	s.res.Requests, s.res.Retries = s.c.http.Requests(), s.c.http.Retries()
+	if s.blobs != nil {
+		s.blobs.Close()
+	}
+}
+
+// Sync replays run into its MLflow run: find it by the run id (or create
+// it), send what it lacks, read it all back, and only then end it and
+// record the run synced.
+func (r *Remote) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
+	s, err := r.session(run, st, res, r.copts)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	task.Stage("connect", 0)
+	found, err := s.findOrCreate(ctx, true)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("mlflow: run %s: not created (internal error, please report)", run.RunID())
+	}
+	if s.behind() {
+		res.Status = ysync.StatusBehind
+		return nil
+	}
+	if st.Synced {
+		res.Status = ysync.StatusUpToDate
+		return nil
+	}
+	if !s.fresh && !st.Has("created") {
+		// Another machine (or a lost checkpoint) may have synced it all.
+		changes, err := s.readBack(ctx)
+		if err != nil {
+			return err
+		}
+		if len(changes) == 0 && s.ended() {
+			return s.finish(ctx, true)
+		}
+	}
+	s.unproxied()
+	steps := s.steps()
+	task.Stage("send", int64(len(steps)))
+	for _, step := range steps {
+		if st.Has(step.name) {
+			if step.skip != nil {
+				if err := step.skip(ctx); err != nil {
+					return err
+				}
+			}
+			res.Skipped++
+			task.Add(1)
+			continue
+		}
+		if err := s.apply(ctx, step); err != nil {
+			return err
+		}
+		if err := st.Mark(step.name); err != nil {
+			return err
+		}
+		task.Add(1)
+	}
+	task.Stage("verify", 0)
+	changes, err := s.readBack(ctx)
+	if err != nil {
+		return err
+	}
+	if len(changes) > 0 {
+		// Something the steps sent is missing: the next sync redoes them
+		// all, reading back first.
+		remote, url := st.RemoteID, st.URL
+		st.Reset()
+		st.RemoteID, st.URL = remote, url
+		if err := st.Save(); err != nil {
+			return err
+		}
+		return fmt.Errorf("mlflow: run %s read back differs from what was sent (%s): run the same command again to resend what is missing (MLflow cannot remove points logged twice: --force makes a new run)", st.RemoteID, strings.Join(changes, "; "))
+	}
+	return s.finish(ctx, false)
+}
+
+// findOrCreate finds the archive's remote run: the checkpoint's, else the
+// one tagged with its run id in the experiment; when there is none and
+// create is set, it creates it (and the experiment). It reports whether
+// a run was found or made. --force (the checkpoint's "force" value)
+// retags the old run "replaced:<run id>" and makes a new one.
+func (s *session) findOrCreate(ctx context.Context, create bool) (bool, error) {
+	force := s.st.Get("force") == "1"
+	if s.st.RemoteID != "" && !force {
+		r, err := s.getRun(ctx, s.st.RemoteID)
+		switch {
+		case err == nil && r.Info.LifecycleStage != "deleted":
+			if v, _ := r.tag(TagRunID); v == s.run.RunID() {
+				s.adopt(r)
+				return true, nil
+			}
+		case err != nil && !notFound(err):
+			return false, err
+		}
+		// Deleted, gone or retagged on the server: look again.
+		s.st.Reset()
+	}
+	if err := s.experiment(ctx, create); err != nil || s.expID == "" {
+		return false, err
+	}
+	r, err := s.search(ctx)
+	if err != nil {
+		return false, err
+	}
+	if r != nil && !force {
+		s.adopt(r)
+		return true, s.saveRemote(create)
+	}
+	if !create {
+		return false, nil
+	}
+	if r != nil {
+		// --force: the old run stops answering to the run id.
+		if err := s.c.post(ctx, "runs/set-tag", map[string]any{"run_id": r.Info.RunID, "key": TagRunID, "value": "replaced:" + s.run.RunID()}, nil); err != nil {
+			return false, err
+		}
+	}
+	tags := make([]keyValue, 0, len(s.plan.Tags))
+	for _, t := range s.plan.Tags {
+		tags = append(tags, keyValue{t.Key, t.Value})
+	}
+	body := map[string]any{"experiment_id": s.expID, "run_name": s.plan.RunName, "start_time": s.plan.Start.UnixMilli(), "tags": tags}
+	var out struct {
+		Run runJSON `json:"run"`
+	}
+	// The run id tag is set with the create itself: a create whose answer
+	// was lost is found by the search, never made twice.
+	err = s.c.post(ysync.NotIdempotent(ctx), "runs/create", body, &out)
+	if err != nil && transient(err) {
+		if r, serr := s.search(ctx); serr == nil && r != nil {
+			out.Run, err = *r, nil
+		} else if serr == nil {
+			err = s.c.post(ysync.NotIdempotent(ctx), "runs/create", body, &out)
+		}
+	}
+	if err != nil {
+		return false, err
+	}
+	s.adopt(&out.Run)
+	s.fresh = true
+	s.have = map[point]int{}
+	if force {
+		if err := s.st.Set("force", ""); err != nil {
+			return false, err
+		}
+	}
+	return true, s.st.Mark("created")
+}
+
+// saveRemote records the adopted run in the checkpoint (a sync; a
+// preview leaves the checkpoint alone).
+func (s *session) saveRemote(save bool) error {
+	if !save {
+		return nil
+	}
+	return s.st.Save()
+}
+
+func (s *session) adopt(r *runJSON) {
+	s.remote = r
+	s.expID = r.Info.ExperimentID
+	s.st.RemoteID = r.Info.RunID
+	s.st.URL = s.cfg.base() + "/#/experiments/" + url.PathEscape(r.Info.ExperimentID) + "/runs/" + url.PathEscape(r.Info.RunID)
+	s.res.RemoteID, s.res.URL = s.st.RemoteID, s.st.URL
+}
+
+// experiment finds the plan's experiment by name, or creates it when
+// create is set; s.expID stays empty when it does not exist.
+func (s *session) experiment(ctx context.Context, create bool) error {
+	name := s.plan.Experiment
+	get := func() error {
+		var out struct {
+			Experiment experimentJSON `json:"experiment"`
+		}
+		err := s.c.get(ctx, "experiments/get-by-name", url.Values{"experiment_name": {name}}, &out)
+		if err != nil {
+			return err
+		}
+		if out.Experiment.LifecycleStage == "deleted" {
+			return fmt.Errorf("mlflow: experiment %q (id %s) is deleted: restore it (mlflow experiments restore --experiment-id %s) or choose another with MLFLOW_EXPERIMENT_NAME or --project", name, out.Experiment.ExperimentID, out.Experiment.ExperimentID)
+		}
+		s.expID = out.Experiment.ExperimentID
+		return nil
+	}
+	err := get()
+	if err == nil || !notFound(err) || !create {
+		if notFound(err) {
+			err = nil
+		}
+		return err
+	}
+	var out struct {
+		ExperimentID string `json:"experiment_id"`
+	}
+	err = s.c.post(ysync.NotIdempotent(ctx), "experiments/create", map[string]any{"name": name}, &out)
+	var ae *APIError
+	if err != nil && (transient(err) || errors.As(err, &ae) && ae.Code == "RESOURCE_ALREADY_EXISTS") {
+		// Made meanwhile (another worker, or this create before its
+		// answer was lost).
+		if gerr := get(); gerr == nil {
+			return nil
+		}
+	}
+	if err != nil {
+		return err
+	}
+	s.expID = out.ExperimentID
+	return nil
+}
+
+// search returns the active run of the experiment tagged with the
+// archive's run id, or nil. Several (made by hand, or by another tool)
+// are reported; the oldest is used.
+func (s *session) search(ctx context.Context) (*runJSON, error) {
+	filter := fmt.Sprintf("tags.`%s` = '%s'", TagRunID, strings.ReplaceAll(s.run.RunID(), "'", "\\'"))
+	var out struct {
+		Runs []runJSON `json:"runs"`
+	}
+	if err := s.c.post(ctx, "runs/search", map[string]any{"experiment_ids": []string{s.expID}, "filter": filter, "max_results": 10}, &out); err != nil {
+		return nil, err
+	}
+	if len(out.Runs) == 0 {
+		return nil, nil
+	}
+	// Newest first (start_time descending): the oldest is the original.
+	r := out.Runs[len(out.Runs)-1]
+	if len(out.Runs) > 1 {
+		s.res.Warnings = append(s.res.Warnings, fmt.Sprintf("%d runs of experiment %s are tagged %s=%s: using %s", len(out.Runs), s.expID, TagRunID, s.run.RunID(), r.Info.RunID))
+	}
+	return &r, nil
+}
+
+func (s *session) getRun(ctx context.Context, id string) (*runJSON, error) {
+	var out struct {
+		Run runJSON `json:"run"`
+	}
+	if err := s.c.get(ctx, "runs/get", url.Values{"run_id": {id}}, &out); err != nil {
+		return nil, err
+	}
+	return &out.Run, nil
+}
+
+// behind reports whether the remote run already ended while this archive
+// holds an unfinished state of the run (a chain without its final link).
+func (s *session) behind() bool {
+	return !s.run.Final() && s.remote.Info.Status != filestore.Running.String()
+}
+
+// ended reports whether the remote run has the plan's status and end
+// time.
+func (s *session) ended() bool {
+	i := s.remote.Info
+	if s.plan.End.IsZero() {
+		return i.Status == s.plan.Status.String()
+	}
+	return i.Status == s.plan.Status.String() && i.EndTime != nil && int64(*i.EndTime) == s.plan.End.UnixMilli()
+}
+
+// finish ends the remote run with the plan's status and end time (the
+// run's own, not now), unless it has them, and records the run synced.
+func (s *session) finish(ctx context.Context, upToDate bool) error {
+	if !s.ended() {
+		body := map[string]any{"run_id": s.remote.Info.RunID, "status": s.plan.Status.String()}
+		if !s.plan.End.IsZero() {
+			body["end_time"] = s.plan.End.UnixMilli()
+		}
+		var out struct {
+			RunInfo runInfoJSON `json:"run_info"`
+		}
+		if err := s.c.post(ctx, "runs/update", body, &out); err != nil {
+			return err
+		}
+		if out.RunInfo.Status != s.plan.Status.String() {
+			return fmt.Errorf("mlflow runs/update: run %s answered status %q, want %s", s.remote.Info.RunID, out.RunInfo.Status, s.plan.Status)
+		}
+		upToDate = false
+	}
+	if upToDate {
+		s.res.Status = ysync.StatusUpToDate
+	}
+	s.st.Synced, s.st.SyncedAt = true, time.Now().UTC()
+	return s.st.Save()
+}
+
+// unproxied records, as a gap, artifacts the server cannot take through
+// its proxy (an artifact root that is not mlflow-artifacts:), and drops
+// them from the plan.
+func (s *session) unproxied() {
+	if len(s.plan.Artifacts) == 0 || s.proxied() {
+		return
+	}
+	s.res.Warnings = append(s.res.Warnings, fmt.Sprintf("the server does not proxy artifacts (run artifact root %s): the %d train-end artifacts were not uploaded; run `mlflow server` with --serve-artifacts, or upload them with the MLflow client", redactRoot(s.remote.Info.ArtifactURI), len(s.plan.Artifacts)))
+	s.plan.Artifacts = nil
+}
+
+func redactRoot(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(unparsable)"
+	}
+	p.User, p.RawQuery = nil, ""
+	return p.String()
+}
+
+// proxied reports whether the run's artifacts go through the server's
+// artifacts proxy.
+func (s *session) proxied() bool {
+	return strings.HasPrefix(s.remote.Info.ArtifactURI, "mlflow-artifacts:")
+}
+
+// artifactPath is the proxy path of an artifact: the artifact root's
+// path ("mlflow-artifacts:/1/<run>/artifacts", or with a host
+// "mlflow-artifacts://host/1/…"), then the artifact's.
+func (s *session) artifactPath(p string) string {
+	root := strings.TrimPrefix(s.remote.Info.ArtifactURI, "mlflow-artifacts:")
+	if u, err := url.Parse(root); err == nil && strings.HasPrefix(root, "//") {
+		root = u.Path
+	}
+	var parts []string
+	for _, seg := range strings.Split(strings.Trim(root, "/")+"/"+p, "/") {
+		parts = append(parts, url.PathEscape(seg))
+	}
+	return "/" + strings.Join(parts, "/")
+}
+
+// openBlob opens an artifact's file, extracting the plan's artifacts from
+// the archive on first use.
+func (s *session) openBlob(ctx context.Context, digest string) (io.ReadCloser, error) {
+	if s.blobs == nil {
+		var ds []string
+		for _, a := range s.plan.Artifacts {
+			ds = append(ds, a.Blob)
+		}
+		b, err := s.run.Extract(ctx, ds)
+		if err != nil {
+			return nil, err
+		}
+		s.blobs = b
+	}
+	return s.blobs.Open(digest)
+}

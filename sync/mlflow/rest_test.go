@@ -1,0 +1,396 @@
+package mlflow_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+	"github.com/yoloarchive/yoloarchive/sync/mlflow"
+	"github.com/yoloarchive/yoloarchive/sync/mlflow/filestore"
+	"github.com/yoloarchive/yoloarchive/sync/mlflow/mlflowtest"
+	"github.com/yoloarchive/yoloarchive/sync/synctest"
+	"github.com/yoloarchive/yoloarchive/sync/synctest/faults"
+)
+
+type env struct {
+	srv   *mlflowtest.Server
+	store *ysync.Store
+	cfg   mlflow.Config
+	r     *mlflow.Remote
+}
+
+// newEnv starts a fake server (changed by setup before its first
+// request) and a Remote with fast retries that reaches it.
+func newEnv(t testing.TB, setup func(*mlflowtest.Server)) *env {
+	srv := mlflowtest.New()
+	if setup != nil {
+		setup(srv)
+	}
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		for _, r := range srv.InvalidRequests() {
+			t.Errorf("the server refused a malformed request: %s", r)
+		}
+	})
+	cfg := mlflow.Config{TrackingURI: srv.URL}
+	switch srv.Auth {
+	case mlflowtest.AuthBasic:
+		cfg.Username, cfg.Password = srv.Username, srv.Password
+	case mlflowtest.AuthBearer:
+		cfg.Token = srv.Token
+	}
+	e := &env{srv: srv, store: &ysync.Store{Dir: t.TempDir()}, cfg: cfg}
+	e.r = e.remote(cfg, mlflow.Options{})
+	return e
+}
+
+func (e *env) remote(cfg mlflow.Config, o mlflow.Options) *mlflow.Remote {
+	r := mlflow.New(cfg, o)
+	r.SetClientOptions(ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 20 * time.Millisecond, RetryMax: 10})
+	return r
+}
+
+func (e *env) sync(t testing.TB, ctx context.Context, archive string, opts ysync.BatchOptions) ysync.Result {
+	t.Helper()
+	if opts.Store == nil {
+		opts.Store = e.store
+	}
+	return ysync.One(ctx, archive, e.r, opts)
+}
+
+// runState describes the server's only run for comparisons, without its
+// id: experiment, name, times, status, params, tags but the run id's,
+// every metric's history as a sorted multiset, artifacts by digest.
+func runState(t testing.TB, srv *mlflowtest.Server) string {
+	t.Helper()
+	runs := srv.Runs()
+	if len(runs) != 1 {
+		t.Fatalf("%d runs, want 1", len(runs))
+	}
+	r := runs[0]
+	var exp string
+	for _, x := range srv.Experiments() {
+		if x.ID == r.Info.ExperimentID {
+			exp = x.Name
+		}
+	}
+	var lines []string
+	end := "none"
+	if r.Info.EndTime != nil {
+		end = fmt.Sprint(*r.Info.EndTime)
+	}
+	lines = append(lines, fmt.Sprintf("run experiment %q name %q start %d end %s status %s", exp, r.Info.RunName, r.Info.StartTime, end, r.Info.Status))
+	for k, v := range r.Params {
+		lines = append(lines, fmt.Sprintf("param %s = %q", k, v))
+	}
+	for k, v := range r.Tags {
+		lines = append(lines, fmt.Sprintf("tag %s = %q", k, v))
+	}
+	for k, h := range r.Metrics {
+		for _, m := range h {
+			lines = append(lines, fmt.Sprintf("metric %s step %d at %d = %v", k, m.Step, m.Timestamp, m.Value))
+		}
+	}
+	for p, b := range r.Artifacts {
+		lines = append(lines, fmt.Sprintf("artifact %s %x", p, sha256.Sum256(b)))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+// planState is runState of what the plan says the callback logs.
+func planState(t testing.TB, dir string, p *mlflow.Plan) string {
+	t.Helper()
+	var lines []string
+	end := "none"
+	if !p.End.IsZero() {
+		end = fmt.Sprint(p.End.UnixMilli())
+	}
+	lines = append(lines, fmt.Sprintf("run experiment %q name %q start %d end %s status %s", p.Experiment, p.RunName, p.Start.UnixMilli(), end, p.Status))
+	for _, kv := range p.Params {
+		lines = append(lines, fmt.Sprintf("param %s = %q", kv.Key, kv.Value))
+	}
+	for _, kv := range p.Tags {
+		lines = append(lines, fmt.Sprintf("tag %s = %q", kv.Key, kv.Value))
+	}
+	for _, m := range p.Metrics {
+		lines = append(lines, fmt.Sprintf("metric %s step %d at %d = %v", m.Key, m.Step, m.Timestamp, m.Value))
+	}
+	for _, a := range p.Artifacts {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(a.Path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, fmt.Sprintf("artifact %s %x", a.Path, sha256.Sum256(b)))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+// TestREST_CallbackContract: a sync leaves on the server exactly what the
+// callback would have logged (the plan, with artifacts equal to the run
+// directory's files), against every kind of server: paged or unpaged
+// metric history, long values refused or truncated, no auth, basic auth,
+// a bearer token.
+func TestREST_CallbackContract(t *testing.T) {
+	dir := synctest.WithWeights(t, "detect")
+	archive := synctest.Capture(t, dir)
+	run := open(t, dir)
+	p, err := mlflow.BuildPlan(run, mlflow.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := planState(t, dir, p)
+	for _, h := range mlflowtest.HistoryModes {
+		for _, lv := range mlflowtest.LongValueModes {
+			for _, auth := range []mlflowtest.Auth{mlflowtest.AuthNone, mlflowtest.AuthBasic, mlflowtest.AuthBearer} {
+				t.Run(fmt.Sprintf("%s/%d/%d", h, lv, auth), func(t *testing.T) {
+					e := newEnv(t, func(s *mlflowtest.Server) { s.History, s.LongValues, s.Auth = h, lv, auth })
+					r := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
+					if r.Status != ysync.StatusSynced {
+						t.Fatalf("%s: %s", r.Status, r.Error)
+					}
+					if got := runState(t, e.srv); got != want {
+						t.Fatalf("the server holds\n%s\nwant\n%s", got, want)
+					}
+					if !strings.HasSuffix(r.URL, "/runs/"+r.RemoteID) || r.RemoteID != e.srv.Runs()[0].Info.RunID {
+						t.Errorf("result names %s %s", r.RemoteID, r.URL)
+					}
+					if p.Status != filestore.Finished || len(p.Artifacts) == 0 {
+						t.Fatalf("the plan should end the run and upload: %v, %d artifacts", p.Status, len(p.Artifacts))
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestREST_ReRunSendsOnlyReads: a second sync of a synced archive is up
+// to date and writes nothing, from the same machine (checkpoint) or
+// another (no checkpoint: found by the run id tag, read back whole).
+func TestREST_ReRunSendsOnlyReads(t *testing.T) {
+	archive := synctest.Capture(t, synctest.WithWeights(t, "detect"))
+	for _, h := range mlflowtest.HistoryModes {
+		t.Run(h.String(), func(t *testing.T) {
+			e := newEnv(t, func(s *mlflowtest.Server) { s.History = h })
+			if r := e.sync(t, context.Background(), archive, ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
+				t.Fatalf("%s: %s", r.Status, r.Error)
+			}
+			clean := runState(t, e.srv)
+			for _, machine := range []struct {
+				name  string
+				store *ysync.Store
+			}{{"same machine", e.store}, {"second machine", &ysync.Store{Dir: t.TempDir()}}} {
+				e.srv.Faults.ResetLog()
+				r := e.sync(t, context.Background(), archive, ysync.BatchOptions{Store: machine.store})
+				if r.Status != ysync.StatusUpToDate {
+					t.Fatalf("%s: %s %s", machine.name, r.Status, r.Error)
+				}
+				for _, q := range e.srv.Faults.Requests() {
+					if q.Method != http.MethodGet && !strings.HasSuffix(q.Path, "runs/search") {
+						t.Errorf("%s: sent %s %s", machine.name, q.Method, q.Path)
+					}
+				}
+				if got := runState(t, e.srv); got != clean {
+					t.Errorf("%s: the run changed:\n%s\n---\n%s", machine.name, got, clean)
+				}
+			}
+		})
+	}
+}
+
+// TestREST_KilledAtEveryRequest: a sync killed at any of its requests,
+// then run again, leaves exactly what a clean sync leaves: one run, no
+// point twice (a batch whose answer was cut off is read back before it
+// is resent).
+func TestREST_KilledAtEveryRequest(t *testing.T) {
+	archive := synctest.Capture(t, synctest.SynthRun(t, 80, 0, 0))
+	ref := newEnv(t, nil)
+	full := ref.sync(t, context.Background(), archive, ysync.BatchOptions{})
+	if full.Status != ysync.StatusSynced {
+		t.Fatal(full.Error)
+	}
+	clean := runState(t, ref.srv)
+	batches := ref.srv.Calls("runs/log-batch")
+	t.Logf("%d requests, %d of them log-batch", full.Requests, batches)
+	if batches < 3 {
+		t.Fatalf("%d log-batch requests: the run should need several", batches)
+	}
+	for n := 1; n <= int(full.Requests); n++ {
+		e := newEnv(t, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		e.srv.Faults.CancelAfter(n, cancel)
+		r := e.sync(t, ctx, archive, ysync.BatchOptions{})
+		cancel()
+		e.srv.Faults.WaitQuiet()
+		e.srv.Faults.Clear()
+		if r.Status != ysync.StatusInterrupted && r.Status != ysync.StatusSynced {
+			t.Fatalf("killed at request %d: %s %s", n, r.Status, r.Error)
+		}
+		if r = e.sync(t, context.Background(), archive, ysync.BatchOptions{}); r.Status != ysync.StatusSynced && r.Status != ysync.StatusUpToDate {
+			t.Fatalf("killed at request %d, then: %s %s", n, r.Status, r.Error)
+		}
+		if got := runState(t, e.srv); got != clean {
+			t.Fatalf("killed at request %d: differs from a clean sync:\n%s\n---\n%s", n, got, clean)
+		}
+		if m := e.srv.Calls("runs/log-batch"); m > batches+1 {
+			t.Errorf("killed at request %d: %d log-batch requests, want at most %d", n, m, batches+1)
+		}
+	}
+}
+
+// TestREST_Faults: 429 (with Retry-After), 500 and connection resets on
+// the writes are retried or repaired, and the run equals a clean sync's.
+func TestREST_Faults(t *testing.T) {
+	archive := synctest.Capture(t, synctest.SynthRun(t, 90, 0, 1))
+	ref := newEnv(t, nil)
+	if r := ref.sync(t, context.Background(), archive, ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
+		t.Fatal(r.Error)
+	}
+	clean := runState(t, ref.srv)
+	for _, tc := range []struct {
+		name  string
+		fault faults.Fault
+		n     int
+	}{
+		{"429 on log-batch", faults.Fault{Kind: faults.TooMany, Match: "runs/log-batch", RetryAfter: 300 * time.Millisecond}, 2},
+		{"500 on log-batch", faults.Fault{Kind: faults.ServerError, Match: "runs/log-batch"}, 2},
+		{"reset on log-batch", faults.Fault{Kind: faults.Reset, Match: "runs/log-batch"}, 2},
+		{"500 on create", faults.Fault{Kind: faults.ServerError, Match: "runs/create"}, 1},
+		{"reset on create", faults.Fault{Kind: faults.Reset, Match: "runs/create"}, 1},
+		{"500 on the artifacts", faults.Fault{Kind: faults.ServerError, Match: "mlflow-artifacts"}, 2},
+		{"502 on the history", faults.Fault{Kind: faults.BadGateway, Match: "get-history"}, 3},
+		{"reset on update", faults.Fault{Kind: faults.Reset, Match: "runs/update"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			e.srv.Faults.Next(tc.n, tc.fault)
+			r := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
+			if r.Status != ysync.StatusSynced {
+				t.Fatalf("%s %s", r.Status, r.Error)
+			}
+			if got := runState(t, e.srv); got != clean {
+				t.Errorf("differs from a clean sync:\n%s\n---\n%s", got, clean)
+			}
+			// A create is not repeated blindly: the run id tag is searched
+			// first, then the create is sent once more.
+			if strings.HasSuffix(tc.name, "on create") {
+				if n := e.srv.Calls("runs/create"); n != 1 || e.srv.Calls("runs/search") != 2 {
+					t.Errorf("%d creates reached the server, %d searches; want 1 and 2", n, e.srv.Calls("runs/search"))
+				}
+			} else if r.Retries == 0 {
+				t.Errorf("no retries counted")
+			}
+		})
+	}
+}
+
+// TestREST_BadCredentials: refused credentials (401 from the basic-auth
+// app, 403 from a proxy) fail the preflight in one line that names what
+// to set, and never show the secret.
+func TestREST_BadCredentials(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		auth mlflowtest.Auth
+		cfg  func(*mlflow.Config)
+		want string
+	}{
+		{"none given", mlflowtest.AuthBasic, func(c *mlflow.Config) {}, "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD"},
+		{"wrong password", mlflowtest.AuthBasic, func(c *mlflow.Config) { c.Username, c.Password = "admin", "s3cret-wrong" }, "check MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD"},
+		{"wrong token", mlflowtest.AuthBearer, func(c *mlflow.Config) { c.Token = "s3cret-wrong" }, "check MLFLOW_TRACKING_TOKEN"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(s *mlflowtest.Server) { s.Auth = tc.auth })
+			cfg := mlflow.Config{TrackingURI: e.srv.URL}
+			tc.cfg(&cfg)
+			_, err := ysync.Preflight(context.Background(), e.remote(cfg, mlflow.Options{}), nil)
+			checkRefused(t, err, tc.want)
+		})
+	}
+	t.Run("403", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"error_code": "PERMISSION_DENIED", "message": "Permission denied"}`)
+		}))
+		defer srv.Close()
+		e := &env{}
+		_, err := ysync.Preflight(context.Background(), e.remote(mlflow.Config{TrackingURI: srv.URL, Token: "s3cret-wrong"}, mlflow.Options{}), nil)
+		checkRefused(t, err, "PERMISSION_DENIED")
+	})
+}
+
+func checkRefused(t *testing.T, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("preflight passed")
+	}
+	msg := err.Error()
+	if ysync.Classify(err) != ysync.CauseCredentials || !strings.Contains(msg, want) || strings.Contains(msg, "\n") || strings.Contains(msg, "s3cret") || strings.Contains(msg, mlflowtest.DefaultPassword) {
+		t.Errorf("cause %q, error %q, want one line with %q and no secret", ysync.Classify(err), msg, want)
+	}
+}
+
+// TestREST_UnreachableFailsFast: a server that cannot be reached fails
+// the preflight within its bound, in one line.
+func TestREST_UnreachableFailsFast(t *testing.T) {
+	url := synctest.UnreachableURL(t, synctest.Closed)
+	e := &env{}
+	start := time.Now()
+	_, err := ysync.Preflight(context.Background(), e.remote(mlflow.Config{TrackingURI: url}, mlflow.Options{}), nil)
+	if err == nil || ysync.Classify(err) != ysync.CauseUnreachable || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "MLFLOW_TRACKING_URI") {
+		t.Fatalf("%v (cause %q)", err, ysync.Classify(err))
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
+// TestREST_DryRunAndForce: a dry run sends only reads and says create,
+// then up-to-date; --force makes a second run and retags the first.
+func TestREST_DryRunAndForce(t *testing.T) {
+	archive := synctest.Capture(t, synctest.SynthRun(t, 5, 0, 0))
+	e := newEnv(t, nil)
+	dry := func(want string) {
+		t.Helper()
+		e.srv.Faults.ResetLog()
+		r := e.sync(t, context.Background(), archive, ysync.BatchOptions{DryRun: true})
+		if r.Status != ysync.StatusDryRun || r.Action != want {
+			t.Fatalf("dry run: %s %s %v %s, want %s", r.Status, r.Action, r.Changes, r.Error, want)
+		}
+		for _, q := range e.srv.Faults.Requests() {
+			if q.Method != http.MethodGet && !strings.HasSuffix(q.Path, "runs/search") {
+				t.Errorf("dry run sent %s %s", q.Method, q.Path)
+			}
+		}
+	}
+	dry(ysync.ActionCreate)
+	if len(e.srv.Runs()) != 0 {
+		t.Fatal("a dry run made a run")
+	}
+	if r := e.sync(t, context.Background(), archive, ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
+		t.Fatal(r.Error)
+	}
+	dry(ysync.ActionUpToDate)
+	r := e.sync(t, context.Background(), archive, ysync.BatchOptions{Force: true})
+	if r.Status != ysync.StatusSynced {
+		t.Fatal(r.Error)
+	}
+	runs := e.srv.Runs()
+	if len(runs) != 2 || !strings.HasPrefix(runs[0].Tags[mlflow.TagRunID], "replaced:") || runs[1].Info.RunID != r.RemoteID {
+		t.Fatalf("after --force: %d runs, first tagged %q", len(runs), runs[0].Tags[mlflow.TagRunID])
+	}
+	if r := e.sync(t, context.Background(), archive, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}}); r.Status != ysync.StatusUpToDate || r.RemoteID != runs[1].Info.RunID {
+		t.Fatalf("another machine after --force: %s %s %s", r.Status, r.RemoteID, r.Error)
+	}
+}
+
