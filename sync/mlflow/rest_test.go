@@ -393,4 +393,3 @@ func TestREST_DryRunAndForce(t *testing.T) {
 		t.Fatalf("another machine after --force: %s %s %s", r.Status, r.RemoteID, r.Error)
 	}
 }
-

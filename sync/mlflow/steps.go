@@ -319,5 +319,3 @@ func (s *session) listArtifacts(ctx context.Context) (map[string]int64, error) {
 	}
 	return files, nil
 }
-
-
