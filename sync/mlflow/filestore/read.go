@@ -464,3 +464,24 @@ func (s *Store) OpenArtifact(expID, runID, p string) (io.ReadCloser, error) {
 	}
 	return f, nil
 }
+
+// RunTag reads one tag of a run; ok is false when the run lacks it.
+func (s *Store) RunTag(expID, runID, key string) (value string, ok bool, err error) {
+	if err := ValidateExperimentID(expID); err != nil {
+		return "", false, err
+	}
+	if err := ValidateRunID(runID); err != nil {
+		return "", false, err
+	}
+	if err := ValidateKey("tag", key); err != nil {
+		return "", false, err
+	}
+	v, err := s.readValue(path.Join(expID, runID, TagsDir, key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return v, true, nil
+}

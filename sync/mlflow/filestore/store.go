@@ -381,3 +381,13 @@ func (s *Store) writeFrom(name string, r io.Reader) (err error) {
 func (s *Store) path(name string) string {
 	return filepath.Join(s.Dir, filepath.FromSlash(name))
 }
+
+// OpenRun returns a writer for a run the store holds, to log more into it
+// or end it.
+func (s *Store) OpenRun(expID, runID string) (*RunWriter, error) {
+	info, err := s.runInfo(expID, runID)
+	if err != nil {
+		return nil, err
+	}
+	return &RunWriter{s: s, dir: path.Join(expID, runID), info: info}, nil
+}

@@ -1,0 +1,210 @@
+package mlflow
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+	"github.com/yoloarchive/yoloarchive/sync/mlflow/filestore"
+)
+
+// Dir writes archives into an MLflow file store (mlruns/), which `mlflow
+// ui --backend-store-uri DIR` and `mlflow server` show as it is: the
+// callback's default when no tracking URI is set, with no server.
+//
+// It is idempotent: an archive's run gets an id derived from its run id,
+// so a second sync (or one after a crash) rewrites the same run, whose
+// files are each replaced whole and atomically; never a second run.
+type Dir struct {
+	dir, abs string
+	opts     Options
+}
+
+// NewDir returns a Dir writing into the store at dir (made when missing).
+func NewDir(dir string, opts Options) *Dir {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	return &Dir{dir: dir, abs: abs, opts: opts}
+}
+
+// Destination is "mlflow-dir:" and the store's absolute path.
+func (d *Dir) Destination() string { return "mlflow-dir:" + d.abs }
+
+// Tracker is "mlflow".
+func (d *Dir) Tracker() string { return "mlflow" }
+
+// Plan counts what Sync would write.
+func (d *Dir) Plan(run *ysync.Run) (*ysync.Plan, error) {
+	p, err := BuildPlan(run, d.opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.Counts(), nil
+}
+
+// Check checks that the store's directory can be written.
+func (d *Dir) Check(ctx context.Context, projects []string) (*ysync.Check, error) {
+	if err := ysync.CheckWritable(d.abs); err != nil {
+		return &ysync.Check{}, err
+	}
+	return &ysync.Check{Notes: []string{d.dir + " is writable"}}, nil
+}
+
+// DirRunID is the MLflow run id Dir gives an archived run: 32 hex digits
+// of a digest of its run id, so that every write of the run lands in the
+// same run directory.
+func DirRunID(runID string) string {
+	h := sha256.Sum256([]byte("yoloarchive-mlflow:" + runID))
+	return hex.EncodeToString(h[:16])
+}
+
+// Sync writes run into the store: the experiment (found by name or
+// made), the run (found by its id or its yoloarchive.run_id tag, or
+// made), its params, tags, every metric's whole history, its artifacts,
+// and last its status and end time.
+func (d *Dir) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
+	p, err := BuildPlan(run, d.opts)
+	if err != nil {
+		return err
+	}
+	store, err := filestore.Create(d.abs, p.Start)
+	if err != nil {
+		return fmt.Errorf("mlflow-dir: %v (choose another -o, or fix its permissions)", err)
+	}
+	defer store.Close()
+	exp, err := d.experiment(store, p)
+	if err != nil {
+		return err
+	}
+	w, err := d.findOrCreate(store, exp, p, run.RunID(), st.Get("force") == "1")
+	if err != nil {
+		return err
+	}
+	id := w.Info().RunID
+	task.Stage("write", int64(len(p.Params)+len(p.Metrics)+len(p.Artifacts)))
+	for _, kv := range p.Params {
+		if err := w.LogParam(kv.Key, kv.Value); err != nil {
+			return fmt.Errorf("mlflow-dir: run %s: %v (sync with --force to write a new run)", w.Dir(), err)
+		}
+	}
+	for _, t := range p.Tags {
+		if err := w.SetTag(t.Key, t.Value); err != nil {
+			return fmt.Errorf("mlflow-dir: run %s: %v", w.Dir(), err)
+		}
+	}
+	hist := map[string][]filestore.Metric{}
+	var keys []string
+	for _, m := range p.Metrics {
+		if _, ok := hist[m.Key]; !ok {
+			keys = append(keys, m.Key)
+		}
+		hist[m.Key] = append(hist[m.Key], m)
+	}
+	for _, k := range keys {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := w.WriteMetric(k, hist[k]); err != nil {
+			return fmt.Errorf("mlflow-dir: run %s: %v", w.Dir(), err)
+		}
+	}
+	if len(p.Artifacts) > 0 {
+		var ds []string
+		for _, a := range p.Artifacts {
+			ds = append(ds, a.Blob)
+		}
+		blobs, err := run.Extract(ctx, ds)
+		if err != nil {
+			return err
+		}
+		defer blobs.Close()
+		for _, a := range p.Artifacts {
+			f, err := blobs.Open(a.Blob)
+			if err != nil {
+				return err
+			}
+			err = w.WriteArtifact(a.Path, f)
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("mlflow-dir: run %s: %v (check free space)", w.Dir(), err)
+			}
+		}
+	}
+	if !p.End.IsZero() {
+		if err := w.Finish(p.Status, p.End); err != nil {
+			return fmt.Errorf("mlflow-dir: run %s: %v", w.Dir(), err)
+		}
+	}
+	res.Status, res.RemoteID = ysync.StatusWritten, id
+	res.Output = filepath.Join(d.dir, exp.ID, id)
+	return nil
+}
+
+// experiment finds the plan's active experiment by name, or makes it.
+func (d *Dir) experiment(store *filestore.Store, p *Plan) (filestore.Experiment, error) {
+	exps, err := store.Experiments()
+	if err != nil {
+		return filestore.Experiment{}, err
+	}
+	for _, e := range exps {
+		if e.Name == p.Experiment {
+			return e, nil
+		}
+	}
+	e, err := store.CreateExperiment(p.Experiment, p.Start)
+	if err != nil {
+		return e, fmt.Errorf("mlflow-dir: %s: %v", d.abs, err)
+	}
+	return e, nil
+}
+
+// findOrCreate opens the archive's run: the one with its derived id, or
+// one tagged with its run id (written by hand or another version), else
+// a new one. force retags that run "replaced:<run id>" and makes a new
+// one with a fresh id.
+func (d *Dir) findOrCreate(store *filestore.Store, exp filestore.Experiment, p *Plan, runID string, force bool) (*filestore.RunWriter, error) {
+	runs, err := store.Runs(exp.ID)
+	if err != nil {
+		return nil, err
+	}
+	id := DirRunID(runID)
+	var byTag, byID string
+	taken := false
+	for _, r := range runs {
+		v, ok, err := store.RunTag(exp.ID, r.RunID, TagRunID)
+		if err != nil {
+			return nil, err
+		}
+		if ok && v == runID && byTag == "" {
+			byTag = r.RunID
+		}
+		if r.RunID == id {
+			taken = true
+			if !ok || v == runID {
+				byID = r.RunID
+			}
+		}
+	}
+	found := byTag
+	if found == "" {
+		found = byID
+	}
+	if found != "" {
+		w, err := store.OpenRun(exp.ID, found)
+		if err != nil || !force {
+			return w, err
+		}
+		if err := w.SetTag(TagRunID, "replaced:"+runID); err != nil {
+			return nil, err
+		}
+	}
+	if taken {
+		id = filestore.NewRunID()
+	}
+	return store.CreateRun(filestore.RunInfo{ExperimentID: exp.ID, RunID: id, RunName: p.RunName, StartTime: p.Start.UnixMilli(), Status: filestore.Running})
+}
