@@ -16,8 +16,8 @@ import (
 // SyncCmd is `yoloarchive sync`.
 type SyncCmd struct {
 	Archives []string `arg:"" optional:"" name:"ARCHIVE" help:"Archives (.tar.zst) to replay. The links of a chain written by capture --follow (NAME.000.tar.zst, ...; any of them, or NAME.tar.zst) sync as one run."`
-	To       string   `required:"" enum:"clearml,clearml-offline,comet,comet-offline" placeholder:"TRACKER" help:"Destination: clearml or comet (their APIs), or, with no server, comet-offline (offline experiment zips for 'comet upload') or clearml-offline (offline sessions for 'clearml-task --import-offline-session')."`
-	Out      string   `short:"o" placeholder:"DIR" help:"Output directory for offline exports (default: ./comet-offline or ./clearml-offline)."`
+	To       string   `required:"" enum:"clearml,clearml-offline,comet,comet-offline,mlflow,mlflow-dir" placeholder:"TRACKER" help:"Destination: clearml, comet or mlflow (their APIs; mlflow from MLFLOW_TRACKING_URI and the other MLFLOW_* variables), or, with no server, comet-offline (offline experiment zips for 'comet upload'), clearml-offline (offline sessions for 'clearml-task --import-offline-session') or mlflow-dir (an MLflow file store for 'mlflow ui --backend-store-uri DIR')."`
+	Out      string   `short:"o" placeholder:"DIR" help:"Output directory for offline exports (default: ./comet-offline, ./clearml-offline or ./mlruns)."`
 	Project  string   `placeholder:"NAME" help:"Project to sync into (default: the run's project, as the callback names it)."`
 	Name     string   `placeholder:"NAME" help:"Task or experiment name (default: the run's name). Only with a single archive."`
 	Tags     []string `placeholder:"TAG" help:"Extra tags (repeat or comma-separate)."`
@@ -79,8 +79,11 @@ func (c *SyncCmd) Validate() error {
 	if c.Name != "" && len(c.Archives) > 1 {
 		return errors.New("--name names one run: use it with a single ARCHIVE")
 	}
-	if c.Out != "" && !strings.HasSuffix(c.To, "-offline") {
-		return errors.New("-o is for offline exports (--to comet-offline or clearml-offline)")
+	if c.Out != "" && !strings.HasSuffix(c.To, "-offline") && c.To != "mlflow-dir" {
+		return errors.New("-o is for offline exports (--to comet-offline, clearml-offline or mlflow-dir)")
+	}
+	if len(c.Tags) > 0 && strings.HasPrefix(c.To, "mlflow") {
+		return errors.New("--tags: Ultralytics' MLflow callback logs no tags, and --to mlflow and mlflow-dir add none")
 	}
 	if c.Jobs < 1 {
 		return errors.New("-j must be at least 1")
@@ -182,6 +185,8 @@ func (c *SyncCmd) replayer(tags []string) (ysync.Replayer, *ysync.Store, error) 
 		}
 		// Offline exports are rewritten whole each time: no checkpoints.
 		return clearml.NewOffline(out, clearml.Options{Project: c.Project, Name: c.Name, Tags: tags, Version: c.Version}), nil, nil
+	case "mlflow", "mlflow-dir":
+		return mlflowReplayer(c, store)
 	}
 	return cometReplayer(c, tags, store)
 }
