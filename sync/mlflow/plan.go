@@ -11,6 +11,7 @@ import (
 	"github.com/yoloarchive/yoloarchive/schemas"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/mlflow/filestore"
+	"github.com/yoloarchive/yoloarchive/sync/pyfmt"
 )
 
 // TagRunID is the tag that identifies an archived run on the MLflow side,
@@ -115,7 +116,7 @@ func BuildPlan(run *ysync.Run, o Options) (*Plan, error) {
 
 	for _, r := range run.Params {
 		if r.Section == "args" {
-			p.Params = append(p.Params, Param{r.Key, pyStr(r)})
+			p.Params = append(p.Params, Param{r.Key, pyfmt.ParamStr(r)})
 		}
 	}
 	p.Tags = []Tag{{filestore.TagRunName, p.RunName}, {filestore.TagSourceType, "LOCAL"}}

@@ -1,7 +1,8 @@
 // Package pyfmt writes values as Python prints them, for the trackers
 // whose SDKs store Python's str() or repr() of what a callback logged.
-// It uses the standard library only, so that format packages that must
-// import nothing else of the project (sync/mlflow/filestore) share it.
+// It uses the standard library and schemas (which imports nothing else)
+// only, so that format packages that must import little of the project
+// (sync/mlflow/filestore) and capture (convert) share it.
 package pyfmt
 
 import (

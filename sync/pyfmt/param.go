@@ -1,16 +1,17 @@
-package mlflow
+package pyfmt
 
 import (
 	"strconv"
 	"strings"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
-	"github.com/yoloarchive/yoloarchive/sync/pyfmt"
 )
 
-// pyStr is Python's str() of an argument's value, which mlflow.log_params
-// logs (Param(key, str(value))): None, True, 0.01, [0], ['a', 'b'].
-func pyStr(p schemas.ParamRow) string {
+// ParamStr is Python's str() of an argument's value, which
+// mlflow.log_params logs (Param(key, str(value))): None, True, 0.01, [0],
+// ['a', 'b']. The MLflow replay writes it and the capture of an MLflow
+// store checks its typed reading against it.
+func ParamStr(p schemas.ParamRow) string {
 	switch p.Type {
 	case schemas.TypeNull:
 		return "None"
@@ -25,7 +26,7 @@ func pyStr(p schemas.ParamRow) string {
 		}
 	case schemas.TypeFloat:
 		if p.Float != nil {
-			return pyfmt.Float(*p.Float)
+			return Float(*p.Float)
 		}
 	case schemas.TypeString:
 		if p.String != nil {
@@ -55,7 +56,7 @@ func pyRepr(text, typ string) string {
 		return text
 	case schemas.TypeFloat:
 		if f, err := strconv.ParseFloat(text, 64); err == nil {
-			return pyfmt.Float(f)
+			return Float(f)
 		}
 		return text
 	case schemas.TypeBool:
@@ -66,5 +67,5 @@ func pyRepr(text, typ string) string {
 	case schemas.TypeNull:
 		return "None"
 	}
-	return pyfmt.StrRepr(text)
+	return StrRepr(text)
 }

@@ -1,4 +1,4 @@
-package mlflow
+package pyfmt
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
-func TestPyStr(t *testing.T) {
+func TestParamStr(t *testing.T) {
 	b, i, f, s := true, int64(-1), 1e-05, "it's"
 	for _, tc := range []struct {
 		p    schemas.ParamRow
@@ -24,8 +24,8 @@ func TestPyStr(t *testing.T) {
 			ItemTypes: []string{schemas.TypeInt, schemas.TypeString, schemas.TypeNull, schemas.TypeBool}}, "[1, 'x', None, True]"},
 		{schemas.ParamRow{Type: schemas.TypeList, ItemType: schemas.TypeString}, "[]"},
 	} {
-		if got := pyStr(tc.p); got != tc.want {
-			t.Errorf("pyStr(%+v) = %q, want %q", tc.p, got, tc.want)
+		if got := ParamStr(tc.p); got != tc.want {
+			t.Errorf("ParamStr(%+v) = %q, want %q", tc.p, got, tc.want)
 		}
 	}
 }
