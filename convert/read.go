@@ -99,7 +99,15 @@ func Read(ctx context.Context, src string, opts Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if kind == schemas.SourceClearMLOffline || kind == schemas.SourceCometOffline {
+	if kind == schemas.SourceMLflowRun {
+		if dir := mlflowRunDir(src); dir != "" {
+			// The run directory the MLflow run was logged from: captured
+			// with the run merged in, as --session merges a session.
+			opts.Sessions = append([]string{src}, opts.Sessions...)
+			return Read(ctx, dir, opts)
+		}
+	}
+	if kind == schemas.SourceClearMLOffline || kind == schemas.SourceCometOffline || kind == schemas.SourceMLflowRun {
 		r, err := readSession(ctx, src, kind, opts)
 		if r != nil && real != "" {
 			r.Given = given

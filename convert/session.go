@@ -339,6 +339,8 @@ func readSession(ctx context.Context, src, kind string, opts Options) (r *Run, e
 		err = s.readClearML(ctx)
 	case schemas.SourceCometOffline:
 		err = s.readComet(ctx)
+	case schemas.SourceMLflowRun:
+		err = s.readMLflow(ctx)
 	}
 	if err != nil {
 		if ctx.Err() != nil {

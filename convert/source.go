@@ -38,6 +38,9 @@ func Detect(src string) (string, error) {
 		_, err := os.Lstat(filepath.Join(src, name))
 		return err == nil
 	}
+	if isMLflowRun(src) {
+		return schemas.SourceMLflowRun, nil
+	}
 	switch {
 	case has("task.json") && !has("args.yaml"), !has("args.yaml") && clearmlSubfolder(src) != "":
 		return schemas.SourceClearMLOffline, nil
@@ -56,6 +59,9 @@ func Detect(src string) (string, error) {
 		return schemas.SourceUltralyticsTrain, nil
 	case has("predictions.json") || has("confusion_matrix.png") || has("val_batch0_pred.jpg"):
 		return schemas.SourceUltralyticsVal, nil
+	}
+	if isMLflowStore(src) {
+		return "", fmt.Errorf("%s: %w: an MLflow file store: capture its runs with --recursive (one archive per run)", src, ErrNotRun)
 	}
 	return "", fmt.Errorf("%s: %w: no args.yaml, results.csv, opt.yaml or predictions.json (for a folder of runs use --recursive)", src, ErrNotRun)
 }

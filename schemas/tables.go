@@ -36,6 +36,7 @@ const (
 	SourceYOLOv5Train      = "yolov5-train"      // a YOLOv5 runs/train/exp directory
 	SourceClearMLOffline   = "clearml-offline"   // a ClearML offline session (folder or zip)
 	SourceCometOffline     = "comet-offline"     // a Comet offline experiment zip
+	SourceMLflowRun        = "mlflow-run"        // a run of an MLflow file store (mlruns/<experiment>/<run>)
 )
 
 // Run statuses (RunRow.Status).

@@ -119,6 +119,19 @@ func BuildPlan(run *ysync.Run, o Options) (*Plan, error) {
 			p.Params = append(p.Params, Param{r.Key, pyfmt.ParamStr(r)})
 		}
 	}
+	// A run captured from an MLflow store recorded the training machine's
+	// user and script (params of section "mlflow:tags").
+	for _, r := range run.Params {
+		if r.Section != "mlflow:tags" {
+			continue
+		}
+		switch {
+		case r.Key == filestore.TagUser && o.User == "":
+			o.User = r.Text
+		case r.Key == filestore.TagSourceName && o.SourceName == "":
+			o.SourceName = r.Text
+		}
+	}
 	p.Tags = []Tag{{filestore.TagRunName, p.RunName}, {filestore.TagSourceType, "LOCAL"}}
 	if o.SourceName != "" {
 		p.Tags = append(p.Tags, Tag{filestore.TagSourceName, o.SourceName})
@@ -180,7 +193,11 @@ func BuildPlan(run *ysync.Run, o Options) (*Plan, error) {
 	if last > 0 {
 		for _, s := range run.Summary {
 			if strings.HasPrefix(s.Key, "metrics/") {
-				add(s.Key, s.Value, last-1, p.End)
+				at := p.End
+				if s.WallTime != nil {
+					at = *s.WallTime // logged by a tracker: when
+				}
+				add(s.Key, s.Value, last-1, at)
 			}
 		}
 	}

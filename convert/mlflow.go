@@ -1,0 +1,280 @@
+package convert
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/yoloarchive/yoloarchive/schemas"
+	"github.com/yoloarchive/yoloarchive/sync/mlflow/filestore"
+	"github.com/yoloarchive/yoloarchive/sync/pyfmt"
+)
+
+// mlflowTagRunID is the tag a yoloarchive replay gives an MLflow run
+// (sync/mlflow.TagRunID): the archive's run id.
+const mlflowTagRunID = "yoloarchive.run_id"
+
+// isMLflowRun reports whether dir is a run of an MLflow file store:
+// <store>/<experiment id>/<run id>/ with its meta.yaml, beside the
+// experiment's meta.yaml.
+func isMLflowRun(dir string) bool {
+	if filestore.ValidateRunID(filepath.Base(dir)) != nil || filestore.ValidateExperimentID(filepath.Base(filepath.Dir(dir))) != nil {
+		return false
+	}
+	for _, p := range []string{filepath.Join(dir, filestore.MetaFile), filepath.Join(filepath.Dir(dir), filestore.MetaFile)} {
+		if st, err := os.Lstat(p); err != nil || !st.Mode().IsRegular() {
+			return false
+		}
+	}
+	return true
+}
+
+// isMLflowStore reports whether dir looks like an MLflow file store's
+// root (the Default experiment's meta.yaml, or .trash).
+func isMLflowStore(dir string) bool {
+	if st, err := os.Lstat(filepath.Join(dir, filestore.DefaultExperimentID, filestore.MetaFile)); err == nil && st.Mode().IsRegular() {
+		return true
+	}
+	st, err := os.Lstat(filepath.Join(dir, filestore.TrashDir))
+	return err == nil && st.IsDir()
+}
+
+// mlflowUnsanitize puts back the parentheses Ultralytics' MLflow callback
+// removes from metric names (sanitize_dict: "metrics/mAP50-95(B)" is
+// logged as "metrics/mAP50-95B"): a metrics/ name ending in the B, M or P
+// of a box, mask or pose metric. Removing them again gives the logged
+// name, so a replay logs what was captured.
+func mlflowUnsanitize(name string) string {
+	if !strings.HasPrefix(name, "metrics/") || len(name) < len("metrics/")+2 || strings.HasSuffix(name, ")") {
+		return name
+	}
+	switch last := name[len(name)-1]; last {
+	case 'B', 'M', 'P':
+		if prev := name[len(name)-2]; prev >= 'a' && prev <= 'z' || prev >= '0' && prev <= '9' {
+			return name[:len(name)-1] + "(" + string(last) + ")"
+		}
+	}
+	return name
+}
+
+// mlflowParam types a param MLflow stored as Python's str() of the value
+// (None, True, 3, 0.01, [0], ['a', 'b']); a value whose typed form would
+// not print back the same is kept as a string, so the value is exact.
+func mlflowParam(key string, pos int, value string) schemas.ParamRow {
+	typ := "str"
+	switch {
+	case value == "None":
+		typ = "NoneType"
+	case value == "True" || value == "False":
+		typ = "bool"
+	case len(value) >= 2 && value[0] == '[' && value[len(value)-1] == ']':
+		typ = "list"
+	default:
+		if _, err := strconv.ParseInt(value, 10, 64); err == nil {
+			typ = "int"
+		} else if _, err := strconv.ParseFloat(value, 64); err == nil {
+			typ = "float"
+		}
+	}
+	row := pyParam("args", key, pos, value, typ)
+	if typ != "str" && pyfmt.ParamStr(row) != value {
+		s := value
+		row = schemas.ParamRow{Section: "args", Key: key, Position: int32(pos), Text: value, Type: schemas.TypeString, String: &s}
+	}
+	return row
+}
+
+// readMLflow reads a run of an MLflow file store (s.root is the run's
+// folder) with sync/mlflow/filestore, which refuses links and bounds
+// every file: meta.yaml, params (the training arguments, as str()),
+// tags, every metric's history (step = the 0-based epoch, the callback's
+// names with their parentheses put back), the repeat of metrics/* at the
+// last step of a finished run as its final values, and the artifacts.
+func (s *session) readMLflow(ctx context.Context) error {
+	r := s.r
+	storeDir := filepath.Dir(filepath.Dir(s.root))
+	expID, runID := filepath.Base(filepath.Dir(s.root)), filepath.Base(s.root)
+	store, err := filestore.Open(storeDir)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	exp, err := store.Experiment(expID)
+	if err != nil {
+		return err
+	}
+	run, err := store.ReadRun(expID, runID)
+	if err != nil {
+		return err
+	}
+	if err := s.asset(filestore.MetaFile, schemas.RoleSessionFile, ""); err != nil {
+		return err
+	}
+	info := run.Info
+	r.Row.SessionID = info.RunID
+	r.Row.Project = exp.Name
+	r.Row.Name = info.RunName
+	if v := run.Tags[filestore.TagRunName]; v != "" {
+		r.Row.Name = v
+	}
+	r.Row.StartedAt = msTime(info.StartTime)
+	if info.EndTime != nil {
+		r.Row.EndedAt = msTime(*info.EndTime)
+	}
+	r.Row.TimeSource = "session"
+	r.Row.Mode = "train"
+	keys := make([]string, 0, len(run.Params))
+	for k := range run.Params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	args := &Params{byKey: map[string]int{}}
+	for i, k := range keys {
+		row := mlflowParam(k, i, run.Params[k])
+		args.byKey[k] = len(args.Rows)
+		args.Rows = append(args.Rows, row)
+		r.Params = append(r.Params, row)
+	}
+	tagKeys := make([]string, 0, len(run.Tags))
+	for k := range run.Tags {
+		tagKeys = append(tagKeys, k)
+	}
+	sort.Strings(tagKeys)
+	for i, k := range tagKeys {
+		v := run.Tags[k]
+		r.Params = append(r.Params, schemas.ParamRow{Section: "mlflow:tags", Key: k, Position: int32(i), Text: v, Type: schemas.TypeString, String: &v})
+	}
+	metricKeys := make([]string, 0, len(run.Metrics))
+	for k := range run.Metrics {
+		metricKeys = append(metricKeys, k)
+	}
+	sort.Strings(metricKeys)
+	epochs := map[int64]bool{}
+	var last int64 = -1
+	for _, k := range metricKeys {
+		for i, m := range run.Metrics[k] {
+			step := m.Step
+			r.Scalars = append(r.Scalars, schemas.ScalarRow{Metric: mlflowUnsanitize(k), Step: &step, Epoch: step + 1, Value: m.Value,
+				WallTime: msTime(m.Timestamp), Origin: path.Join(filestore.MetricsDir, k), Line: int64(i + 1)})
+			if strings.HasPrefix(k, "train/") {
+				epochs[step] = true
+			}
+			last = max(last, step)
+		}
+	}
+	// Points in logging order: by step, then time, then name.
+	sort.SliceStable(r.Scalars, func(i, j int) bool {
+		a, b := r.Scalars[i], r.Scalars[j]
+		if a.Epoch != b.Epoch {
+			return a.Epoch < b.Epoch
+		}
+		return a.WallTime != nil && b.WallTime != nil && a.WallTime.Before(*b.WallTime)
+	})
+	r.Row.EpochsCompleted = int64(len(epochs))
+	r.describeArgs(args, nil)
+	r.Row.Project = exp.Name
+	if r.Row.Task == "" {
+		m := map[string]bool{}
+		for _, sc := range r.Scalars {
+			m[sc.Metric] = true
+		}
+		r.Row.Task = taskFromMetrics(m)
+	}
+	switch info.Status {
+	case filestore.Finished:
+		r.Row.Status = schemas.StatusFinished
+	case filestore.Killed, filestore.Failed:
+		r.Row.Status = schemas.StatusInterrupted
+	case filestore.Running:
+		r.Row.Status = schemas.StatusRunning
+	default:
+		r.Row.Status = schemas.StatusUnknown
+	}
+	if r.Row.Status == schemas.StatusFinished && last >= 0 {
+		// The callback logs the final validation's metrics/* again at
+		// the last step: the later point is the run's final value.
+		seen := map[string]bool{}
+		for _, sc := range r.Scalars {
+			if sc.Epoch != last+1 || !strings.HasPrefix(sc.Metric, "metrics/") {
+				continue
+			}
+			if seen[sc.Metric] {
+				e := sc.Epoch
+				r.Summary = append(r.Summary, schemas.SummaryRow{Key: sc.Metric, Value: sc.Value, Epoch: &e, Exact: true,
+					Origin: "mlflow final validation (" + sc.Origin + ")", WallTime: sc.WallTime})
+			}
+			seen[sc.Metric] = true
+		}
+	}
+	arts, err := store.Artifacts(expID, runID)
+	if err != nil {
+		return err
+	}
+	for _, a := range arts {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rel := path.Join(filestore.ArtifactsDir, a.Path)
+		f := classifyFile(a.Path)
+		if f.Image {
+			img, err := s.image(rel)
+			if err != nil {
+				r.gap("session_image", fmt.Sprintf("artifact %s: %v", a.Path, err), "", bothTrackers)
+				continue
+			}
+			img.FileName, img.Name, img.Role, img.Step = a.Path, stem(a.Path), f.Role, f.Step
+			r.Images = append(r.Images, img)
+			continue
+		}
+		sum, _, err := s.storeFile(rel)
+		if err != nil {
+			return err
+		}
+		r.Assets = append(r.Assets, schemas.AssetRow{Blob: sum.SHA256, Role: f.Role, FileName: a.Path, Size: sum.Size, MediaType: mediaType(a.Path)})
+	}
+	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
+		r.gap("model", "the MLflow run holds no weights/best.pt artifact", "capture the run directory, which has weights/best.pt", bothTrackers)
+	}
+	r.Row.RunID = sessionID(r.Row.SourceKind, run.Tags[mlflowTagRunID], exp.ID+"/"+info.RunID)
+	return nil
+}
+
+// mlflowRunDir finds the run directory an MLflow run was logged from:
+// its save_dir param, absolute, or relative to the folder training ran
+// in, which holds the store (Ultralytics writes runs/mlflow beside
+// runs/detect/train); "" when none is an Ultralytics training run.
+func mlflowRunDir(src string) string {
+	p := filepath.Join(src, filestore.ParamsDir, "save_dir")
+	st, err := os.Lstat(p)
+	if err != nil || !st.Mode().IsRegular() || st.Size() > 4096 {
+		return ""
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return ""
+	}
+	saveDir := filepath.FromSlash(string(b))
+	store := filepath.Dir(filepath.Dir(src))
+	var candidates []string
+	if filepath.IsAbs(saveDir) {
+		candidates = append(candidates, saveDir)
+	} else {
+		// runs/mlflow and runs/detect/train: the store's grandparent is
+		// the folder training ran in.
+		candidates = append(candidates, filepath.Join(filepath.Dir(filepath.Dir(store)), saveDir))
+		if _, rest, ok := strings.Cut(filepath.ToSlash(saveDir), "/"); ok {
+			candidates = append(candidates, filepath.Join(filepath.Dir(store), filepath.FromSlash(rest)))
+		}
+	}
+	for _, c := range candidates {
+		if k, err := Detect(c); err == nil && k == schemas.SourceUltralyticsTrain {
+			return c
+		}
+	}
+	return ""
+}
