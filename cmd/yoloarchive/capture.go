@@ -47,7 +47,7 @@ type CaptureCmd struct {
 	seen     map[string]string // run id → the source captured for it in this batch
 	plan     map[string]convert.Decision
 	Force    bool     `help:"With -o DIR: capture runs again even when the ledger says they have not changed."`
-	Session  []string `placeholder:"PATH" help:"A ClearML offline session (folder or zip) or Comet offline zip of the run, merged into its archive (a single SRC only; repeatable: the sessions of a resumed run, in order; SRC may itself be the first session)."`
+	Session  []string `placeholder:"PATH" help:"A ClearML offline session (folder or zip), Comet offline zip or MLflow store run folder of the run, merged into its archive (a single SRC only; repeatable: the sessions of a resumed run, in order; SRC may itself be the first session)."`
 
 	Follow  bool          `help:"Watch SRC, a run directory still training, and write a chain of delta archives (NAME.000.tar.zst, NAME.001.tar.zst, ...) until training ends."`
 	Every   time.Duration `default:"60s" placeholder:"DURATION" help:"With --follow: how often to look."`
@@ -59,8 +59,11 @@ type CaptureCmd struct {
 // Help is shown by --help.
 func (c *CaptureCmd) Help() string {
 	return `SRC is an Ultralytics or YOLOv5 run directory, a ClearML offline session (its
-offline-<id> folder or zip) or a Comet offline experiment zip; --session merges a
-run directory's session into its archive.
+offline-<id> folder or zip), a Comet offline experiment zip, or a run of an MLflow
+file store (runs/mlflow/<experiment>/<run>, which Ultralytics writes when no
+MLFLOW_TRACKING_URI is set; -r runs/mlflow captures every run); --session merges a
+run directory's session into its archive, and an MLflow run whose save_dir is a run
+directory beside the store is merged into that directory's archive.
 
 Each run becomes one archive: Parquet tables of scalars, settings, summary values,
 images, annotations and assets, plus the image and weight files, verified by sha256.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,5 +63,26 @@ func TestCLI_SyncMLflow(t *testing.T) {
 	}
 	if runs != 1 {
 		t.Fatalf("the store holds %d runs after two syncs", runs)
+	}
+}
+
+// TestCLI_CaptureMLflowStore: capture -r of an MLflow file store makes one
+// archive per run; the store root alone says to use -r.
+func TestCLI_CaptureMLflowStore(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "mlruns")
+	if err := os.CopyFS(store, os.DirFS(filepath.Join("..", "..", "sync", "mlflow", "testdata", "mlflow", "mlruns"))); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir() + "/"
+	if code, _, stderr := runCLI(t, "capture", store, "-o", out); code == 0 || !strings.Contains(stderr, "--recursive") {
+		t.Fatalf("capture of the store root: exit %d, stderr %s", code, stderr)
+	}
+	code, stdout, stderr := runCLI(t, "capture", "-r", store, "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	archives, _ := filepath.Glob(filepath.Join(out, "*.tar.zst"))
+	if len(archives) != 1 || !strings.HasPrefix(filepath.Base(archives[0]), "detect-") {
+		t.Fatalf("archives %v", archives)
 	}
 }
