@@ -61,6 +61,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			// The client takes credentials from the variables only.
 			return c, errors.New("MLFLOW_TRACKING_URI holds credentials: put them in MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD instead")
 		}
+	case c.TrackingURI == "databricks" || strings.HasPrefix(c.TrackingURI, "databricks-uc"):
+		return c, fmt.Errorf("MLFLOW_TRACKING_URI %q is not supported: sync --to mlflow talks to an MLflow tracking server over http(s)", c.TrackingURI)
 	case u.Scheme == "" || u.Scheme == "file":
 		return c, fmt.Errorf("MLFLOW_TRACKING_URI %s is a file store, not a server: write it with --to mlflow-dir -o %s", u.Path, u.Path)
 	default:
