@@ -68,7 +68,7 @@ func (e *APIError) Cause() ysync.Cause {
 // notFound reports whether err is MLflow's RESOURCE_DOES_NOT_EXIST.
 func notFound(err error) bool {
 	var ae *APIError
-	return errors.As(err, &ae) && (ae.Code == "RESOURCE_DOES_NOT_EXIST" || ae.Status == http.StatusNotFound && ae.Code == "")
+	return errors.As(err, &ae) && ae.Code == "RESOURCE_DOES_NOT_EXIST"
 }
 
 // transient reports whether a request may have failed without the server
@@ -161,6 +161,10 @@ func (c *client) do(ctx context.Context, endpoint string, r ysync.Request, out a
 			}
 		case ysync.CauseServer:
 			ae.hint = "the server failed after retries: run the same command again to resume"
+		default:
+			if ae.Code == "" && (resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed) {
+				ae.hint = "no MLflow tracking API at " + c.cfg.base() + ": is MLFLOW_TRACKING_URI the tracking server's address?"
+			}
 		}
 		return ae
 	}

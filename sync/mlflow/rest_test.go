@@ -393,3 +393,16 @@ func TestREST_DryRunAndForce(t *testing.T) {
 		t.Fatalf("another machine after --force: %s %s %s", r.Status, r.RemoteID, r.Error)
 	}
 }
+
+// TestREST_NotMLflow: an address that answers, but not as MLflow (a web
+// server's HTML 404), fails the preflight in one line instead of passing
+// as "the experiment does not exist yet".
+func TestREST_NotMLflow(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	e := &env{}
+	_, err := ysync.Preflight(context.Background(), e.remote(mlflow.Config{TrackingURI: srv.URL}, mlflow.Options{}), nil)
+	if err == nil || !strings.Contains(err.Error(), "is MLFLOW_TRACKING_URI the tracking server") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("%v", err)
+	}
+}
