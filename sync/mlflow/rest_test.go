@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -404,5 +406,62 @@ func TestREST_NotMLflow(t *testing.T) {
 	_, err := ysync.Preflight(context.Background(), e.remote(mlflow.Config{TrackingURI: srv.URL}, mlflow.Options{}), nil)
 	if err == nil || !strings.Contains(err.Error(), "is MLFLOW_TRACKING_URI the tracking server") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("%v", err)
+	}
+}
+
+// lossy forwards requests and, for the metric log-batches it is told,
+// loses the server's answer after the server acted on it (a proxy's 502).
+type lossy struct {
+	rt   http.RoundTripper
+	mu   sync.Mutex
+	seen int
+	lose map[int]bool
+}
+
+func (l *lossy) RoundTrip(r *http.Request) (*http.Response, error) {
+	isBatch := false
+	if strings.HasSuffix(r.URL.Path, "runs/log-batch") && r.GetBody != nil {
+		body, _ := r.GetBody()
+		b, _ := io.ReadAll(body)
+		isBatch = strings.Contains(string(b), `"metrics"`)
+	}
+	resp, err := l.rt.RoundTrip(r)
+	if err != nil || !isBatch {
+		return resp, err
+	}
+	l.mu.Lock()
+	l.seen++
+	lose := l.lose[l.seen]
+	l.mu.Unlock()
+	if !lose {
+		return resp, nil
+	}
+	resp.Body.Close()
+	return &http.Response{StatusCode: http.StatusBadGateway, Status: "502 Bad Gateway", Header: http.Header{"Content-Type": {"text/html"}},
+		Body: io.NopCloser(strings.NewReader("<html>502 Bad Gateway</html>")), Request: r}, nil
+}
+
+// TestREST_MetricBatchAnswerLost: a metric batch the server applied but
+// whose answer was lost is read back, not resent: the run equals a clean
+// sync's and no point is logged twice.
+func TestREST_MetricBatchAnswerLost(t *testing.T) {
+	archive := synctest.Capture(t, synctest.SynthRun(t, 160, 0, 0))
+	ref := newEnv(t, nil)
+	if r := ref.sync(t, context.Background(), archive, ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
+		t.Fatal(r.Error)
+	}
+	clean, batches := runState(t, ref.srv), ref.srv.Calls("runs/log-batch")
+	e := newEnv(t, nil)
+	e.r.SetClientOptions(ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 20 * time.Millisecond, RetryMax: 10,
+		Transport: &lossy{rt: http.DefaultTransport, lose: map[int]bool{1: true, 3: true}}})
+	r := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
+	if r.Status != ysync.StatusSynced {
+		t.Fatalf("%s %s", r.Status, r.Error)
+	}
+	if got := runState(t, e.srv); got != clean {
+		t.Fatalf("differs from a clean sync:\n%s\n---\n%s", got, clean)
+	}
+	if n := e.srv.Calls("runs/log-batch"); n != batches {
+		t.Errorf("%d log-batch requests, want %d (nothing resent: the lost answers' batches had arrived)", n, batches)
 	}
 }

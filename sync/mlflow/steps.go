@@ -19,7 +19,9 @@ type step struct {
 	name    string
 	params  []Param
 	metrics []filestore.Metric
-	art     *Artifact
+	// before is how many of the plan's points come before metrics.
+	before int
+	art    *Artifact
 	// skip runs for a step the checkpoint has: a metric batch still
 	// consumes its points from what the server holds.
 	skip func(ctx context.Context) error
@@ -54,11 +56,14 @@ func (s *session) steps() []step {
 	}
 	flush("params", n)
 	n = 0
-	for _, m := range s.plan.Metrics {
+	for i, m := range s.plan.Metrics {
 		b := entityBytes(m.Key, "") + 40
 		if len(cur.metrics) == maxBatchMetrics || size+b > maxBatchBytes {
 			flush("metrics", n)
 			n++
+		}
+		if cur.metrics == nil {
+			cur.before = i
 		}
 		cur.metrics = append(cur.metrics, m)
 		size += b
@@ -96,7 +101,13 @@ func (s *session) apply(ctx context.Context, st step) error {
 		// is resent only after reading back which of its points arrived.
 		err = s.logMetrics(ctx, id, ms)
 		if err != nil && transient(err) {
+			// Read back what arrived: the earlier batches' points first,
+			// so that a point equal to one of theirs is not taken as
+			// this batch's.
 			s.have = nil
+			if _, err = s.missing(ctx, s.plan.Metrics[:st.before]); err != nil {
+				return err
+			}
 			if ms, err = s.missing(ctx, st.metrics); err == nil && len(ms) > 0 {
 				err = s.logMetrics(ctx, id, ms)
 			}
