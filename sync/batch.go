@@ -11,26 +11,6 @@ import (
 	"time"
 )
 
-// Replayer replays archives into one destination: a tracker server
-// (ClearML, Comet) or an offline export. Implementations live in
-// sync/clearml and sync/comet; Batch drives them.
-type Replayer interface {
-	// Destination identifies the target for checkpoints and reports:
-	// tracker, server address and project or workspace, never credentials.
-	Destination() string
-	// Tracker is the tracker's short name ("clearml", "comet"), used to
-	// select the archive gaps that affect it.
-	Tracker() string
-	// Plan counts what Sync would send for run, without sending anything.
-	Plan(run *Run) (*Plan, error)
-	// Sync replays run. st is the run's checkpoint, already locked; Sync
-	// marks steps as they complete and sets st.Synced only after a
-	// read-back matched. It fills res (RemoteID, URL, Output, Skipped,
-	// Requests, Retries, and Status when not StatusSynced) and returns the
-	// first error.
-	Sync(ctx context.Context, run *Run, st *State, task *Task, res *Result) error
-}
-
 // BatchOptions controls Batch.
 type BatchOptions struct {
 	// Jobs is the number of archives synced at once (at least 1).
@@ -90,7 +70,7 @@ type Stop struct {
 // cause stop the batch: those not started yet are reported as not
 // attempted. A cancelled ctx marks the archives not finished as
 // interrupted.
-func Batch(ctx context.Context, paths []string, r Replayer, opts BatchOptions) []Result {
+func Batch(ctx context.Context, paths []string, r Target, opts BatchOptions) []Result {
 	results := make([]Result, len(paths))
 	var mu gosync.Mutex
 	report := func(i int, res Result) {
@@ -188,7 +168,7 @@ func (s *Stop) NotAttempted(archive, destination string) Result {
 }
 
 // One syncs a single archive; see Batch.
-func One(ctx context.Context, path string, r Replayer, opts BatchOptions) (res Result) {
+func One(ctx context.Context, path string, r Target, opts BatchOptions) (res Result) {
 	start := time.Now()
 	res = Result{Archive: path, Destination: r.Destination()}
 	var task *Task
@@ -246,7 +226,10 @@ func One(ctx context.Context, path string, r Replayer, opts BatchOptions) (res R
 	}
 	if opts.Force {
 		st.Reset()
-		st.Set("force", "1")
+		st.Replace = true
+		if err := st.Save(); err != nil {
+			return fail(err)
+		}
 	}
 	res.Resumed = !st.Synced && len(st.Done) > 0
 	st.SetPath(run.Path)
@@ -275,7 +258,14 @@ func One(ctx context.Context, path string, r Replayer, opts BatchOptions) (res R
 	}
 	st.pending = links
 	res.Status = StatusSynced
-	err = r.Sync(ctx, run, st, task, &res)
+	switch t := r.(type) {
+	case Destination:
+		err = replay(ctx, t, run, st, task, &res, st.Replace)
+	case Writer:
+		err = t.Write(ctx, run, st, task, &res)
+	default:
+		err = fmt.Errorf("%s is neither a sync.Destination nor a sync.Writer (internal error)", r.Destination())
+	}
 	if err == nil && links != nil && res.Status != StatusBehind {
 		res.Links = len(links)
 		st.Chain = links

@@ -28,7 +28,7 @@ func (s *stubReplayer) Plan(*ysync.Run) (*ysync.Plan, error) {
 	return &ysync.Plan{Project: "p", Name: "n"}, nil
 }
 
-func (s *stubReplayer) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
+func (s *stubReplayer) Write(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
 	s.mu.Lock()
 	i := s.syncs
 	s.syncs++

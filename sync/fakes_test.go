@@ -18,8 +18,8 @@ import (
 type fakes struct {
 	cml *clearmltest.Server
 	cmt *comettest.Server
-	cr  *clearml.Replayer
-	mr  *comet.Remote
+	cr  *clearml.Destination
+	mr  *comet.Destination
 }
 
 func newFakes(t testing.TB) fakes {

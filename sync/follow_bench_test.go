@@ -62,7 +62,7 @@ func BenchmarkFollowSync(b *testing.B) {
 					}
 					b.StartTimer()
 					start := time.Now()
-					for _, r := range []ysync.Replayer{fk.cr, fk.mr} {
+					for _, r := range []ysync.Target{fk.cr, fk.mr} {
 						res := ysync.One(context.Background(), path, r, ysync.BatchOptions{Store: store})
 						if !res.OK() {
 							b.Fatalf("%s: %s %s", r.Tracker(), res.Status, res.Error)

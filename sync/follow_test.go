@@ -212,7 +212,7 @@ func TestFollow_SyncWhileTraining(t *testing.T) {
 			store := &ysync.Store{Dir: t.TempDir()}
 			rng := rand.New(rand.NewSource(5))
 			counts := map[string]int{}
-			sync := func(r ysync.Replayer, faults *synctest.Faults) {
+			sync := func(r ysync.Target, faults *synctest.Faults) {
 				if _, err := os.Stat(chain.LinkPath(base, 0)); err != nil {
 					return
 				}
@@ -253,7 +253,7 @@ func TestFollow_SyncWhileTraining(t *testing.T) {
 					}
 				}
 			}
-			for _, r := range []ysync.Replayer{fk.cr, fk.mr} {
+			for _, r := range []ysync.Target{fk.cr, fk.mr} {
 				res := ysync.One(context.Background(), base, r, ysync.BatchOptions{Store: store})
 				if res.Status != ysync.StatusSynced && res.Status != ysync.StatusUpToDate {
 					t.Fatalf("%s final sync: %s %s", r.Tracker(), res.Status, res.Error)
@@ -272,7 +272,7 @@ func TestFollow_SyncWhileTraining(t *testing.T) {
 				t.Fatal(err)
 			}
 			ref := newFakes(t)
-			for _, r := range []ysync.Replayer{ref.cr, ref.mr} {
+			for _, r := range []ysync.Target{ref.cr, ref.mr} {
 				if res := ysync.One(context.Background(), full, r, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}}); res.Status != ysync.StatusSynced {
 					t.Fatalf("reference %s: %s", r.Tracker(), res.Error)
 				}
@@ -409,7 +409,7 @@ func TestFollow_SyncKilledAtEveryRequest(t *testing.T) {
 	}
 
 	ref := newFakes(t)
-	for _, r := range []ysync.Replayer{ref.cr, ref.mr} {
+	for _, r := range []ysync.Target{ref.cr, ref.mr} {
 		if res := ysync.One(context.Background(), base, r, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}}); res.Status != ysync.StatusSynced {
 			t.Fatal(res.Status, res.Error)
 		}
@@ -422,7 +422,7 @@ func TestFollow_SyncKilledAtEveryRequest(t *testing.T) {
 		kills := 0
 		for n := 1; ; n++ {
 			fk := newFakes(t)
-			r, faults := ysync.Replayer(fk.cr), fk.cml.Faults
+			r, faults := ysync.Target(fk.cr), fk.cml.Faults
 			if tracker == "comet" {
 				r, faults = fk.mr, fk.cmt.Faults
 			}

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Checker is a Replayer that can check, before a batch, that its
+// Checker is a Target that can check, before a batch, that its
 // destination will take archives: a tracker server answers and accepts
 // the credentials, and the workspace and projects can be reached; an
 // offline export's output directory is writable. Batch runs it once per
@@ -54,7 +54,7 @@ func PreflightClientOptions() ClientOptions {
 
 // Preflight runs r's Check, within PreflightTimeout. A destination that
 // has no Check passes with no notes. The error is a *PreflightError.
-func Preflight(ctx context.Context, r Replayer, projects []string) (*Check, error) {
+func Preflight(ctx context.Context, r Target, projects []string) (*Check, error) {
 	start := time.Now()
 	c := &Check{Destination: r.Destination(), Status: "ok"}
 	checker, ok := r.(Checker)

@@ -4,7 +4,7 @@ import (
 	"context"
 )
 
-// Previewer is a Replayer that can tell, without writing anything to the
+// Previewer is a Target that can tell, without writing anything to the
 // destination, what Sync would do with a run (a dry run).
 type Previewer interface {
 	// Preview finds the run's remote run as Sync would (the checkpoint
@@ -20,7 +20,7 @@ type Previewer interface {
 // preview fills res with what a sync of run would do: the replayer's
 // Preview when it has one (given the checkpoint, read-only), else an
 // offline export's write.
-func preview(ctx context.Context, run *Run, r Replayer, opts BatchOptions, res *Result) error {
+func preview(ctx context.Context, run *Run, r Target, opts BatchOptions, res *Result) error {
 	p, ok := r.(Previewer)
 	if !ok {
 		res.Action = ActionWrite

@@ -33,7 +33,7 @@ type Run struct {
 	Logs []schemas.LogRow
 	// Prior is what an earlier sync of the same chain to this destination
 	// already sent (the first links merged), nil when nothing was or the
-	// run is not a chain. Replayers send only what Run adds to it.
+	// run is not a chain. Destinations send only what Run adds to it.
 	Prior *Run
 
 	chain *chain.Chain

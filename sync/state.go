@@ -47,6 +47,9 @@ type State struct {
 	// that `status --clean` can tell when it no longer exists. Checkpoints
 	// written before it was recorded have none.
 	Path string `json:"path,omitempty"`
+	// Replace is set while a --force sync has not made its new remote
+	// run yet, so that a resume after a kill still replaces the old one.
+	Replace bool `json:"replace,omitempty"`
 	// Synced is set once the read-back matched the archive.
 	Synced   bool      `json:"synced"`
 	SyncedAt time.Time `json:"synced_at,omitzero"`
@@ -107,7 +110,8 @@ func (s *State) SetPath(p string) {
 	s.mu.Unlock()
 }
 
-// Reset forgets everything but the identity, for a forced fresh sync.
+// Reset forgets everything but the identity (and Replace), for a forced
+// fresh sync or a remote run that is gone.
 func (s *State) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -14,7 +14,7 @@ import (
 
 // check runs the preflight alone (--check): the destination, and the
 // projects the archives in paths name, if any.
-func (c *SyncCmd) check(ctx context.Context, g *Globals, stdout *Stdout, stderr *Stderr, r ysync.Replayer) error {
+func (c *SyncCmd) check(ctx context.Context, g *Globals, stdout *Stdout, stderr *Stderr, r ysync.Target) error {
 	paths, notes := chain.Group(c.Archives)
 	for _, n := range notes {
 		fmt.Fprintln(stderr, n)
@@ -53,7 +53,7 @@ func (c *SyncCmd) check(ctx context.Context, g *Globals, stdout *Stdout, stderr 
 
 // preflightFailed reports a failed preflight: one line, and with --json
 // one object per archive (not attempted).
-func (c *SyncCmd) preflightFailed(ctx context.Context, stdout *Stdout, r ysync.Replayer, err error) error {
+func (c *SyncCmd) preflightFailed(ctx context.Context, stdout *Stdout, r ysync.Target, err error) error {
 	var pe *ysync.PreflightError
 	if !errors.As(err, &pe) {
 		return err // interrupted

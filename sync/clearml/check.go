@@ -14,9 +14,9 @@ import (
 )
 
 var (
-	_ ysync.Checker   = (*Replayer)(nil)
+	_ ysync.Checker   = (*Destination)(nil)
 	_ ysync.Checker   = (*Offline)(nil)
-	_ ysync.Previewer = (*Replayer)(nil)
+	_ ysync.Previewer = (*Destination)(nil)
 )
 
 // Cause classifies the error for a batch: refused credentials, a server
@@ -44,7 +44,7 @@ func (e *garbageError) Cause() ysync.Cause { return ysync.CauseServer }
 // each of projects by name (projects.get_all; one that does not exist yet
 // is a note: the first sync creates it). It writes nothing. Requests get
 // two attempts and short timeouts (ysync.PreflightClientOptions).
-func (r *Replayer) Check(ctx context.Context, projects []string) (*ysync.Check, error) {
+func (r *Destination) Check(ctx context.Context, projects []string) (*ysync.Check, error) {
 	copts := ysync.PreflightClientOptions()
 	copts.Transport = r.copts.Transport
 	c := newClient(r.cfg, copts)

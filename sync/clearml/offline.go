@@ -33,6 +33,8 @@ type Offline struct {
 	opts Options
 }
 
+var _ ysync.Writer = (*Offline)(nil)
+
 // NewOffline returns an Offline writing under dir.
 func NewOffline(dir string, opts Options) *Offline {
 	abs, err := filepath.Abs(dir)
@@ -70,9 +72,9 @@ func (o *Offline) plan(run *ysync.Run, folder string) (*plan, error) {
 	return buildPlan(run, o.opts, OfflineID(run.RunID()), addressing{localData: filepath.ToSlash(filepath.Join(folder, "data"))})
 }
 
-// Sync writes the run's session folder and zip. Both appear complete or
+// Write writes the run's session folder and zip. Both appear complete or
 // not at all: they are built under temporary names and renamed.
-func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
+func (o *Offline) Write(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
 	if !run.Final() {
 		// An offline export ends its run: written now, it would stand
 		// for the whole run, and a second one after the final link

@@ -13,7 +13,7 @@ import (
 // HEAD requests to the file server): it finds the project and the task as
 // Sync does (the checkpoint's task id, then the run's tag) and reads the
 // task back against the plan.
-func (r *Replayer) Preview(ctx context.Context, run *ysync.Run, st *ysync.State, res *ysync.Result) error {
+func (r *Destination) Preview(ctx context.Context, run *ysync.Run, st *ysync.State, res *ysync.Result) error {
 	copts := r.copts
 	if copts.Limiter == nil {
 		copts.Limiter = r.limiter
@@ -21,7 +21,7 @@ func (r *Replayer) Preview(ctx context.Context, run *ysync.Run, st *ysync.State,
 	if copts.Gate == nil {
 		copts.Gate = &r.gate
 	}
-	s := &syncer{Replayer: r, c: newClient(r.cfg, copts), run: run, st: st, res: res}
+	s := &replay{Destination: r, c: newClient(r.cfg, copts), run: run, st: st, res: res}
 	defer func() { res.Requests, res.Retries = s.c.http.Requests(), s.c.http.Retries() }()
 	if err := s.c.login(ctx); err != nil {
 		return err
@@ -129,7 +129,7 @@ func eventChanges(d *readBackDiff, p *plan) []string {
 
 // paramsDiffer counts the planned General hyper-parameters the task lacks
 // or holds with another value.
-func (s *syncer) paramsDiffer(ctx context.Context) (int, error) {
+func (s *replay) paramsDiffer(ctx context.Context) (int, error) {
 	want := s.plan.Hyperparams["General"]
 	if len(want) == 0 {
 		return 0, nil

@@ -32,9 +32,9 @@ const replacedTagPrefix = "yoloarchive-replaced:"
 // default nginx proxy accepts.
 const maxBatchBytes = 512 << 10
 
-// Replayer replays archives into a ClearML server as tasks that look as if
-// Ultralytics' ClearML callback had logged them live.
-type Replayer struct {
+// Destination replays archives into a ClearML server as tasks that look
+// as if Ultralytics' ClearML callback had logged them live.
+type Destination struct {
 	cfg   Config
 	opts  Options
 	copts ysync.ClientOptions
@@ -43,24 +43,26 @@ type Replayer struct {
 	limiter *rate.Limiter
 }
 
-// New returns a Replayer for the server in cfg (see LoadConfig).
-func New(cfg Config, opts Options) *Replayer {
-	return &Replayer{cfg: cfg, opts: opts}
+var _ ysync.Destination = (*Destination)(nil)
+
+// New returns a Destination for the server in cfg (see LoadConfig).
+func New(cfg Config, opts Options) *Destination {
+	return &Destination{cfg: cfg, opts: opts}
 }
 
 // SetRate limits the requests of every archive synced through r, together,
 // to perSecond (0 or less: no limit).
-func (r *Replayer) SetRate(perSecond float64) {
+func (r *Destination) SetRate(perSecond float64) {
 	if perSecond > 0 {
 		r.limiter = rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
 	}
 }
 
 // SetClientOptions tunes the HTTP client (retries, waits; tests).
-func (r *Replayer) SetClientOptions(o ysync.ClientOptions) { r.copts = o }
+func (r *Destination) SetClientOptions(o ysync.ClientOptions) { r.copts = o }
 
 // Destination identifies the server for checkpoints and reports.
-func (r *Replayer) Destination() string {
+func (r *Destination) Destination() string {
 	d := "clearml:" + redactHost(r.cfg.APIHost)
 	if r.opts.Project != "" {
 		d += "/" + r.opts.Project // another project is another destination
@@ -79,10 +81,10 @@ func redactHost(h string) string {
 }
 
 // Tracker is "clearml".
-func (r *Replayer) Tracker() string { return "clearml" }
+func (r *Destination) Tracker() string { return "clearml" }
 
-// Plan counts what Sync would send.
-func (r *Replayer) Plan(run *ysync.Run) (*ysync.Plan, error) {
+// Plan counts what a sync would send.
+func (r *Destination) Plan(run *ysync.Run) (*ysync.Plan, error) {
 	p, err := buildPlan(run, r.opts, "00000000000000000000000000000000", online(r.cfg.FilesHost))
 	if err != nil {
 		return nil, err
@@ -105,9 +107,9 @@ type taskInfo struct {
 	} `json:"models"`
 }
 
-// syncer is one archive's sync.
-type syncer struct {
-	*Replayer
+// replay is one archive's replay into its task.
+type replay struct {
+	*Destination
 	c    *client
 	run  *ysync.Run
 	st   *ysync.State
@@ -126,10 +128,10 @@ type syncer struct {
 	fresh bool
 }
 
-// Sync replays run into its task: find the task by the run's tag (or
-// create it), send hyper-parameters, files, events and the model, read it
-// all back, and only then mark the task completed and the run synced.
-func (r *Replayer) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
+// Open prepares the replay of run into its task: find the task by the
+// run's tag (or create it), send hyper-parameters, files, events and the
+// model, read it all back, and only then mark the task completed.
+func (r *Destination) Open(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task) (ysync.Replay, error) {
 	copts := r.copts
 	if copts.Limiter == nil {
 		copts.Limiter = r.limiter
@@ -137,96 +139,100 @@ func (r *Replayer) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, ta
 	if copts.Gate == nil {
 		copts.Gate = &r.gate // one per destination: a 429 pauses every worker
 	}
-	s := &syncer{Replayer: r, c: newClient(r.cfg, copts), run: run, st: st, task: task, res: res}
-	defer func() {
-		res.Requests, res.Retries = s.c.http.Requests(), s.c.http.Retries()
-		if s.blobs != nil {
-			s.blobs.Close()
-		}
-	}()
-	task.Stage("connect", 0)
+	return &replay{Destination: r, c: newClient(r.cfg, copts), run: run, st: st, task: task, res: &ysync.Result{}}, nil
+}
+
+// Close adds the requests, retries and skipped items to res.
+func (s *replay) Close(res *ysync.Result) {
+	res.Requests, res.Retries = s.c.http.Requests(), s.c.http.Retries()
+	res.Skipped += s.res.Skipped
+	if s.blobs != nil {
+		s.blobs.Close()
+	}
+}
+
+// FindOrCreate logs in, finds or makes the project, then the run's task.
+func (s *replay) FindOrCreate(ctx context.Context, force bool) (ysync.Found, error) {
 	if err := s.c.login(ctx); err != nil {
-		return err
+		return ysync.Found{}, err
 	}
 	var err error
 	if s.pid, err = s.project(ctx, false); err != nil {
-		return err
+		return ysync.Found{}, err
 	}
-	created, err := s.findOrCreate(ctx)
+	created, err := s.findOrCreate(ctx, force)
 	if err != nil {
-		return err
+		return ysync.Found{}, err
 	}
 	s.fresh = created
-	if !created && !run.Final() && (s.t.Status == "completed" || s.t.Status == "published") {
-		// The task holds a later state of the run (the final link, or a
-		// capture of the finished run): an earlier one must not reopen
-		// it or overwrite its values.
-		res.Status, res.RemoteID = ysync.StatusBehind, s.t.ID
-		res.URL = fmt.Sprintf("%s/projects/%s/experiments/%s/output/execution", r.cfg.WebHost, s.pid, s.t.ID)
-		return nil
-	}
-	st.RemoteID, st.URL = s.t.ID, fmt.Sprintf("%s/projects/%s/experiments/%s/output/execution", r.cfg.WebHost, s.pid, s.t.ID)
-	if err := st.Save(); err != nil {
-		return err
-	}
-	if s.plan, err = buildPlan(run, r.opts, s.t.ID, online(r.cfg.FilesHost)); err != nil {
-		return err
-	}
-	s.todo = s.plan
-	if run.Prior != nil {
-		prior, err := buildPlan(run.Prior, r.opts, s.t.ID, online(r.cfg.FilesHost))
-		if err != nil {
-			return err
-		}
-		s.todo = since(s.plan, prior)
-		res.Skipped += len(s.plan.Events) - len(s.todo.Events) + len(s.plan.Uploads) - len(s.todo.Uploads)
-	}
-	if st.Synced {
-		res.Status = ysync.StatusUpToDate
-		return nil
-	}
-	if !created && s.t.Status == "completed" && !st.Has("edit") {
-		// Synced from another machine (or the checkpoint was lost): if
-		// the server already holds everything, there is nothing to send.
-		if err := s.verify(ctx); err == nil {
-			return s.finish(ctx, true)
-		}
-	}
-	steps := []func(context.Context) error{s.edit, s.start, s.uploads, s.events, s.model}
-	for _, step := range steps {
-		if err := step(ctx); err != nil {
-			return err
-		}
-	}
-	task.Stage("verify", 0)
-	if err := s.verify(ctx); err != nil {
-		// Resend everything next time: events overwrite, uploads of the
-		// same size are skipped.
-		st.Reset()
-		st.RemoteID, st.URL = s.t.ID, res.URL
-		_ = st.Save()
-		return err
-	}
-	return s.finish(ctx, false)
+	return ysync.Found{ID: s.t.ID, URL: fmt.Sprintf("%s/projects/%s/experiments/%s/output/execution", s.cfg.WebHost, s.pid, s.t.ID),
+		Check: !created && s.t.Status == "completed" && !s.st.Has("edit")}, nil
 }
 
-func (s *syncer) finish(ctx context.Context, upToDate bool) error {
-	if s.t.Status != "completed" && s.run.Final() {
-		if err := s.c.call(ctx, "tasks.completed", map[string]any{"task": s.t.ID, "status_reason": "completed", "force": true}, nil); err != nil {
-			return err
+// Ended reports whether the task was completed (or published) before
+// this sync.
+func (s *replay) Ended(context.Context) (bool, error) {
+	return !s.fresh && (s.t.Status == "completed" || s.t.Status == "published"), nil
+}
+
+// Steps plans the task: edit, start, uploads, events, model.
+func (s *replay) Steps(context.Context) ([]ysync.Step, error) {
+	var err error
+	if s.plan, err = buildPlan(s.run, s.opts, s.t.ID, online(s.cfg.FilesHost)); err != nil {
+		return nil, err
+	}
+	s.todo = s.plan
+	if s.run.Prior != nil {
+		prior, err := buildPlan(s.run.Prior, s.opts, s.t.ID, online(s.cfg.FilesHost))
+		if err != nil {
+			return nil, err
 		}
+		s.todo = since(s.plan, prior)
+		s.res.Skipped += len(s.plan.Events) - len(s.todo.Events) + len(s.plan.Uploads) - len(s.todo.Uploads)
 	}
-	if upToDate {
-		s.res.Status = ysync.StatusUpToDate
+	return []ysync.Step{{Name: "edit", Once: true}, {Name: "start"}, {Name: "uploads"}, {Name: "events"}, {Name: "model"}}, nil
+}
+
+// Apply sends one step.
+func (s *replay) Apply(ctx context.Context, step ysync.Step) error {
+	switch step.Name {
+	case "edit":
+		return s.edit(ctx)
+	case "start":
+		return s.start(ctx)
+	case "uploads":
+		return s.uploads(ctx)
+	case "events":
+		return s.events(ctx)
+	case "model":
+		return s.model(ctx)
 	}
-	s.st.Synced, s.st.SyncedAt = true, time.Now().UTC()
-	return s.st.Save()
+	return fmt.Errorf("clearml: unknown step %q (internal error)", step.Name)
+}
+
+// ReadBack verifies the task against the plan. Any failure, a read
+// included, makes the next sync send every step again.
+func (s *replay) ReadBack(ctx context.Context) error {
+	err := s.verify(ctx)
+	var mm *ysync.MismatchError
+	if err != nil && !errors.As(err, &mm) {
+		err = &ysync.MismatchError{Msg: err.Error(), Err: err}
+	}
+	return err
+}
+
+// Finish completes the task when the run is final.
+func (s *replay) Finish(ctx context.Context) error {
+	if s.t.Status != "completed" && s.run.Final() {
+		return s.c.call(ctx, "tasks.completed", map[string]any{"task": s.t.ID, "status_reason": "completed", "force": true}, nil)
+	}
+	return nil
 }
 
 // project finds the project by its exact name or creates it (nested
 // names create their parents). The id is remembered in the checkpoint;
 // lookAgain forgets it (the server no longer has it).
-func (s *syncer) project(ctx context.Context, lookAgain bool) (string, error) {
+func (s *replay) project(ctx context.Context, lookAgain bool) (string, error) {
 	name := projectName(s.run.Info, s.opts, ysync.CallbackVersion(s.run.Info, s.opts.Version))
 	if id := s.st.Get("project:" + name); id != "" && !lookAgain {
 		return id, nil
@@ -292,10 +298,10 @@ func transient(err error) bool {
 	return strings.Contains(err.Error(), "is unreachable")
 }
 
-func (s *syncer) runTag() string { return RunTagPrefix + s.run.RunID() }
+func (s *replay) runTag() string { return RunTagPrefix + s.run.RunID() }
 
 // lookup returns the tasks of the project tagged with the run id.
-func (s *syncer) lookup(ctx context.Context, ids ...string) ([]taskInfo, error) {
+func (s *replay) lookup(ctx context.Context, ids ...string) ([]taskInfo, error) {
 	var out struct {
 		Tasks []taskInfo `json:"tasks"`
 	}
@@ -316,8 +322,7 @@ func (s *syncer) lookup(ctx context.Context, ids ...string) ([]taskInfo, error) 
 // findOrCreate finds the run's task (checkpoint, then tag lookup) or
 // creates it. With --force the tagged tasks are retagged as replaced and
 // a new task is made.
-func (s *syncer) findOrCreate(ctx context.Context) (created bool, err error) {
-	force := s.st.Get("force") == "1"
+func (s *replay) findOrCreate(ctx context.Context, force bool) (created bool, err error) {
 	if s.st.RemoteID != "" && !force {
 		ts, err := s.lookup(ctx, s.st.RemoteID)
 		if err != nil {
@@ -378,7 +383,7 @@ func (s *syncer) findOrCreate(ctx context.Context) (created bool, err error) {
 		// The create may have reached the server: look before retrying.
 		if ts, err2 := s.lookup(ctx); err2 == nil && len(ts) > 0 {
 			s.t = ts[0]
-			return false, s.st.Set("force", "")
+			return false, nil
 		}
 		if err := ysync.Sleep(ctx, time.Duration(attempt+1)*200*time.Millisecond); err != nil {
 			return false, err
@@ -395,23 +400,17 @@ func (s *syncer) findOrCreate(ctx context.Context) (created bool, err error) {
 			return false, err
 		}
 		s.t = ts[0]
-		return false, s.st.Set("force", "")
+		return false, nil
 	}
 	s.t = taskInfo{ID: out.ID, Name: p.Name, Status: "created", Tags: p.Tags, SystemTags: []string{s.runTag()}}
 	s.st.RemoteID = out.ID
-	if err := s.st.Mark("edit"); err != nil {
-		return true, err
-	}
-	return true, s.st.Set("force", "")
+	return true, s.st.Mark("edit")
 }
 
 // edit brings an existing task's hyper-parameters, comment, runtime
 // properties and tags up to date (tasks.edit with force works in any
 // status).
-func (s *syncer) edit(ctx context.Context) error {
-	if s.st.Has("edit") {
-		return nil
-	}
+func (s *replay) edit(ctx context.Context) error {
 	tags := append([]string{}, s.t.Tags...)
 	for _, t := range s.plan.Tags {
 		if !contains(tags, t) {
@@ -422,10 +421,7 @@ func (s *syncer) edit(ctx context.Context) error {
 	if s.plan.Hyperparams != nil {
 		body["hyperparams"] = s.plan.Hyperparams
 	}
-	if err := s.c.call(ctx, "tasks.edit", body, nil); err != nil {
-		return err
-	}
-	return s.st.Mark("edit")
+	return s.c.call(ctx, "tasks.edit", body, nil)
 }
 
 func contains(list []string, s string) bool {
@@ -438,7 +434,7 @@ func contains(list []string, s string) bool {
 }
 
 // start moves the task to in_progress, where models can be attached.
-func (s *syncer) start(ctx context.Context) error {
+func (s *replay) start(ctx context.Context) error {
 	if s.t.Status == "in_progress" {
 		return nil
 	}
@@ -455,7 +451,7 @@ func (s *syncer) start(ctx context.Context) error {
 
 // uploads stores the debug and plot images (4 at a time); an object of
 // the same size already stored is skipped.
-func (s *syncer) uploads(ctx context.Context) error {
+func (s *replay) uploads(ctx context.Context) error {
 	var todo []upload
 	var digests []string
 	for _, u := range s.todo.Uploads {
@@ -524,7 +520,7 @@ func dedupe(list []string) []string {
 }
 
 // put uploads one file unless the server already holds it at that size.
-func (s *syncer) put(ctx context.Context, u upload) error {
+func (s *replay) put(ctx context.Context, u upload) error {
 	data, size := u.Data, u.Size
 	if strings.HasPrefix(u.ContentType, "convert:") {
 		f, err := s.blobs.Open(u.Digest)
@@ -567,7 +563,7 @@ func (s *syncer) put(ctx context.Context, u upload) error {
 // batches under maxBatchBytes; each batch is checkpointed. Re-sent metric
 // events overwrite; a log batch is re-sent only when the process stopped
 // between sending it and recording its checkpoint.
-func (s *syncer) events(ctx context.Context) error {
+func (s *replay) events(ctx context.Context) error {
 	if err := s.sendEvents(ctx, "events", s.todo.Events); err != nil {
 		return err
 	}
@@ -577,7 +573,7 @@ func (s *syncer) events(ctx context.Context) error {
 	return s.sendEvents(ctx, "logs", s.todo.Logs)
 }
 
-func (s *syncer) sendEvents(ctx context.Context, stage string, evs []event) error {
+func (s *replay) sendEvents(ctx context.Context, stage string, evs []event) error {
 	batches, err := batchEvents(evs, maxBatchBytes)
 	if err != nil {
 		return err
@@ -638,7 +634,7 @@ func batchEvents(evs []event, limit int) ([]batch, error) {
 
 // model uploads best.pt and registers it as the task's output model
 // "best", reusing the model made by an earlier attempt.
-func (s *syncer) model(ctx context.Context) error {
+func (s *replay) model(ctx context.Context) error {
 	m := s.plan.Model
 	if m == nil || s.st.Has("model") {
 		return nil
@@ -686,7 +682,7 @@ func (s *syncer) model(ctx context.Context) error {
 	return s.st.Mark("model")
 }
 
-func (s *syncer) findModel(ctx context.Context, uri string) (string, error) {
+func (s *replay) findModel(ctx context.Context, uri string) (string, error) {
 	var out struct {
 		Models []struct {
 			ID  string `json:"id"`
@@ -706,7 +702,7 @@ func (s *syncer) findModel(ctx context.Context, uri string) (string, error) {
 
 // verify reads the task back: every planned event with its value, every
 // file at its size and the output model must be on the server.
-func (s *syncer) verify(ctx context.Context) error {
+func (s *replay) verify(ctx context.Context) error {
 	d, err := s.readBack(ctx, false)
 	if err != nil {
 		return err
@@ -738,7 +734,7 @@ type readBackDiff struct {
 // readBack reads the task back and compares it with the plan: events by
 // id with their values or figures, files by size, the output model. Unless
 // full, it stops at the first of these that differs.
-func (s *syncer) readBack(ctx context.Context, full bool) (*readBackDiff, error) {
+func (s *replay) readBack(ctx context.Context, full bool) (*readBackDiff, error) {
 	have, err := s.readEvents(ctx)
 	if err != nil {
 		return nil, err
@@ -838,7 +834,7 @@ func toFloat(v any) float64 {
 
 // readEvents reads back the task's scalars, debug images and plots (the
 // events verify checks), keyed by eventID.
-func (s *syncer) readEvents(ctx context.Context) (map[string]map[string]any, error) {
+func (s *replay) readEvents(ctx context.Context) (map[string]map[string]any, error) {
 	out := map[string]map[string]any{}
 	for _, typ := range []string{"training_stats_scalar", "training_debug_image", "plot"} {
 		evs, err := s.c.taskEvents(ctx, s.t.ID, typ)

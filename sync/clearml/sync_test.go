@@ -20,10 +20,10 @@ import (
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
 
-// env is a fake ClearML server and a Replayer pointed at it.
+// env is a fake ClearML server and a Destination pointed at it.
 type env struct {
 	srv   *clearmltest.Server
-	r     *clearml.Replayer
+	r     *clearml.Destination
 	store *ysync.Store
 	cfg   clearml.Config
 }
@@ -38,7 +38,7 @@ func newEnv(t testing.TB) *env {
 	return e
 }
 
-func (e *env) replayer(o clearml.Options) *clearml.Replayer {
+func (e *env) replayer(o clearml.Options) *clearml.Destination {
 	r := clearml.New(e.cfg, o)
 	r.SetClientOptions(ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 20 * time.Millisecond, RetryMax: 10})
 	return r

@@ -25,7 +25,7 @@ func (a asset) id() string {
 	return fmt.Sprintf("%s|%s|%s", a.call.File.Name, a.typ, optStr(a.call.Step))
 }
 
-func (s *session) assets() []asset {
+func (s *replay) assets() []asset {
 	var out []asset
 	for _, c := range s.log.Calls {
 		switch c.Kind {
@@ -42,7 +42,7 @@ func (s *session) assets() []asset {
 	return out
 }
 
-func (s *session) serverAssets(ctx context.Context) (map[string]int64, error) {
+func (s *replay) serverAssets(ctx context.Context) (map[string]int64, error) {
 	var list struct {
 		Assets []struct {
 			FileName string `json:"fileName"`
@@ -61,16 +61,9 @@ func (s *session) serverAssets(ctx context.Context) (map[string]int64, error) {
 	return out, nil
 }
 
-// uploads sends images, the model, tables and assets the server lacks
-// (uploads do not overwrite, so the list is read first).
-func (s *session) uploads(ctx context.Context) error {
-	if s.st.Has("uploads") {
-		return nil
-	}
-	return repair(ctx, func(ctx context.Context, _ int) error { return s.sendUploads(ctx) })
-}
-
-func (s *session) sendUploads(ctx context.Context) error {
+// sendUploads sends images, the model, tables and assets the server
+// lacks (uploads do not overwrite, so the list is read first).
+func (s *replay) sendUploads(ctx context.Context) error {
 	have, err := s.serverAssets(ctx)
 	if err != nil {
 		return err
@@ -106,10 +99,10 @@ func (s *session) sendUploads(ctx context.Context) error {
 			return err
 		}
 	}
-	return s.st.Mark("uploads")
+	return nil
 }
 
-func (s *session) upload(ctx context.Context, a asset, blobs *ysync.Blobs) error {
+func (s *replay) upload(ctx context.Context, a asset, blobs *ysync.Blobs) error {
 	c := a.call
 	q := url.Values{"experimentKey": {s.key}, "fileName": {c.File.Name}, "type": {a.typ}}
 	if ext := strings.TrimPrefix(path.Ext(c.File.Name), "."); ext != "" {

@@ -49,7 +49,7 @@ type batchValue[V any] interface {
 // try the batch endpoint again. No request is repeated blindly: one whose
 // answer was lost may have been stored, so the caller's next round reads
 // back before sending what is missing.
-func sendValues[V any, T batchValue[V]](ctx context.Context, s *session, e endpoints, values []T) error {
+func sendValues[V any, T batchValue[V]](ctx context.Context, s *replay, e endpoints, values []T) error {
 	if len(values) == 0 {
 		return nil
 	}
@@ -111,7 +111,7 @@ func refusesBatch(err error) bool {
 // first batch of each endpoint is sent by one archive at a time, so a
 // server without it is tried once and the sync says so once (a warning
 // in that archive's result).
-func (s *session) probeBatch(ctx context.Context, e endpoints, post func(context.Context) error) (served bool, err error) {
+func (s *replay) probeBatch(ctx context.Context, e endpoints, post func(context.Context) error) (served bool, err error) {
 	s.batchMu.Lock()
 	switch s.batches[e.batch] {
 	case batchRefused:
@@ -149,51 +149,17 @@ const (
 
 // setBatch records what the server answered e.batch. Call with batchMu
 // held.
-func (s *session) setBatch(e endpoints, state int) {
+func (s *replay) setBatch(e endpoints, state int) {
 	if s.batches == nil {
 		s.batches = map[string]int{}
 	}
 	s.batches[e.batch] = state
 }
 
-// logParams logs the parameters (see sendParams).
-func (s *session) logParams(ctx context.Context) error {
-	if s.st.Has("params") {
-		return nil
-	}
-	if err := repair(ctx, s.sendParams); err != nil {
-		return err
-	}
-	return s.st.Mark("params")
-}
-
-// logMetrics logs the metric points (see sendMetrics).
-func (s *session) logMetrics(ctx context.Context) error {
-	if s.st.Has("metrics") {
-		return nil
-	}
-	if err := repair(ctx, s.sendMetrics); err != nil {
-		return err
-	}
-	return s.st.Mark("metrics")
-}
-
-// logOutput logs the console output of a captured session (see
-// sendOutput).
-func (s *session) logOutput(ctx context.Context) error {
-	if s.st.Has("output") || len(s.lines()) == 0 {
-		return nil
-	}
-	if err := repair(ctx, s.sendOutput); err != nil {
-		return err
-	}
-	return s.st.Mark("output")
-}
-
 // sendParams sends the parameters the server lacks: all of them, or, when
 // an earlier attempt or another machine may have sent some, those the
 // experiment does not list yet.
-func (s *session) sendParams(ctx context.Context, round int) error {
+func (s *replay) sendParams(ctx context.Context, round int) error {
 	todo := s.params()
 	if round > 0 || !s.st.Has("created") || s.st.Has("params-started") {
 		have, err := s.serverParams(ctx)
@@ -222,7 +188,7 @@ func (s *session) sendParams(ctx context.Context, round int) error {
 // it receives, so a resumed sync first reads back what arrived (the
 // callback itself logs some points twice; those are counted, not
 // deduplicated).
-func (s *session) sendMetrics(ctx context.Context, round int) error {
+func (s *replay) sendMetrics(ctx context.Context, round int) error {
 	have := map[string]int{}
 	if round > 0 || !s.st.Has("created") || s.st.Has("metrics-started") {
 		var err error
@@ -260,7 +226,7 @@ func (s *session) sendMetrics(ctx context.Context, round int) error {
 // request and in order: all of them, or, when an earlier attempt or
 // another machine may have sent some, those after the ones the
 // experiment's console already ends with (see arrived).
-func (s *session) sendOutput(ctx context.Context, round int) error {
+func (s *replay) sendOutput(ctx context.Context, round int) error {
 	lines := s.lines()
 	from := 0
 	if round > 0 || !s.st.Has("created") || s.st.Has("output-started") {

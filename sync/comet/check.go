@@ -13,9 +13,9 @@ import (
 )
 
 var (
-	_ ysync.Checker   = (*Remote)(nil)
+	_ ysync.Checker   = (*Destination)(nil)
 	_ ysync.Checker   = (*Offline)(nil)
-	_ ysync.Previewer = (*Remote)(nil)
+	_ ysync.Previewer = (*Destination)(nil)
 )
 
 // codeKeyNotRegistered is the sdk_error_code of an API key the server
@@ -59,10 +59,10 @@ func unreachable(host string, ne *ysync.NetError) error {
 // 404, or 400 "not found", means none yet: the first sync creates it).
 // It writes nothing. Requests get two attempts and short timeouts
 // (ysync.PreflightClientOptions).
-func (r *Remote) Check(ctx context.Context, projects []string) (*ysync.Check, error) {
+func (r *Destination) Check(ctx context.Context, projects []string) (*ysync.Check, error) {
 	copts := ysync.PreflightClientOptions()
 	copts.Transport = r.copts.Transport
-	s := &session{Remote: r, http: ysync.NewClient(copts)}
+	s := &replay{Destination: r, http: ysync.NewClient(copts)}
 	out := &ysync.Check{}
 	var acct struct {
 		UserName             string `json:"userName"`
@@ -115,7 +115,7 @@ func (r *Remote) Check(ctx context.Context, projects []string) (*ysync.Check, er
 }
 
 // noWorkspace is the error of a workspace the key cannot use.
-func (s *session) noWorkspace(have []string) error {
+func (s *replay) noWorkspace(have []string) error {
 	which := ""
 	if len(have) > 0 {
 		which = " (" + strings.Join(have, ", ") + ")"
@@ -124,7 +124,7 @@ func (s *session) noWorkspace(have []string) error {
 		Msg: fmt.Sprintf("Comet at %s has no workspace %q for this key%s: set COMET_WORKSPACE or --comet-workspace to one of the key's workspaces", s.cfg.Root(), s.ws, which)}
 }
 
-func (r *Remote) keySource() string {
+func (r *Destination) keySource() string {
 	if r.cfg.KeySource != "" {
 		return r.cfg.KeySource
 	}

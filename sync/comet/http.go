@@ -38,7 +38,7 @@ func (e *APIError) Error() string {
 
 // parallel runs n jobs on the Remote's workers, stopping at the first
 // error that is not transient. Jobs count their own progress.
-func (s *session) parallel(ctx context.Context, n int, job func(context.Context, int) error) error {
+func (s *replay) parallel(ctx context.Context, n int, job func(context.Context, int) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	next := make(chan int)
@@ -75,13 +75,13 @@ func (s *session) parallel(ctx context.Context, n int, job func(context.Context,
 	return ctx.Err()
 }
 
-func (s *session) header() http.Header {
+func (s *replay) header() http.Header {
 	h := http.Header{}
 	h.Set("Authorization", s.cfg.APIKey)
 	return h
 }
 
-func (s *session) get(ctx context.Context, endpoint string, q url.Values, out any) error {
+func (s *replay) get(ctx context.Context, endpoint string, q url.Values, out any) error {
 	p := endpoint
 	if len(q) > 0 {
 		p += "?" + q.Encode()
@@ -89,7 +89,7 @@ func (s *session) get(ctx context.Context, endpoint string, q url.Values, out an
 	return s.do(ctx, "GET", p, s.header(), nil, 0, out)
 }
 
-func (s *session) post(ctx context.Context, endpoint string, body, out any) error {
+func (s *replay) post(ctx context.Context, endpoint string, body, out any) error {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return err
@@ -102,7 +102,7 @@ func (s *session) post(ctx context.Context, endpoint string, body, out any) erro
 // postGzip posts body as gzip-compressed JSON, as the SDK posts its
 // batches (Content-Encoding: gzip, comet-api.md §1.2; the SDK's
 // COMET_MESSAGE_BATCH_USE_COMPRESSION defaults to true).
-func (s *session) postGzip(ctx context.Context, endpoint string, body any) error {
+func (s *replay) postGzip(ctx context.Context, endpoint string, body any) error {
 	var buf bytes.Buffer
 	zw := gzipWriters.Get().(*gzip.Writer)
 	defer gzipWriters.Put(zw)
@@ -153,7 +153,7 @@ func transient(err error) bool {
 // do makes one request (the client retries transient failures; an answer
 // that is not JSON is retried twice more when the request may be
 // repeated).
-func (s *session) do(ctx context.Context, method, endpoint string, hdr http.Header, body func() (io.Reader, error), n int64, out any) error {
+func (s *replay) do(ctx context.Context, method, endpoint string, hdr http.Header, body func() (io.Reader, error), n int64, out any) error {
 	host := s.cfg.Root()
 	name, _, _ := strings.Cut(endpoint, "?")
 	attempts := 3

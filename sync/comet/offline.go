@@ -42,6 +42,8 @@ type Offline struct {
 	opts BuildOptions
 }
 
+var _ ysync.Writer = (*Offline)(nil)
+
 // NewOffline returns an Offline writing zips into dir.
 func NewOffline(dir string, opts BuildOptions) *Offline {
 	abs, err := filepath.Abs(dir)
@@ -85,10 +87,10 @@ func ZipName(name, runID string) string {
 	return archive.SafeName(name) + "-" + runID + ".zip"
 }
 
-// Sync writes <dir>/<name>-<run id prefix>.zip atomically (a temporary
+// Write writes <dir>/<name>-<run id prefix>.zip atomically (a temporary
 // file in dir, fsync, rename): a failed or cancelled write leaves nothing
 // behind, and an existing zip is replaced only by a complete one.
-func (o *Offline) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) (err error) {
+func (o *Offline) Write(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) (err error) {
 	if !run.Final() {
 		// An offline export ends its run: written now, it would stand
 		// for the whole run, and a second one after the final link

@@ -398,7 +398,7 @@ func TestOffline_SyncCancelledLeavesNothing(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var res ysync.Result
-	err = comet.NewOffline(dir, comet.BuildOptions{}).Sync(ctx, r, nil, nil, &res)
+	err = comet.NewOffline(dir, comet.BuildOptions{}).Write(ctx, r, nil, nil, &res)
 	if !errors.Is(err, context.Canceled) || res.Status != "" || res.Output != "" {
 		t.Errorf("err %v, result %+v", err, res)
 	}

@@ -13,7 +13,7 @@ import (
 // other among the project's experiments of the run's name) and reads it
 // back against the build: others, parameters, metric points (as a
 // multiset), uploads, and whether a final run's experiment was ended.
-func (r *Remote) Preview(ctx context.Context, run *ysync.Run, st *ysync.State, res *ysync.Result) error {
+func (r *Destination) Preview(ctx context.Context, run *ysync.Run, st *ysync.State, res *ysync.Result) error {
 	l, err := r.build(run)
 	if err != nil {
 		return err
@@ -25,7 +25,7 @@ func (r *Remote) Preview(ctx context.Context, run *ysync.Run, st *ysync.State, r
 	if copts.Gate == nil {
 		copts.Gate = &r.gate
 	}
-	s := &session{Remote: r, http: ysync.NewClient(copts), run: run, log: l, st: st, res: res}
+	s := &replay{Destination: r, http: ysync.NewClient(copts), run: run, log: l, st: st, res: res}
 	res.Gaps = append(res.Gaps, restLeftOut(l)...)
 	defer func() { res.Requests, res.Retries = s.http.Requests(), s.http.Retries() }()
 	if s.ws = l.Workspace; s.ws == "" {
@@ -90,7 +90,7 @@ func (r *Remote) Preview(ctx context.Context, run *ysync.Run, st *ysync.State, r
 
 // changes reads the experiment back and says what it lacks, as counts:
 // the comparisons of verify, all of them.
-func (s *session) changes(ctx context.Context, others othersAnswer) ([]string, error) {
+func (s *replay) changes(ctx context.Context, others othersAnswer) ([]string, error) {
 	var out []string
 	wantOthers, missingOthers := 1, 0
 	if others.get(RunIDOther) == "" {

@@ -18,10 +18,10 @@ import (
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
-// Remote replays archives into a Comet server over the REST API v2, as
-// experiments that look as if Ultralytics' Comet callback had logged them
-// live.
-type Remote struct {
+// Destination replays archives into a Comet server over the REST API v2,
+// as experiments that look as if Ultralytics' Comet callback had logged
+// them live.
+type Destination struct {
 	cfg     Config
 	opts    BuildOptions
 	copts   ysync.ClientOptions
@@ -33,14 +33,16 @@ type Remote struct {
 	batches map[string]int // what the server answered each batch endpoint (see probeBatch)
 }
 
-// New returns a Remote for the server in cfg (see LoadConfig). Every
+var _ ysync.Destination = (*Destination)(nil)
+
+// New returns a Destination for the server in cfg (see LoadConfig). Every
 // archive synced through it shares one rate limiter, under Comet's
 // published per-key limits.
-func New(cfg Config, opts BuildOptions) (*Remote, error) {
+func New(cfg Config, opts BuildOptions) (*Destination, error) {
 	if cfg.APIKey == "" {
 		return nil, errors.New("no Comet API key: set COMET_API_KEY")
 	}
-	return &Remote{cfg: cfg, opts: opts, limiter: rate.NewLimiter(DefaultRate, 20), workers: 8}, nil
+	return &Destination{cfg: cfg, opts: opts, limiter: rate.NewLimiter(DefaultRate, 20), workers: 8}, nil
 }
 
 // DefaultRate is the default request rate per second shared by all
@@ -50,7 +52,7 @@ const DefaultRate = 120
 
 // SetRate changes the shared request rate (requests per second), e.g. to
 // stay under the 15,000 submissions an hour some accounts have.
-func (r *Remote) SetRate(perSecond float64) {
+func (r *Destination) SetRate(perSecond float64) {
 	if perSecond > 0 {
 		r.limiter.SetLimit(rate.Limit(perSecond))
 	}
@@ -58,10 +60,10 @@ func (r *Remote) SetRate(perSecond float64) {
 
 // SetClientOptions tunes the HTTP client (retries, waits; tests). A nil
 // Limiter keeps the shared one.
-func (r *Remote) SetClientOptions(o ysync.ClientOptions) { r.copts = o }
+func (r *Destination) SetClientOptions(o ysync.ClientOptions) { r.copts = o }
 
 // Destination identifies the server and workspace (never the key).
-func (r *Remote) Destination() string {
+func (r *Destination) Destination() string {
 	d := "comet:" + r.cfg.Root() + "/" + r.workspaceHint()
 	if p := r.projectHint(); p != "" {
 		d += "/" + p // another project is another destination
@@ -69,14 +71,14 @@ func (r *Remote) Destination() string {
 	return d
 }
 
-func (r *Remote) projectHint() string {
+func (r *Destination) projectHint() string {
 	if r.opts.Project != "" {
 		return r.opts.Project
 	}
 	return r.cfg.Project
 }
 
-func (r *Remote) workspaceHint() string {
+func (r *Destination) workspaceHint() string {
 	if r.opts.Workspace != "" {
 		return r.opts.Workspace
 	}
@@ -84,10 +86,10 @@ func (r *Remote) workspaceHint() string {
 }
 
 // Tracker is "comet".
-func (r *Remote) Tracker() string { return "comet" }
+func (r *Destination) Tracker() string { return "comet" }
 
-// Plan counts what Sync would send.
-func (r *Remote) Plan(run *ysync.Run) (*ysync.Plan, error) {
+// Plan counts what a sync would send.
+func (r *Destination) Plan(run *ysync.Run) (*ysync.Plan, error) {
 	l, err := r.build(run)
 	if err != nil {
 		return nil, err
@@ -96,7 +98,7 @@ func (r *Remote) Plan(run *ysync.Run) (*ysync.Plan, error) {
 	return &p, nil
 }
 
-func (r *Remote) build(run *ysync.Run) (*Log, error) {
+func (r *Destination) build(run *ysync.Run) (*Log, error) {
 	o := r.opts
 	if o.Project == "" {
 		o.Project = r.cfg.Project
@@ -107,17 +109,19 @@ func (r *Remote) build(run *ysync.Run) (*Log, error) {
 	return Build(run, o)
 }
 
-// session is one archive's sync.
-type session struct {
-	*Remote
+// replay is one archive's replay into its experiment.
+type replay struct {
+	*Destination
 	http *ysync.Client
 	run  *ysync.Run
 	log  *Log
 	st   *ysync.State
 	task *ysync.Task
-	res  *ysync.Result
-	key  string
-	ws   string
+	// res collects the URL, warnings and gaps of this replay (Close adds
+	// them to the core's Result).
+	res *ysync.Result
+	key string
+	ws  string
 
 	// known holds the others of the experiment as read in this sync
 	// before it wrote any (the lookup's or the checkpoint's read), so
@@ -127,13 +131,13 @@ type session struct {
 	skipped int
 }
 
-// Sync replays run into its experiment: find it by the run id (or create
-// it), send what the server lacks, read it all back, and only then mark
-// the experiment ended and the run synced.
-func (r *Remote) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
+// Open prepares the replay of run into its experiment: find it by the
+// run id (or create it), send what the server lacks, read it all back,
+// and only then mark the experiment ended.
+func (r *Destination) Open(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task) (ysync.Replay, error) {
 	l, err := r.build(run)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	copts := r.copts
 	if copts.Limiter == nil {
@@ -142,100 +146,107 @@ func (r *Remote) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task
 	if copts.Gate == nil {
 		copts.Gate = &r.gate
 	}
-	s := &session{Remote: r, http: ysync.NewClient(copts), run: run, log: l, st: st, task: task, res: res}
-	res.Gaps = append(res.Gaps, restLeftOut(l)...)
-	defer func() {
-		res.Requests, res.Retries = s.http.Requests(), s.http.Retries()
-		res.Skipped += s.skipped
-	}()
-	task.Stage("connect", 0)
-	if s.ws = l.Workspace; s.ws == "" {
+	s := &replay{Destination: r, http: ysync.NewClient(copts), run: run, log: l, st: st, task: task, res: &ysync.Result{}}
+	s.res.Gaps = restLeftOut(l)
+	return s, nil
+}
+
+// Close adds the requests, retries, skipped items, warnings and gaps to
+// res.
+func (s *replay) Close(res *ysync.Result) {
+	res.Requests, res.Retries = s.http.Requests(), s.http.Retries()
+	res.Skipped += s.skipped
+	res.Gaps = append(res.Gaps, s.res.Gaps...)
+	res.Warnings = append(res.Warnings, s.res.Warnings...)
+}
+
+// FindOrCreate finds the workspace, then the run's experiment.
+func (s *replay) FindOrCreate(ctx context.Context, force bool) (ysync.Found, error) {
+	if s.ws = s.log.Workspace; s.ws == "" {
 		var acct struct {
 			DefaultWorkspaceName string `json:"defaultWorkspaceName"`
 		}
 		if err := s.get(ctx, "account-details", nil, &acct); err != nil {
-			return err
+			return ysync.Found{}, err
 		}
 		s.ws = acct.DefaultWorkspaceName
 	}
-	if err := s.experiment(ctx); err != nil {
-		return err
+	if err := s.experiment(ctx, force); err != nil {
+		return ysync.Found{}, err
 	}
-	if !run.Final() {
-		// An unfinished state (a chain without its final link) must not
-		// touch an experiment a final state already ended.
-		others, err := s.others(ctx)
-		if err != nil {
-			return err
-		}
-		if others.get(FinalOther) == "true" {
-			res.Status = ysync.StatusBehind
-			return nil
-		}
-	}
-	if st.Synced {
-		res.Status = ysync.StatusUpToDate
-		return nil
-	}
-	// Another machine (or a lost checkpoint) may have synced it all.
-	if !st.Has("created") {
-		if err := s.verify(ctx); err == nil {
-			return s.finish(ctx, true)
-		}
-	}
-	// The console before the metrics: a read-back that finds every point
-	// then also means the console was written.
-	for _, step := range []func(context.Context) error{s.logOthers, s.logParams, s.logOutput, s.logMetrics, s.uploads, s.tags} {
-		if err := step(ctx); err != nil {
-			return err
-		}
-	}
-	task.Stage("verify", 0)
-	if err := s.verify(ctx); err != nil {
-		var mm *mismatchError
-		if errors.As(err, &mm) {
-			// Something the steps sent is missing: redo them all,
-			// reading back first.
-			st.Reset()
-			st.RemoteID, st.URL = s.key, res.URL
-			_ = st.Save()
-		}
-		return err
-	}
-	return s.finish(ctx, false)
+	return ysync.Found{ID: s.key, URL: s.res.URL, Check: !s.st.Has("created")}, nil
 }
 
-func (s *session) finish(ctx context.Context, upToDate bool) error {
-	// A run still training (a chain without its final link) stays open,
-	// and its times are set once it ended: an earlier state synced after
-	// the final one must not move them back. The final marker comes last,
-	// so an experiment that carries it was ended: a re-sync that finds it
-	// writes nothing.
+// Ended reports whether the experiment carries the final marker.
+func (s *replay) Ended(ctx context.Context) (bool, error) {
+	others, err := s.others(ctx)
+	if err != nil {
+		return false, err
+	}
+	return others.get(FinalOther) == "true", nil
+}
+
+// Steps plans the experiment: others, parameters, the console before the
+// metrics (a read-back that finds every point then also means the console
+// was written), uploads, tags.
+func (s *replay) Steps(context.Context) ([]ysync.Step, error) {
+	steps := []ysync.Step{{Name: "others", Once: true}, {Name: "params", Once: true}}
+	if len(s.lines()) > 0 {
+		steps = append(steps, ysync.Step{Name: "output", Once: true})
+	}
+	steps = append(steps, ysync.Step{Name: "metrics", Once: true}, ysync.Step{Name: "uploads", Once: true})
+	if len(s.log.Tags) > 0 {
+		steps = append(steps, ysync.Step{Name: "tags", Once: true})
+	}
+	return steps, nil
+}
+
+// Apply sends one step.
+func (s *replay) Apply(ctx context.Context, step ysync.Step) error {
+	switch step.Name {
+	case "others":
+		return s.logOthers(ctx)
+	case "params":
+		return repair(ctx, s.sendParams)
+	case "output":
+		return repair(ctx, s.sendOutput)
+	case "metrics":
+		return repair(ctx, s.sendMetrics)
+	case "uploads":
+		return repair(ctx, func(ctx context.Context, _ int) error { return s.sendUploads(ctx) })
+	case "tags":
+		return s.post(ctx, "write/experiment/tags", map[string]any{"experimentKey": s.key, "addedTags": s.log.Tags}, nil)
+	}
+	return fmt.Errorf("comet: unknown step %q (internal error)", step.Name)
+}
+
+// ReadBack verifies the experiment against the build.
+func (s *replay) ReadBack(ctx context.Context) error { return s.verify(ctx) }
+
+// Finish ends a final run's experiment. A run still training (a chain
+// without its final link) stays open, and its times are set once it
+// ended: an earlier state synced after the final one must not move them
+// back. The final marker comes last, so an experiment that carries it was
+// ended: a re-sync that finds it writes nothing.
+func (s *replay) Finish(ctx context.Context) error {
 	ended := s.known != nil && s.known.get(FinalOther) == "true"
-	if s.run.Final() && !ended {
-		if err := s.post(ctx, "write/experiment/set-start-end-time", map[string]any{"experimentKey": s.key,
-			"startTimeMillis": s.log.Start.UnixMilli(), "endTimeMillis": s.log.End.UnixMilli()}, nil); err != nil {
-			return err
-		}
-		if err := s.post(ctx, "write/experiment/update-status", map[string]any{"experimentKey": s.key,
-			"isAlive": false, "error": nil, "hasCrashed": false}, nil); err != nil {
-			return err
-		}
-		if err := s.post(ctx, "write/experiment/log-other", map[string]any{"experimentKey": s.key, "key": FinalOther, "value": "true"}, nil); err != nil {
-			return err
-		}
+	if !s.run.Final() || ended {
+		return nil
 	}
-	if upToDate {
-		s.res.Status = ysync.StatusUpToDate
+	if err := s.post(ctx, "write/experiment/set-start-end-time", map[string]any{"experimentKey": s.key,
+		"startTimeMillis": s.log.Start.UnixMilli(), "endTimeMillis": s.log.End.UnixMilli()}, nil); err != nil {
+		return err
 	}
-	s.st.Synced, s.st.SyncedAt = true, time.Now().UTC()
-	return s.st.Save()
+	if err := s.post(ctx, "write/experiment/update-status", map[string]any{"experimentKey": s.key,
+		"isAlive": false, "error": nil, "hasCrashed": false}, nil); err != nil {
+		return err
+	}
+	return s.post(ctx, "write/experiment/log-other", map[string]any{"experimentKey": s.key, "key": FinalOther, "value": "true"}, nil)
 }
 
 // experiment finds the run's experiment (checkpoint, then the run-id
 // other in the project) or creates it and marks it with the run id.
-func (s *session) experiment(ctx context.Context) error {
-	force := s.st.Get("force") == "1"
+func (s *replay) experiment(ctx context.Context, force bool) error {
 	if s.st.RemoteID != "" && !force {
 		var others othersAnswer
 		err := s.get(ctx, "experiment/log-other", url.Values{"experimentKey": {s.st.RemoteID}}, &others)
@@ -307,7 +318,7 @@ func (s *session) experiment(ctx context.Context) error {
 
 // created adopts the experiment this sync (or an earlier one) created and
 // marks it with the run id first, so that any later sync finds it.
-func (s *session) created(ctx context.Context, key, link string) error {
+func (s *replay) created(ctx context.Context, key, link string) error {
 	s.known = nil
 	s.res.URL = link
 	if err := s.adopt(key, true); err != nil {
@@ -316,13 +327,10 @@ func (s *session) created(ctx context.Context, key, link string) error {
 	if err := s.post(ctx, "write/experiment/log-other", map[string]any{"experimentKey": s.key, "key": RunIDOther, "value": s.log.RunID}, nil); err != nil {
 		return err
 	}
-	if err := s.st.Set("creating", ""); err != nil {
-		return err
-	}
-	return s.st.Set("force", "")
+	return s.st.Set("creating", "")
 }
 
-func (s *session) adopt(key string, created bool) error {
+func (s *replay) adopt(key string, created bool) error {
 	s.key = key
 	if s.res.URL == "" {
 		s.res.URL = s.cfg.Root() + "/" + s.ws + "/" + s.log.Project + "/" + key
@@ -364,7 +372,7 @@ func (o othersAnswer) get(name string) string {
 // unmarked it finds instead an experiment of the run's name that holds no
 // others but its name (one a sync created but never heard back about;
 // an experiment logged live has others, the callback's among them).
-func (s *session) lookup(ctx context.Context, unmarked bool) (string, error) {
+func (s *replay) lookup(ctx context.Context, unmarked bool) (string, error) {
 	var list struct {
 		Experiments []struct {
 			ExperimentKey  string `json:"experimentKey"`
@@ -433,7 +441,7 @@ func experimentGone(err error) bool {
 
 // others returns the experiment's others: as read earlier in this sync
 // when it wrote none since, else read now.
-func (s *session) others(ctx context.Context) (othersAnswer, error) {
+func (s *replay) others(ctx context.Context) (othersAnswer, error) {
 	if s.known != nil {
 		return *s.known, nil
 	}
@@ -445,10 +453,7 @@ func (s *session) others(ctx context.Context) (othersAnswer, error) {
 // logOthers logs the callback's others and the archive's gap items (each
 // write overwrites: safe to repeat). The run-id marker is on the
 // experiment already: it was found by it, or marked when created.
-func (s *session) logOthers(ctx context.Context) error {
-	if s.st.Has("others") {
-		return nil
-	}
+func (s *replay) logOthers(ctx context.Context) error {
 	s.known = nil
 	s.task.Stage("others", 0)
 	send := func(k string, v any) error {
@@ -466,7 +471,7 @@ func (s *session) logOthers(ctx context.Context) error {
 			}
 		}
 	}
-	return s.st.Mark("others")
+	return nil
 }
 
 // otherValue renders a value for log-other, which takes strings,
@@ -499,19 +504,9 @@ func repair(ctx context.Context, step func(ctx context.Context, round int) error
 	return err
 }
 
-func (s *session) tags(ctx context.Context) error {
-	if len(s.log.Tags) == 0 || s.st.Has("tags") {
-		return nil
-	}
-	if err := s.post(ctx, "write/experiment/tags", map[string]any{"experimentKey": s.key, "addedTags": s.log.Tags}, nil); err != nil {
-		return err
-	}
-	return s.st.Mark("tags")
-}
-
 // verify reads the experiment back: the run-id other, every parameter,
 // every metric point (as a multiset), every upload at its size.
-func (s *session) verify(ctx context.Context) error {
+func (s *replay) verify(ctx context.Context) error {
 	others, err := s.others(ctx)
 	if err != nil {
 		return err
@@ -557,13 +552,8 @@ func (s *session) verify(ctx context.Context) error {
 	return nil
 }
 
-// mismatchError is a read-back that found the experiment lacking.
-type mismatchError struct{ msg string }
-
-func (e *mismatchError) Error() string { return e.msg }
-
-func (s *session) mismatch(format string, args ...any) error {
-	return &mismatchError{fmt.Sprintf("read-back of Comet experiment %s: "+format+": run again to send what is missing", append([]any{s.key}, args...)...)}
+func (s *replay) mismatch(format string, args ...any) error {
+	return &ysync.MismatchError{Msg: fmt.Sprintf("read-back of Comet experiment %s: "+format+": run again to send what is missing", append([]any{s.key}, args...)...)}
 }
 
 // restLeftOut says which calls of a captured Comet session the REST

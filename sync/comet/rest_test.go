@@ -22,7 +22,7 @@ import (
 type env struct {
 	srv   *comettest.Server
 	cfg   comet.Config
-	r     *comet.Remote
+	r     *comet.Destination
 	store *ysync.Store
 }
 
@@ -59,7 +59,7 @@ func forModes(t *testing.T, f func(t *testing.T, mode comettest.NotFound)) {
 	}
 }
 
-func (e *env) remote(t testing.TB, o comet.BuildOptions) *comet.Remote {
+func (e *env) remote(t testing.TB, o comet.BuildOptions) *comet.Destination {
 	r, err := comet.New(e.cfg, o)
 	if err != nil {
 		t.Fatal(err)

@@ -55,7 +55,7 @@ func (p point) item() metricItem {
 func (p point) body(key string) any { return metricBody{key, p.item()} }
 
 // points lists the Log's metric points, in call order.
-func (s *session) points() []point {
+func (s *replay) points() []point {
 	var out []point
 	for _, c := range s.log.Calls {
 		for _, m := range c.Metrics {
@@ -109,7 +109,7 @@ func (p param) body(key string) any {
 // last value logged, in the order of their first call, as the SDK's
 // uploader sends them (its batch is keyed by context and name, the last
 // value wins).
-func (s *session) params() []param {
+func (s *replay) params() []param {
 	var out []param
 	at := map[string]int{}
 	for _, c := range s.log.Calls {
@@ -150,7 +150,7 @@ type outputLine struct {
 }
 
 // lines lists the Log's console output, in order.
-func (s *session) lines() []line {
+func (s *replay) lines() []line {
 	var out []line
 	for _, c := range s.log.Calls {
 		if c.Kind == KindOutput {
@@ -207,7 +207,7 @@ func valueKey(v float64) string {
 
 // serverPoints counts the points the experiment already holds (one
 // get-all request, whatever their number).
-func (s *session) serverPoints(ctx context.Context) (map[string]int, error) {
+func (s *replay) serverPoints(ctx context.Context) (map[string]int, error) {
 	var all struct {
 		Metrics []struct {
 			MetricName  string  `json:"metricName"`
@@ -236,7 +236,7 @@ func (s *session) serverPoints(ctx context.Context) (map[string]int, error) {
 }
 
 // serverParams lists the names of the parameters the experiment holds.
-func (s *session) serverParams(ctx context.Context) (map[string]bool, error) {
+func (s *replay) serverParams(ctx context.Context) (map[string]bool, error) {
 	var params struct {
 		Values []struct {
 			Name string `json:"name"`
