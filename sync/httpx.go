@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -22,9 +23,26 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// DefaultRetryMax is how many times a Client retries a request by
+// default.
+const DefaultRetryMax = 8
+
+// MaxAttempts bounds the requests one step of a sync makes against a
+// dead server (every answer a 500, or no answer): the first attempt and
+// DefaultRetryMax retries, all in the HTTP layer. Trackers never retry
+// on top of it.
+const MaxAttempts = 1 + DefaultRetryMax
+
+// MaxIdleConns is how many idle connections a Client keeps per host.
+// When a dead server resets them, net/http resends an idempotent request
+// once on a new connection: against resets a step may make up to this
+// many requests more than MaxAttempts.
+const MaxIdleConns = 16
+
 // ClientOptions tune a Client. Zero values take the defaults.
 type ClientOptions struct {
-	// RetryMax is how many times a request is retried (default 8).
+	// RetryMax is how many times a request is retried (default
+	// DefaultRetryMax).
 	RetryMax int
 	// WaitMin and WaitMax bound the backoff between attempts (defaults
 	// 500 ms and 30 s); a Retry-After answer is honoured up to MaxRetryAfter
@@ -55,18 +73,46 @@ type ClientOptions struct {
 // Comet's Retry-After-Custom). Permanent errors (4xx) return at once.
 // Requests that are not idempotent are retried only when the server
 // provably did not act on them (429, 503, connection refused).
+//
+// The retries of every request share one bound: once MaxAttempts
+// attempts in a row (of any requests) failed, the Client stops sending
+// and answers each further request with the last failure, until it is
+// made again (one Client per archive). So a tracker's own loops (a create
+// looked up and retried, a batch sent again) never multiply the attempts
+// a dead server gets.
 type Client struct {
 	http     *retryablehttp.Client
 	limiter  *rate.Limiter
 	gate     *Gate
 	requests atomic.Int64
 	retries  atomic.Int64
+
+	mu sync.Mutex
+	// fails counts the attempts in a row that failed; last is the last
+	// failure (an error, or an answer's status, header and body), seen
+	// when failedAt requests had been sent. inflight counts the attempts
+	// under way; changed is closed when one ends.
+	fails    int
+	maxFails int
+	last     failure
+	failedAt int64
+	inflight int
+	changed  chan struct{}
+}
+
+// failure is a failed attempt, kept to answer requests once the Client
+// gave up.
+type failure struct {
+	err    error
+	status int
+	header http.Header
+	body   []byte
 }
 
 // NewClient returns a Client.
 func NewClient(o ClientOptions) *Client {
 	if o.RetryMax == 0 {
-		o.RetryMax = 8
+		o.RetryMax = DefaultRetryMax
 	}
 	if o.WaitMin == 0 {
 		o.WaitMin = 500 * time.Millisecond
@@ -88,7 +134,7 @@ func NewClient(o ClientOptions) *Client {
 			t.DialContext = (&net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second}).DialContext
 			t.TLSHandshakeTimeout = min(t.TLSHandshakeTimeout, o.DialTimeout+o.HeaderTimeout)
 		}
-		t.MaxIdleConnsPerHost = 16
+		t.MaxIdleConnsPerHost = MaxIdleConns
 		if o.InsecureSkipVerify {
 			if t.TLSClientConfig == nil {
 				t.TLSClientConfig = &tls.Config{}
@@ -97,7 +143,7 @@ func NewClient(o ClientOptions) *Client {
 		}
 		tr = t
 	}
-	c := &Client{limiter: o.Limiter, gate: o.Gate}
+	c := &Client{limiter: o.Limiter, gate: o.Gate, maxFails: o.RetryMax + 1}
 	rc := retryablehttp.NewClient()
 	rc.Logger = nil
 	rc.RetryMax = o.RetryMax
@@ -126,22 +172,136 @@ type countingTransport struct {
 }
 
 func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if err := t.c.gate.wait(r.Context()); err != nil {
+	ctx := r.Context()
+	a, _ := ctx.Value(attemptKey{}).(*attempt)
+	if a == nil {
+		a = &attempt{}
+	}
+	*a = attempt{}
+	if err := t.c.gate.wait(ctx); err != nil {
 		return nil, err
 	}
 	if t.c.limiter != nil {
-		if err := t.c.limiter.Wait(r.Context()); err != nil {
+		if err := t.c.limiter.Wait(ctx); err != nil {
 			return nil, err
 		}
 	}
-	t.c.requests.Add(1)
+	last, down, err := t.c.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if down {
+		// Given up: answer with the last failure, sending nothing.
+		a.down = true
+		if last.err != nil {
+			return nil, last.err
+		}
+		return &http.Response{StatusCode: last.status, Status: fmt.Sprintf("%d %s", last.status, http.StatusText(last.status)),
+			Header: last.header.Clone(), Body: io.NopCloser(bytes.NewReader(last.body)), Request: r, ContentLength: int64(len(last.body))}, nil
+	}
+	start := t.c.requests.Add(1)
 	resp, err := t.rt.RoundTrip(r)
-	if err == nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if d, ok := RetryAfter(resp); ok {
-			t.c.gate.pause(d)
+	var f *failure
+	switch {
+	case err != nil:
+		if retryableNetError(err) {
+			f = &failure{err: err}
+		}
+	default:
+		code := resp.StatusCode
+		bad := code == http.StatusTooManyRequests || (code >= 500 && code != http.StatusNotImplemented)
+		valid, _ := ctx.Value(validKey{}).(Valid)
+		if bad || valid != nil {
+			// Read the answer now: a failure is kept whole, and the
+			// API's decoder looks at it.
+			raw, rerr := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+			resp.Body.Close()
+			resp.Body = io.NopCloser(bytes.NewReader(raw))
+			switch {
+			case rerr != nil:
+				// The answer broke off: as if there was none.
+				resp, err = nil, fmt.Errorf("reading the answer: %w", rerr)
+				f = &failure{err: err}
+			case bad:
+				f = &failure{status: code, header: resp.Header.Clone(), body: raw}
+			case !valid(code, raw):
+				// Not the API's answer (a proxy's page): a server error.
+				a.invalid = true
+				f = &failure{status: code, header: resp.Header.Clone(), body: raw}
+			}
+		}
+		if err == nil && (code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable) {
+			if d, ok := RetryAfter(resp); ok {
+				t.c.gate.pause(d)
+			}
 		}
 	}
+	a.down = t.c.end(f, start)
 	return resp, err
+}
+
+// attempt is what RoundTrip learnt of a request's last attempt, for
+// checkRetry.
+type attempt struct {
+	// down: the Client gave up (this attempt, or before it).
+	down bool
+	// invalid: the answer was not the API's (Request.Valid).
+	invalid bool
+}
+
+type attemptKey struct{}
+
+// begin reserves an attempt. While attempts are failing, it lets at most
+// MaxAttempts be failed or in flight at once (waiting for those in flight
+// to end), so parallel workers do not multiply the bound; it reports down
+// (with the last failure) once the Client gave up.
+func (c *Client) begin(ctx context.Context) (last failure, down bool, err error) {
+	for {
+		c.mu.Lock()
+		switch {
+		case c.fails >= c.maxFails:
+			last = c.last
+			c.mu.Unlock()
+			return last, true, nil
+		case c.fails == 0 || c.fails+c.inflight < c.maxFails:
+			c.inflight++
+			c.mu.Unlock()
+			return failure{}, false, nil
+		}
+		if c.changed == nil {
+			c.changed = make(chan struct{})
+		}
+		ch := c.changed
+		c.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return failure{}, false, ctx.Err()
+		}
+	}
+}
+
+// end records the outcome of an attempt begun as request number start: a
+// failure (f set) or an answer. An answer to a request sent before the
+// last failure was seen proves nothing: only a later one resets the count.
+func (c *Client) end(f *failure, start int64) (down bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.inflight--
+	if c.changed != nil {
+		close(c.changed)
+		c.changed = nil
+	}
+	if f == nil {
+		if start > c.failedAt {
+			c.fails = 0
+		}
+		return c.fails >= c.maxFails
+	}
+	c.fails++
+	c.last = *f
+	c.failedAt = c.requests.Load()
+	return c.fails >= c.maxFails
 }
 
 // Gate pauses every client sharing it until a time a server named
@@ -213,6 +373,29 @@ func Idempotent(ctx context.Context) bool {
 	return !ok || v
 }
 
+// Down reports whether the Client gave up: the last MaxAttempts attempts
+// in a row failed (see Client). A tracker's loop stops retrying then.
+func (c *Client) Down() bool {
+	_, down := c.gaveUp()
+	return down
+}
+
+func (c *Client) gaveUp() (failure, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last, c.fails >= c.maxFails
+}
+
+type validKey struct{}
+
+// Valid reports whether an answer is the API's own (not a proxy's page or
+// a truncated body); see Request.Valid.
+type Valid func(status int, body []byte) bool
+
+// maxAnswer bounds an answer the HTTP layer reads for a decoder (Valid)
+// or keeps as a failure.
+const maxAnswer = 256 << 20
+
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
@@ -221,8 +404,12 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if v, ok := ctx.Value(idempotentKey{}).(bool); ok {
 		safe = v
 	}
+	a, _ := ctx.Value(attemptKey{}).(*attempt)
+	if a == nil {
+		a = &attempt{}
+	}
 	if err != nil {
-		if !retryableNetError(err) {
+		if a.down || !retryableNetError(err) {
 			return false, err
 		}
 		if !safe && !errors.Is(err, syscall.ECONNREFUSED) {
@@ -231,6 +418,10 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return true, nil
 	}
 	switch code := resp.StatusCode; {
+	case a.down:
+		return false, nil
+	case a.invalid:
+		return safe, nil
 	case code == http.StatusTooManyRequests, code == http.StatusServiceUnavailable:
 		return true, nil
 	case code >= 500 && code != http.StatusNotImplemented:
@@ -311,6 +502,11 @@ type Request struct {
 	// Length is the body's length when known (-1 otherwise), sent as
 	// Content-Length.
 	Length int64
+	// Valid, when set, is the API's decoder check: an answer it refuses
+	// (a proxy's HTML page, a body cut short) is retried as a server
+	// error, within the same bound. The answer is read whole (up to 256
+	// MiB) before Do returns.
+	Valid Valid
 }
 
 // Do sends the request with retries. The caller closes the response body.
@@ -321,6 +517,10 @@ func (c *Client) Do(ctx context.Context, r Request) (*http.Response, error) {
 	if r.Body != nil {
 		body = retryablehttp.ReaderFunc(r.Body)
 	}
+	if r.Valid != nil {
+		ctx = context.WithValue(ctx, validKey{}, r.Valid)
+	}
+	ctx = context.WithValue(ctx, attemptKey{}, &attempt{})
 	req, err := retryablehttp.NewRequestWithContext(ctx, r.Method, r.URL, body)
 	if err != nil {
 		return nil, err
@@ -397,4 +597,40 @@ func Snippet(b []byte) string {
 		return "(empty body)"
 	}
 	return strconv.Quote(s)
+}
+
+// AnswerError is an answer that was not the API's own (a proxy's page, a
+// body cut short, JSON of another shape), after the retries.
+type AnswerError struct{ Msg string }
+
+// Error returns Msg.
+func (e *AnswerError) Error() string { return e.Msg }
+
+// Cause is CauseServer: the address answers, but not as the tracker.
+func (e *AnswerError) Cause() Cause { return CauseServer }
+
+// HTTPStatuser is an API error that knows the HTTP status of its answer.
+type HTTPStatuser interface {
+	HTTPStatus() int
+}
+
+// Transient reports whether a failed request may have had an effect or
+// may succeed later: no answer (the destination unreachable), a 5xx or a
+// 429, or an answer that was not the API's. A tracker looks up before it
+// repeats a create on such an error; it never retries one when the
+// Client is Down.
+func Transient(err error) bool {
+	var hs HTTPStatuser
+	var ae *AnswerError
+	var ne *NetError
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &hs):
+		s := hs.HTTPStatus()
+		return s >= 500 || s == http.StatusTooManyRequests
+	case errors.As(err, &ae), errors.As(err, &ne):
+		return true
+	}
+	return Classify(err) == CauseUnreachable
 }

@@ -34,10 +34,6 @@ func (e *APIError) Cause() ysync.Cause {
 	return ysync.CauseNone
 }
 
-// Cause is CauseServer: something that is not a ClearML API server
-// answered.
-func (e *garbageError) Cause() ysync.Cause { return ysync.CauseServer }
-
 // Check logs in with the access key (auth.login, as the SDK does first),
 // asks the file server for an object that does not exist (which proves it
 // answers and takes the token), and looks up the configured project and

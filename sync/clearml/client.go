@@ -43,6 +43,9 @@ type APIError struct {
 	Msg      string
 }
 
+// HTTPStatus is the answer's HTTP status.
+func (e *APIError) HTTPStatus() int { return e.Status }
+
 // Error says what the server refused and, for credentials, what to fix.
 func (e *APIError) Error() string {
 	switch {
@@ -131,53 +134,48 @@ func (c *client) send(ctx context.Context, endpoint string, b []byte, contentTyp
 	return err
 }
 
-// post makes one API call (the HTTP client retries transient failures;
-// an answer that is not a ClearML envelope is retried twice more).
+// post makes one API call. The HTTP client retries transient failures,
+// an answer that is not a ClearML envelope among them (validEnvelope).
 func (c *client) post(ctx context.Context, endpoint string, hdr http.Header, b []byte, contentType string, out any) error {
 	hdr.Set("Content-Type", contentType)
-	var last error
-	attempts := 3
-	if !ysync.Idempotent(ctx) {
-		attempts = 1 // the caller looks before repeating a create
+	resp, err := c.http.Do(ctx, ysync.Request{Method: "POST", URL: c.cfg.APIHost + "/v" + apiVersion + "/" + endpoint, Header: hdr,
+		Body: func() (io.Reader, error) { return bytes.NewReader(b), nil }, Length: int64(len(b)), Valid: validEnvelope})
+	if err != nil {
+		return c.netErr(err)
 	}
-	for attempt := 0; attempt < attempts; attempt++ {
-		resp, err := c.http.Do(ctx, ysync.Request{Method: "POST", URL: c.cfg.APIHost + "/v" + apiVersion + "/" + endpoint, Header: hdr,
-			Body: func() (io.Reader, error) { return bytes.NewReader(b), nil }, Length: int64(len(b))})
-		if err != nil {
-			return c.netErr(err)
-		}
-		raw, err := ysync.ReadBody(resp, 64<<20)
-		if err != nil {
-			last = fmt.Errorf("ClearML at %s: reading the answer to %s: %v", redactHost(c.cfg.APIHost), endpoint, err)
-			continue
-		}
-		var env envelope
-		if err := json.Unmarshal(raw, &env); err != nil || env.Meta.ResultCode == 0 {
-			if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-				return &APIError{Host: redactHost(c.cfg.APIHost), Endpoint: endpoint, Status: resp.StatusCode}
-			}
-			last = &garbageError{fmt.Sprintf("ClearML at %s answered %s with HTTP %d and no ClearML envelope (%s): check that CLEARML_API_HOST is the API server (usually port 8008)",
-				redactHost(c.cfg.APIHost), endpoint, resp.StatusCode, ysync.Snippet(raw))}
-			continue
-		}
-		if env.Meta.ResultCode != 200 {
-			return &APIError{Host: redactHost(c.cfg.APIHost), Endpoint: endpoint, Status: resp.StatusCode, Code: env.Meta.ResultCode,
-				Subcode: env.Meta.ResultSubcode, Msg: env.Meta.ResultMsg}
-		}
-		if out != nil && len(env.Data) > 0 {
-			if err := json.Unmarshal(env.Data, out); err != nil {
-				return fmt.Errorf("ClearML at %s answered %s with unexpected data (%v): is this a ClearML server?", redactHost(c.cfg.APIHost), endpoint, err)
-			}
-		}
-		return nil
+	raw, err := ysync.ReadBody(resp, 64<<20)
+	if err != nil {
+		return &ysync.AnswerError{Msg: fmt.Sprintf("ClearML at %s: reading the answer to %s: %v", redactHost(c.cfg.APIHost), endpoint, err)}
 	}
-	return last
+	var env envelope
+	if err := json.Unmarshal(raw, &env); err != nil || env.Meta.ResultCode == 0 {
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			return &APIError{Host: redactHost(c.cfg.APIHost), Endpoint: endpoint, Status: resp.StatusCode}
+		}
+		return &ysync.AnswerError{Msg: fmt.Sprintf("ClearML at %s answered %s with HTTP %d and no ClearML envelope (%s): check that CLEARML_API_HOST is the API server (usually port 8008)",
+			redactHost(c.cfg.APIHost), endpoint, resp.StatusCode, ysync.Snippet(raw))}
+	}
+	if env.Meta.ResultCode != 200 {
+		return &APIError{Host: redactHost(c.cfg.APIHost), Endpoint: endpoint, Status: resp.StatusCode, Code: env.Meta.ResultCode,
+			Subcode: env.Meta.ResultSubcode, Msg: env.Meta.ResultMsg}
+	}
+	if out != nil && len(env.Data) > 0 {
+		if err := json.Unmarshal(env.Data, out); err != nil {
+			return fmt.Errorf("ClearML at %s answered %s with unexpected data (%v): is this a ClearML server?", redactHost(c.cfg.APIHost), endpoint, err)
+		}
+	}
+	return nil
 }
 
-// garbageError is an answer that is not a ClearML envelope.
-type garbageError struct{ msg string }
-
-func (e *garbageError) Error() string { return e.msg }
+// validEnvelope is the ClearML API's decoder check: every answer is a JSON
+// envelope with a result code, but a 401/403 may come from a proxy.
+func validEnvelope(status int, raw []byte) bool {
+	if status == http.StatusUnauthorized || status == http.StatusForbidden {
+		return true
+	}
+	var env envelope
+	return json.Unmarshal(raw, &env) == nil && env.Meta.ResultCode != 0
+}
 
 func (c *client) netErr(err error) error {
 	var ne *ysync.NetError

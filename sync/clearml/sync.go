@@ -261,7 +261,7 @@ func (s *replay) project(ctx context.Context, lookAgain bool) (string, error) {
 		err = s.c.call(ysync.NotIdempotent(ctx), "projects.create", map[string]any{"name": name, "description": "",
 			"tags": []string{}, "system_tags": []string{}}, &out)
 		var ae *APIError
-		if err != nil && (errors.As(err, &ae) || transient(err)) {
+		if err != nil && (errors.As(err, &ae) || ysync.Transient(err)) {
 			// A concurrent create (801) or an unknown outcome: look again.
 			if id, err2 := find(); err2 == nil && id != "" {
 				out.ID, err = id, nil
@@ -280,22 +280,6 @@ func (s *replay) project(ctx context.Context, lookAgain bool) (string, error) {
 func invalidProject(err error) bool {
 	var ae *APIError
 	return errors.As(err, &ae) && ae.Code == 400 && ae.Subcode == 401
-}
-
-// transient reports whether a failed call may have had an effect or may
-// succeed later: no answer, a 5xx, or an answer that was not ClearML's.
-func transient(err error) bool {
-	var ae *APIError
-	var ge *garbageError
-	switch {
-	case err == nil:
-		return false
-	case errors.As(err, &ae):
-		return ae.Status >= 500 || ae.Status == 429
-	case errors.As(err, &ge):
-		return true
-	}
-	return strings.Contains(err.Error(), "is unreachable")
 }
 
 func (s *replay) runTag() string { return RunTagPrefix + s.run.RunID() }
@@ -377,7 +361,7 @@ func (s *replay) findOrCreate(ctx context.Context, force bool) (created bool, er
 			body["project"] = s.pid
 			continue
 		}
-		if err == nil || !transient(err) || attempt == 4 {
+		if err == nil || !ysync.Transient(err) || attempt == 4 || s.c.http.Down() {
 			break
 		}
 		// The create may have reached the server: look before retrying.
@@ -657,7 +641,7 @@ func (s *replay) model(ctx context.Context) error {
 		var err error
 		for attempt := 0; ; attempt++ {
 			err = s.c.call(ysync.NotIdempotent(ctx), "models.create", body, &out)
-			if err == nil || !transient(err) || attempt == 4 {
+			if err == nil || !ysync.Transient(err) || attempt == 4 || s.c.http.Down() {
 				break
 			}
 			if id, err2 := s.findModel(ctx, uri); err2 == nil && id != "" {

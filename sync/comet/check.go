@@ -43,9 +43,6 @@ func (e *APIError) Cause() ysync.Cause {
 	return ysync.CauseNone
 }
 
-// Cause is CauseServer: something that is not Comet's REST API answered.
-func (e *garbageError) Cause() ysync.Cause { return ysync.CauseServer }
-
 // unreachable is the error of a request that got no answer.
 func unreachable(host string, ne *ysync.NetError) error {
 	return &ysync.DestinationError{Cause: ysync.CauseUnreachable, Err: ne,

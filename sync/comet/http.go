@@ -25,6 +25,9 @@ type APIError struct {
 	Msg            string
 }
 
+// HTTPStatus is the answer's HTTP status.
+func (e *APIError) HTTPStatus() int { return e.Status }
+
 // Error says what the server refused and, for the key, what to fix.
 func (e *APIError) Error() string {
 	if e.badKey() {
@@ -54,7 +57,7 @@ func (s *replay) parallel(ctx context.Context, n int, job func(context.Context, 
 					// A transient failure does not stop the others: the
 					// caller's next round resends what is missing.
 					once.Do(func() { first = err })
-					if !transient(err) {
+					if !ysync.Transient(err) {
 						cancel()
 					}
 				}
@@ -130,73 +133,50 @@ var gzipWriters = gosync.Pool{New: func() any {
 	return zw
 }}
 
-// garbageError is an answer that is not Comet's JSON.
-type garbageError struct{ msg string }
-
-func (e *garbageError) Error() string { return e.msg }
-
-// transient reports whether a failed request may have had an effect or
-// may succeed later.
-func transient(err error) bool {
-	var ae *APIError
-	var ge *garbageError
-	var ne *ysync.NetError
-	switch {
-	case errors.As(err, &ae):
-		return ae.Status >= 500 || ae.Status == 429
-	case errors.As(err, &ge), errors.As(err, &ne):
-		return true
-	}
-	return strings.Contains(err.Error(), "is unreachable")
-}
-
-// do makes one request (the client retries transient failures; an answer
-// that is not JSON is retried twice more when the request may be
-// repeated).
+// do makes one request. The HTTP client retries transient failures, an
+// answer that is not JSON among them (when the request may be repeated).
 func (s *replay) do(ctx context.Context, method, endpoint string, hdr http.Header, body func() (io.Reader, error), n int64, out any) error {
 	host := s.cfg.Root()
 	name, _, _ := strings.Cut(endpoint, "?")
-	attempts := 3
-	if !ysync.Idempotent(ctx) {
-		attempts = 1
+	valid := func(status int, raw []byte) bool {
+		if status >= 300 {
+			return true // an error answer says what it can, JSON or not
+		}
+		if len(bytes.TrimSpace(raw)) == 0 {
+			return out == nil
+		}
+		return json.Valid(raw)
 	}
-	var last error
-	for range attempts {
-		resp, err := s.http.Do(ctx, ysync.Request{Method: method, URL: s.cfg.endpointURL(endpoint), Header: hdr, Body: body, Length: n})
-		if err != nil {
-			var ne *ysync.NetError
-			if errors.As(err, &ne) {
-				return unreachable(host, ne)
-			}
-			return err
+	resp, err := s.http.Do(ctx, ysync.Request{Method: method, URL: s.cfg.endpointURL(endpoint), Header: hdr, Body: body, Length: n, Valid: valid})
+	if err != nil {
+		var ne *ysync.NetError
+		if errors.As(err, &ne) {
+			return unreachable(host, ne)
 		}
-		raw, err := ysync.ReadBody(resp, 256<<20)
-		if err != nil {
-			last = fmt.Errorf("Comet at %s: reading the answer to %s: %v", host, name, err)
-			continue
+		return err
+	}
+	raw, err := ysync.ReadBody(resp, 256<<20)
+	if err != nil {
+		return &ysync.AnswerError{Msg: fmt.Sprintf("Comet at %s: reading the answer to %s: %v", host, name, err)}
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Msg  string `json:"msg"`
+			Code int    `json:"sdk_error_code"`
 		}
-		if resp.StatusCode >= 300 {
-			var e struct {
-				Msg  string `json:"msg"`
-				Code int    `json:"sdk_error_code"`
-			}
-			if json.Unmarshal(raw, &e) != nil || e.Msg == "" {
-				e.Msg = ysync.Snippet(raw)
-			}
-			return &APIError{Host: host, Endpoint: name, Status: resp.StatusCode, Code: e.Code, Msg: e.Msg}
+		if json.Unmarshal(raw, &e) != nil || e.Msg == "" {
+			e.Msg = ysync.Snippet(raw)
 		}
-		if out == nil {
-			if len(bytes.TrimSpace(raw)) > 0 && !json.Valid(raw) {
-				last = &garbageError{fmt.Sprintf("Comet at %s answered %s with something that is not JSON (%s): check COMET_URL_OVERRIDE", host, name, ysync.Snippet(raw))}
-				continue
-			}
-			return nil
-		}
-		if err := json.Unmarshal(raw, out); err != nil {
-			last = &garbageError{fmt.Sprintf("Comet at %s answered %s with something that is not the expected JSON (%s): check COMET_URL_OVERRIDE", host, name, ysync.Snippet(raw))}
-			continue
+		return &APIError{Host: host, Endpoint: name, Status: resp.StatusCode, Code: e.Code, Msg: e.Msg}
+	}
+	if out == nil {
+		if len(bytes.TrimSpace(raw)) > 0 && !json.Valid(raw) {
+			return &ysync.AnswerError{Msg: fmt.Sprintf("Comet at %s answered %s with something that is not JSON (%s): check COMET_URL_OVERRIDE", host, name, ysync.Snippet(raw))}
 		}
 		return nil
 	}
-	return last
+	if err := json.Unmarshal(raw, out); err != nil {
+		return &ysync.AnswerError{Msg: fmt.Sprintf("Comet at %s answered %s with something that is not the expected JSON (%s): check COMET_URL_OVERRIDE", host, name, ysync.Snippet(raw))}
+	}
+	return nil
 }

@@ -207,13 +207,13 @@ func (s *replay) Apply(ctx context.Context, step ysync.Step) error {
 	case "others":
 		return s.logOthers(ctx)
 	case "params":
-		return repair(ctx, s.sendParams)
+		return s.repair(ctx, s.sendParams)
 	case "output":
-		return repair(ctx, s.sendOutput)
+		return s.repair(ctx, s.sendOutput)
 	case "metrics":
-		return repair(ctx, s.sendMetrics)
+		return s.repair(ctx, s.sendMetrics)
 	case "uploads":
-		return repair(ctx, func(ctx context.Context, _ int) error { return s.sendUploads(ctx) })
+		return s.repair(ctx, func(ctx context.Context, _ int) error { return s.sendUploads(ctx) })
 	case "tags":
 		return s.post(ctx, "write/experiment/tags", map[string]any{"experimentKey": s.key, "addedTags": s.log.Tags}, nil)
 	}
@@ -301,7 +301,7 @@ func (s *replay) experiment(ctx context.Context, force bool) error {
 	}
 	body := map[string]any{"workspaceName": s.ws, "projectName": s.log.Project, "experimentName": s.log.Name}
 	err = s.post(ysync.NotIdempotent(ctx), "write/experiment/create", body, &out)
-	if err != nil && transient(err) {
+	if err != nil && ysync.Transient(err) {
 		// The create may have happened: adopt an unmarked experiment of
 		// this name before creating again.
 		if key, lerr := s.lookup(ctx, true); lerr == nil && key != "" {
@@ -490,11 +490,13 @@ func otherValue(v any) any {
 }
 
 // repair runs a send step again after a transient failure: the step reads
-// back what arrived and sends only the rest.
-func repair(ctx context.Context, step func(ctx context.Context, round int) error) error {
+// back what arrived and sends only the rest. It stops when the HTTP client
+// gave up (ysync.Client.Down): the rounds never add attempts against a
+// dead server.
+func (s *replay) repair(ctx context.Context, step func(ctx context.Context, round int) error) error {
 	var err error
 	for round := 0; round < 8; round++ {
-		if err = step(ctx, round); err == nil || !transient(err) || ctx.Err() != nil {
+		if err = step(ctx, round); err == nil || !ysync.Transient(err) || ctx.Err() != nil || s.http.Down() {
 			return err
 		}
 		if serr := ysync.Sleep(ctx, time.Duration(round+1)*300*time.Millisecond); serr != nil {
