@@ -1,0 +1,84 @@
+package comet_test
+
+import (
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	ysync "github.com/yoloarchive/yoloarchive/sync"
+	"github.com/yoloarchive/yoloarchive/sync/comet"
+	"github.com/yoloarchive/yoloarchive/sync/comet/comettest"
+	"github.com/yoloarchive/yoloarchive/sync/synctest/conformance"
+)
+
+// TestConformance runs the destination suite against the fake Comet
+// server.
+func TestConformance(t *testing.T) {
+	quick := ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond}
+	conformance.Run(t, conformance.Harness{
+		Secret: "conformance-secret",
+		New: func(t *testing.T, badKey bool) conformance.Fake {
+			srv := comettest.New()
+			t.Cleanup(srv.Close)
+			key := srv.APIKey
+			if badKey {
+				key = "conformance-secret"
+			}
+			d, err := comet.New(comet.Config{APIKey: key, URL: srv.URLOverride()}, comet.BuildOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.SetClientOptions(quick)
+			return conformance.Fake{Dest: d, Faults: srv.Faults, Runs: func() int { return len(srv.Experiments()) },
+				Snapshot: func() []string { return cometSnapshot(srv) }}
+		},
+		At: func(t *testing.T, url string) ysync.Destination {
+			d, err := comet.New(comet.Config{APIKey: "conformance-secret", URL: url + "/clientlib/"}, comet.BuildOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.SetClientOptions(quick)
+			return d
+		},
+	})
+}
+
+// cometSnapshot describes the fake's experiments: others, parameters,
+// metric points and console lines (as multisets), tags, assets, times and
+// status.
+func cometSnapshot(srv *comettest.Server) []string {
+	var out []string
+	for _, e := range srv.Experiments() {
+		p := "exp " + e.Workspace + "/" + e.Project + "/" + e.Name
+		end := "open"
+		if e.EndMillis != nil {
+			end = fmt.Sprint(*e.EndMillis)
+		}
+		out = append(out, fmt.Sprintf("%s alive=%v crashed=%v end=%s tags=%v", p, e.Alive, e.HasCrashed, end, e.Tags))
+		for k, v := range e.Others {
+			out = append(out, fmt.Sprintf("%s other %s=%s", p, k, v))
+		}
+		for k, v := range e.Params {
+			out = append(out, fmt.Sprintf("%s param %s=%v", p, k, v.Value))
+		}
+		for _, m := range e.Metrics {
+			out = append(out, fmt.Sprintf("%s metric %s step=%v epoch=%v %v", p, m.Name, opt(m.Step), opt(m.Epoch), m.Value))
+		}
+		for _, l := range e.Output {
+			out = append(out, fmt.Sprintf("%s output stderr=%v %q", p, l.Stderr, l.Output))
+		}
+		for _, a := range e.Assets {
+			out = append(out, fmt.Sprintf("%s asset %s %s step=%v %d %s", p, a.Type, a.FileName, opt(a.Step), a.Size, a.SHA256))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func opt(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
