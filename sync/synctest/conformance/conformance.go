@@ -203,6 +203,21 @@ func Run(t *testing.T, h Harness) {
 		if again.RemoteID != res.RemoteID {
 			t.Fatalf("after --force another machine found %s, want %s", again.RemoteID, res.RemoteID)
 		}
+		// A --force sync killed before its new run exists still makes one
+		// when it resumes without --force.
+		ctx, cancel := context.WithCancel(context.Background())
+		f.Faults.CancelAfter(1, cancel)
+		killed := sync(t, ctx, f.Dest, store, ysync.BatchOptions{Force: true})
+		cancel()
+		f.Faults.WaitQuiet()
+		if killed.Status != ysync.StatusInterrupted {
+			t.Fatalf("--force killed after one request: %s %s", killed.Status, killed.Error)
+		}
+		resumed := sync(t, context.Background(), f.Dest, store, ysync.BatchOptions{})
+		want(t, resumed, ysync.StatusSynced)
+		if resumed.RemoteID == res.RemoteID || f.Runs() != 3 {
+			t.Fatalf("a killed --force, resumed: remote run %s (was %s), %d remote runs, want a third", resumed.RemoteID, res.RemoteID, f.Runs())
+		}
 	})
 
 	t.Run("DryRun", func(t *testing.T) {
