@@ -177,7 +177,7 @@ func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if a == nil {
 		a = &attempt{}
 	}
-	*a = attempt{}
+	a.down, a.invalid = false, false
 	if err := t.c.gate.wait(ctx); err != nil {
 		return nil, err
 	}
@@ -227,6 +227,7 @@ func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 			case !valid(code, raw):
 				// Not the API's answer (a proxy's page): a server error.
 				a.invalid = true
+				a.invalids++
 				f = &failure{status: code, header: resp.Header.Clone(), body: raw}
 			}
 		}
@@ -245,9 +246,16 @@ func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 type attempt struct {
 	// down: the Client gave up (this attempt, or before it).
 	down bool
-	// invalid: the answer was not the API's (Request.Valid).
-	invalid bool
+	// invalid: the answer was not the API's (Request.Valid); invalids
+	// counts such answers to the request.
+	invalid  bool
+	invalids int
 }
+
+// maxInvalid is how many answers that are not the API's a request gets
+// before it fails: a wrong address (the web UI's port) answers so for
+// good, so backing off for minutes would only delay the error.
+const maxInvalid = 3
 
 type attemptKey struct{}
 
@@ -421,7 +429,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	case a.down:
 		return false, nil
 	case a.invalid:
-		return safe, nil
+		return safe && a.invalids < maxInvalid, nil
 	case code == http.StatusTooManyRequests, code == http.StatusServiceUnavailable:
 		return true, nil
 	case code >= 500 && code != http.StatusNotImplemented:
@@ -504,8 +512,8 @@ type Request struct {
 	Length int64
 	// Valid, when set, is the API's decoder check: an answer it refuses
 	// (a proxy's HTML page, a body cut short) is retried as a server
-	// error, within the same bound. The answer is read whole (up to 256
-	// MiB) before Do returns.
+	// error, within the same bound, at most twice. The answer is read
+	// whole (up to 256 MiB) before Do returns.
 	Valid Valid
 }
 
