@@ -19,6 +19,7 @@ import (
 
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/archive/scratch"
+	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
 // Version is set at build time with -ldflags "-X main.Version=…".
@@ -106,7 +107,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	parser, err := kong.New(&cli,
 		kong.Name("yoloarchive"),
 		kong.Description("Capture Ultralytics YOLO runs into verifiable archives and replay them into experiment trackers.\n\n"+exitCodesHelp),
-		kong.Vars{"version": version(), "budget": archive.Limits{}.String()},
+		kong.Vars{"version": version(), "budget": archive.Limits{}.String(), "sync_to": ysync.KindNames(), "sync_to_help": ysync.KindsHelp()},
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exited = code; panic(exitPanic{}) }),
 		kong.UsageOnError(),
