@@ -107,7 +107,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	parser, err := kong.New(&cli,
 		kong.Name("yoloarchive"),
 		kong.Description("Capture Ultralytics YOLO runs into verifiable archives and replay them into experiment trackers.\n\n"+exitCodesHelp),
-		kong.Vars{"version": version(), "budget": archive.Limits{}.String(), "sync_to": ysync.KindNames(), "sync_to_help": ysync.KindsHelp()},
+		cliVars(version()),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exited = code; panic(exitPanic{}) }),
 		kong.UsageOnError(),
@@ -238,4 +238,12 @@ func versionOf(ldflags string, bi *debug.BuildInfo) string {
 		rev += ", modified"
 	}
 	return v + " (" + rev + ")"
+}
+
+// cliVars are the variables of the CLI's tags: the version, the default
+// budget, and sync's --to values and their help (from the registry of
+// destinations).
+func cliVars(version string) kong.Vars {
+	return kong.Vars{"version": version, "budget": archive.Limits{}.String(),
+		"sync_to": ysync.KindNames(), "sync_to_help": ysync.KindsHelp()}
 }

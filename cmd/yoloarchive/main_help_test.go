@@ -9,14 +9,12 @@ import (
 	"testing"
 
 	"github.com/alecthomas/kong"
-
-	"github.com/yoloarchive/yoloarchive/archive"
 )
 
 // TestCLI_HelpShowsDefaults: every flag with a default shows it in its
 // command's --help.
 func TestCLI_HelpShowsDefaults(t *testing.T) {
-	parser, err := kong.New(&CLI{}, kong.Vars{"version": "test", "budget": archive.Limits{}.String()})
+	parser, err := kong.New(&CLI{}, cliVars("test"))
 	if err != nil {
 		t.Fatal(err)
 	}
