@@ -162,7 +162,7 @@ func (c *SyncCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr *S
 
 // replayer builds the destination's Replayer from flags, environment and
 // configuration files.
-func (c *SyncCmd) replayer(tags []string) (ysync.Replayer, *ysync.Store, error) {
+func (c *SyncCmd) replayer(tags []string) (ysync.Target, *ysync.Store, error) {
 	dir := c.StateDir
 	if dir == "" {
 		dir = ysync.DefaultStateDir()

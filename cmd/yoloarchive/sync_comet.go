@@ -18,7 +18,7 @@ type cometFlags struct {
 }
 
 // cometReplayer builds the Comet destinations.
-func cometReplayer(c *SyncCmd, tags []string, store *ysync.Store) (ysync.Replayer, *ysync.Store, error) {
+func cometReplayer(c *SyncCmd, tags []string, store *ysync.Store) (ysync.Target, *ysync.Store, error) {
 	opts := comet.BuildOptions{Project: c.Project, Name: c.Name, Tags: tags, Version: c.Version}
 	if v := os.Getenv("COMET_MAX_IMAGE_PREDICTIONS"); v != "" {
 		if n, err := strconv.Atoi(v); err == nil {

@@ -11,7 +11,7 @@ import (
 // by MLFLOW_TRACKING_URI (credentials from MLFLOW_TRACKING_USERNAME and
 // MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN), or a file store
 // (mlflow-dir, written to -o, default ./mlruns).
-func mlflowReplayer(c *SyncCmd, store *ysync.Store) (ysync.Replayer, *ysync.Store, error) {
+func mlflowReplayer(c *SyncCmd, store *ysync.Store) (ysync.Target, *ysync.Store, error) {
 	opts := mlflow.Options{Experiment: c.Project, RunName: c.Name, Version: c.Version}
 	if c.To == "mlflow-dir" {
 		out := c.Out

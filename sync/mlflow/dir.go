@@ -63,11 +63,11 @@ func DirRunID(runID string) string {
 	return hex.EncodeToString(h[:16])
 }
 
-// Sync writes run into the store: the experiment (found by name or
+// Write writes run into the store: the experiment (found by name or
 // made), the run (found by its id or its yoloarchive.run_id tag, or
 // made), its params, tags, every metric's whole history, its artifacts,
 // and last its status and end time.
-func (d *Dir) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
+func (d *Dir) Write(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
 	p, err := BuildPlan(run, d.opts)
 	if err != nil {
 		return err
@@ -81,7 +81,7 @@ func (d *Dir) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *y
 	if err != nil {
 		return err
 	}
-	w, err := d.findOrCreate(store, exp, p, run.RunID(), st.Get("force") == "1")
+	w, err := d.findOrCreate(store, exp, p, run.RunID(), st.Replace)
 	if err != nil {
 		return err
 	}

@@ -133,10 +133,10 @@ func (s *session) close() {
 	}
 }
 
-// Sync replays run into its MLflow run: find it by the run id (or create
+// Write replays run (a sync.Writer: MLflow keeps its own state machine until it is ported onto sync.Destination) into its MLflow run: find it by the run id (or create
 // it), send what it lacks, read it all back, and only then end it and
 // record the run synced.
-func (r *Remote) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
+func (r *Remote) Write(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
 	s, err := r.session(run, st, res, r.copts)
 	if err != nil {
 		return err
@@ -212,10 +212,10 @@ func (r *Remote) Sync(ctx context.Context, run *ysync.Run, st *ysync.State, task
 // findOrCreate finds the archive's remote run: the checkpoint's, else the
 // one tagged with its run id in the experiment; when there is none and
 // create is set, it creates it (and the experiment). It reports whether
-// a run was found or made. --force (the checkpoint's "force" value)
+// a run was found or made. --force (the checkpoint's Replace)
 // retags the old run "replaced:<run id>" and makes a new one.
 func (s *session) findOrCreate(ctx context.Context, create bool) (bool, error) {
-	force := s.st.Get("force") == "1"
+	force := s.st.Replace
 	if s.st.RemoteID != "" && !force {
 		r, err := s.getRun(ctx, s.st.RemoteID)
 		switch {
@@ -275,7 +275,8 @@ func (s *session) findOrCreate(ctx context.Context, create bool) (bool, error) {
 	s.fresh = true
 	s.have = map[point]int{}
 	if force {
-		if err := s.st.Set("force", ""); err != nil {
+		s.st.Replace = false
+		if err := s.st.Save(); err != nil {
 			return false, err
 		}
 	}
