@@ -110,46 +110,50 @@ func Batch(ctx context.Context, paths []string, r Target, opts BatchOptions) []R
 	var streakCause Cause
 	var stop *Stop
 	jobs := max(opts.Jobs, 1)
-	sem := make(chan struct{}, jobs)
+	// Archives are handed out in the order given: a batch that stops
+	// after StopAfter failures has tried the first ones, not a random set.
+	next := make(chan int)
+	go func() {
+		defer close(next)
+		for i := range paths {
+			next <- i
+		}
+	}()
 	var wg gosync.WaitGroup
 	var smu gosync.Mutex
-	for i, p := range paths {
+	for range min(jobs, len(paths)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-			}
-			if ctx.Err() == nil {
-				defer func() { <-sem }()
-			}
-			smu.Lock()
-			stopped := stop
-			smu.Unlock()
-			if stopped != nil {
-				report(i, stopped.NotAttempted(p, r.Destination()))
-				return
-			}
-			res := One(ctx, p, r, opts)
-			smu.Lock()
-			switch {
-			case res.OK():
-				streak = 0
-			case res.Status == StatusFailed && res.Cause != CauseNone:
-				if res.Cause != streakCause {
-					streak, streakCause = 0, res.Cause
+			for i := range next {
+				p := paths[i]
+				smu.Lock()
+				stopped := stop
+				smu.Unlock()
+				if stopped != nil {
+					report(i, stopped.NotAttempted(p, r.Destination()))
+					continue
 				}
-				streak++
-				if stopAfter > 0 && streak >= stopAfter && stop == nil {
-					stop = &Stop{Cause: res.Cause, Reason: oneLine(res.Error), Failed: streak}
-					if opts.OnStop != nil {
-						opts.OnStop(*stop)
+				res := One(ctx, p, r, opts)
+				smu.Lock()
+				switch {
+				case res.OK():
+					streak = 0
+				case res.Status == StatusFailed && res.Cause != CauseNone:
+					if res.Cause != streakCause {
+						streak, streakCause = 0, res.Cause
+					}
+					streak++
+					if stopAfter > 0 && streak >= stopAfter && stop == nil {
+						stop = &Stop{Cause: res.Cause, Reason: oneLine(res.Error), Failed: streak}
+						if opts.OnStop != nil {
+							opts.OnStop(*stop)
+						}
 					}
 				}
+				smu.Unlock()
+				report(i, res)
 			}
-			smu.Unlock()
-			report(i, res)
 		}()
 	}
 	wg.Wait()
