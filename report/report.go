@@ -21,7 +21,7 @@ import (
 // Defaults of [Options].
 const (
 	DefaultThumbPx   = 240
-	DefaultFullPx    = 1280
+	DefaultFullPx    = 1024
 	DefaultKeepBytes = 256 << 10
 	DefaultImages    = 16
 	// DefaultBudgetPerRun is the size a report may take per run with the
@@ -35,7 +35,7 @@ type Options struct {
 	// ThumbPx is the long side of thumbnails (default 240).
 	ThumbPx int
 	// FullPx is the long side of the full-size view of an image whose
-	// stored bytes are larger than KeepBytes or FullPx (default 1280,
+	// stored bytes are larger than KeepBytes or FullPx (default 1024,
 	// 256 KiB).
 	FullPx, KeepBytes int
 	// Images caps the dataset images shown per run in the gallery (the
@@ -205,6 +205,7 @@ func Write(ctx context.Context, paths []string, w io.Writer, opt Options) (*Resu
 	p := &page{Title: opt.Title, Generated: opt.Now.UTC().Format(time.RFC3339), Version: opt.Version, ThumbPx: opt.ThumbPx, Notes: notes}
 	seen := map[string]bool{}
 	var params []map[string]string
+	made := map[string]pair{} // renditions by blob digest: runs share images
 	for i, path := range paths {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -213,7 +214,7 @@ func Write(ctx context.Context, paths []string, w io.Writer, opt Options) (*Resu
 		if err != nil {
 			return nil, &InputError{Path: path, Err: err}
 		}
-		pr, pm, err := readRun(ctx, r, i, opt, res)
+		pr, pm, err := readRun(ctx, r, i, opt, res, made)
 		r.close()
 		if err != nil {
 			return nil, &InputError{Path: path, Err: err}
@@ -273,7 +274,7 @@ func (c *countWriter) Write(b []byte) (int, error) {
 }
 
 // readRun gathers one run's page data and its parameters (key → text).
-func readRun(ctx context.Context, r *run, i int, opt Options, res *Result) (*pageRun, map[string]string, error) {
+func readRun(ctx context.Context, r *run, i int, opt Options, res *Result, made map[string]pair) (*pageRun, map[string]string, error) {
 	t := r.tables
 	info := t.Run
 	pr := &pageRun{
@@ -302,7 +303,7 @@ func readRun(ctx context.Context, r *run, i int, opt Options, res *Result) (*pag
 		}
 		params[p.Section+"/"+p.Key] = text
 	}
-	if err := readImages(ctx, r, pr, opt, res); err != nil {
+	if err := readImages(ctx, r, pr, opt, res, made); err != nil {
 		return nil, nil, err
 	}
 	return pr, params, nil
@@ -383,7 +384,7 @@ func eqp(a, b *string) bool { return (a == nil) == (b == nil) && (a == nil || *a
 // readImages makes the thumbnails and full views of the run's plots and
 // gallery images, and joins the gallery's dataset images with their
 // annotations.
-func readImages(ctx context.Context, r *run, pr *pageRun, opt Options, res *Result) error {
+func readImages(ctx context.Context, r *run, pr *pageRun, opt Options, res *Result, made map[string]pair) error {
 	t := r.tables
 	var plots, gallery, dataset []schemas.ImageRow
 	for _, im := range t.Images {
@@ -418,32 +419,31 @@ func readImages(ctx context.Context, r *run, pr *pageRun, opt Options, res *Resu
 		anns[key] = append(anns[key], anno(a))
 	}
 	limits := archive.BudgetFrom(ctx)
-	maxPixels := limits.MaxPixels
-	if maxPixels <= 0 {
-		maxPixels = 16384 * 16384
-	}
 	want := map[string]bool{}
 	for _, im := range append(append([]schemas.ImageRow(nil), plots...), gallery...) {
-		want[im.Blob] = true
+		if _, ok := made[im.Blob]; !ok {
+			want[im.Blob] = true
+		}
 	}
-	type pair struct{ thumb, full rendition }
-	made := map[string]pair{}
 	failed := map[string]error{}
-	err := r.blobs(ctx, want, func(d string, data []byte) error {
-		var mt string
-		for _, im := range append(plots, gallery...) {
-			if im.Blob == d {
-				mt = im.MediaType
+	var err error
+	if len(want) > 0 {
+		err = r.blobs(ctx, want, func(d string, data []byte) error {
+			var mt string
+			for _, im := range append(plots, gallery...) {
+				if im.Blob == d {
+					mt = im.MediaType
+				}
 			}
-		}
-		th, fu, err := renditions(data, mt, opt.ThumbPx, opt.FullPx, opt.KeepBytes, maxPixels)
-		if err != nil {
-			failed[d] = err
+			th, fu, err := renditions(data, mt, opt.ThumbPx, opt.FullPx, opt.KeepBytes, limits)
+			if err != nil {
+				failed[d] = err
+				return nil
+			}
+			made[d] = pair{th, fu}
 			return nil
-		}
-		made[d] = pair{th, fu}
-		return nil
-	})
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("%s: read images: %w", r.path, err)
 	}
@@ -482,6 +482,9 @@ func readImages(ctx context.Context, r *run, pr *pageRun, opt Options, res *Resu
 	}
 	return nil
 }
+
+// pair is an image's thumbnail and full view.
+type pair struct{ thumb, full rendition }
 
 // plotOrder puts confusion matrices first, then the curves, then results.
 func plotOrder(im schemas.ImageRow) string {

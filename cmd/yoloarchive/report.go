@@ -34,7 +34,7 @@ polygons, keypoints, rotated boxes), with layer toggles and a score threshold.
 
 The page fetches nothing: the charting library (uPlot), its script and every image are
 inside it, so it opens from file:// on a machine without network. Images are thumbnails;
-a click shows the full size (at most 1280 pixels on the long side).
+a click shows the full size (at most 1024 pixels on the long side).
 
 The file is written beside FILE under a temporary name and renamed into place when
 complete: a failed or interrupted report leaves nothing. An archive that cannot be read

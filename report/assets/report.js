@@ -292,7 +292,7 @@
     var th = document.getElementById("threshold");
     th.addEventListener("input", function () {
       state.threshold = parseFloat(th.value);
-      document.getElementById("threshold-value").textContent = state.threshold.toFixed(2);
+      document.getElementById("threshold-value").textContent = state.threshold.toFixed(3);
       redraw();
     });
     redraw();
