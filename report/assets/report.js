@@ -188,7 +188,8 @@
     return el("figure", { "data-file": img.file, "data-role": img.role }, [frame, el("figcaption", { text: img.file })]);
   }
   function thumbSize(img) {
-    var long = Math.max(img.w, img.h) || 1, s = Math.min(1, (D.thumb_px || 240) / long);
+    // Shown at the thumbnail size, small images scaled up (at most 3x).
+    var long = Math.max(img.w, img.h) || 1, s = Math.min(3, (D.thumb_px || 240) / long);
     img.tw = Math.max(1, Math.round(img.w * s)); img.th = Math.max(1, Math.round(img.h * s));
   }
 
