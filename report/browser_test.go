@@ -339,6 +339,16 @@ func TestBrowser_Report(t *testing.T) {
 		if n != res.Annotations {
 			t.Errorf("%d shapes drawn, the report counts %d", n, res.Annotations)
 		}
+		// Each overlay lies exactly over its image (annotations are in the
+		// image's pixels).
+		misfit := eval[[]string](t, b, `Array.from(document.querySelectorAll("figure[data-annotations]")).flatMap(f => {
+			const i = f.querySelector(".frame img").getBoundingClientRect(), s = f.querySelector("svg.overlay").getBoundingClientRect();
+			return [i.x, i.y, i.width, i.height].every((v, k) => Math.abs(v - [s.x, s.y, s.width, s.height][k]) < 0.5) ? [] :
+				[f.dataset.file + ": image " + [i.x, i.y, i.width, i.height] + ", overlay " + [s.x, s.y, s.width, s.height]];
+		})`)
+		for _, m := range misfit {
+			t.Errorf("overlay does not fit its image: %s", m)
+		}
 	})
 
 	t.Run("layers and threshold", func(t *testing.T) {
