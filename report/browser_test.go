@@ -251,10 +251,19 @@ func TestBrowser_Report(t *testing.T) {
 		// The fixtures' values, as the page shows them, are what
 		// scripts/duckdb-check.sh has DuckDB compute from the exported
 		// tables.
-		var fixtureRows []shownBest
+		type goldenRow struct {
+			RunID      string `json:"run_id"`
+			Metric     string `json:"metric"`
+			Best       string `json:"best,omitempty"`
+			BestEpoch  string `json:"best_epoch"`
+			Final      string `json:"final"`
+			FinalEpoch string `json:"final_epoch"`
+		}
+		var fixtureRows []goldenRow
 		for _, r := range shown {
 			if r.Run < len(fixtures) {
-				fixtureRows = append(fixtureRows, r)
+				id := tables[schemas.RunRow](t, paths[r.Run], schemas.TableRun)[0].RunID
+				fixtureRows = append(fixtureRows, goldenRow{id, r.Metric, r.Best, r.BestEpoch, r.Final, r.FinalEpoch})
 			}
 		}
 		golden := filepath.Join("testdata", "best.golden.json")
