@@ -74,16 +74,18 @@ func (o Options) withDefaults() Options {
 // Result says what a report holds.
 type Result struct {
 	// Runs is the number of runs (a chain counts once).
-	Runs int
+	Runs int `json:"runs"`
 	// Images and Annotations count the gallery's images and the shapes
 	// drawn on them; Plots the saved plots shown.
-	Images, Annotations, Plots int
+	Images      int `json:"images"`
+	Annotations int `json:"annotations"`
+	Plots       int `json:"plots"`
 	// Skipped says which images were left out and why.
-	Skipped []string
+	Skipped []string `json:"skipped,omitempty"`
 	// Notes say which inputs were taken as one run (a chain's links).
-	Notes []string
+	Notes []string `json:"notes,omitempty"`
 	// Bytes is the size of the page written.
-	Bytes int64
+	Bytes int64 `json:"bytes"`
 }
 
 // page is the data the page's script reads (report.js).

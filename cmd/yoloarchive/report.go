@@ -98,8 +98,27 @@ func (c *ReportCmd) write(ctx context.Context) (*report.Result, error) {
 	if images == 0 {
 		images = -1
 	}
-	f, err := scratch.Create(filepath.Dir(c.Out), filepath.Base(c.Out))
+	// FILE's folder is made when it does not exist, as capture -o does,
+	// and removed again if the report fails.
+	dir := filepath.Dir(c.Out)
+	var made []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || d == filepath.Dir(d) {
+			break
+		}
+		made = append(made, d)
+	}
+	if err := os.MkdirAll(dir, scratch.DirMode()); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	unmake := func() {
+		for _, d := range made {
+			os.Remove(d) // only if still empty
+		}
+	}
+	f, err := scratch.Create(dir, filepath.Base(c.Out))
 	if err != nil {
+		unmake()
 		return nil, fmt.Errorf("create %s: %w", c.Out, err)
 	}
 	tmp := f.Name()
@@ -119,6 +138,7 @@ func (c *ReportCmd) write(ctx context.Context) (*report.Result, error) {
 	}
 	if err != nil {
 		scratch.Remove(tmp)
+		unmake()
 		return nil, err
 	}
 	return res, nil
