@@ -184,7 +184,10 @@ func synthetic(t *testing.T, dir string) string {
 	for e := int64(1); e <= 4; e++ {
 		scalars = append(scalars,
 			schemas.ScalarRow{Metric: "train/pose_loss", Epoch: e, Value: 5 / float64(e)},
-			schemas.ScalarRow{Metric: "metrics/mAP50-95(P)", Epoch: e, Value: []float64{0.1, 0.4, math.NaN(), 0.3}[e-1]})
+			schemas.ScalarRow{Metric: "metrics/mAP50-95(P)", Epoch: e, Value: []float64{0.1, 0.4, math.NaN(), 0.3}[e-1]},
+			// A loss that overflowed (AMP) in its last epoch.
+			schemas.ScalarRow{Metric: "val/pose_loss", Epoch: e, Value: []float64{3, 2, 1, math.Inf(1)}[e-1]},
+			schemas.ScalarRow{Metric: "metrics/mAP50(P)", Epoch: e, Value: []float64{0.2, math.Inf(1), 0.5, 0.6}[e-1]})
 	}
 	step := int64(0)
 	images := []schemas.ImageRow{{Blob: sum.SHA256, Role: schemas.RoleDatasetImage, FileName: "images/val/a.jpg", Name: "a",
@@ -230,4 +233,17 @@ func synthetic(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return dst
+}
+
+// TestWrite_NaNAndInf: NaN and infinite values (a loss that overflowed)
+// are shown, not a failure.
+func TestWrite_NaNAndInf(t *testing.T) {
+	var buf bytes.Buffer
+	res, err := report.Write(context.Background(), []string{synthetic(t, t.TempDir())}, &buf, report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Runs != 1 || !strings.Contains(buf.String(), `"final":"Infinity"`) || !strings.Contains(buf.String(), `"best":"Infinity"`) {
+		t.Errorf("runs %d; the page's data lacks the infinite final loss or best mAP50", res.Runs)
+	}
 }

@@ -3,6 +3,13 @@
 (function () {
   "use strict";
   var D = JSON.parse(document.getElementById("report-data").textContent);
+  // NaN and infinite values come as the strings "NaN", "Infinity", "-Infinity".
+  D.runs.forEach(function (r) {
+    (r.values || []).forEach(function (v) {
+      if (typeof v.final === "string") v.final = Number(v.final);
+      if (typeof v.best === "string") v.best = Number(v.best);
+    });
+  });
   var SVG = "http" + "://www.w3.org/2000/svg"; // a namespace name, never fetched
   var PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
@@ -21,8 +28,9 @@
     return e;
   }
   function fmt(v) {
-    if (v == null) return "NaN";
+    if (v == null || Number.isNaN(v)) return "NaN";
     if (v === 0) return "0";
+    if (!isFinite(v)) return v > 0 ? "+Inf" : "-Inf";
     var a = Math.abs(v);
     return (a >= 1e-3 && a < 1e6) ? String(+v.toPrecision(6)) : v.toExponential(4);
   }
@@ -123,8 +131,9 @@
     function render() {
       var sorted = rows.slice().sort(function (a, b) {
         var ka = cols[sortBy].key(a), kb = cols[sortBy].key(b);
-        if (ka == null && kb == null) return a.run - b.run;
-        if (ka == null) return 1; if (kb == null) return -1; // missing last
+        var na = ka == null || Number.isNaN(ka), nb = kb == null || Number.isNaN(kb);
+        if (na && nb) return a.run - b.run;
+        if (na) return 1; if (nb) return -1; // missing and NaN last
         var c = ka < kb ? -1 : ka > kb ? 1 : 0;
         return c * dir || (a.run - b.run);
       });
@@ -135,7 +144,7 @@
         var bestTd = el("td", { "class": "num best", text: v.best != null ? fmt(v.best) : "-" });
         if (v.best != null) { bestTd.setAttribute("data-value", String(v.best)); if (winner[v.metric] === v.best) bestTd.className += " winner"; }
         var finalTd = el("td", { "class": "num final", text: fmt(v.final) });
-        finalTd.setAttribute("data-value", v.final == null ? "NaN" : String(v.final));
+        finalTd.setAttribute("data-value", String(v.final));
         [el("td", { text: v.metric, title: v.original ? "in the archive: " + v.original : "" }), el("td", {}, [swatch(x.run), D.runs[x.run].label]),
           el("td", { text: v.goal || "" }), bestTd, el("td", { "class": "num best-epoch", text: v.best_epoch != null ? v.best_epoch : "-" }),
           finalTd, el("td", { "class": "num final-epoch", text: v.final_epoch })].forEach(function (c) { tr.appendChild(c); });
