@@ -36,7 +36,8 @@ type Options struct {
 	ThumbPx int
 	// FullPx is the long side of the full-size view of an image whose
 	// stored bytes are larger than KeepBytes or FullPx (default 1024,
-	// 256 KiB).
+	// 256 KiB). A negative FullPx leaves the full views out: a click shows
+	// the thumbnail enlarged.
 	FullPx, KeepBytes int
 	// Images caps the dataset images shown per run in the gallery (the
 	// first by file name; default 16, negative none).
@@ -53,7 +54,7 @@ func (o Options) withDefaults() Options {
 	if o.ThumbPx <= 0 {
 		o.ThumbPx = DefaultThumbPx
 	}
-	if o.FullPx <= 0 {
+	if o.FullPx == 0 {
 		o.FullPx = DefaultFullPx
 	}
 	if o.KeepBytes <= 0 {

@@ -122,6 +122,17 @@ func TestWrite_SizeBudget(t *testing.T) {
 	t.Logf("10 runs: %.2f MiB", float64(res.Bytes)/(1<<20))
 }
 
+// TestWrite_ThumbnailsOnly: without full views the report is much
+// smaller.
+func TestWrite_ThumbnailsOnly(t *testing.T) {
+	_, full := writeReport(t, fixtures, report.Options{})
+	_, small := writeReport(t, fixtures, report.Options{FullPx: -1})
+	if small.Images != full.Images || small.Plots != full.Plots || small.Bytes*3 > full.Bytes {
+		t.Errorf("thumbnails only: %d images, %d plots, %d bytes; with full views %d, %d, %d bytes", small.Images, small.Plots, small.Bytes, full.Images, full.Plots, full.Bytes)
+	}
+	t.Logf("2 runs: %d bytes, thumbnails only %d", full.Bytes, small.Bytes)
+}
+
 func TestWrite_BadArchive(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "broken.tar.zst")

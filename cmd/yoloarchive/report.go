@@ -18,6 +18,7 @@ type ReportCmd struct {
 	Archives []string `arg:"" name:"ARCHIVE" help:"Archives to show (a chain's links count as one run)."`
 	Out      string   `short:"o" required:"" placeholder:"FILE" help:"HTML file to write (replaced if it exists)."`
 	Images   int      `default:"16" help:"Dataset images per run in the gallery, the first by file name (0: none)."`
+	FullPx   int      `name:"full-px" default:"1024" help:"Long side of the full-size view a click shows (0: none, thumbnails only: the smallest report)."`
 	Title    string   `default:"yoloarchive report" help:"The page's title."`
 	JSON     bool     `help:"Print the result as one JSON object on stdout."`
 }
@@ -34,7 +35,7 @@ polygons, keypoints, rotated boxes), with layer toggles and a score threshold.
 
 The page fetches nothing: the charting library (uPlot), its script and every image are
 inside it, so it opens from file:// on a machine without network. Images are thumbnails;
-a click shows the full size (at most 1024 pixels on the long side).
+a click shows the full size (at most --full-px pixels on the long side).
 
 The file is written beside FILE under a temporary name and renamed into place when
 complete: a failed or interrupted report leaves nothing. An archive that cannot be read
@@ -123,7 +124,11 @@ func (c *ReportCmd) write(ctx context.Context) (*report.Result, error) {
 	}
 	tmp := f.Name()
 	bw := bufio.NewWriterSize(f, 1<<20)
-	res, err := report.Write(ctx, c.Archives, bw, report.Options{Images: images, Title: c.Title, Version: version()})
+	full := c.FullPx
+	if full <= 0 {
+		full = -1
+	}
+	res, err := report.Write(ctx, c.Archives, bw, report.Options{Images: images, FullPx: full, Title: c.Title, Version: version()})
 	if err == nil {
 		err = bw.Flush()
 	}

@@ -185,7 +185,10 @@
   document.addEventListener("keydown", function (e) { if (e.key === "Escape") { lb.hidden = true; lbInner.textContent = ""; } });
   function open(img, overlay) {
     lbInner.textContent = "";
-    lbInner.appendChild(el("img", { src: img.full, alt: img.file }));
+    // Without a full view (report --full-px 0) the thumbnail, enlarged.
+    var big = el("img", { src: img.full || img.thumb, alt: img.file });
+    if (!img.full) { big.style.width = Math.min(window.innerWidth * 0.9, img.w * 4) + "px"; }
+    lbInner.appendChild(big);
     if (overlay) { var o = overlay.cloneNode(true); o.style.position = "absolute"; o.style.left = "0"; o.style.top = "0"; o.style.width = "100%"; o.style.height = "100%"; lbInner.appendChild(o); }
     document.getElementById("lightbox-caption").textContent = img.file + " (" + img.w + "\u00d7" + img.h + ")";
     lb.hidden = false;
