@@ -89,19 +89,7 @@ type Result struct {
 	Bytes int64 `json:"bytes"`
 }
 
-// page is the data the page's script reads (report.js).
-type page struct {
-	Title     string      `json:"title"`
-	Generated string      `json:"generated"`
-	Version   string      `json:"version,omitempty"`
-	ThumbPx   int         `json:"thumb_px"`
-	Notes     []string    `json:"notes,omitempty"`
-	Runs      []pageRun   `json:"runs"`
-	Metrics   []string    `json:"metrics"`
-	Params    []pageParam `json:"params"`
-	Skipped   []string    `json:"skipped,omitempty"`
-}
-
+// pageRun is one run's data, as the page's script (report.js) reads it.
 type pageRun struct {
 	Label     string     `json:"label"`
 	Name      string     `json:"name"`
@@ -223,10 +211,54 @@ func Write(ctx context.Context, paths []string, w io.Writer, opt Options) (*Resu
 	opt = opt.withDefaults()
 	paths, notes := chain.Group(paths)
 	res := &Result{Notes: notes}
-	p := &page{Title: opt.Title, Generated: opt.Now.UTC().Format(time.RFC3339), Version: opt.Version, ThumbPx: opt.ThumbPx, Notes: notes}
+	title := opt.Title
+	// The page around its data: the data is written run by run, so that
+	// the report holds one run's images in memory, not every run's.
+	var frame strings.Builder
+	err := tmpl.Execute(&frame, map[string]any{
+		"Title":     title,
+		"UplotCSS":  template.CSS(uplotCSS),
+		"ReportCSS": template.CSS(reportCSS),
+		"UplotJS":   template.JS(uplotJS),
+		"ReportJS":  template.JS(reportJS),
+		"Data":      template.JS(dataMark),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("write report: %w", err)
+	}
+	head, tail, ok := strings.Cut(frame.String(), dataMark)
+	if !ok {
+		return nil, fmt.Errorf("write report: the page template has no place for the data")
+	}
+	cw := &countWriter{w: w}
+	// json.Marshal escapes <, > and &: the data cannot end the script.
+	put := func(parts ...any) error {
+		for _, p := range parts {
+			var b []byte
+			switch p := p.(type) {
+			case string:
+				b = []byte(p)
+			default:
+				var err error
+				if b, err = json.Marshal(p); err != nil {
+					return fmt.Errorf("encode report data: %w", err)
+				}
+			}
+			if _, err := cw.Write(b); err != nil {
+				return fmt.Errorf("write report: %w", err)
+			}
+		}
+		return nil
+	}
+	err = put(head, `{"title":`, title, `,"generated":`, opt.Now.UTC().Format(time.RFC3339), `,"version":`, opt.Version,
+		`,"thumb_px":`, opt.ThumbPx, `,"notes":`, nonNil(notes), `,"runs":[`)
+	if err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
+	metrics := []string{}
 	var params []map[string]string
-	made := map[string]pair{} // renditions by blob digest: runs share images
+	cache := &renditionCache{m: map[string]pair{}, max: 64 << 20}
 	for i, path := range paths {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -235,7 +267,7 @@ func Write(ctx context.Context, paths []string, w io.Writer, opt Options) (*Resu
 		if err != nil {
 			return nil, &InputError{Path: path, Err: err}
 		}
-		pr, pm, err := readRun(ctx, r, i, opt, res, made)
+		pr, pm, err := readRun(ctx, r, i, opt, res, cache)
 		r.close()
 		if err != nil {
 			return nil, &InputError{Path: path, Err: err}
@@ -243,34 +275,49 @@ func Write(ctx context.Context, paths []string, w io.Writer, opt Options) (*Resu
 		for _, v := range pr.Values {
 			if !seen[v.Metric] {
 				seen[v.Metric] = true
-				p.Metrics = append(p.Metrics, v.Metric)
+				metrics = append(metrics, v.Metric)
 			}
 		}
-		p.Runs = append(p.Runs, *pr)
 		params = append(params, pm)
+		sep := ","
+		if i == 0 {
+			sep = ""
+		}
+		if err := put(sep, pr); err != nil {
+			return nil, err
+		}
+		res.Runs++
 	}
-	p.Params = differing(params)
-	p.Skipped = res.Skipped
-	res.Runs = len(p.Runs)
-	data, err := json.Marshal(p)
-	if err != nil {
-		return nil, fmt.Errorf("encode report data: %w", err)
+	if err := put(`],"metrics":`, metrics, `,"params":`, differing(params), `,"skipped":`, nonNil(res.Skipped), "}", tail); err != nil {
+		return nil, err
 	}
-	cw := &countWriter{w: w}
-	err = tmpl.Execute(cw, map[string]any{
-		"Title":     p.Title,
-		"UplotCSS":  template.CSS(uplotCSS),
-		"ReportCSS": template.CSS(reportCSS),
-		"UplotJS":   template.JS(uplotJS),
-		"ReportJS":  template.JS(reportJS),
-		// json.Marshal escapes <, > and &: the data cannot end the script.
-		"Data": template.JS(data),
-	})
 	res.Bytes = cw.n
-	if err != nil {
-		return nil, fmt.Errorf("write report: %w", err)
-	}
 	return res, nil
+}
+
+// dataMark stands for the page's data in the rendered template.
+const dataMark = "@@yoloarchive-report-data@@"
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// renditionCache keeps the renditions of the images read, by digest, for
+// the runs that share them (the same validation images), up to max bytes.
+type renditionCache struct {
+	m     map[string]pair
+	bytes int
+	max   int
+}
+
+func (c *renditionCache) add(d string, p pair) {
+	if n := len(p.thumb.URI) + len(p.full.URI); c.bytes+n <= c.max {
+		c.m[d] = p
+		c.bytes += n
+	}
 }
 
 // InputError is the error of an archive that could not be read: it fails
@@ -295,7 +342,7 @@ func (c *countWriter) Write(b []byte) (int, error) {
 }
 
 // readRun gathers one run's page data and its parameters (key → text).
-func readRun(ctx context.Context, r *run, i int, opt Options, res *Result, made map[string]pair) (*pageRun, map[string]string, error) {
+func readRun(ctx context.Context, r *run, i int, opt Options, res *Result, cache *renditionCache) (*pageRun, map[string]string, error) {
 	t := r.tables
 	info := t.Run
 	pr := &pageRun{
@@ -328,7 +375,7 @@ func readRun(ctx context.Context, r *run, i int, opt Options, res *Result, made 
 		}
 		params[p.Section+"/"+p.Key] = text
 	}
-	if err := readImages(ctx, r, pr, opt, res, made); err != nil {
+	if err := readImages(ctx, r, pr, opt, res, cache); err != nil {
 		return nil, nil, err
 	}
 	return pr, params, nil
@@ -409,7 +456,7 @@ func eqp(a, b *string) bool { return (a == nil) == (b == nil) && (a == nil || *a
 // readImages makes the thumbnails and full views of the run's plots and
 // gallery images, and joins the gallery's dataset images with their
 // annotations.
-func readImages(ctx context.Context, r *run, pr *pageRun, opt Options, res *Result, made map[string]pair) error {
+func readImages(ctx context.Context, r *run, pr *pageRun, opt Options, res *Result, cache *renditionCache) error {
 	t := r.tables
 	var plots, gallery, dataset []schemas.ImageRow
 	for _, im := range t.Images {
@@ -444,9 +491,12 @@ func readImages(ctx context.Context, r *run, pr *pageRun, opt Options, res *Resu
 		anns[key] = append(anns[key], anno(a))
 	}
 	limits := archive.BudgetFrom(ctx)
+	made := map[string]pair{}
 	want := map[string]bool{}
 	for _, im := range append(append([]schemas.ImageRow(nil), plots...), gallery...) {
-		if _, ok := made[im.Blob]; !ok {
+		if p, ok := cache.m[im.Blob]; ok {
+			made[im.Blob] = p
+		} else {
 			want[im.Blob] = true
 		}
 	}
