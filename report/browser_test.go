@@ -101,11 +101,16 @@ func openPage(t *testing.T, page string) *browser {
 	t.Cleanup(cancel2)
 	b.ctx = ctx
 	url := "file://" + page
+	b.url = url
 	// The first Run starts the browser: no timeout on its context.
-	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS("#best-tbl"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
-	b.url = url
+	wctx, cancel3 := context.WithTimeout(ctx, time.Minute)
+	defer cancel3()
+	if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS("#best-tbl"))); err != nil {
+		t.Fatalf("open %s: no table of best values after a minute (%v): %s", url, err, strings.Join(b.findings(), "; "))
+	}
 	return b
 }
 

@@ -236,7 +236,7 @@ func Write(ctx context.Context, paths []string, w io.Writer, opt Options) (*Resu
 		for _, p := range parts {
 			var b []byte
 			switch p := p.(type) {
-			case string:
+			case raw:
 				b = []byte(p)
 			default:
 				var err error
@@ -250,8 +250,8 @@ func Write(ctx context.Context, paths []string, w io.Writer, opt Options) (*Resu
 		}
 		return nil
 	}
-	err = put(head, `{"title":`, title, `,"generated":`, opt.Now.UTC().Format(time.RFC3339), `,"version":`, opt.Version,
-		`,"thumb_px":`, opt.ThumbPx, `,"notes":`, nonNil(notes), `,"runs":[`)
+	err = put(raw(head), raw(`{"title":`), title, raw(`,"generated":`), opt.Now.UTC().Format(time.RFC3339), raw(`,"version":`), opt.Version,
+		raw(`,"thumb_px":`), opt.ThumbPx, raw(`,"notes":`), nonNil(notes), raw(`,"runs":[`))
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +279,7 @@ func Write(ctx context.Context, paths []string, w io.Writer, opt Options) (*Resu
 			}
 		}
 		params = append(params, pm)
-		sep := ","
+		sep := raw(",")
 		if i == 0 {
 			sep = ""
 		}
@@ -288,12 +288,15 @@ func Write(ctx context.Context, paths []string, w io.Writer, opt Options) (*Resu
 		}
 		res.Runs++
 	}
-	if err := put(`],"metrics":`, metrics, `,"params":`, differing(params), `,"skipped":`, nonNil(res.Skipped), "}", tail); err != nil {
+	if err := put(raw(`],"metrics":`), metrics, raw(`,"params":`), differing(params), raw(`,"skipped":`), nonNil(res.Skipped), raw("}"), raw(tail)); err != nil {
 		return nil, err
 	}
 	res.Bytes = cw.n
 	return res, nil
 }
+
+// raw is page text written as it is; any other value is written as JSON.
+type raw string
 
 // dataMark stands for the page's data in the rendered template.
 const dataMark = "@@yoloarchive-report-data@@"

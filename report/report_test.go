@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -82,6 +83,18 @@ func TestWrite_Fixtures(t *testing.T) {
 	}
 	if int64(len(page)) != res.Bytes {
 		t.Errorf("Bytes %d, file %d", res.Bytes, len(page))
+	}
+	// The page's data is one JSON object, with every run.
+	m := regexp.MustCompile(`(?s)<script type="application/json" id="report-data">(.*?)</script>`).FindSubmatch(page)
+	var data struct {
+		Title string            `json:"title"`
+		Runs  []json.RawMessage `json:"runs"`
+	}
+	if m == nil {
+		t.Fatal("the page has no data")
+	}
+	if err := json.Unmarshal(m[1], &data); err != nil || data.Title != "yoloarchive report" || len(data.Runs) != 2 {
+		t.Fatalf("the page's data: title %q, %d runs (%v)", data.Title, len(data.Runs), err)
 	}
 	// Nothing that a browser would fetch: no src or href but data: URIs
 	// and in-page anchors, no @import or url() in the styles.
