@@ -51,6 +51,10 @@ demo: build
 
 test: build deps-test check-static check-fmt vet unit fuzz-short duckdb
 
+# make test runs the HTML report's browser test: without chromium it fails
+# instead of skipping (deps-test installs it).
+test: export YOLOARCHIVE_REQUIRE_CHROMIUM = 1
+
 check-fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

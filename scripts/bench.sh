@@ -12,8 +12,11 @@
 #   capture   capture against tar --zstd at three weight sizes, contour
 #             extraction in masks/s, the Go benchmarks (sync costs, follow).
 #   scale     10, 100 and 1,000 synthetic runs captured, synced, exported.
+#   report    the HTML report of 10 and 100 synthetic runs (300 epochs, 25
+#             images each, every image's bytes made distinct so that no
+#             thumbnail is shared): size, wall and CPU time, peak RSS.
 #
-# bash scripts/bench.sh [headline|capture|scale] (default: all three).
+# bash scripts/bench.sh [headline|capture|scale|report] (default: all four).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${BIN:-bin/yoloarchive}
@@ -254,6 +257,28 @@ if want scale && [ "$scale" != 0 ]; then
     kill "$pid"
     wait "$pid" 2>/dev/null || true
     echo "       servers: $(cat "$d/servers.out")"
+    rm -rf "$d"
+  done
+fi
+
+report_runs=${REPORT_RUNS:-10 100}
+if want report; then
+  go build -o "$work/synthruns" ./scripts/synthruns
+  echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  printf '%-6s %10s %10s %12s %10s %10s\n' runs "wall s" "cpu s" "peak RSS MB" "MiB" "MiB/run"
+  for n in $report_runs; do
+    d="$work/report-$n"
+    "$work/synthruns" -root . -n "$n" -epochs "$epochs" -images 25 -predictions -o "$d/runs"
+    # Distinct bytes for every image (decoders ignore what follows the end
+    # of a PNG or JPEG): runs share no thumbnail, as real runs would not.
+    find "$d/runs" -type f \( -name '*.png' -o -name '*.jpg' \) -print0 |
+      while IFS= read -r -d '' f; do head -c 16 /dev/urandom >>"$f"; done
+    "$bin" capture -q -r "$d/runs" -o "$d/archives/" -j 4
+    /usr/bin/time -o "$work/time" -f '%e %M %U %S' "$bin" report -q "$d"/archives/*.tar.zst -o "$d/report.html"
+    read -r wall kb u s <"$work/time"
+    size=$(stat -c %s "$d/report.html")
+    printf '%-6s %10.1f %10.1f %12.1f %10.1f %10.2f\n' "$n" "$wall" "$(awk -v u="$u" -v s="$s" 'BEGIN{print u+s}')" \
+      "$(awk -v k="$kb" 'BEGIN{print k/1024}')" "$(awk -v b="$size" 'BEGIN{print b/1048576}')" "$(awk -v b="$size" -v n="$n" 'BEGIN{print b/1048576/n}')"
     rm -rf "$d"
   done
 fi

@@ -155,3 +155,22 @@ grep -q 'FAIL merged scalars: train/box_loss at epoch 1' <<<"$out" || {
   exit 1
 }
 echo "ok duckdb-check: a results.csv that differs from the merged chain is detected (train/box_loss at epoch 1)"
+
+# The HTML report's best values: what its browser test read from the page
+# (report/testdata/best.golden.json) is DuckDB's answer on the exported
+# tables of the same archives.
+"$bin" export report/testdata/detect-savejson.tar.zst report/testdata/segment-savejson.tar.zst -o "$work/report-dataset" >/dev/null
+node scripts/duckdb/best.mjs "$work/report-dataset" report/testdata/best.golden.json
+# ... and a best value or epoch the page would show wrong is caught.
+sed -e '0,/"best": "1.02029"/s//"best": "1.0203"/' -e '0,/"best_epoch": "2"/s//"best_epoch": "3"/' \
+  report/testdata/best.golden.json >"$work/tampered-best.json"
+if out=$(node scripts/duckdb/best.mjs "$work/report-dataset" "$work/tampered-best.json" 2>&1); then
+  echo "duckdb-check: the report check accepted best values that differ from DuckDB's" >&2
+  exit 1
+fi
+grep -q 'FAIL 12133e2aafee1d3c225a39a9addaa94e train/box_loss: best 1.02029, the report shows 1.0203' <<<"$out" &&
+  grep -q 'best epoch 1, the report shows 3\|best epoch 2, the report shows 3' <<<"$out" || {
+  echo "duckdb-check: the tampered report values failed for the wrong reason: $out" >&2
+  exit 1
+}
+echo "ok duckdb-check: a best value the report shows wrong is detected"

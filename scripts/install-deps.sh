@@ -8,7 +8,8 @@
 #   install-deps.sh test    that, plus what the tests and benchmarks need:
 #                           zstd (tar --zstd), GNU time (peak memory), and
 #                           Node.js with DuckDB for Node (@duckdb/node-api,
-#                           the independent Parquet reader of the tests)
+#                           the independent Parquet reader of the tests),
+#                           and Chromium (the HTML report's browser test)
 #
 # Safe to run again: it only installs what is absent.
 set -euo pipefail
@@ -27,6 +28,7 @@ if [ "$mode" = test ]; then
   command -v zstd >/dev/null || need+=(zstd)
   [ -x /usr/bin/time ] || need+=(time) # GNU time: peak RSS in the benchmarks
   command -v node >/dev/null || need+=(nodejs npm)
+  command -v chromium >/dev/null || need+=(chromium)
 fi
 if ((${#need[@]})); then
   sudo=""

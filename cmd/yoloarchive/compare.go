@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/yoloarchive/yoloarchive/archive/chain"
-	"github.com/yoloarchive/yoloarchive/convert/export"
+	"github.com/yoloarchive/yoloarchive/report"
 	"github.com/yoloarchive/yoloarchive/schemas"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
@@ -58,31 +57,16 @@ type runVal struct {
 	FinalEpoch int64      `json:"final_epoch"`
 }
 
-// metricValues summarises scalar rows by metric, in order of first
-// appearance: best as inspect computes it (first of the best; NaN never
-// best), final the last row.
+// metricValues is report.Values in compare's JSON form.
 func metricValues(rows []schemas.ScalarRow) []runVal {
-	idx := map[string]int{}
-	var out []runVal
-	for _, r := range rows {
-		name := export.UnifiedMetric(r.Metric)
-		i, ok := idx[name]
-		if !ok {
-			i = len(out)
-			idx[name] = i
-			out = append(out, runVal{Metric: name, Goal: metricGoal(name)})
-			if name != r.Metric {
-				out[i].Original = r.Metric
-			}
-		}
-		m := &out[i]
-		m.Final, m.FinalEpoch = jsonFloat(r.Value), r.Epoch
-		if m.Goal == "" || math.IsNaN(r.Value) {
-			continue
-		}
-		if m.Best == nil || (m.Goal == "max" && r.Value > float64(*m.Best)) || (m.Goal == "min" && r.Value < float64(*m.Best)) {
-			v, e := jsonFloat(r.Value), r.Epoch
-			m.Best, m.BestEpoch = &v, &e
+	vals := report.Values(rows)
+	out := make([]runVal, len(vals))
+	for i, v := range vals {
+		out[i] = runVal{Metric: v.Metric, Original: v.Original, Goal: v.Goal, BestEpoch: v.BestEpoch,
+			Final: jsonFloat(v.Final), FinalEpoch: v.FinalEpoch}
+		if v.Best != nil {
+			b := jsonFloat(*v.Best)
+			out[i].Best = &b
 		}
 	}
 	return out
@@ -114,7 +98,7 @@ func compare(ctx context.Context, paths []string) (rep *compareReport, ok, faile
 		r := run.Info
 		cr.Archive, cr.Links = run.Path, len(run.Links())
 		cr.RunID, cr.Name, cr.Task, cr.RunStatus = r.RunID, run.Name(), r.Task, r.Status
-		cr.Version, cr.EpochsCompleted, cr.EpochsPlanned, cr.BestEpoch = versionText(r), r.EpochsCompleted, r.EpochsPlanned, r.BestEpoch
+		cr.Version, cr.EpochsCompleted, cr.EpochsPlanned, cr.BestEpoch = report.VersionText(r), r.EpochsCompleted, r.EpochsPlanned, r.BestEpoch
 		cr.Metrics = metricValues(run.Scalars)
 		run.Close()
 		for _, m := range cr.Metrics {

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/report"
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
@@ -168,17 +169,6 @@ func buildInspect(ctx context.Context, path string) (*inspectReport, error) {
 	return rep, nil
 }
 
-// metricGoal says whether a metric is better high or low.
-func metricGoal(name string) string {
-	switch {
-	case strings.HasPrefix(name, "metrics/"):
-		return "max"
-	case strings.HasSuffix(name, "_loss") || strings.HasSuffix(name, "/loss"):
-		return "min"
-	}
-	return ""
-}
-
 func metricSummaries(a *archive.Archive) ([]metricSummary, error) {
 	byName := map[string]*metricSummary{}
 	var order []string
@@ -186,7 +176,7 @@ func metricSummaries(a *archive.Archive) ([]metricSummary, error) {
 		for _, r := range rows {
 			m := byName[r.Metric]
 			if m == nil {
-				m = &metricSummary{Metric: r.Metric, First: jsonFloat(r.Value), Goal: metricGoal(r.Metric)}
+				m = &metricSummary{Metric: r.Metric, First: jsonFloat(r.Value), Goal: report.Goal(r.Metric)}
 				byName[r.Metric] = m
 				order = append(order, r.Metric)
 			}
@@ -300,7 +290,7 @@ func printInspect(w io.Writer, rep *inspectReport) {
 		}
 		fmt.Fprintf(tw, "session\t%s\n", sess)
 	}
-	fmt.Fprintf(tw, "version\t%s\n", versionText(r))
+	fmt.Fprintf(tw, "version\t%s\n", report.VersionText(r))
 	if r.StartedAt != nil {
 		fmt.Fprintf(tw, "time\t%s to %s (%s)\n", r.StartedAt.Format("2006-01-02 15:04:05Z07:00"), r.EndedAt.Format("2006-01-02 15:04:05Z07:00"), r.TimeSource)
 	}
@@ -388,20 +378,6 @@ func printInspect(w io.Writer, rep *inspectReport) {
 			fmt.Fprintf(w, "    to recover: %s\n", g.Hint)
 		}
 	}
-}
-
-func versionText(r schemas.RunRow) string {
-	switch {
-	case r.UltralyticsVersion != nil:
-		return *r.UltralyticsVersion + " (from the weights)"
-	case r.VersionMin != nil && r.VersionMax != nil && *r.VersionMin == *r.VersionMax:
-		return *r.VersionMin + " (inferred from the files)"
-	case r.VersionMin != nil:
-		return *r.VersionMin + " to " + *r.VersionMax + " (inferred from the files)"
-	case r.SourceKind == schemas.SourceYOLOv5Train || r.Producer == schemas.ProducerYOLOv5:
-		return "YOLOv5"
-	}
-	return "unknown"
 }
 
 func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }

@@ -47,6 +47,7 @@ type CLI struct {
 	Export  ExportCmd  `cmd:"" help:"Write archives' tables as a Parquet dataset, Arrow IPC streams or CSV."`
 	Restore RestoreCmd `cmd:"" help:"Write a run directory back from its archive."`
 	Status  StatusCmd  `cmd:"" help:"Show what has been synced where, from the sync checkpoints."`
+	Report  ReportCmd  `cmd:"" help:"Write one self-contained HTML page showing runs side by side."`
 }
 
 // Stdout and Stderr are where commands write; tests replace them.
