@@ -75,10 +75,19 @@ func ScanTable[T any](a *Archive, name string, fn func(rows []T) error) error {
 	r := parquet.NewGenericReader[T](f)
 	defer r.Close()
 	_, minor, _ := schemas.ParseFormatVersion(a.Header.FormatVersion)
-	buf := make([]T, 512)
+	// Never ask for more rows than are left: asking past the end of a row
+	// group makes parquet-go read one more page header per missing row and
+	// column (1 row of the run table in a 512-row batch took 19,000).
+	left := f.NumRows()
+	buf := make([]T, min(512, max(left, 1)))
 	for {
+		if left <= 0 {
+			return nil
+		}
+		buf = buf[:min(int64(len(buf)), left)]
 		clear(buf) // the reader may reuse slices it finds in buf; rows handed out must not alias
 		n, err := r.Read(buf)
+		left -= int64(n)
 		for i := range buf[:n] {
 			// Rows of an older minor version lack later columns.
 			if f, ok := any(&buf[i]).(interface{ FromFormat(int) }); ok {
