@@ -320,7 +320,7 @@ func readSession(ctx context.Context, src, kind string, opts Options) (r *Run, e
 		}
 	}()
 	if st, serr := os.Stat(src); serr == nil && !st.IsDir() {
-		dir, xerr := extractZip(ctx, src, DefaultZipLimits)
+		dir, xerr := extractZip(ctx, src, ZipLimitsOf(archive.BudgetFrom(ctx)))
 		if xerr != nil {
 			return nil, xerr
 		}

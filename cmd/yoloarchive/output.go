@@ -22,7 +22,7 @@ type Globals struct {
 	Quiet            bool             `short:"q" help:"Print only failures, warnings and the final count: no progress, no line per input."`
 	Verbose          bool             `short:"v" help:"Also list each input's gaps, with the reasons."`
 	ProgressInterval time.Duration    `default:"10s" env:"YOLOARCHIVE_PROGRESS_INTERVAL" placeholder:"DURATION" help:"How often a progress line is printed when stderr is not a terminal (on a terminal, bars are drawn)."`
-	Budget           string           `env:"YOLOARCHIVE_BUDGET" placeholder:"KEY=N,..." help:"Raise or lower the resource budget of every archive read, e.g. rows=50M,tables=32GiB. Keys: entry, total, tables (bytes), rows (per table), value (bytes decoded per Parquet page), pixels (per image). Defaults: ${budget}."`
+	Budget           string           `env:"YOLOARCHIVE_BUDGET" placeholder:"KEY=N,..." help:"Raise or lower the resource budget of every archive read, e.g. rows=50M,tables=32GiB. Keys: entry, total, tables (bytes), rows (per table), value (bytes decoded per Parquet page), pixels (per image); for session zips, zip-entries, zip-total (bytes declared), zip-ratio (per entry over 1 MiB), zip-ratio-all (all entries, over 64 MiB). Defaults: ${budget}."`
 
 	budget archive.Limits // Budget parsed
 }
