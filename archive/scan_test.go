@@ -2,6 +2,7 @@ package archive_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/yoloarchive/yoloarchive/archive"
@@ -35,5 +36,24 @@ func TestScanTable_SmallTableCheap(t *testing.T) {
 	}
 	if limit := uint64(2 << 20); n > limit {
 		t.Errorf("reading 51 rows allocated %d bytes, want at most %d", n, limit)
+	}
+}
+
+// TestScanTable_StopsWhenCancelled: the tables are read long after Open
+// by callers with no context of their own (sync plans, chain merges);
+// cancelling the context the archive was opened with stops them (a sync
+// decoding 390k scalars ignored Ctrl-C until the watchdog ended it).
+func TestScanTable_StopsWhenCancelled(t *testing.T) {
+	p, _, _ := writeTestArchive(t, t.TempDir(), archive.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := archive.Open(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	cancel()
+	_, err = archive.ReadTable[schemas.ScalarRow](a, schemas.TableScalars)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }

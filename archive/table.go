@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -62,7 +63,9 @@ func ReadTable[T any](a *Archive, name string) ([]T, error) {
 }
 
 // ScanTable calls fn with successive batches of a table's rows. The batch
-// slice is reused between calls.
+// slice is reused between calls. It returns an error wrapping
+// context.Canceled when the context the archive was opened with is
+// cancelled.
 func ScanTable[T any](a *Archive, name string, fn func(rows []T) error) error {
 	sp, ok := a.tables[name]
 	if !ok {
@@ -83,6 +86,11 @@ func ScanTable[T any](a *Archive, name string, fn func(rows []T) error) error {
 	for {
 		if left <= 0 {
 			return nil
+		}
+		select {
+		case <-a.done:
+			return fmt.Errorf("table %q: %w", name, context.Canceled)
+		default:
 		}
 		buf = buf[:min(int64(len(buf)), left)]
 		clear(buf) // the reader may reuse slices it finds in buf; rows handed out must not alias
