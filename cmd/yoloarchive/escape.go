@@ -75,14 +75,14 @@ var lineBreaks = strings.NewReplacer("\n", `\n`, "\r", `\r`)
 // string or error argument (a path, a run, file or metric name, a message
 // quoting one) has its line breaks escaped as \n and \r, so that a name
 // can never start a line of its own ("a\nsynced: 5 archives" is one
-// line); the writer escapes the other controls. An argument printed with
-// %q is Go-quoted already. --json lines go out unchanged: JSON escapes
+// line); the writer escapes the other controls. Only %s and %v are
+// escaped: an argument printed with %q is Go-quoted already. --json lines go out unchanged: JSON escapes
 // line breaks itself.
 func printf(w io.Writer, format string, args ...any) {
 	verbs := formatVerbs(format)
 	for i, a := range args {
-		if i < len(verbs) && verbs[i] == 'q' {
-			continue
+		if i >= len(verbs) || verbs[i] != 's' && verbs[i] != 'v' {
+			continue // %q quotes; %d and others do not print text
 		}
 		switch v := a.(type) {
 		case string:

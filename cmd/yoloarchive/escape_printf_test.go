@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"strconv"
 	"testing"
 )
 
@@ -17,6 +18,7 @@ func TestPrintf_LineBreaksInArguments(t *testing.T) {
 		{"Error", "failed: %v\n", []any{errors.New("x\ny")}, "failed: x\\ny\n"},
 		{"Width", "%-*s|%5d\n", []any{4, "a\nb", 3}, "a\\nb|    3\n"},
 		{"Percent", "100%% %s\n", []any{"\n"}, "100% \\n\n"},
+		{"NumberStringer", "%d %s\n", []any{count(3), count(4)}, "3 n\\n4\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b bytes.Buffer
@@ -27,3 +29,8 @@ func TestPrintf_LineBreaksInArguments(t *testing.T) {
 		})
 	}
 }
+
+// count is a number with a String method holding a line break.
+type count int
+
+func (c count) String() string { return "n\n" + strconv.Itoa(int(c)) }
