@@ -99,6 +99,19 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 	return a, nil
 }
 
+// Err returns an error wrapping context.Canceled once the context the
+// archive was opened with is cancelled, and nil before: long work on its
+// tables by callers without a context of their own (a sync plan's
+// build) checks it to stop at Ctrl-C.
+func (a *Archive) Err() error {
+	select {
+	case <-a.done:
+		return fmt.Errorf("%s: %w", a.Path, context.Canceled)
+	default:
+		return nil
+	}
+}
+
 // Close removes the temporary files holding large tables.
 func (a *Archive) Close() error {
 	var errs []error
