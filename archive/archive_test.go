@@ -317,8 +317,11 @@ func validEntries() []rawEntry {
 	return append(es, rawEntry{name: schemas.ManifestPath, data: manifestJSON(es)})
 }
 
-func readAll(data []byte) error {
-	r, err := archive.NewReader(bytes.NewReader(data), archive.Limits{})
+func readAll(data []byte) error { return readAllUnder(data, archive.Limits{}) }
+
+// readAllUnder reads an archive to its end under the limits.
+func readAllUnder(data []byte, limits archive.Limits) error {
+	r, err := archive.NewReader(bytes.NewReader(data), limits)
 	if err != nil {
 		return err
 	}

@@ -25,11 +25,23 @@ const (
 	DefaultMaxRows       = 10_000_000 // rows of one table
 	DefaultMaxValueBytes = 64 << 20   // one Parquet page (so one value) decoded
 	DefaultMaxPixels     = 1 << 28    // one image decoded (16384×16384)
+
+	// A session zip: thousands of files and gigabytes of weights pass;
+	// weights and images barely compress and JSON logs 5 to 20 times, so
+	// a whole session stays far under 100:1.
+	DefaultMaxZipEntries    = 1 << 20   // entries of one zip
+	DefaultMaxZipBytes      = 256 << 30 // bytes all entries declare
+	DefaultMaxZipRatio      = 1000      // uncompressed:compressed of an entry over 1 MiB
+	DefaultMaxZipTotalRatio = 100       // of all entries, once they declare over 64 MiB
 )
 
 // budgetKeys are the names of the limits in a budget spec, in the order
 // the help lists them.
-var budgetKeys = []string{"entry", "total", "tables", "rows", "value", "pixels"}
+var budgetKeys = []string{"entry", "total", "tables", "rows", "value", "pixels",
+	"zip-entries", "zip-total", "zip-ratio", "zip-ratio-all"}
+
+// countKeys are the keys whose limits are counts, not bytes.
+var countKeys = map[string]bool{"rows": true, "pixels": true, "zip-entries": true, "zip-ratio": true, "zip-ratio-all": true}
 
 // field returns a pointer to the limit a spec key names.
 func (l *Limits) field(key string) *int64 {
@@ -46,13 +58,23 @@ func (l *Limits) field(key string) *int64 {
 		return &l.MaxValueBytes
 	case "pixels":
 		return &l.MaxPixels
+	case "zip-entries":
+		return &l.MaxZipEntries
+	case "zip-total":
+		return &l.MaxZipBytes
+	case "zip-ratio":
+		return &l.MaxZipRatio
+	case "zip-ratio-all":
+		return &l.MaxZipTotalRatio
 	}
 	return nil
 }
 
 // ParseBudget parses a budget spec: comma-separated key=value pairs
 // raising or lowering the default limits, e.g. "rows=50M,tables=32GiB".
-// Keys: entry, total, tables (bytes), rows, value (bytes), pixels. Values
+// Keys: entry, total, tables (bytes), rows, value (bytes), pixels, and
+// for session zips zip-entries, zip-total (bytes), zip-ratio and
+// zip-ratio-all. Values
 // take the suffixes k, M, G, T (powers of 1000) or KiB, MiB, GiB, TiB
 // (powers of 1024). An empty spec gives the defaults.
 func ParseBudget(spec string) (Limits, error) {
@@ -99,7 +121,7 @@ func parseAmount(s string) (int64, error) {
 // formatAmount writes a byte amount with the largest binary unit that
 // divides it, and a count (rows, pixels) as a plain number.
 func formatAmount(key string, n int64) string {
-	if key == "rows" || key == "pixels" {
+	if countKeys[key] {
 		return strconv.FormatInt(n, 10)
 	}
 	for _, u := range []struct {
@@ -123,6 +145,14 @@ func (l Limits) String() string {
 	return strings.Join(parts, ",")
 }
 
+// OverBudget returns the error, wrapping [ErrOverBudget], for an amount
+// got (what) over the limit of the budget key: it names the limit and the
+// --budget setting that allows the amount. Other packages enforcing a key
+// of the budget (session zips) report with it.
+func OverBudget(what string, got int64, key string, limit int64) error {
+	return overBudget(what, got, key, limit)
+}
+
 // overBudget returns the error for an amount over the limit the key names:
 // what was asked, the limit, and the --budget setting that allows it.
 func overBudget(what string, got int64, key string, limit int64) error {
@@ -133,6 +163,9 @@ func overBudget(what string, got int64, key string, limit int64) error {
 	return fmt.Errorf("%w: %s %d is over the limit %s=%s (raise it with --budget %s=%s)",
 		ErrOverBudget, what, got, key, formatAmount(key, limit), key, formatAmount(key, raise))
 }
+
+// WithDefaults returns l with each limit left at zero set to its default.
+func (l Limits) WithDefaults() Limits { return l.withDefaults() }
 
 type budgetKey struct{}
 

@@ -21,7 +21,7 @@ import (
 )
 
 // unpack returns the entries of an archive file, in order.
-func unpack(t *testing.T, path string) []rawEntry {
+func unpack(t testing.TB, path string) []rawEntry {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -49,7 +49,7 @@ func unpack(t *testing.T, path string) []rawEntry {
 
 // repack writes entries as an archive file whose manifest matches them,
 // with the row counts rows gives (the old manifest's when rows is nil).
-func repack(t *testing.T, dst string, es []rawEntry, rows map[string]int64) {
+func repack(t testing.TB, dst string, es []rawEntry, rows map[string]int64) {
 	t.Helper()
 	var old schemas.Manifest
 	if err := json.Unmarshal(es[len(es)-1].data, &old); err != nil {
@@ -211,6 +211,15 @@ func TestOpen_HugeTableRefusedBeforeSpooling(t *testing.T) {
 // TestReader_SparseEntry: a PAX sparse entry of a few hundred bytes
 // expands to gigabytes of holes; the format never writes one.
 func TestReader_SparseEntry(t *testing.T) {
+	// archive/tar reads it as a 4 GiB file of holes named tables/run.parquet.
+	if err := readAll(sparseArchive()); !errors.Is(err, archive.ErrBadEntry) || !strings.Contains(err.Error(), "sparse") {
+		t.Fatalf("err = %v, want ErrBadEntry (sparse)", err)
+	}
+}
+
+// sparseArchive is an archive whose second entry is a PAX sparse file of
+// 4 GiB of holes, written in a few hundred bytes.
+func sparseArchive() []byte {
 	es := validEntries()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -237,10 +246,7 @@ func TestReader_SparseEntry(t *testing.T) {
 	enc, _ := zstd.NewWriter(&out)
 	enc.Write(buf.Bytes())
 	enc.Close()
-	// archive/tar reads it as a 4 GiB file of holes named tables/run.parquet.
-	if err := readAll(out.Bytes()); !errors.Is(err, archive.ErrBadEntry) || !strings.Contains(err.Error(), "sparse") {
-		t.Fatalf("err = %v, want ErrBadEntry (sparse)", err)
-	}
+	return out.Bytes()
 }
 
 // paxRecord formats one PAX extended header record ("len key=value\n").

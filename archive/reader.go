@@ -49,6 +49,12 @@ type Limits struct {
 	// MaxPixels caps the pixels of an image decoded from the archive
 	// (checked from the image header before decoding).
 	MaxPixels int64
+	// MaxZipEntries, MaxZipBytes, MaxZipRatio and MaxZipTotalRatio bound
+	// the extraction of a session zip (checked from its directory before
+	// anything is written): its entries, the bytes they declare in all,
+	// the compression ratio of an entry over 1 MiB, and the ratio of all
+	// entries together once they declare more than 64 MiB.
+	MaxZipEntries, MaxZipBytes, MaxZipRatio, MaxZipTotalRatio int64
 }
 
 func (l Limits) withDefaults() Limits {
@@ -69,7 +75,9 @@ func (l Limits) withDefaults() Limits {
 		def int64
 	}{{&l.MaxEntryBytes, DefaultMaxEntryBytes}, {&l.MaxTotalBytes, DefaultMaxTotalBytes},
 		{&l.MaxTableBytes, DefaultMaxTableBytes}, {&l.MaxRows, DefaultMaxRows},
-		{&l.MaxValueBytes, DefaultMaxValueBytes}, {&l.MaxPixels, DefaultMaxPixels}} {
+		{&l.MaxValueBytes, DefaultMaxValueBytes}, {&l.MaxPixels, DefaultMaxPixels},
+		{&l.MaxZipEntries, DefaultMaxZipEntries}, {&l.MaxZipBytes, DefaultMaxZipBytes},
+		{&l.MaxZipRatio, DefaultMaxZipRatio}, {&l.MaxZipTotalRatio, DefaultMaxZipTotalRatio}} {
 		if *d.p <= 0 {
 			*d.p = d.def
 		}

@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -62,7 +63,9 @@ func ReadTable[T any](a *Archive, name string) ([]T, error) {
 }
 
 // ScanTable calls fn with successive batches of a table's rows. The batch
-// slice is reused between calls.
+// slice is reused between calls. It returns an error wrapping
+// context.Canceled when the context the archive was opened with is
+// cancelled.
 func ScanTable[T any](a *Archive, name string, fn func(rows []T) error) error {
 	sp, ok := a.tables[name]
 	if !ok {
@@ -75,10 +78,24 @@ func ScanTable[T any](a *Archive, name string, fn func(rows []T) error) error {
 	r := parquet.NewGenericReader[T](f)
 	defer r.Close()
 	_, minor, _ := schemas.ParseFormatVersion(a.Header.FormatVersion)
-	buf := make([]T, 512)
+	// Never ask for more rows than are left: asking past the end of a row
+	// group makes parquet-go read one more page header per missing row and
+	// column (1 row of the run table in a 512-row batch took 19,000).
+	left := f.NumRows()
+	buf := make([]T, min(512, max(left, 1)))
 	for {
+		if left <= 0 {
+			return nil
+		}
+		select {
+		case <-a.done:
+			return fmt.Errorf("table %q: %w", name, context.Canceled)
+		default:
+		}
+		buf = buf[:min(int64(len(buf)), left)]
 		clear(buf) // the reader may reuse slices it finds in buf; rows handed out must not alias
 		n, err := r.Read(buf)
+		left -= int64(n)
 		for i := range buf[:n] {
 			// Rows of an older minor version lack later columns.
 			if f, ok := any(&buf[i]).(interface{ FromFormat(int) }); ok {

@@ -16,7 +16,7 @@ import (
 
 // tarThenTail builds a valid archive's tar stream, then appends tail to
 // the decompressed bytes after the tar end marker, all in one zstd frame.
-func tarThenTail(t *testing.T, tail []byte) []byte {
+func tarThenTail(t testing.TB, tail []byte) []byte {
 	t.Helper()
 	var tarBuf bytes.Buffer
 	tw := tar.NewWriter(&tarBuf)

@@ -106,7 +106,7 @@ func (s *session) readClearML(ctx context.Context) error {
 	if task.ID == "" {
 		return fmt.Errorf("%s: task.json has no id: not a ClearML offline session", r.Source)
 	}
-	if err := s.asset("task.json", schemas.RoleSessionFile, ""); err != nil {
+	if err := s.asset(ctx, "task.json", schemas.RoleSessionFile, ""); err != nil {
 		return err
 	}
 	r.Row.SessionID = task.ID
@@ -152,12 +152,12 @@ func (s *session) readClearML(ctx context.Context) error {
 	if err := s.readClearMLEvents(ctx, task); err != nil {
 		return err
 	}
-	s.readClearMLLog()
+	s.readClearMLLog(ctx)
 	for i, raw := range task.Execution.Artifacts {
 		var art struct{ Name, URI string }
 		json.Unmarshal(raw, &art)
 		rel := s.dataPath(task, art.URI)
-		if rel == "" || s.asset(rel, schemas.RoleTrackerAsset, string(raw)) != nil {
+		if rel == "" || s.asset(ctx, rel, schemas.RoleTrackerAsset, string(raw)) != nil {
 			r.gap("session_artifact", fmt.Sprintf("artifact %d (%q) points at %q, which is not in the session", i, art.Name, art.URI), "copy the session from the training machine again", bothTrackers)
 		}
 	}
@@ -179,7 +179,7 @@ func (s *session) readClearML(ctx context.Context) error {
 		if base == "best.pt" {
 			role = schemas.RoleWeightsBest
 		}
-		if err := s.asset(rel, role, string(raw)); err != nil {
+		if err := s.asset(ctx, rel, role, string(raw)); err != nil {
 			r.gap("model", fmt.Sprintf("the session's output model %q is not in its models/ folder", base), "copy the session from the training machine again", bothTrackers)
 		}
 	}
@@ -274,7 +274,7 @@ func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error
 		return err
 	}
 	defer f.Close()
-	if err := s.asset(name, schemas.RoleSessionFile, ""); err != nil {
+	if err := s.asset(ctx, name, schemas.RoleSessionFile, ""); err != nil {
 		return err
 	}
 	var broken BrokenLines
@@ -334,7 +334,7 @@ func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error
 					epochs[iter] = true
 				}
 			case "training_debug_image", "plot":
-				if err := s.clearmlImage(task, ev, raw, iter); err != nil {
+				if err := s.clearmlImage(ctx, task, ev, raw, iter); err != nil {
 					r.gap("session_image", fmt.Sprintf("%s line %d: %s %q/%q: %v", name, n, ev.Type, ev.Metric, ev.Variant, err), "copy the session from the training machine again", bothTrackers)
 				}
 			default:
@@ -367,7 +367,7 @@ func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error
 }
 
 // clearmlImage stores the file of a debug image or plot event.
-func (s *session) clearmlImage(task clearmlTask, ev clearmlEvent, raw json.RawMessage, iter int64) error {
+func (s *session) clearmlImage(ctx context.Context, task clearmlTask, ev clearmlEvent, raw json.RawMessage, iter int64) error {
 	var rel string
 	kind := "debug_image"
 	if ev.Type == "plot" {
@@ -401,7 +401,7 @@ func (s *session) clearmlImage(task clearmlTask, ev clearmlEvent, raw json.RawMe
 	if rel == "" {
 		return fmt.Errorf("its file is not in the session's data folder")
 	}
-	img, err := s.image(rel)
+	img, err := s.image(ctx, rel)
 	if err != nil {
 		return err
 	}
@@ -430,7 +430,7 @@ func (s *session) clearmlImage(task clearmlTask, ev clearmlEvent, raw json.RawMe
 }
 
 // readClearMLLog reads log.jsonl into the logs table.
-func (s *session) readClearMLLog() {
+func (s *session) readClearMLLog(ctx context.Context) {
 	r := s.r
 	const name = "log.jsonl"
 	f, err := s.dir.open(name)
@@ -438,7 +438,7 @@ func (s *session) readClearMLLog() {
 		return
 	}
 	defer f.Close()
-	if err := s.asset(name, schemas.RoleSessionFile, ""); err != nil {
+	if err := s.asset(ctx, name, schemas.RoleSessionFile, ""); err != nil {
 		r.warn(fmt.Sprintf("%s: %v", name, err))
 		return
 	}

@@ -107,7 +107,7 @@ func (s *session) readComet(ctx context.Context) error {
 	if err := json.Unmarshal(data, &meta); err != nil {
 		return fmt.Errorf("%s: experiment.json: %v (the zip is damaged; copy it again)", r.Source, err)
 	}
-	if err := s.asset("experiment.json", schemas.RoleSessionFile, ""); err != nil {
+	if err := s.asset(ctx, "experiment.json", schemas.RoleSessionFile, ""); err != nil {
 		return err
 	}
 	r.Row.SessionID = meta.OfflineID
@@ -128,7 +128,7 @@ func (s *session) readComet(ctx context.Context) error {
 		return err
 	}
 	defer f.Close()
-	if err := s.asset(name, schemas.RoleSessionFile, ""); err != nil {
+	if err := s.asset(ctx, name, schemas.RoleSessionFile, ""); err != nil {
 		return err
 	}
 	c := cometReader{s: s, params: map[string]int{}, others: map[string]int{}, raw: map[string]int{}}
@@ -155,7 +155,7 @@ func (s *session) readComet(ctx context.Context) error {
 			broken.add(n, fmt.Errorf("%q message without a payload", m.Type))
 			return nil
 		}
-		if err := c.message(m.Type, m.Payload, line, n); err != nil {
+		if err := c.message(ctx, m.Type, m.Payload, line, n); err != nil {
 			broken.add(n, err)
 		}
 		return nil
@@ -239,7 +239,7 @@ func hasImageRole(imgs []schemas.ImageRow, role string) bool {
 }
 
 // message reads one message; an error marks its line broken.
-func (c *cometReader) message(typ string, pp *cometPayload, text []byte, line int) error {
+func (c *cometReader) message(ctx context.Context, typ string, pp *cometPayload, text []byte, line int) error {
 	p := *pp
 	raw := func() json.RawMessage {
 		var m cometMessage
@@ -339,7 +339,7 @@ func (c *cometReader) message(typ string, pp *cometPayload, text []byte, line in
 		}
 		r.Logs = append(r.Logs, schemas.LogRow{Time: msTime(p.LocalTimestamp), Level: level, Message: *p.Output, Origin: "messages.json", Line: int64(line)})
 	case "file_upload":
-		return c.upload(p, raw(), line)
+		return c.upload(ctx, p, raw(), line)
 	default:
 		var fields map[string]json.RawMessage
 		if err := json.Unmarshal(raw(), &fields); err != nil {
@@ -386,7 +386,7 @@ func (c *cometReader) system(typ string, fields map[string]json.RawMessage) erro
 
 // upload stores the file of a file_upload message: an image (with its
 // annotation layers), the model, or another asset.
-func (c *cometReader) upload(p cometPayload, raw json.RawMessage, line int) error {
+func (c *cometReader) upload(ctx context.Context, p cometPayload, raw json.RawMessage, line int) error {
 	r := c.s.r
 	if p.FilePath == "" {
 		return fmt.Errorf("file_upload without a file_path")
@@ -402,7 +402,7 @@ func (c *cometReader) upload(p cometPayload, raw json.RawMessage, line int) erro
 		step = &v
 	}
 	if p.UploadType == "visualization" {
-		img, err := c.s.image(rel)
+		img, err := c.s.image(ctx, rel)
 		if err != nil {
 			r.gap("session_image", fmt.Sprintf("messages.json line %d: image %q: %v", line, p.FilePath, err), "copy the zip again", bothTrackers)
 			return nil
@@ -449,7 +449,7 @@ func (c *cometReader) upload(p cometPayload, raw json.RawMessage, line int) erro
 		// Ultralytics' callback since 8.3.176.
 		c.trainEnd = true
 	}
-	if err := c.s.asset(rel, role, string(raw)); err != nil {
+	if err := c.s.asset(ctx, rel, role, string(raw)); err != nil {
 		r.gap("session_asset", fmt.Sprintf("messages.json line %d: %q %q is not in the zip", line, p.UploadType, p.FilePath), "copy the zip again", bothTrackers)
 	}
 	return nil

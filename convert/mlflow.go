@@ -112,7 +112,7 @@ func (s *session) readMLflow(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.asset(filestore.MetaFile, schemas.RoleSessionFile, ""); err != nil {
+	if err := s.asset(ctx, filestore.MetaFile, schemas.RoleSessionFile, ""); err != nil {
 		return err
 	}
 	info := run.Info
@@ -222,7 +222,7 @@ func (s *session) readMLflow(ctx context.Context) error {
 		rel := path.Join(filestore.ArtifactsDir, a.Path)
 		f := classifyFile(a.Path)
 		if f.Image {
-			img, err := s.image(rel)
+			img, err := s.image(ctx, rel)
 			if err != nil {
 				r.gap("session_image", fmt.Sprintf("artifact %s: %v", a.Path, err), "", bothTrackers)
 				continue
@@ -231,7 +231,7 @@ func (s *session) readMLflow(ctx context.Context) error {
 			r.Images = append(r.Images, img)
 			continue
 		}
-		sum, _, err := s.storeFile(rel)
+		sum, _, err := s.storeFile(ctx, rel)
 		if err != nil {
 			return err
 		}

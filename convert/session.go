@@ -31,61 +31,53 @@ type session struct {
 	// stored maps a file's path relative to root to its stored row, so
 	// that a file referenced twice is stored once.
 	stored map[string]archive.FileSum
-	// realRoot is root with links resolved.
-	realRoot string
 }
 
 // storeFile hashes a session file and adds it to the archive's blobs.
-func (s *session) storeFile(rel string) (archive.FileSum, string, error) {
-	p := filepath.Join(s.root, filepath.FromSlash(rel))
+// The file is opened through the session's root (see [srcDir]): no path
+// leads outside the session, not even one swapped for a link while the
+// capture runs, and a link on the way (to a file inside or outside) is
+// refused, never followed.
+func (s *session) storeFile(ctx context.Context, rel string) (archive.FileSum, string, error) {
+	p := s.dir.path(rel)
 	if sum, ok := s.stored[rel]; ok {
 		return sum, p, nil
 	}
-	st, err := os.Lstat(p)
+	f, err := s.dir.open(rel)
 	if err != nil {
 		return archive.FileSum{}, p, err
 	}
-	if !st.Mode().IsRegular() {
-		return archive.FileSum{}, p, fmt.Errorf("%s: not a regular file", rel)
-	}
-	// A linked folder on the way must not lead outside the session.
-	real, err := filepath.EvalSymlinks(p)
-	if err != nil {
-		return archive.FileSum{}, p, err
-	}
-	if s.realRoot == "" {
-		if s.realRoot, err = filepath.EvalSymlinks(s.root); err != nil {
-			return archive.FileSum{}, p, err
-		}
-	}
-	if r, err := filepath.Rel(s.realRoot, real); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-		return archive.FileSum{}, p, fmt.Errorf("%s: a link leads outside the session (not followed)", rel)
-	}
-	sum, err := archive.HashFile(p)
+	defer f.Close()
+	sum, err := archive.HashReader(ctx, f, p)
 	if err != nil {
 		return archive.FileSum{}, p, err
 	}
 	s.stored[rel] = sum
-	s.r.blobs = append(s.r.blobs, blob{sum: sum, path: p})
+	s.r.blobs = append(s.r.blobs, blob{sum: sum, path: p, open: s.dir.opener(rel)})
 	return sum, p, nil
 }
 
 // image stores a session image and returns its row.
-func (s *session) image(rel string) (schemas.ImageRow, error) {
-	sum, p, err := s.storeFile(rel)
+func (s *session) image(ctx context.Context, rel string) (schemas.ImageRow, error) {
+	sum, _, err := s.storeFile(ctx, rel)
 	if err != nil {
 		return schemas.ImageRow{}, err
 	}
-	w, h, mt, err := imagesize.File(p)
+	f, err := s.dir.open(rel)
 	if err != nil {
-		return schemas.ImageRow{}, fmt.Errorf("%w (the session's copy of the image is damaged)", err)
+		return schemas.ImageRow{}, err
+	}
+	defer f.Close()
+	w, h, mt, err := imagesize.Read(f)
+	if err != nil {
+		return schemas.ImageRow{}, fmt.Errorf("%s: %w (the session's copy of the image is damaged)", s.dir.path(rel), err)
 	}
 	return schemas.ImageRow{Blob: sum.SHA256, FileName: rel, Name: stem(rel), Width: int32(w), Height: int32(h), MediaType: mt, Size: sum.Size}, nil
 }
 
 // asset stores a session file as an asset.
-func (s *session) asset(rel, role, record string) error {
-	sum, _, err := s.storeFile(rel)
+func (s *session) asset(ctx context.Context, rel, role, record string) error {
+	sum, _, err := s.storeFile(ctx, rel)
 	if err != nil {
 		return err
 	}
@@ -320,7 +312,7 @@ func readSession(ctx context.Context, src, kind string, opts Options) (r *Run, e
 		}
 	}()
 	if st, serr := os.Stat(src); serr == nil && !st.IsDir() {
-		dir, xerr := extractZip(ctx, src, DefaultZipLimits)
+		dir, xerr := extractZip(ctx, src, ZipLimitsOf(archive.BudgetFrom(ctx)))
 		if xerr != nil {
 			return nil, xerr
 		}
@@ -333,7 +325,15 @@ func readSession(ctx context.Context, src, kind string, opts Options) (r *Run, e
 	if s.dir, err = openSrcDir(root); err != nil {
 		return nil, err
 	}
-	defer s.dir.Close()
+	// The blobs are read again through the root when the archive is
+	// written: it stays open until the run is closed.
+	prev := r.cleanup
+	r.cleanup = func() {
+		s.dir.Close()
+		if prev != nil {
+			prev()
+		}
+	}
 	switch kind {
 	case schemas.SourceClearMLOffline:
 		err = s.readClearML(ctx)

@@ -37,10 +37,16 @@ type ZipLimits struct {
 const zipRatioFloor = 64 << 20
 
 // DefaultZipLimits are generous for real sessions (thousands of files,
-// gigabytes of weights) and refuse zip bombs.
-// A whole session (weights and images, which barely compress, and JSON
-// logs, which compress 5 to 20 times) stays far under 100:1.
-var DefaultZipLimits = ZipLimits{MaxEntries: 1 << 20, MaxTotal: 256 << 30, MaxRatio: 1000, MaxTotalRatio: 100}
+// gigabytes of weights) and refuse zip bombs: the zip keys of the default
+// budget (see [archive.Limits]).
+var DefaultZipLimits = ZipLimitsOf(archive.Limits{})
+
+// ZipLimitsOf returns the zip extraction limits of a budget: its keys
+// zip-entries, zip-total, zip-ratio and zip-ratio-all.
+func ZipLimitsOf(l archive.Limits) ZipLimits {
+	l = l.WithDefaults()
+	return ZipLimits{MaxEntries: int(l.MaxZipEntries), MaxTotal: l.MaxZipBytes, MaxRatio: l.MaxZipRatio, MaxTotalRatio: l.MaxZipTotalRatio}
+}
 
 // ErrUnsafeZip means a zip holds an entry that could write outside the
 // extraction directory, a link, or more data than the limits allow.
@@ -66,7 +72,17 @@ func checkZipName(name string) error {
 // is written.
 func checkZip(zr *zip.Reader, lim ZipLimits) error {
 	if len(zr.File) > lim.MaxEntries {
-		return fmt.Errorf("%w: %d entries, over the limit of %d", ErrUnsafeZip, len(zr.File), lim.MaxEntries)
+		return fmt.Errorf("%w: %w", ErrUnsafeZip, archive.OverBudget("entries", int64(len(zr.File)), "zip-entries", int64(lim.MaxEntries)))
+	}
+	// The bytes declared in all, summed first so that the error gives the
+	// setting that lets this zip through, not just its first entries.
+	var declared uint64
+	for _, f := range zr.File {
+		declared = min(declared+min(f.UncompressedSize64, 1<<62), 1<<62)
+	}
+	if declared > uint64(lim.MaxTotal) {
+		return fmt.Errorf("%w: the %d entries declare more than %d bytes in all: %w", ErrUnsafeZip, len(zr.File), lim.MaxTotal,
+			archive.OverBudget("bytes declared", clampInt64(declared), "zip-total", lim.MaxTotal))
 	}
 	var total, packed uint64
 	seen := map[string]bool{}
@@ -85,16 +101,14 @@ func checkZip(zr *zip.Reader, lim ZipLimits) error {
 		seen[clean] = true
 		total += f.UncompressedSize64
 		packed += f.CompressedSize64
-		if total > uint64(lim.MaxTotal) {
-			return fmt.Errorf("entry %q: %w: the entries declare more than %d bytes in all", f.Name, ErrUnsafeZip, lim.MaxTotal)
-		}
 		if f.UncompressedSize64 > 1<<20 && f.UncompressedSize64 > f.CompressedSize64*uint64(lim.MaxRatio) {
-			return fmt.Errorf("entry %q: %w: %d bytes compressed to %d (a zip bomb?)", f.Name, ErrUnsafeZip, f.UncompressedSize64, f.CompressedSize64)
+			return fmt.Errorf("entry %q: %w: %d bytes compressed to %d (a zip bomb?): %w", f.Name, ErrUnsafeZip, f.UncompressedSize64, f.CompressedSize64,
+				archive.OverBudget("ratio", clampInt64(f.UncompressedSize64/max(f.CompressedSize64, 1)), "zip-ratio", lim.MaxRatio))
 		}
 	}
 	if lim.MaxTotalRatio > 0 && total > zipRatioFloor && total/max(packed, 1) > uint64(lim.MaxTotalRatio) {
-		return fmt.Errorf("%w: %d entries declare %d bytes in all, which compress to %d (over %d:1, a zip bomb?)",
-			ErrUnsafeZip, len(zr.File), total, packed, lim.MaxTotalRatio)
+		return fmt.Errorf("%w: %d entries declare %d bytes in all, which compress to %d (a zip bomb?): %w",
+			ErrUnsafeZip, len(zr.File), total, packed, archive.OverBudget("ratio of all entries", clampInt64(total/max(packed, 1)), "zip-ratio-all", lim.MaxTotalRatio))
 	}
 	return nil
 }
@@ -231,3 +245,6 @@ func ReadLines(r io.Reader, max int, fn func(line []byte, n int) error, broken f
 		}
 	}
 }
+
+// clampInt64 returns n as an int64, at most the largest one.
+func clampInt64(n uint64) int64 { return int64(min(n, 1<<63-1)) }

@@ -132,3 +132,40 @@ func TestCLI_Budget(t *testing.T) {
 		t.Errorf("default budget %v", g.budget)
 	}
 }
+
+// TestCLI_ZipBudget: the zip extraction limits of session capture are keys
+// of the one budget, set by --budget or YOLOARCHIVE_BUDGET; going over one
+// names it and how to raise it.
+func TestCLI_ZipBudget(t *testing.T) {
+	zip := filepath.Join(fixtures, "detect-clearml", "clearml_offline_session", "offline-65072dc9b8014849a4dc396a0eb301ec.zip")
+	for _, tc := range []struct {
+		name, budget, env, want string
+	}{
+		{"Default", "", "", ""},
+		{"Entries", "zip-entries=5", "", "--budget zip-entries=20"},
+		{"Total", "zip-total=64KiB", "", "--budget zip-total=1MiB"},
+		{"FromEnv", "", "zip-entries=10", "zip-entries=10 (raise it with --budget zip-entries=20)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("YOLOARCHIVE_BUDGET", tc.env)
+			args := []string{"capture", zip, "-o", t.TempDir()}
+			if tc.budget != "" {
+				args = append(args, "--budget", tc.budget)
+			}
+			code, stdout, stderr := runCLI(t, args...)
+			if tc.want == "" {
+				if code != 0 {
+					t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+				}
+				return
+			}
+			if code == 0 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "over budget") {
+				t.Errorf("exit %d, stderr %q: want a failure saying %q", code, stderr, tc.want)
+			}
+		})
+	}
+	// The keys are listed with their defaults.
+	if s := (archive.Limits{}).String(); !strings.Contains(s, "zip-entries=1048576,zip-total=256GiB,zip-ratio=1000,zip-ratio-all=100") {
+		t.Errorf("budget %s lacks the zip keys and defaults", s)
+	}
+}

@@ -161,7 +161,7 @@ func (c *CaptureCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr
 		return err
 	}
 	if len(srcs) == 0 { // a shard may draw no run
-		fmt.Fprintf(stderr, "shard %s: no run of %s falls to this shard\n", c.shard, strings.Join(c.Src, ", "))
+		printf(stderr, "shard %s: no run of %s falls to this shard\n", c.shard, strings.Join(c.Src, ", "))
 		return nil
 	}
 	jobs := c.Jobs
@@ -249,7 +249,7 @@ func (c *CaptureCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr
 	prog.Wait()
 	if c.ledger != nil {
 		if err := c.ledger.Flush(); err != nil {
-			fmt.Fprintf(stderr, "warning: the ledger could not be saved (the next capture will redo these runs): %s\n", oneLine(err.Error()))
+			printf(stderr, "warning: the ledger could not be saved (the next capture will redo these runs): %s\n", oneLine(err.Error()))
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -274,9 +274,9 @@ func (c *CaptureCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr
 		}
 	}
 	if len(broken) > 0 && len(srcs) > 1 && !c.JSON {
-		fmt.Fprintf(stderr, "failed (%d):\n", len(broken))
+		printf(stderr, "failed (%d):\n", len(broken))
 		for _, b := range broken {
-			fmt.Fprintf(stderr, "  %s\n", b)
+			printf(stderr, "  %s\n", b)
 		}
 	}
 	if c.JSON || g.Quiet {
@@ -286,13 +286,13 @@ func (c *CaptureCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr
 		gaps.print(stdout, len(srcs), "runs", "-v lists each run's, with the reasons; inspect shows an archive's")
 	}
 	if unchanged > 0 {
-		fmt.Fprintf(stderr, "%d runs unchanged since their last capture (ledger %s; --force captures them again)\n", unchanged, c.ledgerPath())
+		printf(stderr, "%d runs unchanged since their last capture (ledger %s; --force captures them again)\n", unchanged, c.ledgerPath())
 	}
 	if len(srcs) > 1 {
 		if dups > 0 {
-			fmt.Fprintf(stderr, "captured %d of %d runs (%d of the %d sources are the same run as another source: archived once)\n", captured, len(srcs)-dups, dups, len(srcs))
+			printf(stderr, "captured %d of %d runs (%d of the %d sources are the same run as another source: archived once)\n", captured, len(srcs)-dups, dups, len(srcs))
 		} else {
-			fmt.Fprintf(stderr, "captured %d of %d runs\n", captured, len(srcs))
+			printf(stderr, "captured %d of %d runs\n", captured, len(srcs))
 		}
 	}
 	return outcome(captured+dups, failed)
@@ -430,10 +430,10 @@ func (c *CaptureCmd) print(g *Globals, stdout, stderr io.Writer, rep captureRepo
 	}
 	if rep.Result != nil {
 		if rep.Result.Resolved != "" {
-			fmt.Fprintf(stderr, "note: %s is a symbolic link: captured the directory it leads to, %s\n", rep.Source, rep.Result.Resolved)
+			printf(stderr, "note: %s is a symbolic link: captured the directory it leads to, %s\n", rep.Source, rep.Result.Resolved)
 		}
 		for _, w := range rep.Result.Warnings {
-			fmt.Fprintf(stderr, "warning: %s: %s\n", rep.Source, oneLine(w))
+			printf(stderr, "warning: %s: %s\n", rep.Source, oneLine(w))
 		}
 	}
 	if g.Quiet {
@@ -441,12 +441,12 @@ func (c *CaptureCmd) print(g *Globals, stdout, stderr io.Writer, rep captureRepo
 	}
 	switch rep.Status {
 	case "duplicate":
-		fmt.Fprintf(stdout, "%s%s is the same run as %s: captured once\n", prefix, rep.Source, rep.SameAs)
+		printf(stdout, "%s%s is the same run as %s: captured once\n", prefix, rep.Source, rep.SameAs)
 	case "unchanged":
-		fmt.Fprintf(stdout, "%s%s unchanged (%s)\n", prefix, rep.Source, rep.Ledger.Archive)
+		printf(stdout, "%s%s unchanged (%s)\n", prefix, rep.Source, rep.Ledger.Archive)
 	default:
 		r := rep.Result
-		fmt.Fprintf(stdout, "%s%s -> %s (run %s, %s, %d scalars, %d images, %d annotations, %d gaps)\n",
+		printf(stdout, "%s%s -> %s (run %s, %s, %d scalars, %d images, %d annotations, %d gaps)\n",
 			prefix, rep.Source, r.Archive, r.RunID, humanBytes(r.Size), r.Rows["scalars"], r.Rows["images"], r.Rows["annotations"], len(r.Gaps))
 		if g.Verbose {
 			printGaps(stdout, r.Gaps)
@@ -475,7 +475,7 @@ func (c *CaptureCmd) sources(stderr io.Writer) ([]string, error) {
 			return nil, err
 		}
 		for _, l := range links {
-			fmt.Fprintf(stderr, "note: %s is a symbolic link to a folder: not searched (give it as a SRC of its own to capture what it leads to)\n", l)
+			printf(stderr, "note: %s is a symbolic link to a folder: not searched (give it as a SRC of its own to capture what it leads to)\n", l)
 		}
 		if len(runs) == 0 {
 			return nil, fmt.Errorf("%s: no runs found below it", root)

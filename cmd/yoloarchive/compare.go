@@ -131,7 +131,7 @@ func (c *InspectCmd) runCompare(ctx context.Context, g *Globals, stdout, stderr 
 			}
 		}
 		for _, n := range rep.Notes {
-			fmt.Fprintf(stderr, "note: %s\n", n)
+			printf(stderr, "note: %s\n", n)
 		}
 		if !g.Quiet {
 			printCompare(stdout, rep)
@@ -165,7 +165,7 @@ func printCompare(w io.Writer, rep *compareReport) {
 		if r.Links > 0 {
 			archive += fmt.Sprintf(" (chain of %d links)", r.Links)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, orDash(r.Name), orDash(r.Task), r.RunStatus, epochs, best, r.Version, archive)
+		printf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, orDash(r.Name), orDash(r.Task), r.RunStatus, epochs, best, r.Version, archive)
 	}
 	tw.Flush()
 
@@ -175,7 +175,7 @@ func printCompare(w io.Writer, rep *compareReport) {
 	for i := range runs {
 		head = append(head, strconv.Itoa(i+1))
 	}
-	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	printLine(tw, strings.Join(head, "\t"))
 	for _, name := range rep.Metrics {
 		vals := make([]*runVal, len(runs))
 		var best *jsonFloat
@@ -218,7 +218,7 @@ func printCompare(w io.Writer, rep *compareReport) {
 				cells = append(cells, fmt.Sprintf("%s%s (%d), final %s", fmtFloat(float64(*v.Best)), mark, *v.BestEpoch, fmtFloat(float64(v.Final))))
 			}
 		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		printLine(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -65,4 +66,57 @@ func escapeControls(p []byte) []byte {
 		i += n
 	}
 	return out
+}
+
+// lineBreaks escapes the line breaks of a name shown in a human line.
+var lineBreaks = strings.NewReplacer("\n", `\n`, "\r", `\r`)
+
+// printf is fmt.Fprintf for the human lines every command prints: a
+// string or error argument (a path, a run, file or metric name, a message
+// quoting one) has its line breaks escaped as \n and \r, so that a name
+// can never start a line of its own ("a\nsynced: 5 archives" is one
+// line); the writer escapes the other controls. Only %s and %v are
+// escaped: an argument printed with %q is Go-quoted already. --json lines go out unchanged: JSON escapes
+// line breaks itself.
+func printf(w io.Writer, format string, args ...any) {
+	verbs := formatVerbs(format)
+	for i, a := range args {
+		if i >= len(verbs) || verbs[i] != 's' && verbs[i] != 'v' {
+			continue // %q quotes; %d and others do not print text
+		}
+		switch v := a.(type) {
+		case string:
+			args[i] = lineBreaks.Replace(v)
+		case error:
+			args[i] = lineBreaks.Replace(v.Error())
+		case fmt.Stringer:
+			args[i] = lineBreaks.Replace(v.String())
+		}
+	}
+	fmt.Fprintf(w, format, args...)
+}
+
+// printLine is fmt.Fprintln for human lines, escaping as printf does.
+func printLine(w io.Writer, s string) { fmt.Fprintln(w, lineBreaks.Replace(s)) }
+
+// formatVerbs returns the verb of each argument a format consumes, in
+// order (flags, width and precision skipped; a '*' consumes an argument).
+func formatVerbs(format string) []byte {
+	var verbs []byte
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		i++
+		for i < len(format) && strings.IndexByte("+-# 0123456789.*[]", format[i]) >= 0 {
+			if format[i] == '*' {
+				verbs = append(verbs, '*')
+			}
+			i++
+		}
+		if i < len(format) && format[i] != '%' {
+			verbs = append(verbs, format[i])
+		}
+	}
+	return verbs
 }

@@ -55,7 +55,7 @@ func (c *ExportCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr 
 	// chain and a complete archive of its run are not both exported.
 	paths, notes := chain.Group(c.Archives)
 	for _, n := range notes {
-		fmt.Fprintln(stderr, n)
+		printLine(stderr, n)
 	}
 	var prog *ysync.Progress
 	if len(paths) > 1 {
@@ -86,7 +86,7 @@ func (c *ExportCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr 
 				reports[i] = rep
 				if res != nil {
 					if other, ok := runs[res.RunID]; ok {
-						fmt.Fprintf(errOut, "warning: %s and %s hold the same run (%s): the dataset has the tables of %s, whole\n", other, p, res.RunID, p)
+						printf(errOut, "warning: %s and %s hold the same run (%s): the dataset has the tables of %s, whole\n", other, p, res.RunID, p)
 					}
 					runs[res.RunID] = p
 				}
@@ -101,11 +101,11 @@ func (c *ExportCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr 
 					for _, n := range res.Rows {
 						rows += n
 					}
-					fmt.Fprintf(out, "%s -> %s (run %s, %d tables, %d rows)\n", p, c.Out, res.RunID, len(res.Files), rows)
+					printf(out, "%s -> %s (run %s, %d tables, %d rows)\n", p, c.Out, res.RunID, len(res.Files), rows)
 				}
 				if res != nil && !c.JSON {
 					for _, w := range res.Warnings {
-						fmt.Fprintf(errOut, "warning: %s: %s\n", p, oneLine(w))
+						printf(errOut, "warning: %s: %s\n", p, oneLine(w))
 					}
 				}
 				mu.Unlock()

@@ -34,7 +34,7 @@ func (c *CaptureCmd) follow(ctx context.Context, stdout *Stdout, stderr *Stderr)
 		if !errors.Is(err, convert.ErrNotReady) {
 			return err
 		}
-		fmt.Fprintf(stderr, "waiting: %s\n", oneLine(err.Error()))
+		printf(stderr, "waiting: %s\n", oneLine(err.Error()))
 		if c.Once {
 			return nil
 		}
@@ -51,20 +51,20 @@ func (c *CaptureCmd) follow(ctx context.Context, stdout *Stdout, stderr *Stderr)
 	}
 	defer f.Close()
 	if f.Final() {
-		fmt.Fprintf(stderr, "%s: the chain already ends with its final link (%d links): nothing to follow\n", base, f.Links())
+		printf(stderr, "%s: the chain already ends with its final link (%d links): nothing to follow\n", base, f.Links())
 		return nil
 	}
 	report := func(l *convert.Link, err error) {
 		switch {
 		case err != nil:
-			fmt.Fprintf(stderr, "waiting: %s\n", oneLine(err.Error()))
+			printf(stderr, "waiting: %s\n", oneLine(err.Error()))
 		case c.JSON:
 			b, _ := json.Marshal(l)
 			fmt.Fprintln(stdout, string(b))
 		case l.Final:
-			fmt.Fprintf(stdout, "%s: final link %d (%d epochs, +%d rows, +%d files): training ended\n", l.Path, l.Seq, l.Epochs, l.Rows, l.Blobs)
+			printf(stdout, "%s: final link %d (%d epochs, +%d rows, +%d files): training ended\n", l.Path, l.Seq, l.Epochs, l.Rows, l.Blobs)
 		default:
-			fmt.Fprintf(stdout, "%s: link %d (%d epochs, +%d rows, +%d files)\n", l.Path, l.Seq, l.Epochs, l.Rows, l.Blobs)
+			printf(stdout, "%s: link %d (%d epochs, +%d rows, +%d files)\n", l.Path, l.Seq, l.Epochs, l.Rows, l.Blobs)
 		}
 	}
 	if c.Once {
@@ -78,11 +78,11 @@ func (c *CaptureCmd) follow(ctx context.Context, stdout *Stdout, stderr *Stderr)
 		return nil
 	}
 	if !c.JSON {
-		fmt.Fprintf(stderr, "following %s into %s every %s (Ctrl-C stops; running the command again continues the chain)\n", src, chain.LinkPath(base, f.Links()), c.Every)
+		printf(stderr, "following %s into %s every %s (Ctrl-C stops; running the command again continues the chain)\n", src, chain.LinkPath(base, f.Links()), c.Every)
 	}
 	if err := convert.Follow(ctx, f, c.Every, report); err != nil {
 		if ctx.Err() != nil {
-			fmt.Fprintf(stderr, "stopped: %s has %d links and no final link yet; run the same command to continue, or capture --compact %s for one archive of the run so far\n", base, f.Links(), base)
+			printf(stderr, "stopped: %s has %d links and no final link yet; run the same command to continue, or capture --compact %s for one archive of the run so far\n", base, f.Links(), base)
 		}
 		return err
 	}
@@ -106,6 +106,6 @@ func (c *CaptureCmd) compact(ctx context.Context, stdout *Stdout) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: the chain %s in one archive (digest %.12s)\n", dst, chain.LinkPath(base, 0), digest)
+	printf(stdout, "%s: the chain %s in one archive (digest %.12s)\n", dst, chain.LinkPath(base, 0), digest)
 	return nil
 }

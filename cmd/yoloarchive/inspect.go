@@ -255,8 +255,8 @@ func annotationLayers(a *archive.Archive) ([]layerCount, error) {
 func printInspect(w io.Writer, rep *inspectReport) {
 	r := rep.Run
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "archive\t%s (%s, format %s, written by %s)\n", rep.Archive, humanBytes(rep.Size), rep.Format, rep.Writer)
-	fmt.Fprintf(tw, "digest\tsha256:%s\n", rep.Digest)
+	printf(tw, "archive\t%s (%s, format %s, written by %s)\n", rep.Archive, humanBytes(rep.Size), rep.Format, rep.Writer)
+	printf(tw, "digest\tsha256:%s\n", rep.Digest)
 	if c := rep.Chain; c != nil {
 		what := "holds only what changed since the link before it"
 		if c.Seq == 0 {
@@ -265,12 +265,12 @@ func printInspect(w io.Writer, rep *inspectReport) {
 		if c.Final {
 			what += "; the final link (training ended)"
 		}
-		fmt.Fprintf(tw, "chain\tlink %d: %s; capture --compact gives one archive of the whole run\n", c.Seq, what)
+		printf(tw, "chain\tlink %d: %s; capture --compact gives one archive of the whole run\n", c.Seq, what)
 	}
-	fmt.Fprintf(tw, "run\t%s\n", r.RunID)
-	fmt.Fprintf(tw, "source\t%s %q (%s)\n", r.SourceKind, r.SourceName, r.SaveDir)
-	fmt.Fprintf(tw, "name\tproject %q, name %q\n", r.Project, r.Name)
-	fmt.Fprintf(tw, "task\t%s %s, status %s\n", r.Task, r.Mode, r.Status)
+	printf(tw, "run\t%s\n", r.RunID)
+	printf(tw, "source\t%s %q (%s)\n", r.SourceKind, r.SourceName, r.SaveDir)
+	printf(tw, "name\tproject %q, name %q\n", r.Project, r.Name)
+	printf(tw, "task\t%s %s, status %s\n", r.Task, r.Mode, r.Status)
 	epochs := fmt.Sprintf("%d", r.EpochsCompleted)
 	if r.EpochsPlanned != nil {
 		epochs += fmt.Sprintf(" of %d", *r.EpochsPlanned)
@@ -279,20 +279,20 @@ func printInspect(w io.Writer, rep *inspectReport) {
 		epochs += fmt.Sprintf(", best %d", *r.BestEpoch)
 	}
 	if r.ResultsFormat != "" {
-		fmt.Fprintf(tw, "epochs\t%s (results.csv: %s, epochs from %d)\n", epochs, r.ResultsFormat, r.CSVEpochBase)
+		printf(tw, "epochs\t%s (results.csv: %s, epochs from %d)\n", epochs, r.ResultsFormat, r.CSVEpochBase)
 	} else {
-		fmt.Fprintf(tw, "epochs\t%s\n", epochs)
+		printf(tw, "epochs\t%s\n", epochs)
 	}
 	if r.SessionID != "" {
 		sess := r.SessionID
 		if len(r.Tags) > 0 {
 			sess += fmt.Sprintf(", tags %s", strings.Join(r.Tags, ", "))
 		}
-		fmt.Fprintf(tw, "session\t%s\n", sess)
+		printf(tw, "session\t%s\n", sess)
 	}
-	fmt.Fprintf(tw, "version\t%s\n", report.VersionText(r))
+	printf(tw, "version\t%s\n", report.VersionText(r))
 	if r.StartedAt != nil {
-		fmt.Fprintf(tw, "time\t%s to %s (%s)\n", r.StartedAt.Format("2006-01-02 15:04:05Z07:00"), r.EndedAt.Format("2006-01-02 15:04:05Z07:00"), r.TimeSource)
+		printf(tw, "time\t%s to %s (%s)\n", r.StartedAt.Format("2006-01-02 15:04:05Z07:00"), r.EndedAt.Format("2006-01-02 15:04:05Z07:00"), r.TimeSource)
 	}
 	ds := orDash(r.Dataset)
 	if r.DatasetResolved {
@@ -304,15 +304,15 @@ func printInspect(w io.Writer, rep *inspectReport) {
 	} else if r.Dataset != "" {
 		ds += " (not found on the capturing machine)"
 	}
-	fmt.Fprintf(tw, "dataset\t%s\n", ds)
+	printf(tw, "dataset\t%s\n", ds)
 	if len(r.ClassNames) > 0 {
-		fmt.Fprintf(tw, "classes\t%d: %s\n", len(r.ClassNames), strings.Join(r.ClassNames, ", "))
+		printf(tw, "classes\t%d: %s\n", len(r.ClassNames), strings.Join(r.ClassNames, ", "))
 	}
 	var tables []string
 	for _, t := range rep.Tables {
 		tables = append(tables, fmt.Sprintf("%s %d", t.Table, t.Rows))
 	}
-	fmt.Fprintf(tw, "tables\t%s\n", strings.Join(tables, ", "))
+	printf(tw, "tables\t%s\n", strings.Join(tables, ", "))
 	tw.Flush()
 
 	if len(rep.Metrics) > 0 {
@@ -324,7 +324,7 @@ func printInspect(w io.Writer, rep *inspectReport) {
 			if m.Best != nil {
 				best, ep = fmtFloat(float64(*m.Best)), strconv.FormatInt(*m.BestEpoch, 10)
 			}
-			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\n", m.Metric, m.Points, fmtFloat(float64(m.First)), fmtFloat(float64(m.Last)), best, ep)
+			printf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\n", m.Metric, m.Points, fmtFloat(float64(m.First)), fmtFloat(float64(m.Last)), best, ep)
 		}
 		tw.Flush()
 	}
@@ -336,7 +336,7 @@ func printInspect(w io.Writer, rep *inspectReport) {
 			if !s.Exact {
 				exact = "approximate"
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Key, fmtFloat(float64(s.Value)), exact)
+			printf(tw, "  %s\t%s\t%s\n", s.Key, fmtFloat(float64(s.Value)), exact)
 		}
 		tw.Flush()
 	}
@@ -344,7 +344,7 @@ func printInspect(w io.Writer, rep *inspectReport) {
 		fmt.Fprintln(w, "\nimages")
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, ic := range rep.Images {
-			fmt.Fprintf(tw, "  %s\t%d\t%d stored\t%s\n", ic.Role, ic.Count, ic.Stored, humanBytes(ic.Bytes))
+			printf(tw, "  %s\t%d\t%d stored\t%s\n", ic.Role, ic.Count, ic.Stored, humanBytes(ic.Bytes))
 		}
 		tw.Flush()
 	}
@@ -352,7 +352,7 @@ func printInspect(w io.Writer, rep *inspectReport) {
 		fmt.Fprintln(w, "\nannotations")
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, lc := range rep.Annotations {
-			fmt.Fprintf(tw, "  %s\t%d on %d images\t%d with polygons\n", lc.Layer, lc.Annotations, lc.Images, lc.Polygons)
+			printf(tw, "  %s\t%d on %d images\t%d with polygons\n", lc.Layer, lc.Annotations, lc.Images, lc.Polygons)
 		}
 		tw.Flush()
 	}
@@ -360,7 +360,7 @@ func printInspect(w io.Writer, rep *inspectReport) {
 		fmt.Fprintln(w, "\nassets")
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, as := range rep.Assets {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", as.Role, as.FileName, humanBytes(as.Size))
+			printf(tw, "  %s\t%s\t%s\n", as.Role, as.FileName, humanBytes(as.Size))
 		}
 		tw.Flush()
 	}
@@ -373,9 +373,9 @@ func printInspect(w io.Writer, rep *inspectReport) {
 		if len(g.Affects) > 0 {
 			affects = " [" + strings.Join(g.Affects, ", ") + "]"
 		}
-		fmt.Fprintf(w, "  %s%s: %s\n", g.Item, affects, g.Reason)
+		printf(w, "  %s%s: %s\n", g.Item, affects, g.Reason)
 		if g.Hint != "" {
-			fmt.Fprintf(w, "    to recover: %s\n", g.Hint)
+			printf(w, "    to recover: %s\n", g.Hint)
 		}
 	}
 }

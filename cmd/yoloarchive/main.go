@@ -66,6 +66,12 @@ const defaultMemoryLimit = 128 << 20
 // ready_testhooks.go) sets it.
 var ready = func() {}
 
+// watchdogFired is called when the watchdog ends the command, before it
+// removes the scratch files; a test hook (see ready_testhooks.go) sets it
+// to tell a command that stopped by its own cancellation from one the
+// watchdog stopped.
+var watchdogFired = func() {}
+
 // grace is how long a command has to unwind after Ctrl-C or SIGTERM
 // before the watchdog removes its scratch files and exits.
 const grace = 1500 * time.Millisecond
@@ -96,6 +102,7 @@ func watchdog(sigs <-chan os.Signal, cancel context.CancelFunc, grace time.Durat
 	case <-sigs:
 	case <-time.After(grace):
 	}
+	watchdogFired()
 	scratch.RemoveAll()
 	fmt.Fprintln(os.Stderr, "yoloarchive: interrupted")
 	os.Exit(exitInterrupted)

@@ -22,7 +22,7 @@ type Globals struct {
 	Quiet            bool             `short:"q" help:"Print only failures, warnings and the final count: no progress, no line per input."`
 	Verbose          bool             `short:"v" help:"Also list each input's gaps, with the reasons."`
 	ProgressInterval time.Duration    `default:"10s" env:"YOLOARCHIVE_PROGRESS_INTERVAL" placeholder:"DURATION" help:"How often a progress line is printed when stderr is not a terminal (on a terminal, bars are drawn)."`
-	Budget           string           `env:"YOLOARCHIVE_BUDGET" placeholder:"KEY=N,..." help:"Raise or lower the resource budget of every archive read, e.g. rows=50M,tables=32GiB. Keys: entry, total, tables (bytes), rows (per table), value (bytes decoded per Parquet page), pixels (per image). Defaults: ${budget}."`
+	Budget           string           `env:"YOLOARCHIVE_BUDGET" placeholder:"KEY=N,..." help:"Raise or lower the resource budget of every archive read, e.g. rows=50M,tables=32GiB. Keys: entry, total, tables (bytes), rows (per table), value (bytes decoded per Parquet page), pixels (per image); for session zips, zip-entries, zip-total (bytes declared), zip-ratio (per entry over 1 MiB), zip-ratio-all (all entries, over 64 MiB). Defaults: ${budget}."`
 
 	budget archive.Limits // Budget parsed
 }
@@ -70,7 +70,7 @@ const statusFailed = "failed"
 // problemLine reports an input that failed (or was interrupted), in the
 // same form in every command: "failed: PATH: what went wrong".
 func problemLine(w io.Writer, status, input, msg string) {
-	fmt.Fprintf(w, "%s: %s\n", status, withPath(input, oneLine(msg)))
+	printf(w, "%s: %s\n", status, withPath(input, oneLine(msg)))
 }
 
 // gapTally counts the gaps of a batch's inputs by item, so that a batch
@@ -122,21 +122,21 @@ func (t *gapTally) print(w io.Writer, total int, noun, how string) {
 		return items[i] < items[j]
 	})
 	if total == 1 {
-		fmt.Fprintf(w, "gaps: %s (-v gives the reasons)\n", strings.Join(items, ", "))
+		printf(w, "gaps: %s (-v gives the reasons)\n", strings.Join(items, ", "))
 		return
 	}
-	fmt.Fprintf(w, "gaps in %d of %d %s, by item (%s):\n", t.inputs, total, noun, how)
+	printf(w, "gaps in %d of %d %s, by item (%s):\n", t.inputs, total, noun, how)
 	for _, k := range items {
-		fmt.Fprintf(w, "  %4d  %s\n", t.count[k], k)
+		printf(w, "  %4d  %s\n", t.count[k], k)
 	}
 }
 
 // printGaps lists one input's gaps (-v).
 func printGaps(w io.Writer, gaps []schemas.GapRow) {
 	for _, g := range gaps {
-		fmt.Fprintf(w, "  gap %s: %s\n", g.Item, oneLine(g.Reason))
+		printf(w, "  gap %s: %s\n", g.Item, oneLine(g.Reason))
 		if g.Hint != "" {
-			fmt.Fprintf(w, "    to recover: %s\n", oneLine(g.Hint))
+			printf(w, "    to recover: %s\n", oneLine(g.Hint))
 		}
 	}
 }

@@ -74,13 +74,13 @@ func (c *ReportCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr 
 		problemLine(stderr, statusFailed, input, rep.Error)
 	default:
 		for _, n := range res.Notes {
-			fmt.Fprintf(stderr, "note: %s\n", n)
+			printf(stderr, "note: %s\n", n)
 		}
 		for _, s := range res.Skipped {
-			fmt.Fprintf(stderr, "warning: image left out: %s\n", oneLine(s))
+			printf(stderr, "warning: image left out: %s\n", oneLine(s))
 		}
 		if !g.Quiet {
-			fmt.Fprintf(stdout, "%d runs -> %s (%s, %d images with %d annotations, %d plots)\n", res.Runs, c.Out, humanBytes(res.Bytes), res.Images, res.Annotations, res.Plots)
+			printf(stdout, "%d runs -> %s (%s, %d images with %d annotations, %d plots)\n", res.Runs, c.Out, humanBytes(res.Bytes), res.Images, res.Annotations, res.Plots)
 		}
 	}
 	if err != nil {

@@ -64,7 +64,7 @@ func (c *RestoreCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr
 		if res.Links > 0 {
 			links = fmt.Sprintf(", chain of %d links", res.Links)
 		}
-		fmt.Fprintf(stdout, "%s -> %s (run %s%s, %d files, %s)\n", res.Archive, res.Dir, res.RunID, links, res.Files, humanBytes(res.Bytes))
+		printf(stdout, "%s -> %s (run %s%s, %d files, %s)\n", res.Archive, res.Dir, res.RunID, links, res.Files, humanBytes(res.Bytes))
 		if g.Verbose {
 			printGaps(stdout, res.Gaps)
 		} else {

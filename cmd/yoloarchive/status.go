@@ -59,15 +59,15 @@ func (c *StatusCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr 
 			fmt.Fprintln(stdout, string(b))
 		case !g.Quiet:
 			for _, f := range res.States {
-				fmt.Fprintf(stdout, "removed %s (its archive no longer exists)\n", f)
+				printf(stdout, "removed %s (its archive no longer exists)\n", f)
 			}
 			for _, f := range res.Locks {
-				fmt.Fprintf(stdout, "removed %s (a lock no live sync holds)\n", f)
+				printf(stdout, "removed %s (a lock no live sync holds)\n", f)
 			}
 			if len(res.Kept) > 0 {
-				fmt.Fprintf(stdout, "kept %d checkpoints written before yoloarchive recorded archive paths (a sync of their archive records it)\n", len(res.Kept))
+				printf(stdout, "kept %d checkpoints written before yoloarchive recorded archive paths (a sync of their archive records it)\n", len(res.Kept))
 			}
-			fmt.Fprintf(stdout, "cleaned: %d checkpoints, %d locks removed\n", len(res.States), len(res.Locks))
+			printf(stdout, "cleaned: %d checkpoints, %d locks removed\n", len(res.States), len(res.Locks))
 		}
 		if len(c.Archives) == 0 {
 			return nil
@@ -131,7 +131,7 @@ func (c *StatusCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr 
 	} else if !g.Quiet {
 		printChecks(stdout, checks, g.Verbose)
 		if len(checks) == 0 && len(c.Archives) == 0 {
-			fmt.Fprintf(stdout, "no sync checkpoints in %s\n", st.Dir)
+			printf(stdout, "no sync checkpoints in %s\n", st.Dir)
 		}
 	}
 	return outcome(ok, failed)
@@ -156,12 +156,12 @@ func printChecks(w io.Writer, checks []ysync.Standing, verbose bool) {
 			when = "last step " + ch.Updated.Local().Format("2006-01-02 15:04")
 		}
 		if ch.Error != "" {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", ch.Status, ch.Checkpoint, ch.Error)
+			printf(tw, "%s\t%s\t%s\n", ch.Status, ch.Checkpoint, ch.Error)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ch.Status, archive, orDash(ch.Destination), remote, when)
+		printf(tw, "%s\t%s\t%s\t%s\t%s\n", ch.Status, archive, orDash(ch.Destination), remote, when)
 		if verbose && ch.Detail != "" {
-			fmt.Fprintf(tw, "\t  %s\n", ch.Detail)
+			printf(tw, "\t  %s\n", ch.Detail)
 		}
 	}
 	tw.Flush()

@@ -115,12 +115,12 @@ func (c *SyncCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr *S
 		return c.preflightFailed(ctx, stdout, r, err)
 	}
 	if g.Verbose {
-		fmt.Fprintln(stderr, checkLine(*chk))
+		printLine(stderr, checkLine(*chk))
 	}
 	// The links of a chain (run.000.tar.zst, ...) are synced as one run.
 	paths, notes := chain.Group(c.Archives)
 	for _, n := range notes {
-		fmt.Fprintln(stderr, n)
+		printLine(stderr, n)
 	}
 	prog := g.progress(stderr, "sync", "archives", len(paths))
 	// While bars are drawn, lines go above them.
@@ -208,7 +208,7 @@ func (c *SyncCmd) report(g *Globals, stdout, stderr io.Writer, res ysync.Result)
 		return // counted once, at the end of the batch
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintf(stderr, "warning: %s: %s\n", res.Archive, oneLine(w))
+		printf(stderr, "warning: %s: %s\n", res.Archive, oneLine(w))
 	}
 	if g.Quiet {
 		return
@@ -228,13 +228,13 @@ func (c *SyncCmd) report(g *Globals, stdout, stderr io.Writer, res ysync.Result)
 		if res.Links > 0 {
 			extra += fmt.Sprintf(", %d links", res.Links)
 		}
-		fmt.Fprintf(stdout, "%s: %s %s (%d requests, %d retries, %d skipped%s, %.1fs)\n", res.Archive, res.Status, where,
+		printf(stdout, "%s: %s %s (%d requests, %d retries, %d skipped%s, %.1fs)\n", res.Archive, res.Status, where,
 			res.Requests, res.Retries, res.Skipped, extra, res.Seconds)
 		if res.Status == ysync.StatusPartial {
-			fmt.Fprintf(stdout, "  the run is still training: the remote run stays open until the chain's final link is synced\n")
+			printf(stdout, "  the run is still training: the remote run stays open until the chain's final link is synced\n")
 		}
 		if res.Status == ysync.StatusBehind {
-			fmt.Fprintf(stdout, "  the remote run already holds a later, finished state of this run: nothing was sent\n")
+			printf(stdout, "  the remote run already holds a later, finished state of this run: nothing was sent\n")
 			return
 		}
 	}

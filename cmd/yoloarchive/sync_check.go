@@ -17,19 +17,19 @@ import (
 func (c *SyncCmd) check(ctx context.Context, g *Globals, stdout *Stdout, stderr *Stderr, r ysync.Target) error {
 	paths, notes := chain.Group(c.Archives)
 	for _, n := range notes {
-		fmt.Fprintln(stderr, n)
+		printLine(stderr, n)
 	}
 	var projects []string
 	for _, p := range paths {
 		run, err := ysync.Open(ctx, p)
 		if err != nil {
-			fmt.Fprintf(stderr, "warning: %s: its project is not checked: %s\n", p, oneLine(err.Error()))
+			printf(stderr, "warning: %s: its project is not checked: %s\n", p, oneLine(err.Error()))
 			continue
 		}
 		plan, err := r.Plan(run)
 		run.Close()
 		if err != nil {
-			fmt.Fprintf(stderr, "warning: %s: its project is not checked: %s\n", p, oneLine(err.Error()))
+			printf(stderr, "warning: %s: its project is not checked: %s\n", p, oneLine(err.Error()))
 			continue
 		}
 		projects = append(projects, plan.Project)
@@ -43,7 +43,7 @@ func (c *SyncCmd) check(ctx context.Context, g *Globals, stdout *Stdout, stderr 
 		b, _ := json.Marshal(chk)
 		fmt.Fprintln(stdout, string(b))
 	case err == nil && !g.Quiet:
-		fmt.Fprintln(stdout, checkLine(*chk))
+		printLine(stdout, checkLine(*chk))
 	}
 	if err != nil {
 		return &codeError{code: exitFailure, msg: "check failed: " + oneLine(err.Error())}
@@ -116,12 +116,12 @@ func dryRunLine(w io.Writer, res ysync.Result) {
 		if res.Action == ysync.ActionWrite {
 			verb = "write"
 		}
-		fmt.Fprintf(w, "%s: would %s run %s in %s as project %q, name %q: %s\n", res.Archive, verb, res.RunID, res.Destination, p.Project, p.Name, counts)
+		printf(w, "%s: would %s run %s in %s as project %q, name %q: %s\n", res.Archive, verb, res.RunID, res.Destination, p.Project, p.Name, counts)
 	case ysync.ActionUpdate:
-		fmt.Fprintf(w, "%s: would update %s: %s\n", res.Archive, where, strings.Join(res.Changes, "; "))
+		printf(w, "%s: would update %s: %s\n", res.Archive, where, strings.Join(res.Changes, "; "))
 	case ysync.ActionUpToDate:
-		fmt.Fprintf(w, "%s: up-to-date %s: nothing to send\n", res.Archive, where)
+		printf(w, "%s: up-to-date %s: nothing to send\n", res.Archive, where)
 	case ysync.ActionBehind:
-		fmt.Fprintf(w, "%s: behind %s: the remote run holds a later, finished state of this run: nothing would be sent\n", res.Archive, where)
+		printf(w, "%s: behind %s: the remote run holds a later, finished state of this run: nothing would be sent\n", res.Archive, where)
 	}
 }

@@ -76,16 +76,16 @@ func (c *VerifyCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr 
 			b, _ := json.Marshal(rep)
 			fmt.Fprintln(stdout, string(b))
 		case rep.Status == statusFailed:
-			fmt.Fprintf(stdout, "failed  %s\n", withPath(p, rep.Error))
+			printf(stdout, "failed  %s\n", withPath(p, rep.Error))
 		case g.Quiet:
 		case rep.Final != nil:
 			state := "open: training had not ended at the last link"
 			if *rep.Final {
 				state = "final"
 			}
-			fmt.Fprintf(stdout, "ok      %s  run %s  chain of %d links, %s  head %s  %s\n", p, rep.RunID, rep.Links, state, rep.Digest, humanBytes(rep.Size))
+			printf(stdout, "ok      %s  run %s  chain of %d links, %s  head %s  %s\n", p, rep.RunID, rep.Links, state, rep.Digest, humanBytes(rep.Size))
 		default:
-			fmt.Fprintf(stdout, "ok      %s  run %s  digest %s  %d entries  %s\n", p, rep.RunID, rep.Digest, rep.Entries, humanBytes(rep.Size))
+			printf(stdout, "ok      %s  run %s  digest %s  %d entries  %s\n", p, rep.RunID, rep.Digest, rep.Entries, humanBytes(rep.Size))
 		}
 	}
 	return outcome(ok, failed)

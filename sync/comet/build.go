@@ -156,7 +156,12 @@ func buildCallback(run *ysync.Run, o BuildOptions) (*Log, error) {
 	}
 	var lastLR []Metric
 	var lastEpoch int64
-	for _, e := range epochs {
+	for i, e := range epochs {
+		if i%256 == 0 && run.Archive != nil {
+			if err := run.Archive.Err(); err != nil {
+				return nil, err // Ctrl-C: 30k epochs take seconds
+			}
+		}
 		rows := byEpoch[e]
 		step, ep, at := Int64(e*spe), Int64(e), clk.At(rows[0])
 		if ms := group(rows, "train/"); len(ms) > 0 {
