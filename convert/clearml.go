@@ -187,9 +187,9 @@ func (s *session) readClearML(ctx context.Context) error {
 		r.gap("model", "the session records no output model (its offline_output_models list is empty)", "capture the run directory, which has weights/best.pt, with --session", bothTrackers)
 	}
 	s.taskFieldsGap(data)
-	gaps, _ := task.Runtime["yoloarchive_gaps"].(string)
+	gaps, _ := task.Runtime[schemas.MarkerGaps].(string)
 	r.recordedGaps(gaps)
-	recorded, _ := task.Runtime["yoloarchive_run_id"].(string)
+	recorded, _ := task.Runtime[schemas.MarkerRunID].(string)
 	r.Row.RunID = sessionID(r.Row.SourceKind, recorded, task.ID)
 	return nil
 }

@@ -310,7 +310,7 @@ func (c *cometReader) message(typ string, pp *cometPayload, text []byte, line in
 		if p.Key == nil {
 			return fmt.Errorf("log_other without a key")
 		}
-		if *p.Key == "yoloarchive_final" {
+		if *p.Key == schemas.MarkerFinal {
 			return nil // a yoloarchive sync's marker of a finished run, not data
 		}
 		row := jsonParam("others", *p.Key, 0, p.Value)
@@ -319,11 +319,11 @@ func (c *cometReader) message(typ string, pp *cometPayload, text []byte, line in
 			if row.String != nil {
 				c.name = *row.String
 			}
-		case "yoloarchive_run_id":
+		case schemas.MarkerRunID:
 			if row.String != nil {
 				c.runID = *row.String
 			}
-		case "yoloarchive_gaps":
+		case schemas.MarkerGaps:
 			if row.String != nil {
 				c.gaps = *row.String
 			}
