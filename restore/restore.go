@@ -82,8 +82,12 @@ type source struct {
 }
 
 func open(ctx context.Context, p string) (*source, error) {
-	if chain.Is(p) {
-		c, err := chain.Open(ctx, p)
+	target, err := chain.Resolve(p)
+	if err != nil {
+		return nil, err
+	}
+	if target.Chain {
+		c, err := chain.Open(ctx, target.Path)
 		if err != nil {
 			return nil, err
 		}

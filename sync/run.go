@@ -43,8 +43,12 @@ type Run struct {
 // link (or a chain's base name) opens the whole chain, merged. The caller
 // must Close the Run.
 func Open(ctx context.Context, path string) (*Run, error) {
-	if chain.Is(path) {
-		return openChain(ctx, path)
+	t, err := chain.Resolve(path)
+	if err != nil {
+		return nil, err
+	}
+	if t.Chain {
+		return openChain(ctx, t.Path)
 	}
 	a, err := archive.Open(ctx, path)
 	if err != nil {
@@ -53,13 +57,13 @@ func Open(ctx context.Context, path string) (*Run, error) {
 		}
 		return nil, err
 	}
-	t, err := chain.Load(a)
+	tables, err := chain.Load(a)
 	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	r := &Run{Path: path, Archive: a}
-	r.setTables(t)
+	r.setTables(tables)
 	return r, nil
 }
 

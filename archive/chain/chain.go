@@ -80,18 +80,6 @@ func Files(base string) (links, orphans []string, err error) {
 	return links, orphans, nil
 }
 
-// Is reports whether path names a chain, to be opened with [Open]: a
-// chain's base name with links beside it and no file of its own, or a
-// file whose header says it is a link. It reads at most one header.
-func Is(path string) bool {
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		links, _, _ := Files(path)
-		return len(links) > 0
-	}
-	h, err := archive.ReadHeader(path)
-	return err == nil && h.Chain != nil
-}
-
 // Chain is an opened chain whose links were each verified and checked to
 // follow one another.
 type Chain struct {
@@ -260,30 +248,31 @@ func Group(paths []string) (out, notes []string) {
 	heads := map[string]schemas.Header{}
 	bases := map[string]string{} // a chain's link or base name → its base
 	for _, p := range paths {
+		t, err := Resolve(p)
+		if err != nil {
+			continue
+		}
 		hp := p
-		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
-			// A chain's base name: its first link tells the run.
-			if links, _, _ := Files(p); len(links) > 0 {
-				hp = links[0]
-			}
+		if t.Chain && t.Path == p && len(t.Links) > 0 {
+			hp = t.Links[0] // a chain's base name: its first link tells the run
 		}
 		h, err := archive.ReadHeader(hp)
 		if err != nil {
 			continue
 		}
 		heads[p] = h
-		base, _, ok := SplitLink(hp)
-		if !ok || h.Chain == nil {
+		if !t.Chain {
 			continue
 		}
+		base := t.Path
 		bases[p] = base
 		if byBase[base] {
 			continue
 		}
 		byBase[base] = true
 		final := false
-		if links, _, err := Files(base); err == nil && len(links) > 0 {
-			if lh, err := archive.ReadHeader(links[len(links)-1]); err == nil && lh.Chain != nil {
+		if len(t.Links) > 0 {
+			if lh, err := archive.ReadHeader(t.Links[len(t.Links)-1]); err == nil && lh.Chain != nil {
 				final = lh.Chain.Final
 			}
 		}

@@ -200,22 +200,60 @@ func TestGroup_UnfinishedChain(t *testing.T) {
 	}
 }
 
-// TestIs: a chain is named by its base name (no file of its own, links
-// beside it) or by a link; a complete archive and a missing file are not
-// chains.
-func TestIs(t *testing.T) {
+// TestResolve: a chain is named by its base name (no file of its own,
+// links beside it) or by a link, and resolves to its base name and links;
+// a complete archive, a missing file and orphans alone are not chains; two
+// files for one link, or a link renamed so that its name no longer says
+// its number, are errors naming the file.
+func TestResolve(t *testing.T) {
 	dir := t.TempDir()
 	base := filepath.Join(dir, "run.tar.zst")
-	writeLink(t, chain.LinkPath(base, 0), runA, &schemas.ChainLink{Seq: 0}, schemas.StatusRunning)
+	d0 := writeLink(t, chain.LinkPath(base, 0), runA, &schemas.ChainLink{Seq: 0}, schemas.StatusRunning)
+	writeLink(t, chain.LinkPath(base, 1), runA, &schemas.ChainLink{Seq: 1, Prev: d0}, schemas.StatusRunning)
+	links := []string{chain.LinkPath(base, 0), chain.LinkPath(base, 1)}
 	full := filepath.Join(dir, "full.tar.zst")
 	writeLink(t, full, runA, nil, schemas.StatusFinished)
-	for path, want := range map[string]bool{
-		base: true, chain.LinkPath(base, 0): true, full: false, filepath.Join(dir, "none.tar.zst"): false,
+	orphanBase := filepath.Join(dir, "orphan.tar.zst")
+	writeLink(t, chain.LinkPath(orphanBase, 2), runA, &schemas.ChainLink{Seq: 2, Prev: d0}, schemas.StatusRunning)
+	none := filepath.Join(dir, "none.tar.zst")
+	for _, tc := range []struct {
+		name, path string
+		want       chain.Target
+	}{
+		{"base name", base, chain.Target{Path: base, Chain: true, Links: links}},
+		{"link", links[1], chain.Target{Path: base, Chain: true, Links: links}},
+		{"complete archive", full, chain.Target{Path: full}},
+		{"missing", none, chain.Target{Path: none}},
+		{"orphans alone", orphanBase, chain.Target{Path: orphanBase}},
+		{"orphan link", chain.LinkPath(orphanBase, 2), chain.Target{Path: orphanBase, Chain: true, Orphans: []string{chain.LinkPath(orphanBase, 2)}}},
 	} {
-		if got := chain.Is(path); got != want {
-			t.Errorf("Is(%s) = %v, want %v", filepath.Base(path), got, want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := chain.Resolve(tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Resolve(%s) = %+v, want %+v", filepath.Base(tc.path), got, tc.want)
+			}
+		})
 	}
+	t.Run("renamed link", func(t *testing.T) {
+		odd := filepath.Join(dir, "renamed.tar.zst")
+		writeLink(t, odd, runA, &schemas.ChainLink{Seq: 3, Prev: d0}, schemas.StatusRunning)
+		_, err := chain.Resolve(odd)
+		if !errors.Is(err, chain.ErrBroken) || !strings.Contains(err.Error(), odd) || !strings.Contains(err.Error(), "renamed.003.tar.zst") {
+			t.Errorf("err = %v, want ErrBroken naming %s and its link name", err, odd)
+		}
+	})
+	t.Run("two files for one link", func(t *testing.T) {
+		dup := filepath.Join(dir, "run.0001.tar.zst")
+		writeLink(t, dup, runA, &schemas.ChainLink{Seq: 1, Prev: d0}, schemas.StatusRunning)
+		defer os.Remove(dup)
+		_, err := chain.Resolve(base)
+		if !errors.Is(err, chain.ErrBroken) || !strings.Contains(err.Error(), "two files for link 1") {
+			t.Errorf("err = %v, want ErrBroken: two files for link 1", err)
+		}
+	})
 }
 
 // TestGroup_BaseName: a chain named by its base name (no file of its own)

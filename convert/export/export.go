@@ -79,8 +79,12 @@ func Export(ctx context.Context, path, dir, format string) (*Result, error) {
 		merged   *chain.Tables
 		warnings []string
 	)
-	if chain.Is(path) {
-		c, err := chain.Open(ctx, path)
+	target, err := chain.Resolve(path)
+	if err != nil {
+		return nil, err
+	}
+	if target.Chain {
+		c, err := chain.Open(ctx, target.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -93,7 +97,6 @@ func Export(ctx context.Context, path, dir, format string) (*Result, error) {
 			warnings = append(warnings, fmt.Sprintf("link %d of the chain is missing: %d later link files (first %s) were not read", len(c.Links), len(c.Orphans), c.Orphans[0]))
 		}
 	} else {
-		var err error
 		if a, err = archive.Open(ctx, path); err != nil {
 			return nil, err
 		}
