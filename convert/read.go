@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/schemas"
 	"github.com/yoloarchive/yoloarchive/vision/imagesize"
@@ -293,35 +295,22 @@ func loadResults(d *srcDir, growing bool) (*Results, error) {
 // readFiles hashes every file to store and reads image sizes, in
 // parallel. A broken image is an error naming it.
 func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error) {
-	type result struct {
-		sum  archive.FileSum
-		w, h int
-		mt   string
-		err  error
+	results := make([]fileRead, len(files))
+	// Every file is read, and each error kept with its file: the first
+	// in file order is reported, whichever failed first.
+	var g errgroup.Group
+	g.SetLimit(max(1, r.opts.Workers))
+	for i := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			r.readFile(ctx, files[i], &results[i])
+			return nil
+		})
 	}
-	results := make([]result, len(files))
-	err := parallel(ctx, len(files), r.opts.Workers, func(i int) {
-		f, res := files[i], &results[i]
-		fh, err := r.dir.open(f.Rel)
-		if err != nil {
-			res.err = err
-			return
-		}
-		defer fh.Close()
-		if f.Image {
-			res.w, res.h, res.mt, res.err = imagesize.Read(fh)
-			if res.err != nil {
-				res.err = fmt.Errorf("%s: %w (remove the damaged image, or copy it again from the training machine)", f.Path, res.err)
-				return
-			}
-			if _, err := fh.Seek(0, io.SeekStart); err != nil {
-				res.err = err
-				return
-			}
-		}
-		res.sum, res.err = archive.HashReader(ctx, fh, f.Path)
-	})
-	if err != nil {
+	g.Wait()
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var digests []fileDigest
@@ -362,6 +351,36 @@ func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error)
 		r.gap("model", "weights/best.pt is not in the run directory: no model can be registered", "copy weights/ from the training machine", bothTrackers)
 	}
 	return digests, nil
+}
+
+// fileRead is what reading one file of a run directory found.
+type fileRead struct {
+	sum  archive.FileSum
+	w, h int
+	mt   string
+	err  error
+}
+
+// readFile hashes the file f and, for an image, reads its size into res.
+func (r *Run) readFile(ctx context.Context, f File, res *fileRead) {
+	fh, err := r.dir.open(f.Rel)
+	if err != nil {
+		res.err = err
+		return
+	}
+	defer fh.Close()
+	if f.Image {
+		res.w, res.h, res.mt, res.err = imagesize.Read(fh)
+		if res.err != nil {
+			res.err = fmt.Errorf("%s: %w (remove the damaged image, or copy it again from the training machine)", f.Path, res.err)
+			return
+		}
+		if _, err := fh.Seek(0, io.SeekStart); err != nil {
+			res.err = err
+			return
+		}
+	}
+	res.sum, res.err = archive.HashReader(ctx, fh, f.Path)
 }
 
 func hasAssetRole(assets []schemas.AssetRow, role string) bool {
