@@ -44,7 +44,7 @@ type Follower struct {
 	w         *chain.Writer // the lock, the next number, the last link
 
 	runID  string
-	merged *chain.Tables   // the chain's tables so far
+	merged *archive.Tables // the chain's tables so far
 	stored map[string]bool // blobs the chain holds
 }
 
@@ -176,19 +176,19 @@ func (f *Follower) Step(ctx context.Context) (*Link, error) {
 	if err := r.identified(); err != nil {
 		return nil, err
 	}
-	if f.runID != "" && r.Row.RunID != f.runID {
-		return nil, fmt.Errorf("%s: holds run %s, but the chain %s holds run %s (another run, or a chain started by a yoloarchive that derived ids otherwise): capture into a new chain", f.src, r.Row.RunID, f.base, f.runID)
+	if f.runID != "" && r.Info.RunID != f.runID {
+		return nil, fmt.Errorf("%s: holds run %s, but the chain %s holds run %s (another run, or a chain started by a yoloarchive that derived ids otherwise): capture into a new chain", f.src, r.Info.RunID, f.base, f.runID)
 	}
-	now, err := r.Tables(ctx)
+	now, err := r.Snapshot(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, fmt.Errorf("%w: %w", ErrNotReady, err)
 	}
-	if f.merged != nil && now.Run.EpochsCompleted < f.merged.Run.EpochsCompleted {
+	if f.merged != nil && now.Info.EpochsCompleted < f.merged.Info.EpochsCompleted {
 		return nil, fmt.Errorf("%s: %w: results.csv has %d epochs, fewer than the %d already captured (being rewritten?)",
-			f.src, ErrNotReady, now.Run.EpochsCompleted, f.merged.Run.EpochsCompleted)
+			f.src, ErrNotReady, now.Info.EpochsCompleted, f.merged.Info.EpochsCompleted)
 	}
 	unsettled := f.changedWithin(start, f.o.Settle)
 	final := len(unsettled) == 0 && r.ended() && (f.o.Capture.NoWeights || hasRole(r.Assets, schemas.RoleWeightsBest))
@@ -196,7 +196,7 @@ func (f *Follower) Step(ctx context.Context) (*Link, error) {
 		final = false // no results.png: wait until the directory is quiet
 	}
 	if !final {
-		now.Run.Status = schemas.StatusRunning
+		now.Info.Status = schemas.StatusRunning
 		// The light read's "weights left out" gap (its sizes change
 		// every epoch) is not true of the chain: the final link stores
 		// them.
@@ -211,7 +211,7 @@ func (f *Follower) Step(ctx context.Context) (*Link, error) {
 	}
 	have := f.merged
 	if have == nil {
-		have = &chain.Tables{}
+		have = &archive.Tables{}
 	}
 	delta := chain.Diff(have, now)
 	if !final && !chain.Changes(have, delta) {
@@ -233,7 +233,7 @@ func (f *Follower) Step(ctx context.Context) (*Link, error) {
 	}
 	seq := f.w.Links()
 	path, digest, err := f.w.Append(final, f.optionsKey(), func(path string, link *schemas.ChainLink) (string, error) {
-		h := schemas.Header{RunID: r.Row.RunID, SourceKind: r.Row.SourceKind, Writer: f.o.Capture.withDefaults().Writer, Tables: schemas.Tables, Chain: link}
+		h := schemas.Header{RunID: r.Info.RunID, SourceKind: r.Info.SourceKind, Writer: f.o.Capture.withDefaults().Writer, Tables: schemas.Tables, Chain: link}
 		return writeTables(ctx, path, h, delta, blobs, f.o.Capture.withDefaults().Workers)
 	})
 	if err != nil {
@@ -244,14 +244,14 @@ func (f *Follower) Step(ctx context.Context) (*Link, error) {
 		return nil, err
 	}
 	if f.merged == nil {
-		f.merged = &chain.Tables{}
+		f.merged = &archive.Tables{}
 	}
-	f.merged.Apply(delta)
+	chain.Apply(f.merged, delta)
 	for _, b := range blobs {
 		f.stored[b.sum.SHA256] = true
 	}
-	f.runID = r.Row.RunID
-	return &Link{Path: path, Seq: seq, Digest: digest, Rows: delta.Rows(), Blobs: len(blobs), Epochs: now.Run.EpochsCompleted, Final: final}, nil
+	f.runID = r.Info.RunID
+	return &Link{Path: path, Seq: seq, Digest: digest, Rows: delta.Rows(), Blobs: len(blobs), Epochs: now.Info.EpochsCompleted, Final: final}, nil
 }
 
 // changedWithin returns the run directory's files (by relative path)
@@ -308,7 +308,7 @@ func Follow(ctx context.Context, f *Follower, every time.Duration, report func(*
 // Ultralytics writes last is in place (results.png, unless plots are
 // off). The caller checks that the weights are there.
 func (r *Run) ended() bool {
-	if r.Row.Status != schemas.StatusFinished {
+	if r.Info.Status != schemas.StatusFinished {
 		return false
 	}
 	return !r.plots() || fileExists(filepath.Join(r.Source, "results.png"))
@@ -423,18 +423,18 @@ func Identify(ctx context.Context, src string, o Options) (name, runID string, e
 	if err := r.identified(); err != nil {
 		return "", "", err
 	}
-	name = r.Row.Name
+	name = r.Info.Name
 	if name == "" {
-		name = r.Row.SourceName
+		name = r.Info.SourceName
 	}
-	return name, r.Row.RunID, nil
+	return name, r.Info.RunID, nil
 }
 
 // identified returns an error wrapping ErrNotReady while a training run
 // has no results.csv row: its id comes from the first one (FORMAT.md §7),
 // and a run that has none yet would get an id that changes.
 func (r *Run) identified() error {
-	if r.first == nil && r.Row.SourceKind != schemas.SourceUltralyticsVal {
+	if r.first == nil && r.Info.SourceKind != schemas.SourceUltralyticsVal {
 		return fmt.Errorf("%s: %w: no results.csv row yet (the run id comes from the first epoch's row)", r.Source, ErrNotReady)
 	}
 	return nil

@@ -101,10 +101,10 @@ type Decision struct {
 // still has the id the decision was made for (its directory did not
 // change in between). It reports whether it did.
 func (r *Run) Assign(d Decision) bool {
-	if d.Derived == "" || r.Row.RunID != d.Derived {
+	if d.Derived == "" || r.Info.RunID != d.Derived {
 		return false
 	}
-	r.Row.RunID = d.RunID
+	r.Info.RunID = d.RunID
 	return true
 }
 

@@ -90,8 +90,8 @@ type Chain struct {
 	// deltas are each link's keyed tables; whole holds the run row,
 	// summary and gaps of the links read so far (only the last link's
 	// count, so the others are never read).
-	deltas []*Tables
-	whole  map[int]*Tables
+	deltas []*archive.Tables
+	whole  map[int]*archive.Tables
 	// Orphans are link files after a missing number, not read.
 	Orphans []string
 }
@@ -150,12 +150,12 @@ func (c *Chain) add(ctx context.Context, p string) error {
 		a.Close()
 		return fmt.Errorf("%s: %w: %s: keep links 0-%d and remove it and the links after it, or capture the run again", p, ErrBroken, problem, seq-1)
 	}
-	t, err := loadKeyed(a)
+	t, err := archive.LoadTables(a, keyed...)
 	if err != nil {
 		a.Close()
 		return fmt.Errorf("%s: %w", p, err)
 	}
-	t.Run.SourceKind = a.Header.SourceKind
+	t.Info.SourceKind = a.Header.SourceKind
 	c.Links = append(c.Links, a)
 	c.deltas = append(c.deltas, t)
 	return nil
@@ -191,29 +191,29 @@ func (c *Chain) Digests() []string {
 
 // Merged returns the tables of the first n links merged (n ≤ 0 or beyond
 // the chain means all of them).
-func (c *Chain) Merged(n int) (*Tables, error) {
+func (c *Chain) Merged(n int) (*archive.Tables, error) {
 	if n <= 0 || n > len(c.deltas) {
 		n = len(c.deltas)
 	}
 	last, ok := c.whole[n-1]
 	if !ok {
 		var err error
-		if last, err = loadWhole(c.Links[n-1]); err != nil {
+		if last, err = archive.LoadTables(c.Links[n-1], whole...); err != nil {
 			return nil, fmt.Errorf("%s: %w", c.Links[n-1].Path, err)
 		}
 		if c.whole == nil {
-			c.whole = map[int]*Tables{}
+			c.whole = map[int]*archive.Tables{}
 		}
 		c.whole[n-1] = last
 	}
-	m := &Tables{Run: c.deltas[0].Run}
+	m := &archive.Tables{Info: c.deltas[0].Info}
 	for _, d := range c.deltas[:n] {
-		m.Apply(d)
+		Apply(m, d)
 	}
-	m.Run = last.Run
+	m.Info = last.Info
 	m.Summary = append([]schemas.SummaryRow(nil), last.Summary...)
 	m.Gaps = append([]schemas.GapRow(nil), last.Gaps...)
-	m.normalize()
+	normalize(m)
 	return m, nil
 }
 

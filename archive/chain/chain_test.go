@@ -105,10 +105,10 @@ func TestChain_OpenMerge(t *testing.T) {
 	if want := "loss@1=0.9 loss@2=0.7 loss@3=NaN loss@4=0.5"; strings.Join(got, " ") != want {
 		t.Errorf("merged scalars %q, want %q", strings.Join(got, " "), want)
 	}
-	if m.Run.Status != schemas.StatusFinished {
-		t.Errorf("merged status %s", m.Run.Status)
+	if m.Info.Status != schemas.StatusFinished {
+		t.Errorf("merged status %s", m.Info.Status)
 	}
-	if p, _ := c.Merged(1); len(p.Scalars) != 2 || p.Scalars[1].Value != 0.8 || p.Run.Status != schemas.StatusRunning {
+	if p, _ := c.Merged(1); len(p.Scalars) != 2 || p.Scalars[1].Value != 0.8 || p.Info.Status != schemas.StatusRunning {
 		t.Errorf("first link alone: %+v", p)
 	}
 	// With its final chain given too, a complete archive of the same run
@@ -170,8 +170,8 @@ func TestChain_Broken(t *testing.T) {
 func TestDiff(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6_000_000, time.UTC)
 	at2 := at.Add(300 * time.Microsecond) // the same millisecond
-	have := &chain.Tables{Scalars: []schemas.ScalarRow{pt("a", 1, math.NaN()), pt("a", 2, 1), {Metric: "t", Epoch: 1, WallTime: &at, Step: i64(5)}}}
-	now := &chain.Tables{Scalars: []schemas.ScalarRow{pt("a", 1, math.NaN()), pt("a", 2, 2), pt("a", 3, 3), {Metric: "t", Epoch: 1, WallTime: &at2, Step: i64(5)}}}
+	have := &archive.Tables{Scalars: []schemas.ScalarRow{pt("a", 1, math.NaN()), pt("a", 2, 1), {Metric: "t", Epoch: 1, WallTime: &at, Step: i64(5)}}}
+	now := &archive.Tables{Scalars: []schemas.ScalarRow{pt("a", 1, math.NaN()), pt("a", 2, 2), pt("a", 3, 3), {Metric: "t", Epoch: 1, WallTime: &at2, Step: i64(5)}}}
 	d := chain.Diff(have, now)
 	if len(d.Scalars) != 2 || d.Scalars[0].Value != 2 || d.Scalars[1].Epoch != 3 {
 		t.Fatalf("delta %+v", d.Scalars)
@@ -179,7 +179,7 @@ func TestDiff(t *testing.T) {
 	if chain.Changes(now, chain.Diff(now, now)) {
 		t.Error("a table compared with itself changes")
 	}
-	have.Apply(d)
+	chain.Apply(have, d)
 	if len(have.Scalars) != 4 || have.Scalars[1].Value != 2 || have.Scalars[3].Epoch != 3 {
 		t.Errorf("applied: %+v", have.Scalars)
 	}

@@ -379,9 +379,9 @@ func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Op
 	}
 	defer run.Close()
 	if run.Assign(d) && d.Like != "" {
-		run.Warnings = append(run.Warnings, fmt.Sprintf("%s starts as %s does (the same settings and first results.csv row) but its later rows differ: a different run, archived under its own id %s (FORMAT.md §7)", src, d.Like, run.Row.RunID))
+		run.Warnings = append(run.Warnings, fmt.Sprintf("%s starts as %s does (the same settings and first results.csv row) but its later rows differ: a different run, archived under its own id %s (FORMAT.md §7)", src, d.Like, run.Info.RunID))
 	}
-	if other, dup := c.claim(run.Row.RunID, src); dup {
+	if other, dup := c.claim(run.Info.RunID, src); dup {
 		rep.Status, rep.SameAs = "duplicate", other
 		return rep
 	}
@@ -397,7 +397,7 @@ func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Op
 		return rep
 	}
 	if dst == "" {
-		dst = filepath.Join(dir, archiveName(run.Row.Name, run.Row.RunID))
+		dst = filepath.Join(dir, archiveName(run.Info.Name, run.Info.RunID))
 	}
 	res, err := run.Write(ctx, dst)
 	if err != nil {
