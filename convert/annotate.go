@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/yoloarchive/yoloarchive/schemas"
 	"github.com/yoloarchive/yoloarchive/vision/contours"
 	"github.com/yoloarchive/yoloarchive/vision/mask"
@@ -101,18 +103,25 @@ func (a *annotator) convert(ctx context.Context, batch []*Prediction) ([]schemas
 	case a.contours != nil:
 		workers = max(workers, 4*runtime.GOMAXPROCS(0))
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	err := parallel(ctx, len(batch), workers, func(i int) {
-		var err error
-		if out[i], err = a.row(ctx, batch[i]); err != nil {
-			cancel(err)
+	// The first failure stops the batch: the rows go into one table.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, workers))
+	for i := range batch {
+		if gctx.Err() != nil {
+			break
 		}
-	})
-	if cause := context.Cause(ctx); err != nil && cause != nil {
-		return nil, cause
+		g.Go(func() (err error) {
+			out[i], err = a.row(gctx, batch[i])
+			return err
+		})
 	}
-	return out, err
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -109,11 +109,11 @@ func (s *session) readClearML(ctx context.Context) error {
 	if err := s.asset(ctx, "task.json", schemas.RoleSessionFile, ""); err != nil {
 		return err
 	}
-	r.Row.SessionID = task.ID
-	r.Row.Name, r.Row.Project = task.Name, task.ProjectName
-	r.Row.Tags = task.Tags
-	r.Row.TimeSource = "session"
-	r.Row.Mode = "train"
+	r.Info.SessionID = task.ID
+	r.Info.Name, r.Info.Project = task.Name, task.ProjectName
+	r.Info.Tags = task.Tags
+	r.Info.TimeSource = "session"
+	r.Info.Mode = "train"
 
 	// Hyperparameters: General is the callback's vars(trainer.args);
 	// every other section is kept under "clearml:<section>".
@@ -187,10 +187,10 @@ func (s *session) readClearML(ctx context.Context) error {
 		r.gap("model", "the session records no output model (its offline_output_models list is empty)", "capture the run directory, which has weights/best.pt, with --session", bothTrackers)
 	}
 	s.taskFieldsGap(data)
-	gaps, _ := task.Runtime["yoloarchive_gaps"].(string)
+	gaps, _ := task.Runtime[schemas.MarkerGaps].(string)
 	r.recordedGaps(gaps)
-	recorded, _ := task.Runtime["yoloarchive_run_id"].(string)
-	r.Row.RunID = sessionID(r.Row.SourceKind, recorded, task.ID)
+	recorded, _ := task.Runtime[schemas.MarkerRunID].(string)
+	r.Info.RunID = sessionID(r.Info.SourceKind, recorded, task.ID)
 	return nil
 }
 
@@ -205,22 +205,22 @@ func (r *Run) describeArgs(args *Params, vr *versionRange) {
 		}
 		return
 	}
-	r.Row.Task, r.Row.SaveDir, r.Row.Dataset = args.String("task"), args.String("save_dir"), args.String("data")
+	r.Info.Task, r.Info.SaveDir, r.Info.Dataset = args.String("task"), args.String("save_dir"), args.String("data")
 	if m := args.String("mode"); m != "" {
-		r.Row.Mode = m
+		r.Info.Mode = m
 	}
 	if e, ok := args.Int("epochs"); ok {
-		r.Row.EpochsPlanned = &e
+		r.Info.EpochsPlanned = &e
 	}
 	if b, ok := args.Int("batch"); ok && b > 0 {
-		r.Row.Batch = &b
+		r.Info.Batch = &b
 	}
-	if r.Row.Name == "" {
-		r.Row.Name = args.String("name")
+	if r.Info.Name == "" {
+		r.Info.Name = args.String("name")
 	}
-	if _, ok := args.Get("task"); ok && r.Row.Producer == "" {
+	if _, ok := args.Get("task"); ok && r.Info.Producer == "" {
 		if _, ok := args.Get("mode"); ok {
-			r.Row.Producer = schemas.ProducerUltralytics
+			r.Info.Producer = schemas.ProducerUltralytics
 		}
 	}
 	if vr == nil {
@@ -353,15 +353,15 @@ func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error
 	for what, n := range skipped {
 		r.gap("session_events", fmt.Sprintf("%s: %d %s are not replayed (kept in the stored file)", name, n, what), "", bothTrackers)
 	}
-	r.Row.StartedAt, r.Row.EndedAt = msTime(first), msTime(last)
-	r.Row.EpochsCompleted = int64(len(epochs))
+	r.Info.StartedAt, r.Info.EndedAt = msTime(first), msTime(last)
+	r.Info.EpochsCompleted = int64(len(epochs))
 	switch {
 	case summary:
-		r.Row.Status = schemas.StatusFinished
-	case r.Row.EpochsPlanned != nil && r.Row.EpochsCompleted < *r.Row.EpochsPlanned:
-		r.Row.Status = schemas.StatusInterrupted
+		r.Info.Status = schemas.StatusFinished
+	case r.Info.EpochsPlanned != nil && r.Info.EpochsCompleted < *r.Info.EpochsPlanned:
+		r.Info.Status = schemas.StatusInterrupted
 	default:
-		r.Row.Status = schemas.StatusUnknown
+		r.Info.Status = schemas.StatusUnknown
 	}
 	return nil
 }

@@ -110,14 +110,14 @@ func (s *session) readComet(ctx context.Context) error {
 	if err := s.asset(ctx, "experiment.json", schemas.RoleSessionFile, ""); err != nil {
 		return err
 	}
-	r.Row.SessionID = meta.OfflineID
+	r.Info.SessionID = meta.OfflineID
 	if meta.ProjectName != nil {
-		r.Row.Project = *meta.ProjectName
+		r.Info.Project = *meta.ProjectName
 	}
-	r.Row.Tags = meta.Tags
-	r.Row.StartedAt, r.Row.EndedAt = msTime(meta.StartTime), msTime(meta.StopTime)
-	r.Row.TimeSource = "session"
-	r.Row.Mode = "train"
+	r.Info.Tags = meta.Tags
+	r.Info.StartedAt, r.Info.EndedAt = msTime(meta.StartTime), msTime(meta.StopTime)
+	r.Info.TimeSource = "session"
+	r.Info.Mode = "train"
 
 	const name = "messages.json"
 	f, err := s.dir.open(name)
@@ -169,20 +169,20 @@ func (s *session) readComet(ctx context.Context) error {
 	}
 	c.describe()
 	if c.name != "" {
-		r.Row.Name = c.name
+		r.Info.Name = c.name
 	}
 	switch {
 	case c.trainEnd || hasImageRole(r.Images, schemas.RoleConfusionMatrix):
-		r.Row.Status = schemas.StatusFinished
-	case r.Row.EpochsPlanned != nil && r.Row.EpochsCompleted < *r.Row.EpochsPlanned:
-		r.Row.Status = schemas.StatusInterrupted
+		r.Info.Status = schemas.StatusFinished
+	case r.Info.EpochsPlanned != nil && r.Info.EpochsCompleted < *r.Info.EpochsPlanned:
+		r.Info.Status = schemas.StatusInterrupted
 	default:
-		r.Row.Status = schemas.StatusUnknown
+		r.Info.Status = schemas.StatusUnknown
 	}
 	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
 		r.gap("model", "the Comet session holds no best.pt (log_model)", "capture the run directory, which has weights/best.pt", bothTrackers)
 	}
-	if r.Row.Status == schemas.StatusFinished {
+	if r.Info.Status == schemas.StatusFinished {
 		// The callback logs the final validation's metrics/* again at the
 		// last step: those repeats are the run's final values.
 		seen := map[string]bool{}
@@ -212,7 +212,7 @@ func (s *session) readComet(ctx context.Context) error {
 		// messages identify the experiment.
 		key = "messages:" + s.stored["messages.json"].SHA256
 	}
-	r.Row.RunID = sessionID(r.Row.SourceKind, c.runID, key)
+	r.Info.RunID = sessionID(r.Info.SourceKind, c.runID, key)
 	return nil
 }
 
@@ -310,7 +310,7 @@ func (c *cometReader) message(ctx context.Context, typ string, pp *cometPayload,
 		if p.Key == nil {
 			return fmt.Errorf("log_other without a key")
 		}
-		if *p.Key == "yoloarchive_final" {
+		if *p.Key == schemas.MarkerFinal {
 			return nil // a yoloarchive sync's marker of a finished run, not data
 		}
 		row := jsonParam("others", *p.Key, 0, p.Value)
@@ -319,11 +319,11 @@ func (c *cometReader) message(ctx context.Context, typ string, pp *cometPayload,
 			if row.String != nil {
 				c.name = *row.String
 			}
-		case "yoloarchive_run_id":
+		case schemas.MarkerRunID:
 			if row.String != nil {
 				c.runID = *row.String
 			}
-		case "yoloarchive_gaps":
+		case schemas.MarkerGaps:
 			if row.String != nil {
 				c.gaps = *row.String
 			}

@@ -18,7 +18,7 @@ import (
 // resolveDataset finds the run's dataset and reads from it the class
 // names, the training image count and the validation images' sizes.
 func (r *Run) resolveDataset(args *Params) {
-	row := &r.Row
+	row := &r.Info
 	spec := r.opts.Data
 	if spec != "" {
 		row.Dataset = spec
@@ -110,26 +110,26 @@ func (r *Run) readPredictions(ctx context.Context, vr *versionRange) error {
 			vr.atMost(version{8, 3, 187}, "predictions.json has no file_name")
 		}
 	}
-	if r.Row.Task == "detect" && r.Row.Mode == "val" {
+	if r.Info.Task == "detect" && r.Info.Mode == "val" {
 		switch {
 		case st.HasSegmentation:
-			r.Row.Task = "segment"
+			r.Info.Task = "segment"
 		case st.HasKeypoints:
-			r.Row.Task = "pose"
+			r.Info.Task = "pose"
 		case st.HasOBB:
-			r.Row.Task = "obb"
+			r.Info.Task = "obb"
 		}
 	}
 	cocoVal := r.Dataset != nil && isCOCOVal(r.Dataset)
-	mode, why := categoryMode(st, vr, cocoVal, len(r.Row.ClassNames))
-	r.Row.VersionEvidence = append(r.Row.VersionEvidence, "predictions.json category_id: "+mode+" ("+why+")")
+	mode, why := categoryMode(st, vr, cocoVal, len(r.Info.ClassNames))
+	r.Info.VersionEvidence = append(r.Info.VersionEvidence, "predictions.json category_id: "+mode+" ("+why+")")
 	byKey := map[string]string{} // image key → dataset-relative file; the first of equal stems wins
 	for _, v := range r.valImages {
 		if _, dup := byKey[v.key]; !dup {
 			byKey[v.key] = v.rel
 		}
 	}
-	r.annot = &annotator{mode: mode, names: r.Row.ClassNames, files: byKey, workers: r.opts.Workers}
+	r.annot = &annotator{mode: mode, names: r.Info.ClassNames, files: byKey, workers: r.opts.Workers}
 	if err := r.planPolygons(st); err != nil {
 		return err
 	}

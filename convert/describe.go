@@ -12,7 +12,7 @@ import (
 // describe fills the run row from the settings, the results and the file
 // names, and returns the version range those facts give.
 func (r *Run) describe(args *Params, files []File) *versionRange {
-	row := &r.Row
+	row := &r.Info
 	vr := newVersionRange()
 	yolov5 := row.SourceKind == schemas.SourceYOLOv5Train
 	row.Producer = schemas.ProducerUltralytics
@@ -85,7 +85,7 @@ func (r *Run) versionFromFiles(vr *versionRange, files []File) {
 	for _, f := range files {
 		has[f.Rel] = true
 	}
-	detectLike := r.Row.Task == "detect" || r.Row.Task == "obb"
+	detectLike := r.Info.Task == "detect" || r.Info.Task == "obb"
 	switch {
 	case detectLike && has["BoxPR_curve.png"]:
 		vr.atLeast(version{8, 3, 162}, "detect curves are named Box*_curve.png")
@@ -132,7 +132,7 @@ func (r *Run) inferTask(files []File) string {
 
 // setStatus decides whether the run finished.
 func (r *Run) setStatus(files []File) {
-	row := &r.Row
+	row := &r.Info
 	row.Status = schemas.StatusUnknown
 	if row.Mode == "val" {
 		row.Status = schemas.StatusFinished
@@ -157,7 +157,7 @@ func (r *Run) setStatus(files []File) {
 // fitness did not improve for `patience` epochs (EarlyStopping), which a
 // cut-short results.csv otherwise looks like an interruption.
 func (r *Run) setEarlyStop(args *Params) {
-	row := &r.Row
+	row := &r.Info
 	if row.Status != schemas.StatusInterrupted || row.BestEpoch == nil || args == nil {
 		return
 	}
@@ -181,7 +181,7 @@ func (r *Run) readCheckpoint(files []File, vr *versionRange) {
 			}
 		}
 	}
-	if path == "" || r.Row.SourceKind == schemas.SourceYOLOv5Train {
+	if path == "" || r.Info.SourceKind == schemas.SourceYOLOv5Train {
 		r.batchGap()
 		return
 	}
@@ -198,22 +198,22 @@ func (r *Run) readCheckpoint(files []File, vr *versionRange) {
 	}
 	if v, ok := parseVersion(ckpt.Version); ok {
 		vr.exact = &v
-		r.Row.UltralyticsVersion = &ckpt.Version
+		r.Info.UltralyticsVersion = &ckpt.Version
 		if v.less(vr.min) || vr.max.less(v) {
 			r.warn(fmt.Sprintf("%s records Ultralytics %s, outside the range the files suggest (%s to %s)", path, v, vr.min, vr.max))
 		}
 		vr.min, vr.max = v, v
 		vr.evidence = append(vr.evidence, fmt.Sprintf("%s records version %s", filepath.Base(path), v))
 	}
-	if b, ok := ckpt.TrainArgs["batch"].(int64); ok && b > 0 && r.Row.Batch == nil {
-		r.Row.Batch = &b
+	if b, ok := ckpt.TrainArgs["batch"].(int64); ok && b > 0 && r.Info.Batch == nil {
+		r.Info.Batch = &b
 	}
 	r.batchGap()
 }
 
 // batchGap records that the batch size is unknown, when it is.
 func (r *Run) batchGap() {
-	if r.Row.Batch == nil && r.Row.Mode == "train" {
+	if r.Info.Batch == nil && r.Info.Mode == "train" {
 		r.gap("batch_size", "args.yaml records batch -1 (AutoBatch) and no readable checkpoint gives the batch size the run used",
 			"capture the run with its weights/ directory", cometOnly)
 	}
@@ -221,19 +221,19 @@ func (r *Run) batchGap() {
 
 // setVersion stores the version range in the run row.
 func (r *Run) setVersion(vr *versionRange) {
-	r.Row.VersionEvidence = vr.evidence
-	if r.Row.SourceKind == schemas.SourceYOLOv5Train {
+	r.Info.VersionEvidence = vr.evidence
+	if r.Info.SourceKind == schemas.SourceYOLOv5Train {
 		return
 	}
 	if !vr.consistent() {
-		r.Row.VersionEvidence = append(r.Row.VersionEvidence, "the facts conflict: no version range is given")
+		r.Info.VersionEvidence = append(r.Info.VersionEvidence, "the facts conflict: no version range is given")
 		r.warn("the Ultralytics version facts conflict: " + strings.Join(vr.evidence, "; "))
 	} else {
 		lo, hi := vr.min.String(), vr.max.String()
 		if vr.max == lastKnown {
 			hi = "8.4.x"
 		}
-		r.Row.VersionMin, r.Row.VersionMax = &lo, &hi
+		r.Info.VersionMin, r.Info.VersionMax = &lo, &hi
 	}
 	if vr.exact == nil {
 		r.gap("ultralytics_version", "only the weights record the exact Ultralytics version; the range is inferred from the files",
@@ -266,7 +266,7 @@ func (r *Run) setTimes(files []File) {
 		start = oldest
 	}
 	if !start.IsZero() {
-		r.Row.StartedAt, r.Row.EndedAt = &start, &end
+		r.Info.StartedAt, r.Info.EndedAt = &start, &end
 	}
-	r.Row.TimeSource = "file-mtime"
+	r.Info.TimeSource = "file-mtime"
 }

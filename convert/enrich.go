@@ -40,16 +40,16 @@ func (r *Run) enrich(ctx context.Context, src string) error {
 		return err
 	}
 	if r.sessionIDs == nil {
-		r.sessionIDs = map[string]bool{r.Row.SessionID: r.Row.SessionID != ""}
+		r.sessionIDs = map[string]bool{r.Info.SessionID: r.Info.SessionID != ""}
 	}
-	if id := s.Row.SessionID; id != "" && r.sessionIDs[id] {
+	if id := s.Info.SessionID; id != "" && r.sessionIDs[id] {
 		return fmt.Errorf("%s: session %s is given twice: give each session of the run once", src, id)
 	}
-	r.sessionIDs[s.Row.SessionID] = true
-	if r.Row.SessionID == "" {
-		r.Row.SessionID = s.Row.SessionID
+	r.sessionIDs[s.Info.SessionID] = true
+	if r.Info.SessionID == "" {
+		r.Info.SessionID = s.Info.SessionID
 	}
-	r.Row.Tags = s.Row.Tags
+	r.Info.Tags = s.Info.Tags
 	// Rows from a session say which one.
 	label := path.Base(src)
 	if r.merged > 0 {
@@ -58,19 +58,19 @@ func (r *Run) enrich(ctx context.Context, src string) error {
 		label = fmt.Sprintf("%s (session %d)", label, r.merged+1)
 	}
 	label += ": "
-	if s.Row.StartedAt != nil && s.Row.EndedAt != nil {
-		if r.merged == 0 || r.Row.StartedAt == nil || r.Row.EndedAt == nil {
-			r.Row.StartedAt, r.Row.EndedAt = s.Row.StartedAt, s.Row.EndedAt
+	if s.Info.StartedAt != nil && s.Info.EndedAt != nil {
+		if r.merged == 0 || r.Info.StartedAt == nil || r.Info.EndedAt == nil {
+			r.Info.StartedAt, r.Info.EndedAt = s.Info.StartedAt, s.Info.EndedAt
 		} else {
 			// A later attempt of a resumed run: the run spans them all.
-			if s.Row.StartedAt.Before(*r.Row.StartedAt) {
-				r.Row.StartedAt = s.Row.StartedAt
+			if s.Info.StartedAt.Before(*r.Info.StartedAt) {
+				r.Info.StartedAt = s.Info.StartedAt
 			}
-			if s.Row.EndedAt.After(*r.Row.EndedAt) {
-				r.Row.EndedAt = s.Row.EndedAt
+			if s.Info.EndedAt.After(*r.Info.EndedAt) {
+				r.Info.EndedAt = s.Info.EndedAt
 			}
 		}
-		r.Row.TimeSource = "session"
+		r.Info.TimeSource = "session"
 	}
 	// Exact single values replace the approximations.
 	exact := map[string]bool{}

@@ -7,9 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/yoloarchive/yoloarchive/archive"
@@ -43,14 +41,11 @@ type FollowOptions struct {
 type Follower struct {
 	src, base string
 	o         FollowOptions
-	lock      *os.File
+	w         *chain.Writer // the lock, the next number, the last link
 
 	runID  string
-	merged *chain.Tables   // the chain's tables so far
+	merged *archive.Tables // the chain's tables so far
 	stored map[string]bool // blobs the chain holds
-	prev   string          // digest of the last link
-	seq    int             // the next link's number
-	final  bool
 }
 
 // Link describes one link a Follower wrote.
@@ -95,35 +90,13 @@ func NewFollower(ctx context.Context, src, base string, o FollowOptions) (*Follo
 		src = real // looked at as the directory itself, every time
 	}
 	f := &Follower{src: src, base: base, o: o, stored: map[string]bool{}}
-	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
-		return nil, err
-	}
-	lock, err := os.OpenFile(strings.TrimSuffix(base, ".tar.zst")+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	w, c, err := chain.NewWriter(ctx, base)
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		lock.Close()
-		return nil, fmt.Errorf("%s: another yoloarchive process is following into this chain (lock %s): stop it first", base, lock.Name())
-	}
-	f.lock = lock
-	f.removeStale()
-	links, orphans, err := chain.Files(base)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if len(orphans) > 0 {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w: %s follows a missing link: move it away, or capture into a new chain", base, chain.ErrBroken, orphans[0])
-	}
-	if len(links) == 0 {
+	f.w = w
+	if c == nil {
 		return f, nil
-	}
-	c, err := chain.Open(ctx, base)
-	if err != nil {
-		f.Close()
-		return nil, err
 	}
 	defer c.Close()
 	if was := c.Links[0].Header.Chain.Options; !c.Final() && was != f.optionsKey() {
@@ -135,7 +108,7 @@ func NewFollower(ctx context.Context, src, base string, o FollowOptions) (*Follo
 		f.Close()
 		return nil, err
 	}
-	f.runID, f.merged, f.prev, f.seq, f.final = c.RunID(), merged, c.Head(), len(c.Links), c.Final()
+	f.runID, f.merged = c.RunID(), merged
 	for _, a := range c.Links {
 		for _, e := range a.Manifest.Entries {
 			if d, ok := strings.CutPrefix(e.Path, "blobs/"); ok {
@@ -162,43 +135,21 @@ func (f *Follower) optionsKey() string {
 	return key
 }
 
-// removeStale removes the temporary files of a link whose writer was
-// killed (the lock proves no writer is running).
-func (f *Follower) removeStale() {
-	dir, name := filepath.Split(f.base)
-	// Only this chain's links (.NAME.NNN.tar.zst.*.tmp): not another
-	// chain's, nor a capture or compaction of NAME.tar.zst.
-	re := regexp.MustCompile(`^\.` + regexp.QuoteMeta(strings.TrimSuffix(name, ".tar.zst")) + `\.[0-9]{3,}\.tar\.zst\..+\.tmp$`)
-	entries, _ := os.ReadDir(filepath.Clean(dir + "."))
-	for _, e := range entries {
-		if re.MatchString(e.Name()) {
-			os.Remove(filepath.Join(dir, e.Name()))
-		}
-	}
-}
-
 // Close releases the chain's lock.
-func (f *Follower) Close() error {
-	if f.lock == nil {
-		return nil
-	}
-	err := f.lock.Close()
-	f.lock = nil
-	return err
-}
+func (f *Follower) Close() error { return f.w.Close() }
 
 // Final reports whether the chain ended.
-func (f *Follower) Final() bool { return f.final }
+func (f *Follower) Final() bool { return f.w.Final() }
 
 // Links returns the number of links written so far.
-func (f *Follower) Links() int { return f.seq }
+func (f *Follower) Links() int { return f.w.Links() }
 
 // Step looks at the run directory once and writes the next link when it
 // finds anything new, the final link when training ended. It returns nil
 // when there was nothing to write, an error wrapping ErrNotReady when the
 // directory cannot be read yet.
 func (f *Follower) Step(ctx context.Context) (*Link, error) {
-	if f.final {
+	if f.w.Final() {
 		return nil, nil
 	}
 	if !fileExists(filepath.Join(f.src, "args.yaml")) && !fileExists(filepath.Join(f.src, "opt.yaml")) {
@@ -225,19 +176,19 @@ func (f *Follower) Step(ctx context.Context) (*Link, error) {
 	if err := r.identified(); err != nil {
 		return nil, err
 	}
-	if f.runID != "" && r.Row.RunID != f.runID {
-		return nil, fmt.Errorf("%s: holds run %s, but the chain %s holds run %s (another run, or a chain started by a yoloarchive that derived ids otherwise): capture into a new chain", f.src, r.Row.RunID, f.base, f.runID)
+	if f.runID != "" && r.Info.RunID != f.runID {
+		return nil, fmt.Errorf("%s: holds run %s, but the chain %s holds run %s (another run, or a chain started by a yoloarchive that derived ids otherwise): capture into a new chain", f.src, r.Info.RunID, f.base, f.runID)
 	}
-	now, err := r.Tables(ctx)
+	now, err := r.Snapshot(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, fmt.Errorf("%w: %w", ErrNotReady, err)
 	}
-	if f.merged != nil && now.Run.EpochsCompleted < f.merged.Run.EpochsCompleted {
+	if f.merged != nil && now.Info.EpochsCompleted < f.merged.Info.EpochsCompleted {
 		return nil, fmt.Errorf("%s: %w: results.csv has %d epochs, fewer than the %d already captured (being rewritten?)",
-			f.src, ErrNotReady, now.Run.EpochsCompleted, f.merged.Run.EpochsCompleted)
+			f.src, ErrNotReady, now.Info.EpochsCompleted, f.merged.Info.EpochsCompleted)
 	}
 	unsettled := f.changedWithin(start, f.o.Settle)
 	final := len(unsettled) == 0 && r.ended() && (f.o.Capture.NoWeights || hasRole(r.Assets, schemas.RoleWeightsBest))
@@ -245,7 +196,7 @@ func (f *Follower) Step(ctx context.Context) (*Link, error) {
 		final = false // no results.png: wait until the directory is quiet
 	}
 	if !final {
-		now.Run.Status = schemas.StatusRunning
+		now.Info.Status = schemas.StatusRunning
 		// The light read's "weights left out" gap (its sizes change
 		// every epoch) is not true of the chain: the final link stores
 		// them.
@@ -260,7 +211,7 @@ func (f *Follower) Step(ctx context.Context) (*Link, error) {
 	}
 	have := f.merged
 	if have == nil {
-		have = &chain.Tables{}
+		have = &archive.Tables{}
 	}
 	delta := chain.Diff(have, now)
 	if !final && !chain.Changes(have, delta) {
@@ -280,10 +231,11 @@ func (f *Follower) Step(ctx context.Context) (*Link, error) {
 			return nil, fmt.Errorf("%s: %w: file %s is listed but was not read", f.src, ErrNotReady, d)
 		}
 	}
-	h := schemas.Header{RunID: r.Row.RunID, SourceKind: r.Row.SourceKind, Writer: f.o.Capture.withDefaults().Writer,
-		Tables: schemas.Tables, Chain: &schemas.ChainLink{Seq: f.seq, Prev: f.prev, Final: final, Options: f.optionsKey()}}
-	path := chain.LinkPath(f.base, f.seq)
-	digest, err := writeTables(ctx, path, h, delta, blobs, f.o.Capture.withDefaults().Workers)
+	seq := f.w.Links()
+	path, digest, err := f.w.Append(final, f.optionsKey(), func(path string, link *schemas.ChainLink) (string, error) {
+		h := schemas.Header{RunID: r.Info.RunID, SourceKind: r.Info.SourceKind, Writer: f.o.Capture.withDefaults().Writer, Tables: schemas.Tables, Chain: link}
+		return writeTables(ctx, path, h, delta, blobs, f.o.Capture.withDefaults().Workers)
+	})
 	if err != nil {
 		if errors.Is(err, archive.ErrChecksum) {
 			// A file changed while it was stored: take it next time.
@@ -292,16 +244,14 @@ func (f *Follower) Step(ctx context.Context) (*Link, error) {
 		return nil, err
 	}
 	if f.merged == nil {
-		f.merged = &chain.Tables{}
+		f.merged = &archive.Tables{}
 	}
-	f.merged.Apply(delta)
+	chain.Apply(f.merged, delta)
 	for _, b := range blobs {
 		f.stored[b.sum.SHA256] = true
 	}
-	f.runID, f.prev, f.final = r.Row.RunID, digest, final
-	out := &Link{Path: path, Seq: f.seq, Digest: digest, Rows: delta.Rows(), Blobs: len(blobs), Epochs: now.Run.EpochsCompleted, Final: final}
-	f.seq++
-	return out, nil
+	f.runID = r.Info.RunID
+	return &Link{Path: path, Seq: seq, Digest: digest, Rows: delta.Rows(), Blobs: len(blobs), Epochs: now.Info.EpochsCompleted, Final: final}, nil
 }
 
 // changedWithin returns the run directory's files (by relative path)
@@ -334,7 +284,7 @@ func Follow(ctx context.Context, f *Follower, every time.Duration, report func(*
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
-	for !f.final {
+	for !f.w.Final() {
 		link, err := f.Step(ctx)
 		if err != nil && !errors.Is(err, ErrNotReady) {
 			return err
@@ -342,7 +292,7 @@ func Follow(ctx context.Context, f *Follower, every time.Duration, report func(*
 		if (link != nil || err != nil) && report != nil {
 			report(link, err)
 		}
-		if f.final {
+		if f.w.Final() {
 			break
 		}
 		select {
@@ -358,7 +308,7 @@ func Follow(ctx context.Context, f *Follower, every time.Duration, report func(*
 // Ultralytics writes last is in place (results.png, unless plots are
 // off). The caller checks that the weights are there.
 func (r *Run) ended() bool {
-	if r.Row.Status != schemas.StatusFinished {
+	if r.Info.Status != schemas.StatusFinished {
 		return false
 	}
 	return !r.plots() || fileExists(filepath.Join(r.Source, "results.png"))
@@ -473,18 +423,18 @@ func Identify(ctx context.Context, src string, o Options) (name, runID string, e
 	if err := r.identified(); err != nil {
 		return "", "", err
 	}
-	name = r.Row.Name
+	name = r.Info.Name
 	if name == "" {
-		name = r.Row.SourceName
+		name = r.Info.SourceName
 	}
-	return name, r.Row.RunID, nil
+	return name, r.Info.RunID, nil
 }
 
 // identified returns an error wrapping ErrNotReady while a training run
 // has no results.csv row: its id comes from the first one (FORMAT.md §7),
 // and a run that has none yet would get an id that changes.
 func (r *Run) identified() error {
-	if r.first == nil && r.Row.SourceKind != schemas.SourceUltralyticsVal {
+	if r.first == nil && r.Info.SourceKind != schemas.SourceUltralyticsVal {
 		return fmt.Errorf("%s: %w: no results.csv row yet (the run id comes from the first epoch's row)", r.Source, ErrNotReady)
 	}
 	return nil

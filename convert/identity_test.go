@@ -72,7 +72,7 @@ func readID(t testing.TB, dir string) string {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	return r.Row.RunID
+	return r.Info.RunID
 }
 
 // TestRunID_SameSettingsOtherResults: directories with the same settings

@@ -16,8 +16,8 @@ import (
 )
 
 // mlflowTagRunID is the tag a yoloarchive replay gives an MLflow run
-// (sync/mlflow.TagRunID): the archive's run id.
-const mlflowTagRunID = "yoloarchive.run_id"
+// (schemas.TagRunID, as sync/mlflow sets it): the archive's run id.
+const mlflowTagRunID = schemas.TagRunID
 
 // isMLflowRun reports whether dir is a run of an MLflow file store:
 // <store>/<experiment id>/<run id>/ with its meta.yaml, beside the
@@ -116,18 +116,18 @@ func (s *session) readMLflow(ctx context.Context) error {
 		return err
 	}
 	info := run.Info
-	r.Row.SessionID = info.RunID
-	r.Row.Project = exp.Name
-	r.Row.Name = info.RunName
+	r.Info.SessionID = info.RunID
+	r.Info.Project = exp.Name
+	r.Info.Name = info.RunName
 	if v := run.Tags[filestore.TagRunName]; v != "" {
-		r.Row.Name = v
+		r.Info.Name = v
 	}
-	r.Row.StartedAt = msTime(info.StartTime)
+	r.Info.StartedAt = msTime(info.StartTime)
 	if info.EndTime != nil {
-		r.Row.EndedAt = msTime(*info.EndTime)
+		r.Info.EndedAt = msTime(*info.EndTime)
 	}
-	r.Row.TimeSource = "session"
-	r.Row.Mode = "train"
+	r.Info.TimeSource = "session"
+	r.Info.Mode = "train"
 	keys := make([]string, 0, len(run.Params))
 	for k := range run.Params {
 		keys = append(keys, k)
@@ -175,27 +175,27 @@ func (s *session) readMLflow(ctx context.Context) error {
 		}
 		return a.WallTime != nil && b.WallTime != nil && a.WallTime.Before(*b.WallTime)
 	})
-	r.Row.EpochsCompleted = int64(len(epochs))
+	r.Info.EpochsCompleted = int64(len(epochs))
 	r.describeArgs(args, nil)
-	r.Row.Project = exp.Name
-	if r.Row.Task == "" {
+	r.Info.Project = exp.Name
+	if r.Info.Task == "" {
 		m := map[string]bool{}
 		for _, sc := range r.Scalars {
 			m[sc.Metric] = true
 		}
-		r.Row.Task = taskFromMetrics(m)
+		r.Info.Task = taskFromMetrics(m)
 	}
 	switch info.Status {
 	case filestore.Finished:
-		r.Row.Status = schemas.StatusFinished
+		r.Info.Status = schemas.StatusFinished
 	case filestore.Killed, filestore.Failed:
-		r.Row.Status = schemas.StatusInterrupted
+		r.Info.Status = schemas.StatusInterrupted
 	case filestore.Running:
-		r.Row.Status = schemas.StatusRunning
+		r.Info.Status = schemas.StatusRunning
 	default:
-		r.Row.Status = schemas.StatusUnknown
+		r.Info.Status = schemas.StatusUnknown
 	}
-	if r.Row.Status == schemas.StatusFinished && last >= 0 {
+	if r.Info.Status == schemas.StatusFinished && last >= 0 {
 		// The callback logs the final validation's metrics/* again at
 		// the last step: the later point is the run's final value.
 		seen := map[string]bool{}
@@ -240,7 +240,7 @@ func (s *session) readMLflow(ctx context.Context) error {
 	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
 		r.gap("model", "the MLflow run holds no weights/best.pt artifact", "capture the run directory, which has weights/best.pt", bothTrackers)
 	}
-	r.Row.RunID = sessionID(r.Row.SourceKind, run.Tags[mlflowTagRunID], exp.ID+"/"+info.RunID)
+	r.Info.RunID = sessionID(r.Info.SourceKind, run.Tags[mlflowTagRunID], exp.ID+"/"+info.RunID)
 	return nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sort"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
@@ -65,9 +67,18 @@ func ReadEvidence(src string) (*Evidence, error) {
 // (its capture reports why), is nil.
 func ReadEvidences(ctx context.Context, srcs []string, workers int) []*Evidence {
 	evs := make([]*Evidence, len(srcs))
-	parallel(ctx, len(srcs), workers, func(i int) {
-		evs[i], _ = ReadEvidence(srcs[i])
-	})
+	var g errgroup.Group
+	g.SetLimit(max(1, workers))
+	for i := range srcs {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			evs[i], _ = ReadEvidence(srcs[i])
+			return nil // a source without evidence is nil: its capture says why
+		})
+	}
+	g.Wait()
 	return evs
 }
 
@@ -90,10 +101,10 @@ type Decision struct {
 // still has the id the decision was made for (its directory did not
 // change in between). It reports whether it did.
 func (r *Run) Assign(d Decision) bool {
-	if d.Derived == "" || r.Row.RunID != d.Derived {
+	if d.Derived == "" || r.Info.RunID != d.Derived {
 		return false
 	}
-	r.Row.RunID = d.RunID
+	r.Info.RunID = d.RunID
 	return true
 }
 

@@ -141,8 +141,8 @@ func TestPlan_Assign(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if !r.Assign(d) || r.Row.RunID != d.RunID || d.RunID == d.Derived {
-		t.Errorf("assigned id %s, plan %+v", r.Row.RunID, d)
+	if !r.Assign(d) || r.Info.RunID != d.RunID || d.RunID == d.Derived {
+		t.Errorf("assigned id %s, plan %+v", r.Info.RunID, d)
 	}
 	setField(t, dirs["a"], 0, 3, "0.999")
 	r2, err := convert.Read(context.Background(), dirs["a"], convert.Options{Workers: 1})

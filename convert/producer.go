@@ -29,22 +29,22 @@ func (c *cometReader) describe() {
 		metrics[s.Metric] = true
 	}
 	producer, vr := cometProducer(args, others, metrics)
-	r.Row.Producer = producer
+	r.Info.Producer = producer
 	if producer == schemas.ProducerYOLOv5 {
 		// opt (vars(opt)) and hyp: no Ultralytics release to date.
-		r.Row.SaveDir, r.Row.Dataset, r.Row.Name = args.String("save_dir"), args.String("data"), args.String("name")
+		r.Info.SaveDir, r.Info.Dataset, r.Info.Name = args.String("save_dir"), args.String("data"), args.String("name")
 		if e, ok := args.Int("epochs"); ok {
-			r.Row.EpochsPlanned = &e
+			r.Info.EpochsPlanned = &e
 		}
 		if b, ok := args.Int("batch_size"); ok && b > 0 {
-			r.Row.Batch = &b
+			r.Info.Batch = &b
 		}
-		r.Row.VersionEvidence = append(vr.evidence, "YOLOv5's Comet logger, not an Ultralytics 8.x release")
+		r.Info.VersionEvidence = append(vr.evidence, "YOLOv5's Comet logger, not an Ultralytics 8.x release")
 	} else {
 		r.describeArgs(args, vr)
 	}
-	if r.Row.Task == "" {
-		r.Row.Task = taskFromMetrics(metrics)
+	if r.Info.Task == "" {
+		r.Info.Task = taskFromMetrics(metrics)
 	}
 	epochs := map[int64]bool{}
 	for i := range r.Scalars {
@@ -60,7 +60,7 @@ func (c *cometReader) describe() {
 			epochs[s.Epoch] = true
 		}
 	}
-	r.Row.EpochsCompleted = int64(len(epochs))
+	r.Info.EpochsCompleted = int64(len(epochs))
 }
 
 // cometProducer tells the producer of a Comet session by the first of

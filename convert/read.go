@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/schemas"
 	"github.com/yoloarchive/yoloarchive/vision/imagesize"
@@ -24,27 +26,16 @@ type Run struct {
 	// Given is the path given when it was a symbolic link to Source, else
 	// "".
 	Given string
-	// Row is the run table's single row.
-	Row schemas.RunRow
-	// Params are the settings, in file order.
-	Params []schemas.ParamRow
+	// Tables are the archive's tables: Info is the run table's single
+	// row, Params the settings in file order, Images and Assets the
+	// stored files, Summary the run's single values, Gaps what the archive
+	// lacks and why. Scalars and Annotations hold what a tracker session
+	// recorded: a run directory's come from Results, predictions.json and
+	// the dataset, and are computed as the archive is written (see
+	// [Run.Snapshot]).
+	archive.Tables
 	// Results is the parsed results.csv, nil when the run has none.
 	Results *Results
-	// Images and Assets describe the stored files.
-	Images []schemas.ImageRow
-	Assets []schemas.AssetRow
-	// Summary holds the run's single values.
-	Summary []schemas.SummaryRow
-	// Scalars are the points a tracker session recorded (a run
-	// directory's come from Results instead).
-	Scalars []schemas.ScalarRow
-	// Annotations are the image annotations a tracker session recorded
-	// (a run directory's come from predictions.json and the dataset).
-	Annotations []schemas.AnnotationRow
-	// Logs are a tracker session's console records.
-	Logs []schemas.LogRow
-	// Gaps lists what the archive lacks, and why.
-	Gaps []schemas.GapRow
 	// Warnings are problems that did not stop the capture.
 	Warnings []string
 	// Dataset is the resolved dataset, nil when it did not resolve.
@@ -133,8 +124,8 @@ func Read(ctx context.Context, src string, opts Options) (*Run, error) {
 	if real != "" {
 		r.Given = given
 	}
-	r.Row.SourceKind = kind
-	r.Row.SourceName = filepath.Base(filepath.Clean(src))
+	r.Info.SourceKind = kind
+	r.Info.SourceName = filepath.Base(filepath.Clean(src))
 	if r.dir, err = openSrcDir(src); err != nil {
 		return nil, err
 	}
@@ -176,7 +167,7 @@ func (r *Run) readDir(ctx context.Context, kind string, files []File, skipped []
 	r.summarize(vr)
 	r.setEarlyStop(args)
 	r.setVersion(vr)
-	r.Row.RunID = runID(kind, r.Params, r.Results, r.first, digests)
+	r.Info.RunID = runID(kind, r.Params, r.Results, r.first, digests)
 	r.setTimes(files)
 	for _, s := range opts.Sessions {
 		if err := r.enrich(ctx, s); err != nil {
@@ -193,14 +184,14 @@ func (r *Run) readSettings(files []File) (*Params, error) {
 		return nil, err
 	}
 	r.Params = append(r.Params, rows...)
-	if args == nil && r.Row.SourceKind != schemas.SourceUltralyticsVal {
+	if args == nil && r.Info.SourceKind != schemas.SourceUltralyticsVal {
 		if _, err := r.dir.lstat("args.yaml"); err == nil || !errors.Is(err, fs.ErrNotExist) {
 			r.gap("settings", "args.yaml is not a regular file of the run directory (a symbolic link or a FIFO): not read", "copy the file itself into the run directory", bothTrackers)
 		} else {
 			r.gap("settings", "the run directory has no args.yaml", "", bothTrackers)
 		}
 	}
-	if r.Row.SourceKind == schemas.SourceUltralyticsVal {
+	if r.Info.SourceKind == schemas.SourceUltralyticsVal {
 		r.gap("settings", "`yolo val` writes no args.yaml: its settings were only printed to the console", "", bothTrackers)
 	}
 	return args, nil
@@ -243,7 +234,7 @@ func (r *Run) readResults(files []File) error {
 			r.gap("scalars", fmt.Sprintf("results.csv is not read: %v", underlying(err)), "copy the file the link points to into the run directory", bothTrackers)
 		} else if err == nil {
 			r.gap("scalars", "results.csv is not read: "+errNotRegular.Error(), "copy the file into the run directory", bothTrackers)
-		} else if r.Row.SourceKind != schemas.SourceUltralyticsVal {
+		} else if r.Info.SourceKind != schemas.SourceUltralyticsVal {
 			r.gap("scalars", "the run directory has no results.csv (the run stopped before its first epoch ended?)", "", bothTrackers)
 		}
 		return nil
@@ -255,13 +246,13 @@ func (r *Run) readResults(files []File) error {
 	r.Results = res
 	first := res.Rows[0]
 	r.first = &first
-	r.Row.ResultsFormat = res.Dialect
-	r.Row.CSVEpochBase = int32(res.EpochBase)
+	r.Info.ResultsFormat = res.Dialect
+	r.Info.CSVEpochBase = int32(res.EpochBase)
 	epochs := map[int64]bool{}
 	for _, row := range res.Rows {
 		epochs[row.Epoch] = true
 	}
-	r.Row.EpochsCompleted = int64(len(epochs))
+	r.Info.EpochsCompleted = int64(len(epochs))
 	if len(epochs) != len(res.Rows) {
 		n, lines := res.KeepLastPerEpoch()
 		msg := fmt.Sprintf("results.csv has %d rows for %d epochs: the run was resumed. Each epoch keeps its last row (the resumed run's); the %d earlier rows (lines %s) are only in the stored results.csv", n+len(res.Rows), len(epochs), n, lines)
@@ -293,35 +284,22 @@ func loadResults(d *srcDir, growing bool) (*Results, error) {
 // readFiles hashes every file to store and reads image sizes, in
 // parallel. A broken image is an error naming it.
 func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error) {
-	type result struct {
-		sum  archive.FileSum
-		w, h int
-		mt   string
-		err  error
+	results := make([]fileRead, len(files))
+	// Every file is read, and each error kept with its file: the first
+	// in file order is reported, whichever failed first.
+	var g errgroup.Group
+	g.SetLimit(max(1, r.opts.Workers))
+	for i := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			r.readFile(ctx, files[i], &results[i])
+			return nil
+		})
 	}
-	results := make([]result, len(files))
-	err := parallel(ctx, len(files), r.opts.Workers, func(i int) {
-		f, res := files[i], &results[i]
-		fh, err := r.dir.open(f.Rel)
-		if err != nil {
-			res.err = err
-			return
-		}
-		defer fh.Close()
-		if f.Image {
-			res.w, res.h, res.mt, res.err = imagesize.Read(fh)
-			if res.err != nil {
-				res.err = fmt.Errorf("%s: %w (remove the damaged image, or copy it again from the training machine)", f.Path, res.err)
-				return
-			}
-			if _, err := fh.Seek(0, io.SeekStart); err != nil {
-				res.err = err
-				return
-			}
-		}
-		res.sum, res.err = archive.HashReader(ctx, fh, f.Path)
-	})
-	if err != nil {
+	g.Wait()
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var digests []fileDigest
@@ -358,10 +336,40 @@ func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error)
 		}
 		r.gap("weights", fmt.Sprintf("left out by the capture options: %s", strings.Join(skippedWeights, ", ")), hint, bothTrackers)
 	}
-	if r.Row.Mode == "train" && !hasAssetRole(r.Assets, schemas.RoleWeightsBest) && !r.opts.NoWeights {
+	if r.Info.Mode == "train" && !hasAssetRole(r.Assets, schemas.RoleWeightsBest) && !r.opts.NoWeights {
 		r.gap("model", "weights/best.pt is not in the run directory: no model can be registered", "copy weights/ from the training machine", bothTrackers)
 	}
 	return digests, nil
+}
+
+// fileRead is what reading one file of a run directory found.
+type fileRead struct {
+	sum  archive.FileSum
+	w, h int
+	mt   string
+	err  error
+}
+
+// readFile hashes the file f and, for an image, reads its size into res.
+func (r *Run) readFile(ctx context.Context, f File, res *fileRead) {
+	fh, err := r.dir.open(f.Rel)
+	if err != nil {
+		res.err = err
+		return
+	}
+	defer fh.Close()
+	if f.Image {
+		res.w, res.h, res.mt, res.err = imagesize.Read(fh)
+		if res.err != nil {
+			res.err = fmt.Errorf("%s: %w (remove the damaged image, or copy it again from the training machine)", f.Path, res.err)
+			return
+		}
+		if _, err := fh.Seek(0, io.SeekStart); err != nil {
+			res.err = err
+			return
+		}
+	}
+	res.sum, res.err = archive.HashReader(ctx, fh, f.Path)
 }
 
 func hasAssetRole(assets []schemas.AssetRow, role string) bool {
@@ -375,23 +383,23 @@ func hasAssetRole(assets []schemas.AssetRow, role string) bool {
 
 // summarize finds the best epoch and the approximated final values.
 func (r *Run) summarize(vr *versionRange) {
-	if r.Row.Mode == "train" && r.Row.SourceKind != schemas.SourceYOLOv5Train {
+	if r.Info.Mode == "train" && r.Info.SourceKind != schemas.SourceYOLOv5Train {
 		r.trainingGaps()
 	}
 	res := r.Results
 	if res == nil {
 		return
 	}
-	if r.Row.SourceKind != schemas.SourceYOLOv5Train && !res.HasColumn("time") {
+	if r.Info.SourceKind != schemas.SourceYOLOv5Train && !res.HasColumn("time") {
 		r.gap("epoch_time", "results.csv has no time column before Ultralytics 8.3.9: ClearML's Epoch Time cannot be rebuilt", "", clearmlOnly)
 	}
-	fit, formula, doubtful := fitnessFor(res, vr, r.Row.SourceKind == schemas.SourceYOLOv5Train)
+	fit, formula, doubtful := fitnessFor(res, vr, r.Info.SourceKind == schemas.SourceYOLOv5Train)
 	best, fitness, ok := bestRow(res, fit)
 	if !ok {
 		return
 	}
 	epoch := res.Rows[best].Epoch
-	r.Row.BestEpoch = &epoch
+	r.Info.BestEpoch = &epoch
 	r.Summary = summaryRows(res, best, fitness, formula)
 	if doubtful {
 		r.warn("the fitness formula changed in Ultralytics 8.3.198 and the run's version range spans it: " + formula + " was used")

@@ -302,8 +302,8 @@ func itemType(items []string) string {
 // into a Run.
 func readSession(ctx context.Context, src, kind string, opts Options) (r *Run, err error) {
 	r = &Run{Source: src, opts: opts}
-	r.Row.SourceKind = kind
-	r.Row.SourceName = filepath.Base(filepath.Clean(src))
+	r.Info.SourceKind = kind
+	r.Info.SourceName = filepath.Base(filepath.Clean(src))
 	root := src
 	run := r
 	defer func() {

@@ -248,8 +248,8 @@ func TestCapture_EnrichFromSession(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.RunID != plain.Row.RunID {
-			t.Errorf("run id %s, the run directory's %s", res.RunID, plain.Row.RunID)
+		if res.RunID != plain.Info.RunID {
+			t.Errorf("run id %s, the run directory's %s", res.RunID, plain.Info.RunID)
 		}
 		a, err := archive.Open(context.Background(), dst)
 		if err != nil {
@@ -341,7 +341,7 @@ func TestSession_ReviewFindings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids[r.Row.RunID] = true
+		ids[r.Info.RunID] = true
 		r.Close()
 	}
 	if len(ids) != 2 {
@@ -477,8 +477,8 @@ func TestCapture_SessionsWithoutRunDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	alone.Close()
-	if res.RunID != alone.Row.RunID {
-		t.Errorf("run id %s, the first session's %s", res.RunID, alone.Row.RunID)
+	if res.RunID != alone.Info.RunID {
+		t.Errorf("run id %s, the first session's %s", res.RunID, alone.Info.RunID)
 	}
 	a, err := archive.Open(context.Background(), dst)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"github.com/yoloarchive/yoloarchive/archive"
-	"github.com/yoloarchive/yoloarchive/archive/chain"
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
@@ -47,32 +46,27 @@ func Capture(ctx context.Context, src, dst string, opts Options) (*Result, error
 // Write writes the run's archive to dst: temporary file, fsync, rename.
 func (r *Run) Write(ctx context.Context, dst string) (*Result, error) {
 	h := schemas.Header{
-		RunID:      r.Row.RunID,
-		SourceKind: r.Row.SourceKind,
+		RunID:      r.Info.RunID,
+		SourceKind: r.Info.SourceKind,
 		Writer:     r.opts.Writer,
 		Tables:     schemas.Tables,
 	}
-	m, digest, err := writeArchive(ctx, dst, h, r.opts.Workers, r.blobs, func(w *archive.Writer) []func() error {
-		return []func() error{
-			func() error { return archive.WriteRows(w, schemas.TableRun, []schemas.RunRow{r.Row}) },
-			func() error { return archive.WriteRowsFunc(w, schemas.TableScalars, r.emitScalars) },
-			func() error { return archive.WriteRows(w, schemas.TableParams, r.Params) },
-			func() error { return archive.WriteRows(w, schemas.TableSummary, r.Summary) },
-			func() error { return archive.WriteRows(w, schemas.TableImages, r.Images) },
-			func() error {
+	m, digest, err := writeArchive(ctx, dst, h, r.opts.Workers, r.blobs, func(w *archive.Writer) error {
+		// Scalars and annotations are streamed as they are computed; the
+		// annotations may add a gap, written after them.
+		return r.Tables.Write(ctx, w, map[string]func() error{
+			schemas.TableScalars: func() error { return archive.WriteRowsFunc(w, schemas.TableScalars, r.emitScalars) },
+			schemas.TableAnnotations: func() error {
 				return archive.WriteRowsFunc(w, schemas.TableAnnotations, func(emit func(...schemas.AnnotationRow) error) error {
 					return r.emitAnnotations(ctx, emit)
 				})
 			},
-			func() error { return archive.WriteRows(w, schemas.TableAssets, r.Assets) },
-			func() error { return archive.WriteRows(w, schemas.TableGaps, r.Gaps) },
-			func() error { return archive.WriteRows(w, schemas.TableLogs, r.Logs) },
-		}
+		})
 	})
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Source: r.Source, Archive: dst, RunID: r.Row.RunID, Rows: map[string]int64{}}
+	res := &Result{Source: r.Source, Archive: dst, RunID: r.Info.RunID, Rows: map[string]int64{}}
 	if r.Given != "" {
 		res.Source, res.Resolved = r.Given, r.Source
 	}
@@ -92,10 +86,11 @@ func (r *Run) Write(ctx context.Context, dst string) (*Result, error) {
 	return res, nil
 }
 
-// Tables returns every table of the run in memory (scalars and
+// Snapshot returns every table of the run in memory (scalars and
 // annotations included, which Write streams).
-func (r *Run) Tables(ctx context.Context) (*chain.Tables, error) {
-	t := &chain.Tables{Run: r.Row, Params: r.Params, Summary: r.Summary, Images: r.Images, Assets: r.Assets, Gaps: r.Gaps, Logs: r.Logs}
+func (r *Run) Snapshot(ctx context.Context) (*archive.Tables, error) {
+	t := r.Tables
+	t.Scalars, t.Annotations = nil, nil
 	if err := r.emitScalars(func(rows ...schemas.ScalarRow) error { t.Scalars = append(t.Scalars, rows...); return nil }); err != nil {
 		return nil, err
 	}
@@ -109,39 +104,21 @@ func (r *Run) Tables(ctx context.Context) (*chain.Tables, error) {
 
 // writeTables writes an archive of the given tables and files to dst
 // atomically and returns its digest.
-func writeTables(ctx context.Context, dst string, h schemas.Header, t *chain.Tables, blobs []blob, workers int) (string, error) {
-	_, digest, err := writeArchive(ctx, dst, h, workers, blobs, func(w *archive.Writer) []func() error {
-		return []func() error{
-			func() error { return archive.WriteRows(w, schemas.TableRun, []schemas.RunRow{t.Run}) },
-			func() error { return archive.WriteRows(w, schemas.TableScalars, t.Scalars) },
-			func() error { return archive.WriteRows(w, schemas.TableParams, t.Params) },
-			func() error { return archive.WriteRows(w, schemas.TableSummary, t.Summary) },
-			func() error { return archive.WriteRows(w, schemas.TableImages, t.Images) },
-			func() error { return archive.WriteRows(w, schemas.TableAnnotations, t.Annotations) },
-			func() error { return archive.WriteRows(w, schemas.TableAssets, t.Assets) },
-			func() error { return archive.WriteRows(w, schemas.TableGaps, t.Gaps) },
-			func() error { return archive.WriteRows(w, schemas.TableLogs, t.Logs) },
-		}
-	})
+func writeTables(ctx context.Context, dst string, h schemas.Header, t *archive.Tables, blobs []blob, workers int) (string, error) {
+	_, digest, err := writeArchive(ctx, dst, h, workers, blobs, func(w *archive.Writer) error { return t.Write(ctx, w, nil) })
 	return digest, err
 }
 
-// writeArchive writes an archive atomically: the header, each table by
-// the steps tables gives for the writer (in schemas.Tables order), then
-// the files.
-func writeArchive(ctx context.Context, dst string, h schemas.Header, workers int, blobs []blob, tables func(*archive.Writer) []func() error) (schemas.Manifest, string, error) {
+// writeArchive writes an archive atomically: the header, the tables
+// (written by tables, in schemas.Tables order), then the files.
+func writeArchive(ctx context.Context, dst string, h schemas.Header, workers int, blobs []blob, tables func(*archive.Writer) error) (schemas.Manifest, string, error) {
 	w, err := archive.Create(dst, h, archive.Options{Concurrency: workers})
 	if err != nil {
 		return schemas.Manifest{}, "", err
 	}
 	defer w.Abort()
-	for _, step := range tables(w) {
-		if err := ctx.Err(); err != nil {
-			return schemas.Manifest{}, "", err
-		}
-		if err := step(); err != nil {
-			return schemas.Manifest{}, "", err
-		}
+	if err := tables(w); err != nil {
+		return schemas.Manifest{}, "", err
 	}
 	for _, b := range blobs {
 		var err error
@@ -250,7 +227,7 @@ func (r *Run) emitGroundTruth(ctx context.Context, emit func(...schemas.Annotati
 		if !statFile(lp) {
 			continue // an image without labels is a background image
 		}
-		rows, err := ReadLabels(lp, r.Row.Task, v.width, v.height, r.Dataset.Names)
+		rows, err := ReadLabels(lp, r.Info.Task, v.width, v.height, r.Dataset.Names)
 		if err != nil {
 			bad++
 			if firstBad == "" {

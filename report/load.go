@@ -14,7 +14,7 @@ import (
 type run struct {
 	path   string
 	links  int
-	tables *chain.Tables
+	tables *archive.Tables
 	a      *archive.Archive
 	c      *chain.Chain
 }
@@ -22,8 +22,12 @@ type run struct {
 // open opens and verifies an archive, or every link of a chain when path
 // names one, and loads its tables (a chain's merged).
 func open(ctx context.Context, path string) (*run, error) {
-	if chain.Is(path) {
-		c, err := chain.Open(ctx, path)
+	target, err := chain.Resolve(path)
+	if err != nil {
+		return nil, err
+	}
+	if target.Chain {
+		c, err := chain.Open(ctx, target.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -41,7 +45,7 @@ func open(ctx context.Context, path string) (*run, error) {
 		}
 		return nil, err
 	}
-	t, err := chain.Load(a)
+	t, err := archive.LoadTables(a)
 	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -347,7 +347,7 @@ func (c *countWriter) Write(b []byte) (int, error) {
 // readRun gathers one run's page data and its parameters (key → text).
 func readRun(ctx context.Context, r *run, i int, opt Options, res *Result, cache *renditionCache) (*pageRun, map[string]string, error) {
 	t := r.tables
-	info := t.Run
+	info := t.Info
 	pr := &pageRun{
 		Name: info.Name, Archive: r.path, Links: r.links, RunID: info.RunID, Task: info.Task, Mode: info.Mode,
 		Status: info.Status, Epochs: info.EpochsCompleted, Planned: info.EpochsPlanned, BestEpoch: info.BestEpoch,

@@ -76,14 +76,18 @@ var sessionDir = regexp.MustCompile(`^session(-[0-9]+)?/`)
 // source is an opened archive or chain.
 type source struct {
 	path   string
-	tables *chain.Tables
+	tables *archive.Tables
 	links  []*archive.Archive // the archive, or every link of a chain
 	closer func() error
 }
 
 func open(ctx context.Context, p string) (*source, error) {
-	if chain.Is(p) {
-		c, err := chain.Open(ctx, p)
+	target, err := chain.Resolve(p)
+	if err != nil {
+		return nil, err
+	}
+	if target.Chain {
+		c, err := chain.Open(ctx, target.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -101,7 +105,7 @@ func open(ctx context.Context, p string) (*source, error) {
 		}
 		return nil, err
 	}
-	t, err := chain.Load(a)
+	t, err := archive.LoadTables(a)
 	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("%s: %w", p, err)
@@ -135,9 +139,9 @@ func isSessionAsset(a schemas.AssetRow) bool {
 
 // plan lists the files to write, sorted by name, and the gaps of what
 // cannot be written.
-func plan(t *chain.Tables) ([]file, []schemas.GapRow, error) {
-	dirSource := isDirSource(t.Run.SourceKind)
-	enriched := dirSource && t.Run.SessionID != ""
+func plan(t *archive.Tables) ([]file, []schemas.GapRow, error) {
+	dirSource := isDirSource(t.Info.SourceKind)
+	enriched := dirSource && t.Info.SessionID != ""
 	byName := map[string]file{}
 	var notStored []string
 	var dataset, session int
@@ -285,8 +289,8 @@ func Restore(ctx context.Context, src, dir string, o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.path, err)
 	}
-	mt, mtGap := times(s.tables.Run, files)
-	res := &Result{Archive: s.path, Dir: dir, RunID: s.tables.Run.RunID, SourceKind: s.tables.Run.SourceKind, Files: len(files)}
+	mt, mtGap := times(s.tables.Info, files)
+	res := &Result{Archive: s.path, Dir: dir, RunID: s.tables.Info.RunID, SourceKind: s.tables.Info.SourceKind, Files: len(files)}
 	if len(s.links) > 1 || s.links[0].Header.Chain != nil {
 		res.Links = len(s.links)
 	}

@@ -83,14 +83,14 @@ func walk(t *testing.T, dir string) map[string]fs.FileInfo {
 	return out
 }
 
-func load(t *testing.T, p string) *chain.Tables {
+func load(t *testing.T, p string) *archive.Tables {
 	t.Helper()
 	a, err := archive.Open(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	tb, err := chain.Load(a)
+	tb, err := archive.LoadTables(a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 			// Times: the settings file has the start time, every other
 			// file the end time (the newest original time).
-			r := orig.Run
+			r := orig.Info
 			fileTimes := r.TimeSource == "file-mtime" && r.StartedAt != nil
 			if fileTimes {
 				for rel, info := range after {
@@ -199,10 +199,10 @@ func TestRoundTrip(t *testing.T) {
 				if _, hasOpt := before["opt.yaml"]; !hasOpt && fileTimes {
 					// Without a settings file the start was the oldest
 					// file's time, which no table says which file had.
-					if !again.Run.StartedAt.Equal(*r.EndedAt) {
-						t.Errorf("started_at %v, want the end %v", again.Run.StartedAt, r.EndedAt)
+					if !again.Info.StartedAt.Equal(*r.EndedAt) {
+						t.Errorf("started_at %v, want the end %v", again.Info.StartedAt, r.EndedAt)
 					}
-					again.Run.StartedAt = r.StartedAt
+					again.Info.StartedAt = r.StartedAt
 				}
 			}
 			normalizePaths(orig, src)
@@ -227,22 +227,22 @@ func explained(rel string, gaps ...[]schemas.GapRow) bool {
 
 // normalizePaths replaces the captured directory's path in texts that name
 // it (a dataset not found, tried relative to the run directory).
-func normalizePaths(tb *chain.Tables, dir string) {
+func normalizePaths(tb *archive.Tables, dir string) {
 	abs, _ := filepath.Abs(dir)
 	repl := strings.NewReplacer(abs, "RUNDIR", dir, "RUNDIR")
 	for i := range tb.Gaps {
 		tb.Gaps[i].Reason = repl.Replace(tb.Gaps[i].Reason)
 		tb.Gaps[i].Hint = repl.Replace(tb.Gaps[i].Hint)
 	}
-	for i, e := range tb.Run.VersionEvidence {
-		tb.Run.VersionEvidence[i] = repl.Replace(e)
+	for i, e := range tb.Info.VersionEvidence {
+		tb.Info.VersionEvidence[i] = repl.Replace(e)
 	}
 }
 
-func compareTables(t *testing.T, a, b *chain.Tables) {
+func compareTables(t *testing.T, a, b *archive.Tables) {
 	t.Helper()
-	if !reflect.DeepEqual(a.Run, b.Run) {
-		t.Errorf("run rows differ:\n orig %+v\n back %+v", a.Run, b.Run)
+	if !reflect.DeepEqual(a.Info, b.Info) {
+		t.Errorf("run rows differ:\n orig %+v\n back %+v", a.Info, b.Info)
 	}
 	check := func(name string, x, y any) {
 		if !reflect.DeepEqual(x, y) {

@@ -47,14 +47,14 @@ func step(t *testing.T, ctx context.Context, f *convert.Follower) *convert.Link 
 }
 
 // loadTables reads every table of a complete archive.
-func loadTables(t *testing.T, path string) *chain.Tables {
+func loadTables(t *testing.T, path string) *archive.Tables {
 	t.Helper()
 	a, err := archive.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	tables, err := chain.Load(a)
+	tables, err := archive.LoadTables(a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func loadTables(t *testing.T, path string) *chain.Tables {
 }
 
 // sameTables compares two runs' tables table by table.
-func sameTables(t *testing.T, what string, got, want *chain.Tables) {
+func sameTables(t *testing.T, what string, got, want *archive.Tables) {
 	t.Helper()
 	g, w := reflect.ValueOf(*got), reflect.ValueOf(*want)
 	for i := 0; i < g.NumField(); i++ {
@@ -142,8 +142,8 @@ func TestFollow_KilledAnywhere(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, want := loadTables(t, compact), loadTables(t, full)
-		if got.Run.Status != schemas.StatusFinished || got.Run.EpochsCompleted != 6 {
-			t.Errorf("compacted run: status %s, %d epochs", got.Run.Status, got.Run.EpochsCompleted)
+		if got.Info.Status != schemas.StatusFinished || got.Info.EpochsCompleted != 6 {
+			t.Errorf("compacted run: status %s, %d epochs", got.Info.Status, got.Info.EpochsCompleted)
 		}
 		sameTables(t, "compacted chain", got, want)
 	}

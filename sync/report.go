@@ -143,7 +143,7 @@ func GapsFor(gaps []schemas.GapRow, tracker string) []schemas.GapRow {
 // GapsOther is the name under which a replay records the archive's gap
 // items (a ClearML runtime property, a Comet other), comma-separated, so
 // that capturing the replayed session again keeps them.
-const GapsOther = "yoloarchive_gaps"
+const GapsOther = schemas.MarkerGaps
 
 // GapItems joins the gaps' items, in order, without repeats.
 func GapItems(gaps []schemas.GapRow) string {

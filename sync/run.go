@@ -20,17 +20,9 @@ type Run struct {
 	Path string
 	// Archive is the opened archive (a chain's last link).
 	Archive *archive.Archive
-	// Info is the run table's single row.
-	Info        schemas.RunRow
-	Scalars     []schemas.ScalarRow
-	Params      []schemas.ParamRow
-	Summary     []schemas.SummaryRow
-	Images      []schemas.ImageRow
-	Annotations []schemas.AnnotationRow
-	Assets      []schemas.AssetRow
-	Gaps        []schemas.GapRow
-	// Logs are a tracker session's console records (format 1.1).
-	Logs []schemas.LogRow
+	// Tables are the archive's tables (a chain's merged): Info is the
+	// run table's single row.
+	archive.Tables
 	// Prior is what an earlier sync of the same chain to this destination
 	// already sent (the first links merged), nil when nothing was or the
 	// run is not a chain. Destinations send only what Run adds to it.
@@ -43,8 +35,12 @@ type Run struct {
 // link (or a chain's base name) opens the whole chain, merged. The caller
 // must Close the Run.
 func Open(ctx context.Context, path string) (*Run, error) {
-	if chain.Is(path) {
-		return openChain(ctx, path)
+	t, err := chain.Resolve(path)
+	if err != nil {
+		return nil, err
+	}
+	if t.Chain {
+		return openChain(ctx, t.Path)
 	}
 	a, err := archive.Open(ctx, path)
 	if err != nil {
@@ -53,13 +49,12 @@ func Open(ctx context.Context, path string) (*Run, error) {
 		}
 		return nil, err
 	}
-	t, err := chain.Load(a)
+	tables, err := archive.LoadTables(a)
 	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	r := &Run{Path: path, Archive: a}
-	r.setTables(t)
+	r := &Run{Path: path, Archive: a, Tables: *tables}
 	return r, nil
 }
 
@@ -73,14 +68,8 @@ func openChain(ctx context.Context, path string) (*Run, error) {
 		c.Close()
 		return nil, err
 	}
-	r := &Run{Path: c.Base, Archive: c.Links[len(c.Links)-1], chain: c}
-	r.setTables(t)
+	r := &Run{Path: c.Base, Archive: c.Links[len(c.Links)-1], Tables: *t, chain: c}
 	return r, nil
-}
-
-func (r *Run) setTables(t *chain.Tables) {
-	r.Info, r.Scalars, r.Params, r.Summary = t.Run, t.Scalars, t.Params, t.Summary
-	r.Images, r.Annotations, r.Assets, r.Gaps, r.Logs = t.Images, t.Annotations, t.Assets, t.Gaps, t.Logs
 }
 
 // Links returns the digests of a chain's links in order (nil for a
@@ -109,8 +98,7 @@ func (r *Run) prefix(n int) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Run{Path: r.Path, Archive: r.chain.Links[n-1]}
-	p.setTables(t)
+	p := &Run{Path: r.Path, Archive: r.chain.Links[n-1], Tables: *t}
 	return p, nil
 }
 

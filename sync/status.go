@@ -176,8 +176,8 @@ func ArchiveExists(p string) bool {
 	if st, err := os.Stat(p); err == nil {
 		return st.Mode().IsRegular()
 	}
-	links, _, _ := chain.Files(p)
-	return len(links) > 0
+	t, err := chain.Resolve(p)
+	return err == nil && t.Chain && len(t.Links) > 0
 }
 
 // Standing is what one checkpoint says about one archive.

@@ -80,18 +80,6 @@ func Files(base string) (links, orphans []string, err error) {
 	return links, orphans, nil
 }
 
-// Is reports whether path names a chain, to be opened with [Open]: a
-// chain's base name with links beside it and no file of its own, or a
-// file whose header says it is a link. It reads at most one header.
-func Is(path string) bool {
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		links, _, _ := Files(path)
-		return len(links) > 0
-	}
-	h, err := archive.ReadHeader(path)
-	return err == nil && h.Chain != nil
-}
-
 // Chain is an opened chain whose links were each verified and checked to
 // follow one another.
 type Chain struct {
@@ -102,8 +90,8 @@ type Chain struct {
 	// deltas are each link's keyed tables; whole holds the run row,
 	// summary and gaps of the links read so far (only the last link's
 	// count, so the others are never read).
-	deltas []*Tables
-	whole  map[int]*Tables
+	deltas []*archive.Tables
+	whole  map[int]*archive.Tables
 	// Orphans are link files after a missing number, not read.
 	Orphans []string
 }
@@ -162,12 +150,12 @@ func (c *Chain) add(ctx context.Context, p string) error {
 		a.Close()
 		return fmt.Errorf("%s: %w: %s: keep links 0-%d and remove it and the links after it, or capture the run again", p, ErrBroken, problem, seq-1)
 	}
-	t, err := loadKeyed(a)
+	t, err := archive.LoadTables(a, keyed...)
 	if err != nil {
 		a.Close()
 		return fmt.Errorf("%s: %w", p, err)
 	}
-	t.Run.SourceKind = a.Header.SourceKind
+	t.Info.SourceKind = a.Header.SourceKind
 	c.Links = append(c.Links, a)
 	c.deltas = append(c.deltas, t)
 	return nil
@@ -203,29 +191,29 @@ func (c *Chain) Digests() []string {
 
 // Merged returns the tables of the first n links merged (n ≤ 0 or beyond
 // the chain means all of them).
-func (c *Chain) Merged(n int) (*Tables, error) {
+func (c *Chain) Merged(n int) (*archive.Tables, error) {
 	if n <= 0 || n > len(c.deltas) {
 		n = len(c.deltas)
 	}
 	last, ok := c.whole[n-1]
 	if !ok {
 		var err error
-		if last, err = loadWhole(c.Links[n-1]); err != nil {
+		if last, err = archive.LoadTables(c.Links[n-1], whole...); err != nil {
 			return nil, fmt.Errorf("%s: %w", c.Links[n-1].Path, err)
 		}
 		if c.whole == nil {
-			c.whole = map[int]*Tables{}
+			c.whole = map[int]*archive.Tables{}
 		}
 		c.whole[n-1] = last
 	}
-	m := &Tables{Run: c.deltas[0].Run}
+	m := &archive.Tables{Info: c.deltas[0].Info}
 	for _, d := range c.deltas[:n] {
-		m.Apply(d)
+		Apply(m, d)
 	}
-	m.Run = last.Run
+	m.Info = last.Info
 	m.Summary = append([]schemas.SummaryRow(nil), last.Summary...)
 	m.Gaps = append([]schemas.GapRow(nil), last.Gaps...)
-	m.normalize()
+	normalize(m)
 	return m, nil
 }
 
@@ -260,30 +248,31 @@ func Group(paths []string) (out, notes []string) {
 	heads := map[string]schemas.Header{}
 	bases := map[string]string{} // a chain's link or base name → its base
 	for _, p := range paths {
+		t, err := Resolve(p)
+		if err != nil {
+			continue
+		}
 		hp := p
-		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
-			// A chain's base name: its first link tells the run.
-			if links, _, _ := Files(p); len(links) > 0 {
-				hp = links[0]
-			}
+		if t.Chain && t.Path == p && len(t.Links) > 0 {
+			hp = t.Links[0] // a chain's base name: its first link tells the run
 		}
 		h, err := archive.ReadHeader(hp)
 		if err != nil {
 			continue
 		}
 		heads[p] = h
-		base, _, ok := SplitLink(hp)
-		if !ok || h.Chain == nil {
+		if !t.Chain {
 			continue
 		}
+		base := t.Path
 		bases[p] = base
 		if byBase[base] {
 			continue
 		}
 		byBase[base] = true
 		final := false
-		if links, _, err := Files(base); err == nil && len(links) > 0 {
-			if lh, err := archive.ReadHeader(links[len(links)-1]); err == nil && lh.Chain != nil {
+		if len(t.Links) > 0 {
+			if lh, err := archive.ReadHeader(t.Links[len(t.Links)-1]); err == nil && lh.Chain != nil {
 				final = lh.Chain.Final
 			}
 		}

@@ -105,10 +105,10 @@ func TestChain_OpenMerge(t *testing.T) {
 	if want := "loss@1=0.9 loss@2=0.7 loss@3=NaN loss@4=0.5"; strings.Join(got, " ") != want {
 		t.Errorf("merged scalars %q, want %q", strings.Join(got, " "), want)
 	}
-	if m.Run.Status != schemas.StatusFinished {
-		t.Errorf("merged status %s", m.Run.Status)
+	if m.Info.Status != schemas.StatusFinished {
+		t.Errorf("merged status %s", m.Info.Status)
 	}
-	if p, _ := c.Merged(1); len(p.Scalars) != 2 || p.Scalars[1].Value != 0.8 || p.Run.Status != schemas.StatusRunning {
+	if p, _ := c.Merged(1); len(p.Scalars) != 2 || p.Scalars[1].Value != 0.8 || p.Info.Status != schemas.StatusRunning {
 		t.Errorf("first link alone: %+v", p)
 	}
 	// With its final chain given too, a complete archive of the same run
@@ -170,8 +170,8 @@ func TestChain_Broken(t *testing.T) {
 func TestDiff(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6_000_000, time.UTC)
 	at2 := at.Add(300 * time.Microsecond) // the same millisecond
-	have := &chain.Tables{Scalars: []schemas.ScalarRow{pt("a", 1, math.NaN()), pt("a", 2, 1), {Metric: "t", Epoch: 1, WallTime: &at, Step: i64(5)}}}
-	now := &chain.Tables{Scalars: []schemas.ScalarRow{pt("a", 1, math.NaN()), pt("a", 2, 2), pt("a", 3, 3), {Metric: "t", Epoch: 1, WallTime: &at2, Step: i64(5)}}}
+	have := &archive.Tables{Scalars: []schemas.ScalarRow{pt("a", 1, math.NaN()), pt("a", 2, 1), {Metric: "t", Epoch: 1, WallTime: &at, Step: i64(5)}}}
+	now := &archive.Tables{Scalars: []schemas.ScalarRow{pt("a", 1, math.NaN()), pt("a", 2, 2), pt("a", 3, 3), {Metric: "t", Epoch: 1, WallTime: &at2, Step: i64(5)}}}
 	d := chain.Diff(have, now)
 	if len(d.Scalars) != 2 || d.Scalars[0].Value != 2 || d.Scalars[1].Epoch != 3 {
 		t.Fatalf("delta %+v", d.Scalars)
@@ -179,7 +179,7 @@ func TestDiff(t *testing.T) {
 	if chain.Changes(now, chain.Diff(now, now)) {
 		t.Error("a table compared with itself changes")
 	}
-	have.Apply(d)
+	chain.Apply(have, d)
 	if len(have.Scalars) != 4 || have.Scalars[1].Value != 2 || have.Scalars[3].Epoch != 3 {
 		t.Errorf("applied: %+v", have.Scalars)
 	}
@@ -200,22 +200,60 @@ func TestGroup_UnfinishedChain(t *testing.T) {
 	}
 }
 
-// TestIs: a chain is named by its base name (no file of its own, links
-// beside it) or by a link; a complete archive and a missing file are not
-// chains.
-func TestIs(t *testing.T) {
+// TestResolve: a chain is named by its base name (no file of its own,
+// links beside it) or by a link, and resolves to its base name and links;
+// a complete archive, a missing file and orphans alone are not chains; two
+// files for one link, or a link renamed so that its name no longer says
+// its number, are errors naming the file.
+func TestResolve(t *testing.T) {
 	dir := t.TempDir()
 	base := filepath.Join(dir, "run.tar.zst")
-	writeLink(t, chain.LinkPath(base, 0), runA, &schemas.ChainLink{Seq: 0}, schemas.StatusRunning)
+	d0 := writeLink(t, chain.LinkPath(base, 0), runA, &schemas.ChainLink{Seq: 0}, schemas.StatusRunning)
+	writeLink(t, chain.LinkPath(base, 1), runA, &schemas.ChainLink{Seq: 1, Prev: d0}, schemas.StatusRunning)
+	links := []string{chain.LinkPath(base, 0), chain.LinkPath(base, 1)}
 	full := filepath.Join(dir, "full.tar.zst")
 	writeLink(t, full, runA, nil, schemas.StatusFinished)
-	for path, want := range map[string]bool{
-		base: true, chain.LinkPath(base, 0): true, full: false, filepath.Join(dir, "none.tar.zst"): false,
+	orphanBase := filepath.Join(dir, "orphan.tar.zst")
+	writeLink(t, chain.LinkPath(orphanBase, 2), runA, &schemas.ChainLink{Seq: 2, Prev: d0}, schemas.StatusRunning)
+	none := filepath.Join(dir, "none.tar.zst")
+	for _, tc := range []struct {
+		name, path string
+		want       chain.Target
+	}{
+		{"base name", base, chain.Target{Path: base, Chain: true, Links: links}},
+		{"link", links[1], chain.Target{Path: base, Chain: true, Links: links}},
+		{"complete archive", full, chain.Target{Path: full}},
+		{"missing", none, chain.Target{Path: none}},
+		{"orphans alone", orphanBase, chain.Target{Path: orphanBase}},
+		{"orphan link", chain.LinkPath(orphanBase, 2), chain.Target{Path: orphanBase, Chain: true, Orphans: []string{chain.LinkPath(orphanBase, 2)}}},
 	} {
-		if got := chain.Is(path); got != want {
-			t.Errorf("Is(%s) = %v, want %v", filepath.Base(path), got, want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := chain.Resolve(tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Resolve(%s) = %+v, want %+v", filepath.Base(tc.path), got, tc.want)
+			}
+		})
 	}
+	t.Run("renamed link", func(t *testing.T) {
+		odd := filepath.Join(dir, "renamed.tar.zst")
+		writeLink(t, odd, runA, &schemas.ChainLink{Seq: 3, Prev: d0}, schemas.StatusRunning)
+		_, err := chain.Resolve(odd)
+		if !errors.Is(err, chain.ErrBroken) || !strings.Contains(err.Error(), odd) || !strings.Contains(err.Error(), "renamed.003.tar.zst") {
+			t.Errorf("err = %v, want ErrBroken naming %s and its link name", err, odd)
+		}
+	})
+	t.Run("two files for one link", func(t *testing.T) {
+		dup := filepath.Join(dir, "run.0001.tar.zst")
+		writeLink(t, dup, runA, &schemas.ChainLink{Seq: 1, Prev: d0}, schemas.StatusRunning)
+		defer os.Remove(dup)
+		_, err := chain.Resolve(base)
+		if !errors.Is(err, chain.ErrBroken) || !strings.Contains(err.Error(), "two files for link 1") {
+			t.Errorf("err = %v, want ErrBroken: two files for link 1", err)
+		}
+	})
 }
 
 // TestGroup_BaseName: a chain named by its base name (no file of its own)

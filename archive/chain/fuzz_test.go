@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/archive/chain"
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
@@ -37,10 +38,10 @@ func FuzzDiffApply(f *testing.F) {
 	f.Add([]byte{0, 1, 5, 1, 2, 255}, []byte{0, 1, 6, 2, 3, 7})
 	f.Add([]byte{}, []byte{3, 7, 255, 3, 7, 1})
 	f.Fuzz(func(t *testing.T, a, b []byte) {
-		have := &chain.Tables{Scalars: scalarsFrom(a)}
+		have := &archive.Tables{Scalars: scalarsFrom(a)}
 		// The later state: b's points (new, or changed values of a's),
 		// then a's other points.
-		now := &chain.Tables{Scalars: scalarsFrom(b)}
+		now := &archive.Tables{Scalars: scalarsFrom(b)}
 		inNow := map[string]bool{}
 		for _, s := range now.Scalars {
 			inNow[s.Metric+string(rune('0'+s.Epoch))] = true
@@ -51,8 +52,8 @@ func FuzzDiffApply(f *testing.F) {
 			}
 		}
 		d := chain.Diff(have, now)
-		merged := &chain.Tables{Scalars: append([]schemas.ScalarRow(nil), have.Scalars...)}
-		merged.Apply(d)
+		merged := &archive.Tables{Scalars: append([]schemas.ScalarRow(nil), have.Scalars...)}
+		chain.Apply(merged, d)
 		want := map[string]float64{}
 		for _, s := range now.Scalars {
 			want[s.Metric+string(rune('0'+s.Epoch))] = s.Value
@@ -69,7 +70,7 @@ func FuzzDiffApply(f *testing.F) {
 				t.Fatalf("%s = %v, want %v", k, g, v)
 			}
 		}
-		if again := chain.Diff(merged, now); len(again.Scalars) != 0 || chain.Changes(merged, again) && !reflect.DeepEqual(merged.Run, now.Run) {
+		if again := chain.Diff(merged, now); len(again.Scalars) != 0 || chain.Changes(merged, again) && !reflect.DeepEqual(merged.Info, now.Info) {
 			t.Fatalf("second delta not empty: %+v", again.Scalars)
 		}
 	})

@@ -16,85 +16,12 @@ import (
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
-// Tables are the rows of every table of one archive, or of a chain merged.
-type Tables struct {
-	Run         schemas.RunRow
-	Scalars     []schemas.ScalarRow
-	Params      []schemas.ParamRow
-	Summary     []schemas.SummaryRow
-	Images      []schemas.ImageRow
-	Annotations []schemas.AnnotationRow
-	Assets      []schemas.AssetRow
-	Gaps        []schemas.GapRow
-	Logs        []schemas.LogRow
-}
-
-// Load reads every table of an opened archive.
-func Load(a *archive.Archive) (*Tables, error) {
-	t, err := loadWhole(a)
-	if err != nil {
-		return nil, err
-	}
-	k, err := loadKeyed(a)
-	if err != nil {
-		return nil, err
-	}
-	k.Run, k.Summary, k.Gaps = t.Run, t.Summary, t.Gaps
-	return k, nil
-}
-
-// loadWhole reads the tables a link holds whole: run, summary and gaps.
-func loadWhole(a *archive.Archive) (*Tables, error) {
-	runs, err := archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
-	if err != nil {
-		return nil, err
-	}
-	if len(runs) != 1 {
-		return nil, fmt.Errorf("%w: the run table has %d rows, want 1", archive.ErrBadManifest, len(runs))
-	}
-	t := &Tables{Run: runs[0]}
-	if t.Summary, err = readOpt[schemas.SummaryRow](a, schemas.TableSummary); err != nil {
-		return nil, err
-	}
-	if t.Gaps, err = readOpt[schemas.GapRow](a, schemas.TableGaps); err != nil {
-		return nil, err
-	}
-	return t, nil
-}
-
-// loadKeyed reads the keyed tables (every table but run, summary and gaps).
-func loadKeyed(a *archive.Archive) (*Tables, error) {
-	t := &Tables{}
-	var err error
-	if t.Scalars, err = readOpt[schemas.ScalarRow](a, schemas.TableScalars); err != nil {
-		return nil, err
-	}
-	if t.Params, err = readOpt[schemas.ParamRow](a, schemas.TableParams); err != nil {
-		return nil, err
-	}
-	if t.Images, err = readOpt[schemas.ImageRow](a, schemas.TableImages); err != nil {
-		return nil, err
-	}
-	if t.Annotations, err = readOpt[schemas.AnnotationRow](a, schemas.TableAnnotations); err != nil {
-		return nil, err
-	}
-	if t.Assets, err = readOpt[schemas.AssetRow](a, schemas.TableAssets); err != nil {
-		return nil, err
-	}
-	if t.Logs, err = readOpt[schemas.LogRow](a, schemas.TableLogs); err != nil {
-		return nil, err
-	}
-	return t, nil
-}
-
-func readOpt[T any](a *archive.Archive, table string) ([]T, error) {
-	if !a.HasTable(table) || a.Rows(table) == 0 {
-		// Most links of a chain hold a few tables: opening an empty one
-		// costs as much as reading a small one.
-		return nil, nil
-	}
-	return archive.ReadTable[T](a, table)
-}
+// whole are the tables a link holds whole: run, summary and gaps; keyed
+// the others, whose rows a link adds or replaces by key.
+var (
+	whole = []string{schemas.TableRun, schemas.TableSummary, schemas.TableGaps}
+	keyed = []string{schemas.TableScalars, schemas.TableParams, schemas.TableImages, schemas.TableAnnotations, schemas.TableAssets, schemas.TableLogs}
+)
 
 // Row keys: two rows with the same key are the same row at two moments;
 // the later one wins. The run row, the summary (the best epoch so far)
@@ -119,12 +46,12 @@ func optInt(p *int64) string {
 	return strconv.FormatInt(*p, 10)
 }
 
-// Apply merges a delta into t: keyed rows replace the row with the same key
-// where it stands, new rows are appended, and the delta's run row and gaps
-// replace t's, as do its summary and gaps. Images and assets of a run directory are then put back in
-// the order a full capture writes them.
-func (t *Tables) Apply(d *Tables) {
-	t.Run = d.Run
+// Apply merges the delta d into t: keyed rows replace the row with the
+// same key where it stands, new rows are appended, and d's run row,
+// summary and gaps replace t's. Images and assets of a run directory are
+// then put back in the order a full capture writes them.
+func Apply(t, d *archive.Tables) {
+	t.Info = d.Info
 	t.Scalars = upsert(t.Scalars, d.Scalars, scalarKey)
 	t.Params = upsert(t.Params, d.Params, paramKey)
 	t.Summary = append([]schemas.SummaryRow(nil), d.Summary...)
@@ -133,28 +60,14 @@ func (t *Tables) Apply(d *Tables) {
 	t.Assets = upsert(t.Assets, d.Assets, assetKey)
 	t.Gaps = append([]schemas.GapRow(nil), d.Gaps...)
 	t.Logs = upsert(t.Logs, d.Logs, logKey)
-	t.normalize()
-}
-
-// Clone returns a copy of t whose slices can be changed independently.
-func (t *Tables) Clone() *Tables {
-	c := *t
-	c.Scalars = append([]schemas.ScalarRow(nil), t.Scalars...)
-	c.Params = append([]schemas.ParamRow(nil), t.Params...)
-	c.Summary = append([]schemas.SummaryRow(nil), t.Summary...)
-	c.Images = append([]schemas.ImageRow(nil), t.Images...)
-	c.Annotations = append([]schemas.AnnotationRow(nil), t.Annotations...)
-	c.Assets = append([]schemas.AssetRow(nil), t.Assets...)
-	c.Gaps = append([]schemas.GapRow(nil), t.Gaps...)
-	c.Logs = append([]schemas.LogRow(nil), t.Logs...)
-	return &c
+	normalize(t)
 }
 
 // normalize orders a run directory's images and assets as a capture lists
 // them (by path, the dataset's images after the run's), so a merged chain
 // replays exactly as a single archive of the finished run.
-func (t *Tables) normalize() {
-	switch t.Run.SourceKind {
+func normalize(t *archive.Tables) {
+	switch t.Info.SourceKind {
 	case schemas.SourceUltralyticsTrain, schemas.SourceUltralyticsVal, schemas.SourceYOLOv5Train:
 	default:
 		return
@@ -174,9 +87,9 @@ func (t *Tables) normalize() {
 // key have lacks or holds with other values, and now's run row, summary
 // and gaps whole. Rows of have that now lacks are not expressed: a delta never
 // removes.
-func Diff(have, now *Tables) *Tables {
-	return &Tables{
-		Run:         now.Run,
+func Diff(have, now *archive.Tables) *archive.Tables {
+	return &archive.Tables{
+		Info:        now.Info,
 		Scalars:     diff(have.Scalars, now.Scalars, scalarKey),
 		Params:      diff(have.Params, now.Params, paramKey),
 		Summary:     append([]schemas.SummaryRow(nil), now.Summary...),
@@ -188,35 +101,13 @@ func Diff(have, now *Tables) *Tables {
 	}
 }
 
-// Rows counts the keyed rows of t (every table but run, summary and
-// gaps).
-func (t *Tables) Rows() int {
-	return len(t.Scalars) + len(t.Params) + len(t.Images) + len(t.Annotations) + len(t.Assets) + len(t.Logs)
-}
-
 // Changes reports whether applying d to have would change anything but
 // the run's start and end times (which move with every file written, and
 // are worth no link of their own).
-func Changes(have, d *Tables) bool {
-	a, b := have.Run, d.Run
+func Changes(have, d *archive.Tables) bool {
+	a, b := have.Info, d.Info
 	a.StartedAt, a.EndedAt, b.StartedAt, b.EndedAt = nil, nil, nil, nil
 	return d.Rows() > 0 || canon(&a) != canon(&b) || canon(have.Gaps) != canon(d.Gaps) || canon(have.Summary) != canon(d.Summary)
-}
-
-// Digests returns the blob digests the tables reference.
-func (t *Tables) Digests() map[string]bool {
-	out := map[string]bool{}
-	for _, im := range t.Images {
-		if im.Blob != "" {
-			out[im.Blob] = true
-		}
-	}
-	for _, a := range t.Assets {
-		if a.Blob != "" {
-			out[a.Blob] = true
-		}
-	}
-	return out
 }
 
 func upsert[T any](dst, src []T, key func(*T) string) []T {

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/convert"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
@@ -209,43 +211,38 @@ func (c *CaptureCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr
 	reports := make([]captureReport, len(srcs))
 	var mu sync.Mutex
 	done := 0
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for j := 0; j < jobs; j++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				task := prog.Task(shortName(srcs[i]))
-				rep := c.captureOne(ctx, srcs[i], opts)
-				task.Done(rep.Status != statusFailed)
-				mu.Lock()
-				reports[i] = rep
-				done++
-				prefix := ""
-				if len(srcs) > 1 {
-					prefix = fmt.Sprintf("[%d/%d] ", done, len(srcs))
-				}
-				// A run cut short by Ctrl-C is not a failure of its own:
-				// the command says "interrupted" once, at the end.
-				if rep.Status != statusFailed || ctx.Err() == nil {
-					c.print(g, out, errOut, rep, prefix)
-				}
-				if rep.Result != nil {
-					gaps.add(rep.Result.Gaps)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
+	// One run's failure is its report, never the batch's: no run's error
+	// cancels the others, and only Ctrl-C stops handing out runs.
+	var pool errgroup.Group
+	pool.SetLimit(max(1, jobs))
 	for i := range srcs {
 		if ctx.Err() != nil {
 			break
 		}
-		next <- i
+		pool.Go(func() error {
+			task := prog.Task(shortName(srcs[i]))
+			rep := c.captureOne(ctx, srcs[i], opts)
+			task.Done(rep.Status != statusFailed)
+			mu.Lock()
+			reports[i] = rep
+			done++
+			prefix := ""
+			if len(srcs) > 1 {
+				prefix = fmt.Sprintf("[%d/%d] ", done, len(srcs))
+			}
+			// A run cut short by Ctrl-C is not a failure of its own:
+			// the command says "interrupted" once, at the end.
+			if rep.Status != statusFailed || ctx.Err() == nil {
+				c.print(g, out, errOut, rep, prefix)
+			}
+			if rep.Result != nil {
+				gaps.add(rep.Result.Gaps)
+			}
+			mu.Unlock()
+			return nil
+		})
 	}
-	close(next)
-	wg.Wait()
+	pool.Wait()
 	prog.Wait()
 	if c.ledger != nil {
 		if err := c.ledger.Flush(); err != nil {
@@ -382,9 +379,9 @@ func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Op
 	}
 	defer run.Close()
 	if run.Assign(d) && d.Like != "" {
-		run.Warnings = append(run.Warnings, fmt.Sprintf("%s starts as %s does (the same settings and first results.csv row) but its later rows differ: a different run, archived under its own id %s (FORMAT.md §7)", src, d.Like, run.Row.RunID))
+		run.Warnings = append(run.Warnings, fmt.Sprintf("%s starts as %s does (the same settings and first results.csv row) but its later rows differ: a different run, archived under its own id %s (FORMAT.md §7)", src, d.Like, run.Info.RunID))
 	}
-	if other, dup := c.claim(run.Row.RunID, src); dup {
+	if other, dup := c.claim(run.Info.RunID, src); dup {
 		rep.Status, rep.SameAs = "duplicate", other
 		return rep
 	}
@@ -400,7 +397,7 @@ func (c *CaptureCmd) captureOne(ctx context.Context, src string, opts convert.Op
 		return rep
 	}
 	if dst == "" {
-		dst = filepath.Join(dir, archiveName(run.Row.Name, run.Row.RunID))
+		dst = filepath.Join(dir, archiveName(run.Info.Name, run.Info.RunID))
 	}
 	res, err := run.Write(ctx, dst)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/yoloarchive/yoloarchive/archive/chain"
 	"github.com/yoloarchive/yoloarchive/convert/export"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
@@ -66,60 +68,55 @@ func (c *ExportCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr 
 	reports := make([]exportReport, len(paths))
 	var mu sync.Mutex
 	runs := map[string]string{} // run id → the archive last exported for it
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for j := 0; j < min(jobs, len(paths)); j++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				p := paths[i]
-				rep := exportReport{Archive: p, Status: "ok"}
-				task := prog.Task(strings.TrimSuffix(filepath.Base(p), ".tar.zst"))
-				res, err := export.Export(ctx, p, c.Out, c.Format)
-				if err != nil {
-					rep.Status, rep.Error = statusFailed, describeArchiveErr(err)
-				}
-				task.Done(err == nil)
-				rep.Result = res
-				mu.Lock()
-				reports[i] = rep
-				if res != nil {
-					if other, ok := runs[res.RunID]; ok {
-						printf(errOut, "warning: %s and %s hold the same run (%s): the dataset has the tables of %s, whole\n", other, p, res.RunID, p)
-					}
-					runs[res.RunID] = p
-				}
-				switch {
-				case c.JSON:
-					b, _ := json.Marshal(rep)
-					fmt.Fprintln(out, string(b))
-				case rep.Status == statusFailed:
-					problemLine(errOut, statusFailed, p, rep.Error)
-				case !g.Quiet:
-					var rows int64
-					for _, n := range res.Rows {
-						rows += n
-					}
-					printf(out, "%s -> %s (run %s, %d tables, %d rows)\n", p, c.Out, res.RunID, len(res.Files), rows)
-				}
-				if res != nil && !c.JSON {
-					for _, w := range res.Warnings {
-						printf(errOut, "warning: %s: %s\n", p, oneLine(w))
-					}
-				}
-				mu.Unlock()
-			}
-		}()
-	}
+	// One archive's failure is its report, never the batch's: no error
+	// cancels the others, and only Ctrl-C stops handing out archives.
+	var pool errgroup.Group
+	pool.SetLimit(max(1, jobs))
 	for i := range paths {
 		if ctx.Err() != nil {
 			break
 		}
-		next <- i
+		pool.Go(func() error {
+			p := paths[i]
+			rep := exportReport{Archive: p, Status: "ok"}
+			task := prog.Task(strings.TrimSuffix(filepath.Base(p), ".tar.zst"))
+			res, err := export.Export(ctx, p, c.Out, c.Format)
+			if err != nil {
+				rep.Status, rep.Error = statusFailed, describeArchiveErr(err)
+			}
+			task.Done(err == nil)
+			rep.Result = res
+			mu.Lock()
+			reports[i] = rep
+			if res != nil {
+				if other, ok := runs[res.RunID]; ok {
+					printf(errOut, "warning: %s and %s hold the same run (%s): the dataset has the tables of %s, whole\n", other, p, res.RunID, p)
+				}
+				runs[res.RunID] = p
+			}
+			switch {
+			case c.JSON:
+				b, _ := json.Marshal(rep)
+				fmt.Fprintln(out, string(b))
+			case rep.Status == statusFailed:
+				problemLine(errOut, statusFailed, p, rep.Error)
+			case !g.Quiet:
+				var rows int64
+				for _, n := range res.Rows {
+					rows += n
+				}
+				printf(out, "%s -> %s (run %s, %d tables, %d rows)\n", p, c.Out, res.RunID, len(res.Files), rows)
+			}
+			if res != nil && !c.JSON {
+				for _, w := range res.Warnings {
+					printf(errOut, "warning: %s: %s\n", p, oneLine(w))
+				}
+			}
+			mu.Unlock()
+			return nil
+		})
 	}
-	close(next)
-	wg.Wait()
+	pool.Wait()
 	prog.Wait()
 	if err := ctx.Err(); err != nil {
 		return err

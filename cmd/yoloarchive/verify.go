@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/archive/chain"
@@ -45,18 +43,16 @@ type verifyReport struct {
 // Run verifies the archives.
 func (c *VerifyCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr *Stderr) error {
 	var ok, failed int
-	for _, p := range verifyTargets(c.Archives) {
+	for _, vt := range verifyTargets(c.Archives) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		p, err := vt.path, vt.err
 		rep := verifyReport{Archive: p, Status: "ok"}
-		var err error
-		if base, _, ok := chain.SplitLink(p); ok && isLink(p) {
-			rep.Archive = base
-			err = c.verifyChain(ctx, base, &rep)
-		} else if _, statErr := os.Stat(p); errors.Is(statErr, os.ErrNotExist) && isChain(p) {
-			err = c.verifyChain(ctx, p, &rep)
-		} else {
+		if err == nil && vt.target.Chain {
+			rep.Archive = vt.target.Path
+			err = c.verifyChain(ctx, vt.target, &rep)
+		} else if err == nil {
 			var a *archive.Archive
 			if a, err = archive.Verify(ctx, p); err == nil {
 				rep.RunID, rep.Digest, rep.Entries, rep.Size = a.Header.RunID, a.Digest, len(a.Manifest.Entries)+1, a.Size
@@ -91,29 +87,14 @@ func (c *VerifyCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr 
 	return outcome(ok, failed)
 }
 
-// isLink reports whether the archive at p is a chain link (by its header).
-func isLink(p string) bool {
-	h, err := archive.ReadHeader(p)
-	return err == nil && h.Chain != nil
-}
-
-// isChain reports whether base names a chain with links on disk.
-func isChain(base string) bool {
-	links, _, _ := chain.Files(base)
-	return len(links) > 0
-}
-
 // verifyChain checks every link completely and that they follow one
 // another, with no link missing.
-func (c *VerifyCmd) verifyChain(ctx context.Context, base string, rep *verifyReport) error {
-	links, orphans, err := chain.Files(base)
-	if err != nil {
-		return err
+func (c *VerifyCmd) verifyChain(ctx context.Context, t chain.Target, rep *verifyReport) error {
+	base := t.Path
+	if len(t.Orphans) > 0 {
+		return fmt.Errorf("%s: %w: link %d is missing before %s", base, chain.ErrBroken, len(t.Links), t.Orphans[0])
 	}
-	if len(orphans) > 0 {
-		return fmt.Errorf("%s: %w: link %d is missing before %s", base, chain.ErrBroken, len(links), orphans[0])
-	}
-	for _, l := range links {
+	for _, l := range t.Links {
 		a, err := archive.Verify(ctx, l)
 		if err != nil {
 			return err
@@ -131,19 +112,28 @@ func (c *VerifyCmd) verifyChain(ctx context.Context, base string, rep *verifyRep
 	return nil
 }
 
-// verifyTargets keeps one link of each chain among paths (the chain is
-// checked as a whole) and every other path.
-func verifyTargets(paths []string) []string {
-	var out []string
+// verifyTarget is one archive to verify: what its path resolved to, or
+// why it could not be told.
+type verifyTarget struct {
+	path   string
+	target chain.Target
+	err    error
+}
+
+// verifyTargets resolves every path and keeps the first of each chain's
+// (the chain is checked as a whole) and every other path.
+func verifyTargets(paths []string) []verifyTarget {
+	var out []verifyTarget
 	seen := map[string]bool{}
 	for _, p := range paths {
-		if base, _, ok := chain.SplitLink(p); ok && isLink(p) {
-			if seen[base] {
+		t, err := chain.Resolve(p)
+		if err == nil && t.Chain {
+			if seen[t.Path] {
 				continue
 			}
-			seen[base] = true
+			seen[t.Path] = true
 		}
-		out = append(out, p)
+		out = append(out, verifyTarget{path: p, target: t, err: err})
 	}
 	return out
 }

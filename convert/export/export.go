@@ -76,11 +76,15 @@ func Export(ctx context.Context, path, dir, format string) (*Result, error) {
 	// replays it.
 	var (
 		a        *archive.Archive
-		merged   *chain.Tables
+		merged   *archive.Tables
 		warnings []string
 	)
-	if chain.Is(path) {
-		c, err := chain.Open(ctx, path)
+	target, err := chain.Resolve(path)
+	if err != nil {
+		return nil, err
+	}
+	if target.Chain {
+		c, err := chain.Open(ctx, target.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -93,7 +97,6 @@ func Export(ctx context.Context, path, dir, format string) (*Result, error) {
 			warnings = append(warnings, fmt.Sprintf("link %d of the chain is missing: %d later link files (first %s) were not read", len(c.Links), len(c.Orphans), c.Orphans[0]))
 		}
 	} else {
-		var err error
 		if a, err = archive.Open(ctx, path); err != nil {
 			return nil, err
 		}
@@ -214,27 +217,27 @@ var codec = &zstd.Codec{Level: zstd.SpeedDefault}
 
 // tableParquet writes one table as Parquet to w: the archive's own rows,
 // or a chain's merged rows (merged not nil); scalars as Scalar rows.
-func tableParquet(a *archive.Archive, merged *chain.Tables, table string, w io.Writer) (int64, error) {
+func tableParquet(a *archive.Archive, merged *archive.Tables, table string, w io.Writer) (int64, error) {
 	runID := a.Header.RunID
 	switch table {
 	case schemas.TableRun:
-		return copyTable(a, merged, table, w, func(t *chain.Tables) []schemas.RunRow { return []schemas.RunRow{t.Run} }, keep[schemas.RunRow])
+		return copyTable(a, merged, table, w, func(t *archive.Tables) []schemas.RunRow { return []schemas.RunRow{t.Info} }, keep[schemas.RunRow])
 	case schemas.TableScalars:
-		return copyTable(a, merged, table, w, func(t *chain.Tables) []schemas.ScalarRow { return t.Scalars }, func(s schemas.ScalarRow) Scalar { return scalar(runID, s) })
+		return copyTable(a, merged, table, w, func(t *archive.Tables) []schemas.ScalarRow { return t.Scalars }, func(s schemas.ScalarRow) Scalar { return scalar(runID, s) })
 	case schemas.TableParams:
-		return copyTable(a, merged, table, w, func(t *chain.Tables) []schemas.ParamRow { return t.Params }, keep[schemas.ParamRow])
+		return copyTable(a, merged, table, w, func(t *archive.Tables) []schemas.ParamRow { return t.Params }, keep[schemas.ParamRow])
 	case schemas.TableSummary:
-		return copyTable(a, merged, table, w, func(t *chain.Tables) []schemas.SummaryRow { return t.Summary }, keep[schemas.SummaryRow])
+		return copyTable(a, merged, table, w, func(t *archive.Tables) []schemas.SummaryRow { return t.Summary }, keep[schemas.SummaryRow])
 	case schemas.TableImages:
-		return copyTable(a, merged, table, w, func(t *chain.Tables) []schemas.ImageRow { return t.Images }, keep[schemas.ImageRow])
+		return copyTable(a, merged, table, w, func(t *archive.Tables) []schemas.ImageRow { return t.Images }, keep[schemas.ImageRow])
 	case schemas.TableAnnotations:
-		return copyTable(a, merged, table, w, func(t *chain.Tables) []schemas.AnnotationRow { return t.Annotations }, keep[schemas.AnnotationRow])
+		return copyTable(a, merged, table, w, func(t *archive.Tables) []schemas.AnnotationRow { return t.Annotations }, keep[schemas.AnnotationRow])
 	case schemas.TableAssets:
-		return copyTable(a, merged, table, w, func(t *chain.Tables) []schemas.AssetRow { return t.Assets }, keep[schemas.AssetRow])
+		return copyTable(a, merged, table, w, func(t *archive.Tables) []schemas.AssetRow { return t.Assets }, keep[schemas.AssetRow])
 	case schemas.TableGaps:
-		return copyTable(a, merged, table, w, func(t *chain.Tables) []schemas.GapRow { return t.Gaps }, keep[schemas.GapRow])
+		return copyTable(a, merged, table, w, func(t *archive.Tables) []schemas.GapRow { return t.Gaps }, keep[schemas.GapRow])
 	case schemas.TableLogs:
-		return copyTable(a, merged, table, w, func(t *chain.Tables) []schemas.LogRow { return t.Logs }, keep[schemas.LogRow])
+		return copyTable(a, merged, table, w, func(t *archive.Tables) []schemas.LogRow { return t.Logs }, keep[schemas.LogRow])
 	}
 	return 0, fmt.Errorf("no export for table %q", table)
 }
@@ -244,7 +247,7 @@ func keep[T any](r T) T { return r }
 // copyTable writes a table's rows through conv into a Parquet writer: the
 // merged rows pick chooses, or, without merged tables, the archive's rows
 // streamed in batches.
-func copyTable[T, U any](a *archive.Archive, merged *chain.Tables, table string, w io.Writer, pick func(*chain.Tables) []T, conv func(T) U) (int64, error) {
+func copyTable[T, U any](a *archive.Archive, merged *archive.Tables, table string, w io.Writer, pick func(*archive.Tables) []T, conv func(T) U) (int64, error) {
 	pw := parquet.NewGenericWriter[U](w, parquet.Compression(codec), parquet.CreatedBy("yoloarchive", "", ""),
 		parquet.MaxRowsPerRowGroup(rowGroupSize))
 	var n int64
@@ -283,7 +286,7 @@ func copyTable[T, U any](a *archive.Archive, merged *chain.Tables, table string,
 // CSV export goes through a temporary Parquet file beside dst, read back
 // one record batch at a time. Memory is bounded by the batch and the
 // budget's bytes per value, not by the table.
-func exportTable(ctx context.Context, a *archive.Archive, merged *chain.Tables, table, format, dst string) (tmp string, n int64, err error) {
+func exportTable(ctx context.Context, a *archive.Archive, merged *archive.Tables, table, format, dst string) (tmp string, n int64, err error) {
 	if format == Parquet {
 		tmp, err = writeTemp(dst, func(w io.Writer) error {
 			bw := bufio.NewWriterSize(w, 1<<20)

@@ -539,8 +539,8 @@ func hyperparams(params []schemas.ParamRow) map[string]map[string]any {
 func provenance(run *ysync.Run) (string, map[string]string) {
 	info := run.Info
 	rt := map[string]string{
-		"yoloarchive_run_id":  info.RunID,
-		"yoloarchive_archive": run.Digest(),
+		schemas.MarkerRunID:   info.RunID,
+		schemas.MarkerArchive: run.Digest(),
 		"source_dir":          info.SaveDir,
 	}
 	if g := ysync.GapItems(run.Gaps); g != "" {

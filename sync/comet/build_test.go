@@ -565,7 +565,7 @@ func TestBuild_Options(t *testing.T) {
 // tables, zero epochs or odd values.
 func oddRun(info schemas.RunRow, scalars []schemas.ScalarRow, summary []schemas.SummaryRow) *ysync.Run {
 	return &ysync.Run{Archive: &archive.Archive{Header: schemas.Header{RunID: "0123456789abcdef0123456789abcdef"}},
-		Info: info, Scalars: scalars, Summary: summary}
+		Tables: archive.Tables{Info: info, Scalars: scalars, Summary: summary}}
 }
 
 // TestBuild_OddRuns: no tables, zero epochs, NaN and infinite values,

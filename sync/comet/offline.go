@@ -19,6 +19,7 @@ import (
 
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/archive/scratch"
+	"github.com/yoloarchive/yoloarchive/schemas"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/pyfmt"
 )
@@ -26,12 +27,12 @@ import (
 // RunIDOther is the "other" that carries an archive's run id on its
 // experiment, so that a second sync finds the experiment instead of
 // making a new one.
-const RunIDOther = "yoloarchive_run_id"
+const RunIDOther = schemas.MarkerRunID
 
 // FinalOther is the other a REST sync logs once it ended the experiment
 // with a run's final state ("true"): an earlier state synced later (a
 // lagging copy of a chain) then knows the experiment is ahead of it.
-const FinalOther = "yoloarchive_final"
+const FinalOther = schemas.MarkerFinal
 
 // Offline writes Comet offline experiment zips, as the Comet SDK writes
 // them with COMET_START_ONLINE=0, for `comet upload` on a connected

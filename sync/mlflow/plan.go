@@ -16,7 +16,7 @@ import (
 
 // TagRunID is the tag that identifies an archived run on the MLflow side,
 // for dedupe (runs/search with tags.`yoloarchive.run_id` = '<id>').
-const TagRunID = "yoloarchive.run_id"
+const TagRunID = schemas.TagRunID
 
 // Options are what the callback reads from its environment.
 type Options struct {

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/yoloarchive/yoloarchive/vision/mask"
 )
@@ -29,29 +30,8 @@ func Serve(r io.Reader, w io.Writer, version string, polygons PolygonsFunc) erro
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("contours: write hello: %w", err)
 	}
-	type job struct {
-		id  uint64
-		rle mask.RLE
-		err error
-	}
 	workers := runtime.GOMAXPROCS(0)
-	jobs := make(chan job, 2*workers)
 	answers := make(chan []byte, 2*workers)
-	var wg sync.WaitGroup
-	for i := 0; i < workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				var polys [][]int32
-				err := j.err
-				if err == nil {
-					polys, err = safePolygons(polygons, j.rle)
-				}
-				answers <- appendResponse(nil, j.id, polys, err)
-			}
-		}()
-	}
 	writeErr := make(chan error, 1)
 	go func() {
 		var err error
@@ -69,6 +49,9 @@ func Serve(r io.Reader, w io.Writer, version string, polygons PolygonsFunc) erro
 		}
 		writeErr <- err
 	}()
+	// Up to workers masks at once; reading waits for a free one.
+	var g errgroup.Group
+	g.SetLimit(workers)
 	br := bufio.NewReaderSize(r, 64<<10)
 	var readErr error
 	for {
@@ -80,10 +63,16 @@ func Serve(r io.Reader, w io.Writer, version string, polygons PolygonsFunc) erro
 			break
 		}
 		id, rle, err := parseRequest(frame)
-		jobs <- job{id, rle, err}
+		g.Go(func() error {
+			var polys [][]int32
+			if err == nil {
+				polys, err = safePolygons(polygons, rle)
+			}
+			answers <- appendResponse(nil, id, polys, err)
+			return nil // a mask's error is its answer
+		})
 	}
-	close(jobs)
-	wg.Wait()
+	g.Wait()
 	close(answers)
 	if err := <-writeErr; err != nil {
 		return fmt.Errorf("contours: write answer: %w", err)
