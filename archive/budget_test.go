@@ -297,3 +297,13 @@ func TestParseBudget(t *testing.T) {
 		}
 	}
 }
+
+// A folder given where an archive is expected (sync archives/) says which
+// files to give instead, not only that it is not a regular file.
+func TestOpen_FolderNamesItsArchives(t *testing.T) {
+	dir := t.TempDir()
+	_, err := archive.Open(context.Background(), dir)
+	if !errors.Is(err, archive.ErrNotArchive) || !strings.Contains(err.Error(), filepath.Join(dir, "*.tar.zst")) {
+		t.Fatalf("err = %v, want ErrNotArchive naming %s", err, filepath.Join(dir, "*.tar.zst"))
+	}
+}

@@ -47,6 +47,9 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 	if err != nil {
 		return nil, err
 	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s: %w: a folder: give the archives in it (%s)", path, ErrNotArchive, filepath.Join(path, "*.tar.zst"))
+	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: %w: not a regular file", path, ErrNotArchive)
 	}
