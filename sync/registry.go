@@ -33,6 +33,9 @@ type Kind struct {
 	// no checkpoints.
 	Offline    bool
 	DefaultOut string
+	// NoTags, when set, refuses --tags with this reason (the tracker's
+	// callback logs no tags).
+	NoTags string
 	// New makes the target from the command's options and the tracker's
 	// flag group, as parsed (a pointer to the tracker package's Flags).
 	New func(o Options, flags any) (Target, error)
@@ -85,6 +88,21 @@ func KindNames() string {
 		names = append(names, k.Name)
 	}
 	return strings.Join(names, ",")
+}
+
+// OutDefaults lists the offline kinds' default output directories
+// ("./comet-offline, ./clearml-offline or ./mlruns"), for -o's help.
+func OutDefaults() string {
+	var dirs []string
+	for _, k := range Kinds() {
+		if k.Offline {
+			dirs = append(dirs, "./"+k.DefaultOut)
+		}
+	}
+	if len(dirs) < 2 {
+		return strings.Join(dirs, "")
+	}
+	return strings.Join(dirs[:len(dirs)-1], ", ") + " or " + dirs[len(dirs)-1]
 }
 
 // KindsHelp describes the registered destinations on one line (for --to's

@@ -43,7 +43,7 @@ type CLI struct {
 	Capture CaptureCmd `cmd:"" help:"Capture run directories into archives."`
 	Inspect InspectCmd `cmd:"" aliases:"compare" help:"Show what an archive holds and what it lacks; several runs' best and final values side by side."`
 	Verify  VerifyCmd  `cmd:"" help:"Check archives completely: structure, checksums, tables."`
-	Sync    SyncCmd    `cmd:"" help:"Replay archives into ClearML or Comet, or write Comet offline zips."`
+	Sync    SyncCmd    `cmd:"" help:"Replay archives into ClearML, Comet or MLflow, or write their offline exports."`
 	Export  ExportCmd  `cmd:"" help:"Write archives' tables as a Parquet dataset, Arrow IPC streams or CSV."`
 	Restore RestoreCmd `cmd:"" help:"Write a run directory back from its archive."`
 	Status  StatusCmd  `cmd:"" help:"Show what has been synced where, from the sync checkpoints."`
@@ -253,5 +253,5 @@ func versionOf(ldflags string, bi *debug.BuildInfo) string {
 // destinations).
 func cliVars(version string) kong.Vars {
 	return kong.Vars{"version": version, "budget": archive.Limits{}.String(),
-		"sync_to": ysync.KindNames(), "sync_to_help": ysync.KindsHelp()}
+		"sync_to": ysync.KindNames(), "sync_to_help": ysync.KindsHelp(), "sync_out": ysync.OutDefaults()}
 }

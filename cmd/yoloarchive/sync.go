@@ -11,13 +11,15 @@ import (
 	"github.com/yoloarchive/yoloarchive/archive/chain"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/clearml"
+	"github.com/yoloarchive/yoloarchive/sync/comet"
+	_ "github.com/yoloarchive/yoloarchive/sync/mlflow" // registers --to mlflow and mlflow-dir
 )
 
 // SyncCmd is `yoloarchive sync`.
 type SyncCmd struct {
 	Archives []string `arg:"" optional:"" name:"ARCHIVE" help:"Archives (.tar.zst) to replay. The links of a chain written by capture --follow (NAME.000.tar.zst, ...; any of them, or NAME.tar.zst) sync as one run."`
-	To       string   `required:"" enum:"clearml,clearml-offline,comet,comet-offline,mlflow,mlflow-dir" placeholder:"TRACKER" help:"Destination: clearml, comet or mlflow (their APIs; mlflow from MLFLOW_TRACKING_URI and the other MLFLOW_* variables), or, with no server, comet-offline (offline experiment zips for 'comet upload'), clearml-offline (offline sessions for 'clearml-task --import-offline-session') or mlflow-dir (an MLflow file store for 'mlflow ui --backend-store-uri DIR')."`
-	Out      string   `short:"o" placeholder:"DIR" help:"Output directory for offline exports (default: ./comet-offline, ./clearml-offline or ./mlruns)."`
+	To       string   `required:"" enum:"${sync_to}" placeholder:"TRACKER" help:"Destination: ${sync_to_help}."`
+	Out      string   `short:"o" placeholder:"DIR" help:"Output directory for offline exports (default: ${sync_out})."`
 	Project  string   `placeholder:"NAME" help:"Project to sync into (default: the run's project, as the callback names it)."`
 	Name     string   `placeholder:"NAME" help:"Task or experiment name (default: the run's name). Only with a single archive."`
 	Tags     []string `placeholder:"TAG" help:"Extra tags (repeat or comma-separate)."`
@@ -29,16 +31,22 @@ type SyncCmd struct {
 	StateDir string   `placeholder:"DIR" help:"Where sync checkpoints are kept (default: $YOLOARCHIVE_STATE_DIR, else $XDG_STATE_HOME/yoloarchive, else ~/.local/state/yoloarchive)."`
 	Version  string   `name:"ultralytics-version" placeholder:"X.Y.Z" help:"Replay as this Ultralytics version's callback (default: the archive's version, or the lower bound of its inferred range)."`
 
-	ClearML clearmlFlags `embed:"" prefix:"clearml-" group:"ClearML (default: CLEARML_* variables, else CLEARML_CONFIG_FILE or ~/clearml.conf)"`
-	Comet   cometFlags   `embed:"" prefix:"comet-" group:"Comet (default: COMET_* variables, else COMET_CONFIG, ./.comet.config or ~/.comet.config)"`
+	// One flag group per tracker (see trackerFlags); the --to values come
+	// from the registry (sync.Register).
+	ClearML clearml.Flags `embed:"" prefix:"clearml-" group:"ClearML (default: CLEARML_* variables, else CLEARML_CONFIG_FILE or ~/clearml.conf)"`
+	Comet   comet.Flags   `embed:"" prefix:"comet-" group:"Comet (default: COMET_* variables, else COMET_CONFIG, ./.comet.config or ~/.comet.config)"`
 }
 
-type clearmlFlags struct {
-	APIHost   string  `placeholder:"URL" help:"ClearML API server, e.g. http://clearml:8008."`
-	WebHost   string  `placeholder:"URL" help:"ClearML web UI (for links)."`
-	FilesHost string  `placeholder:"URL" help:"ClearML file server."`
-	Insecure  bool    `help:"Do not verify TLS certificates."`
-	Rate      float64 `default:"0" placeholder:"N" help:"Requests per second to ClearML, shared by all archives (0: no limit; a 429 pauses every worker either way)."`
+// trackerFlags returns the flag group of a registered tracker (nil for a
+// tracker with none, as MLflow, which reads only its MLFLOW_* variables).
+func (c *SyncCmd) trackerFlags(tracker string) any {
+	switch tracker {
+	case "clearml":
+		return &c.ClearML
+	case "comet":
+		return &c.Comet
+	}
+	return nil
 }
 
 // Help is shown by --help.
@@ -79,11 +87,19 @@ func (c *SyncCmd) Validate() error {
 	if c.Name != "" && len(c.Archives) > 1 {
 		return errors.New("--name names one run: use it with a single ARCHIVE")
 	}
-	if c.Out != "" && !strings.HasSuffix(c.To, "-offline") && c.To != "mlflow-dir" {
-		return errors.New("-o is for offline exports (--to comet-offline, clearml-offline or mlflow-dir)")
-	}
-	if len(c.Tags) > 0 && strings.HasPrefix(c.To, "mlflow") {
-		return errors.New("--tags: Ultralytics' MLflow callback logs no tags, and --to mlflow and mlflow-dir add none")
+	if k, ok := ysync.Lookup(c.To); ok {
+		if c.Out != "" && !k.Offline {
+			var offline []string
+			for _, k := range ysync.Kinds() {
+				if k.Offline {
+					offline = append(offline, k.Name)
+				}
+			}
+			return fmt.Errorf("-o is for offline exports (--to %s)", strings.Join(offline, ", "))
+		}
+		if len(c.Tags) > 0 && k.NoTags != "" {
+			return errors.New("--tags: " + k.NoTags)
+		}
 	}
 	if c.Jobs < 1 {
 		return errors.New("-j must be at least 1")
@@ -160,35 +176,30 @@ func (c *SyncCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr *S
 	return outcome(ok, failed)
 }
 
-// replayer builds the destination's Replayer from flags, environment and
-// configuration files.
+// replayer builds the destination registered as --to from flags,
+// environment and configuration files.
 func (c *SyncCmd) replayer(tags []string) (ysync.Target, *ysync.Store, error) {
+	k, ok := ysync.Lookup(c.To)
+	if !ok {
+		return nil, nil, fmt.Errorf("--to %s: not a destination (one of %s)", c.To, ysync.KindNames())
+	}
+	o := ysync.Options{Project: c.Project, Name: c.Name, Tags: tags, Version: c.Version, Out: c.Out}
+	if k.Offline && o.Out == "" {
+		o.Out = k.DefaultOut
+	}
+	t, err := k.New(o, c.trackerFlags(k.Tracker))
+	if err != nil {
+		return nil, nil, err
+	}
+	if k.Offline {
+		// Offline exports are rewritten whole each time: no checkpoints.
+		return t, nil, nil
+	}
 	dir := c.StateDir
 	if dir == "" {
 		dir = ysync.DefaultStateDir()
 	}
-	store := &ysync.Store{Dir: dir}
-	switch c.To {
-	case "clearml":
-		cfg, err := clearml.LoadConfig(clearml.Config{APIHost: c.ClearML.APIHost, WebHost: c.ClearML.WebHost,
-			FilesHost: c.ClearML.FilesHost, Insecure: c.ClearML.Insecure})
-		if err != nil {
-			return nil, nil, err
-		}
-		r := clearml.New(cfg, clearml.Options{Project: c.Project, Name: c.Name, Tags: tags, Version: c.Version})
-		r.SetRate(c.ClearML.Rate)
-		return r, store, nil
-	case "clearml-offline":
-		out := c.Out
-		if out == "" {
-			out = "clearml-offline"
-		}
-		// Offline exports are rewritten whole each time: no checkpoints.
-		return clearml.NewOffline(out, clearml.Options{Project: c.Project, Name: c.Name, Tags: tags, Version: c.Version}), nil, nil
-	case "mlflow", "mlflow-dir":
-		return mlflowReplayer(c, store)
-	}
-	return cometReplayer(c, tags, store)
+	return t, &ysync.Store{Dir: dir}, nil
 }
 
 // report prints one archive's result: a JSON line with --json, else a

@@ -86,3 +86,26 @@ func TestCLI_CaptureMLflowStore(t *testing.T) {
 		t.Fatalf("archives %v", archives)
 	}
 }
+
+// TestCLI_SyncMLflowFlags: the registry's mlflow kinds refuse --tags with
+// the reason, take -o only for mlflow-dir, and are listed in --help.
+func TestCLI_SyncMLflowFlags(t *testing.T) {
+	archive := synctest.Capture(t, synctest.SynthRun(t, 1, 0, 0))
+	for _, to := range []string{"mlflow", "mlflow-dir"} {
+		code, out, stderr := runCLI(t, "sync", archive, "--to", to, "--tags", "a")
+		if code != exitUsage || !strings.Contains(stderr, "--tags: Ultralytics' MLflow callback logs no tags") {
+			t.Errorf("--to %s --tags: exit %d\nstdout %s\nstderr %s", to, code, out, stderr)
+		}
+	}
+	code, out, stderr := runCLI(t, "sync", archive, "--to", "mlflow", "-o", t.TempDir())
+	if code != exitUsage || !strings.Contains(stderr, "-o is for offline exports") || !strings.Contains(stderr, "mlflow-dir") {
+		t.Errorf("--to mlflow -o: exit %d\nstdout %s\nstderr %s", code, out, stderr)
+	}
+	_, help, _ := runCLI(t, "sync", "--help")
+	help = strings.Join(strings.Fields(help), " ")
+	for _, want := range []string{"mlflow (an MLflow tracking server's REST API", "mlflow-dir (an MLflow file store", "./mlruns"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("sync --help lacks %q", want)
+		}
+	}
+}
