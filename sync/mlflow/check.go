@@ -81,7 +81,7 @@ func (r *Remote) Preview(ctx context.Context, run *ysync.Run, st *ysync.State, r
 		return err
 	}
 	defer s.close()
-	found, err := s.findOrCreate(ctx, false)
+	found, err := s.findOrCreate(ctx, false, st.Replace)
 	if err != nil {
 		return err
 	}

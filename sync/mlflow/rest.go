@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/mlflow/filestore"
@@ -29,7 +28,7 @@ const (
 // API (2.0), as runs that look as if Ultralytics' MLflow callback had
 // logged them live (see BuildPlan).
 //
-// One archive's sync is the sequence another destination would follow:
+// It is a sync.Destination: the core runs one archive's sync as
 // findOrCreate (the checkpoint's run, else the run whose
 // yoloarchive.run_id tag is the archive's, else a new one), steps (the
 // plan cut into requests: params and metrics by log-batch within its
@@ -42,6 +41,8 @@ type Remote struct {
 	copts ysync.ClientOptions
 	gate  ysync.Gate // shared by every archive's client: a 429 pauses all
 }
+
+var _ ysync.Destination = (*Remote)(nil)
 
 // New returns a Remote for the server in cfg (see ConfigFromEnv). The
 // experiment and run name come from opts, else from cfg
@@ -112,6 +113,12 @@ type session struct {
 	// sync did not create, so that nothing is sent twice).
 	have  map[point]int
 	blobs *ysync.Blobs
+
+	// task shows progress; todo holds the steps by name; check is set
+	// until the first read-back of a run this sync did not create.
+	task  *ysync.Task
+	todo  map[string]step
+	check bool
 }
 
 func (r *Remote) session(run *ysync.Run, st *ysync.State, res *ysync.Result, copts ysync.ClientOptions) (*session, error) {
@@ -133,89 +140,122 @@ func (s *session) close() {
 	}
 }
 
-// Write replays run (a sync.Writer: MLflow keeps its own state machine until it is ported onto sync.Destination) into its MLflow run: find it by the run id (or create
-// it), send what it lacks, read it all back, and only then end it and
-// record the run synced.
-func (r *Remote) Write(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
-	s, err := r.session(run, st, res, r.copts)
+// Open prepares the replay of run into its MLflow run (a
+// sync.Destination: the core finds or creates it by the run id, sends
+// what it lacks, reads it all back, and only then ends it and records the
+// run synced).
+func (r *Remote) Open(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task) (ysync.Replay, error) {
+	s, err := r.session(run, st, &ysync.Result{}, r.copts)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer s.close()
-	task.Stage("connect", 0)
-	found, err := s.findOrCreate(ctx, true)
+	s.task = task
+	return s, nil
+}
+
+// FindOrCreate finds or creates the archive's MLflow run (see
+// findOrCreate). A run this sync did not create is read back first.
+func (s *session) FindOrCreate(ctx context.Context, force bool) (ysync.Found, error) {
+	found, err := s.findOrCreate(ctx, true, force)
 	if err != nil {
-		return err
+		return ysync.Found{}, err
 	}
 	if !found {
-		return fmt.Errorf("mlflow: run %s: not created (internal error, please report)", run.RunID())
+		return ysync.Found{}, fmt.Errorf("mlflow: run %s: not created (internal error, please report)", s.run.RunID())
 	}
-	if s.behind() {
-		res.Status = ysync.StatusBehind
-		return nil
-	}
-	if st.Synced {
-		res.Status = ysync.StatusUpToDate
-		return nil
-	}
-	if !s.fresh && !st.Has("created") {
-		// Another machine (or a lost checkpoint) may have synced it all.
-		changes, err := s.readBack(ctx)
-		if err != nil {
-			return err
-		}
-		if len(changes) == 0 && s.ended() {
-			return s.finish(ctx, true)
-		}
+	s.check = !s.fresh && !s.st.Has("created")
+	return ysync.Found{ID: s.st.RemoteID, URL: s.st.URL, Check: s.check}, nil
+}
+
+// Ended reports whether the remote run was ended (by a later, final state
+// of the run).
+func (s *session) Ended(context.Context) (bool, error) { return s.behind(), nil }
+
+// Steps cuts the plan into log-batches and artifact uploads. They are
+// checkpointed by Apply itself: a metric batch the checkpoint has still
+// consumes its points from what the server holds.
+func (s *session) Steps(context.Context) ([]ysync.Step, error) {
+	if s.st.Synced {
+		return nil, nil
 	}
 	s.unproxied()
-	steps := s.steps()
-	task.Stage("send", int64(len(steps)))
-	for _, step := range steps {
-		if st.Has(step.name) {
-			if step.skip != nil {
-				if err := step.skip(ctx); err != nil {
-					return err
-				}
-			}
-			res.Skipped++
-			task.Add(1)
-			continue
-		}
-		if err := s.apply(ctx, step); err != nil {
-			return err
-		}
-		if err := st.Mark(step.name); err != nil {
-			return err
-		}
-		task.Add(1)
+	s.todo = map[string]step{}
+	var out []ysync.Step
+	for _, st := range s.steps() {
+		s.todo[st.name] = st
+		out = append(out, ysync.Step{Name: st.name})
 	}
-	task.Stage("verify", 0)
+	s.task.Stage("send", int64(len(out)))
+	return out, nil
+}
+
+// Apply sends one step unless the checkpoint has it, then marks it.
+func (s *session) Apply(ctx context.Context, step ysync.Step) error {
+	st, ok := s.todo[step.Name]
+	if !ok {
+		return fmt.Errorf("mlflow: no step %q (internal error, please report)", step.Name)
+	}
+	defer s.task.Add(1)
+	if s.st.Has(st.name) {
+		s.res.Skipped++
+		if st.skip != nil {
+			return st.skip(ctx)
+		}
+		return nil
+	}
+	if err := s.apply(ctx, st); err != nil {
+		return err
+	}
+	return s.st.Mark(st.name)
+}
+
+// ReadBack compares the remote run with the plan (see readBack). The
+// first read-back of a run this sync did not create also wants the run
+// ended: an unended one still gets the steps (which skip what it holds)
+// and its end.
+func (s *session) ReadBack(ctx context.Context) error {
+	pre := s.check
+	s.check = false
 	changes, err := s.readBack(ctx)
 	if err != nil {
 		return err
 	}
 	if len(changes) > 0 {
-		// Something the steps sent is missing: the next sync redoes them
-		// all, reading back first.
-		remote, url := st.RemoteID, st.URL
-		st.Reset()
-		st.RemoteID, st.URL = remote, url
-		if err := st.Save(); err != nil {
-			return err
-		}
-		return fmt.Errorf("mlflow: run %s read back differs from what was sent (%s): run the same command again to resend what is missing (MLflow cannot remove points logged twice: --force makes a new run)", st.RemoteID, strings.Join(changes, "; "))
+		return &ysync.MismatchError{Msg: fmt.Sprintf("mlflow: run %s read back differs from what was sent (%s): run the same command again to resend what is missing (MLflow cannot remove points logged twice: --force makes a new run)", s.st.RemoteID, strings.Join(changes, "; "))}
 	}
-	return s.finish(ctx, false)
+	if pre && !s.ended() {
+		return &ysync.MismatchError{Msg: "mlflow: run " + s.st.RemoteID + " not ended"}
+	}
+	return nil
+}
+
+// Finish ends the remote run (see finish).
+func (s *session) Finish(ctx context.Context) error { return s.finish(ctx) }
+
+// Close adds the replay's requests, retries, skipped steps and warnings
+// to res.
+func (s *session) Close(res *ysync.Result) {
+	s.close()
+	res.Requests, res.Retries = s.res.Requests, s.res.Retries
+	res.Skipped += s.res.Skipped
+	res.Warnings = append(res.Warnings, s.res.Warnings...)
+	res.RemoteID, res.URL = firstNonEmpty(s.res.RemoteID, res.RemoteID), firstNonEmpty(s.res.URL, res.URL)
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // findOrCreate finds the archive's remote run: the checkpoint's, else the
 // one tagged with its run id in the experiment; when there is none and
 // create is set, it creates it (and the experiment). It reports whether
 // a run was found or made. --force (the checkpoint's Replace)
-// retags the old run "replaced:<run id>" and makes a new one.
-func (s *session) findOrCreate(ctx context.Context, create bool) (bool, error) {
-	force := s.st.Replace
+// retags the old run "replaced:<run id>" and makes a new one (the core
+// clears the checkpoint's Replace once it returns).
+func (s *session) findOrCreate(ctx context.Context, create, force bool) (bool, error) {
 	if s.st.RemoteID != "" && !force {
 		r, err := s.getRun(ctx, s.st.RemoteID)
 		switch {
@@ -274,12 +314,6 @@ func (s *session) findOrCreate(ctx context.Context, create bool) (bool, error) {
 	s.adopt(&out.Run)
 	s.fresh = true
 	s.have = map[point]int{}
-	if force {
-		s.st.Replace = false
-		if err := s.st.Save(); err != nil {
-			return false, err
-		}
-	}
 	return true, s.st.Mark("created")
 }
 
@@ -393,29 +427,26 @@ func (s *session) ended() bool {
 }
 
 // finish ends the remote run with the plan's status and end time (the
-// run's own, not now), unless it has them, and records the run synced.
-func (s *session) finish(ctx context.Context, upToDate bool) error {
-	if !s.ended() {
-		body := map[string]any{"run_id": s.remote.Info.RunID, "status": s.plan.Status.String()}
-		if !s.plan.End.IsZero() {
-			body["end_time"] = s.plan.End.UnixMilli()
-		}
-		var out struct {
-			RunInfo runInfoJSON `json:"run_info"`
-		}
-		if err := s.c.post(ctx, "runs/update", body, &out); err != nil {
-			return err
-		}
-		if out.RunInfo.Status != s.plan.Status.String() {
-			return fmt.Errorf("mlflow runs/update: run %s answered status %q, want %s", s.remote.Info.RunID, out.RunInfo.Status, s.plan.Status)
-		}
-		upToDate = false
+// run's own, not now), unless it has them; the core then records the run
+// synced.
+func (s *session) finish(ctx context.Context) error {
+	if s.ended() {
+		return nil
 	}
-	if upToDate {
-		s.res.Status = ysync.StatusUpToDate
+	body := map[string]any{"run_id": s.remote.Info.RunID, "status": s.plan.Status.String()}
+	if !s.plan.End.IsZero() {
+		body["end_time"] = s.plan.End.UnixMilli()
 	}
-	s.st.Synced, s.st.SyncedAt = true, time.Now().UTC()
-	return s.st.Save()
+	var out struct {
+		RunInfo runInfoJSON `json:"run_info"`
+	}
+	if err := s.c.post(ctx, "runs/update", body, &out); err != nil {
+		return err
+	}
+	if out.RunInfo.Status != s.plan.Status.String() {
+		return fmt.Errorf("mlflow runs/update: run %s answered status %q, want %s", s.remote.Info.RunID, out.RunInfo.Status, s.plan.Status)
+	}
+	return nil
 }
 
 // unproxied records, as a gap, artifacts the server cannot take through
