@@ -246,7 +246,12 @@ func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan
 		}
 	}
 	seen := map[string]bool{}
-	for _, s := range run.Scalars {
+	for i, s := range run.Scalars {
+		if i%4096 == 0 && run.Archive != nil {
+			if err := run.Archive.Err(); err != nil {
+				return nil, err // Ctrl-C: a 390k-scalar run takes seconds
+			}
+		}
 		if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
 			continue
 		}
