@@ -10,6 +10,7 @@ import (
 	"math"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -313,7 +314,7 @@ func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error)
 		if f.Image {
 			r.Images = append(r.Images, schemas.ImageRow{
 				Blob: res.sum.SHA256, Role: f.Role, FileName: f.Rel, Name: stem(f.Rel), Step: f.Step,
-				Width: int32(res.w), Height: int32(res.h), MediaType: res.mt, Size: res.sum.Size,
+				Width: int32(res.w), Height: int32(res.h), MediaType: res.mt, Size: res.sum.Size, MTime: res.mtime,
 			})
 			r.blobs = append(r.blobs, blob{sum: res.sum, path: f.Path, open: r.dir.opener(f.Rel)})
 			continue
@@ -323,7 +324,7 @@ func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error)
 			skippedWeights = append(skippedWeights, fmt.Sprintf("%s (%d bytes)", f.Rel, res.sum.Size))
 			continue
 		}
-		r.Assets = append(r.Assets, schemas.AssetRow{Blob: res.sum.SHA256, Role: f.Role, FileName: f.Rel, Size: res.sum.Size, MediaType: mediaType(f.Rel)})
+		r.Assets = append(r.Assets, schemas.AssetRow{Blob: res.sum.SHA256, Role: f.Role, FileName: f.Rel, Size: res.sum.Size, MediaType: mediaType(f.Rel), MTime: res.mtime})
 		r.blobs = append(r.blobs, blob{sum: res.sum, path: f.Path, open: r.dir.opener(f.Rel)})
 		if f.Role == schemas.RolePredictionsJSON {
 			r.predictions = f.Rel
@@ -347,7 +348,9 @@ type fileRead struct {
 	sum  archive.FileSum
 	w, h int
 	mt   string
-	err  error
+	// mtime is the file's modification time, UTC, read once it is hashed.
+	mtime *time.Time
+	err   error
 }
 
 // readFile hashes the file f and, for an image, reads its size into res.
@@ -370,6 +373,16 @@ func (r *Run) readFile(ctx context.Context, f File, res *fileRead) {
 		}
 	}
 	res.sum, res.err = archive.HashReader(ctx, fh, f.Path)
+	if res.err != nil {
+		return
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		res.err = err
+		return
+	}
+	m := st.ModTime().UTC()
+	res.mtime = &m
 }
 
 func hasAssetRole(assets []schemas.AssetRow, role string) bool {

@@ -4,10 +4,11 @@
 // place whole.
 //
 // The archive stores files as blobs named by their sha256 and the images
-// and assets tables give each its path relative to the run directory. It
-// does not store file modes, owners or per-file modification times (the
-// tar entries all carry fixed metadata, FORMAT.md §2): restore reports
-// those as gaps instead of inventing them.
+// and assets tables give each its path relative to the run directory and,
+// since format 1.4, its modification time, which restore sets. It does not
+// store file modes or owners (the tar entries all carry fixed metadata,
+// FORMAT.md §2), nor per-file times before 1.4: restore reports those as
+// gaps instead of inventing them.
 package restore
 
 import (
@@ -64,9 +65,10 @@ var ErrNotEmpty = errors.New("is not empty")
 
 // file is one file to write.
 type file struct {
-	name string // relative path, "/"-separated
-	blob string
-	size int64
+	name  string // relative path, "/"-separated
+	blob  string
+	size  int64
+	mtime *time.Time // the original's modification time, when stored (1.4)
 }
 
 // sessionDir matches the prefixes under which a capture with --session
@@ -145,7 +147,7 @@ func plan(t *archive.Tables) ([]file, []schemas.GapRow, error) {
 	byName := map[string]file{}
 	var notStored []string
 	var dataset, session int
-	add := func(name, blob string, size int64) error {
+	add := func(name, blob string, size int64, mtime *time.Time) error {
 		if !fs.ValidPath(name) || name == "." || strings.Contains(name, `\`) {
 			return fmt.Errorf("file_name %q is not a clean relative path: the archive is damaged or hostile; nothing was written", name)
 		}
@@ -159,7 +161,7 @@ func plan(t *archive.Tables) ([]file, []schemas.GapRow, error) {
 			}
 			return nil
 		}
-		byName[name] = file{name, blob, size}
+		byName[name] = file{name, blob, size, mtime}
 		return nil
 	}
 	for _, im := range t.Images {
@@ -173,7 +175,7 @@ func plan(t *archive.Tables) ([]file, []schemas.GapRow, error) {
 			session++
 			continue
 		}
-		if err := add(im.FileName, im.Blob, im.Size); err != nil {
+		if err := add(im.FileName, im.Blob, im.Size, im.MTime); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -182,7 +184,7 @@ func plan(t *archive.Tables) ([]file, []schemas.GapRow, error) {
 			session++
 			continue
 		}
-		if err := add(a.FileName, a.Blob, a.Size); err != nil {
+		if err := add(a.FileName, a.Blob, a.Size, a.MTime); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -234,22 +236,42 @@ func list(names []string) string {
 	return strings.Join(names[:5], ", ") + fmt.Sprintf(" and %d more", len(names)-5)
 }
 
-// times returns the modification time each file gets. The archive stores
-// no per-file times; it stores the run's start (the settings file's time)
-// and end (the newest file's time) when time_source is file-mtime. The
-// settings files get the start, every other file the end: the newest
-// time any file of the run had, so that a capture of the restored
-// directory records the same times. Without such times, files keep the
-// time they are written.
+// times returns the modification time each file gets, and the mtime gap
+// (Item empty when there is none). A file whose row stores its original
+// time (format 1.4) gets it. Older archives store no per-file times; they
+// store the run's start (the settings file's time) and end (the newest
+// file's time) when time_source is file-mtime. The settings files get the
+// start, every other file the end: the newest time any file of the run
+// had, so that a capture of the restored directory records the same
+// times. Without such times, files keep the time they are written.
 func times(run schemas.RunRow, files []file) (map[string]time.Time, schemas.GapRow) {
-	gap := schemas.GapRow{Item: "mtime", Hint: "keep the original run directory's times with tar or rsync -t before deleting it"}
 	out := map[string]time.Time{}
+	var rest []file
+	for _, f := range files {
+		if f.mtime != nil {
+			out[f.name] = *f.mtime
+		} else {
+			rest = append(rest, f)
+		}
+	}
+	if len(rest) == 0 {
+		return out, schemas.GapRow{}
+	}
+	gap := schemas.GapRow{Item: "mtime", Hint: "keep the original run directory's times with tar or rsync -t before deleting it, or capture it again with yoloarchive 1.4 or later"}
+	what := "per-file modification times are not stored in archives"
+	if len(rest) < len(files) {
+		names := make([]string, len(rest))
+		for i, f := range rest {
+			names[i] = f.name
+		}
+		what = fmt.Sprintf("%d files' modification times are not stored (%s)", len(rest), list(names))
+	}
 	if run.TimeSource != "file-mtime" || run.StartedAt == nil || run.EndedAt == nil {
-		gap.Reason = "per-file modification times are not stored in archives: files have the time they were restored"
+		gap.Reason = what + ": files have the time they were restored"
 		return out, gap
 	}
 	settings := false
-	for _, f := range files {
+	for _, f := range rest {
 		if f.name == "args.yaml" || f.name == "opt.yaml" {
 			out[f.name] = *run.StartedAt
 			settings = true
@@ -257,7 +279,7 @@ func times(run schemas.RunRow, files []file) (map[string]time.Time, schemas.GapR
 			out[f.name] = *run.EndedAt
 		}
 	}
-	gap.Reason = "per-file modification times are not stored in archives: every file has the run's end time " + run.EndedAt.UTC().Format(time.RFC3339Nano)
+	gap.Reason = what + ": every file has the run's end time " + run.EndedAt.UTC().Format(time.RFC3339Nano)
 	if settings {
 		gap.Reason += ", the settings file its start time " + run.StartedAt.UTC().Format(time.RFC3339Nano)
 	}
@@ -297,7 +319,10 @@ func Restore(ctx context.Context, src, dir string, o Options) (*Result, error) {
 	for _, f := range files {
 		res.Bytes += f.size
 	}
-	res.Gaps = append(append(gaps, mtGap), modeGap)
+	if mtGap.Item != "" {
+		gaps = append(gaps, mtGap)
+	}
+	res.Gaps = append(gaps, modeGap)
 
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {

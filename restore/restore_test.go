@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -168,24 +169,18 @@ func TestRoundTrip(t *testing.T) {
 					t.Errorf("%s: in the original, not restored, and no gap says why", rel)
 				}
 			}
-			// Times: the settings file has the start time, every other
-			// file the end time (the newest original time).
-			r := orig.Info
-			fileTimes := r.TimeSource == "file-mtime" && r.StartedAt != nil
-			if fileTimes {
-				for rel, info := range after {
-					want := *r.EndedAt
-					if rel == "args.yaml" || rel == "opt.yaml" {
-						want = *r.StartedAt
-					}
-					if !info.ModTime().Equal(want) {
-						t.Errorf("%s: mtime %v, want %v", rel, info.ModTime(), want)
-					}
+			// Times: every restored file of a run directory has its
+			// original's modification time, to the nanosecond (format
+			// 1.4), and no mtime gap. A session's files do not store it.
+			session := orig.Info.SourceKind == schemas.SourceClearMLOffline || orig.Info.SourceKind == schemas.SourceCometOffline
+			for rel, info := range after {
+				if o, ok := before[rel]; ok && !session && !info.ModTime().Equal(o.ModTime()) {
+					t.Errorf("%s: mtime %v, original %v", rel, info.ModTime(), o.ModTime())
 				}
-				if ba, ok := before["args.yaml"]; ok {
-					if got := after["args.yaml"].ModTime(); !got.Equal(ba.ModTime().Truncate(time.Millisecond)) {
-						t.Errorf("args.yaml: mtime %v, original %v", got, ba.ModTime())
-					}
+			}
+			for _, g := range res.Gaps {
+				if g.Item == "mtime" && !session {
+					t.Errorf("mtime gap on a 1.4 archive: %s", g.Reason)
 				}
 			}
 
@@ -195,16 +190,6 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			again := load(t, arch2)
-			if _, hasSettings := before["args.yaml"]; !hasSettings {
-				if _, hasOpt := before["opt.yaml"]; !hasOpt && fileTimes {
-					// Without a settings file the start was the oldest
-					// file's time, which no table says which file had.
-					if !again.Info.StartedAt.Equal(*r.EndedAt) {
-						t.Errorf("started_at %v, want the end %v", again.Info.StartedAt, r.EndedAt)
-					}
-					again.Info.StartedAt = r.StartedAt
-				}
-			}
 			normalizePaths(orig, src)
 			normalizePaths(again, dst)
 			compareTables(t, orig, again)
@@ -525,6 +510,134 @@ func TestHostileNames(t *testing.T) {
 		}
 		if n := leftovers(t, dir, "blob", "a.tar.zst"); len(n) > 0 {
 			t.Errorf("%v: left %v", tc.names, n)
+		}
+	}
+}
+
+// TestOriginalTimes gives every file of copied fixture runs a distinct
+// modification time with nanoseconds, captures and restores them: each
+// restored file has its original's time exactly, the images and assets
+// tables hold those times, and diff -r finds the trees equal.
+func TestOriginalTimes(t *testing.T) {
+	ctx := context.Background()
+	for _, src := range []string{
+		filepath.Join(fixtures, "detect"),
+		filepath.Join(githubDir, "483172__yolov5-custom_lego_dataset-2022-06-15__runs__train__exp"),
+	} {
+		name := filepath.Base(src)
+		t.Run(name, func(t *testing.T) {
+			tmp := t.TempDir()
+			run := filepath.Join(tmp, "src", name)
+			if err := os.CopyFS(run, os.DirFS(src)); err != nil {
+				t.Fatal(err)
+			}
+			// Distinct, known times, out of name order, the settings
+			// file neither the oldest nor the newest.
+			base := time.Date(2023, 3, 14, 15, 9, 26, 535897932, time.UTC)
+			want := map[string]time.Time{}
+			i := 0
+			for rel := range walk(t, run) {
+				m := base.Add(time.Duration((i*7919)%1000)*time.Second + time.Duration(i)*123)
+				if err := os.Chtimes(filepath.Join(run, filepath.FromSlash(rel)), m, m); err != nil {
+					t.Fatal(err)
+				}
+				want[rel] = m
+				i++
+			}
+			arch := filepath.Join(tmp, "a.tar.zst")
+			if _, err := convert.Capture(ctx, run, arch, convert.Options{Workers: 1}); err != nil {
+				t.Fatal(err)
+			}
+			tb := load(t, arch)
+			rows := 0
+			check := func(file string, m *time.Time) {
+				if m == nil || !m.Equal(want[file]) {
+					t.Errorf("table row %s: mtime %v, want %v", file, m, want[file])
+				}
+				rows++
+			}
+			for _, im := range tb.Images {
+				if im.Role != schemas.RoleDatasetImage {
+					check(im.FileName, im.MTime)
+				}
+			}
+			for _, a := range tb.Assets {
+				check(a.FileName, a.MTime)
+			}
+			if rows == 0 {
+				t.Fatal("no image or asset rows")
+			}
+			dst := filepath.Join(tmp, "out", name)
+			res, err := restore.Restore(ctx, arch, dst, restore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := walk(t, dst)
+			if len(got) != len(want) {
+				t.Errorf("restored %d files, the run has %d", len(got), len(want))
+			}
+			for rel, info := range got {
+				if !info.ModTime().Equal(want[rel]) {
+					t.Errorf("%s: mtime %v, original %v", rel, info.ModTime().UTC(), want[rel])
+				}
+			}
+			for _, g := range res.Gaps {
+				if g.Item == "mtime" {
+					t.Errorf("mtime gap although every time is stored: %s", g.Reason)
+				}
+			}
+			if out, err := exec.Command("diff", "-r", run, dst).CombinedOutput(); err != nil {
+				t.Errorf("diff -r %s %s: %v\n%s", run, dst, err, out)
+			}
+		})
+	}
+}
+
+// TestOldFormatTimes restores a format 1.0 archive, which stores no
+// per-file times: files get the run's start and end times, as before
+// format 1.4, and the mtime gap says so.
+func TestOldFormatTimes(t *testing.T) {
+	arch := "../testdata/archives/v1.0-detect.tar.zst"
+	tb := load(t, arch)
+	for _, im := range tb.Images {
+		if im.MTime != nil {
+			t.Fatalf("%s: a 1.0 archive read with mtime %v", im.FileName, im.MTime)
+		}
+	}
+	for _, a := range tb.Assets {
+		if a.MTime != nil {
+			t.Fatalf("%s: a 1.0 archive read with mtime %v", a.FileName, a.MTime)
+		}
+	}
+	dst := filepath.Join(t.TempDir(), "detect")
+	res, err := restore.Restore(context.Background(), arch, dst, restore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gap *schemas.GapRow
+	for i, g := range res.Gaps {
+		if g.Item == "mtime" {
+			gap = &res.Gaps[i]
+		}
+	}
+	if gap == nil || !strings.Contains(gap.Reason, "not stored") {
+		t.Fatalf("no mtime gap for a 1.0 archive: %+v", res.Gaps)
+	}
+	r := tb.Info
+	if r.StartedAt == nil || r.EndedAt == nil {
+		t.Fatal("the 1.0 archive has no run times")
+	}
+	files := walk(t, dst)
+	if len(files) == 0 {
+		t.Fatal("nothing restored")
+	}
+	for rel, info := range files {
+		want := *r.EndedAt
+		if rel == "args.yaml" {
+			want = *r.StartedAt
+		}
+		if !info.ModTime().Equal(want) {
+			t.Errorf("%s: mtime %v, want %v", rel, info.ModTime(), want)
 		}
 	}
 }

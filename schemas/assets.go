@@ -1,5 +1,7 @@
 package schemas
 
+import "time"
+
 // Asset roles (AssetRow.Role).
 const (
 	RoleWeightsBest     = "weights_best"     // weights/best.pt
@@ -42,4 +44,8 @@ type AssetRow struct {
 	// file_upload payload, the ClearML output model or artifact, as JSON).
 	// Added in format 1.1.
 	Record string `parquet:"record" json:"record,omitempty"`
+	// MTime is the file's modification time in the run directory, UTC,
+	// to the nanosecond; null for session files and archives older than
+	// format 1.4. restore gives it back.
+	MTime *time.Time `parquet:"mtime,optional,timestamp(nanosecond)" json:"mtime,omitempty"`
 }

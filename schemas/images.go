@@ -59,4 +59,8 @@ type ImageRow struct {
 	// or the Comet file_upload payload, as JSON), kept so that nothing the
 	// session said is lost. Added in format 1.1.
 	Record string `parquet:"record" json:"record,omitempty"`
+	// MTime is the file's modification time in the run directory, UTC,
+	// to the nanosecond; null for session images, dataset images and
+	// archives older than format 1.4. restore gives it back.
+	MTime *time.Time `parquet:"mtime,optional,timestamp(nanosecond)" json:"mtime,omitempty"`
 }

@@ -49,4 +49,7 @@ var ColumnsSince = map[string]int{
 	"params.item_types":     3,
 	"params.wall_time":      3,
 	"run.producer":          3,
+	// 1.4: per-file modification times, for restore.
+	"images.mtime": 4,
+	"assets.mtime": 4,
 }
