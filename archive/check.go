@@ -3,13 +3,14 @@ package archive
 import (
 	"fmt"
 	"regexp"
+	"sync"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
 var (
-	runIDRe     = regexp.MustCompile(`^[0-9a-f]{32}$`)
-	tableNameRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	runIDRe     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{32}$`) })
+	tableNameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_]*$`) })
 )
 
 // checkHeader validates a header as header.schema.json does, and checks
@@ -26,7 +27,7 @@ func checkHeader(h schemas.Header) error {
 		return fmt.Errorf("%s: %w: %s (this yoloarchive reads %d.x; upgrade yoloarchive)",
 			schemas.HeaderPath, ErrUnsupportedVersion, h.FormatVersion, schemas.FormatMajor)
 	}
-	if !runIDRe.MatchString(h.RunID) {
+	if !runIDRe().MatchString(h.RunID) {
 		return fmt.Errorf("%s: %w: run_id %q is not 32 hex digits", schemas.HeaderPath, ErrBadManifest, h.RunID)
 	}
 	if h.SourceKind == "" || h.Writer == "" {
@@ -34,7 +35,7 @@ func checkHeader(h schemas.Header) error {
 	}
 	seen := map[string]bool{}
 	for _, t := range h.Tables {
-		if !tableNameRe.MatchString(t) || seen[t] {
+		if !tableNameRe().MatchString(t) || seen[t] {
 			return fmt.Errorf("%s: %w: bad or duplicate table name %q", schemas.HeaderPath, ErrBadManifest, t)
 		}
 		seen[t] = true

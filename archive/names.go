@@ -4,6 +4,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
@@ -39,13 +40,13 @@ func (k EntryKind) String() string {
 func BlobPath(digest string) string { return "blobs/" + digest }
 
 var (
-	tableRe = regexp.MustCompile(`^tables/([a-z][a-z0-9_]*)\.parquet$`)
-	blobRe  = regexp.MustCompile(`^blobs/([0-9a-f]{64})$`)
-	hexRe   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	tableRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^tables/([a-z][a-z0-9_]*)\.parquet$`) })
+	blobRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^blobs/([0-9a-f]{64})$`) })
+	hexRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{64}$`) })
 )
 
 // IsDigest reports whether s is a lower-case hex sha256.
-func IsDigest(s string) bool { return hexRe.MatchString(s) }
+func IsDigest(s string) bool { return hexRe().MatchString(s) }
 
 // securePath reports whether name is a clean, relative, forward-slash path
 // without ".." elements: the only names a reader accepts.
@@ -72,10 +73,10 @@ func classify(name string) (kind EntryKind, key string, ok bool) {
 	case schemas.ManifestPath:
 		return KindManifest, "", true
 	}
-	if m := tableRe.FindStringSubmatch(name); m != nil {
+	if m := tableRe().FindStringSubmatch(name); m != nil {
 		return KindTable, m[1], true
 	}
-	if m := blobRe.FindStringSubmatch(name); m != nil {
+	if m := blobRe().FindStringSubmatch(name); m != nil {
 		return KindBlob, m[1], true
 	}
 	return 0, "", false
@@ -85,7 +86,7 @@ func classify(name string) (kind EntryKind, key string, ok bool) {
 // a run id and an extension within the 255 bytes of a file name.
 const safeNameMax = 100
 
-var unsafeNameRe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+var unsafeNameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9._-]+`) })
 
 // SafeName turns a name that comes from a run (its name, project, or a
 // file name it recorded) into one file name component: every run of
@@ -95,7 +96,7 @@ var unsafeNameRe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 // name with nothing left is "run". Every output path and file-server key
 // component made from a run's names goes through it.
 func SafeName(name string) string {
-	s := strings.Trim(unsafeNameRe.ReplaceAllString(name, "_"), "._")
+	s := strings.Trim(unsafeNameRe().ReplaceAllString(name, "_"), "._")
 	if len(s) > safeNameMax {
 		s = strings.TrimRight(s[:safeNameMax], "._")
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/yoloarchive/yoloarchive/archive/scratch"
 	"github.com/yoloarchive/yoloarchive/schemas"
@@ -31,10 +32,10 @@ type File struct {
 }
 
 var (
-	trainBatchRe = regexp.MustCompile(`^train_batch(\d+)\.jpg$`)
-	valBatchRe   = regexp.MustCompile(`^val_batch(\d+)_(labels|pred)\.jpg$`)
-	curveRe      = regexp.MustCompile(`^(Box|Mask|Pose)?(PR|F1|P|R)_curve\.png$`)
-	epochPtRe    = regexp.MustCompile(`^weights/epoch\d+\.pt$`)
+	trainBatchRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^train_batch(\d+)\.jpg$`) })
+	valBatchRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^val_batch(\d+)_(labels|pred)\.jpg$`) })
+	curveRe      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(Box|Mask|Pose)?(PR|F1|P|R)_curve\.png$`) })
+	epochPtRe    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^weights/epoch\d+\.pt$`) })
 )
 
 // imageExts are the extensions treated as images (Ultralytics' IMG_FORMATS
@@ -56,14 +57,14 @@ func classifyFile(rel string) File {
 		if !top {
 			return f
 		}
-		if m := trainBatchRe.FindStringSubmatch(base); m != nil {
+		if m := trainBatchRe().FindStringSubmatch(base); m != nil {
 			f.Role, f.Step = schemas.RoleTrainBatch, atoiPtr(m[1])
-		} else if m := valBatchRe.FindStringSubmatch(base); m != nil {
+		} else if m := valBatchRe().FindStringSubmatch(base); m != nil {
 			f.Role, f.Step = schemas.RoleValBatchLabels, atoiPtr(m[1])
 			if m[2] == "pred" {
 				f.Role = schemas.RoleValBatchPred
 			}
-		} else if curveRe.MatchString(base) {
+		} else if curveRe().MatchString(base) {
 			f.Role = schemas.RoleCurve
 		} else {
 			switch base {
@@ -97,7 +98,7 @@ func classifyFile(rel string) File {
 		f.Role = schemas.RoleWeightsBest
 	case rel == "weights/last.pt":
 		f.Role = schemas.RoleWeightsLast
-	case epochPtRe.MatchString(rel):
+	case epochPtRe().MatchString(rel):
 		f.Role = schemas.RoleWeightsEpoch
 	case strings.HasPrefix(base, "events.out.tfevents."):
 		f.Role = schemas.RoleTensorBoard

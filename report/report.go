@@ -10,6 +10,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/yoloarchive/yoloarchive/archive"
@@ -196,7 +197,10 @@ var reportCSS string
 //go:embed assets/report.html
 var pageHTML string
 
-var tmpl = template.Must(template.New("report").Parse(pageHTML))
+// tmpl is parsed at first use, not at init: every command links this package.
+var tmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Parse(pageHTML))
+})
 
 // Galleries and plots: the roles shown.
 var (
@@ -215,7 +219,7 @@ func Write(ctx context.Context, paths []string, w io.Writer, opt Options) (*Resu
 	// The page around its data: the data is written run by run, so that
 	// the report holds one run's images in memory, not every run's.
 	var frame strings.Builder
-	err := tmpl.Execute(&frame, map[string]any{
+	err := tmpl().Execute(&frame, map[string]any{
 		"Title":     title,
 		"UplotCSS":  template.CSS(uplotCSS),
 		"ReportCSS": template.CSS(reportCSS),

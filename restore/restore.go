@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -73,7 +74,7 @@ type file struct {
 
 // sessionDir matches the prefixes under which a capture with --session
 // files the merged sessions' own files (session/, session-2/, …).
-var sessionDir = regexp.MustCompile(`^session(-[0-9]+)?/`)
+var sessionDir = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^session(-[0-9]+)?/`) })
 
 // source is an opened archive or chain.
 type source struct {
@@ -129,7 +130,7 @@ func isDirSource(kind string) bool {
 // isSessionAsset reports whether an asset row of a run directory's archive
 // came from a session merged with --session rather than from the directory.
 func isSessionAsset(a schemas.AssetRow) bool {
-	if !sessionDir.MatchString(a.FileName) {
+	if !sessionDir().MatchString(a.FileName) {
 		return false
 	}
 	switch a.Role {
@@ -171,7 +172,7 @@ func plan(t *archive.Tables) ([]file, []schemas.GapRow, error) {
 				dataset++
 			}
 			continue
-		case enriched && im.Kind != "" && sessionDir.MatchString(im.FileName):
+		case enriched && im.Kind != "" && sessionDir().MatchString(im.FileName):
 			session++
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/schemas"
@@ -21,7 +22,7 @@ var ErrBroken = errors.New("broken chain")
 
 const ext = ".tar.zst"
 
-var seqRe = regexp.MustCompile(`^(.+)\.([0-9]{3,})\.tar\.zst$`)
+var seqRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.+)\.([0-9]{3,})\.tar\.zst$`) })
 
 // LinkPath returns the file of link seq of the chain whose base name is
 // base: "out/run.tar.zst" and 3 give "out/run.003.tar.zst".
@@ -33,7 +34,7 @@ func LinkPath(base string, seq int) string {
 // sequence number a link's file name encodes.
 func SplitLink(path string) (base string, seq int, ok bool) {
 	dir, name := filepath.Split(path)
-	m := seqRe.FindStringSubmatch(name)
+	m := seqRe().FindStringSubmatch(name)
 	if m == nil {
 		return "", 0, false
 	}

@@ -40,7 +40,7 @@ var ErrStopped = errors.New("scratch: stopping")
 const staleAge = time.Hour
 
 // name matches the names this package gives; the first group is the PID.
-var name = regexp.MustCompile(`^\..*\.yoloarchive-([0-9]+)-[0-9a-f]+\.tmp$`)
+var name = gosync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\..*\.yoloarchive-([0-9]+)-[0-9a-f]+\.tmp$`) })
 
 var (
 	mu      gosync.Mutex
@@ -276,7 +276,7 @@ func Sweep(dir string) []string {
 	}
 	var removed []string
 	for _, e := range entries {
-		m := name.FindStringSubmatch(e.Name())
+		m := name().FindStringSubmatch(e.Name())
 		if m == nil {
 			continue
 		}
@@ -321,4 +321,4 @@ func gone(pid string) bool {
 
 // IsName reports whether base is the name of a scratch file or directory,
 // which readers of a directory skip.
-func IsName(base string) bool { return name.MatchString(base) }
+func IsName(base string) bool { return name().MatchString(base) }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/clearml/hocon"
@@ -198,15 +199,17 @@ func parseConfig(path, text string) (c Config, err error) {
 // unquotedURL matches a value that is an unquoted URL. clearml-init writes
 // them so (web_server: https://app.clear.ml) and pyhocon accepts them, but
 // in strict HOCON "//" starts a comment.
-var unquotedURL = regexp.MustCompile(`(?m)^(\s*[\w."-]+\s*[:=]\s*)([A-Za-z][A-Za-z0-9+.-]*://[^\s,}"#]*)[ \t]*$`)
+var unquotedURL = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^(\s*[\w."-]+\s*[:=]\s*)([A-Za-z][A-Za-z0-9+.-]*://[^\s,}"#]*)[ \t]*$`)
+})
 
 // quoteURLs quotes unquoted URL values; lines stay where they are, so
 // that parse errors name the right line.
 func quoteURLs(s string) string {
-	return unquotedURL.ReplaceAllString(s, `$1"$2"`)
+	return unquotedURL().ReplaceAllString(s, `$1"$2"`)
 }
 
-var parsePos = regexp.MustCompile(`at: (\d+):(\d+)`)
+var parsePos = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`at: (\d+):(\d+)`) })
 
 // parseErr describes a HOCON error as one line: the file and line, the
 // kind of error and its column, and what to do. The parser's own message
@@ -221,7 +224,7 @@ func parseErr(path string, err error) error {
 		kind = "syntax error"
 	}
 	where := path
-	if m := parsePos.FindStringSubmatch(msg); m != nil && m[1] != "0" {
+	if m := parsePos().FindStringSubmatch(msg); m != nil && m[1] != "0" {
 		where += ":" + m[1]
 		kind += " at column " + m[2]
 	}

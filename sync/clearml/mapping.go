@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/yoloarchive/yoloarchive/archive"
@@ -151,7 +152,7 @@ func quoteURL(u string) string {
 	return p.Scheme + "://" + p.Host + (&url.URL{Path: p.Path}).EscapedPath()
 }
 
-var batchRE = regexp.MustCompile(`_batch(\d+)`)
+var batchRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`_batch(\d+)`) })
 
 // addressing says where a plan's files live: on a file server (online),
 // or in an offline session's data folder.
@@ -295,7 +296,7 @@ func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan
 	counters := map[string]int{}
 	debugImage := func(img schemas.ImageRow, metric string, when time.Time) {
 		base := fileBase(img)
-		m := batchRE.FindStringSubmatch(base)
+		m := batchRE().FindStringSubmatch(base)
 		iter := int64(0)
 		variant := base
 		if m != nil {
@@ -418,7 +419,7 @@ func fileBase(img schemas.ImageRow) string {
 
 // batchNumber is N of train_batchN.
 func batchNumber(img schemas.ImageRow) (int64, bool) {
-	m := batchRE.FindStringSubmatch(img.Name)
+	m := batchRE().FindStringSubmatch(img.Name)
 	if m == nil {
 		return 0, false
 	}
