@@ -2,9 +2,7 @@ package report
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"strings"
 
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/archive/chain"
@@ -12,53 +10,20 @@ import (
 
 // run is one input opened: an archive, or a chain's links merged.
 type run struct {
-	path   string
-	links  int
-	tables *archive.Tables
-	a      *archive.Archive
-	c      *chain.Chain
+	*chain.Opened
 }
 
 // open opens and verifies an archive, or every link of a chain when path
 // names one, and loads its tables (a chain's merged).
 func open(ctx context.Context, path string) (*run, error) {
-	target, err := chain.Resolve(path)
+	o, err := chain.OpenTables(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	if target.Chain {
-		c, err := chain.Open(ctx, target.Path)
-		if err != nil {
-			return nil, err
-		}
-		t, err := c.Merged(0)
-		if err != nil {
-			c.Close()
-			return nil, err
-		}
-		return &run{path: c.Base, links: len(c.Links), tables: t, c: c}, nil
-	}
-	a, err := archive.Open(ctx, path)
-	if err != nil {
-		if !strings.Contains(err.Error(), path) {
-			err = fmt.Errorf("%s: %w", path, err)
-		}
-		return nil, err
-	}
-	t, err := archive.LoadTables(a)
-	if err != nil {
-		a.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return &run{path: path, tables: t, a: a}, nil
+	return &run{o}, nil
 }
 
-func (r *run) close() error {
-	if r.c != nil {
-		return r.c.Close()
-	}
-	return r.a.Close()
-}
+func (r *run) close() error { return r.Close() }
 
 // blobs streams the blobs named in want (each link of a chain read once)
 // and calls fn with each one's digest and bytes, verified.
@@ -72,16 +37,16 @@ func (r *run) blobs(ctx context.Context, want map[string]bool, fn func(digest st
 			return fn(e.Key, data)
 		})
 	}
-	if r.c == nil {
-		return read(r.a)
+	if r.Chain == nil {
+		return read(r.Links[0])
 	}
 	byLink := map[*archive.Archive]bool{}
 	for d := range want {
-		if a := r.c.Archive(d); a != nil {
+		if a := r.Chain.Archive(d); a != nil {
 			byLink[a] = true
 		}
 	}
-	for _, a := range r.c.Links {
+	for _, a := range r.Links {
 		if byLink[a] {
 			if err := read(a); err != nil {
 				return err
@@ -89,4 +54,12 @@ func (r *run) blobs(ctx context.Context, want map[string]bool, fn func(digest st
 		}
 	}
 	return nil
+}
+
+// linkCount is the number of a chain's links, 0 for a complete archive.
+func (r *run) linkCount() int {
+	if r.Chain == nil {
+		return 0
+	}
+	return len(r.Links)
 }

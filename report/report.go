@@ -350,10 +350,10 @@ func (c *countWriter) Write(b []byte) (int, error) {
 
 // readRun gathers one run's page data and its parameters (key → text).
 func readRun(ctx context.Context, r *run, i int, opt Options, res *Result, cache *renditionCache) (*pageRun, map[string]string, error) {
-	t := r.tables
+	t := r.Tables
 	info := t.Info
 	pr := &pageRun{
-		Name: info.Name, Archive: r.path, Links: r.links, RunID: info.RunID, Task: info.Task, Mode: info.Mode,
+		Name: info.Name, Archive: r.Path, Links: r.linkCount(), RunID: info.RunID, Task: info.Task, Mode: info.Mode,
 		Status: info.Status, Epochs: info.EpochsCompleted, Planned: info.EpochsPlanned, BestEpoch: info.BestEpoch,
 		Version: VersionText(info), Dataset: info.Dataset, DataFound: info.DatasetResolved, Source: info.SourceKind,
 		Gaps: []pageGap{}, Plots: []pageImg{}, Gallery: []pageImg{},
@@ -464,7 +464,7 @@ func eqp(a, b *string) bool { return (a == nil) == (b == nil) && (a == nil || *a
 // gallery images, and joins the gallery's dataset images with their
 // annotations.
 func readImages(ctx context.Context, r *run, pr *pageRun, opt Options, res *Result, cache *renditionCache) error {
-	t := r.tables
+	t := r.Tables
 	var plots, gallery, dataset []schemas.ImageRow
 	for _, im := range t.Images {
 		switch {
@@ -527,7 +527,7 @@ func readImages(ctx context.Context, r *run, pr *pageRun, opt Options, res *Resu
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("%s: read images: %w", r.path, err)
+		return fmt.Errorf("%s: read images: %w", r.Path, err)
 	}
 	page := func(im schemas.ImageRow) (pageImg, bool) {
 		m, ok := made[im.Blob]
@@ -536,7 +536,7 @@ func readImages(ctx context.Context, r *run, pr *pageRun, opt Options, res *Resu
 			if e := failed[im.Blob]; e != nil {
 				why = e.Error()
 			}
-			res.Skipped = append(res.Skipped, fmt.Sprintf("%s: %s: %s", r.path, im.FileName, why))
+			res.Skipped = append(res.Skipped, fmt.Sprintf("%s: %s: %s", r.Path, im.FileName, why))
 			return pageImg{}, false
 		}
 		return pageImg{Name: im.Name, File: im.FileName, Role: im.Role, W: im.Width, H: im.Height, Thumb: m.thumb.URI, Full: m.full.URI}, true

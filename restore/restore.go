@@ -78,42 +78,15 @@ var sessionDir = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompil
 
 // source is an opened archive or chain.
 type source struct {
-	path   string
-	tables *archive.Tables
-	links  []*archive.Archive // the archive, or every link of a chain
-	closer func() error
+	*chain.Opened
 }
 
 func open(ctx context.Context, p string) (*source, error) {
-	target, err := chain.Resolve(p)
+	o, err := chain.OpenTables(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	if target.Chain {
-		c, err := chain.Open(ctx, target.Path)
-		if err != nil {
-			return nil, err
-		}
-		t, err := c.Merged(0)
-		if err != nil {
-			c.Close()
-			return nil, err
-		}
-		return &source{path: c.Base, tables: t, links: c.Links, closer: c.Close}, nil
-	}
-	a, err := archive.Open(ctx, p)
-	if err != nil {
-		if !strings.Contains(err.Error(), p) {
-			err = fmt.Errorf("%s: %w", p, err)
-		}
-		return nil, err
-	}
-	t, err := archive.LoadTables(a)
-	if err != nil {
-		a.Close()
-		return nil, fmt.Errorf("%s: %w", p, err)
-	}
-	return &source{path: p, tables: t, links: []*archive.Archive{a}, closer: a.Close}, nil
+	return &source{o}, nil
 }
 
 // isDirSource reports whether the run was captured from a run directory
@@ -307,15 +280,15 @@ func Restore(ctx context.Context, src, dir string, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer s.closer()
-	files, gaps, err := plan(s.tables)
+	defer s.Close()
+	files, gaps, err := plan(s.Tables)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", s.path, err)
+		return nil, fmt.Errorf("%s: %w", s.Path, err)
 	}
-	mt, mtGap := times(s.tables.Info, files)
-	res := &Result{Archive: s.path, Dir: dir, RunID: s.tables.Info.RunID, SourceKind: s.tables.Info.SourceKind, Files: len(files)}
-	if len(s.links) > 1 || s.links[0].Header.Chain != nil {
-		res.Links = len(s.links)
+	mt, mtGap := times(s.Tables.Info, files)
+	res := &Result{Archive: s.Path, Dir: dir, RunID: s.Tables.Info.RunID, SourceKind: s.Tables.Info.SourceKind, Files: len(files)}
+	if len(s.Links) > 1 || s.Links[0].Header.Chain != nil {
+		res.Links = len(s.Links)
 	}
 	for _, f := range files {
 		res.Bytes += f.size
@@ -407,7 +380,7 @@ func write(ctx context.Context, s *source, tmp string, files []file, mt map[stri
 	for _, f := range files {
 		byBlob[f.blob] = append(byBlob[f.blob], f.name)
 	}
-	for _, l := range s.links {
+	for _, l := range s.Links {
 		err := l.Blobs(ctx, func(d string) bool { return len(byBlob[d]) > 0 }, func(e *archive.Entry) error {
 			names := byBlob[e.Key]
 			delete(byBlob, e.Key) // a chain stores each blob once; be safe
@@ -431,7 +404,7 @@ func write(ctx context.Context, s *source, tmp string, files []file, mt map[stri
 			missing = append(missing, names...)
 		}
 		sort.Strings(missing)
-		return fmt.Errorf("%s: %w: the tables name files whose blobs no link stores: %s", s.path, archive.ErrBadManifest, list(missing))
+		return fmt.Errorf("%s: %w: the tables name files whose blobs no link stores: %s", s.Path, archive.ErrBadManifest, list(missing))
 	}
 	for _, f := range files {
 		if t, ok := mt[f.name]; ok {

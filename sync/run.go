@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -35,41 +34,11 @@ type Run struct {
 // link (or a chain's base name) opens the whole chain, merged. The caller
 // must Close the Run.
 func Open(ctx context.Context, path string) (*Run, error) {
-	t, err := chain.Resolve(path)
+	o, err := chain.OpenTables(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	if t.Chain {
-		return openChain(ctx, t.Path)
-	}
-	a, err := archive.Open(ctx, path)
-	if err != nil {
-		if !strings.Contains(err.Error(), path) {
-			err = fmt.Errorf("%s: %w", path, err)
-		}
-		return nil, err
-	}
-	tables, err := archive.LoadTables(a)
-	if err != nil {
-		a.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	r := &Run{Path: path, Archive: a, Tables: *tables}
-	return r, nil
-}
-
-func openChain(ctx context.Context, path string) (*Run, error) {
-	c, err := chain.Open(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	t, err := c.Merged(0)
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	r := &Run{Path: c.Base, Archive: c.Links[len(c.Links)-1], Tables: *t, chain: c}
-	return r, nil
+	return &Run{Path: o.Path, Archive: o.Links[len(o.Links)-1], Tables: *o.Tables, chain: o.Chain}, nil
 }
 
 // Links returns the digests of a chain's links in order (nil for a
