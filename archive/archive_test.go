@@ -108,18 +108,18 @@ func TestWriter_RoundTrip(t *testing.T) {
 	if got := a.Rows(schemas.TableScalars); got != 50 {
 		t.Errorf("scalar rows = %d, want 50", got)
 	}
-	rows, err := archive.ReadTable[schemas.ScalarRow](a, schemas.TableScalars)
+	rows, err := archive.ReadTable[schemas.ScalarRow](context.Background(), a, schemas.TableScalars)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(rows, testScalars()) {
 		t.Errorf("scalars read back differ")
 	}
-	run, err := archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
+	run, err := archive.ReadTable[schemas.RunRow](context.Background(), a, schemas.TableRun)
 	if err != nil || len(run) != 1 || !reflect.DeepEqual(run[0].ClassNames, []string{"a", "b"}) {
 		t.Errorf("run table = %+v, %v", run, err)
 	}
-	if rows, err := archive.ReadTable[schemas.GapRow](a, "not_there"); err != nil || len(rows) != 0 {
+	if rows, err := archive.ReadTable[schemas.GapRow](context.Background(), a, "not_there"); err != nil || len(rows) != 0 {
 		t.Errorf("missing table = %v, %v; want empty", rows, err)
 	}
 	got := map[string][]byte{}

@@ -47,7 +47,7 @@ func Example() {
 		return
 	}
 	defer a.Close()
-	rows, _ := archive.ReadTable[schemas.ScalarRow](a, schemas.TableScalars)
+	rows, _ := archive.ReadTable[schemas.ScalarRow](context.Background(), a, schemas.TableScalars)
 	for _, r := range rows {
 		fmt.Println(r.Metric, r.Epoch, r.Value)
 	}

@@ -135,8 +135,8 @@ func FuzzOpen(f *testing.F) {
 				return
 			}
 			defer a.Close()
-			archive.ScanTable(a, schemas.TableRun, func([]schemas.RunRow) error { return nil })
-			archive.ScanTable(a, schemas.TableScalars, func([]schemas.ScalarRow) error { return nil })
+			archive.ScanTable(context.Background(), a, schemas.TableRun, func([]schemas.RunRow) error { return nil })
+			archive.ScanTable(context.Background(), a, schemas.TableScalars, func([]schemas.ScalarRow) error { return nil })
 		})
 		if n > fuzzAllocLimit {
 			t.Fatalf("allocated %d MB under a budget that allows %d MB (open: %v)", n>>20, fuzzAllocLimit>>20, oerr)

@@ -27,12 +27,6 @@ type Archive struct {
 
 	tables map[string]*spool
 	rows   map[string]int64
-	// done is the Done channel of the context Open was given. The tables
-	// are read long after Open, by callers (the sync plans, a chain's
-	// merge, restore) that take no context of their own: [ScanTable]
-	// stops between batches when the command is cancelled, so that Ctrl-C
-	// does not wait for a table of millions of rows to be decoded.
-	done <-chan struct{}
 }
 
 // Open reads the archive at path from start to end, verifying every entry,
@@ -53,7 +47,7 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: %w: not a regular file", path, ErrNotArchive)
 	}
-	a := &Archive{Path: path, Size: st.Size(), tables: map[string]*spool{}, rows: map[string]int64{}, done: ctx.Done()}
+	a := &Archive{Path: path, Size: st.Size(), tables: map[string]*spool{}, rows: map[string]int64{}}
 	budget := BudgetFrom(ctx)
 	r, err := NewReader(ctxReader{ctx, f}, budget)
 	if err != nil {
@@ -100,19 +94,6 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 		}
 	}
 	return a, nil
-}
-
-// Err returns an error wrapping context.Canceled once the context the
-// archive was opened with is cancelled, and nil before: long work on its
-// tables by callers without a context of their own (a sync plan's
-// build) checks it to stop at Ctrl-C.
-func (a *Archive) Err() error {
-	select {
-	case <-a.done:
-		return fmt.Errorf("%s: %w", a.Path, context.Canceled)
-	default:
-		return nil
-	}
 }
 
 // Close removes the temporary files holding large tables.

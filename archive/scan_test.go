@@ -24,10 +24,10 @@ func TestScanTable_SmallTableCheap(t *testing.T) {
 	defer a.Close()
 	var runs, scalars int
 	n := allocated(func() {
-		if err := archive.ScanTable(a, schemas.TableRun, func(r []schemas.RunRow) error { runs += len(r); return nil }); err != nil {
+		if err := archive.ScanTable(context.Background(), a, schemas.TableRun, func(r []schemas.RunRow) error { runs += len(r); return nil }); err != nil {
 			t.Fatal(err)
 		}
-		if err := archive.ScanTable(a, schemas.TableScalars, func(r []schemas.ScalarRow) error { scalars += len(r); return nil }); err != nil {
+		if err := archive.ScanTable(context.Background(), a, schemas.TableScalars, func(r []schemas.ScalarRow) error { scalars += len(r); return nil }); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -40,9 +40,9 @@ func TestScanTable_SmallTableCheap(t *testing.T) {
 }
 
 // TestScanTable_StopsWhenCancelled: the tables are read long after Open
-// by callers with no context of their own (sync plans, chain merges);
-// cancelling the context the archive was opened with stops them (a sync
-// decoding 390k scalars ignored Ctrl-C until the watchdog ended it).
+// (sync plans, chain merges); cancelling the context the reader is given
+// stops it between batches (a sync decoding 390k scalars ignored Ctrl-C
+// until the watchdog ended it).
 func TestScanTable_StopsWhenCancelled(t *testing.T) {
 	p, _, _ := writeTestArchive(t, t.TempDir(), archive.Options{})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -52,7 +52,7 @@ func TestScanTable_StopsWhenCancelled(t *testing.T) {
 	}
 	defer a.Close()
 	cancel()
-	_, err = archive.ReadTable[schemas.ScalarRow](a, schemas.TableScalars)
+	_, err = archive.ReadTable[schemas.ScalarRow](ctx, a, schemas.TableScalars)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}

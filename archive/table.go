@@ -53,9 +53,9 @@ func WriteRowsFunc[T any](w *Writer, name string, produce func(emit func(...T) e
 
 // ReadTable returns all rows of a table. A table the archive does not hold
 // (one added by a later format version) reads as empty.
-func ReadTable[T any](a *Archive, name string) ([]T, error) {
+func ReadTable[T any](ctx context.Context, a *Archive, name string) ([]T, error) {
 	var out []T
-	err := ScanTable(a, name, func(rows []T) error {
+	err := ScanTable(ctx, a, name, func(rows []T) error {
 		out = append(out, rows...)
 		return nil
 	})
@@ -63,10 +63,10 @@ func ReadTable[T any](a *Archive, name string) ([]T, error) {
 }
 
 // ScanTable calls fn with successive batches of a table's rows. The batch
-// slice is reused between calls. It returns an error wrapping
-// context.Canceled when the context the archive was opened with is
-// cancelled.
-func ScanTable[T any](a *Archive, name string, fn func(rows []T) error) error {
+// slice is reused between calls. It checks ctx between batches and
+// returns its error, wrapped, once ctx is done, so that Ctrl-C does not
+// wait for a table of millions of rows to be decoded.
+func ScanTable[T any](ctx context.Context, a *Archive, name string, fn func(rows []T) error) error {
 	sp, ok := a.tables[name]
 	if !ok {
 		return nil
@@ -87,10 +87,8 @@ func ScanTable[T any](a *Archive, name string, fn func(rows []T) error) error {
 		if left <= 0 {
 			return nil
 		}
-		select {
-		case <-a.done:
-			return fmt.Errorf("table %q: %w", name, context.Canceled)
-		default:
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("table %q: %w", name, err)
 		}
 		buf = buf[:min(int64(len(buf)), left)]
 		clear(buf) // the reader may reuse slices it finds in buf; rows handed out must not alias

@@ -25,9 +25,9 @@ type Tables struct {
 }
 
 // LoadTables reads the named tables of an opened archive, every table
-// when none is named. The run table must hold one row; any other table
+// when none is named, checking ctx between batches of rows. The run table must hold one row; any other table
 // may be absent. Tables not named are left empty.
-func LoadTables(a *Archive, names ...string) (*Tables, error) {
+func LoadTables(ctx context.Context, a *Archive, names ...string) (*Tables, error) {
 	if len(names) == 0 {
 		names = schemas.Tables
 	}
@@ -37,28 +37,28 @@ func LoadTables(a *Archive, names ...string) (*Tables, error) {
 		switch name {
 		case schemas.TableRun:
 			var runs []schemas.RunRow
-			if runs, err = ReadTable[schemas.RunRow](a, schemas.TableRun); err == nil && len(runs) != 1 {
+			if runs, err = ReadTable[schemas.RunRow](ctx, a, schemas.TableRun); err == nil && len(runs) != 1 {
 				err = fmt.Errorf("%w: the run table has %d rows, want 1", ErrBadManifest, len(runs))
 			}
 			if err == nil {
 				t.Info = runs[0]
 			}
 		case schemas.TableScalars:
-			t.Scalars, err = readOpt[schemas.ScalarRow](a, name)
+			t.Scalars, err = readOpt[schemas.ScalarRow](ctx, a, name)
 		case schemas.TableParams:
-			t.Params, err = readOpt[schemas.ParamRow](a, name)
+			t.Params, err = readOpt[schemas.ParamRow](ctx, a, name)
 		case schemas.TableSummary:
-			t.Summary, err = readOpt[schemas.SummaryRow](a, name)
+			t.Summary, err = readOpt[schemas.SummaryRow](ctx, a, name)
 		case schemas.TableImages:
-			t.Images, err = readOpt[schemas.ImageRow](a, name)
+			t.Images, err = readOpt[schemas.ImageRow](ctx, a, name)
 		case schemas.TableAnnotations:
-			t.Annotations, err = readOpt[schemas.AnnotationRow](a, name)
+			t.Annotations, err = readOpt[schemas.AnnotationRow](ctx, a, name)
 		case schemas.TableAssets:
-			t.Assets, err = readOpt[schemas.AssetRow](a, name)
+			t.Assets, err = readOpt[schemas.AssetRow](ctx, a, name)
 		case schemas.TableGaps:
-			t.Gaps, err = readOpt[schemas.GapRow](a, name)
+			t.Gaps, err = readOpt[schemas.GapRow](ctx, a, name)
 		case schemas.TableLogs:
-			t.Logs, err = readOpt[schemas.LogRow](a, name)
+			t.Logs, err = readOpt[schemas.LogRow](ctx, a, name)
 		default:
 			err = fmt.Errorf("archive: no table %q", name)
 		}
@@ -70,13 +70,13 @@ func LoadTables(a *Archive, names ...string) (*Tables, error) {
 }
 
 // readOpt reads a table that may be absent (nil rows).
-func readOpt[T any](a *Archive, table string) ([]T, error) {
+func readOpt[T any](ctx context.Context, a *Archive, table string) ([]T, error) {
 	if !a.HasTable(table) || a.Rows(table) == 0 {
 		// Most links of a chain hold a few tables: opening an empty one
 		// costs as much as reading a small one.
 		return nil, nil
 	}
-	return ReadTable[T](a, table)
+	return ReadTable[T](ctx, a, table)
 }
 
 // Write writes every table of t to w, in schemas.Tables order, checking

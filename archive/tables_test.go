@@ -94,7 +94,7 @@ func writeTables(t *testing.T, tables *archive.Tables, streamed map[string]func(
 func TestTables_WriteLoad(t *testing.T) {
 	want := sampleTables()
 	a := writeTables(t, want, nil)
-	got, err := archive.LoadTables(a)
+	got, err := archive.LoadTables(context.Background(), a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestTables_WriteLoad(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("loaded:\n got %+v\nwant %+v", got, want)
 	}
-	some, err := archive.LoadTables(a, schemas.TableRun, schemas.TableGaps)
+	some, err := archive.LoadTables(context.Background(), a, schemas.TableRun, schemas.TableGaps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestTables_WriteLoad(t *testing.T) {
 	if !reflect.DeepEqual(*some, archive.Tables{Info: want.Info, Gaps: want.Gaps}) {
 		t.Errorf("run and gaps only: %+v", some)
 	}
-	if _, err := archive.LoadTables(a, "nope"); err == nil {
+	if _, err := archive.LoadTables(context.Background(), a, "nope"); err == nil {
 		t.Error("an unknown table loaded")
 	}
 }
@@ -130,7 +130,7 @@ func TestTables_WriteStreamed(t *testing.T) {
 			return archive.WriteRows(w, schemas.TableAnnotations, tables.Annotations)
 		},
 	})
-	got, err := archive.LoadTables(a)
+	got, err := archive.LoadTables(context.Background(), a)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package convert_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"math"
 	"os"
@@ -65,7 +66,7 @@ func TestCapture_MatchesCometImagePredictions(t *testing.T) {
 	} {
 		t.Run(tc.run, func(t *testing.T) {
 			_, a := capture(t, filepath.Join(fixtures, tc.run), convert.Options{Data: filepath.Join(fixtures, tc.data)})
-			rows, err := archive.ReadTable[schemas.AnnotationRow](a, schemas.TableAnnotations)
+			rows, err := archive.ReadTable[schemas.AnnotationRow](context.Background(), a, schemas.TableAnnotations)
 			if err != nil {
 				t.Fatal(err)
 			}

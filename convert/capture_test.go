@@ -141,7 +141,7 @@ func TestCapture_Fixtures(t *testing.T) {
 	for _, fr := range fixtureRuns() {
 		t.Run(filepath.Base(fr.dir), func(t *testing.T) {
 			_, a := capture(t, fr.dir, convert.Options{})
-			runs, err := archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
+			runs, err := archive.ReadTable[schemas.RunRow](context.Background(), a, schemas.TableRun)
 			if err != nil || len(runs) != 1 {
 				t.Fatalf("run table: %v %v", runs, err)
 			}
@@ -183,7 +183,7 @@ func checkVersion(t *testing.T, run schemas.RunRow, fr fixtureRun) {
 // checkScalars compares the scalars table with results.csv, bit for bit.
 func checkScalars(t *testing.T, a *archive.Archive, dir string) {
 	t.Helper()
-	scalars, err := archive.ReadTable[schemas.ScalarRow](a, schemas.TableScalars)
+	scalars, err := archive.ReadTable[schemas.ScalarRow](context.Background(), a, schemas.TableScalars)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +218,7 @@ func checkScalars(t *testing.T, a *archive.Archive, dir string) {
 // independently into plain maps.
 func checkParams(t *testing.T, a *archive.Archive, dir string) {
 	t.Helper()
-	params, err := archive.ReadTable[schemas.ParamRow](a, schemas.TableParams)
+	params, err := archive.ReadTable[schemas.ParamRow](context.Background(), a, schemas.TableParams)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,8 +277,8 @@ func checkParamValue(t *testing.T, p schemas.ParamRow, v any) {
 // or an asset, with its exact bytes.
 func checkFiles(t *testing.T, a *archive.Archive, dir string) {
 	t.Helper()
-	images, _ := archive.ReadTable[schemas.ImageRow](a, schemas.TableImages)
-	assets, _ := archive.ReadTable[schemas.AssetRow](a, schemas.TableAssets)
+	images, _ := archive.ReadTable[schemas.ImageRow](context.Background(), a, schemas.TableImages)
+	assets, _ := archive.ReadTable[schemas.AssetRow](context.Background(), a, schemas.TableAssets)
 	stored := map[string]string{}
 	for _, im := range images {
 		if im.Role != schemas.RoleDatasetImage {
@@ -451,7 +451,7 @@ func TestCapture_Weights(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, a := capture(t, dir, tc.opts)
-			runs, _ := archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
+			runs, _ := archive.ReadTable[schemas.RunRow](context.Background(), a, schemas.TableRun)
 			run := runs[0]
 			if run.UltralyticsVersion == nil || *run.UltralyticsVersion != "8.3.166" || *run.VersionMin != "8.3.166" {
 				t.Errorf("version = %v, evidence %v", run.UltralyticsVersion, run.VersionEvidence)
@@ -466,7 +466,7 @@ func TestCapture_Weights(t *testing.T) {
 			if gaps["weights"] != tc.wantGap {
 				t.Errorf("weights gap = %v, want %v", gaps["weights"], tc.wantGap)
 			}
-			assets, _ := archive.ReadTable[schemas.AssetRow](a, schemas.TableAssets)
+			assets, _ := archive.ReadTable[schemas.AssetRow](context.Background(), a, schemas.TableAssets)
 			n := 0
 			for _, as := range assets {
 				if as.Role == schemas.RoleWeightsBest || as.Role == schemas.RoleWeightsLast || as.Role == schemas.RoleWeightsEpoch {
@@ -484,7 +484,7 @@ func TestCapture_BatchUnknown(t *testing.T) {
 	dir := withWeights(t)
 	os.RemoveAll(filepath.Join(dir, "weights"))
 	res, a := capture(t, dir, convert.Options{})
-	runs, _ := archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
+	runs, _ := archive.ReadTable[schemas.RunRow](context.Background(), a, schemas.TableRun)
 	if runs[0].Batch != nil {
 		t.Errorf("batch = %d, want unknown", *runs[0].Batch)
 	}
@@ -520,7 +520,7 @@ func TestCapture_BadMask(t *testing.T) {
 	if !gapItems(res.Gaps)["mask_polygons"] {
 		t.Errorf("no mask_polygons gap: %v", res.Gaps)
 	}
-	rows, _ := archive.ReadTable[schemas.AnnotationRow](a, schemas.TableAnnotations)
+	rows, _ := archive.ReadTable[schemas.AnnotationRow](context.Background(), a, schemas.TableAnnotations)
 	withPolys := 0
 	for _, r := range rows {
 		if r.Layer == schemas.LayerPrediction && r.Index == 10 && (len(r.Polygons) != 0 || r.MaskRLE != nil) {

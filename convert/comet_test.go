@@ -36,20 +36,20 @@ func captureSession(t *testing.T, src string) sessionTables {
 	}
 	defer a.Close()
 	var st sessionTables
-	runs, err := archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
+	runs, err := archive.ReadTable[schemas.RunRow](context.Background(), a, schemas.TableRun)
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("run table: %d rows, %v", len(runs), err)
 	}
 	st.run = runs[0]
-	st.scalars, _ = archive.ReadTable[schemas.ScalarRow](a, schemas.TableScalars)
-	params, _ := archive.ReadTable[schemas.ParamRow](a, schemas.TableParams)
+	st.scalars, _ = archive.ReadTable[schemas.ScalarRow](context.Background(), a, schemas.TableScalars)
+	params, _ := archive.ReadTable[schemas.ParamRow](context.Background(), a, schemas.TableParams)
 	st.params = map[string]schemas.ParamRow{}
 	for _, p := range params {
 		st.params[p.Section+"/"+p.Key] = p
 	}
-	st.summary, _ = archive.ReadTable[schemas.SummaryRow](a, schemas.TableSummary)
-	st.images, _ = archive.ReadTable[schemas.ImageRow](a, schemas.TableImages)
-	st.gaps, _ = archive.ReadTable[schemas.GapRow](a, schemas.TableGaps)
+	st.summary, _ = archive.ReadTable[schemas.SummaryRow](context.Background(), a, schemas.TableSummary)
+	st.images, _ = archive.ReadTable[schemas.ImageRow](context.Background(), a, schemas.TableImages)
+	st.gaps, _ = archive.ReadTable[schemas.GapRow](context.Background(), a, schemas.TableGaps)
 	return st
 }
 

@@ -103,7 +103,7 @@ func NewFollower(ctx context.Context, src, base string, o FollowOptions) (*Follo
 		f.Close()
 		return nil, fmt.Errorf("%s: the chain was captured with options %q, not %q: follow with the same options, or into a new chain", base, was, f.optionsKey())
 	}
-	merged, err := c.Merged(0)
+	merged, err := c.Merged(ctx, 0)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -354,7 +354,7 @@ func Compact(ctx context.Context, base, dst string, o Options) (string, error) {
 		return "", err
 	}
 	defer c.Close()
-	t, err := c.Merged(0)
+	t, err := c.Merged(ctx, 0)
 	if err != nil {
 		return "", err
 	}

@@ -48,7 +48,7 @@ func TestCapture_LinksNotFollowed(t *testing.T) {
 			os.Remove(filepath.Join(dir, "args.yaml"))
 			must(t, os.Symlink(filepath.Join(out, "creds.yaml"), filepath.Join(dir, "args.yaml")))
 		}, func(t *testing.T, a *archive.Archive) {
-			params, _ := archive.ReadTable[schemas.ParamRow](a, schemas.TableParams)
+			params, _ := archive.ReadTable[schemas.ParamRow](context.Background(), a, schemas.TableParams)
 			if len(params) != 0 {
 				t.Errorf("params = %v, want none (args.yaml is a link)", params)
 			}
@@ -57,7 +57,7 @@ func TestCapture_LinksNotFollowed(t *testing.T) {
 			must(t, os.Rename(filepath.Join(dir, "args.yaml"), filepath.Join(dir, "real.yaml")))
 			must(t, os.Symlink("real.yaml", filepath.Join(dir, "args.yaml")))
 		}, func(t *testing.T, a *archive.Archive) {
-			params, _ := archive.ReadTable[schemas.ParamRow](a, schemas.TableParams)
+			params, _ := archive.ReadTable[schemas.ParamRow](context.Background(), a, schemas.TableParams)
 			if len(params) != 0 {
 				t.Errorf("%d params, want none (args.yaml is a link, even to a file inside)", len(params))
 			}
@@ -66,7 +66,7 @@ func TestCapture_LinksNotFollowed(t *testing.T) {
 			os.Remove(filepath.Join(dir, "results.csv"))
 			must(t, os.Symlink(filepath.Join(out, "results.csv"), filepath.Join(dir, "results.csv")))
 		}, func(t *testing.T, a *archive.Archive) {
-			sc, _ := archive.ReadTable[schemas.ScalarRow](a, schemas.TableScalars)
+			sc, _ := archive.ReadTable[schemas.ScalarRow](context.Background(), a, schemas.TableScalars)
 			if len(sc) != 0 {
 				t.Errorf("%d scalars, want none (results.csv is a link)", len(sc))
 			}
@@ -74,7 +74,7 @@ func TestCapture_LinksNotFollowed(t *testing.T) {
 		{"WeightsFolderOutside", func(t *testing.T, dir, out string) {
 			must(t, os.Symlink(filepath.Join(out, "weights"), filepath.Join(dir, "weights")))
 		}, func(t *testing.T, a *archive.Archive) {
-			assets, _ := archive.ReadTable[schemas.AssetRow](a, schemas.TableAssets)
+			assets, _ := archive.ReadTable[schemas.AssetRow](context.Background(), a, schemas.TableAssets)
 			for _, as := range assets {
 				if strings.HasPrefix(as.FileName, "weights/") {
 					t.Errorf("asset %s stored through a linked folder", as.FileName)
@@ -84,7 +84,7 @@ func TestCapture_LinksNotFollowed(t *testing.T) {
 		{"ImageOutside", func(t *testing.T, dir, out string) {
 			must(t, os.Symlink(filepath.Join(out, "photo.jpg"), filepath.Join(dir, "photo.jpg")))
 		}, func(t *testing.T, a *archive.Archive) {
-			images, _ := archive.ReadTable[schemas.ImageRow](a, schemas.TableImages)
+			images, _ := archive.ReadTable[schemas.ImageRow](context.Background(), a, schemas.TableImages)
 			for _, im := range images {
 				if im.FileName == "photo.jpg" {
 					t.Errorf("image %s stored through a link", im.FileName)
@@ -102,13 +102,13 @@ func TestCapture_LinksNotFollowed(t *testing.T) {
 			tc.setup(t, dir, out)
 			_, a := capture(t, dir, convert.Options{})
 			tc.check(t, a)
-			params, _ := archive.ReadTable[schemas.ParamRow](a, schemas.TableParams)
+			params, _ := archive.ReadTable[schemas.ParamRow](context.Background(), a, schemas.TableParams)
 			for _, p := range params {
 				if strings.Contains(p.Text, secret) || strings.Contains(p.Key, "aws") {
 					t.Errorf("param %s=%s read from outside the run", p.Key, p.Text)
 				}
 			}
-			gaps, _ := archive.ReadTable[schemas.GapRow](a, schemas.TableGaps)
+			gaps, _ := archive.ReadTable[schemas.GapRow](context.Background(), a, schemas.TableGaps)
 			var skipped string
 			for _, g := range gaps {
 				if g.Item == "skipped_files" {
@@ -138,7 +138,7 @@ func TestCapture_FIFO(t *testing.T) {
 			go func() {
 				defer close(done)
 				_, a := capture(t, dir, convert.Options{})
-				gaps, _ := archive.ReadTable[schemas.GapRow](a, schemas.TableGaps)
+				gaps, _ := archive.ReadTable[schemas.GapRow](context.Background(), a, schemas.TableGaps)
 				if !gapItems(gaps)["skipped_files"] {
 					t.Errorf("no skipped_files gap for the FIFO")
 				}
@@ -206,7 +206,7 @@ func TestCapture_DataSettingNotYAML(t *testing.T) {
 	args = regexpData.ReplaceAll(args, []byte("data: "+creds+"\n"))
 	os.WriteFile(filepath.Join(dir, "args.yaml"), args, 0o644)
 	res, a := capture(t, dir, convert.Options{})
-	runs, _ := archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
+	runs, _ := archive.ReadTable[schemas.RunRow](context.Background(), a, schemas.TableRun)
 	if len(runs) != 1 || len(runs[0].ClassNames) != 0 {
 		t.Errorf("class names %v read from %s", runs[0].ClassNames, creds)
 	}
@@ -220,7 +220,7 @@ func TestCapture_DataSettingNotYAML(t *testing.T) {
 		t.Errorf("dataset gap %q, want the file refused", reason)
 	}
 	_, a = capture(t, dir, convert.Options{Data: creds})
-	runs, _ = archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
+	runs, _ = archive.ReadTable[schemas.RunRow](context.Background(), a, schemas.TableRun)
 	if len(runs[0].ClassNames) != 1 {
 		t.Errorf("--data %s: class names %v, want the file read (the user's choice)", creds, runs[0].ClassNames)
 	}

@@ -46,7 +46,7 @@ func TestCapture_MaskPolygonsGolden(t *testing.T) {
 		name := filepath.Base(fr.dir)
 		t.Run(name, func(t *testing.T) {
 			_, a := capture(t, fr.dir, convert.Options{})
-			rows, err := archive.ReadTable[schemas.AnnotationRow](a, schemas.TableAnnotations)
+			rows, err := archive.ReadTable[schemas.AnnotationRow](context.Background(), a, schemas.TableAnnotations)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,12 +132,12 @@ func TestCapture_NoPolygons(t *testing.T) {
 	dir := filepath.Join(fixtures, "segment-val")
 	never := contours.New(contours.Config{Path: filepath.Join(t.TempDir(), "missing")})
 	res, a := capture(t, dir, convert.Options{NoPolygons: true, Contours: never})
-	rows, err := archive.ReadTable[schemas.AnnotationRow](a, schemas.TableAnnotations)
+	rows, err := archive.ReadTable[schemas.AnnotationRow](context.Background(), a, schemas.TableAnnotations)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, full := capture(t, dir, convert.Options{})
-	want, _ := archive.ReadTable[schemas.AnnotationRow](full, schemas.TableAnnotations)
+	want, _ := archive.ReadTable[schemas.AnnotationRow](context.Background(), full, schemas.TableAnnotations)
 	if len(rows) != len(want) {
 		t.Fatalf("%d annotations, want %d", len(rows), len(want))
 	}

@@ -162,9 +162,9 @@ func TestSession_BrokenLine(t *testing.T) {
 	defer a.Close()
 	// Line 1 held the scalars, debug images and model single values;
 	// line 2 the three plots and five final single values.
-	scalars, _ := archive.ReadTable[schemas.ScalarRow](a, schemas.TableScalars)
-	images, _ := archive.ReadTable[schemas.ImageRow](a, schemas.TableImages)
-	summary, _ := archive.ReadTable[schemas.SummaryRow](a, schemas.TableSummary)
+	scalars, _ := archive.ReadTable[schemas.ScalarRow](context.Background(), a, schemas.TableScalars)
+	images, _ := archive.ReadTable[schemas.ImageRow](context.Background(), a, schemas.TableImages)
+	summary, _ := archive.ReadTable[schemas.SummaryRow](context.Background(), a, schemas.TableSummary)
 	if !found || len(scalars) != 0 || len(images) != 3 || len(summary) != 5 {
 		t.Errorf("gap %v; kept from line 2: %d scalars, %d images, %d single values", found, len(scalars), len(images), len(summary))
 	}
@@ -218,9 +218,9 @@ func TestSession_CometBrokenLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	scalars, _ := archive.ReadTable[schemas.ScalarRow](a, schemas.TableScalars)
-	params, _ := archive.ReadTable[schemas.ParamRow](a, schemas.TableParams)
-	runs, _ := archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
+	scalars, _ := archive.ReadTable[schemas.ScalarRow](context.Background(), a, schemas.TableScalars)
+	params, _ := archive.ReadTable[schemas.ParamRow](context.Background(), a, schemas.TableParams)
+	runs, _ := archive.ReadTable[schemas.RunRow](context.Background(), a, schemas.TableRun)
 	if len(scalars) != 2 || scalars[1].Line != 4 || scalars[1].Value == scalars[1].Value || *scalars[1].Step != 4 {
 		t.Errorf("scalars %+v", scalars)
 	}
@@ -255,10 +255,10 @@ func TestCapture_EnrichFromSession(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		summary, _ := archive.ReadTable[schemas.SummaryRow](a, schemas.TableSummary)
-		logs, _ := archive.ReadTable[schemas.LogRow](a, schemas.TableLogs)
-		gaps, _ := archive.ReadTable[schemas.GapRow](a, schemas.TableGaps)
-		runs, _ := archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
+		summary, _ := archive.ReadTable[schemas.SummaryRow](context.Background(), a, schemas.TableSummary)
+		logs, _ := archive.ReadTable[schemas.LogRow](context.Background(), a, schemas.TableLogs)
+		gaps, _ := archive.ReadTable[schemas.GapRow](context.Background(), a, schemas.TableGaps)
+		runs, _ := archive.ReadTable[schemas.RunRow](context.Background(), a, schemas.TableRun)
 		a.Close()
 		exact := 0
 		for _, s := range summary {
@@ -434,9 +434,9 @@ func TestCapture_TwoSessionsOfResumedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	scalars, _ := archive.ReadTable[schemas.ScalarRow](a, schemas.TableScalars)
-	assets, _ := archive.ReadTable[schemas.AssetRow](a, schemas.TableAssets)
-	logs, _ := archive.ReadTable[schemas.LogRow](a, schemas.TableLogs)
+	scalars, _ := archive.ReadTable[schemas.ScalarRow](context.Background(), a, schemas.TableScalars)
+	assets, _ := archive.ReadTable[schemas.AssetRow](context.Background(), a, schemas.TableAssets)
+	logs, _ := archive.ReadTable[schemas.LogRow](context.Background(), a, schemas.TableLogs)
 	var got []string
 	for _, s := range scalars {
 		if s.Metric == "Epoch Time" {
@@ -485,8 +485,8 @@ func TestCapture_SessionsWithoutRunDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	scalars, _ := archive.ReadTable[schemas.ScalarRow](a, schemas.TableScalars)
-	runs, _ := archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
+	scalars, _ := archive.ReadTable[schemas.ScalarRow](context.Background(), a, schemas.TableScalars)
+	runs, _ := archive.ReadTable[schemas.RunRow](context.Background(), a, schemas.TableRun)
 	byStep := map[int64][]float64{}
 	for _, s := range scalars {
 		if s.Metric == "Epoch Time" {

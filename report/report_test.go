@@ -51,7 +51,7 @@ func tables[T any](t *testing.T, path, table string) []T {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	rows, err := archive.ReadTable[T](a, table)
+	rows, err := archive.ReadTable[T](context.Background(), a, table)
 	if err != nil {
 		t.Fatal(err)
 	}

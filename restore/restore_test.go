@@ -91,7 +91,7 @@ func load(t *testing.T, p string) *archive.Tables {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	tb, err := archive.LoadTables(a)
+	tb, err := archive.LoadTables(context.Background(), a)
 	if err != nil {
 		t.Fatal(err)
 	}

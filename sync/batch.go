@@ -204,7 +204,7 @@ func One(ctx context.Context, path string, r Target, opts BatchOptions) (res Res
 	defer run.Close()
 	res.RunID = run.RunID()
 	res.Gaps = GapsFor(run.Gaps, r.Tracker())
-	plan, err := r.Plan(run)
+	plan, err := r.Plan(ctx, run)
 	if err != nil {
 		return fail(err)
 	}
@@ -256,7 +256,7 @@ func One(ctx context.Context, path string, r Target, opts BatchOptions) (res Res
 	if n := len(st.Chain); n > 0 && n < len(links) && slices.Equal(st.Chain, links[:n]) {
 		// A chain whose first links were synced here: send only what the
 		// later ones add.
-		if run.Prior, err = run.prefix(n); err != nil {
+		if run.Prior, err = run.prefix(ctx, n); err != nil {
 			return fail(err)
 		}
 	}

@@ -24,7 +24,7 @@ type stubReplayer struct {
 
 func (s *stubReplayer) Destination() string { return "stub at http://127.0.0.1:9" }
 func (s *stubReplayer) Tracker() string     { return "clearml" }
-func (s *stubReplayer) Plan(*ysync.Run) (*ysync.Plan, error) {
+func (s *stubReplayer) Plan(context.Context, *ysync.Run) (*ysync.Plan, error) {
 	return &ysync.Plan{Project: "p", Name: "n"}, nil
 }
 

@@ -17,7 +17,7 @@ type Target interface {
 	Tracker() string
 	// Plan counts what a sync would send for run, without sending
 	// anything.
-	Plan(run *Run) (*Plan, error)
+	Plan(ctx context.Context, run *Run) (*Plan, error)
 }
 
 // Destination is a tracker server that runs are replayed into. The core

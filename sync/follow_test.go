@@ -54,7 +54,7 @@ func loadTables(t *testing.T, path string) *archive.Tables {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	tables, err := archive.LoadTables(a)
+	tables, err := archive.LoadTables(context.Background(), a)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,8 +62,8 @@ func (r *Run) Final() bool {
 
 // prefix returns the first n links of a chain merged, as a Run without
 // archives (for Prior).
-func (r *Run) prefix(n int) (*Run, error) {
-	t, err := r.chain.Merged(n)
+func (r *Run) prefix(ctx context.Context, n int) (*Run, error) {
+	t, err := r.chain.Merged(ctx, n)
 	if err != nil {
 		return nil, err
 	}

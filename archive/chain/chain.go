@@ -151,7 +151,7 @@ func (c *Chain) add(ctx context.Context, p string) error {
 		a.Close()
 		return fmt.Errorf("%s: %w: %s: keep links 0-%d and remove it and the links after it, or capture the run again", p, ErrBroken, problem, seq-1)
 	}
-	t, err := archive.LoadTables(a, keyed...)
+	t, err := archive.LoadTables(ctx, a, keyed...)
 	if err != nil {
 		a.Close()
 		return fmt.Errorf("%s: %w", p, err)
@@ -192,14 +192,14 @@ func (c *Chain) Digests() []string {
 
 // Merged returns the tables of the first n links merged (n ≤ 0 or beyond
 // the chain means all of them).
-func (c *Chain) Merged(n int) (*archive.Tables, error) {
+func (c *Chain) Merged(ctx context.Context, n int) (*archive.Tables, error) {
 	if n <= 0 || n > len(c.deltas) {
 		n = len(c.deltas)
 	}
 	last, ok := c.whole[n-1]
 	if !ok {
 		var err error
-		if last, err = archive.LoadTables(c.Links[n-1], whole...); err != nil {
+		if last, err = archive.LoadTables(ctx, c.Links[n-1], whole...); err != nil {
 			return nil, fmt.Errorf("%s: %w", c.Links[n-1].Path, err)
 		}
 		if c.whole == nil {

@@ -94,7 +94,7 @@ func TestChain_OpenMerge(t *testing.T) {
 	if len(c.Links) != 3 || !c.Final() || c.RunID() != runA || len(c.Orphans) != 1 {
 		t.Fatalf("%d links, final %v, orphans %v", len(c.Links), c.Final(), c.Orphans)
 	}
-	m, err := c.Merged(0)
+	m, err := c.Merged(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestChain_OpenMerge(t *testing.T) {
 	if m.Info.Status != schemas.StatusFinished {
 		t.Errorf("merged status %s", m.Info.Status)
 	}
-	if p, _ := c.Merged(1); len(p.Scalars) != 2 || p.Scalars[1].Value != 0.8 || p.Info.Status != schemas.StatusRunning {
+	if p, _ := c.Merged(context.Background(), 1); len(p.Scalars) != 2 || p.Scalars[1].Value != 0.8 || p.Info.Status != schemas.StatusRunning {
 		t.Errorf("first link alone: %+v", p)
 	}
 	// With its final chain given too, a complete archive of the same run

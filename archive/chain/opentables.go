@@ -34,7 +34,7 @@ func OpenTables(ctx context.Context, path string) (*Opened, error) {
 		if err != nil {
 			return nil, err
 		}
-		t, err := c.Merged(0)
+		t, err := c.Merged(ctx, 0)
 		if err != nil {
 			c.Close()
 			return nil, err
@@ -48,7 +48,7 @@ func OpenTables(ctx context.Context, path string) (*Opened, error) {
 		}
 		return nil, err
 	}
-	t, err := archive.LoadTables(a)
+	t, err := archive.LoadTables(ctx, a)
 	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -171,7 +171,7 @@ func TestBuild_StaticBinaryAndHelper(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer a.Close()
-		r, err := archive.ReadTable[schemas.AnnotationRow](a, schemas.TableAnnotations)
+		r, err := archive.ReadTable[schemas.AnnotationRow](context.Background(), a, schemas.TableAnnotations)
 		if err != nil {
 			t.Fatal(err)
 		}

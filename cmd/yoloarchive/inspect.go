@@ -136,7 +136,7 @@ func buildInspect(ctx context.Context, path string) (*inspectReport, error) {
 	}
 	defer a.Close()
 	rep := &inspectReport{Archive: path, Size: a.Size, Digest: a.Digest, Format: a.Header.FormatVersion, Writer: a.Header.Writer, Chain: a.Header.Chain}
-	runs, err := archive.ReadTable[schemas.RunRow](a, schemas.TableRun)
+	runs, err := archive.ReadTable[schemas.RunRow](ctx, a, schemas.TableRun)
 	if err != nil || len(runs) != 1 {
 		return nil, fmt.Errorf("%s: run table: want one row (%v)", path, err)
 	}
@@ -144,35 +144,35 @@ func buildInspect(ctx context.Context, path string) (*inspectReport, error) {
 	for _, t := range a.Header.Tables {
 		rep.Tables = append(rep.Tables, tableCount{t, a.Rows(t)})
 	}
-	if rep.Metrics, err = metricSummaries(a); err != nil {
+	if rep.Metrics, err = metricSummaries(ctx, a); err != nil {
 		return nil, err
 	}
-	if rep.Images, err = imageRoles(a); err != nil {
+	if rep.Images, err = imageRoles(ctx, a); err != nil {
 		return nil, err
 	}
-	if rep.Annotations, err = annotationLayers(a); err != nil {
+	if rep.Annotations, err = annotationLayers(ctx, a); err != nil {
 		return nil, err
 	}
-	if rep.Assets, err = archive.ReadTable[schemas.AssetRow](a, schemas.TableAssets); err != nil {
+	if rep.Assets, err = archive.ReadTable[schemas.AssetRow](ctx, a, schemas.TableAssets); err != nil {
 		return nil, err
 	}
-	sum, err := archive.ReadTable[schemas.SummaryRow](a, schemas.TableSummary)
+	sum, err := archive.ReadTable[schemas.SummaryRow](ctx, a, schemas.TableSummary)
 	if err != nil {
 		return nil, err
 	}
 	for _, s := range sum {
 		rep.Summary = append(rep.Summary, summaryValue{s.Key, jsonFloat(s.Value), s.Exact, s.Origin})
 	}
-	if rep.Gaps, err = archive.ReadTable[schemas.GapRow](a, schemas.TableGaps); err != nil {
+	if rep.Gaps, err = archive.ReadTable[schemas.GapRow](ctx, a, schemas.TableGaps); err != nil {
 		return nil, err
 	}
 	return rep, nil
 }
 
-func metricSummaries(a *archive.Archive) ([]metricSummary, error) {
+func metricSummaries(ctx context.Context, a *archive.Archive) ([]metricSummary, error) {
 	byName := map[string]*metricSummary{}
 	var order []string
-	err := archive.ScanTable(a, schemas.TableScalars, func(rows []schemas.ScalarRow) error {
+	err := archive.ScanTable(ctx, a, schemas.TableScalars, func(rows []schemas.ScalarRow) error {
 		for _, r := range rows {
 			m := byName[r.Metric]
 			if m == nil {
@@ -199,9 +199,9 @@ func metricSummaries(a *archive.Archive) ([]metricSummary, error) {
 	return out, err
 }
 
-func imageRoles(a *archive.Archive) ([]roleCount, error) {
+func imageRoles(ctx context.Context, a *archive.Archive) ([]roleCount, error) {
 	byRole := map[string]*roleCount{}
-	err := archive.ScanTable(a, schemas.TableImages, func(rows []schemas.ImageRow) error {
+	err := archive.ScanTable(ctx, a, schemas.TableImages, func(rows []schemas.ImageRow) error {
 		for _, r := range rows {
 			rc := byRole[r.Role]
 			if rc == nil {
@@ -224,10 +224,10 @@ func imageRoles(a *archive.Archive) ([]roleCount, error) {
 	return out, err
 }
 
-func annotationLayers(a *archive.Archive) ([]layerCount, error) {
+func annotationLayers(ctx context.Context, a *archive.Archive) ([]layerCount, error) {
 	byLayer := map[string]*layerCount{}
 	images := map[string]map[string]bool{}
-	err := archive.ScanTable(a, schemas.TableAnnotations, func(rows []schemas.AnnotationRow) error {
+	err := archive.ScanTable(ctx, a, schemas.TableAnnotations, func(rows []schemas.AnnotationRow) error {
 		for _, r := range rows {
 			lc := byLayer[r.Layer]
 			if lc == nil {

@@ -26,7 +26,7 @@ func (c *SyncCmd) check(ctx context.Context, g *Globals, stdout *Stdout, stderr 
 			printf(stderr, "warning: %s: its project is not checked: %s\n", p, oneLine(err.Error()))
 			continue
 		}
-		plan, err := r.Plan(run)
+		plan, err := r.Plan(ctx, run)
 		run.Close()
 		if err != nil {
 			printf(stderr, "warning: %s: its project is not checked: %s\n", p, oneLine(err.Error()))

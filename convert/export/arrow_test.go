@@ -135,7 +135,7 @@ func TestArrow_SameAsPqarrow(t *testing.T) {
 		}
 		for _, table := range schemas.Tables {
 			var pq bytes.Buffer
-			if _, err := tableParquet(a, nil, table, &pq); err != nil {
+			if _, err := tableParquet(context.Background(), a, nil, table, &pq); err != nil {
 				t.Fatal(err)
 			}
 			sameArrow(t, filepath.Base(p)+" "+table, newArrow(t, pq.Bytes()), pqarrowIPC(t, pq.Bytes()))

@@ -89,7 +89,7 @@ func Export(ctx context.Context, path, dir, format string) (*Result, error) {
 			return nil, err
 		}
 		defer c.Close()
-		if merged, err = c.Merged(0); err != nil {
+		if merged, err = c.Merged(ctx, 0); err != nil {
 			return nil, err
 		}
 		a = c.Links[len(c.Links)-1]
@@ -217,27 +217,27 @@ var codec = &zstd.Codec{Level: zstd.SpeedDefault}
 
 // tableParquet writes one table as Parquet to w: the archive's own rows,
 // or a chain's merged rows (merged not nil); scalars as Scalar rows.
-func tableParquet(a *archive.Archive, merged *archive.Tables, table string, w io.Writer) (int64, error) {
+func tableParquet(ctx context.Context, a *archive.Archive, merged *archive.Tables, table string, w io.Writer) (int64, error) {
 	runID := a.Header.RunID
 	switch table {
 	case schemas.TableRun:
-		return copyTable(a, merged, table, w, func(t *archive.Tables) []schemas.RunRow { return []schemas.RunRow{t.Info} }, keep[schemas.RunRow])
+		return copyTable(ctx, a, merged, table, w, func(t *archive.Tables) []schemas.RunRow { return []schemas.RunRow{t.Info} }, keep[schemas.RunRow])
 	case schemas.TableScalars:
-		return copyTable(a, merged, table, w, func(t *archive.Tables) []schemas.ScalarRow { return t.Scalars }, func(s schemas.ScalarRow) Scalar { return scalar(runID, s) })
+		return copyTable(ctx, a, merged, table, w, func(t *archive.Tables) []schemas.ScalarRow { return t.Scalars }, func(s schemas.ScalarRow) Scalar { return scalar(runID, s) })
 	case schemas.TableParams:
-		return copyTable(a, merged, table, w, func(t *archive.Tables) []schemas.ParamRow { return t.Params }, keep[schemas.ParamRow])
+		return copyTable(ctx, a, merged, table, w, func(t *archive.Tables) []schemas.ParamRow { return t.Params }, keep[schemas.ParamRow])
 	case schemas.TableSummary:
-		return copyTable(a, merged, table, w, func(t *archive.Tables) []schemas.SummaryRow { return t.Summary }, keep[schemas.SummaryRow])
+		return copyTable(ctx, a, merged, table, w, func(t *archive.Tables) []schemas.SummaryRow { return t.Summary }, keep[schemas.SummaryRow])
 	case schemas.TableImages:
-		return copyTable(a, merged, table, w, func(t *archive.Tables) []schemas.ImageRow { return t.Images }, keep[schemas.ImageRow])
+		return copyTable(ctx, a, merged, table, w, func(t *archive.Tables) []schemas.ImageRow { return t.Images }, keep[schemas.ImageRow])
 	case schemas.TableAnnotations:
-		return copyTable(a, merged, table, w, func(t *archive.Tables) []schemas.AnnotationRow { return t.Annotations }, keep[schemas.AnnotationRow])
+		return copyTable(ctx, a, merged, table, w, func(t *archive.Tables) []schemas.AnnotationRow { return t.Annotations }, keep[schemas.AnnotationRow])
 	case schemas.TableAssets:
-		return copyTable(a, merged, table, w, func(t *archive.Tables) []schemas.AssetRow { return t.Assets }, keep[schemas.AssetRow])
+		return copyTable(ctx, a, merged, table, w, func(t *archive.Tables) []schemas.AssetRow { return t.Assets }, keep[schemas.AssetRow])
 	case schemas.TableGaps:
-		return copyTable(a, merged, table, w, func(t *archive.Tables) []schemas.GapRow { return t.Gaps }, keep[schemas.GapRow])
+		return copyTable(ctx, a, merged, table, w, func(t *archive.Tables) []schemas.GapRow { return t.Gaps }, keep[schemas.GapRow])
 	case schemas.TableLogs:
-		return copyTable(a, merged, table, w, func(t *archive.Tables) []schemas.LogRow { return t.Logs }, keep[schemas.LogRow])
+		return copyTable(ctx, a, merged, table, w, func(t *archive.Tables) []schemas.LogRow { return t.Logs }, keep[schemas.LogRow])
 	}
 	return 0, fmt.Errorf("no export for table %q", table)
 }
@@ -247,7 +247,7 @@ func keep[T any](r T) T { return r }
 // copyTable writes a table's rows through conv into a Parquet writer: the
 // merged rows pick chooses, or, without merged tables, the archive's rows
 // streamed in batches.
-func copyTable[T, U any](a *archive.Archive, merged *archive.Tables, table string, w io.Writer, pick func(*archive.Tables) []T, conv func(T) U) (int64, error) {
+func copyTable[T, U any](ctx context.Context, a *archive.Archive, merged *archive.Tables, table string, w io.Writer, pick func(*archive.Tables) []T, conv func(T) U) (int64, error) {
 	pw := parquet.NewGenericWriter[U](w, parquet.Compression(codec), parquet.CreatedBy("yoloarchive", "", ""),
 		parquet.MaxRowsPerRowGroup(rowGroupSize))
 	var n int64
@@ -272,7 +272,7 @@ func copyTable[T, U any](a *archive.Archive, merged *archive.Tables, table strin
 	if merged != nil {
 		err = write(pick(merged))
 	} else {
-		err = archive.ScanTable(a, table, write)
+		err = archive.ScanTable(ctx, a, table, write)
 	}
 	if err != nil {
 		return 0, err
@@ -291,7 +291,7 @@ func exportTable(ctx context.Context, a *archive.Archive, merged *archive.Tables
 		tmp, err = writeTemp(dst, func(w io.Writer) error {
 			bw := bufio.NewWriterSize(w, 1<<20)
 			var err error
-			if n, err = tableParquet(a, merged, table, bw); err != nil {
+			if n, err = tableParquet(ctx, a, merged, table, bw); err != nil {
 				return err
 			}
 			return bw.Flush()
@@ -310,7 +310,7 @@ func exportTable(ctx context.Context, a *archive.Archive, merged *archive.Tables
 		scratch.Remove(pq.Name())
 	}()
 	bw := bufio.NewWriterSize(pq, 1<<20)
-	if n, err = tableParquet(a, merged, table, bw); err != nil {
+	if n, err = tableParquet(ctx, a, merged, table, bw); err != nil {
 		return "", 0, err
 	}
 	if err := bw.Flush(); err != nil {

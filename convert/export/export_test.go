@@ -54,7 +54,7 @@ func scalars(t *testing.T, path string) (string, []schemas.ScalarRow, map[string
 		t.Fatal(err)
 	}
 	defer a.Close()
-	rows, err := archive.ReadTable[schemas.ScalarRow](a, schemas.TableScalars)
+	rows, err := archive.ReadTable[schemas.ScalarRow](context.Background(), a, schemas.TableScalars)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package clearml
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -183,10 +184,10 @@ func online(filesHost string) addressing { return addressing{filesHost: filesHos
 
 // buildPlan maps a run to what the Ultralytics ClearML callback would have
 // logged (callback-mapping.md part A), addressed to task taskID.
-func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan, error) {
+func buildPlan(ctx context.Context, run *ysync.Run, o Options, taskID string, addr addressing) (*plan, error) {
 	info := run.Info
 	if info.SourceKind == schemas.SourceClearMLOffline {
-		return buildSessionPlan(run, o, taskID, addr)
+		return buildSessionPlan(ctx, run, o, taskID, addr)
 	}
 	v := ysync.CallbackVersion(info, o.Version)
 	p := &plan{Version: v, Project: projectName(info, o, v), Name: o.Name}
@@ -249,7 +250,7 @@ func buildPlan(run *ysync.Run, o Options, taskID string, addr addressing) (*plan
 	seen := map[string]bool{}
 	for i, s := range run.Scalars {
 		if i%4096 == 0 && run.Archive != nil {
-			if err := run.Archive.Err(); err != nil {
+			if err := ctx.Err(); err != nil {
 				return nil, err // Ctrl-C: a 390k-scalar run takes seconds
 			}
 		}

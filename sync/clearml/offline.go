@@ -59,8 +59,8 @@ func OfflineID(runID string) string {
 }
 
 // Plan counts what Sync would write.
-func (o *Offline) Plan(run *ysync.Run) (*ysync.Plan, error) {
-	p, err := o.plan(run, filepath.Join(o.dir, OfflineID(run.RunID())))
+func (o *Offline) Plan(ctx context.Context, run *ysync.Run) (*ysync.Plan, error) {
+	p, err := o.plan(ctx, run, filepath.Join(o.dir, OfflineID(run.RunID())))
 	if err != nil {
 		return nil, err
 	}
@@ -68,8 +68,8 @@ func (o *Offline) Plan(run *ysync.Run) (*ysync.Plan, error) {
 	return &counts, nil
 }
 
-func (o *Offline) plan(run *ysync.Run, folder string) (*plan, error) {
-	return buildPlan(run, o.opts, OfflineID(run.RunID()), addressing{localData: filepath.ToSlash(filepath.Join(folder, "data"))})
+func (o *Offline) plan(ctx context.Context, run *ysync.Run, folder string) (*plan, error) {
+	return buildPlan(ctx, run, o.opts, OfflineID(run.RunID()), addressing{localData: filepath.ToSlash(filepath.Join(folder, "data"))})
 }
 
 // Write writes the run's session folder and zip. Both appear complete or
@@ -83,7 +83,7 @@ func (o *Offline) Write(ctx context.Context, run *ysync.Run, st *ysync.State, ta
 	}
 	id := OfflineID(run.RunID())
 	folder := filepath.Join(o.dir, id)
-	p, err := o.plan(run, folder)
+	p, err := o.plan(ctx, run, folder)
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func (r *Destination) Preview(ctx context.Context, run *ysync.Run, st *ysync.Sta
 		res.Action = ysync.ActionUpToDate
 		return nil
 	}
-	if s.plan, err = buildPlan(run, r.opts, s.t.ID, online(r.cfg.FilesHost)); err != nil {
+	if s.plan, err = buildPlan(ctx, run, r.opts, s.t.ID, online(r.cfg.FilesHost)); err != nil {
 		return err
 	}
 	d, err := s.readBack(ctx, true)

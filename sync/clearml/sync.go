@@ -84,8 +84,8 @@ func redactHost(h string) string {
 func (r *Destination) Tracker() string { return "clearml" }
 
 // Plan counts what a sync would send.
-func (r *Destination) Plan(run *ysync.Run) (*ysync.Plan, error) {
-	p, err := buildPlan(run, r.opts, "00000000000000000000000000000000", online(r.cfg.FilesHost))
+func (r *Destination) Plan(ctx context.Context, run *ysync.Run) (*ysync.Plan, error) {
+	p, err := buildPlan(ctx, run, r.opts, "00000000000000000000000000000000", online(r.cfg.FilesHost))
 	if err != nil {
 		return nil, err
 	}
@@ -176,14 +176,14 @@ func (s *replay) Ended(context.Context) (bool, error) {
 }
 
 // Steps plans the task: edit, start, uploads, events, model.
-func (s *replay) Steps(context.Context) ([]ysync.Step, error) {
+func (s *replay) Steps(ctx context.Context) ([]ysync.Step, error) {
 	var err error
-	if s.plan, err = buildPlan(s.run, s.opts, s.t.ID, online(s.cfg.FilesHost)); err != nil {
+	if s.plan, err = buildPlan(ctx, s.run, s.opts, s.t.ID, online(s.cfg.FilesHost)); err != nil {
 		return nil, err
 	}
 	s.todo = s.plan
 	if s.run.Prior != nil {
-		prior, err := buildPlan(s.run.Prior, s.opts, s.t.ID, online(s.cfg.FilesHost))
+		prior, err := buildPlan(ctx, s.run.Prior, s.opts, s.t.ID, online(s.cfg.FilesHost))
 		if err != nil {
 			return nil, err
 		}
@@ -338,7 +338,7 @@ func (s *replay) findOrCreate(ctx context.Context, force bool) (created bool, er
 			return false, err
 		}
 	}
-	p, err := buildPlan(s.run, s.opts, "00000000000000000000000000000000", online(s.cfg.FilesHost))
+	p, err := buildPlan(ctx, s.run, s.opts, "00000000000000000000000000000000", online(s.cfg.FilesHost))
 	if err != nil {
 		return false, err
 	}

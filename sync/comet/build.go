@@ -1,6 +1,7 @@
 package comet
 
 import (
+	"context"
 	"encoding/json"
 	"path"
 	"sort"
@@ -45,11 +46,11 @@ func ProjectName(p string) string {
 
 // Build maps a run to what Ultralytics' Comet callback would have logged
 // (callback-mapping.md part B), in the callback's order.
-func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
+func Build(ctx context.Context, run *ysync.Run, o BuildOptions) (*Log, error) {
 	if run.Info.SourceKind == schemas.SourceCometOffline {
 		return buildSession(run, o)
 	}
-	l, err := buildCallback(run, o)
+	l, err := buildCallback(ctx, run, o)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +77,7 @@ func Build(run *ysync.Run, o BuildOptions) (*Log, error) {
 }
 
 // buildCallback is Build for everything but a captured Comet session.
-func buildCallback(run *ysync.Run, o BuildOptions) (*Log, error) {
+func buildCallback(ctx context.Context, run *ysync.Run, o BuildOptions) (*Log, error) {
 	info := run.Info
 	v := ysync.CallbackVersion(info, o.Version)
 	l := &Log{Workspace: o.Workspace, Project: o.Project, Name: o.Name, RunID: run.RunID(), Tags: append([]string(nil), o.Tags...)}
@@ -158,7 +159,7 @@ func buildCallback(run *ysync.Run, o BuildOptions) (*Log, error) {
 	var lastEpoch int64
 	for i, e := range epochs {
 		if i%256 == 0 && run.Archive != nil {
-			if err := run.Archive.Err(); err != nil {
+			if err := ctx.Err(); err != nil {
 				return nil, err // Ctrl-C: 30k epochs take seconds
 			}
 		}

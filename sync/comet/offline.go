@@ -61,8 +61,8 @@ func (o *Offline) Destination() string { return "comet-offline:" + o.abs }
 func (o *Offline) Tracker() string { return "comet" }
 
 // Plan counts what Sync would write.
-func (o *Offline) Plan(run *ysync.Run) (*ysync.Plan, error) {
-	l, err := Build(run, o.opts)
+func (o *Offline) Plan(ctx context.Context, run *ysync.Run) (*ysync.Plan, error) {
+	l, err := Build(ctx, run, o.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (o *Offline) Write(ctx context.Context, run *ysync.Run, st *ysync.State, ta
 		// would make a second run on upload.
 		return fmt.Errorf("%s: the run was captured while still training (a chain without its final link, or a compaction of one): offline exports are written from the final link; sync to a server to see progress, or, if training stopped for good, capture the run directory again (status interrupted) and export that", run.Path)
 	}
-	l, err := Build(run, o.opts)
+	l, err := Build(ctx, run, o.opts)
 	if err != nil {
 		return err
 	}

@@ -372,7 +372,7 @@ func TestOffline_MatchesBuild(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer r.Close()
-		l, err := comet.Build(r, comet.BuildOptions{})
+		l, err := comet.Build(context.Background(), r, comet.BuildOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -415,7 +415,7 @@ func TestOffline_WriteZipStopsOnCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	l, _ := comet.Build(r, comet.BuildOptions{})
+	l, _ := comet.Build(context.Background(), r, comet.BuildOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	w := &cancelAfter{n: 1 << 10, cancel: cancel}

@@ -14,7 +14,7 @@ import (
 // back against the build: others, parameters, metric points (as a
 // multiset), uploads, and whether a final run's experiment was ended.
 func (r *Destination) Preview(ctx context.Context, run *ysync.Run, st *ysync.State, res *ysync.Result) error {
-	l, err := r.build(run)
+	l, err := r.build(ctx, run)
 	if err != nil {
 		return err
 	}

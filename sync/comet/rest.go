@@ -89,8 +89,8 @@ func (r *Destination) workspaceHint() string {
 func (r *Destination) Tracker() string { return "comet" }
 
 // Plan counts what a sync would send.
-func (r *Destination) Plan(run *ysync.Run) (*ysync.Plan, error) {
-	l, err := r.build(run)
+func (r *Destination) Plan(ctx context.Context, run *ysync.Run) (*ysync.Plan, error) {
+	l, err := r.build(ctx, run)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (r *Destination) Plan(run *ysync.Run) (*ysync.Plan, error) {
 	return &p, nil
 }
 
-func (r *Destination) build(run *ysync.Run) (*Log, error) {
+func (r *Destination) build(ctx context.Context, run *ysync.Run) (*Log, error) {
 	o := r.opts
 	if o.Project == "" {
 		o.Project = r.cfg.Project
@@ -106,7 +106,7 @@ func (r *Destination) build(run *ysync.Run) (*Log, error) {
 	if o.Workspace == "" {
 		o.Workspace = r.cfg.Workspace
 	}
-	return Build(run, o)
+	return Build(ctx, run, o)
 }
 
 // replay is one archive's replay into its experiment.
@@ -135,7 +135,7 @@ type replay struct {
 // run id (or create it), send what the server lacks, read it all back,
 // and only then mark the experiment ended.
 func (r *Destination) Open(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task) (ysync.Replay, error) {
-	l, err := r.build(run)
+	l, err := r.build(ctx, run)
 	if err != nil {
 		return nil, err
 	}

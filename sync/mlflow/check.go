@@ -76,7 +76,7 @@ func reason(err error) string {
 
 // Preview says what Sync would do with run, sending only reads.
 func (r *Remote) Preview(ctx context.Context, run *ysync.Run, st *ysync.State, res *ysync.Result) error {
-	s, err := r.session(run, st, res, r.copts)
+	s, err := r.session(ctx, run, st, res, r.copts)
 	if err != nil {
 		return err
 	}

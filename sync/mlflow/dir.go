@@ -39,8 +39,8 @@ func (d *Dir) Destination() string { return "mlflow-dir:" + d.abs }
 func (d *Dir) Tracker() string { return "mlflow" }
 
 // Plan counts what Sync would write.
-func (d *Dir) Plan(run *ysync.Run) (*ysync.Plan, error) {
-	p, err := BuildPlan(run, d.opts)
+func (d *Dir) Plan(ctx context.Context, run *ysync.Run) (*ysync.Plan, error) {
+	p, err := BuildPlan(ctx, run, d.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func DirRunID(runID string) string {
 // made), its params, tags, every metric's whole history, its artifacts,
 // and last its status and end time.
 func (d *Dir) Write(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
-	p, err := BuildPlan(run, d.opts)
+	p, err := BuildPlan(ctx, run, d.opts)
 	if err != nil {
 		return err
 	}

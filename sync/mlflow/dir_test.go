@@ -89,7 +89,7 @@ func storeState(t testing.TB, dir string) []string {
 func TestDir_CallbackContract(t *testing.T) {
 	dir := synctest.WithWeights(t, "detect")
 	archive := synctest.Capture(t, dir)
-	p, err := mlflow.BuildPlan(open(t, dir), mlflow.Options{})
+	p, err := mlflow.BuildPlan(context.Background(), open(t, dir), mlflow.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package mlflow
 
 import (
+	"context"
 	"errors"
 	"path"
 	"sort"
@@ -92,7 +93,7 @@ var ErrNotUltralytics = errors.New("mlflow: the Ultralytics MLflow callback logs
 //   - on_train_end: the weights/ directory, then every top-level file of
 //     the run directory with suffix .png .jpg .csv .pt .yaml, then
 //     end_run().
-func BuildPlan(run *ysync.Run, o Options) (*Plan, error) {
+func BuildPlan(ctx context.Context, run *ysync.Run, o Options) (*Plan, error) {
 	info := run.Info
 	if info.Producer == schemas.ProducerYOLOv5 {
 		return nil, ErrNotUltralytics

@@ -124,7 +124,7 @@ func TestBuildPlan_Genuine(t *testing.T) {
 
 func checkPlan(t *testing.T, dir string) {
 	run := open(t, dir)
-	p, err := mlflow.BuildPlan(run, mlflow.Options{})
+	p, err := mlflow.BuildPlan(context.Background(), run, mlflow.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func checkPlan(t *testing.T, dir string) {
 
 func TestBuildPlan_Options(t *testing.T) {
 	run := open(t, "detect")
-	p, err := mlflow.BuildPlan(run, mlflow.Options{Experiment: "exp", RunName: "r", User: "u", SourceName: "train.py"})
+	p, err := mlflow.BuildPlan(context.Background(), run, mlflow.Options{Experiment: "exp", RunName: "r", User: "u", SourceName: "train.py"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestBuildPlan_Options(t *testing.T) {
 	}
 	run.Info.Project = ""
 	for v, want := range map[string]string{"8.3.166": "/Shared/Ultralytics", "8.1.47": "/Shared/YOLOv8"} {
-		p, err := mlflow.BuildPlan(run, mlflow.Options{Version: v})
+		p, err := mlflow.BuildPlan(context.Background(), run, mlflow.Options{Version: v})
 		if err != nil || p.Experiment != want {
 			t.Errorf("version %s: experiment %q, %v; want %q", v, p.Experiment, err, want)
 		}
@@ -278,7 +278,7 @@ func TestBuildPlan_Unfinished(t *testing.T) {
 	run := open(t, "detect")
 	for status, want := range map[string]filestore.Status{schemas.StatusInterrupted: filestore.Killed, schemas.StatusRunning: filestore.Running} {
 		run.Info.Status = status
-		p, err := mlflow.BuildPlan(run, mlflow.Options{})
+		p, err := mlflow.BuildPlan(context.Background(), run, mlflow.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -295,7 +295,7 @@ func TestBuildPlan_Unfinished(t *testing.T) {
 		}
 	}
 	run.Info.Producer = schemas.ProducerYOLOv5
-	if _, err := mlflow.BuildPlan(run, mlflow.Options{}); err == nil {
+	if _, err := mlflow.BuildPlan(context.Background(), run, mlflow.Options{}); err == nil {
 		t.Error("a YOLOv5 run was planned")
 	}
 }
@@ -313,7 +313,7 @@ func TestSanitize(t *testing.T) {
 // in logging order), reads the store back, and finds the plan.
 func TestBuildPlan_IntoFileStore(t *testing.T) {
 	run := open(t, synctest.WithWeights(t, "detect"))
-	p, err := mlflow.BuildPlan(run, mlflow.Options{})
+	p, err := mlflow.BuildPlan(context.Background(), run, mlflow.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,8 +74,8 @@ func (r *Remote) Destination() string {
 func (r *Remote) Tracker() string { return "mlflow" }
 
 // Plan counts what Sync would send.
-func (r *Remote) Plan(run *ysync.Run) (*ysync.Plan, error) {
-	p, err := BuildPlan(run, r.opts)
+func (r *Remote) Plan(ctx context.Context, run *ysync.Run) (*ysync.Plan, error) {
+	p, err := BuildPlan(ctx, run, r.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -121,8 +121,8 @@ type session struct {
 	check bool
 }
 
-func (r *Remote) session(run *ysync.Run, st *ysync.State, res *ysync.Result, copts ysync.ClientOptions) (*session, error) {
-	p, err := BuildPlan(run, r.opts)
+func (r *Remote) session(ctx context.Context, run *ysync.Run, st *ysync.State, res *ysync.Result, copts ysync.ClientOptions) (*session, error) {
+	p, err := BuildPlan(ctx, run, r.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func (s *session) close() {
 // what it lacks, reads it all back, and only then ends it and records the
 // run synced).
 func (r *Remote) Open(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task) (ysync.Replay, error) {
-	s, err := r.session(run, st, &ysync.Result{}, r.copts)
+	s, err := r.session(ctx, run, st, &ysync.Result{}, r.copts)
 	if err != nil {
 		return nil, err
 	}

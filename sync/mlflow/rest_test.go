@@ -147,7 +147,7 @@ func TestREST_CallbackContract(t *testing.T) {
 	dir := synctest.WithWeights(t, "detect")
 	archive := synctest.Capture(t, dir)
 	run := open(t, dir)
-	p, err := mlflow.BuildPlan(run, mlflow.Options{})
+	p, err := mlflow.BuildPlan(context.Background(), run, mlflow.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
