@@ -22,13 +22,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	gosync "sync"
 	"syscall"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // ErrStopped is returned when scratch space is asked for after RemoveAll:
@@ -44,8 +46,8 @@ var name = gosync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^
 
 var (
 	mu      gosync.Mutex
-	live    = map[string]*os.File{} // path → the descriptor holding its lock
-	swept   = map[string]bool{}     // directories already swept
+	live    = map[string]*flock.Flock{} // path → its lock
+	swept   = map[string]bool{}         // directories already swept
 	stopped bool
 	// critical is held for reading during renames into place, and for
 	// writing by RemoveAll, so that the program never stops between a
@@ -56,11 +58,7 @@ var (
 // umask is the process's file mode creation mask, read once while the
 // program starts (setting it is process-wide: reading it later, with
 // other goroutines creating files, would race).
-var umask = func() os.FileMode {
-	u := syscall.Umask(0o22)
-	syscall.Umask(u)
-	return os.FileMode(u)
-}()
+var umask = readUmask()
 
 // FileMode is the mode of an output file (an archive, an export, an
 // offline zip) once renamed into place: 0666 less the umask, what
@@ -143,18 +141,21 @@ func create(dir, label string, mk func(string) error) (string, error) {
 }
 
 // lockPath locks the file or directory at p with a descriptor of its own
-// (so that the writer may close its own before renaming). ok is false
-// when p was removed or replaced before it was locked. A nil descriptor
+// (so that the writer may close its own before renaming), with
+// github.com/gofrs/flock (flock on Unix, LockFileEx on Windows). ok is
+// false when p was removed or replaced before it was locked. A nil lock
 // with ok true means the file system has no locks.
-func lockPath(p string) (lock *os.File, ok bool) {
-	l, err := os.Open(p)
-	if err != nil {
-		return nil, false
-	}
-	if err := syscall.Flock(int(l.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		l.Close()
-		// Locked by a sweeper, which is removing it; or no locks here.
-		return nil, !errors.Is(err, syscall.EWOULDBLOCK)
+func lockPath(p string) (lock *flock.Flock, ok bool) {
+	l := flock.New(p, flock.SetFlag(os.O_RDONLY))
+	locked, err := l.TryLock()
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &pe):
+		return nil, false // p cannot be opened: removed meanwhile
+	case err != nil:
+		return nil, true // no locks here
+	case !locked:
+		return nil, false // locked by a sweeper, which is removing it
 	}
 	if !samePath(p, l) {
 		l.Close()
@@ -163,8 +164,9 @@ func lockPath(p string) (lock *os.File, ok bool) {
 	return l, true
 }
 
-// samePath reports whether p still names the open file f.
-func samePath(p string, f *os.File) bool {
+// samePath reports whether p still names the file f has open (or, when
+// f has none open, the file at f's path).
+func samePath(p string, f interface{ Stat() (fs.FileInfo, error) }) bool {
 	a, err := os.Lstat(p)
 	if err != nil {
 		return false
@@ -291,13 +293,17 @@ func Sweep(dir string) []string {
 // reclaim removes the scratch path p if its writer is gone: its lock can
 // be taken (or, without locks, its PID is gone and it is old).
 func reclaim(p, pid string) bool {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return false
-	}
+	f := flock.New(p, flock.SetFlag(os.O_RDONLY|syscall.O_NONBLOCK))
 	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		if errors.Is(err, syscall.EWOULDBLOCK) || !gone(pid) {
+	locked, err := f.TryLock()
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &pe):
+		return false // gone meanwhile, or not ours to open
+	case err == nil && !locked:
+		return false // its writer holds it
+	case err != nil: // no locks here
+		if !gone(pid) {
 			return false
 		}
 		if st, err := f.Stat(); err != nil || time.Since(st.ModTime()) < staleAge {
@@ -308,15 +314,6 @@ func reclaim(p, pid string) bool {
 		return false
 	}
 	return os.RemoveAll(p) == nil
-}
-
-// gone reports whether no process of this machine has the PID.
-func gone(pid string) bool {
-	n, err := strconv.Atoi(pid)
-	if err != nil || n <= 0 {
-		return false
-	}
-	return errors.Is(syscall.Kill(n, 0), syscall.ESRCH)
 }
 
 // IsName reports whether base is the name of a scratch file or directory,
