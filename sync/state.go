@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	gosync "sync"
-	"syscall"
 	"time"
+
+	"github.com/gofrs/flock"
 
 	"github.com/yoloarchive/yoloarchive/archive/scratch"
 )
@@ -205,29 +207,26 @@ func (st *Store) Lock(dest, runID string) (unlock func(), err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	var f *os.File
 	for try := 0; ; try++ {
-		if f, err = os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644); err != nil {
-			return nil, err
+		// github.com/gofrs/flock: flock on Unix, LockFileEx on Windows.
+		l := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o644))
+		locked, err := l.TryLock()
+		if err != nil {
+			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-			f.Close()
+		if !locked {
 			return nil, fmt.Errorf("another yoloarchive process is syncing run %s to this destination (lock %s): wait for it to finish", runID, path)
 		}
 		// `status --clean` removes lock files nobody holds: a lock taken
 		// on a file removed meanwhile is no lock; take the new file's.
-		if sameFile(path, f) {
-			break
+		if sameFile(path, l) {
+			return func() { _ = l.Close() }, nil
 		}
-		f.Close()
+		l.Close()
 		if try >= 10 {
 			return nil, fmt.Errorf("lock %s keeps being removed: is `yoloarchive status --clean` running in a loop?", path)
 		}
 	}
-	return func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
 }
 
 func writeFileAtomic(path string, data []byte) error {
@@ -255,8 +254,8 @@ func writeFileAtomic(path string, data []byte) error {
 	return err
 }
 
-// sameFile reports whether path still names the open file f.
-func sameFile(path string, f *os.File) bool {
+// sameFile reports whether path still names the file f has open.
+func sameFile(path string, f interface{ Stat() (fs.FileInfo, error) }) bool {
 	a, err := os.Stat(path)
 	if err != nil {
 		return false

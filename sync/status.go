@@ -10,8 +10,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/gofrs/flock"
 
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/archive/chain"
@@ -84,15 +85,10 @@ func (st *Store) Checkpoints() ([]Checkpoint, error) {
 // run is running). A lock file nobody holds is left over by a sync that
 // ended or died: flock locks end with their process.
 func Held(lock string) bool {
-	f, err := os.OpenFile(lock, os.O_RDWR, 0)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		return errors.Is(err, syscall.EWOULDBLOCK)
-	}
-	return false
+	l := flock.New(lock, flock.SetFlag(os.O_RDWR))
+	defer l.Close()
+	locked, err := l.TryLock()
+	return err == nil && !locked
 }
 
 // removeLock removes a lock file nobody holds, taking the lock first so
@@ -100,18 +96,19 @@ func Held(lock string) bool {
 // checks that the file it locked is still the one at its path). It
 // reports whether the file was removed; a held lock is left alone.
 func removeLock(lock string) (bool, error) {
-	f, err := os.OpenFile(lock, os.O_RDWR, 0)
-	if errors.Is(err, fs.ErrNotExist) {
+	l := flock.New(lock, flock.SetFlag(os.O_RDWR))
+	defer l.Close()
+	locked, err := l.TryLock()
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return false, nil
+	case errors.As(err, &pe):
+		return false, err // the file cannot be opened
+	case err != nil || !locked:
+		return false, nil // held, or no locks here
 	}
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		return false, nil
-	}
-	if !sameFile(lock, f) {
+	if !sameFile(lock, l) {
 		return false, nil
 	}
 	return true, os.Remove(lock)
