@@ -20,7 +20,7 @@ BUILDFLAGS := -buildvcs=auto
 FUZZTIME ?= 60s
 FUZZSHORT ?= 15s
 
-.PHONY: all deps deps-test build static helper check-static demo test check-fmt vet unit duckdb fuzz fuzz-short bench clean
+.PHONY: all deps deps-test build static helper check-static cross demo test check-fmt vet unit duckdb fuzz fuzz-short bench clean
 
 all: build
 
@@ -46,10 +46,16 @@ check-static: static
 	@if ldd $(BIN) >/dev/null 2>&1; then echo "$(BIN) is dynamically linked:"; ldd $(BIN); exit 1; fi
 	@echo "$(BIN): static"
 
+# The static binary builds for Windows and macOS too (file locks with
+# github.com/gofrs/flock; no syscall.Flock, Umask or Kill outside *_unix.go).
+cross:
+	CGO_ENABLED=0 GOOS=windows $(GO) build -o /dev/null ./cmd/yoloarchive
+	CGO_ENABLED=0 GOOS=darwin $(GO) build -o /dev/null ./cmd/yoloarchive
+
 demo: build
 	@bash scripts/demo.sh
 
-test: build deps-test check-static check-fmt vet unit fuzz-short duckdb
+test: build deps-test check-static cross check-fmt vet unit fuzz-short duckdb
 
 # make test runs the HTML report's browser test: without chromium it fails
 # instead of skipping (deps-test installs it).

@@ -116,7 +116,7 @@ func (d *srcDir) open(rel string) (*os.File, error) {
 	if !st.Mode().IsRegular() {
 		return nil, &fs.PathError{Op: "open", Path: d.path(rel), Err: errNotRegular}
 	}
-	f, err := d.root.OpenFile(filepath.FromSlash(path.Clean(rel)), os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
+	f, err := d.root.OpenFile(filepath.FromSlash(path.Clean(rel)), os.O_RDONLY|syscall.O_NONBLOCK|oNoFollow, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: d.path(rel), Err: underlying(err)}
 	}

@@ -24,7 +24,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/yoloarchive/yoloarchive/archive"
@@ -315,7 +314,7 @@ func Restore(ctx context.Context, src, dir string, o Options) (*Result, error) {
 	if err := write(ctx, s, tmp, files, mt); err != nil {
 		return nil, err
 	}
-	if err := os.Chmod(tmp, 0o755&^umask()); err != nil {
+	if err := os.Chmod(tmp, 0o755&scratch.DirMode()); err != nil {
 		return nil, err
 	}
 	if err := place(tmp, dir, o); err != nil {
@@ -515,12 +514,4 @@ func place(tmp, dir string, o Options) error {
 	})
 	scratch.Remove(old)
 	return err
-}
-
-// umask returns the process's file mode creation mask. Reading it means
-// setting it: it is set back at once.
-func umask() fs.FileMode {
-	m := syscall.Umask(0o022)
-	syscall.Umask(m)
-	return fs.FileMode(m)
 }
