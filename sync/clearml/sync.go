@@ -14,6 +14,7 @@ import (
 	gosync "sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
 	"github.com/yoloarchive/yoloarchive/archive"
@@ -457,35 +458,22 @@ func (s *replay) uploads(ctx context.Context) error {
 	}
 	s.blobs = blobs
 	s.task.Stage("upload", int64(len(todo)))
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	work := make(chan upload)
-	errs := make(chan error, len(todo))
-	var wg gosync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for u := range work {
-				if err := s.put(ctx, u); err != nil {
-					errs <- err
-					cancel()
-					continue
-				}
-				s.task.Add(1)
-			}
-		}()
-	}
+	// Four uploads at a time; the first failure stops the others.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
 	for _, u := range todo {
-		if ctx.Err() != nil {
+		if gctx.Err() != nil {
 			break
 		}
-		work <- u
+		g.Go(func() error {
+			if err := s.put(gctx, u); err != nil {
+				return err
+			}
+			s.task.Add(1)
+			return nil
+		})
 	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	return ctx.Err()

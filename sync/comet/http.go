@@ -13,6 +13,7 @@ import (
 	gosync "sync"
 
 	"github.com/klauspost/compress/gzip"
+	"golang.org/x/sync/errgroup"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
@@ -40,40 +41,26 @@ func (e *APIError) Error() string {
 }
 
 // parallel runs n jobs on the Remote's workers, stopping at the first
-// error that is not transient. Jobs count their own progress.
+// error that is not transient, and returns the first error. Jobs count
+// their own progress.
 func (s *replay) parallel(ctx context.Context, n int, job func(context.Context, int) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	next := make(chan int)
-	var wg gosync.WaitGroup
-	var first error
-	var once gosync.Once
-	for range min(s.workers, max(n, 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if err := job(ctx, i); err != nil {
-					// A transient failure does not stop the others: the
-					// caller's next round resends what is missing.
-					once.Do(func() { first = err })
-					if !ysync.Transient(err) {
-						cancel()
-					}
-				}
-			}
-		}()
-	}
+	// Not errgroup.WithContext: a transient failure does not stop the
+	// others (the caller's next round resends what is missing).
+	var g errgroup.Group
+	g.SetLimit(min(s.workers, max(n, 1)))
 	for i := 0; i < n && ctx.Err() == nil; i++ {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-		}
+		g.Go(func() error {
+			err := job(ctx, i)
+			if err != nil && !ysync.Transient(err) {
+				cancel()
+			}
+			return err
+		})
 	}
-	close(next)
-	wg.Wait()
-	if first != nil {
-		return first
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	return ctx.Err()
 }
