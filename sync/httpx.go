@@ -66,6 +66,9 @@ type ClientOptions struct {
 	Transport http.RoundTripper
 	// InsecureSkipVerify turns TLS certificate checks off.
 	InsecureSkipVerify bool
+	// TLSConfig, when set, is the transport's TLS configuration (a CA
+	// bundle, a client certificate); InsecureSkipVerify applies on top.
+	TLSConfig *tls.Config
 }
 
 // Client makes HTTP calls with retries: exponential backoff with full jitter
@@ -126,6 +129,9 @@ func NewClient(o ClientOptions) *Client {
 			t.TLSHandshakeTimeout = min(t.TLSHandshakeTimeout, o.DialTimeout+o.HeaderTimeout)
 		}
 		t.MaxIdleConnsPerHost = MaxIdleConns
+		if o.TLSConfig != nil {
+			t.TLSClientConfig = o.TLSConfig.Clone()
+		}
 		if o.InsecureSkipVerify {
 			if t.TLSClientConfig == nil {
 				t.TLSClientConfig = &tls.Config{}

@@ -16,6 +16,7 @@ import (
 func (r *Remote) Check(ctx context.Context, projects []string) (*ysync.Check, error) {
 	copts := ysync.PreflightClientOptions()
 	copts.InsecureSkipVerify = r.cfg.Insecure
+	copts.TLSConfig = r.cfg.tls
 	c := &client{cfg: r.cfg, http: ysync.NewClient(copts)}
 	names := projects
 	if r.opts.Experiment != "" {

@@ -1,9 +1,13 @@
 package mlflow
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -21,9 +25,19 @@ type Config struct {
 	Token              string
 	// Insecure is MLFLOW_TRACKING_INSECURE_TLS: no TLS certificate checks.
 	Insecure bool
+	// ServerCertPath is MLFLOW_TRACKING_SERVER_CERT_PATH: the PEM CA
+	// bundle (a file, or a directory of them) that the server's
+	// certificate is checked against, instead of the system's roots, as
+	// requests' verify= does. ClientCertPath is
+	// MLFLOW_TRACKING_CLIENT_CERT_PATH: one PEM file holding the client
+	// certificate and its private key, as requests' cert= takes it.
+	// ConfigFromEnv loads both.
+	ServerCertPath, ClientCertPath string
 	// Experiment is MLFLOW_EXPERIMENT_NAME and RunName MLFLOW_RUN, which
 	// the callback reads (see Options).
 	Experiment, RunName string
+
+	tls *tls.Config // from ServerCertPath and ClientCertPath
 }
 
 // ConfigFromEnv reads the MLFLOW_* variables with getenv (os.Getenv). An
@@ -45,6 +59,16 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.Insecure = true
 	default:
 		return c, fmt.Errorf("MLFLOW_TRACKING_INSECURE_TLS is %q: set it to true or false", v)
+	}
+	c.ServerCertPath = getenv("MLFLOW_TRACKING_SERVER_CERT_PATH")
+	c.ClientCertPath = getenv("MLFLOW_TRACKING_CLIENT_CERT_PATH")
+	if c.Insecure && c.ServerCertPath != "" {
+		// As MlflowHostCreds refuses it.
+		return c, errors.New("MLFLOW_TRACKING_INSECURE_TLS and MLFLOW_TRACKING_SERVER_CERT_PATH are both set: unset one (the CA bundle checks the server; insecure checks nothing)")
+	}
+	var err error
+	if c.tls, err = loadTLS(c.ServerCertPath, c.ClientCertPath); err != nil {
+		return c, err
 	}
 	if c.TrackingURI == "" {
 		return c, errors.New("no MLflow server: set MLFLOW_TRACKING_URI (e.g. http://mlflow:5000), or write a file store with --to mlflow-dir -o DIR")
@@ -101,4 +125,62 @@ func (c Config) authHint() string {
 		return "check MLFLOW_TRACKING_TOKEN"
 	}
 	return "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)"
+}
+
+// loadTLS reads the CA bundle at server (a PEM file, or a directory of
+// PEM files) and the client certificate and key at client (one PEM file).
+// It returns nil when both are empty.
+func loadTLS(server, client string) (*tls.Config, error) {
+	if server == "" && client == "" {
+		return nil, nil
+	}
+	cfg := &tls.Config{}
+	if server != "" {
+		files := []string{server}
+		if st, err := os.Stat(server); err == nil && st.IsDir() {
+			entries, err := os.ReadDir(server)
+			if err != nil {
+				return nil, fmt.Errorf("MLFLOW_TRACKING_SERVER_CERT_PATH %s: %v: set it to the PEM CA bundle of the server's certificate", server, err)
+			}
+			files = files[:0]
+			for _, e := range entries {
+				if e.Type().IsRegular() {
+					files = append(files, filepath.Join(server, e.Name()))
+				}
+			}
+		}
+		pool, found := x509.NewCertPool(), false
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("MLFLOW_TRACKING_SERVER_CERT_PATH %s: set it to the PEM CA bundle of the server's certificate", underlying(err, f))
+			}
+			found = pool.AppendCertsFromPEM(data) || found
+		}
+		if !found {
+			return nil, fmt.Errorf("MLFLOW_TRACKING_SERVER_CERT_PATH %s holds no PEM certificate: set it to the CA bundle of the server's certificate", server)
+		}
+		cfg.RootCAs = pool
+	}
+	if client != "" {
+		data, err := os.ReadFile(client)
+		if err != nil {
+			return nil, fmt.Errorf("MLFLOW_TRACKING_CLIENT_CERT_PATH %s: set it to a PEM file holding the client certificate and its key", underlying(err, client))
+		}
+		cert, err := tls.X509KeyPair(data, data)
+		if err != nil {
+			return nil, fmt.Errorf("MLFLOW_TRACKING_CLIENT_CERT_PATH %s: %v: set it to a PEM file holding the client certificate and its key", client, err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
+
+// underlying says "PATH: REASON" for a file error, naming the path once.
+func underlying(err error, path string) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return path + ": " + pe.Err.Error()
+	}
+	return path + ": " + err.Error()
 }

@@ -130,6 +130,9 @@ func (r *Remote) session(ctx context.Context, run *ysync.Run, st *ysync.State, r
 		copts.Gate = &r.gate
 	}
 	copts.InsecureSkipVerify = copts.InsecureSkipVerify || r.cfg.Insecure
+	if copts.TLSConfig == nil {
+		copts.TLSConfig = r.cfg.tls
+	}
 	return &session{Remote: r, c: &client{cfg: r.cfg, http: ysync.NewClient(copts)}, run: run, plan: p, st: st, res: res}, nil
 }
 

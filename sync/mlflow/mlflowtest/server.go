@@ -1,6 +1,7 @@
 package mlflowtest
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -138,6 +139,24 @@ type Run struct {
 // New starts a Server with the Default experiment "0". The caller must
 // Close it.
 func New() *Server {
+	s := newFake()
+	s.Server = httptest.NewServer(s.Faults.Wrap(http.HandlerFunc(s.serve)))
+	return s
+}
+
+// NewTLS starts a Server over https with httptest's self-signed
+// certificate (Certificate returns it). cfg, when not nil, holds the
+// server's other TLS options (ClientAuth and ClientCAs to require a
+// client certificate). The caller must Close it.
+func NewTLS(cfg *tls.Config) *Server {
+	s := newFake()
+	s.Server = httptest.NewUnstartedServer(s.Faults.Wrap(http.HandlerFunc(s.serve)))
+	s.Server.TLS = cfg
+	s.Server.StartTLS()
+	return s
+}
+
+func newFake() *Server {
 	s := &Server{
 		Faults:    faults.New(mlflowAnswers),
 		Username:  DefaultUsername,
@@ -151,7 +170,6 @@ func New() *Server {
 	ms := s.now().UnixMilli()
 	s.experiments = []*experiment{{Experiment: filestore.Experiment{ID: "0", Name: filestore.DefaultExperimentName,
 		ArtifactLocation: "mlflow-artifacts:/0", LifecycleStage: filestore.Active, CreationTime: ms, LastUpdateTime: ms}, tags: map[string]string{}}}
-	s.Server = httptest.NewServer(s.Faults.Wrap(http.HandlerFunc(s.serve)))
 	return s
 }
 
