@@ -75,6 +75,18 @@ type valImage struct {
 	width, height             int
 }
 
+// MergedInto returns the run directory that [Read] captures src into,
+// with src merged as a session: an MLflow run logged from a run directory
+// that is still where its save_dir says. It returns "" for any other
+// source. A recursive capture that finds both captures src alone, so that
+// the run gets one archive.
+func MergedInto(src string) string {
+	if kind, err := Detect(src); err != nil || kind != schemas.SourceMLflowRun {
+		return ""
+	}
+	return mlflowRunDir(src)
+}
+
 // Read reads a run from src. It fails, with an error naming the file,
 // when a file the archive depends on is unreadable or malformed.
 func Read(ctx context.Context, src string, opts Options) (*Run, error) {

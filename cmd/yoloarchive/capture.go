@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -532,7 +533,29 @@ func findRuns(root string) (runs, links []string, err error) {
 		return nil
 	})
 	sort.Strings(runs)
-	return runs, links, err
+	return withoutMerged(runs), links, err
+}
+
+// withoutMerged drops the run directories that a tracker session among
+// runs is captured into (convert.MergedInto: the MLflow run logged from
+// runs/detect/train, in runs/mlflow): that session's capture is the
+// run's one archive, with the session's exact values merged in.
+func withoutMerged(runs []string) []string {
+	var into []os.FileInfo
+	for _, r := range runs {
+		if d := convert.MergedInto(r); d != "" {
+			if st, err := os.Stat(d); err == nil {
+				into = append(into, st)
+			}
+		}
+	}
+	if len(into) == 0 {
+		return runs
+	}
+	return slices.DeleteFunc(runs, func(r string) bool {
+		st, err := os.Stat(r)
+		return err == nil && slices.ContainsFunc(into, func(d os.FileInfo) bool { return os.SameFile(st, d) })
+	})
 }
 
 // archiveName is the default archive file name of a run: its name made
