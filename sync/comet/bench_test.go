@@ -69,33 +69,7 @@ func benchOfflineMetrics(b *testing.B, epochs int) {
 // BenchmarkREST_Run300: one 300-epoch run (3,907 metric points, 105
 // parameters, 9 images) synced over REST to the fake server, unthrottled:
 // requests and wall time of the first sync and of a re-sync from another
-// machine (no checkpoint: found, read back, nothing sent).
+// machine (synctest.BenchRun300).
 func BenchmarkREST_Run300(b *testing.B) {
-	archive := synctest.Capture(b, synctest.SynthRun(b, 300, 0, 0))
-	var reqs, again int64
-	var first, other time.Duration
-	for b.Loop() {
-		b.StopTimer()
-		e := newEnv(b)
-		b.StartTimer()
-		start := time.Now()
-		r := e.sync(b, context.Background(), archive, ysync.BatchOptions{Store: &ysync.Store{Dir: b.TempDir()}})
-		first += time.Since(start)
-		if r.Status != ysync.StatusSynced {
-			b.Fatal(r.Error)
-		}
-		start = time.Now()
-		o := e.sync(b, context.Background(), archive, ysync.BatchOptions{Store: &ysync.Store{Dir: b.TempDir()}})
-		other += time.Since(start)
-		if o.Status != ysync.StatusUpToDate {
-			b.Fatal(o.Status, o.Error)
-		}
-		reqs += r.Requests
-		again += o.Requests
-	}
-	n := float64(b.N)
-	b.ReportMetric(float64(reqs)/n, "req/run")
-	b.ReportMetric(first.Seconds()*1000/n, "ms/run")
-	b.ReportMetric(float64(again)/n, "req/resync")
-	b.ReportMetric(other.Seconds()*1000/n, "ms/resync")
+	synctest.BenchRun300(b, func(b *testing.B) ysync.Target { return newEnv(b).r })
 }

@@ -14,38 +14,9 @@ import (
 // BenchmarkREST_Run300: requests and wall time per 1,000 scalars of a
 // 300-epoch run (about 4,000 points) synced over REST against the fake
 // server, read-back included: a first sync, and a re-sync from another
-// machine (no checkpoint), which only reads.
+// machine (no checkpoint), which only reads (synctest.BenchRun300).
 func BenchmarkREST_Run300(b *testing.B) {
-	archive := synctest.Capture(b, synctest.SynthRun(b, 300, 0, 0))
-	var reqs, again int64
-	var points float64
-	var elapsed, elapsedAgain time.Duration
-	for b.Loop() {
-		b.StopTimer()
-		e := newEnv(b, nil)
-		b.StartTimer()
-		start := time.Now()
-		r := e.sync(b, context.Background(), archive, ysync.BatchOptions{})
-		elapsed += time.Since(start)
-		if r.Status != ysync.StatusSynced {
-			b.Fatal(r.Error)
-		}
-		start = time.Now()
-		r2 := e.sync(b, context.Background(), archive, ysync.BatchOptions{Store: &ysync.Store{Dir: b.TempDir()}})
-		elapsedAgain += time.Since(start)
-		if r2.Status != ysync.StatusUpToDate {
-			b.Fatal(r2.Status, r2.Error)
-		}
-		reqs += r.Requests
-		again += r2.Requests
-		points = float64(r.Plan.Scalars) / 1000
-	}
-	n := float64(b.N)
-	b.ReportMetric(float64(reqs)/n/points, "req/1k-scalars")
-	b.ReportMetric(elapsed.Seconds()*1000/n/points, "ms/1k-scalars")
-	b.ReportMetric(float64(again)/n/points, "resync-req/1k-scalars")
-	b.ReportMetric(elapsedAgain.Seconds()*1000/n/points, "resync-ms/1k-scalars")
-	b.ReportMetric(points*1000, "scalars")
+	synctest.BenchRun300(b, func(b *testing.B) ysync.Target { return newEnv(b, nil).r })
 }
 
 // BenchmarkDir_Run300: wall time per 1,000 scalars of the same run
