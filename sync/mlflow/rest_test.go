@@ -342,47 +342,28 @@ func checkRefused(t *testing.T, err error, want string) {
 	}
 }
 
-// TestREST_UnreachableFailsFast: a server that cannot be reached fails
-// the preflight within its bound, in one line.
-func TestREST_UnreachableFailsFast(t *testing.T) {
+// TestREST_UnreachableNamesVariable: a server that cannot be reached is
+// one line naming MLFLOW_TRACKING_URI (the conformance suite checks the
+// cause and the time bound).
+func TestREST_UnreachableNamesVariable(t *testing.T) {
 	url := synctest.UnreachableURL(t, synctest.Closed)
 	e := &env{}
-	start := time.Now()
 	_, err := ysync.Preflight(context.Background(), e.remote(mlflow.Config{TrackingURI: url}, mlflow.Options{}), nil)
-	if err == nil || ysync.Classify(err) != ysync.CauseUnreachable || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "MLFLOW_TRACKING_URI") {
+	if err == nil || ysync.Classify(err) != ysync.CauseUnreachable || !strings.Contains(err.Error(), "MLFLOW_TRACKING_URI") {
 		t.Fatalf("%v (cause %q)", err, ysync.Classify(err))
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("took %v", d)
 	}
 }
 
-// TestREST_DryRunAndForce: a dry run sends only reads and says create,
-// then up-to-date; --force makes a second run and retags the first.
-func TestREST_DryRunAndForce(t *testing.T) {
+// TestREST_ForceRetagsTheOldRun: --force makes a second run and retags
+// the first "replaced:<run id>" (MLflow cannot delete a run's tag
+// history); the conformance suite checks the rest of --force and the dry
+// runs.
+func TestREST_ForceRetagsTheOldRun(t *testing.T) {
 	archive := synctest.Capture(t, synctest.SynthRun(t, 5, 0, 0))
 	e := newEnv(t, nil)
-	dry := func(want string) {
-		t.Helper()
-		e.srv.Faults.ResetLog()
-		r := e.sync(t, context.Background(), archive, ysync.BatchOptions{DryRun: true})
-		if r.Status != ysync.StatusDryRun || r.Action != want {
-			t.Fatalf("dry run: %s %s %v %s, want %s", r.Status, r.Action, r.Changes, r.Error, want)
-		}
-		for _, q := range e.srv.Faults.Requests() {
-			if q.Method != http.MethodGet && !strings.HasSuffix(q.Path, "runs/search") {
-				t.Errorf("dry run sent %s %s", q.Method, q.Path)
-			}
-		}
-	}
-	dry(ysync.ActionCreate)
-	if len(e.srv.Runs()) != 0 {
-		t.Fatal("a dry run made a run")
-	}
 	if r := e.sync(t, context.Background(), archive, ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
 		t.Fatal(r.Error)
 	}
-	dry(ysync.ActionUpToDate)
 	r := e.sync(t, context.Background(), archive, ysync.BatchOptions{Force: true})
 	if r.Status != ysync.StatusSynced {
 		t.Fatal(r.Error)
@@ -390,9 +371,6 @@ func TestREST_DryRunAndForce(t *testing.T) {
 	runs := e.srv.Runs()
 	if len(runs) != 2 || !strings.HasPrefix(runs[0].Tags[mlflow.TagRunID], "replaced:") || runs[1].Info.RunID != r.RemoteID {
 		t.Fatalf("after --force: %d runs, first tagged %q", len(runs), runs[0].Tags[mlflow.TagRunID])
-	}
-	if r := e.sync(t, context.Background(), archive, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}}); r.Status != ysync.StatusUpToDate || r.RemoteID != runs[1].Info.RunID {
-		t.Fatalf("another machine after --force: %s %s %s", r.Status, r.RemoteID, r.Error)
 	}
 }
 
