@@ -127,28 +127,10 @@ type pageVal struct {
 	Metric     string  `json:"metric"`
 	Original   string  `json:"original,omitempty"`
 	Goal       string  `json:"goal,omitempty"`
-	Best       *number `json:"best,omitempty"`
+	Best       *Number `json:"best,omitempty"`
 	BestEpoch  *int64  `json:"best_epoch,omitempty"`
-	Final      number  `json:"final"`
+	Final      Number  `json:"final"`
 	FinalEpoch int64   `json:"final_epoch"`
-}
-
-// number is a value that may be NaN or infinite (a loss that
-// overflowed): JSON has no such numbers, so those are the strings "NaN",
-// "Infinity" and "-Infinity", which the page reads with Number().
-type number float64
-
-func (n number) MarshalJSON() ([]byte, error) {
-	v := float64(n)
-	switch {
-	case math.IsNaN(v):
-		return []byte(`"NaN"`), nil
-	case math.IsInf(v, 1):
-		return []byte(`"Infinity"`), nil
-	case math.IsInf(v, -1):
-		return []byte(`"-Infinity"`), nil
-	}
-	return json.Marshal(v)
 }
 
 // pageSeries maps a metric to its [epochs, values] (NaN as null), sorted by
@@ -366,9 +348,9 @@ func readRun(ctx context.Context, r *run, i int, opt Options, res *Result, cache
 		pr.Gaps = append(pr.Gaps, pageGap{Item: g.Item, Affects: g.Affects, Reason: g.Reason, Hint: g.Hint})
 	}
 	for _, v := range Values(t.Scalars) {
-		pv := pageVal{Metric: v.Metric, Original: v.Original, Goal: v.Goal, BestEpoch: v.BestEpoch, Final: number(v.Final), FinalEpoch: v.FinalEpoch}
+		pv := pageVal{Metric: v.Metric, Original: v.Original, Goal: v.Goal, BestEpoch: v.BestEpoch, Final: Number(v.Final), FinalEpoch: v.FinalEpoch}
 		if v.Best != nil {
-			b := number(*v.Best)
+			b := Number(*v.Best)
 			pv.Best = &b
 		}
 		pr.Values = append(pr.Values, pv)

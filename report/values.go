@@ -2,6 +2,7 @@ package report
 
 import (
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/yoloarchive/yoloarchive/convert/export"
@@ -21,7 +22,8 @@ func Goal(name string) string {
 }
 
 // Value is one metric of one run: its best value (for metrics with a
-// goal) and the epoch of the first best, and its final value and epoch.
+// goal) and the epoch of the first best, its first and final values, and
+// its number of points.
 type Value struct {
 	// Metric is the unified name (YOLOv5's metrics/mAP_0.5 is
 	// metrics/mAP50(B), as export names it); Original the archive's, when
@@ -34,28 +36,49 @@ type Value struct {
 	// value but NaN.
 	Best       *float64
 	BestEpoch  *int64
+	First      float64
 	Final      float64
 	FinalEpoch int64
+	// Points counts the metric's rows.
+	Points int
 }
 
 // Values summarises scalar rows by metric, in order of first appearance:
 // the best is the first row of the best value (NaN is never best), the
-// final value the last row. inspect A B… and the report both use it.
+// final value the last row. inspect, compare and the report use it (see
+// [Tally] for rows read in batches).
 func Values(rows []schemas.ScalarRow) []Value {
-	idx := map[string]int{}
-	var out []Value
+	var t Tally
+	t.Add(rows)
+	return t.Values()
+}
+
+// Tally computes [Values] over rows that arrive in batches (a table
+// scanned batch by batch), holding one Value per metric, never the rows.
+// The zero Tally is ready to use.
+type Tally struct {
+	idx  map[string]int
+	vals []Value
+}
+
+// Add counts a batch of rows, in table order.
+func (t *Tally) Add(rows []schemas.ScalarRow) {
+	if t.idx == nil {
+		t.idx = map[string]int{}
+	}
 	for _, r := range rows {
 		name := export.UnifiedMetric(r.Metric)
-		i, ok := idx[name]
+		i, ok := t.idx[name]
 		if !ok {
-			i = len(out)
-			idx[name] = i
-			out = append(out, Value{Metric: name, Goal: Goal(name)})
+			i = len(t.vals)
+			t.idx[name] = i
+			t.vals = append(t.vals, Value{Metric: name, Goal: Goal(name), First: r.Value})
 			if name != r.Metric {
-				out[i].Original = r.Metric
+				t.vals[i].Original = r.Metric
 			}
 		}
-		m := &out[i]
+		m := &t.vals[i]
+		m.Points++
 		m.Final, m.FinalEpoch = r.Value, r.Epoch
 		if m.Goal == "" || math.IsNaN(r.Value) {
 			continue
@@ -65,7 +88,31 @@ func Values(rows []schemas.ScalarRow) []Value {
 			m.Best, m.BestEpoch = &v, &e
 		}
 	}
-	return out
+}
+
+// Values returns the metrics counted so far, in order of first
+// appearance.
+func (t *Tally) Values() []Value { return t.vals }
+
+// Number is a value that may be NaN or infinite (a loss that
+// overflowed): JSON has no such numbers, so those are the strings "NaN",
+// "Infinity" and "-Infinity" (the report's page reads them with
+// Number(); inspect and compare print them so). Other values are the
+// shortest decimal that reads back as the same float64 ('g' format).
+type Number float64
+
+// MarshalJSON implements json.Marshaler.
+func (n Number) MarshalJSON() ([]byte, error) {
+	v := float64(n)
+	switch {
+	case math.IsNaN(v):
+		return []byte(`"NaN"`), nil
+	case math.IsInf(v, 1):
+		return []byte(`"Infinity"`), nil
+	case math.IsInf(v, -1):
+		return []byte(`"-Infinity"`), nil
+	}
+	return strconv.AppendFloat(nil, v, 'g', -1, 64), nil
 }
 
 // VersionText says which Ultralytics version wrote the run: exact from

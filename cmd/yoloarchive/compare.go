@@ -48,13 +48,13 @@ type runVal struct {
 	// Metric is the unified name (YOLOv5's metrics/mAP_0.5 is
 	// metrics/mAP50(B), as export names it); Original the archive's, when
 	// it differs.
-	Metric     string     `json:"metric"`
-	Original   string     `json:"metric_original,omitempty"`
-	Goal       string     `json:"goal,omitempty"`
-	Best       *jsonFloat `json:"best,omitempty"`
-	BestEpoch  *int64     `json:"best_epoch,omitempty"`
-	Final      jsonFloat  `json:"final"`
-	FinalEpoch int64      `json:"final_epoch"`
+	Metric     string         `json:"metric"`
+	Original   string         `json:"metric_original,omitempty"`
+	Goal       string         `json:"goal,omitempty"`
+	Best       *report.Number `json:"best,omitempty"`
+	BestEpoch  *int64         `json:"best_epoch,omitempty"`
+	Final      report.Number  `json:"final"`
+	FinalEpoch int64          `json:"final_epoch"`
 }
 
 // metricValues is report.Values in compare's JSON form.
@@ -63,9 +63,9 @@ func metricValues(rows []schemas.ScalarRow) []runVal {
 	out := make([]runVal, len(vals))
 	for i, v := range vals {
 		out[i] = runVal{Metric: v.Metric, Original: v.Original, Goal: v.Goal, BestEpoch: v.BestEpoch,
-			Final: jsonFloat(v.Final), FinalEpoch: v.FinalEpoch}
+			Final: report.Number(v.Final), FinalEpoch: v.FinalEpoch}
 		if v.Best != nil {
-			b := jsonFloat(*v.Best)
+			b := report.Number(*v.Best)
 			out[i].Best = &b
 		}
 	}
@@ -178,7 +178,7 @@ func printCompare(w io.Writer, rep *compareReport) {
 	printLine(tw, strings.Join(head, "\t"))
 	for _, name := range rep.Metrics {
 		vals := make([]*runVal, len(runs))
-		var best *jsonFloat
+		var best *report.Number
 		ranked := 0
 		for i, r := range runs {
 			for j := range r.Metrics {

@@ -1,12 +1,13 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,8 +38,21 @@ final value, with the best run marked. The links of a chain count as one run.
 ` + exitCodesHelp
 }
 
-// inspectReport is what inspect shows.
+// inspectReport is what inspect shows, in its --json form. It is never
+// built whole: inspect aggregates the head from the archive
+// ([inspection]) and streams the summary, assets and gaps from their
+// tables as it prints them, so that memory is bounded by the distinct
+// metrics, roles and images, not by the tables.
 type inspectReport struct {
+	inspectHead
+	Assets  []schemas.AssetRow `json:"assets"`
+	Summary []summaryValue     `json:"summary"`
+	Gaps    []schemas.GapRow   `json:"gaps"`
+}
+
+// inspectHead is what inspect aggregates before it prints: everything
+// but the rows it prints one by one.
+type inspectHead struct {
 	Archive string `json:"archive"`
 	Size    int64  `json:"size"`
 	Digest  string `json:"digest"`
@@ -52,9 +66,6 @@ type inspectReport struct {
 	Metrics     []metricSummary    `json:"metrics"`
 	Images      []roleCount        `json:"images"`
 	Annotations []layerCount       `json:"annotations"`
-	Assets      []schemas.AssetRow `json:"assets"`
-	Summary     []summaryValue     `json:"summary"`
-	Gaps        []schemas.GapRow   `json:"gaps"`
 }
 
 type tableCount struct {
@@ -63,13 +74,13 @@ type tableCount struct {
 }
 
 type metricSummary struct {
-	Metric    string     `json:"metric"`
-	Points    int        `json:"points"`
-	First     jsonFloat  `json:"first"`
-	Last      jsonFloat  `json:"last"`
-	Goal      string     `json:"goal,omitempty"` // "max", "min" or ""
-	Best      *jsonFloat `json:"best,omitempty"`
-	BestEpoch *int64     `json:"best_epoch,omitempty"`
+	Metric    string         `json:"metric"`
+	Points    int            `json:"points"`
+	First     report.Number  `json:"first"`
+	Last      report.Number  `json:"last"`
+	Goal      string         `json:"goal,omitempty"` // "max", "min" or ""
+	Best      *report.Number `json:"best,omitempty"`
+	BestEpoch *int64         `json:"best_epoch,omitempty"`
 }
 
 type roleCount struct {
@@ -87,28 +98,10 @@ type layerCount struct {
 }
 
 type summaryValue struct {
-	Key    string    `json:"key"`
-	Value  jsonFloat `json:"value"`
-	Exact  bool      `json:"exact"`
-	Origin string    `json:"origin"`
-}
-
-// jsonFloat marshals NaN and ±Inf as the strings "NaN", "Infinity" and
-// "-Infinity", which JSON cannot otherwise carry.
-type jsonFloat float64
-
-// MarshalJSON implements json.Marshaler.
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	switch {
-	case math.IsNaN(v):
-		return []byte(`"NaN"`), nil
-	case math.IsInf(v, 1):
-		return []byte(`"Infinity"`), nil
-	case math.IsInf(v, -1):
-		return []byte(`"-Infinity"`), nil
-	}
-	return []byte(strconv.FormatFloat(v, 'g', -1, 64)), nil
+	Key    string        `json:"key"`
+	Value  report.Number `json:"value"`
+	Exact  bool          `json:"exact"`
+	Origin string        `json:"origin"`
 }
 
 // Run shows the archive.
@@ -116,85 +109,151 @@ func (c *InspectCmd) Run(ctx context.Context, g *Globals, stdout *Stdout, stderr
 	if len(c.Archives) > 1 {
 		return c.runCompare(ctx, g, stdout, stderr)
 	}
-	rep, err := buildInspect(ctx, c.Archives[0])
+	in, err := openInspect(ctx, c.Archives[0])
 	if err != nil {
 		return err
 	}
+	defer in.Close()
 	if c.JSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return writeInspectJSON(ctx, stdout, in)
 	}
-	printInspect(stdout, rep)
-	return nil
+	return printInspect(ctx, stdout, in)
 }
 
-func buildInspect(ctx context.Context, path string) (*inspectReport, error) {
+// inspection is an open archive and the head inspect aggregated from
+// it; its summary, assets and gaps are read from the archive as they
+// are printed.
+type inspection struct {
+	inspectHead
+	a *archive.Archive
+}
+
+// Close closes the archive.
+func (in *inspection) Close() error { return in.a.Close() }
+
+// openInspect opens and verifies the archive and aggregates its head:
+// the run, the row counts, and the metrics, image roles and annotation
+// layers, each table read in batches.
+func openInspect(ctx context.Context, path string) (_ *inspection, err error) {
 	a, err := archive.Open(ctx, path)
 	if err != nil {
 		return nil, errors.New(withPath(path, describeArchiveErr(err)))
 	}
-	defer a.Close()
-	rep := &inspectReport{Archive: path, Size: a.Size, Digest: a.Digest, Format: a.Header.FormatVersion, Writer: a.Header.Writer, Chain: a.Header.Chain}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	in := &inspection{a: a, inspectHead: inspectHead{Archive: path, Size: a.Size, Digest: a.Digest, Format: a.Header.FormatVersion, Writer: a.Header.Writer, Chain: a.Header.Chain}}
+	if n := a.Rows(schemas.TableRun); n != 1 {
+		return nil, fmt.Errorf("%s: run table: %d rows, want one", path, n)
+	}
 	runs, err := archive.ReadTable[schemas.RunRow](ctx, a, schemas.TableRun)
 	if err != nil || len(runs) != 1 {
 		return nil, fmt.Errorf("%s: run table: want one row (%v)", path, err)
 	}
-	rep.Run = runs[0]
+	in.Run = runs[0]
 	for _, t := range a.Header.Tables {
-		rep.Tables = append(rep.Tables, tableCount{t, a.Rows(t)})
+		in.Tables = append(in.Tables, tableCount{t, a.Rows(t)})
 	}
-	if rep.Metrics, err = metricSummaries(ctx, a); err != nil {
+	if in.Metrics, err = metricSummaries(ctx, a); err != nil {
 		return nil, err
 	}
-	if rep.Images, err = imageRoles(ctx, a); err != nil {
+	if in.Images, err = imageRoles(ctx, a); err != nil {
 		return nil, err
 	}
-	if rep.Annotations, err = annotationLayers(ctx, a); err != nil {
+	if in.Annotations, err = annotationLayers(ctx, a); err != nil {
 		return nil, err
 	}
-	if rep.Assets, err = archive.ReadTable[schemas.AssetRow](ctx, a, schemas.TableAssets); err != nil {
-		return nil, err
-	}
-	sum, err := archive.ReadTable[schemas.SummaryRow](ctx, a, schemas.TableSummary)
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range sum {
-		rep.Summary = append(rep.Summary, summaryValue{s.Key, jsonFloat(s.Value), s.Exact, s.Origin})
-	}
-	if rep.Gaps, err = archive.ReadTable[schemas.GapRow](ctx, a, schemas.TableGaps); err != nil {
-		return nil, err
-	}
-	return rep, nil
+	return in, nil
 }
 
-func metricSummaries(ctx context.Context, a *archive.Archive) ([]metricSummary, error) {
-	byName := map[string]*metricSummary{}
-	var order []string
-	err := archive.ScanTable(ctx, a, schemas.TableScalars, func(rows []schemas.ScalarRow) error {
+// eachRow calls fn for every row of a table, read in batches.
+func eachRow[T any](ctx context.Context, a *archive.Archive, table string, fn func(T) error) error {
+	return archive.ScanTable(ctx, a, table, func(rows []T) error {
 		for _, r := range rows {
-			m := byName[r.Metric]
-			if m == nil {
-				m = &metricSummary{Metric: r.Metric, First: jsonFloat(r.Value), Goal: report.Goal(r.Metric)}
-				byName[r.Metric] = m
-				order = append(order, r.Metric)
-			}
-			m.Points++
-			m.Last = jsonFloat(r.Value)
-			if m.Goal == "" || math.IsNaN(r.Value) {
-				continue
-			}
-			if m.Best == nil || (m.Goal == "max" && r.Value > float64(*m.Best)) || (m.Goal == "min" && r.Value < float64(*m.Best)) {
-				v, e := jsonFloat(r.Value), r.Epoch
-				m.Best, m.BestEpoch = &v, &e
+			if err := fn(r); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
-	out := make([]metricSummary, 0, len(order))
-	for _, n := range order {
-		out = append(out, *byName[n])
+}
+
+func summaryRow(s schemas.SummaryRow) summaryValue {
+	return summaryValue{s.Key, report.Number(s.Value), s.Exact, s.Origin}
+}
+
+// writeInspectJSON writes the report as one indented JSON object (as
+// json.Encoder with a two-space indent writes an inspectReport), the
+// assets, summary and gaps streamed row by row.
+func writeInspectJSON(ctx context.Context, w io.Writer, in *inspection) error {
+	head, err := json.MarshalIndent(in.inspectHead, "", "  ")
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	bw.Write(bytes.TrimSuffix(head, []byte("\n}")))
+	err = errors.Join(
+		jsonArray(ctx, bw, in.a, "assets", schemas.TableAssets, func(r schemas.AssetRow) any { return r }),
+		jsonArray(ctx, bw, in.a, "summary", schemas.TableSummary, func(r schemas.SummaryRow) any { return summaryRow(r) }),
+		jsonArray(ctx, bw, in.a, "gaps", schemas.TableGaps, func(r schemas.GapRow) any { return r }),
+	)
+	if err != nil {
+		return err
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
+}
+
+// jsonArray writes `,"key": [rows…]` at the report's indentation, one
+// row at a time; a table without rows is null, as a nil slice is.
+func jsonArray[T any](ctx context.Context, w *bufio.Writer, a *archive.Archive, key, table string, conv func(T) any) error {
+	fmt.Fprintf(w, ",\n  %q: ", key)
+	n := 0
+	err := eachRow(ctx, a, table, func(r T) error {
+		b, err := json.MarshalIndent(conv(r), "    ", "  ")
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			w.WriteString("[\n    ")
+		} else {
+			w.WriteString(",\n    ")
+		}
+		n++
+		_, err = w.Write(b)
+		return err
+	})
+	if n == 0 {
+		w.WriteString("null")
+	} else {
+		w.WriteString("\n  ]")
+	}
+	return err
+}
+
+// metricSummaries is report's Tally of the scalars, under each metric's
+// name in the archive.
+func metricSummaries(ctx context.Context, a *archive.Archive) ([]metricSummary, error) {
+	var t report.Tally
+	err := archive.ScanTable(ctx, a, schemas.TableScalars, func(rows []schemas.ScalarRow) error {
+		t.Add(rows)
+		return nil
+	})
+	vals := t.Values()
+	out := make([]metricSummary, len(vals))
+	for i, v := range vals {
+		name := v.Metric
+		if v.Original != "" {
+			name = v.Original
+		}
+		out[i] = metricSummary{Metric: name, Points: v.Points, First: report.Number(v.First), Last: report.Number(v.Final),
+			Goal: v.Goal, BestEpoch: v.BestEpoch}
+		if v.Best != nil {
+			b := report.Number(*v.Best)
+			out[i].Best = &b
+		}
 	}
 	return out, err
 }
@@ -252,7 +311,16 @@ func annotationLayers(ctx context.Context, a *archive.Archive) ([]layerCount, er
 	return out, err
 }
 
-func printInspect(w io.Writer, rep *inspectReport) {
+// tabBlock is how many lines of a table inspect aligns at a time: a
+// tabwriter holds its lines until flushed, and a table (the summary, the
+// assets) may have millions.
+const tabBlock = 1024
+
+// printInspect prints the report as text, the summary, assets and gaps
+// read from the archive as they are printed.
+func printInspect(ctx context.Context, out io.Writer, rep *inspection) error {
+	w := bufio.NewWriterSize(out, 64<<10)
+	defer w.Flush()
 	r := rep.Run
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	printf(tw, "archive\t%s (%s, format %s, written by %s)\n", rep.Archive, humanBytes(rep.Size), rep.Format, rep.Writer)
@@ -328,17 +396,29 @@ func printInspect(w io.Writer, rep *inspectReport) {
 		}
 		tw.Flush()
 	}
-	if len(rep.Summary) > 0 {
-		fmt.Fprintln(w, "\nsummary")
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		for _, s := range rep.Summary {
-			exact := "exact"
-			if !s.Exact {
-				exact = "approximate"
-			}
-			printf(tw, "  %s\t%s\t%s\n", s.Key, fmtFloat(float64(s.Value)), exact)
+	tw = nil
+	lines := 0
+	err := eachRow(ctx, rep.a, schemas.TableSummary, func(row schemas.SummaryRow) error {
+		if tw == nil {
+			fmt.Fprintln(w, "\nsummary")
+			tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		}
+		s := summaryRow(row)
+		exact := "exact"
+		if !s.Exact {
+			exact = "approximate"
+		}
+		printf(tw, "  %s\t%s\t%s\n", s.Key, fmtFloat(float64(s.Value)), exact)
+		if lines++; lines%tabBlock == 0 {
+			return tw.Flush()
+		}
+		return nil
+	})
+	if tw != nil {
 		tw.Flush()
+	}
+	if err != nil {
+		return err
 	}
 	if len(rep.Images) > 0 {
 		fmt.Fprintln(w, "\nimages")
@@ -356,19 +436,29 @@ func printInspect(w io.Writer, rep *inspectReport) {
 		}
 		tw.Flush()
 	}
-	if len(rep.Assets) > 0 {
-		fmt.Fprintln(w, "\nassets")
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		for _, as := range rep.Assets {
-			printf(tw, "  %s\t%s\t%s\n", as.Role, as.FileName, humanBytes(as.Size))
+	tw = nil
+	lines = 0
+	err = eachRow(ctx, rep.a, schemas.TableAssets, func(as schemas.AssetRow) error {
+		if tw == nil {
+			fmt.Fprintln(w, "\nassets")
+			tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		}
+		printf(tw, "  %s\t%s\t%s\n", as.Role, as.FileName, humanBytes(as.Size))
+		if lines++; lines%tabBlock == 0 {
+			return tw.Flush()
+		}
+		return nil
+	})
+	if tw != nil {
 		tw.Flush()
 	}
-	fmt.Fprintln(w, "\ngaps (what a live tracker would have logged that the run did not leave on disk)")
-	if len(rep.Gaps) == 0 {
-		fmt.Fprintln(w, "  nothing")
+	if err != nil {
+		return err
 	}
-	for _, g := range rep.Gaps {
+	fmt.Fprintln(w, "\ngaps (what a live tracker would have logged that the run did not leave on disk)")
+	gaps := 0
+	err = eachRow(ctx, rep.a, schemas.TableGaps, func(g schemas.GapRow) error {
+		gaps++
 		affects := ""
 		if len(g.Affects) > 0 {
 			affects = " [" + strings.Join(g.Affects, ", ") + "]"
@@ -377,7 +467,15 @@ func printInspect(w io.Writer, rep *inspectReport) {
 		if g.Hint != "" {
 			printf(w, "    to recover: %s\n", g.Hint)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	if gaps == 0 {
+		fmt.Fprintln(w, "  nothing")
+	}
+	return w.Flush()
 }
 
 func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
