@@ -157,13 +157,13 @@ grep -q 'FAIL merged scalars: train/box_loss at epoch 1' <<<"$out" || {
 echo "ok duckdb-check: a results.csv that differs from the merged chain is detected (train/box_loss at epoch 1)"
 
 # The HTML report's best values: what its browser test read from the page
-# (report/testdata/best.golden.json) is DuckDB's answer on the exported
+# (convert/report/testdata/best.golden.json) is DuckDB's answer on the exported
 # tables of the same archives.
-"$bin" export report/testdata/detect-savejson.tar.zst report/testdata/segment-savejson.tar.zst -o "$work/report-dataset" >/dev/null
-node scripts/duckdb/best.mjs "$work/report-dataset" report/testdata/best.golden.json
+"$bin" export convert/report/testdata/detect-savejson.tar.zst convert/report/testdata/segment-savejson.tar.zst -o "$work/report-dataset" >/dev/null
+node scripts/duckdb/best.mjs "$work/report-dataset" convert/report/testdata/best.golden.json
 # ... and a best value or epoch the page would show wrong is caught.
 sed -e '0,/"best": "1.02029"/s//"best": "1.0203"/' -e '0,/"best_epoch": "2"/s//"best_epoch": "3"/' \
-  report/testdata/best.golden.json >"$work/tampered-best.json"
+  convert/report/testdata/best.golden.json >"$work/tampered-best.json"
 if out=$(node scripts/duckdb/best.mjs "$work/report-dataset" "$work/tampered-best.json" 2>&1); then
   echo "duckdb-check: the report check accepted best values that differ from DuckDB's" >&2
   exit 1

@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/yoloarchive/yoloarchive/archive/chain"
-	"github.com/yoloarchive/yoloarchive/report"
+	"github.com/yoloarchive/yoloarchive/convert/report"
 	"github.com/yoloarchive/yoloarchive/schemas"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )

@@ -14,7 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/yoloarchive/yoloarchive/archive"
-	"github.com/yoloarchive/yoloarchive/report"
+	"github.com/yoloarchive/yoloarchive/convert/report"
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/yoloarchive/yoloarchive/archive"
-	"github.com/yoloarchive/yoloarchive/internal/memtest"
+	"github.com/yoloarchive/yoloarchive/archive/memtest"
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/yoloarchive/yoloarchive/archive/scratch"
-	"github.com/yoloarchive/yoloarchive/report"
+	"github.com/yoloarchive/yoloarchive/convert/report"
 )
 
 // ReportCmd is `yoloarchive report`.

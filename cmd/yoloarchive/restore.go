@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/yoloarchive/yoloarchive/restore"
+	"github.com/yoloarchive/yoloarchive/convert/restore"
 )
 
 // RestoreCmd is `yoloarchive restore`.

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/archive/memtest"
 	"github.com/yoloarchive/yoloarchive/convert/export"
-	"github.com/yoloarchive/yoloarchive/internal/memtest"
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 

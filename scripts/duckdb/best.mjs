@@ -4,7 +4,7 @@
 //   node best.mjs DATASET_DIR GOLDEN_JSON
 //
 // DATASET_DIR is written by `yoloarchive export --format parquet` from the
-// report test's fixture archives; GOLDEN_JSON (report/testdata/
+// report test's fixture archives; GOLDEN_JSON (convert/report/testdata/
 // best.golden.json) holds each run's metrics as the report's browser test
 // read them from the page: best value and epoch, final value and epoch.
 // The best is the first epoch of the highest metrics/* value or of the

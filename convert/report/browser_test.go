@@ -21,7 +21,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/yoloarchive/yoloarchive/report"
+	"github.com/yoloarchive/yoloarchive/convert/report"
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 

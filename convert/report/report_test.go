@@ -17,7 +17,7 @@ import (
 	"testing"
 
 	"github.com/yoloarchive/yoloarchive/archive"
-	"github.com/yoloarchive/yoloarchive/report"
+	"github.com/yoloarchive/yoloarchive/convert/report"
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 

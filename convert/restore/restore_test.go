@@ -18,14 +18,14 @@ import (
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/archive/chain"
 	"github.com/yoloarchive/yoloarchive/convert"
-	"github.com/yoloarchive/yoloarchive/restore"
+	"github.com/yoloarchive/yoloarchive/convert/restore"
 	"github.com/yoloarchive/yoloarchive/schemas"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
 
 const (
-	fixtures  = "../testdata/ultralytics-8.3.166"
-	githubDir = "../testdata/github-runs/public"
+	fixtures  = "../../testdata/ultralytics-8.3.166"
+	githubDir = "../../testdata/github-runs/public"
 )
 
 // fixtureDirs lists every run directory of testdata: the genuine 8.3.166
@@ -597,7 +597,7 @@ func TestOriginalTimes(t *testing.T) {
 // per-file times: files get the run's start and end times, as before
 // format 1.4, and the mtime gap says so.
 func TestOldFormatTimes(t *testing.T) {
-	arch := "../testdata/archives/v1.0-detect.tar.zst"
+	arch := "../../testdata/archives/v1.0-detect.tar.zst"
 	tb := load(t, arch)
 	for _, im := range tb.Images {
 		if im.MTime != nil {
