@@ -14,7 +14,7 @@ import (
 // TestCLI_HelpShowsDefaults: every flag with a default shows it in its
 // command's --help.
 func TestCLI_HelpShowsDefaults(t *testing.T) {
-	parser, err := kong.New(&CLI{}, cliVars("test"))
+	parser, err := kong.New(&CLI{}, cliVars("test")...)
 	if err != nil {
 		t.Fatal(err)
 	}
