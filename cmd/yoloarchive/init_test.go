@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/alecthomas/kong"
 )
 
 // initAllocBudget is the most allocations one of our packages may make at
@@ -47,5 +50,33 @@ func TestInitIsCheap(t *testing.T) {
 	}
 	if seen == 0 {
 		t.Fatalf("no inittrace line for our packages in:\n%s", stderr.String())
+	}
+}
+
+// parserAllocBudget bounds the bytes kong allocates to build the command
+// model, paid by every command at start. Variables given to the whole
+// application are interpolated into every value's tags (71 values): the
+// registries' help texts belong to the flags that show them (cliVars).
+const parserAllocBudget = 560 << 10
+
+// TestParserIsCheap: building the command model stays within its budget.
+func TestParserIsCheap(t *testing.T) {
+	build := func() {
+		if _, err := kong.New(&CLI{}, append(cliVars("test"), kong.ValueFormatter(helpValue))...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build() // kong's first use of its types
+	var before, after runtime.MemStats
+	const runs = 5
+	runtime.ReadMemStats(&before)
+	for range runs {
+		build()
+	}
+	runtime.ReadMemStats(&after)
+	perRun := (after.TotalAlloc - before.TotalAlloc) / runs
+	t.Logf("kong.New allocates %d bytes", perRun)
+	if perRun > parserAllocBudget {
+		t.Errorf("building the command model allocates %d KiB (budget %d KiB): give variables only to the values whose tags use them", perRun>>10, parserAllocBudget>>10)
 	}
 }
