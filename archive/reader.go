@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -68,7 +69,7 @@ func (l Limits) withDefaults() Limits {
 		l.MaxEntries = 4 << 20
 	}
 	if l.MaxWindow == 0 {
-		l.MaxWindow = 128 << 20
+		l.MaxWindow = defaultMaxWindow
 	}
 	for _, d := range []struct {
 		p   *int64
@@ -148,7 +149,7 @@ func (e *Entry) drain() error {
 // has been read and every entry checked against it.
 type Reader struct {
 	frame    *frameReader
-	dec      *zstd.Decoder
+	dec      *pooledDecoder
 	tr       *tar.Reader
 	limits   Limits
 	header   schemas.Header
@@ -170,8 +171,7 @@ type Reader struct {
 func NewReader(r io.Reader, limits Limits) (*Reader, error) {
 	limits = limits.withDefaults()
 	fr := newFrameReader(r)
-	dec, err := zstd.NewReader(fr, zstd.WithDecoderMaxWindow(limits.MaxWindow),
-		zstd.WithDecoderMaxMemory(1<<40), zstd.WithDecoderConcurrency(2))
+	dec, err := getDecoder(fr, limits.MaxWindow)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotArchive, err)
 	}
@@ -220,6 +220,69 @@ func (r *Reader) Digest() string { return r.digest }
 
 // Close releases the decompressor. It does not close the underlying reader.
 func (r *Reader) Close() { r.dec.Close() }
+
+// defaultMaxWindow is Limits' default zstd window cap.
+const defaultMaxWindow = 128 << 20
+
+// decoders keeps zstd decoders between archive reads. A decoder allocates
+// its history at its first block, the frame's window (8 MiB for the
+// archives capture writes) and zeroes it; every command reads each
+// archive's header (chain.Resolve) before reading the archive through
+// (Open), and a batch reads archive after archive. Reset for the next
+// stream, a decoder keeps its history and block buffers; reset to nil, it
+// runs no goroutine, so the pool may drop it.
+var decoders sync.Pool
+
+// getDecoder returns a decoder reading r, from the pool when the window
+// cap is the default one (the decoders in the pool have it).
+func getDecoder(r io.Reader, maxWindow uint64) (*pooledDecoder, error) {
+	if maxWindow == defaultMaxWindow {
+		if d, ok := decoders.Get().(*zstd.Decoder); ok {
+			if err := d.Reset(r); err == nil {
+				return &pooledDecoder{d: d, pool: true}, nil
+			}
+			d.Close()
+		}
+	}
+	d, err := zstd.NewReader(r, zstd.WithDecoderMaxWindow(maxWindow),
+		zstd.WithDecoderMaxMemory(1<<40), zstd.WithDecoderConcurrency(2))
+	if err != nil {
+		return nil, err
+	}
+	return &pooledDecoder{d: d, pool: maxWindow == defaultMaxWindow}, nil
+}
+
+// pooledDecoder is a Reader's hold on a decoder: once closed, it reads
+// nothing, whatever reads the decoder's next stream.
+type pooledDecoder struct {
+	d    *zstd.Decoder
+	pool bool
+}
+
+// errReaderClosed is returned by reads after Reader.Close.
+var errReaderClosed = errors.New("archive: read after the reader was closed")
+
+func (p *pooledDecoder) Read(b []byte) (int, error) {
+	if p.d == nil {
+		return 0, errReaderClosed
+	}
+	return p.d.Read(b)
+}
+
+// Close gives the decoder back to the pool (or closes it); it may be
+// called more than once.
+func (p *pooledDecoder) Close() {
+	d := p.d
+	if d == nil {
+		return
+	}
+	p.d = nil
+	if p.pool && d.Reset(nil) == nil {
+		decoders.Put(d)
+		return
+	}
+	d.Close()
+}
 
 // Next finishes the current entry and returns the next table or blob. At
 // the manifest it verifies the whole archive and returns io.EOF, or the
