@@ -19,6 +19,7 @@ func TestConformance(t *testing.T) {
 	quick := ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond}
 	conformance.Run(t, conformance.Harness{
 		Secret: "conformance-secret",
+		Golden: "testdata/dryrun.golden",
 		New: func(t *testing.T, badKey bool) conformance.Fake {
 			srv := clearmltest.New()
 			t.Cleanup(srv.Close)

@@ -6,6 +6,7 @@ package conformance
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -49,6 +50,33 @@ type Harness struct {
 	// Secret is a credential of the destination made by At or New with
 	// badKey: no result may show it.
 	Secret string
+	// Golden is the file that holds what the destination's dry runs say
+	// (testdata/dryrun.golden); -conformance.update rewrites it.
+	Golden string
+}
+
+var update = flag.Bool("conformance.update", false, "rewrite the conformance suite's golden files")
+
+// checkGolden compares lines with the golden file at path.
+func checkGolden(t *testing.T, path string, lines []string) {
+	t.Helper()
+	got := strings.Join(lines, "\n") + "\n"
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (make it with -conformance.update)", err)
+	}
+	if got != string(want) {
+		t.Fatalf("the dry runs differ from %s:\n%s", path, diff(lines, strings.Split(strings.TrimSuffix(string(want), "\n"), "\n")))
+	}
 }
 
 // Run runs the suite. Every case syncs small synthetic runs (3 epochs).
@@ -178,6 +206,16 @@ func Run(t *testing.T, h Harness) {
 			t.Fatalf("the final state: %s %s", res.Status, res.Error)
 		}
 		before := f.Snapshot()
+		f.Faults.ResetLog()
+		dry := ysync.One(context.Background(), early, f.Dest, ysync.BatchOptions{Store: newStore(t), NoPreflight: true, DryRun: true})
+		if dry.Action != ysync.ActionBehind || dry.RemoteID == "" || dry.URL == "" {
+			t.Fatalf("a dry run of an earlier state after the final one: %s %q %s, want behind with the remote run", dry.Action, dry.RemoteID, dry.Error)
+		}
+		for _, r := range f.Faults.Requests() {
+			if r.Method != "GET" && r.Method != "HEAD" && !reads(r.Path) {
+				t.Errorf("a dry run wrote: %s %s", r.Method, r.Path)
+			}
+		}
 		res := ysync.One(context.Background(), early, f.Dest, ysync.BatchOptions{Store: newStore(t), NoPreflight: true})
 		if res.Status != ysync.StatusBehind || res.RemoteID == "" {
 			t.Fatalf("an earlier state after the final one: %s %q %s, want behind with the remote run", res.Status, res.RemoteID, res.Error)
@@ -241,6 +279,64 @@ func Run(t *testing.T, h Harness) {
 			}
 		}
 		same(t, f)
+	})
+
+	t.Run("DryRunGolden", func(t *testing.T) {
+		// What a dry run says (action, changes, whether it names the
+		// remote run) in every state a sync can leave, against the
+		// destination's golden file: a refactor keeps it word for word.
+		var lines []string
+		dry := func(t *testing.T, f Fake, store *ysync.Store, o ysync.BatchOptions, what string) {
+			t.Helper()
+			f.Faults.ResetLog()
+			o.DryRun = true
+			res := sync(t, context.Background(), f.Dest, store, o)
+			if res.Status != ysync.StatusDryRun {
+				t.Fatalf("%s: %s %s", what, res.Status, res.Error)
+			}
+			for _, r := range f.Faults.Requests() {
+				if r.Method != "GET" && r.Method != "HEAD" && !reads(r.Path) {
+					t.Errorf("%s: a dry run wrote: %s %s", what, r.Method, r.Path)
+				}
+			}
+			lines = append(lines, fmt.Sprintf("%s: %s remote=%v url=%v", what, res.Action, res.RemoteID != "", res.URL != ""))
+			for _, c := range res.Changes {
+				lines = append(lines, "\t"+c)
+			}
+		}
+		f := h.New(t, false)
+		store := newStore(t)
+		dry(t, f, store, ysync.BatchOptions{}, "empty server")
+		// A sync killed right after it made the remote run: the first
+		// request after which a dry run finds it.
+		var cut Fake
+		for n := 1; n < total && cut.Dest == nil; n++ {
+			g := h.New(t, false)
+			store = newStore(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			g.Faults.CancelAfter(n, cancel)
+			res := sync(t, ctx, g.Dest, store, ysync.BatchOptions{})
+			cancel()
+			g.Faults.WaitQuiet()
+			g.Faults.Clear()
+			if res.Status == ysync.StatusSynced {
+				t.Fatalf("killed after request %d, the sync still finished", n)
+			}
+			if g.Runs() > 0 && sync(t, context.Background(), g.Dest, store, ysync.BatchOptions{DryRun: true}).Action == ysync.ActionUpdate {
+				cut = g
+			}
+		}
+		if cut.Dest == nil {
+			t.Fatal("no kill left a remote run to update")
+		}
+		dry(t, cut, store, ysync.BatchOptions{}, "cut short")
+		dry(t, cut, newStore(t), ysync.BatchOptions{}, "cut short, another machine")
+		want(t, sync(t, context.Background(), cut.Dest, store, ysync.BatchOptions{}), ysync.StatusSynced)
+		dry(t, cut, store, ysync.BatchOptions{}, "synced")
+		dry(t, cut, newStore(t), ysync.BatchOptions{}, "synced, another machine")
+		dry(t, cut, store, ysync.BatchOptions{Force: true}, "synced, --force")
+		same(t, cut)
+		checkGolden(t, h.Golden, lines)
 	})
 
 	t.Run("Preflight", func(t *testing.T) {
