@@ -15,8 +15,8 @@ import (
 type BatchOptions struct {
 	// Jobs is the number of archives synced at once (at least 1).
 	Jobs int
-	// DryRun sends nothing: it asks the destination, read-only, what a
-	// sync would do (see Previewer).
+	// DryRun sends nothing: it asks the destination, with reads only,
+	// what a sync would do.
 	DryRun bool
 	// Force starts a fresh remote run even when the checkpoint or the
 	// remote side knows one.
@@ -212,7 +212,7 @@ func One(ctx context.Context, path string, r Target, opts BatchOptions) (res Res
 	if opts.DryRun {
 		res.Status = StatusDryRun
 		task.Stage("ask", 0)
-		if err := preview(ctx, run, r, opts, &res); err != nil {
+		if err := dryRun(ctx, run, r, opts, task, &res); err != nil {
 			return fail(err)
 		}
 		return res

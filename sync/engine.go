@@ -22,11 +22,15 @@ type Target interface {
 
 // Destination is a tracker server that runs are replayed into. The core
 // (Batch, One) owns the algorithm: checkpoints, the behind check, the
-// read-back before "synced", --force, dry runs (Previewer), preflights
-// (Checker), progress and reports. A destination only opens one archive's
-// Replay, whose methods the core calls in this order:
+// read-back before "synced", --force, dry runs, preflights (Checker),
+// progress and reports. A destination only opens one archive's Replay,
+// whose methods the core calls in this order for a sync:
 //
 //	FindOrCreate → [Ended] → Steps → [ReadBack → Finish] → Apply… → ReadBack → Finish → Close
+//
+// and for a dry run, which sends only reads:
+//
+//	Find → [Ended] → Steps → [ReadBack] → Close
 type Destination interface {
 	Target
 	// Open prepares the replay of run (no request is sent yet). st is the
@@ -53,6 +57,9 @@ type Found struct {
 	// was not made by this sync or an earlier attempt of it, so another
 	// machine (or a lost checkpoint) may have sent everything already.
 	Check bool
+	// Changes, when Find found no remote run, says what else a sync
+	// would create (`project "x" does not exist yet`).
+	Changes []string
 }
 
 // Step is one named step of a replay.
@@ -73,6 +80,13 @@ type Replay interface {
 	// remote run and marks those found as replaced. It never makes a
 	// second remote run for a run id when a create's answer was lost.
 	FindOrCreate(ctx context.Context, force bool) (Found, error)
+	// Find finds the remote run as FindOrCreate does, sending only reads
+	// and saving nothing (the checkpoint is a read-only copy); ok is
+	// false when there is none, so a sync would create it. A replay
+	// opened for Find is a dry run: its ReadBack compares everything and
+	// lists every difference (MismatchError.Changes), the remote run's
+	// end included.
+	Find(ctx context.Context) (f Found, ok bool, err error)
 	// Ended reports whether the remote run was ended by a final state of
 	// the run; the core asks only for an unfinished run (Run.Final false),
 	// to leave a later state alone (StatusBehind).
@@ -99,6 +113,10 @@ type Replay interface {
 // planned.
 type MismatchError struct {
 	Msg string
+	// Changes lists what differs, one short phrase each ("12 of 40
+	// scalars missing or different"): a dry run's Result.Changes. A
+	// read-back of a sync may stop at the first difference.
+	Changes []string
 	// Err, when set, is the cause (a read that failed).
 	Err error
 }

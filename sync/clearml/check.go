@@ -14,9 +14,8 @@ import (
 )
 
 var (
-	_ ysync.Checker   = (*Destination)(nil)
-	_ ysync.Checker   = (*Offline)(nil)
-	_ ysync.Previewer = (*Destination)(nil)
+	_ ysync.Checker = (*Destination)(nil)
+	_ ysync.Checker = (*Offline)(nil)
 )
 
 // Cause classifies the error for a batch: refused credentials, a server

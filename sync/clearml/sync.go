@@ -127,6 +127,8 @@ type replay struct {
 	// fresh is set when this sync created the task: nothing can be stored
 	// under its keys yet, so uploads skip the size check.
 	fresh bool
+	// dry is set by Find: a dry run, whose ReadBack lists every change.
+	dry bool
 }
 
 // Open prepares the replay of run into its task: find the task by the
@@ -166,8 +168,47 @@ func (s *replay) FindOrCreate(ctx context.Context, force bool) (ysync.Found, err
 		return ysync.Found{}, err
 	}
 	s.fresh = created
-	return ysync.Found{ID: s.t.ID, URL: fmt.Sprintf("%s/projects/%s/experiments/%s/output/execution", s.cfg.WebHost, s.pid, s.t.ID),
+	return ysync.Found{ID: s.t.ID, URL: s.url(),
 		Check: !created && s.t.Status == "completed" && !s.st.Has("edit")}, nil
+}
+
+// Find logs in and finds the project by name, then the run's task as
+// FindOrCreate does, with reads only (auth.login, projects.get_all,
+// tasks.get_all).
+func (s *replay) Find(ctx context.Context) (ysync.Found, bool, error) {
+	s.dry = true
+	if err := s.c.login(ctx); err != nil {
+		return ysync.Found{}, false, err
+	}
+	name := projectName(s.run.Info, s.opts, ysync.CallbackVersion(s.run.Info, s.opts.Version))
+	var err error
+	if s.pid, err = findProject(ctx, s.c, name); err != nil {
+		return ysync.Found{}, false, err
+	}
+	if s.pid == "" {
+		return ysync.Found{Changes: []string{fmt.Sprintf("project %q does not exist yet", name)}}, false, nil
+	}
+	var ts []taskInfo
+	if s.st.RemoteID != "" {
+		if ts, err = s.lookup(ctx, s.st.RemoteID); err != nil {
+			return ysync.Found{}, false, err
+		}
+	}
+	if len(ts) == 0 {
+		s.st.Reset() // as FindOrCreate forgets a checkpoint whose task is gone
+		if ts, err = s.lookup(ctx); err != nil {
+			return ysync.Found{}, false, err
+		}
+	}
+	if len(ts) == 0 {
+		return ysync.Found{}, false, nil
+	}
+	s.t = ts[0]
+	return ysync.Found{ID: s.t.ID, URL: s.url()}, true, nil
+}
+
+func (s *replay) url() string {
+	return fmt.Sprintf("%s/projects/%s/experiments/%s/output/execution", s.cfg.WebHost, s.pid, s.t.ID)
 }
 
 // Ended reports whether the task was completed (or published) before
@@ -212,9 +253,15 @@ func (s *replay) Apply(ctx context.Context, step ysync.Step) error {
 }
 
 // ReadBack verifies the task against the plan. Any failure, a read
-// included, makes the next sync send every step again.
+// included, makes the next sync send every step again. A dry run's
+// lists every change (see changes).
 func (s *replay) ReadBack(ctx context.Context) error {
-	err := s.verify(ctx)
+	var err error
+	if s.dry {
+		err = s.changes(ctx)
+	} else {
+		err = s.verify(ctx)
+	}
 	var mm *ysync.MismatchError
 	if err != nil && !errors.As(err, &mm) {
 		err = &ysync.MismatchError{Msg: err.Error(), Err: err}

@@ -13,9 +13,8 @@ import (
 )
 
 var (
-	_ ysync.Checker   = (*Destination)(nil)
-	_ ysync.Checker   = (*Offline)(nil)
-	_ ysync.Previewer = (*Destination)(nil)
+	_ ysync.Checker = (*Destination)(nil)
+	_ ysync.Checker = (*Offline)(nil)
 )
 
 // codeKeyNotRegistered is the sdk_error_code of an API key the server

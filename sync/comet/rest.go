@@ -129,6 +129,8 @@ type replay struct {
 	known *othersAnswer
 
 	skipped int
+	// dry is set by Find: a dry run, whose ReadBack lists every change.
+	dry bool
 }
 
 // Open prepares the replay of run into its experiment: find it by the
@@ -162,19 +164,64 @@ func (s *replay) Close(res *ysync.Result) {
 
 // FindOrCreate finds the workspace, then the run's experiment.
 func (s *replay) FindOrCreate(ctx context.Context, force bool) (ysync.Found, error) {
-	if s.ws = s.log.Workspace; s.ws == "" {
-		var acct struct {
-			DefaultWorkspaceName string `json:"defaultWorkspaceName"`
-		}
-		if err := s.get(ctx, "account-details", nil, &acct); err != nil {
-			return ysync.Found{}, err
-		}
-		s.ws = acct.DefaultWorkspaceName
+	if err := s.workspace(ctx); err != nil {
+		return ysync.Found{}, err
 	}
 	if err := s.experiment(ctx, force); err != nil {
 		return ysync.Found{}, err
 	}
 	return ysync.Found{ID: s.key, URL: s.res.URL, Check: !s.st.Has("created")}, nil
+}
+
+// Find finds the workspace, then the run's experiment as FindOrCreate
+// does, with GET requests only: an experiment of the checkpoint that an
+// earlier attempt made but did not mark yet is the run's (a sync marks
+// it).
+func (s *replay) Find(ctx context.Context) (ysync.Found, bool, error) {
+	s.dry = true
+	if err := s.workspace(ctx); err != nil {
+		return ysync.Found{}, false, err
+	}
+	if s.st.RemoteID != "" {
+		var others othersAnswer
+		err := s.get(ctx, "experiment/log-other", url.Values{"experimentKey": {s.st.RemoteID}}, &others)
+		switch id := others.get(RunIDOther); {
+		case err == nil && (id == s.log.RunID || id == ""):
+			s.key, s.known = s.st.RemoteID, &others
+		case err != nil && !experimentGone(err):
+			return ysync.Found{}, false, err
+		default:
+			s.st.Reset() // as FindOrCreate forgets a checkpoint whose experiment is gone
+		}
+	}
+	if s.key == "" {
+		key, err := s.lookup(ctx, false)
+		if err != nil || key == "" {
+			return ysync.Found{}, false, err
+		}
+		s.key = key
+	}
+	s.res.URL = s.st.URL
+	if s.res.URL == "" || s.st.RemoteID != s.key {
+		s.res.URL = s.cfg.Root() + "/" + s.ws + "/" + s.log.Project + "/" + s.key
+	}
+	return ysync.Found{ID: s.key, URL: s.res.URL}, true, nil
+}
+
+// workspace sets the workspace: the configured one, else the key's
+// default.
+func (s *replay) workspace(ctx context.Context) error {
+	if s.ws = s.log.Workspace; s.ws != "" {
+		return nil
+	}
+	var acct struct {
+		DefaultWorkspaceName string `json:"defaultWorkspaceName"`
+	}
+	if err := s.get(ctx, "account-details", nil, &acct); err != nil {
+		return err
+	}
+	s.ws = acct.DefaultWorkspaceName
+	return nil
 }
 
 // Ended reports whether the experiment carries the final marker.
@@ -220,8 +267,14 @@ func (s *replay) Apply(ctx context.Context, step ysync.Step) error {
 	return fmt.Errorf("comet: unknown step %q (internal error)", step.Name)
 }
 
-// ReadBack verifies the experiment against the build.
-func (s *replay) ReadBack(ctx context.Context) error { return s.verify(ctx) }
+// ReadBack verifies the experiment against the build. A dry run's lists
+// every change (see changes).
+func (s *replay) ReadBack(ctx context.Context) error {
+	if s.dry {
+		return s.changes(ctx)
+	}
+	return s.verify(ctx)
+}
 
 // Finish ends a final run's experiment. A run still training (a chain
 // without its final link) stays open, and its times are set once it

@@ -74,37 +74,3 @@ func reason(err error) string {
 	}
 	return err.Error()
 }
-
-// Preview says what Sync would do with run, sending only reads.
-func (r *Remote) Preview(ctx context.Context, run *ysync.Run, st *ysync.State, res *ysync.Result) error {
-	s, err := r.session(ctx, run, st, res, r.copts)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	found, err := s.findOrCreate(ctx, false, st.Replace)
-	if err != nil {
-		return err
-	}
-	if !found {
-		res.Action = ysync.ActionCreate
-		return nil
-	}
-	if s.behind() {
-		res.Action = ysync.ActionBehind
-		return nil
-	}
-	changes, err := s.readBack(ctx)
-	if err != nil {
-		return err
-	}
-	s.unproxied()
-	if !s.ended() {
-		changes = append(changes, "run not ended")
-	}
-	res.Action, res.Changes = ysync.ActionUpToDate, changes
-	if len(changes) > 0 {
-		res.Action = ysync.ActionUpdate
-	}
-	return nil
-}

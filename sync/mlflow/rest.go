@@ -119,6 +119,8 @@ type session struct {
 	task  *ysync.Task
 	todo  map[string]step
 	check bool
+	// dry is set by Find: a dry run, whose ReadBack lists every change.
+	dry bool
 }
 
 func (r *Remote) session(ctx context.Context, run *ysync.Run, st *ysync.State, res *ysync.Result, copts ysync.ClientOptions) (*session, error) {
@@ -168,6 +170,17 @@ func (s *session) FindOrCreate(ctx context.Context, force bool) (ysync.Found, er
 	}
 	s.check = !s.fresh && !s.st.Has("created")
 	return ysync.Found{ID: s.st.RemoteID, URL: s.st.URL, Check: s.check}, nil
+}
+
+// Find finds the archive's MLflow run as FindOrCreate does, with reads
+// only (runs/get, experiments/get-by-name, runs/search).
+func (s *session) Find(ctx context.Context) (ysync.Found, bool, error) {
+	s.dry = true
+	found, err := s.findOrCreate(ctx, false, false)
+	if err != nil || !found {
+		return ysync.Found{}, false, err
+	}
+	return ysync.Found{ID: s.st.RemoteID, URL: s.st.URL}, true, nil
 }
 
 // Ended reports whether the remote run was ended (by a later, final state
@@ -222,6 +235,16 @@ func (s *session) ReadBack(ctx context.Context) error {
 	changes, err := s.readBack(ctx)
 	if err != nil {
 		return err
+	}
+	if s.dry {
+		// A dry run lists every change, the end included.
+		if !s.ended() {
+			changes = append(changes, "run not ended")
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		return &ysync.MismatchError{Msg: fmt.Sprintf("mlflow: run %s: %s", s.st.RemoteID, strings.Join(changes, "; ")), Changes: changes}
 	}
 	if len(changes) > 0 {
 		return &ysync.MismatchError{Msg: fmt.Sprintf("mlflow: run %s read back differs from what was sent (%s): run the same command again to resend what is missing (MLflow cannot remove points logged twice: --force makes a new run)", s.st.RemoteID, strings.Join(changes, "; "))}
@@ -320,8 +343,8 @@ func (s *session) findOrCreate(ctx context.Context, create, force bool) (bool, e
 	return true, s.st.Mark("created")
 }
 
-// saveRemote records the adopted run in the checkpoint (a sync; a
-// preview leaves the checkpoint alone).
+// saveRemote records the adopted run in the checkpoint (a sync; Find
+// leaves the checkpoint alone).
 func (s *session) saveRemote(save bool) error {
 	if !save {
 		return nil

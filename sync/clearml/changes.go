@@ -8,65 +8,11 @@ import (
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
-// Preview tells what Sync would do with run, sending only reads
-// (auth.login, projects.get_all, tasks.get_all, events.get_task_events and
-// HEAD requests to the file server): it finds the project and the task as
-// Sync does (the checkpoint's task id, then the run's tag) and reads the
-// task back against the plan.
-func (r *Destination) Preview(ctx context.Context, run *ysync.Run, st *ysync.State, res *ysync.Result) error {
-	copts := r.copts
-	if copts.Limiter == nil {
-		copts.Limiter = r.limiter
-	}
-	if copts.Gate == nil {
-		copts.Gate = &r.gate
-	}
-	s := &replay{Destination: r, c: newClient(r.cfg, copts), run: run, st: st, res: res}
-	defer func() { res.Requests, res.Retries = s.c.http.Requests(), s.c.http.Retries() }()
-	if err := s.c.login(ctx); err != nil {
-		return err
-	}
-	name := projectName(run.Info, r.opts, ysync.CallbackVersion(run.Info, r.opts.Version))
-	var err error
-	if s.pid, err = findProject(ctx, s.c, name); err != nil {
-		return err
-	}
-	if s.pid == "" {
-		res.Action = ysync.ActionCreate
-		res.Changes = []string{fmt.Sprintf("project %q does not exist yet", name)}
-		return nil
-	}
-	var ts []taskInfo
-	if st.RemoteID != "" {
-		if ts, err = s.lookup(ctx, st.RemoteID); err != nil {
-			return err
-		}
-	}
-	if len(ts) == 0 {
-		st.Synced = false // as Sync forgets a checkpoint whose task is gone
-		if ts, err = s.lookup(ctx); err != nil {
-			return err
-		}
-	}
-	if len(ts) == 0 {
-		res.Action = ysync.ActionCreate
-		return nil
-	}
-	s.t = ts[0]
-	res.RemoteID = s.t.ID
-	res.URL = fmt.Sprintf("%s/projects/%s/experiments/%s/output/execution", r.cfg.WebHost, s.pid, s.t.ID)
-	completed := s.t.Status == "completed" || s.t.Status == "published"
-	switch {
-	case !run.Final() && completed:
-		res.Action = ysync.ActionBehind
-		return nil
-	case st.Synced:
-		res.Action = ysync.ActionUpToDate
-		return nil
-	}
-	if s.plan, err = buildPlan(ctx, run, r.opts, s.t.ID, online(r.cfg.FilesHost)); err != nil {
-		return err
-	}
+// changes reads the whole task back (a dry run's ReadBack): events,
+// files, the output model, the General hyper-parameters and, for a final
+// run, the completion. Each difference is one line of the
+// *ysync.MismatchError's Changes: "12 of 40 scalars missing or different".
+func (s *replay) changes(ctx context.Context) error {
 	d, err := s.readBack(ctx, true)
 	if err != nil {
 		return err
@@ -85,17 +31,16 @@ func (r *Destination) Preview(ctx context.Context, run *ysync.Run, st *ysync.Sta
 	if differ > 0 {
 		changes = append(changes, fmt.Sprintf("%d of %d parameters differ", differ, len(s.plan.Hyperparams["General"])))
 	}
-	if run.Final() && !completed {
+	if completed := s.t.Status == "completed" || s.t.Status == "published"; s.run.Final() && !completed {
 		changes = append(changes, fmt.Sprintf("task not completed (%s)", s.t.Status))
 	}
-	res.Action, res.Changes = ysync.ActionUpdate, changes
 	if len(changes) == 0 {
-		res.Action = ysync.ActionUpToDate
+		return nil
 	}
-	return nil
+	return &ysync.MismatchError{Msg: fmt.Sprintf("ClearML task %s: %s", s.t.ID, strings.Join(changes, "; ")), Changes: changes}
 }
 
-// eventKinds names the event types in the order a preview lists them.
+// eventKinds names the event types in the order a dry run lists them.
 var eventKinds = []struct{ typ, noun string }{
 	{"training_stats_scalar", "scalars"},
 	{"training_debug_image", "debug images"},
