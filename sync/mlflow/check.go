@@ -13,7 +13,7 @@ import (
 // credentials, and each experiment (the configured one, else those the
 // archives name) exists or will be created. It sends only reads, with the
 // preflight's short timeouts.
-func (r *Remote) Check(ctx context.Context, projects []string) (*ysync.Check, error) {
+func (r *Destination) Check(ctx context.Context, projects []string) (*ysync.Check, error) {
 	copts := ysync.PreflightClientOptions()
 	copts.InsecureSkipVerify = r.cfg.Insecure
 	copts.TLSConfig = r.cfg.tls
@@ -50,7 +50,7 @@ func (r *Remote) Check(ctx context.Context, projects []string) (*ysync.Check, er
 
 // destinationError words a preflight failure as one line naming the
 // server and what to set.
-func (r *Remote) destinationError(err error) error {
+func (r *Destination) destinationError(err error) error {
 	cause := ysync.Classify(err)
 	msg := err.Error()
 	switch cause {

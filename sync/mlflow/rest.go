@@ -24,7 +24,7 @@ const (
 	historyPage = 25000
 )
 
-// Remote replays archives into an MLflow tracking server over its REST
+// Destination replays archives into an MLflow tracking server over its REST
 // API (2.0), as runs that look as if Ultralytics' MLflow callback had
 // logged them live (see BuildPlan).
 //
@@ -35,34 +35,34 @@ const (
 // limits, one artifact each), apply each step not checkpointed yet,
 // readBack (params, tags, every metric's whole history, the artifacts),
 // and finish (status and end time) before the run is recorded synced.
-type Remote struct {
+type Destination struct {
 	cfg   Config
 	opts  Options
 	copts ysync.ClientOptions
 	gate  ysync.Gate // shared by every archive's client: a 429 pauses all
 }
 
-var _ ysync.Destination = (*Remote)(nil)
+var _ ysync.Destination = (*Destination)(nil)
 
-// New returns a Remote for the server in cfg (see ConfigFromEnv). The
+// New returns a Destination for the server in cfg (see ConfigFromEnv). The
 // experiment and run name come from opts, else from cfg
 // (MLFLOW_EXPERIMENT_NAME, MLFLOW_RUN), else the run (see BuildPlan).
-func New(cfg Config, opts Options) *Remote {
+func New(cfg Config, opts Options) *Destination {
 	if opts.Experiment == "" {
 		opts.Experiment = cfg.Experiment
 	}
 	if opts.RunName == "" {
 		opts.RunName = cfg.RunName
 	}
-	return &Remote{cfg: cfg, opts: opts}
+	return &Destination{cfg: cfg, opts: opts}
 }
 
 // SetClientOptions tunes the HTTP client (retries, waits; tests).
-func (r *Remote) SetClientOptions(o ysync.ClientOptions) { r.copts = o }
+func (r *Destination) SetClientOptions(o ysync.ClientOptions) { r.copts = o }
 
 // Destination identifies the server and the experiment when one is set
 // (never the credentials).
-func (r *Remote) Destination() string {
+func (r *Destination) Destination() string {
 	d := "mlflow:" + r.cfg.base()
 	if r.opts.Experiment != "" {
 		d += "/" + r.opts.Experiment
@@ -71,10 +71,10 @@ func (r *Remote) Destination() string {
 }
 
 // Tracker is "mlflow".
-func (r *Remote) Tracker() string { return "mlflow" }
+func (r *Destination) Tracker() string { return "mlflow" }
 
 // Plan counts what Sync would send.
-func (r *Remote) Plan(ctx context.Context, run *ysync.Run) (*ysync.Plan, error) {
+func (r *Destination) Plan(ctx context.Context, run *ysync.Run) (*ysync.Plan, error) {
 	p, err := BuildPlan(ctx, run, r.opts)
 	if err != nil {
 		return nil, err
@@ -94,9 +94,9 @@ func (p *Plan) Counts() *ysync.Plan {
 	return c
 }
 
-// session is one archive's sync.
-type session struct {
-	*Remote
+// replay is one archive's replay into its MLflow run.
+type replay struct {
+	*Destination
 	c    *client
 	run  *ysync.Run
 	plan *Plan
@@ -123,22 +123,7 @@ type session struct {
 	dry bool
 }
 
-func (r *Remote) session(ctx context.Context, run *ysync.Run, st *ysync.State, res *ysync.Result, copts ysync.ClientOptions) (*session, error) {
-	p, err := BuildPlan(ctx, run, r.opts)
-	if err != nil {
-		return nil, err
-	}
-	if copts.Gate == nil {
-		copts.Gate = &r.gate
-	}
-	copts.InsecureSkipVerify = copts.InsecureSkipVerify || r.cfg.Insecure
-	if copts.TLSConfig == nil {
-		copts.TLSConfig = r.cfg.tls
-	}
-	return &session{Remote: r, c: &client{cfg: r.cfg, http: ysync.NewClient(copts)}, run: run, plan: p, st: st, res: res}, nil
-}
-
-func (s *session) close() {
+func (s *replay) close() {
 	s.res.Requests, s.res.Retries = s.c.http.Requests(), s.c.http.Retries()
 	if s.blobs != nil {
 		s.blobs.Close()
@@ -149,18 +134,25 @@ func (s *session) close() {
 // sync.Destination: the core finds or creates it by the run id, sends
 // what it lacks, reads it all back, and only then ends it and records the
 // run synced).
-func (r *Remote) Open(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task) (ysync.Replay, error) {
-	s, err := r.session(ctx, run, st, &ysync.Result{}, r.copts)
+func (r *Destination) Open(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task) (ysync.Replay, error) {
+	p, err := BuildPlan(ctx, run, r.opts)
 	if err != nil {
 		return nil, err
 	}
-	s.task = task
-	return s, nil
+	copts := r.copts
+	if copts.Gate == nil {
+		copts.Gate = &r.gate
+	}
+	copts.InsecureSkipVerify = copts.InsecureSkipVerify || r.cfg.Insecure
+	if copts.TLSConfig == nil {
+		copts.TLSConfig = r.cfg.tls
+	}
+	return &replay{Destination: r, c: &client{cfg: r.cfg, http: ysync.NewClient(copts)}, run: run, plan: p, st: st, res: &ysync.Result{}, task: task}, nil
 }
 
 // FindOrCreate finds or creates the archive's MLflow run (see
 // findOrCreate). A run this sync did not create is read back first.
-func (s *session) FindOrCreate(ctx context.Context, force bool) (ysync.Found, error) {
+func (s *replay) FindOrCreate(ctx context.Context, force bool) (ysync.Found, error) {
 	found, err := s.findOrCreate(ctx, true, force)
 	if err != nil {
 		return ysync.Found{}, err
@@ -174,7 +166,7 @@ func (s *session) FindOrCreate(ctx context.Context, force bool) (ysync.Found, er
 
 // Find finds the archive's MLflow run as FindOrCreate does, with reads
 // only (runs/get, experiments/get-by-name, runs/search).
-func (s *session) Find(ctx context.Context) (ysync.Found, bool, error) {
+func (s *replay) Find(ctx context.Context) (ysync.Found, bool, error) {
 	s.dry = true
 	found, err := s.findOrCreate(ctx, false, false)
 	if err != nil || !found {
@@ -185,12 +177,12 @@ func (s *session) Find(ctx context.Context) (ysync.Found, bool, error) {
 
 // Ended reports whether the remote run was ended (by a later, final state
 // of the run).
-func (s *session) Ended(context.Context) (bool, error) { return s.behind(), nil }
+func (s *replay) Ended(context.Context) (bool, error) { return s.behind(), nil }
 
 // Steps cuts the plan into log-batches and artifact uploads. They are
 // checkpointed by Apply itself: a metric batch the checkpoint has still
 // consumes its points from what the server holds.
-func (s *session) Steps(context.Context) ([]ysync.Step, error) {
+func (s *replay) Steps(context.Context) ([]ysync.Step, error) {
 	if s.st.Synced {
 		return nil, nil
 	}
@@ -206,7 +198,7 @@ func (s *session) Steps(context.Context) ([]ysync.Step, error) {
 }
 
 // Apply sends one step unless the checkpoint has it, then marks it.
-func (s *session) Apply(ctx context.Context, step ysync.Step) error {
+func (s *replay) Apply(ctx context.Context, step ysync.Step) error {
 	st, ok := s.todo[step.Name]
 	if !ok {
 		return fmt.Errorf("mlflow: no step %q (internal error, please report)", step.Name)
@@ -229,7 +221,7 @@ func (s *session) Apply(ctx context.Context, step ysync.Step) error {
 // first read-back of a run this sync did not create also wants the run
 // ended: an unended one still gets the steps (which skip what it holds)
 // and its end.
-func (s *session) ReadBack(ctx context.Context) error {
+func (s *replay) ReadBack(ctx context.Context) error {
 	pre := s.check
 	s.check = false
 	changes, err := s.readBack(ctx)
@@ -256,11 +248,11 @@ func (s *session) ReadBack(ctx context.Context) error {
 }
 
 // Finish ends the remote run (see finish).
-func (s *session) Finish(ctx context.Context) error { return s.finish(ctx) }
+func (s *replay) Finish(ctx context.Context) error { return s.finish(ctx) }
 
 // Close adds the replay's requests, retries, skipped steps and warnings
 // to res.
-func (s *session) Close(res *ysync.Result) {
+func (s *replay) Close(res *ysync.Result) {
 	s.close()
 	res.Requests, res.Retries = s.res.Requests, s.res.Retries
 	res.Skipped += s.res.Skipped
@@ -281,7 +273,7 @@ func firstNonEmpty(a, b string) string {
 // a run was found or made. --force (the checkpoint's Replace)
 // retags the old run "replaced:<run id>" and makes a new one (the core
 // clears the checkpoint's Replace once it returns).
-func (s *session) findOrCreate(ctx context.Context, create, force bool) (bool, error) {
+func (s *replay) findOrCreate(ctx context.Context, create, force bool) (bool, error) {
 	if s.st.RemoteID != "" && !force {
 		r, err := s.getRun(ctx, s.st.RemoteID)
 		switch {
@@ -345,14 +337,14 @@ func (s *session) findOrCreate(ctx context.Context, create, force bool) (bool, e
 
 // saveRemote records the adopted run in the checkpoint (a sync; Find
 // leaves the checkpoint alone).
-func (s *session) saveRemote(save bool) error {
+func (s *replay) saveRemote(save bool) error {
 	if !save {
 		return nil
 	}
 	return s.st.Save()
 }
 
-func (s *session) adopt(r *runJSON) {
+func (s *replay) adopt(r *runJSON) {
 	s.remote = r
 	s.expID = r.Info.ExperimentID
 	s.st.RemoteID = r.Info.RunID
@@ -362,7 +354,7 @@ func (s *session) adopt(r *runJSON) {
 
 // experiment finds the plan's experiment by name, or creates it when
 // create is set; s.expID stays empty when it does not exist.
-func (s *session) experiment(ctx context.Context, create bool) error {
+func (s *replay) experiment(ctx context.Context, create bool) error {
 	name := s.plan.Experiment
 	get := func() error {
 		var out struct {
@@ -407,7 +399,7 @@ func (s *session) experiment(ctx context.Context, create bool) error {
 // search returns the active run of the experiment tagged with the
 // archive's run id, or nil. Several (made by hand, or by another tool)
 // are reported; the oldest is used.
-func (s *session) search(ctx context.Context) (*runJSON, error) {
+func (s *replay) search(ctx context.Context) (*runJSON, error) {
 	filter := fmt.Sprintf("tags.`%s` = '%s'", TagRunID, strings.ReplaceAll(s.run.RunID(), "'", "\\'"))
 	var out struct {
 		Runs []runJSON `json:"runs"`
@@ -426,7 +418,7 @@ func (s *session) search(ctx context.Context) (*runJSON, error) {
 	return &r, nil
 }
 
-func (s *session) getRun(ctx context.Context, id string) (*runJSON, error) {
+func (s *replay) getRun(ctx context.Context, id string) (*runJSON, error) {
 	var out struct {
 		Run runJSON `json:"run"`
 	}
@@ -438,13 +430,13 @@ func (s *session) getRun(ctx context.Context, id string) (*runJSON, error) {
 
 // behind reports whether the remote run already ended while this archive
 // holds an unfinished state of the run (a chain without its final link).
-func (s *session) behind() bool {
+func (s *replay) behind() bool {
 	return !s.run.Final() && s.remote.Info.Status != filestore.Running.String()
 }
 
 // ended reports whether the remote run has the plan's status and end
 // time.
-func (s *session) ended() bool {
+func (s *replay) ended() bool {
 	i := s.remote.Info
 	if s.plan.End.IsZero() {
 		return i.Status == s.plan.Status.String()
@@ -455,7 +447,7 @@ func (s *session) ended() bool {
 // finish ends the remote run with the plan's status and end time (the
 // run's own, not now), unless it has them; the core then records the run
 // synced.
-func (s *session) finish(ctx context.Context) error {
+func (s *replay) finish(ctx context.Context) error {
 	if s.ended() {
 		return nil
 	}
@@ -478,7 +470,7 @@ func (s *session) finish(ctx context.Context) error {
 // unproxied records, as a gap, artifacts the server cannot take through
 // its proxy (an artifact root that is not mlflow-artifacts:), and drops
 // them from the plan.
-func (s *session) unproxied() {
+func (s *replay) unproxied() {
 	if len(s.plan.Artifacts) == 0 || s.proxied() {
 		return
 	}
@@ -497,14 +489,14 @@ func redactRoot(u string) string {
 
 // proxied reports whether the run's artifacts go through the server's
 // artifacts proxy.
-func (s *session) proxied() bool {
+func (s *replay) proxied() bool {
 	return strings.HasPrefix(s.remote.Info.ArtifactURI, "mlflow-artifacts:")
 }
 
 // artifactPath is the proxy path of an artifact: the artifact root's
 // path ("mlflow-artifacts:/1/<run>/artifacts", or with a host
 // "mlflow-artifacts://host/1/…"), then the artifact's.
-func (s *session) artifactPath(p string) string {
+func (s *replay) artifactPath(p string) string {
 	root := strings.TrimPrefix(s.remote.Info.ArtifactURI, "mlflow-artifacts:")
 	if u, err := url.Parse(root); err == nil && strings.HasPrefix(root, "//") {
 		root = u.Path
@@ -518,7 +510,7 @@ func (s *session) artifactPath(p string) string {
 
 // openBlob opens an artifact's file, extracting the plan's artifacts from
 // the archive on first use.
-func (s *session) openBlob(ctx context.Context, digest string) (io.ReadCloser, error) {
+func (s *replay) openBlob(ctx context.Context, digest string) (io.ReadCloser, error) {
 	if s.blobs == nil {
 		var ds []string
 		for _, a := range s.plan.Artifacts {

@@ -27,11 +27,11 @@ type env struct {
 	srv   *mlflowtest.Server
 	store *ysync.Store
 	cfg   mlflow.Config
-	r     *mlflow.Remote
+	r     *mlflow.Destination
 }
 
 // newEnv starts a fake server (changed by setup before its first
-// request) and a Remote with fast retries that reaches it.
+// request) and a Destination with fast retries that reaches it.
 func newEnv(t testing.TB, setup func(*mlflowtest.Server)) *env {
 	srv := mlflowtest.New()
 	if setup != nil {
@@ -55,7 +55,7 @@ func newEnv(t testing.TB, setup func(*mlflowtest.Server)) *env {
 	return e
 }
 
-func (e *env) remote(cfg mlflow.Config, o mlflow.Options) *mlflow.Remote {
+func (e *env) remote(cfg mlflow.Config, o mlflow.Options) *mlflow.Destination {
 	r := mlflow.New(cfg, o)
 	r.SetClientOptions(ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 20 * time.Millisecond, RetryMax: 10})
 	return r

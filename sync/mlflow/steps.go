@@ -33,7 +33,7 @@ func entityBytes(key, value string) int { return len(key) + len(value) + 64 }
 // steps cuts the plan into requests within log-batch's limits: params
 // (at most 100 a request), then metric points in logging order (at most
 // 1,000), then each artifact; each request under 900,000 bytes.
-func (s *session) steps() []step {
+func (s *replay) steps() []step {
 	var out []step
 	var cur step
 	size := 0
@@ -82,7 +82,7 @@ func (s *session) steps() []step {
 }
 
 // apply sends one step.
-func (s *session) apply(ctx context.Context, st step) error {
+func (s *replay) apply(ctx context.Context, st step) error {
 	id := s.remote.Info.RunID
 	switch {
 	case st.params != nil:
@@ -133,7 +133,7 @@ func (s *session) apply(ctx context.Context, st step) error {
 	return nil
 }
 
-func (s *session) logMetrics(ctx context.Context, id string, ms []filestore.Metric) error {
+func (s *replay) logMetrics(ctx context.Context, id string, ms []filestore.Metric) error {
 	body := make([]map[string]any, len(ms))
 	for i, m := range ms {
 		body[i] = metricBody(m)
@@ -143,7 +143,7 @@ func (s *session) logMetrics(ctx context.Context, id string, ms []filestore.Metr
 
 // missing returns the points of ms the server does not hold, consuming
 // those it holds from s.have (read on first use).
-func (s *session) missing(ctx context.Context, ms []filestore.Metric) ([]filestore.Metric, error) {
+func (s *replay) missing(ctx context.Context, ms []filestore.Metric) ([]filestore.Metric, error) {
 	if s.have == nil {
 		if err := s.readHistories(ctx); err != nil {
 			return nil, err
@@ -162,7 +162,7 @@ func (s *session) missing(ctx context.Context, ms []filestore.Metric) ([]filesto
 }
 
 // metricKeys are the plan's metric names, in first-logged order.
-func (s *session) metricKeys() []string {
+func (s *replay) metricKeys() []string {
 	var keys []string
 	seen := map[string]bool{}
 	for _, m := range s.plan.Metrics {
@@ -177,7 +177,7 @@ func (s *session) metricKeys() []string {
 // readHistories reads every plan metric's whole history into s.have,
 // page by page (a file store backend answers in one page and refuses a
 // page_token: it is sent only when the server gave one).
-func (s *session) readHistories(ctx context.Context) error {
+func (s *replay) readHistories(ctx context.Context) error {
 	have := map[point]int{}
 	for _, key := range s.metricKeys() {
 		tok := ""
@@ -211,7 +211,7 @@ func (s *session) readHistories(ctx context.Context) error {
 // twice) and the artifacts' sizes. It returns what differs, as short
 // phrases ("12 of 40 scalars missing"); none means the run holds the
 // plan. It leaves the histories read in s.have.
-func (s *session) readBack(ctx context.Context) ([]string, error) {
+func (s *replay) readBack(ctx context.Context) ([]string, error) {
 	r, err := s.getRun(ctx, s.remote.Info.RunID)
 	if err != nil {
 		return nil, err
@@ -298,7 +298,7 @@ func sameValue(got, want string, limit int) bool {
 
 // listArtifacts lists the run's artifacts: the root, then each directory
 // the plan's artifacts are in.
-func (s *session) listArtifacts(ctx context.Context) (map[string]int64, error) {
+func (s *replay) listArtifacts(ctx context.Context) (map[string]int64, error) {
 	dirs := map[string]bool{"": true}
 	for _, a := range s.plan.Artifacts {
 		for d := path.Dir(a.Path); d != "." && d != "/"; d = path.Dir(d) {
