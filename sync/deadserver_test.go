@@ -85,7 +85,7 @@ func TestDeadServer_AttemptsPerStep(t *testing.T) {
 			s := comettest.New()
 			t.Cleanup(s.Close)
 			s.Server.Config.Handler = wrap(s.Server.Config.Handler)
-			d, err := comet.New(comet.Config{APIKey: s.APIKey, URL: s.URLOverride()}, comet.BuildOptions{})
+			d, err := comet.New(comet.Config{APIKey: s.APIKey, URL: s.URLOverride()}, comet.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

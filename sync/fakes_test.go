@@ -32,7 +32,7 @@ func newFakes(t testing.TB) fakes {
 		AccessKey: f.cml.AccessKey, SecretKey: f.cml.SecretKey}, clearml.Options{})
 	f.cr.SetClientOptions(quick)
 	var err error
-	if f.mr, err = comet.New(comet.Config{APIKey: f.cmt.APIKey, URL: f.cmt.URLOverride()}, comet.BuildOptions{}); err != nil {
+	if f.mr, err = comet.New(comet.Config{APIKey: f.cmt.APIKey, URL: f.cmt.URLOverride()}, comet.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	f.mr.SetClientOptions(quick)

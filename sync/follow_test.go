@@ -323,7 +323,7 @@ func TestFollow_SyncWhileTraining(t *testing.T) {
 				t.Errorf("an earlier state changed the runs: %d events (was %d), task %s, Comet end %d (was %d), alive %v", n, before, task.Status, *exps[0].EndMillis, end, exps[0].Alive)
 			}
 			sameCounts(t, "Comet after an earlier state", cometContent(exps[0]), cometContent(refExps[0]))
-			off := comet.NewOffline(t.TempDir(), comet.BuildOptions{})
+			off := comet.NewOffline(t.TempDir(), comet.Options{})
 			if res := ysync.One(context.Background(), early, off, ysync.BatchOptions{}); res.Status != ysync.StatusFailed || !strings.Contains(res.Error, "still training") {
 				t.Errorf("offline export of an unfinished chain: %s %s", res.Status, res.Error)
 			}

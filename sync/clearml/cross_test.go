@@ -25,7 +25,7 @@ import (
 func TestCross_CometZipToClearML(t *testing.T) {
 	dirArchive := synctest.Capture(t, "detect-clearml")
 	out := t.TempDir()
-	zr := ysync.One(context.Background(), dirArchive, comet.NewOffline(out, comet.BuildOptions{}), ysync.BatchOptions{})
+	zr := ysync.One(context.Background(), dirArchive, comet.NewOffline(out, comet.Options{}), ysync.BatchOptions{})
 	if zr.Status != ysync.StatusWritten {
 		t.Fatal(zr.Error)
 	}

@@ -55,7 +55,7 @@ func benchOfflineMetrics(b *testing.B, epochs int) {
 	var elapsed time.Duration
 	for b.Loop() {
 		start := time.Now()
-		r := ysync.One(context.Background(), archive, comet.NewOffline(dir, comet.BuildOptions{}), ysync.BatchOptions{})
+		r := ysync.One(context.Background(), archive, comet.NewOffline(dir, comet.Options{}), ysync.BatchOptions{})
 		elapsed += time.Since(start)
 		if r.Status != ysync.StatusWritten {
 			b.Fatal(r.Error)

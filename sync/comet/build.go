@@ -13,20 +13,17 @@ import (
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
-// BuildOptions are the user's choices for a replay.
-type BuildOptions struct {
-	// Workspace, Project and Name place and name the experiment; empty
-	// takes the defaults (the key's workspace, the run's project, the run's
-	// name).
-	Workspace, Project, Name string
-	// Tags are added to the experiment.
-	Tags []string
+// Options are the user's choices for a replay: the sync command's
+// (Project and Name place and name the experiment, empty: the run's;
+// Tags are added to it; Version selects the callback's behaviour), and
+// Comet's own.
+type Options struct {
+	ysync.Options
+	// Workspace places the experiment (empty: the key's default).
+	Workspace string
 	// MaxImagePredictions caps the prediction images as
 	// COMET_MAX_IMAGE_PREDICTIONS does (default 100).
 	MaxImagePredictions int
-	// Version overrides the Ultralytics version that selects the
-	// callback's behaviour, e.g. "8.3.166".
-	Version string
 }
 
 // ProjectName turns the callback's project (args.project, often a save
@@ -46,7 +43,7 @@ func ProjectName(p string) string {
 
 // Build maps a run to what Ultralytics' Comet callback would have logged
 // (callback-mapping.md part B), in the callback's order.
-func Build(ctx context.Context, run *ysync.Run, o BuildOptions) (*Log, error) {
+func Build(ctx context.Context, run *ysync.Run, o Options) (*Log, error) {
 	if run.Info.SourceKind == schemas.SourceCometOffline {
 		return buildSession(run, o)
 	}
@@ -77,7 +74,7 @@ func Build(ctx context.Context, run *ysync.Run, o BuildOptions) (*Log, error) {
 }
 
 // buildCallback is Build for everything but a captured Comet session.
-func buildCallback(ctx context.Context, run *ysync.Run, o BuildOptions) (*Log, error) {
+func buildCallback(ctx context.Context, run *ysync.Run, o Options) (*Log, error) {
 	info := run.Info
 	v := ysync.CallbackVersion(info, o.Version)
 	l := &Log{Workspace: o.Workspace, Project: o.Project, Name: o.Name, RunID: run.RunID(), Tags: append([]string(nil), o.Tags...)}
@@ -278,7 +275,7 @@ func globOrder(imgs []schemas.ImageRow) []schemas.ImageRow {
 	return imgs
 }
 
-func maxPredictions(o BuildOptions) int {
+func maxPredictions(o Options) int {
 	if o.MaxImagePredictions > 0 {
 		return o.MaxImagePredictions
 	}
@@ -357,7 +354,7 @@ func predictionTask(task, v string) bool {
 // dataset's validation images in file-name order, capped, each with its
 // ground-truth and prediction layers. Nothing is logged without
 // predictions (the callback's empty jdict) or for other tasks.
-func predictionImages(run *ysync.Run, o BuildOptions, v string, step *int64, at time.Time, add func(Call)) {
+func predictionImages(run *ysync.Run, o Options, v string, step *int64, at time.Time, add func(Call)) {
 	if _, ok := run.Asset(schemas.RolePredictionsJSON); !ok || !predictionTask(run.Info.Task, v) {
 		return
 	}

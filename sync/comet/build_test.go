@@ -51,7 +51,7 @@ func build(t *testing.T, run string) (*comet.Log, *ysync.Run) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	l, err := comet.Build(context.Background(), r, comet.BuildOptions{})
+	l, err := comet.Build(context.Background(), r, comet.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +395,7 @@ func TestBuild_Model(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s: no weights_best asset", run)
 		}
-		l, err := comet.Build(context.Background(), r, comet.BuildOptions{Version: "8.3.166"})
+		l, err := comet.Build(context.Background(), r, comet.Options{Options: ysync.Options{Version: "8.3.166"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -416,7 +416,7 @@ func TestBuild_Model(t *testing.T) {
 		if p := l.Counts(); p.ModelBytes != best.Size {
 			t.Errorf("%s: plan model bytes %d, want %d", run, p.ModelBytes, best.Size)
 		}
-		old, _ := comet.Build(context.Background(), r, comet.BuildOptions{Version: "8.3.8"})
+		old, _ := comet.Build(context.Background(), r, comet.Options{Options: ysync.Options{Version: "8.3.8"}})
 		for _, c := range old.Calls {
 			if c.Kind == comet.KindModel && c.Name != "YOLOv8" {
 				t.Errorf("%s: 8.3.8 model name %q, want YOLOv8", run, c.Name)
@@ -446,7 +446,7 @@ func names(l *comet.Log, kind string) []string {
 
 func buildVersion(t *testing.T, r *ysync.Run, v string) *comet.Log {
 	t.Helper()
-	l, err := comet.Build(context.Background(), r, comet.BuildOptions{Version: v})
+	l, err := comet.Build(context.Background(), r, comet.Options{Options: ysync.Options{Version: v}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -528,7 +528,7 @@ func TestBuild_Versions(t *testing.T) {
 // (first in file-name order) and is recorded in the others.
 func TestBuild_MaxImagePredictions(t *testing.T) {
 	_, r := build(t, "detect-savejson")
-	l, err := comet.Build(context.Background(), r, comet.BuildOptions{MaxImagePredictions: 3})
+	l, err := comet.Build(context.Background(), r, comet.Options{MaxImagePredictions: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -547,7 +547,7 @@ func TestBuild_MaxImagePredictions(t *testing.T) {
 // callback's project path becomes a valid Comet project name.
 func TestBuild_Options(t *testing.T) {
 	_, r := build(t, "detect")
-	l, _ := comet.Build(context.Background(), r, comet.BuildOptions{Workspace: "ws", Project: "p", Name: "n", Tags: []string{"a"}})
+	l, _ := comet.Build(context.Background(), r, comet.Options{Workspace: "ws", Options: ysync.Options{Project: "p", Name: "n", Tags: []string{"a"}}})
 	if l.Workspace != "ws" || l.Project != "p" || l.Name != "n" || strings.Join(l.Tags, ",") != "a" {
 		t.Errorf("options not applied: %+v", l)
 	}
@@ -587,7 +587,7 @@ func TestBuild_OddRuns(t *testing.T) {
 		"epoch-zero": oddRun(schemas.RunRow{Status: schemas.StatusUnknown}, []schemas.ScalarRow{sc("train/box_loss", 0, 1), sc("train/box_loss", -3, 1)}, nil),
 	}
 	for name, r := range cases {
-		l, err := comet.Build(context.Background(), r, comet.BuildOptions{})
+		l, err := comet.Build(context.Background(), r, comet.Options{})
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
@@ -599,17 +599,17 @@ func TestBuild_OddRuns(t *testing.T) {
 			t.Errorf("%s: messages: %v", name, err)
 		}
 	}
-	l, _ := comet.Build(context.Background(), cases["nan"], comet.BuildOptions{})
+	l, _ := comet.Build(context.Background(), cases["nan"], comet.Options{})
 	got := builtSequence(l)
 	if strings.Join(got, "|") != "log_parameters - <nil>|log_others - <nil>|log_other - <nil>|log_metrics 1 1|log_metrics 1 1|log_metrics 1 1" ||
 		!math.IsNaN(l.Calls[3].Metrics[0].Value) || !math.IsInf(l.Calls[4].Metrics[0].Value, 1) || !math.IsInf(l.Calls[5].Metrics[0].Value, -1) {
 		t.Errorf("nan run: %v %+v", got, l.Calls[3:])
 	}
-	l, _ = comet.Build(context.Background(), cases["interrupted"], comet.BuildOptions{})
+	l, _ = comet.Build(context.Background(), cases["interrupted"], comet.Options{})
 	if got := strings.Join(builtSequence(l), "|"); got != "log_parameters - <nil>|log_others - <nil>|log_other - <nil>|log_metrics 1 1|log_metrics 1 1" {
 		t.Errorf("interrupted run: %s", got)
 	}
-	l, _ = comet.Build(context.Background(), cases["epoch-zero"], comet.BuildOptions{})
+	l, _ = comet.Build(context.Background(), cases["epoch-zero"], comet.Options{})
 	if len(l.Calls) != 3 {
 		t.Errorf("epoch-zero run: %d calls, want the 3 setup calls", len(l.Calls))
 	}
@@ -625,7 +625,7 @@ func TestBuild_ModelInfo(t *testing.T) {
 		{Metric: "train/box_loss", Epoch: 2, Value: 0.9}, {Metric: "metrics/mAP50(B)", Epoch: 2, Value: 0.6}, {Metric: "lr/pg0", Epoch: 2, Value: 0.05},
 	}
 	summary := []schemas.SummaryRow{{Key: "metrics/mAP50(B)", Value: 0.6}, {Key: "model/parameters", Value: 2590230}, {Key: "model/GFLOPs", Value: 6.4}}
-	l, _ := comet.Build(context.Background(), oddRun(info, rows, summary), comet.BuildOptions{})
+	l, _ := comet.Build(context.Background(), oddRun(info, rows, summary), comet.Options{})
 	want := "log_parameters - <nil>|log_others - <nil>|log_other - <nil>|" +
 		"log_metrics 1 2|log_metrics 1 2|log_metrics 1 2|log_metrics 2 2|" + // epoch 1 at step 1×(40//16)
 		"log_metrics 1 4|log_metrics 1 4|log_metrics 1 4|" + // epoch 2
@@ -636,7 +636,7 @@ func TestBuild_ModelInfo(t *testing.T) {
 	if m := l.Calls[6].Metrics; m[0].Name != "model/parameters" || m[0].Value != 2590230 || *l.Calls[6].Epoch != 1 {
 		t.Errorf("model info %+v", l.Calls[6])
 	}
-	l, _ = comet.Build(context.Background(), oddRun(info, rows[:3], summary), comet.BuildOptions{})
+	l, _ = comet.Build(context.Background(), oddRun(info, rows[:3], summary), comet.Options{})
 	if got := strings.Join(builtSequence(l), "|"); !strings.HasSuffix(got, "log_metrics 2 2|log_metrics 1 2|log_metrics 1 2|log_metrics 2 2") {
 		t.Errorf("one-epoch run: %s", got)
 	}

@@ -35,7 +35,7 @@ func TestCheck(t *testing.T) {
 	forModes(t, func(t *testing.T, mode comettest.NotFound) {
 		e := newEnvMode(t, mode)
 		e.cfg.Project = "yolo-team"
-		e.r = e.remote(t, comet.BuildOptions{})
+		e.r = e.remote(t, comet.Options{})
 		chk, err := ysync.Preflight(context.Background(), e.r, []string{"other"})
 		if err != nil {
 			t.Fatal(err)
@@ -50,13 +50,13 @@ func TestCheck(t *testing.T) {
 		onlyReads(t, e)
 		// A workspace the key has, named.
 		e.cfg.Workspace = e.srv.Workspace
-		e.r = e.remote(t, comet.BuildOptions{})
+		e.r = e.remote(t, comet.Options{})
 		if chk, err := ysync.Preflight(context.Background(), e.r, nil); err != nil || !strings.Contains(strings.Join(chk.Notes, "; "), `workspace "`+e.srv.Workspace+`"`) {
 			t.Errorf("named workspace: %v %v", chk, err)
 		}
 		// One it does not have: refused, with the key's workspaces.
 		e.cfg.Workspace = "someone-else"
-		e.r = e.remote(t, comet.BuildOptions{})
+		e.r = e.remote(t, comet.Options{})
 		_, err = ysync.Preflight(context.Background(), e.r, nil)
 		if ysync.Classify(err) != ysync.CauseRefused || !strings.Contains(err.Error(), `no workspace "someone-else"`) ||
 			!strings.Contains(err.Error(), e.srv.Workspace) || !strings.Contains(err.Error(), "COMET_WORKSPACE") {
@@ -72,7 +72,7 @@ func TestCheck(t *testing.T) {
 func TestCheck_WrongKey(t *testing.T) {
 	check := func(t *testing.T, url string) {
 		t.Helper()
-		r, err := comet.New(comet.Config{APIKey: "WRONG-KEY-123456789", URL: url, KeySource: "api_key in /home/me/.comet.config"}, comet.BuildOptions{})
+		r, err := comet.New(comet.Config{APIKey: "WRONG-KEY-123456789", URL: url, KeySource: "api_key in /home/me/.comet.config"}, comet.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +108,7 @@ func TestCheck_Unreachable(t *testing.T) {
 	for _, how := range synctest.UnreachableModes {
 		t.Run(string(how), func(t *testing.T) {
 			t.Parallel()
-			r, err := comet.New(comet.Config{APIKey: "K", URL: synctest.UnreachableURL(t, how) + "/clientlib/"}, comet.BuildOptions{})
+			r, err := comet.New(comet.Config{APIKey: "K", URL: synctest.UnreachableURL(t, how) + "/clientlib/"}, comet.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -26,7 +26,7 @@ func TestConformance(t *testing.T) {
 			if badKey {
 				key = "conformance-secret"
 			}
-			d, err := comet.New(comet.Config{APIKey: key, URL: srv.URLOverride()}, comet.BuildOptions{})
+			d, err := comet.New(comet.Config{APIKey: key, URL: srv.URLOverride()}, comet.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -35,7 +35,7 @@ func TestConformance(t *testing.T) {
 				Snapshot: func() []string { return cometSnapshot(srv) }}
 		},
 		At: func(t *testing.T, url string) ysync.Destination {
-			d, err := comet.New(comet.Config{APIKey: "conformance-secret", URL: url + "/clientlib/"}, comet.BuildOptions{})
+			d, err := comet.New(comet.Config{APIKey: "conformance-secret", URL: url + "/clientlib/"}, comet.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -71,7 +71,7 @@ func TestREST_LookupErrorsStayErrors(t *testing.T) {
 	archive := synctest.Capture(t, "detect")
 	forModes(t, func(t *testing.T, mode comettest.NotFound) {
 		e := newEnvMode(t, mode)
-		e.r = e.remote(t, comet.BuildOptions{Workspace: "no-such-ws"})
+		e.r = e.remote(t, comet.Options{Workspace: "no-such-ws"})
 		r := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
 		if r.Status != ysync.StatusFailed || !strings.Contains(r.Error, "no-such-ws") {
 			t.Errorf("unknown workspace: %s %s", r.Status, r.Error)

@@ -40,13 +40,13 @@ const FinalOther = schemas.MarkerFinal
 type Offline struct {
 	dir  string // as given, for messages
 	abs  string
-	opts BuildOptions
+	opts Options
 }
 
 var _ ysync.Writer = (*Offline)(nil)
 
 // NewOffline returns an Offline writing zips into dir.
-func NewOffline(dir string, opts BuildOptions) *Offline {
+func NewOffline(dir string, opts Options) *Offline {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		abs = dir

@@ -76,7 +76,7 @@ func readZip(t *testing.T, path string) map[string][]byte {
 
 func writeZip(t *testing.T, archive, dir string) ysync.Result {
 	t.Helper()
-	r := ysync.One(context.Background(), archive, comet.NewOffline(dir, comet.BuildOptions{}), ysync.BatchOptions{})
+	r := ysync.One(context.Background(), archive, comet.NewOffline(dir, comet.Options{}), ysync.BatchOptions{})
 	if r.Status != ysync.StatusWritten {
 		t.Fatalf("%s: %s", r.Status, r.Error)
 	}
@@ -206,7 +206,7 @@ func TestOffline_CancelledLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	r := ysync.One(ctx, archive, comet.NewOffline(dir, comet.BuildOptions{}), ysync.BatchOptions{})
+	r := ysync.One(ctx, archive, comet.NewOffline(dir, comet.Options{}), ysync.BatchOptions{})
 	if r.Status != ysync.StatusInterrupted {
 		t.Errorf("status %s", r.Status)
 	}
@@ -372,7 +372,7 @@ func TestOffline_MatchesBuild(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer r.Close()
-		l, err := comet.Build(context.Background(), r, comet.BuildOptions{})
+		l, err := comet.Build(context.Background(), r, comet.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -398,7 +398,7 @@ func TestOffline_SyncCancelledLeavesNothing(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var res ysync.Result
-	err = comet.NewOffline(dir, comet.BuildOptions{}).Write(ctx, r, nil, nil, &res)
+	err = comet.NewOffline(dir, comet.Options{}).Write(ctx, r, nil, nil, &res)
 	if !errors.Is(err, context.Canceled) || res.Status != "" || res.Output != "" {
 		t.Errorf("err %v, result %+v", err, res)
 	}
@@ -415,7 +415,7 @@ func TestOffline_WriteZipStopsOnCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	l, _ := comet.Build(context.Background(), r, comet.BuildOptions{})
+	l, _ := comet.Build(context.Background(), r, comet.Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	w := &cancelAfter{n: 1 << 10, cancel: cancel}
@@ -520,7 +520,7 @@ func TestOffline_FailedWriteLeavesNothing(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, name, "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	res := ysync.One(context.Background(), archive, comet.NewOffline(dir, comet.BuildOptions{}), ysync.BatchOptions{})
+	res := ysync.One(context.Background(), archive, comet.NewOffline(dir, comet.Options{}), ysync.BatchOptions{})
 	if res.Status != ysync.StatusFailed || !strings.Contains(res.Error, name) || strings.Contains(res.Error, "\n") {
 		t.Errorf("status %s, error %q", res.Status, res.Error)
 	}

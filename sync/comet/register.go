@@ -17,8 +17,10 @@ type Flags struct {
 	Rate       float64 `default:"120" placeholder:"N" help:"Requests per second to Comet, shared by all archives (Comet allows 8,000 a minute per user)."`
 }
 
-func buildOptions(o ysync.Options) BuildOptions {
-	opts := BuildOptions{Project: o.Project, Name: o.Name, Tags: o.Tags, Version: o.Version}
+// options adds Comet's own options (from the environment, as the SDK
+// reads them) to the sync command's.
+func options(o ysync.Options) Options {
+	opts := Options{Options: o}
 	if v := os.Getenv("COMET_MAX_IMAGE_PREDICTIONS"); v != "" {
 		if n, err := strconv.Atoi(v); err == nil {
 			opts.MaxImagePredictions = n
@@ -47,7 +49,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			d, err := New(cfg, buildOptions(o))
+			d, err := New(cfg, options(o))
 			if err != nil {
 				return nil, err
 			}
@@ -57,6 +59,6 @@ func init() {
 	ysync.Register(ysync.Kind{Name: "comet-offline", Tracker: "comet", Offline: true, DefaultOut: "comet-offline",
 		Help: "offline experiment zips for 'comet upload'",
 		New: func(o ysync.Options, _ any) (ysync.Target, error) {
-			return NewOffline(o.Out, buildOptions(o)), nil
+			return NewOffline(o.Out, options(o)), nil
 		}})
 }

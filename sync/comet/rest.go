@@ -23,7 +23,7 @@ import (
 // them live.
 type Destination struct {
 	cfg     Config
-	opts    BuildOptions
+	opts    Options
 	copts   ysync.ClientOptions
 	limiter *rate.Limiter
 	gate    ysync.Gate // shared by every archive's client: a 429 pauses all
@@ -38,7 +38,7 @@ var _ ysync.Destination = (*Destination)(nil)
 // New returns a Destination for the server in cfg (see LoadConfig). Every
 // archive synced through it shares one rate limiter, under Comet's
 // published per-key limits.
-func New(cfg Config, opts BuildOptions) (*Destination, error) {
+func New(cfg Config, opts Options) (*Destination, error) {
 	if cfg.APIKey == "" {
 		return nil, errors.New("no Comet API key: set COMET_API_KEY")
 	}

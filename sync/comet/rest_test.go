@@ -37,7 +37,7 @@ func newEnvMode(t testing.TB, mode comettest.NotFound) *env {
 	t.Cleanup(func() { noInvalidRequests(t, srv) })
 	e := &env{srv: srv, store: &ysync.Store{Dir: t.TempDir()},
 		cfg: comet.Config{APIKey: srv.APIKey, URL: srv.URLOverride()}}
-	e.r = e.remote(t, comet.BuildOptions{})
+	e.r = e.remote(t, comet.Options{})
 	return e
 }
 
@@ -59,7 +59,7 @@ func forModes(t *testing.T, f func(t *testing.T, mode comettest.NotFound)) {
 	}
 }
 
-func (e *env) remote(t testing.TB, o comet.BuildOptions) *comet.Destination {
+func (e *env) remote(t testing.TB, o comet.Options) *comet.Destination {
 	r, err := comet.New(e.cfg, o)
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +269,7 @@ func TestREST_BadInput(t *testing.T) {
 	t.Run("bad key", func(t *testing.T) {
 		e := newEnv(t)
 		e.cfg.APIKey = "WRONGKEY0123456789SECRET"
-		e.r = e.remote(t, comet.BuildOptions{})
+		e.r = e.remote(t, comet.Options{})
 		r := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
 		if r.Status != ysync.StatusFailed || !strings.Contains(r.Error, "rejected the API key") || strings.Contains(r.Error, "WRONGKEY") {
 			t.Errorf("%s: %s", r.Status, r.Error)
@@ -278,7 +278,7 @@ func TestREST_BadInput(t *testing.T) {
 	t.Run("unreachable", func(t *testing.T) {
 		e := newEnv(t)
 		e.cfg.URL = "http://127.0.0.1:1/clientlib/"
-		e.r = e.remote(t, comet.BuildOptions{})
+		e.r = e.remote(t, comet.Options{})
 		r := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
 		if r.Status != ysync.StatusFailed || !strings.Contains(r.Error, "unreachable") {
 			t.Errorf("%s: %s", r.Status, r.Error)

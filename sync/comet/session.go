@@ -17,7 +17,7 @@ import (
 // its step, epoch, context and time, its images with their annotation
 // layers, its model and assets, console output and the system messages,
 // in the order of their timestamps.
-func buildSession(run *ysync.Run, o BuildOptions) (*Log, error) {
+func buildSession(run *ysync.Run, o Options) (*Log, error) {
 	info := run.Info
 	l := &Log{Workspace: o.Workspace, Project: o.Project, Name: o.Name, RunID: run.RunID(),
 		Tags: append(append([]string(nil), info.Tags...), o.Tags...)}
