@@ -77,7 +77,7 @@ func TestDeadServer_AttemptsPerStep(t *testing.T) {
 			s.API.Config.Handler = wrap(s.API.Config.Handler)
 			s.Files.Config.Handler = wrap(s.Files.Config.Handler)
 			d := clearml.New(clearml.Config{APIHost: s.API.URL, WebHost: s.WebURL(), FilesHost: s.Files.URL,
-				AccessKey: s.AccessKey, SecretKey: s.SecretKey}, clearml.Options{})
+				AccessKey: s.AccessKey, SecretKey: s.SecretKey}, ysync.Options{})
 			d.SetClientOptions(quick)
 			return d
 		}},

@@ -29,7 +29,7 @@ func newFakes(t testing.TB) fakes {
 	t.Cleanup(f.cmt.Close)
 	quick := ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 10 * time.Millisecond, Limiter: rate.NewLimiter(rate.Inf, 0)}
 	f.cr = clearml.New(clearml.Config{APIHost: f.cml.API.URL, WebHost: f.cml.WebURL(), FilesHost: f.cml.Files.URL,
-		AccessKey: f.cml.AccessKey, SecretKey: f.cml.SecretKey}, clearml.Options{})
+		AccessKey: f.cml.AccessKey, SecretKey: f.cml.SecretKey}, ysync.Options{})
 	f.cr.SetClientOptions(quick)
 	var err error
 	if f.mr, err = comet.New(comet.Config{APIKey: f.cmt.APIKey, URL: f.cmt.URLOverride()}, comet.Options{}); err != nil {

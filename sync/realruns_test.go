@@ -47,7 +47,7 @@ func TestRealRuns(t *testing.T) {
 				}
 			}
 			store := &ysync.Store{Dir: t.TempDir()}
-			for _, r := range []ysync.Target{cr, mr, clearml.NewOffline(t.TempDir(), clearml.Options{}), comet.NewOffline(t.TempDir(), comet.Options{})} {
+			for _, r := range []ysync.Target{cr, mr, clearml.NewOffline(t.TempDir(), ysync.Options{}), comet.NewOffline(t.TempDir(), comet.Options{})} {
 				res := ysync.One(context.Background(), archive, r, ysync.BatchOptions{Store: store})
 				if !res.OK() {
 					t.Errorf("%s: %s %s", r.Destination(), res.Status, res.Error)

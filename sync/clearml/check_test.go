@@ -46,7 +46,7 @@ func onlyReads(t *testing.T, e *env) {
 
 func TestCheck(t *testing.T) {
 	e := newEnv(t)
-	e.r = e.replayer(clearml.Options{Project: "Team/YOLO"})
+	e.r = e.destination(ysync.Options{Project: "Team/YOLO"})
 	chk, err := ysync.Preflight(context.Background(), e.r, []string{"Ultralytics"})
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func TestCheck_WrongCredentials(t *testing.T) {
 	e := newEnv(t)
 	e.cfg.SecretKey = "WRONG-SECRET-KEY-VALUE"
 	e.cfg.KeySource = "api.credentials in /home/me/clearml.conf"
-	e.r = e.replayer(clearml.Options{})
+	e.r = e.destination(ysync.Options{})
 	_, err := ysync.Preflight(context.Background(), e.r, nil)
 	var pe *ysync.PreflightError
 	if !errors.As(err, &pe) || pe.Cause != ysync.CauseCredentials {
@@ -102,7 +102,7 @@ func TestCheck_WrongCredentials(t *testing.T) {
 	e = newEnv(t)
 	other := newEnv(t)
 	e.cfg.FilesHost = other.srv.Files.URL
-	e.r = e.replayer(clearml.Options{})
+	e.r = e.destination(ysync.Options{})
 	if _, err := ysync.Preflight(context.Background(), e.r, nil); ysync.Classify(err) != ysync.CauseCredentials ||
 		!strings.Contains(err.Error(), "CLEARML_FILES_HOST") {
 		t.Errorf("other file server: %v", err)
@@ -117,7 +117,7 @@ func TestCheck_Unreachable(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			e.cfg.APIHost = synctest.UnreachableURL(t, how)
-			e.r = clearml.New(e.cfg, clearml.Options{}) // the default client options, as the CLI has them
+			e.r = clearml.New(e.cfg, ysync.Options{}) // the default client options, as the CLI has them
 			start := time.Now()
 			_, err := ysync.Preflight(context.Background(), e.r, nil)
 			took := time.Since(start)

@@ -28,13 +28,13 @@ func TestConformance(t *testing.T) {
 			if badKey {
 				cfg.SecretKey = "conformance-secret"
 			}
-			d := clearml.New(cfg, clearml.Options{})
+			d := clearml.New(cfg, ysync.Options{})
 			d.SetClientOptions(quick)
 			return conformance.Fake{Dest: d, Faults: srv.Faults, Runs: func() int { return len(srv.Tasks()) },
 				Snapshot: func() []string { return clearmlSnapshot(srv) }}
 		},
 		At: func(t *testing.T, url string) ysync.Destination {
-			d := clearml.New(clearml.Config{APIHost: url, WebHost: url, FilesHost: url, AccessKey: "K", SecretKey: "conformance-secret"}, clearml.Options{})
+			d := clearml.New(clearml.Config{APIHost: url, WebHost: url, FilesHost: url, AccessKey: "K", SecretKey: "conformance-secret"}, ysync.Options{})
 			d.SetClientOptions(quick)
 			return d
 		},

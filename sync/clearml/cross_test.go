@@ -36,7 +36,7 @@ func TestCross_CometZipToClearML(t *testing.T) {
 	cfg := Config{APIHost: srv.API.URL, WebHost: srv.WebURL(), FilesHost: srv.Files.URL, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey}
 	quick := ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 10 * time.Millisecond}
 	sync := func(archive, project string) string {
-		r := New(cfg, Options{Project: project})
+		r := New(cfg, ysync.Options{Project: project})
 		r.SetClientOptions(quick)
 		res := ysync.One(context.Background(), archive, r, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}})
 		if res.Status != ysync.StatusSynced {
@@ -101,7 +101,7 @@ func TestCross_YOLOv5CometZipToClearML(t *testing.T) {
 	srv := clearmltest.New()
 	defer srv.Close()
 	cfg := Config{APIHost: srv.API.URL, WebHost: srv.WebURL(), FilesHost: srv.Files.URL, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey}
-	r := New(cfg, Options{})
+	r := New(cfg, ysync.Options{})
 	r.SetClientOptions(ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 10 * time.Millisecond})
 	res := ysync.One(context.Background(), archive, r, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}})
 	if res.Status != ysync.StatusSynced {

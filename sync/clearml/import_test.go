@@ -178,14 +178,14 @@ func TestOffline_ImportsLikeOnlineSync(t *testing.T) {
 	cfg := Config{APIHost: srv.API.URL, WebHost: srv.WebURL(), FilesHost: srv.Files.URL, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey}
 	quick := ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 10 * time.Millisecond}
 
-	on := New(cfg, Options{Project: "Imported"})
+	on := New(cfg, ysync.Options{Project: "Imported"})
 	on.SetClientOptions(quick)
 	res := ysync.One(context.Background(), archive, on, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}})
 	if res.Status != ysync.StatusSynced {
 		t.Fatal(res.Error)
 	}
 	dir := t.TempDir()
-	off := ysync.One(context.Background(), archive, NewOffline(dir, Options{Project: "Imported"}), ysync.BatchOptions{})
+	off := ysync.One(context.Background(), archive, NewOffline(dir, ysync.Options{Project: "Imported"}), ysync.BatchOptions{})
 	if off.Status != ysync.StatusWritten {
 		t.Fatal(off.Error)
 	}

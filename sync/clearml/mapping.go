@@ -26,17 +26,6 @@ import (
 // singleValueIter is the iteration of single values ("Summary").
 const singleValueIter = -2147483648
 
-// Options are the user's choices for a replay.
-type Options struct {
-	// Project and Name override the run's project and name.
-	Project, Name string
-	// Tags are added to the callback's tag.
-	Tags []string
-	// Version overrides the Ultralytics version that selects the
-	// callback's behaviour (titles, plot lists), e.g. "8.3.166".
-	Version string
-}
-
 // event is one events.add_batch line.
 type event map[string]any
 
@@ -77,7 +66,7 @@ type plan struct {
 // without leading or trailing slashes (an absolute save path such as
 // /home/me/runs would otherwise start with an empty nested project),
 // else the callback's default.
-func projectName(info schemas.RunRow, o Options, version string) string {
+func projectName(info schemas.RunRow, o ysync.Options, version string) string {
 	p := o.Project
 	if p == "" {
 		p = strings.Trim(info.Project, "/")
@@ -184,7 +173,7 @@ func online(filesHost string) addressing { return addressing{filesHost: filesHos
 
 // buildPlan maps a run to what the Ultralytics ClearML callback would have
 // logged (callback-mapping.md part A), addressed to task taskID.
-func buildPlan(ctx context.Context, run *ysync.Run, o Options, taskID string, addr addressing) (*plan, error) {
+func buildPlan(ctx context.Context, run *ysync.Run, o ysync.Options, taskID string, addr addressing) (*plan, error) {
 	info := run.Info
 	if info.SourceKind == schemas.SourceClearMLOffline {
 		return buildSessionPlan(ctx, run, o, taskID, addr)

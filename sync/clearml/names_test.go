@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
-	"github.com/yoloarchive/yoloarchive/sync/clearml"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
 
@@ -16,12 +15,12 @@ import (
 // offline writer refused it). The fake file server refuses ".." as the
 // real one's path checks do.
 func TestSync_DotDotProjectStaysInItsKeys(t *testing.T) {
-	for _, o := range []clearml.Options{
+	for _, o := range []ysync.Options{
 		{Project: "../../etc", Name: "../x"},
 		{Project: "Team/../..", Name: ".hidden"},
 	} {
 		e := newEnv(t)
-		e.r = e.replayer(o)
+		e.r = e.destination(o)
 		r := e.sync(t, context.Background(), synctest.Capture(t, "detect-clearml"), ysync.BatchOptions{})
 		if r.Status != ysync.StatusSynced {
 			t.Fatalf("%+v: %s %s", o, r.Status, r.Error)

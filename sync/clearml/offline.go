@@ -30,13 +30,13 @@ import (
 type Offline struct {
 	dir  string // absolute: task.json records the session's folder
 	out  string // as given, for messages
-	opts Options
+	opts ysync.Options
 }
 
 var _ ysync.Writer = (*Offline)(nil)
 
 // NewOffline returns an Offline writing under dir.
-func NewOffline(dir string, opts Options) *Offline {
+func NewOffline(dir string, opts ysync.Options) *Offline {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		abs = dir

@@ -34,7 +34,7 @@ func readSession(t *testing.T, folder string) []sessionEvent {
 	return out
 }
 
-func writeOffline(t *testing.T, archive, dir string, o clearml.Options) ysync.Result {
+func writeOffline(t *testing.T, archive, dir string, o ysync.Options) ysync.Result {
 	t.Helper()
 	r := ysync.One(context.Background(), archive, clearml.NewOffline(dir, o), ysync.BatchOptions{})
 	if r.Status != ysync.StatusWritten {
@@ -50,7 +50,7 @@ func writeOffline(t *testing.T, archive, dir string, o clearml.Options) ysync.Re
 func TestOffline_MatchesGenuineSession(t *testing.T) {
 	archive := synctest.Capture(t, "detect-clearml")
 	dir := t.TempDir()
-	res := writeOffline(t, archive, dir, clearml.Options{})
+	res := writeOffline(t, archive, dir, ysync.Options{})
 	id := res.RemoteID
 	folder := filepath.Join(dir, id)
 	if res.Output != folder+".zip" || !strings.HasPrefix(id, "offline-") || len(id) != 40 {
@@ -113,7 +113,7 @@ func TestOffline_MatchesGenuineSession(t *testing.T) {
 	}
 	// Writing again gives the same bytes.
 	first, _ := os.ReadFile(res.Output)
-	writeOffline(t, archive, dir, clearml.Options{})
+	writeOffline(t, archive, dir, ysync.Options{})
 	again, _ := os.ReadFile(res.Output)
 	if !bytes.Equal(first, again) {
 		t.Error("a second write differs")
@@ -170,7 +170,7 @@ func checkResolvable(t *testing.T, folder, id string, e sessionEvent) {
 func TestOffline_NestedProjectAndModel(t *testing.T) {
 	archive := synctest.Capture(t, synctest.WithWeights(t, "detect-clearml"))
 	dir := t.TempDir()
-	res := writeOffline(t, archive, dir, clearml.Options{Project: "Team/YOLO/2024"})
+	res := writeOffline(t, archive, dir, ysync.Options{Project: "Team/YOLO/2024"})
 	folder := filepath.Join(dir, res.RemoteID)
 	for _, e := range readSession(t, folder) {
 		checkResolvable(t, folder, res.RemoteID, e)

@@ -25,13 +25,13 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			d := New(cfg, Options{Project: o.Project, Name: o.Name, Tags: o.Tags, Version: o.Version})
+			d := New(cfg, o)
 			d.SetRate(f.Rate)
 			return d, nil
 		}})
 	ysync.Register(ysync.Kind{Name: "clearml-offline", Tracker: "clearml", Offline: true, DefaultOut: "clearml-offline",
 		Help: "offline sessions for 'clearml-task --import-offline-session'",
 		New: func(o ysync.Options, _ any) (ysync.Target, error) {
-			return NewOffline(o.Out, Options{Project: o.Project, Name: o.Name, Tags: o.Tags, Version: o.Version}), nil
+			return NewOffline(o.Out, o), nil
 		}})
 }

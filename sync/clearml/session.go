@@ -17,7 +17,7 @@ import (
 // own titles, series, iterations and timestamps, its hyperparameter
 // sections, tags, single values, images, plots and console log, addressed
 // to task taskID.
-func buildSessionPlan(ctx context.Context, run *ysync.Run, o Options, taskID string, addr addressing) (*plan, error) {
+func buildSessionPlan(ctx context.Context, run *ysync.Run, o ysync.Options, taskID string, addr addressing) (*plan, error) {
 	info := run.Info
 	v := ysync.CallbackVersion(info, o.Version)
 	p := &plan{Version: v, Project: projectName(info, o, v), Name: o.Name}

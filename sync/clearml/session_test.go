@@ -155,7 +155,7 @@ func TestSession_SyncMatchesSDKImport(t *testing.T) {
 	imported := importSession(t, newClient(cfg, quick), cp, true)
 
 	archive := synctest.Capture(t, genuineSession()+".zip")
-	on := New(cfg, Options{})
+	on := New(cfg, ysync.Options{})
 	on.SetClientOptions(quick)
 	res := ysync.One(context.Background(), archive, on, ysync.BatchOptions{Store: &ysync.Store{Dir: t.TempDir()}})
 	if res.Status != ysync.StatusSynced {
@@ -234,7 +234,7 @@ func TestSession_SyncMatchesSDKImport(t *testing.T) {
 func TestSession_RoundTripOffline(t *testing.T) {
 	archive := synctest.Capture(t, genuineSession())
 	dir := t.TempDir()
-	res := ysync.One(context.Background(), archive, NewOffline(dir, Options{}), ysync.BatchOptions{})
+	res := ysync.One(context.Background(), archive, NewOffline(dir, ysync.Options{}), ysync.BatchOptions{})
 	if res.Status != ysync.StatusWritten {
 		t.Fatal(res.Error)
 	}
@@ -305,7 +305,7 @@ func TestSession_RoundTripOffline(t *testing.T) {
 func TestSession_ReplayKeepsGaps(t *testing.T) {
 	first := synctest.Capture(t, "detect")
 	dir := t.TempDir()
-	res := ysync.One(context.Background(), first, NewOffline(dir, Options{}), ysync.BatchOptions{})
+	res := ysync.One(context.Background(), first, NewOffline(dir, ysync.Options{}), ysync.BatchOptions{})
 	if res.Status != ysync.StatusWritten {
 		t.Fatal(res.Error)
 	}

@@ -37,7 +37,7 @@ const maxBatchBytes = 512 << 10
 // as if Ultralytics' ClearML callback had logged them live.
 type Destination struct {
 	cfg   Config
-	opts  Options
+	opts  ysync.Options
 	copts ysync.ClientOptions
 	gate  ysync.Gate
 	// limiter spaces the requests of every archive (nil: no limit).
@@ -47,7 +47,7 @@ type Destination struct {
 var _ ysync.Destination = (*Destination)(nil)
 
 // New returns a Destination for the server in cfg (see LoadConfig).
-func New(cfg Config, opts Options) *Destination {
+func New(cfg Config, opts ysync.Options) *Destination {
 	return &Destination{cfg: cfg, opts: opts}
 }
 

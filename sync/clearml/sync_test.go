@@ -34,11 +34,11 @@ func newEnv(t testing.TB) *env {
 	cfg := clearml.Config{APIHost: srv.API.URL, WebHost: srv.WebURL(), FilesHost: srv.Files.URL,
 		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey}
 	e := &env{srv: srv, cfg: cfg, store: &ysync.Store{Dir: t.TempDir()}}
-	e.r = e.replayer(clearml.Options{})
+	e.r = e.destination(ysync.Options{})
 	return e
 }
 
-func (e *env) replayer(o clearml.Options) *clearml.Destination {
+func (e *env) destination(o ysync.Options) *clearml.Destination {
 	r := clearml.New(e.cfg, o)
 	r.SetClientOptions(ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 20 * time.Millisecond, RetryMax: 10})
 	return r
@@ -357,7 +357,7 @@ func TestSync_BadInput(t *testing.T) {
 	t.Run("bad credentials", func(t *testing.T) {
 		e := newEnv(t)
 		e.cfg.SecretKey = "WRONG-SECRET-KEY-VALUE"
-		e.r = e.replayer(clearml.Options{})
+		e.r = e.destination(ysync.Options{})
 		r := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
 		if r.Status != ysync.StatusFailed || !strings.Contains(r.Error, "rejected the access key") ||
 			strings.Contains(r.Error, "WRONG-SECRET") || strings.Contains(r.Error, e.cfg.AccessKey) {
@@ -370,7 +370,7 @@ func TestSync_BadInput(t *testing.T) {
 	t.Run("unreachable", func(t *testing.T) {
 		e := newEnv(t)
 		e.cfg.APIHost = "http://127.0.0.1:1"
-		e.r = e.replayer(clearml.Options{})
+		e.r = e.destination(ysync.Options{})
 		r := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
 		if r.Status != ysync.StatusFailed || !strings.Contains(r.Error, "unreachable") || strings.Contains(r.Error, "\n") {
 			t.Errorf("%s: %s", r.Status, r.Error)
@@ -478,7 +478,7 @@ func TestSync_TokenExpiresMidway(t *testing.T) {
 
 func TestSync_NestedProjectAndOverrides(t *testing.T) {
 	e := newEnv(t)
-	e.r = e.replayer(clearml.Options{Project: "Team A/YOLO/2024", Name: "baseline", Tags: []string{"backfill", "cluster-7"}})
+	e.r = e.destination(ysync.Options{Project: "Team A/YOLO/2024", Name: "baseline", Tags: []string{"backfill", "cluster-7"}})
 	archive := synctest.Capture(t, "detect-clearml")
 	r := e.sync(t, context.Background(), archive, ysync.BatchOptions{})
 	if r.Status != ysync.StatusSynced {
