@@ -12,9 +12,9 @@ import (
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
-// stubReplayer is a destination whose preflight and syncs fail as told;
+// stubTarget is a destination whose preflight and syncs fail as told;
 // it counts the syncs it was asked for.
-type stubReplayer struct {
+type stubTarget struct {
 	check func() error // nil: no Check method is consulted (see checking)
 	sync  func(i int) error
 
@@ -22,13 +22,13 @@ type stubReplayer struct {
 	syncs int
 }
 
-func (s *stubReplayer) Destination() string { return "stub at http://127.0.0.1:9" }
-func (s *stubReplayer) Tracker() string     { return "clearml" }
-func (s *stubReplayer) Plan(context.Context, *ysync.Run) (*ysync.Plan, error) {
+func (s *stubTarget) Destination() string { return "stub at http://127.0.0.1:9" }
+func (s *stubTarget) Tracker() string     { return "clearml" }
+func (s *stubTarget) Plan(context.Context, *ysync.Run) (*ysync.Plan, error) {
 	return &ysync.Plan{Project: "p", Name: "n"}, nil
 }
 
-func (s *stubReplayer) Write(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
+func (s *stubTarget) Write(ctx context.Context, run *ysync.Run, st *ysync.State, task *ysync.Task, res *ysync.Result) error {
 	s.mu.Lock()
 	i := s.syncs
 	s.syncs++
@@ -39,8 +39,8 @@ func (s *stubReplayer) Write(ctx context.Context, run *ysync.Run, st *ysync.Stat
 	return s.sync(i)
 }
 
-// checking is a stubReplayer with a preflight.
-type checking struct{ *stubReplayer }
+// checking is a stubTarget with a preflight.
+type checking struct{ *stubTarget }
 
 func (c checking) Check(ctx context.Context, projects []string) (*ysync.Check, error) {
 	return &ysync.Check{}, c.check()
@@ -79,7 +79,7 @@ func statuses(results []ysync.Result) map[string]int {
 // once.
 func TestBatch_PreflightFailureAttemptsNothing(t *testing.T) {
 	down := &ysync.DestinationError{Cause: ysync.CauseUnreachable, Msg: "stub is unreachable: check STUB_HOST"}
-	r := &stubReplayer{check: func() error { return down }}
+	r := &stubTarget{check: func() error { return down }}
 	var stops []ysync.Stop
 	results := ysync.Batch(context.Background(), copies(t, 5), checking{r}, ysync.BatchOptions{Jobs: 2,
 		OnStop: func(s ysync.Stop) { stops = append(stops, s) }})
@@ -102,7 +102,7 @@ func TestBatch_PreflightFailureAttemptsNothing(t *testing.T) {
 func TestBatch_StopsAfterRepeatedCause(t *testing.T) {
 	for _, cause := range []ysync.Cause{ysync.CauseUnreachable, ysync.CauseCredentials, ysync.CauseServer, ysync.CauseRateLimited} {
 		t.Run(string(cause), func(t *testing.T) {
-			r := &stubReplayer{sync: func(int) error {
+			r := &stubTarget{sync: func(int) error {
 				return fmt.Errorf("step x: %w", &ysync.DestinationError{Cause: cause, Msg: "the stub refused"})
 			}}
 			var stop *ysync.Stop
@@ -119,13 +119,13 @@ func TestBatch_StopsAfterRepeatedCause(t *testing.T) {
 		})
 	}
 	// With two jobs, at most one more archive is in flight when it stops.
-	r := &stubReplayer{sync: func(int) error { return &ysync.DestinationError{Cause: ysync.CauseUnreachable, Msg: "down"} }}
+	r := &stubTarget{sync: func(int) error { return &ysync.DestinationError{Cause: ysync.CauseUnreachable, Msg: "down"} }}
 	results := ysync.Batch(context.Background(), copies(t, 12), r, ysync.BatchOptions{Jobs: 2})
 	if got := statuses(results); r.syncs > ysync.DefaultStopAfter+1 || got[ysync.StatusNotAttempted] < 12-ysync.DefaultStopAfter-1 {
 		t.Errorf("two jobs: %d syncs, statuses %v", r.syncs, got)
 	}
 	// StopAfter below 0 never stops.
-	r = &stubReplayer{sync: func(int) error { return &ysync.DestinationError{Cause: ysync.CauseUnreachable, Msg: "down"} }}
+	r = &stubTarget{sync: func(int) error { return &ysync.DestinationError{Cause: ysync.CauseUnreachable, Msg: "down"} }}
 	results = ysync.Batch(context.Background(), copies(t, 5), r, ysync.BatchOptions{Jobs: 1, StopAfter: -1})
 	if got := statuses(results); got[ysync.StatusFailed] != 5 {
 		t.Errorf("StopAfter -1: statuses %v", got)
@@ -152,7 +152,7 @@ func TestBatch_NoStopWithoutARepeatedCause(t *testing.T) {
 	}
 	for name, fail := range cases {
 		t.Run(name, func(t *testing.T) {
-			r := &stubReplayer{sync: fail}
+			r := &stubTarget{sync: fail}
 			stopped := false
 			results := ysync.Batch(context.Background(), copies(t, 9), r, ysync.BatchOptions{Jobs: 1,
 				OnStop: func(ysync.Stop) { stopped = true }})
@@ -170,7 +170,7 @@ func TestBatch_NoStopWithoutARepeatedCause(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r := &stubReplayer{sync: func(int) error { return &ysync.DestinationError{Cause: ysync.CauseUnreachable, Msg: "down"} }}
+	r := &stubTarget{sync: func(int) error { return &ysync.DestinationError{Cause: ysync.CauseUnreachable, Msg: "down"} }}
 	results := ysync.Batch(context.Background(), paths, r, ysync.BatchOptions{Jobs: 1})
 	if results[1].Cause != ysync.CauseNone || results[1].Status != ysync.StatusFailed {
 		t.Errorf("damaged archive: %+v", results[1])

@@ -45,7 +45,7 @@ type batchValue[V any] interface {
 // sendValues sends values through e.batch, batchValues a request: the
 // first batch alone, then the rest on the workers. A server that refuses
 // the batch endpoint (see refusesBatch) gets each value as its own
-// request to e.single instead, and the Remote says so once and does not
+// request to e.single instead, and the Destination says so once and does not
 // try the batch endpoint again. No request is repeated blindly: one whose
 // answer was lost may have been stored, so the caller's next round reads
 // back before sending what is missing.
@@ -107,7 +107,7 @@ func refusesBatch(err error) bool {
 // probeBatch sends the first batch to e.batch, post, and reports whether
 // the endpoint took it (served) or the server refused the endpoint
 // itself (!served, nil error: the values go one request each). The
-// Remote remembers the answer for every archive of the sync, and the
+// Destination remembers the answer for every archive of the sync, and the
 // first batch of each endpoint is sent by one archive at a time, so a
 // server without it is tried once and the sync says so once (a warning
 // in that archive's result).
@@ -140,7 +140,7 @@ func (s *replay) probeBatch(ctx context.Context, e endpoints, post func(context.
 	return false, err
 }
 
-// What a Remote knows of a batch endpoint.
+// What a Destination knows of a batch endpoint.
 const (
 	batchUnknown = iota
 	batchServed

@@ -40,7 +40,7 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("Comet at %s refused %s: HTTP %d %s", e.Host, e.Endpoint, e.Status, e.Msg)
 }
 
-// parallel runs n jobs on the Remote's workers, stopping at the first
+// parallel runs n jobs on the Destination's workers, stopping at the first
 // error that is not transient, and returns the first error. Jobs count
 // their own progress.
 func (s *replay) parallel(ctx context.Context, n int, job func(context.Context, int) error) error {
