@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/clearml"
@@ -16,27 +15,20 @@ import (
 // TestConformance runs the destination suite against the fake ClearML
 // server.
 func TestConformance(t *testing.T) {
-	quick := ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond}
 	conformance.Run(t, conformance.Harness{
-		Secret: "conformance-secret",
-		Golden: "testdata/dryrun.golden",
 		New: func(t *testing.T, badKey bool) conformance.Fake {
 			srv := clearmltest.New()
 			t.Cleanup(srv.Close)
 			cfg := clearml.Config{APIHost: srv.API.URL, WebHost: srv.WebURL(), FilesHost: srv.Files.URL,
 				AccessKey: srv.AccessKey, SecretKey: srv.SecretKey}
 			if badKey {
-				cfg.SecretKey = "conformance-secret"
+				cfg.SecretKey = conformance.Secret
 			}
-			d := clearml.New(cfg, ysync.Options{})
-			d.SetClientOptions(quick)
-			return conformance.Fake{Dest: d, Faults: srv.Faults, Runs: func() int { return len(srv.Tasks()) },
-				Snapshot: func() []string { return clearmlSnapshot(srv) }}
+			return conformance.Fake{Dest: clearml.New(cfg, ysync.Options{}), Faults: srv.Faults,
+				Runs: func() int { return len(srv.Tasks()) }, Snapshot: func() []string { return clearmlSnapshot(srv) }}
 		},
-		At: func(t *testing.T, url string) ysync.Destination {
-			d := clearml.New(clearml.Config{APIHost: url, WebHost: url, FilesHost: url, AccessKey: "K", SecretKey: "conformance-secret"}, ysync.Options{})
-			d.SetClientOptions(quick)
-			return d
+		At: func(url string) (ysync.Destination, error) {
+			return clearml.New(clearml.Config{APIHost: url, WebHost: url, FilesHost: url, AccessKey: "K", SecretKey: conformance.Secret}, ysync.Options{}), nil
 		},
 	})
 }
@@ -86,6 +78,5 @@ func clearmlSnapshot(srv *clearmltest.Server) []string {
 		data, _ := srv.File(p)
 		out = append(out, fmt.Sprintf("file %s %d", anon(p), len(data)))
 	}
-	sort.Strings(out)
 	return out
 }

@@ -2,9 +2,7 @@ package comet_test
 
 import (
 	"fmt"
-	"sort"
 	"testing"
-	"time"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/comet"
@@ -15,32 +13,23 @@ import (
 // TestConformance runs the destination suite against the fake Comet
 // server.
 func TestConformance(t *testing.T) {
-	quick := ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond}
 	conformance.Run(t, conformance.Harness{
-		Secret: "conformance-secret",
-		Golden: "testdata/dryrun.golden",
 		New: func(t *testing.T, badKey bool) conformance.Fake {
 			srv := comettest.New()
 			t.Cleanup(srv.Close)
 			key := srv.APIKey
 			if badKey {
-				key = "conformance-secret"
+				key = conformance.Secret
 			}
 			d, err := comet.New(comet.Config{APIKey: key, URL: srv.URLOverride()}, comet.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			d.SetClientOptions(quick)
 			return conformance.Fake{Dest: d, Faults: srv.Faults, Runs: func() int { return len(srv.Experiments()) },
 				Snapshot: func() []string { return cometSnapshot(srv) }}
 		},
-		At: func(t *testing.T, url string) ysync.Destination {
-			d, err := comet.New(comet.Config{APIKey: "conformance-secret", URL: url + "/clientlib/"}, comet.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			d.SetClientOptions(quick)
-			return d
+		At: func(url string) (ysync.Destination, error) {
+			return comet.New(comet.Config{APIKey: conformance.Secret, URL: url + "/clientlib/"}, comet.Options{})
 		},
 	})
 }
@@ -73,7 +62,6 @@ func cometSnapshot(srv *comettest.Server) []string {
 			out = append(out, fmt.Sprintf("%s asset %s %s step=%v %d %s", p, a.Type, a.FileName, opt(a.Step), a.Size, a.SHA256))
 		}
 	}
-	sort.Strings(out)
 	return out
 }
 

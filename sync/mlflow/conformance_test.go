@@ -3,9 +3,7 @@ package mlflow_test
 import (
 	"crypto/sha256"
 	"fmt"
-	"sort"
 	"testing"
-	"time"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/mlflow"
@@ -16,27 +14,20 @@ import (
 // TestConformance runs the destination suite against the fake MLflow
 // server (basic auth, as behind mlflow's basic-auth app).
 func TestConformance(t *testing.T) {
-	quick := ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond}
 	conformance.Run(t, conformance.Harness{
-		Secret: "conformance-secret",
-		Golden: "testdata/dryrun.golden",
 		New: func(t *testing.T, badKey bool) conformance.Fake {
 			srv := mlflowtest.New()
 			srv.Auth = mlflowtest.AuthBasic
 			t.Cleanup(srv.Close)
 			cfg := mlflow.Config{TrackingURI: srv.URL, Username: srv.Username, Password: srv.Password}
 			if badKey {
-				cfg.Password = "conformance-secret"
+				cfg.Password = conformance.Secret
 			}
-			d := mlflow.New(cfg, mlflow.Options{})
-			d.SetClientOptions(quick)
-			return conformance.Fake{Dest: d, Faults: srv.Faults, Runs: func() int { return len(srv.Runs()) },
-				Snapshot: func() []string { return mlflowSnapshot(srv) }}
+			return conformance.Fake{Dest: mlflow.New(cfg, mlflow.Options{}), Faults: srv.Faults,
+				Runs: func() int { return len(srv.Runs()) }, Snapshot: func() []string { return mlflowSnapshot(srv) }}
 		},
-		At: func(t *testing.T, url string) ysync.Destination {
-			d := mlflow.New(mlflow.Config{TrackingURI: url, Username: "admin", Password: "conformance-secret"}, mlflow.Options{})
-			d.SetClientOptions(quick)
-			return d
+		At: func(url string) (ysync.Destination, error) {
+			return mlflow.New(mlflow.Config{TrackingURI: url, Username: "admin", Password: conformance.Secret}, mlflow.Options{}), nil
 		},
 	})
 }
@@ -73,6 +64,5 @@ func mlflowSnapshot(srv *mlflowtest.Server) []string {
 			out = append(out, fmt.Sprintf("%s artifact %s %d %x", p, k, len(b), sha256.Sum256(b)))
 		}
 	}
-	sort.Strings(out)
 	return out
 }

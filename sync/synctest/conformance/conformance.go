@@ -24,35 +24,55 @@ import (
 
 // Fake is one fake server and a destination pointed at it.
 type Fake struct {
-	// Dest retries fast (milliseconds between attempts).
+	// Dest is the destination; Run makes it retry fast (Quick).
 	Dest ysync.Destination
 	// Faults wraps every server of the fake.
 	Faults *faults.Faults
-	// Snapshot describes what the server holds, one fact a line, without
-	// what differs between two equal syncs (ids, times, keys). Facts that
-	// a tracker appends on every write (ClearML's console lines) are left
-	// out: a batch re-sent after a kill may add them twice, as the SDK's
-	// own retry would.
+	// Snapshot describes what the server holds, one fact a line (Run
+	// sorts them), without what differs between two equal syncs (ids,
+	// times, keys). Facts that a tracker appends on every write (ClearML's
+	// console lines) are left out: a batch re-sent after a kill may add
+	// them twice, as the SDK's own retry would.
 	Snapshot func() []string
 	// Runs counts the remote runs (tasks, experiments), replaced ones
 	// included.
 	Runs func() int
 }
 
+// Secret is the credential a destination made with badKey (or by At)
+// uses: the fake refuses it, and no result may show it.
+const Secret = "conformance-secret"
+
+// Quick are the client options of the suite's destinations: retries
+// milliseconds apart.
+var Quick = ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond}
+
 // Harness starts fakes of one destination.
 type Harness struct {
 	// New starts a fake (closed when t ends). With badKey the destination
-	// uses credentials the fake refuses.
+	// uses Secret for its credential, which the fake refuses.
 	New func(t *testing.T, badKey bool) Fake
 	// At returns a destination pointed at a server address where nothing
-	// answers (see synctest.UnreachableURL).
-	At func(t *testing.T, url string) ysync.Destination
-	// Secret is a credential of the destination made by At or New with
-	// badKey: no result may show it.
-	Secret string
+	// answers (see synctest.UnreachableURL), with Secret as credential.
+	At func(url string) (ysync.Destination, error)
 	// Golden is the file that holds what the destination's dry runs say
-	// (testdata/dryrun.golden); -conformance.update rewrites it.
+	// (default testdata/dryrun.golden); -conformance.update rewrites it.
 	Golden string
+}
+
+// tuner is a destination whose HTTP client can be tuned (every tracker's).
+type tuner interface {
+	SetClientOptions(ysync.ClientOptions)
+}
+
+// quick makes d retry fast.
+func quick(t *testing.T, d ysync.Destination) {
+	t.Helper()
+	q, ok := d.(tuner)
+	if !ok {
+		t.Fatalf("%T has no SetClientOptions: the suite cannot make it retry fast", d)
+	}
+	q.SetClientOptions(Quick)
 }
 
 var update = flag.Bool("conformance.update", false, "rewrite the conformance suite's golden files")
@@ -81,6 +101,31 @@ func checkGolden(t *testing.T, path string, lines []string) {
 
 // Run runs the suite. Every case syncs small synthetic runs (3 epochs).
 func Run(t *testing.T, h Harness) {
+	if h.Golden == "" {
+		h.Golden = filepath.Join("testdata", "dryrun.golden")
+	}
+	start := h.New
+	h.New = func(t *testing.T, badKey bool) Fake {
+		t.Helper()
+		f := start(t, badKey)
+		quick(t, f.Dest)
+		snap := f.Snapshot
+		f.Snapshot = func() []string {
+			lines := snap()
+			slices.Sort(lines)
+			return lines
+		}
+		return f
+	}
+	at := func(t *testing.T, url string) ysync.Destination {
+		t.Helper()
+		d, err := h.At(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		quick(t, d)
+		return d
+	}
 	archive := synctest.Capture(t, synctest.SynthRun(t, 3, 1, 1))
 	sync := func(t *testing.T, ctx context.Context, d ysync.Destination, store *ysync.Store, o ysync.BatchOptions) ysync.Result {
 		t.Helper()
@@ -360,13 +405,13 @@ func Run(t *testing.T, h Harness) {
 		if res.Status != ysync.StatusFailed || res.Cause != ysync.CauseCredentials {
 			t.Fatalf("%s %s (%s), want failed: %s", res.Status, res.Cause, res.Error, ysync.CauseCredentials)
 		}
-		if h.Secret != "" && strings.Contains(fmt.Sprintf("%+v", res), h.Secret) {
+		if strings.Contains(fmt.Sprintf("%+v", res), Secret) {
 			t.Fatalf("the result shows the secret: %s", res.Error)
 		}
 	})
 
 	t.Run("Unreachable", func(t *testing.T) {
-		d := h.At(t, synctest.UnreachableURL(t, synctest.Closed))
+		d := at(t, synctest.UnreachableURL(t, synctest.Closed))
 		start := time.Now()
 		res := ysync.One(context.Background(), archive, d, ysync.BatchOptions{Store: newStore(t)})
 		if res.Status != ysync.StatusFailed || res.Cause != ysync.CauseUnreachable || strings.Count(res.Error, "\n") > 0 {
