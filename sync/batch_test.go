@@ -42,8 +42,8 @@ func (s *stubTarget) Write(ctx context.Context, run *ysync.Run, st *ysync.State,
 // checking is a stubTarget with a preflight.
 type checking struct{ *stubTarget }
 
-func (c checking) Check(ctx context.Context, projects []string) (*ysync.Check, error) {
-	return &ysync.Check{}, c.check()
+func (c checking) Check(ctx context.Context) ([]string, *ysync.Projects, error) {
+	return nil, nil, c.check()
 }
 
 // copies returns n paths of one archive (runs with the same id; the

@@ -6,23 +6,75 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
 
 // Checker is a Target that can check, before a batch, that its
-// destination will take archives: a tracker server answers and accepts
-// the credentials, and the workspace and projects can be reached; an
-// offline export's output directory is writable. Batch runs it once per
-// destination (see Preflight).
+// destination will take archives. It is the destination's one preflight
+// method; Preflight runs it (once per batch, within PreflightTimeout),
+// looks up the projects and writes the notes.
 type Checker interface {
-	// Check checks the destination without writing anything to it. It
-	// looks up the destination's configured project, if any, and each
-	// of projects (those a batch's archives name); a project that does
-	// not exist yet is not an error (the first sync creates it) but a
-	// note. The error, if any, is one line that says what to fix (the
+	// Check checks the destination without writing anything to it: a
+	// tracker server answers and accepts the credentials, and the
+	// workspace can be used; an offline export's output directory is
+	// writable. Notes say what was checked (whose key, the server's
+	// version). A tracker with projects returns how to look one up (nil:
+	// none). The error, if any, is one line that says what to fix (the
 	// variable, flag or file), never a credential.
-	Check(ctx context.Context, projects []string) (*Check, error)
+	Check(ctx context.Context) (notes []string, projects *Projects, err error)
+}
+
+// Projects looks up a destination's projects (ClearML and Comet
+// projects, MLflow experiments) for Preflight: the configured one, else
+// those the batch's archives name, else Fallback. A project that does
+// not exist yet is not an error (the first sync creates it) but a note.
+type Projects struct {
+	// Noun names a project in the notes ("project", "experiment").
+	Noun string
+	// Configured is the project the destination is set to (empty: each
+	// archive's own).
+	Configured string
+	// Fallback is looked up when there is no project to look up (MLflow's
+	// "Default", which proves the answer and the credentials); empty:
+	// none.
+	Fallback string
+	// Trim, when set, is cut from both ends of each name (ClearML's "/").
+	Trim string
+	// Find reports whether the named project exists, read-only; about
+	// is added to its note (" (id 3)"). Its error is one line that says
+	// what to fix.
+	Find func(ctx context.Context, name string) (exists bool, about string, err error)
+}
+
+// check looks up the configured project and each of names (once each),
+// or the Fallback, and appends a note for each.
+func (p *Projects) check(ctx context.Context, names []string, notes []string) ([]string, error) {
+	var todo []string
+	for _, n := range append([]string{p.Configured}, names...) {
+		if p.Trim != "" {
+			n = strings.Trim(n, p.Trim)
+		}
+		if n != "" && !slices.Contains(todo, n) {
+			todo = append(todo, n)
+		}
+	}
+	if len(todo) == 0 && p.Fallback != "" {
+		todo = []string{p.Fallback}
+	}
+	for _, name := range todo {
+		exists, about, err := p.Find(ctx, name)
+		switch {
+		case err != nil:
+			return notes, err
+		case exists:
+			notes = append(notes, fmt.Sprintf("%s %q exists%s", p.Noun, name, about))
+		default:
+			notes = append(notes, fmt.Sprintf("%s %q does not exist yet: the first sync creates it", p.Noun, name))
+		}
+	}
+	return notes, nil
 }
 
 // Check is what a preflight found.
@@ -52,8 +104,10 @@ func PreflightClientOptions() ClientOptions {
 		MaxRetryAfter: 2 * time.Second, DialTimeout: 3 * time.Second, HeaderTimeout: 5 * time.Second}
 }
 
-// Preflight runs r's Check, within PreflightTimeout. A destination that
-// has no Check passes with no notes. The error is a *PreflightError.
+// Preflight runs r's Check, then looks up its configured project and each
+// of projects (those a batch's archives name), within PreflightTimeout.
+// A destination that has no Check passes with no notes. The error is a
+// *PreflightError.
 func Preflight(ctx context.Context, r Target, projects []string) (*Check, error) {
 	start := time.Now()
 	c := &Check{Destination: r.Destination(), Status: "ok"}
@@ -63,11 +117,12 @@ func Preflight(ctx context.Context, r Target, projects []string) (*Check, error)
 	}
 	cctx, cancel := context.WithTimeout(ctx, PreflightTimeout)
 	defer cancel()
-	got, err := checker.Check(cctx, projects)
-	c.Seconds = time.Since(start).Seconds()
-	if got != nil {
-		c.Notes = got.Notes
+	notes, lookup, err := checker.Check(cctx)
+	if err == nil && lookup != nil {
+		notes, err = lookup.check(cctx, projects, notes)
 	}
+	c.Seconds = time.Since(start).Seconds()
+	c.Notes = notes
 	if err != nil {
 		if ctx.Err() != nil {
 			return c, ctx.Err()

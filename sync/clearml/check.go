@@ -33,44 +33,36 @@ func (e *APIError) Cause() ysync.Cause {
 	return ysync.CauseNone
 }
 
-// Check logs in with the access key (auth.login, as the SDK does first),
-// asks the file server for an object that does not exist (which proves it
-// answers and takes the token), and looks up the configured project and
-// each of projects by name (projects.get_all; one that does not exist yet
-// is a note: the first sync creates it). It writes nothing. Requests get
-// two attempts and short timeouts (ysync.PreflightClientOptions).
-func (r *Destination) Check(ctx context.Context, projects []string) (*ysync.Check, error) {
+// Check logs in with the access key (auth.login, as the SDK does first)
+// and asks the file server for an object that does not exist (which
+// proves it answers and takes the token); projects are looked up by name
+// (projects.get_all). It writes nothing. Requests get two attempts and
+// short timeouts (ysync.PreflightClientOptions).
+func (r *Destination) Check(ctx context.Context) ([]string, *ysync.Projects, error) {
 	copts := ysync.PreflightClientOptions()
 	copts.Transport = r.copts.Transport
 	c := newClient(r.cfg, copts)
 	host := redactHost(r.cfg.APIHost)
-	out := &ysync.Check{}
+	var notes []string
 	if err := c.login(ctx); err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) && ae.Cause() == ysync.CauseCredentials {
-			return out, &ysync.DestinationError{Cause: ysync.CauseCredentials, Err: err,
+			return notes, nil, &ysync.DestinationError{Cause: ysync.CauseCredentials, Err: err,
 				Msg: fmt.Sprintf("ClearML at %s rejected the access key from %s (%d/%d %s): fix them, or point the API host (CLEARML_API_HOST, --clearml-api-host or api.api_server in clearml.conf) at the server they belong to",
 					host, r.cfg.KeySource, ae.Code, ae.Subcode, firstNonEmpty(ae.Msg, "unauthorized"))}
 		}
-		return out, err
+		return notes, nil, err
 	}
-	out.Notes = append(out.Notes, fmt.Sprintf("logged in with the credentials from %s%s", r.cfg.KeySource, serverOf(c.token)))
+	notes = append(notes, fmt.Sprintf("logged in with the credentials from %s%s", r.cfg.KeySource, serverOf(c.token)))
 	if err := c.checkFiles(ctx); err != nil {
-		return out, err
+		return notes, nil, err
 	}
-	out.Notes = append(out.Notes, "file server "+redactHost(r.cfg.FilesHost)+" answers")
-	for _, name := range withConfigured(r.opts.Project, projects) {
-		id, err := findProject(ctx, c, name)
-		if err != nil {
-			return out, err
-		}
-		if id == "" {
-			out.Notes = append(out.Notes, fmt.Sprintf("project %q does not exist yet: the first sync creates it", name))
-		} else {
-			out.Notes = append(out.Notes, fmt.Sprintf("project %q exists", name))
-		}
-	}
-	return out, nil
+	notes = append(notes, "file server "+redactHost(r.cfg.FilesHost)+" answers")
+	return notes, &ysync.Projects{Noun: "project", Configured: r.opts.Project, Trim: "/",
+		Find: func(ctx context.Context, name string) (bool, string, error) {
+			id, err := findProject(ctx, c, name)
+			return id != "", "", err
+		}}, nil
 }
 
 // checkFiles asks the file server for an object that does not exist: any
@@ -109,20 +101,6 @@ func findProject(ctx context.Context, c *client, name string) (string, error) {
 	return out.Projects[0].ID, nil
 }
 
-// withConfigured returns the configured project (if any) and then the
-// others, without repeats or empty names.
-func withConfigured(configured string, others []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, p := range append([]string{configured}, others...) {
-		if p = strings.Trim(p, "/"); p != "" && !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // serverOf describes the server from a token's payload (a JWT; read, not
 // verified): " (server 2.0.0, API 2.31)", or "".
 func serverOf(token string) string {
@@ -152,9 +130,9 @@ func firstNonEmpty(a, b string) string {
 }
 
 // Check checks that the output directory can be written (or made).
-func (o *Offline) Check(ctx context.Context, projects []string) (*ysync.Check, error) {
+func (o *Offline) Check(ctx context.Context) ([]string, *ysync.Projects, error) {
 	if err := ysync.CheckWritable(o.dir); err != nil {
-		return &ysync.Check{}, err
+		return nil, nil, err
 	}
-	return &ysync.Check{Notes: []string{o.out + " is writable"}}, nil
+	return []string{o.out + " is writable"}, nil, nil
 }

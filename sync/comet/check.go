@@ -49,17 +49,16 @@ func unreachable(host string, ne *ysync.NetError) error {
 }
 
 // Check validates the key as the SDK does (GET account-details: 401, or
-// 90212, means the server does not know it), checks that the workspace
-// is one of the key's (GET workspaces), and looks up the configured
-// project and each of projects (GET project?workspaceName=&projectName=;
-// 404, or 400 "not found", means none yet: the first sync creates it).
-// It writes nothing. Requests get two attempts and short timeouts
-// (ysync.PreflightClientOptions).
-func (r *Destination) Check(ctx context.Context, projects []string) (*ysync.Check, error) {
+// 90212, means the server does not know it) and checks that the workspace
+// is one of the key's (GET workspaces); projects are looked up with GET
+// project?workspaceName=&projectName= (404, or 400 "not found", means
+// none yet). It writes nothing. Requests get two attempts and short
+// timeouts (ysync.PreflightClientOptions).
+func (r *Destination) Check(ctx context.Context) ([]string, *ysync.Projects, error) {
 	copts := ysync.PreflightClientOptions()
 	copts.Transport = r.copts.Transport
 	s := &replay{Destination: r, http: ysync.NewClient(copts)}
-	out := &ysync.Check{}
+	var notes []string
 	var acct struct {
 		UserName             string `json:"userName"`
 		DefaultWorkspaceName string `json:"defaultWorkspaceName"`
@@ -67,47 +66,46 @@ func (r *Destination) Check(ctx context.Context, projects []string) (*ysync.Chec
 	if err := s.get(ctx, "account-details", nil, &acct); err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) && ae.badKey() {
-			return out, &ysync.DestinationError{Cause: ysync.CauseCredentials, Err: err,
+			return notes, nil, &ysync.DestinationError{Cause: ysync.CauseCredentials, Err: err,
 				Msg: fmt.Sprintf("Comet at %s rejected the API key from %s (HTTP %d%s): fix it, or set COMET_URL_OVERRIDE to the server it belongs to",
 					r.cfg.Root(), r.keySource(), ae.Status, codeSuffix(ae.Code))}
 		}
-		return out, err
+		return notes, nil, err
 	}
-	out.Notes = append(out.Notes, fmt.Sprintf("the API key from %s is %s's", r.keySource(), acct.UserName))
+	notes = append(notes, fmt.Sprintf("the API key from %s is %s's", r.keySource(), acct.UserName))
 	s.ws = r.workspaceHint()
 	if s.ws == "" {
 		s.ws = acct.DefaultWorkspaceName
-		out.Notes = append(out.Notes, fmt.Sprintf("workspace %q (the key's default)", s.ws))
+		notes = append(notes, fmt.Sprintf("workspace %q (the key's default)", s.ws))
 	} else {
 		var list struct {
 			WorkspaceNames []string `json:"workspaceNames"`
 		}
 		if err := s.get(ctx, "workspaces", nil, &list); err != nil {
-			return out, err
+			return notes, nil, err
 		}
 		if !slices.Contains(list.WorkspaceNames, s.ws) {
-			return out, s.noWorkspace(list.WorkspaceNames)
+			return notes, nil, s.noWorkspace(list.WorkspaceNames)
 		}
-		out.Notes = append(out.Notes, fmt.Sprintf("workspace %q", s.ws))
+		notes = append(notes, fmt.Sprintf("workspace %q", s.ws))
 	}
-	for _, name := range withConfigured(r.projectHint(), projects) {
-		var p struct {
-			ProjectID string `json:"projectId"`
-		}
-		err := s.get(ctx, "project", url.Values{"workspaceName": {s.ws}, "projectName": {name}}, &p)
-		var ae *APIError
-		switch {
-		case errors.As(err, &ae) && ae.Code == codeNoSuchWorkspace:
-			return out, s.noWorkspace(nil)
-		case projectMissing(err):
-			out.Notes = append(out.Notes, fmt.Sprintf("project %q does not exist yet: the first sync creates it", name))
-		case err != nil:
-			return out, err
-		default:
-			out.Notes = append(out.Notes, fmt.Sprintf("project %q exists", name))
-		}
+	return notes, &ysync.Projects{Noun: "project", Configured: r.projectHint(), Find: s.findProject}, nil
+}
+
+// findProject reports whether the workspace has the named project.
+func (s *replay) findProject(ctx context.Context, name string) (bool, string, error) {
+	var p struct {
+		ProjectID string `json:"projectId"`
 	}
-	return out, nil
+	err := s.get(ctx, "project", url.Values{"workspaceName": {s.ws}, "projectName": {name}}, &p)
+	var ae *APIError
+	switch {
+	case errors.As(err, &ae) && ae.Code == codeNoSuchWorkspace:
+		return false, "", s.noWorkspace(nil)
+	case projectMissing(err):
+		return false, "", nil
+	}
+	return err == nil, "", err
 }
 
 // noWorkspace is the error of a workspace the key cannot use.
@@ -134,22 +132,10 @@ func codeSuffix(code int) string {
 	return fmt.Sprintf(", sdk_error_code %d", code)
 }
 
-// withConfigured returns the configured project (if any) and then the
-// others, without repeats or empty names.
-func withConfigured(configured string, others []string) []string {
-	var out []string
-	for _, p := range append([]string{configured}, others...) {
-		if p != "" && !slices.Contains(out, p) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // Check checks that the output directory can be written (or made).
-func (o *Offline) Check(ctx context.Context, projects []string) (*ysync.Check, error) {
+func (o *Offline) Check(ctx context.Context) ([]string, *ysync.Projects, error) {
 	if err := ysync.CheckWritable(o.abs); err != nil {
-		return &ysync.Check{}, err
+		return nil, nil, err
 	}
-	return &ysync.Check{Notes: []string{o.dir + " is writable"}}, nil
+	return []string{o.dir + " is writable"}, nil, nil
 }

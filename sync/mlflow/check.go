@@ -9,43 +9,33 @@ import (
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
-// Check is the preflight: the server answers as MLflow, takes the
-// credentials, and each experiment (the configured one, else those the
-// archives name) exists or will be created. It sends only reads, with the
+// Check is the preflight: the server answers as MLflow and takes the
+// credentials, which the lookup of each experiment (the configured one,
+// else those the archives name, else "Default", which always exists)
+// proves; a deleted one is refused. It sends only reads, with the
 // preflight's short timeouts.
-func (r *Destination) Check(ctx context.Context, projects []string) (*ysync.Check, error) {
+func (r *Destination) Check(ctx context.Context) ([]string, *ysync.Projects, error) {
 	copts := ysync.PreflightClientOptions()
 	copts.InsecureSkipVerify = r.cfg.Insecure
 	copts.TLSConfig = r.cfg.tls
 	c := &client{cfg: r.cfg, http: ysync.NewClient(copts)}
-	names := projects
-	if r.opts.Experiment != "" {
-		names = []string{r.opts.Experiment}
-	}
-	if len(names) == 0 {
-		// The Default experiment always exists: it checks the answer and
-		// the credentials.
-		names = []string{"Default"}
-	}
-	chk := &ysync.Check{}
-	for _, name := range names {
+	find := func(ctx context.Context, name string) (bool, string, error) {
 		var out struct {
 			Experiment experimentJSON `json:"experiment"`
 		}
 		err := c.get(ctx, "experiments/get-by-name", url.Values{"experiment_name": {name}}, &out)
 		switch {
 		case notFound(err):
-			chk.Notes = append(chk.Notes, fmt.Sprintf("experiment %q does not exist yet: the first sync creates it", name))
+			return false, "", nil
 		case err != nil:
-			return chk, r.destinationError(err)
+			return false, "", r.destinationError(err)
 		case out.Experiment.LifecycleStage == "deleted":
-			return chk, &ysync.DestinationError{Cause: ysync.CauseRefused,
+			return false, "", &ysync.DestinationError{Cause: ysync.CauseRefused,
 				Msg: fmt.Sprintf("%s: experiment %q is deleted: restore it (mlflow experiments restore --experiment-id %s) or choose another with MLFLOW_EXPERIMENT_NAME or --project", r.Destination(), name, out.Experiment.ExperimentID)}
-		default:
-			chk.Notes = append(chk.Notes, fmt.Sprintf("experiment %q exists (id %s)", name, out.Experiment.ExperimentID))
 		}
+		return true, fmt.Sprintf(" (id %s)", out.Experiment.ExperimentID), nil
 	}
-	return chk, nil
+	return nil, &ysync.Projects{Noun: "experiment", Configured: r.opts.Experiment, Fallback: "Default", Find: find}, nil
 }
 
 // destinationError words a preflight failure as one line naming the

@@ -48,11 +48,11 @@ func (d *Dir) Plan(ctx context.Context, run *ysync.Run) (*ysync.Plan, error) {
 }
 
 // Check checks that the store's directory can be written.
-func (d *Dir) Check(ctx context.Context, projects []string) (*ysync.Check, error) {
+func (d *Dir) Check(ctx context.Context) ([]string, *ysync.Projects, error) {
 	if err := ysync.CheckWritable(d.abs); err != nil {
-		return &ysync.Check{}, err
+		return nil, nil, err
 	}
-	return &ysync.Check{Notes: []string{d.dir + " is writable"}}, nil
+	return []string{d.dir + " is writable"}, nil, nil
 }
 
 // DirRunID is the MLflow run id Dir gives an archived run: 32 hex digits
