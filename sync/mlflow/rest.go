@@ -193,7 +193,9 @@ func (s *replay) Steps(context.Context) ([]ysync.Step, error) {
 		s.todo[st.name] = st
 		out = append(out, ysync.Step{Name: st.name})
 	}
-	s.task.Stage("send", int64(len(out)))
+	if !s.dry {
+		s.task.Stage("send", int64(len(out)))
+	}
 	return out, nil
 }
 
