@@ -296,6 +296,11 @@ func Run(t *testing.T, h Harness) {
 		if killed.Status != ysync.StatusInterrupted {
 			t.Fatalf("--force killed after one request: %s %s", killed.Status, killed.Error)
 		}
+		// Its checkpoint still says replace: a dry run says what the
+		// resume does, create.
+		if dry := sync(t, context.Background(), f.Dest, store, ysync.BatchOptions{DryRun: true}); dry.Action != ysync.ActionCreate {
+			t.Fatalf("a dry run after a killed --force: %s (%s), want %s", dry.Action, dry.Error, ysync.ActionCreate)
+		}
 		resumed := sync(t, context.Background(), f.Dest, store, ysync.BatchOptions{})
 		want(t, resumed, ysync.StatusSynced)
 		if resumed.RemoteID == res.RemoteID || f.Runs() != 3 {
