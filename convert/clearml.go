@@ -158,7 +158,7 @@ func (s *session) readClearML(ctx context.Context) error {
 		json.Unmarshal(raw, &art)
 		rel := s.dataPath(task, art.URI)
 		if rel == "" || s.asset(ctx, rel, schemas.RoleTrackerAsset, string(raw)) != nil {
-			r.gap("session_artifact", fmt.Sprintf("artifact %d (%q) points at %q, which is not in the session", i, art.Name, art.URI), "copy the session from the training machine again", bothTrackers)
+			r.gap("session_artifact", fmt.Sprintf("artifact %d (%q) points at %q, which is not in the session", i, art.Name, art.URI), "copy the session from the training machine again")
 		}
 	}
 	for _, raw := range task.OutputModels {
@@ -180,11 +180,11 @@ func (s *session) readClearML(ctx context.Context) error {
 			role = schemas.RoleWeightsBest
 		}
 		if err := s.asset(ctx, rel, role, string(raw)); err != nil {
-			r.gap("model", fmt.Sprintf("the session's output model %q is not in its models/ folder", base), "copy the session from the training machine again", bothTrackers)
+			r.gap("model", fmt.Sprintf("the session's output model %q is not in its models/ folder", base), "copy the session from the training machine again")
 		}
 	}
 	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
-		r.gap("model", "the session records no output model (its offline_output_models list is empty)", "capture the run directory, which has weights/best.pt, with --session", bothTrackers)
+		r.gap("model", "the session records no output model (its offline_output_models list is empty)", "capture the run directory, which has weights/best.pt, with --session")
 	}
 	s.taskFieldsGap(data)
 	gaps, _ := task.Runtime[schemas.MarkerGaps].(string)
@@ -199,7 +199,7 @@ func (s *session) readClearML(ctx context.Context) error {
 // none).
 func (r *Run) describeArgs(args *Params, vr *versionRange) {
 	if len(args.Rows) == 0 {
-		r.gap("settings", "the session has no General hyperparameters (the Ultralytics callback connects the training arguments there)", "", bothTrackers)
+		r.gap("settings", "the session has no General hyperparameters (the Ultralytics callback connects the training arguments there)", "")
 		if vr != nil && len(vr.evidence) > 0 {
 			r.setVersion(vr)
 		}
@@ -267,7 +267,7 @@ func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error
 	p := filepath.Join(s.root, name)
 	f, err := s.dir.open(name)
 	if errors.Is(err, os.ErrNotExist) {
-		r.gap("scalars", "the session has no metrics.jsonl: nothing was reported", "", bothTrackers)
+		r.gap("scalars", "the session has no metrics.jsonl: nothing was reported", "")
 		return nil
 	}
 	if err != nil {
@@ -335,7 +335,7 @@ func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error
 				}
 			case "training_debug_image", "plot":
 				if err := s.clearmlImage(ctx, task, ev, raw, iter); err != nil {
-					r.gap("session_image", fmt.Sprintf("%s line %d: %s %q/%q: %v", name, n, ev.Type, ev.Metric, ev.Variant, err), "copy the session from the training machine again", bothTrackers)
+					r.gap("session_image", fmt.Sprintf("%s line %d: %s %q/%q: %v", name, n, ev.Type, ev.Metric, ev.Variant, err), "copy the session from the training machine again")
 				}
 			default:
 				skipped[strconv.Quote(ev.Type)+" events"]++
@@ -348,10 +348,10 @@ func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error
 	}
 	if broken.N > 0 {
 		r.warn(fmt.Sprintf("%s: %d broken lines or events skipped (first: %s); the lines after them were read", name, broken.N, broken.First))
-		r.gap("session_lines", fmt.Sprintf("%s: %d lines or events could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "", bothTrackers)
+		r.gap("session_lines", fmt.Sprintf("%s: %d lines or events could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "")
 	}
 	for what, n := range skipped {
-		r.gap("session_events", fmt.Sprintf("%s: %d %s are not replayed (kept in the stored file)", name, n, what), "", bothTrackers)
+		r.gap("session_events", fmt.Sprintf("%s: %d %s are not replayed (kept in the stored file)", name, n, what), "")
 	}
 	r.Info.StartedAt, r.Info.EndedAt = msTime(first), msTime(last)
 	r.Info.EpochsCompleted = int64(len(epochs))
@@ -464,7 +464,7 @@ func (s *session) readClearMLLog(ctx context.Context) {
 	}
 	if broken.N > 0 {
 		r.warn(fmt.Sprintf("%s: %d broken lines skipped (first: %s); the lines after them were read", name, broken.N, broken.First))
-		r.gap("session_log_lines", fmt.Sprintf("%s: %d lines could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "", bothTrackers)
+		r.gap("session_log_lines", fmt.Sprintf("%s: %d lines could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "")
 	}
 }
 
@@ -507,5 +507,5 @@ func (s *session) taskFieldsGap(data []byte) {
 		return
 	}
 	sort.Strings(kept)
-	s.r.gap("session_task_fields", "task.json's "+strings.Join(kept, ", ")+" are kept in the stored task.json, not in the tables, and are not replayed", "", bothTrackers)
+	s.r.gap("session_task_fields", "task.json's "+strings.Join(kept, ", ")+" are kept in the stored task.json, not in the tables, and are not replayed", "")
 }

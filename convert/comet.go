@@ -165,7 +165,7 @@ func (s *session) readComet(ctx context.Context) error {
 	}
 	if broken.N > 0 {
 		r.warn(fmt.Sprintf("%s: %d broken lines skipped (first: %s); the lines after them were read", name, broken.N, broken.First))
-		r.gap("session_lines", fmt.Sprintf("%s: %d lines could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "", bothTrackers)
+		r.gap("session_lines", fmt.Sprintf("%s: %d lines could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "")
 	}
 	c.describe()
 	if c.name != "" {
@@ -180,7 +180,7 @@ func (s *session) readComet(ctx context.Context) error {
 		r.Info.Status = schemas.StatusUnknown
 	}
 	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
-		r.gap("model", "the Comet session holds no best.pt (log_model)", "capture the run directory, which has weights/best.pt", bothTrackers)
+		r.gap("model", "the Comet session holds no best.pt (log_model)", "capture the run directory, which has weights/best.pt")
 	}
 	if r.Info.Status == schemas.StatusFinished {
 		// The callback logs the final validation's metrics/* again at the
@@ -195,7 +195,7 @@ func (s *session) readComet(ctx context.Context) error {
 			}
 			seen[k] = true
 		}
-		r.gap("fitness", "the Comet callback does not log the fitness single value ClearML's callback reports", "", clearmlOnly)
+		r.gap(schemas.GapFitness, "the Comet callback does not log the fitness single value", "")
 	}
 	r.recordedGaps(c.gaps)
 	kinds := make([]string, 0, len(c.raw))
@@ -204,7 +204,7 @@ func (s *session) readComet(ctx context.Context) error {
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {
-		r.gap("session_"+strings.Join(strings.Fields(k), "_"), fmt.Sprintf("%d %q messages (kept as params of section comet:%s) have no ClearML counterpart", c.raw[k], k, strconv.Quote(k)), "", clearmlOnly)
+		r.gap(schemas.GapCometMessage(k), fmt.Sprintf("%d %q messages of the Comet session are kept as params of section comet:%s, which only a Comet destination writes back", c.raw[k], k, strconv.Quote(k)), "")
 	}
 	key := meta.OfflineID
 	if key == "" {
@@ -404,7 +404,7 @@ func (c *cometReader) upload(ctx context.Context, p cometPayload, raw json.RawMe
 	if p.UploadType == "visualization" {
 		img, err := c.s.image(ctx, rel)
 		if err != nil {
-			r.gap("session_image", fmt.Sprintf("messages.json line %d: image %q: %v", line, p.FilePath, err), "copy the zip again", bothTrackers)
+			r.gap("session_image", fmt.Sprintf("messages.json line %d: image %q: %v", line, p.FilePath, err), "copy the zip again")
 			return nil
 		}
 		figName := str("figName")
@@ -450,7 +450,7 @@ func (c *cometReader) upload(ctx context.Context, p cometPayload, raw json.RawMe
 		c.trainEnd = true
 	}
 	if err := c.s.asset(ctx, rel, role, string(raw)); err != nil {
-		r.gap("session_asset", fmt.Sprintf("messages.json line %d: %q %q is not in the zip", line, p.UploadType, p.FilePath), "copy the zip again", bothTrackers)
+		r.gap("session_asset", fmt.Sprintf("messages.json line %d: %q %q is not in the zip", line, p.UploadType, p.FilePath), "copy the zip again")
 	}
 	return nil
 }

@@ -215,7 +215,7 @@ func (r *Run) readCheckpoint(files []File, vr *versionRange) {
 func (r *Run) batchGap() {
 	if r.Info.Batch == nil && r.Info.Mode == "train" {
 		r.gap("batch_size", "args.yaml records batch -1 (AutoBatch) and no readable checkpoint gives the batch size the run used",
-			"capture the run with its weights/ directory", cometOnly)
+			"capture the run with its weights/ directory")
 	}
 }
 
@@ -237,7 +237,7 @@ func (r *Run) setVersion(vr *versionRange) {
 	}
 	if vr.exact == nil {
 		r.gap("ultralytics_version", "only the weights record the exact Ultralytics version; the range is inferred from the files",
-			"", nil)
+			"")
 	}
 }
 

@@ -123,7 +123,7 @@ func (r *Run) recordedGaps(list string) {
 			continue
 		}
 		have[item] = true
-		r.gap(item, "recorded by the yoloarchive archive this session was replayed from (docs/gaps.md explains the item)", "", bothTrackers)
+		r.gap(item, "recorded by the yoloarchive archive this session was replayed from (docs/gaps.md explains the item)", "")
 		if item == "final_validation_metrics" {
 			for i := range r.Summary {
 				if r.Summary[i].Key == "fitness" || strings.HasPrefix(r.Summary[i].Key, "metrics/") {

@@ -15,7 +15,7 @@ const FormatName = "yoloarchive"
 // tables, columns, roles or header fields, which older readers ignore.
 const (
 	FormatMajor = 1
-	FormatMinor = 4
+	FormatMinor = 5
 )
 
 // FormatVersion is the "major.minor" string written into headers and

@@ -36,6 +36,11 @@ type Kind struct {
 	// NoTags, when set, refuses --tags with this reason (the tracker's
 	// callback logs no tags).
 	NoTags string
+	// Gaps says which of an archive's gap items matter to the
+	// destination: what its tracker's live callback would have logged, or
+	// the source held, that the replay lacks. Kinds of one tracker share
+	// it; nil: none matter.
+	Gaps func(item string) bool
 	// New makes the target from the command's options and the tracker's
 	// flag group, as parsed (a pointer to the tracker package's Flags).
 	New func(o Options, flags any) (Target, error)

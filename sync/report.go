@@ -129,15 +129,41 @@ func (r *Result) GapLines() []string {
 	return out
 }
 
-// GapsFor returns the archive's gaps that affect a tracker.
+// GapsFor returns the archive's gaps that matter to a tracker, as its
+// registered destinations say (Kind.Gaps).
 func GapsFor(gaps []schemas.GapRow, tracker string) []schemas.GapRow {
+	matters := trackerGaps(tracker)
 	var out []schemas.GapRow
 	for _, g := range gaps {
-		if slices.Contains(g.Affects, tracker) {
+		if matters(g.Item) {
 			out = append(out, g)
 		}
 	}
 	return out
+}
+
+// GapTrackers returns the trackers, sorted, whose registered destinations
+// say that a gap item matters to them (for inspect and report).
+func GapTrackers(item string) []string {
+	var out []string
+	for _, k := range Kinds() {
+		if k.Gaps != nil && k.Gaps(item) && !slices.Contains(out, k.Tracker) {
+			out = append(out, k.Tracker)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// trackerGaps returns the Gaps of a tracker's destinations (those of the
+// first kind that has one: kinds of one tracker share it).
+func trackerGaps(tracker string) func(string) bool {
+	for _, k := range Kinds() {
+		if k.Tracker == tracker && k.Gaps != nil {
+			return k.Gaps
+		}
+	}
+	return func(string) bool { return false }
 }
 
 // GapsOther is the name under which a replay records the archive's gap

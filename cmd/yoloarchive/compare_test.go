@@ -17,7 +17,9 @@ import (
 )
 
 // TestInspect_OneArchiveUnchanged: inspect of one archive prints exactly
-// what it printed before it could compare (output kept from that build).
+// what it printed before it could compare (output kept from that build;
+// since gaps record facts, MLflow is named beside the gaps that matter to
+// it).
 func TestInspect_OneArchiveUnchanged(t *testing.T) {
 	arch := "../../testdata/archives/v1.0-detect.tar.zst"
 	for _, tc := range []struct{ golden, flag string }{

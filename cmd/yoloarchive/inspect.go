@@ -16,6 +16,7 @@ import (
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/convert/report"
 	"github.com/yoloarchive/yoloarchive/schemas"
+	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
 // InspectCmd is `yoloarchive inspect`.
@@ -47,7 +48,7 @@ type inspectReport struct {
 	inspectHead
 	Assets  []schemas.AssetRow `json:"assets"`
 	Summary []summaryValue     `json:"summary"`
-	Gaps    []schemas.GapRow   `json:"gaps"`
+	Gaps    []inspectGap       `json:"gaps"`
 }
 
 // inspectHead is what inspect aggregates before it prints: everything
@@ -168,6 +169,19 @@ func openInspect(ctx context.Context, path string) (_ *inspection, err error) {
 	return in, nil
 }
 
+// inspectGap is a gap row with the trackers it matters to, as their
+// registered destinations say (sync.GapTrackers): rows record facts only.
+type inspectGap struct {
+	Item    string   `json:"item"`
+	Reason  string   `json:"reason"`
+	Affects []string `json:"affects,omitempty"`
+	Hint    string   `json:"hint"`
+}
+
+func newInspectGap(g schemas.GapRow) inspectGap {
+	return inspectGap{Item: g.Item, Reason: g.Reason, Affects: ysync.GapTrackers(g.Item), Hint: g.Hint}
+}
+
 // eachRow calls fn for every row of a table, read in batches.
 func eachRow[T any](ctx context.Context, a *archive.Archive, table string, fn func(T) error) error {
 	return archive.ScanTable(ctx, a, table, func(rows []T) error {
@@ -197,7 +211,7 @@ func writeInspectJSON(ctx context.Context, w io.Writer, in *inspection) error {
 	err = errors.Join(
 		jsonArray(ctx, bw, in.a, "assets", schemas.TableAssets, func(r schemas.AssetRow) any { return r }),
 		jsonArray(ctx, bw, in.a, "summary", schemas.TableSummary, func(r schemas.SummaryRow) any { return summaryRow(r) }),
-		jsonArray(ctx, bw, in.a, "gaps", schemas.TableGaps, func(r schemas.GapRow) any { return r }),
+		jsonArray(ctx, bw, in.a, "gaps", schemas.TableGaps, func(g schemas.GapRow) any { return newInspectGap(g) }),
 	)
 	if err != nil {
 		return err
@@ -460,8 +474,8 @@ func printInspect(ctx context.Context, out io.Writer, rep *inspection) error {
 	err = eachRow(ctx, rep.a, schemas.TableGaps, func(g schemas.GapRow) error {
 		gaps++
 		affects := ""
-		if len(g.Affects) > 0 {
-			affects = " [" + strings.Join(g.Affects, ", ") + "]"
+		if trackers := ysync.GapTrackers(g.Item); len(trackers) > 0 {
+			affects = " [" + strings.Join(trackers, ", ") + "]"
 		}
 		printf(w, "  %s%s: %s\n", g.Item, affects, g.Reason)
 		if g.Hint != "" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/yoloarchive/yoloarchive/archive/scratch"
 	"github.com/yoloarchive/yoloarchive/convert/report"
+	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
 // ReportCmd is `yoloarchive report`.
@@ -128,7 +129,7 @@ func (c *ReportCmd) write(ctx context.Context) (*report.Result, error) {
 	if full <= 0 {
 		full = -1
 	}
-	res, err := report.Write(ctx, c.Archives, bw, report.Options{Images: images, FullPx: full, Title: c.Title, Version: version()})
+	res, err := report.Write(ctx, c.Archives, bw, report.Options{Images: images, FullPx: full, Title: c.Title, Version: version(), GapTrackers: ysync.GapTrackers})
 	if err == nil {
 		err = bw.Flush()
 	}

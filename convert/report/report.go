@@ -49,6 +49,9 @@ type Options struct {
 	Now time.Time
 	// Version names the program in the page.
 	Version string
+	// GapTrackers names the trackers a gap item matters to, shown beside
+	// each gap (the command passes sync.GapTrackers; nil shows none).
+	GapTrackers func(item string) []string
 }
 
 func (o Options) withDefaults() Options {
@@ -345,7 +348,11 @@ func readRun(ctx context.Context, r *run, i int, opt Options, res *Result, cache
 	}
 	pr.Label = fmt.Sprintf("%d %s", i+1, pr.Name)
 	for _, g := range t.Gaps {
-		pr.Gaps = append(pr.Gaps, pageGap{Item: g.Item, Affects: g.Affects, Reason: g.Reason, Hint: g.Hint})
+		pg := pageGap{Item: g.Item, Reason: g.Reason, Hint: g.Hint}
+		if opt.GapTrackers != nil {
+			pg.Affects = opt.GapTrackers(g.Item)
+		}
+		pr.Gaps = append(pr.Gaps, pg)
 	}
 	for _, v := range Values(t.Scalars) {
 		pv := pageVal{Metric: v.Metric, Original: v.Original, Goal: v.Goal, BestEpoch: v.BestEpoch, Final: Number(v.Final), FinalEpoch: v.FinalEpoch}

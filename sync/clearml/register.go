@@ -15,7 +15,7 @@ type Flags struct {
 }
 
 func init() {
-	ysync.Register(ysync.Kind{Name: "clearml", Tracker: "clearml", Help: "a ClearML server's API",
+	ysync.Register(ysync.Kind{Name: "clearml", Tracker: "clearml", Gaps: Gaps, Help: "a ClearML server's API",
 		New: func(o ysync.Options, flags any) (ysync.Target, error) {
 			f, _ := flags.(*Flags)
 			if f == nil {
@@ -29,7 +29,7 @@ func init() {
 			d.SetRate(f.Rate)
 			return d, nil
 		}})
-	ysync.Register(ysync.Kind{Name: "clearml-offline", Tracker: "clearml", Offline: true, DefaultOut: "clearml-offline",
+	ysync.Register(ysync.Kind{Name: "clearml-offline", Tracker: "clearml", Gaps: Gaps, Offline: true, DefaultOut: "clearml-offline",
 		Help: "offline sessions for 'clearml-task --import-offline-session'",
 		New: func(o ysync.Options, _ any) (ysync.Target, error) {
 			return NewOffline(o.Out, o), nil

@@ -212,7 +212,7 @@ func (s *replay) sendMetrics(ctx context.Context, round int) error {
 	if stale > 0 && round == 0 {
 		// Points sent earlier that the archive no longer holds: an
 		// earlier link of a chain, superseded by a resumed run's rows.
-		s.res.Gaps = append(s.res.Gaps, schemas.GapRow{Item: "superseded_points", Affects: []string{"comet"},
+		s.res.Gaps = append(s.res.Gaps, schemas.GapRow{Item: schemas.GapSupersededPoints,
 			Reason: fmt.Sprintf("%d metric points sent by an earlier sync are no longer in the archive (superseded by a later capture of the run, as after a resume); Comet cannot delete points, so the experiment keeps them beside the new values", stale)})
 	}
 	if err := s.st.Mark("metrics-started"); err != nil {

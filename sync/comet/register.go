@@ -30,7 +30,7 @@ func options(o ysync.Options) Options {
 }
 
 func init() {
-	ysync.Register(ysync.Kind{Name: "comet", Tracker: "comet", Help: "a Comet server's REST API",
+	ysync.Register(ysync.Kind{Name: "comet", Tracker: "comet", Gaps: Gaps, Help: "a Comet server's REST API",
 		New: func(o ysync.Options, flags any) (ysync.Target, error) {
 			f, _ := flags.(*Flags)
 			if f == nil {
@@ -56,7 +56,7 @@ func init() {
 			d.SetRate(f.Rate)
 			return d, nil
 		}})
-	ysync.Register(ysync.Kind{Name: "comet-offline", Tracker: "comet", Offline: true, DefaultOut: "comet-offline",
+	ysync.Register(ysync.Kind{Name: "comet-offline", Tracker: "comet", Gaps: Gaps, Offline: true, DefaultOut: "comet-offline",
 		Help: "offline experiment zips for 'comet upload'",
 		New: func(o ysync.Options, _ any) (ysync.Target, error) {
 			return NewOffline(o.Out, options(o)), nil

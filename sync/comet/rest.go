@@ -623,7 +623,7 @@ func restLeftOut(l *Log) []schemas.GapRow {
 	}
 	var out []schemas.GapRow
 	for _, k := range sortedKeys(counts) {
-		out = append(out, schemas.GapRow{Item: "session_" + k, Affects: []string{"comet"},
+		out = append(out, schemas.GapRow{Item: schemas.GapCometMessage(k),
 			Reason: fmt.Sprintf("%d %s messages of the Comet session are not sent over REST", counts[k], k),
 			Hint:   "--to comet-offline writes them; `comet upload` sends them"})
 	}

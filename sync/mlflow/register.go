@@ -14,7 +14,7 @@ func init() {
 	// MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or
 	// MLFLOW_TRACKING_TOKEN); MLflow has no flag group: its client reads
 	// only these variables, and so does the callback.
-	ysync.Register(ysync.Kind{Name: "mlflow", Tracker: "mlflow", NoTags: noTags,
+	ysync.Register(ysync.Kind{Name: "mlflow", Tracker: "mlflow", Gaps: Gaps, NoTags: noTags,
 		Help: "an MLflow tracking server's REST API, from MLFLOW_TRACKING_URI and the other MLFLOW_* variables",
 		New: func(o ysync.Options, _ any) (ysync.Target, error) {
 			cfg, err := ConfigFromEnv(os.Getenv)
@@ -24,7 +24,7 @@ func init() {
 			return New(cfg, Options{Experiment: o.Project, RunName: o.Name, Version: o.Version}), nil
 		}})
 	// A file store, rewritten idempotently (no checkpoints).
-	ysync.Register(ysync.Kind{Name: "mlflow-dir", Tracker: "mlflow", Offline: true, DefaultOut: "mlruns", NoTags: noTags,
+	ysync.Register(ysync.Kind{Name: "mlflow-dir", Tracker: "mlflow", Gaps: Gaps, Offline: true, DefaultOut: "mlruns", NoTags: noTags,
 		Help: "an MLflow file store for 'mlflow ui --backend-store-uri DIR'",
 		New: func(o ysync.Options, _ any) (ysync.Target, error) {
 			opts := Options{Experiment: o.Project, RunName: o.Name, Version: o.Version}
