@@ -13,75 +13,8 @@ import (
 	"strings"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
+	"github.com/yoloarchive/yoloarchive/schemas/cometoffline"
 )
-
-// cometMessage is one line of messages.json.
-type cometMessage struct {
-	Type    string          `json:"type"`
-	Payload json.RawMessage `json:"payload"`
-}
-
-// cometPayload holds the payload fields the capture reads, for the
-// current and the legacy ws_msg forms (comet-api.md §5.4, §5.5).
-type cometPayload struct {
-	LocalTimestamp int64   `json:"local_timestamp"`
-	Context        *string `json:"context"`
-	Metric         *struct {
-		Name  string          `json:"metricName"`
-		Value json.RawMessage `json:"metricValue"`
-		Step  *int64          `json:"step"`
-		Epoch *int64          `json:"epoch"`
-	} `json:"metric"`
-	Param  *cometParam `json:"param"`
-	Params *cometParam `json:"params"`
-	// log_other: "value"; legacy ws_msg log_other: {"key", "val"}.
-	Key      *string         `json:"key"`
-	Value    json.RawMessage `json:"value"`
-	LogOther *struct {
-		Key string          `json:"key"`
-		Val json.RawMessage `json:"val"`
-	} `json:"log_other"`
-	// standard_output; legacy ws_msg: "stdout" and "stderr".
-	Output *string `json:"output"`
-	Stderr any     `json:"stderr"`
-	Stdout *string `json:"stdout"`
-	// file_upload.
-	FilePath   string         `json:"file_path"`
-	UploadType string         `json:"upload_type"`
-	Additional map[string]any `json:"additional_params"`
-	Metadata   *struct {
-		Annotations []cometLayer `json:"annotations"`
-	} `json:"metadata"`
-}
-
-type cometParam struct {
-	Name  string          `json:"paramName"`
-	Value json.RawMessage `json:"paramValue"`
-	Step  *int64          `json:"step"`
-}
-
-type cometLayer struct {
-	Name string `json:"name"`
-	Data []struct {
-		Boxes  [][]float64 `json:"boxes"`
-		Points [][]float64 `json:"points"`
-		Label  string      `json:"label"`
-		Score  *float64    `json:"score"`
-	} `json:"data"`
-}
-
-// cometLegacyFields are the ws_msg fields other than metric, param and
-// log_other, in the uploader's order, with the current message type each
-// becomes.
-// key is the payload key of the current form; "" when the legacy value
-// (an object) is the current payload itself.
-var cometLegacyFields = []struct{ field, typ, key string }{
-	{"html", "html", "html"}, {"htmlOverride", "htmlOverride", "htmlOverride"}, {"graph", "graph", "graph"},
-	{"code", "code", "code"}, {"fileName", "file_name", "file_name"}, {"env_details", "system_details", ""},
-	{"installed_packages", "installed_packages", "installed_packages"}, {"os_packages", "os_packages", "os_packages"},
-	{"gpu_static_info", "gpu_static_info", "gpu_static_info"}, {"git_meta", "git_metadata", "git_metadata"},
-	{"log_dependency", "log_dependency", ""}, {"log_system_info", "system_info", "system_info"},
-}
 
 // readComet reads a Comet offline experiment zip, extracted to s.root
 // (comet-api.md §5): experiment.json and every messages.json line, into
@@ -90,24 +23,18 @@ var cometLegacyFields = []struct{ field, typ, key string }{
 // "comet:<type>"; both files are stored whole.
 func (s *session) readComet(ctx context.Context) error {
 	r := s.r
-	data, err := s.dir.readFile("experiment.json")
+	data, err := s.dir.readFile(cometoffline.FileExperiment)
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("%s: experiment.json is missing: the Comet SDK writes it when the experiment ends (an offline zip without it cannot be uploaded either)", r.Source)
 	}
 	if err != nil {
 		return err
 	}
-	var meta struct {
-		OfflineID   string   `json:"offline_id"`
-		ProjectName *string  `json:"project_name"`
-		StartTime   int64    `json:"start_time"`
-		StopTime    int64    `json:"stop_time"`
-		Tags        []string `json:"tags"`
-	}
+	var meta cometoffline.Experiment
 	if err := json.Unmarshal(data, &meta); err != nil {
 		return fmt.Errorf("%s: experiment.json: %v (the zip is damaged; copy it again)", r.Source, err)
 	}
-	if err := s.asset(ctx, "experiment.json", schemas.RoleSessionFile, ""); err != nil {
+	if err := s.asset(ctx, cometoffline.FileExperiment, schemas.RoleSessionFile, ""); err != nil {
 		return err
 	}
 	r.Info.SessionID = meta.OfflineID
@@ -119,7 +46,7 @@ func (s *session) readComet(ctx context.Context) error {
 	r.Info.TimeSource = "session"
 	r.Info.Mode = "train"
 
-	const name = "messages.json"
+	const name = cometoffline.FileMessages
 	f, err := s.dir.open(name)
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("%s: messages.json is missing: not a Comet offline experiment, or one cut short", r.Source)
@@ -143,10 +70,7 @@ func (s *session) readComet(ctx context.Context) error {
 		}
 		// One decoding pass for the common messages; the raw payload is
 		// decoded again only for the few that keep it.
-		var m struct {
-			Type    string        `json:"type"`
-			Payload *cometPayload `json:"payload"`
-		}
+		var m cometoffline.Line
 		if err := json.Unmarshal(line, &m); err != nil {
 			broken.add(n, err)
 			return nil
@@ -210,7 +134,7 @@ func (s *session) readComet(ctx context.Context) error {
 	if key == "" {
 		// No offline_id (the SDK then picks a random key at upload): the
 		// messages identify the experiment.
-		key = "messages:" + s.stored["messages.json"].SHA256
+		key = "messages:" + s.stored[cometoffline.FileMessages].SHA256
 	}
 	r.Info.RunID = sessionID(r.Info.SourceKind, c.runID, key)
 	return nil
@@ -239,40 +163,42 @@ func hasImageRole(imgs []schemas.ImageRow, role string) bool {
 }
 
 // message reads one message; an error marks its line broken.
-func (c *cometReader) message(ctx context.Context, typ string, pp *cometPayload, text []byte, line int) error {
+func (c *cometReader) message(ctx context.Context, typ string, pp *cometoffline.Payload, text []byte, line int) error {
 	p := *pp
 	raw := func() json.RawMessage {
-		var m cometMessage
+		var m struct {
+			Payload json.RawMessage `json:"payload"`
+		}
 		json.Unmarshal(text, &m)
 		return m.Payload
 	}
-	if typ == "ws_msg" {
+	if typ == cometoffline.TypeWsMsg {
 		// Legacy form: the uploader takes metric first, then param(s),
 		// then the first field that is set.
 		switch {
 		case p.Metric != nil:
-			typ = "metric_msg"
+			typ = cometoffline.TypeMetric
 		case p.Param != nil || p.Params != nil:
-			typ = "parameter_msg"
+			typ = cometoffline.TypeParameter
 		case p.LogOther != nil:
-			typ = "log_other"
+			typ = cometoffline.TypeLogOther
 			key := p.LogOther.Key
 			p.Key, p.Value = &key, p.LogOther.Val
 		case p.Stdout != nil:
-			typ, p.Output = "standard_output", p.Stdout
+			typ, p.Output = cometoffline.TypeStandardOutput, p.Stdout
 		default:
 			var fields map[string]json.RawMessage
 			json.Unmarshal(raw(), &fields)
-			for _, lf := range cometLegacyFields {
-				if v, ok := fields[lf.field]; ok && string(v) != "null" {
-					payload := map[string]json.RawMessage{lf.key: v}
-					if lf.key == "" {
+			for _, lf := range cometoffline.LegacyFields {
+				if v, ok := fields[lf.Field]; ok && string(v) != "null" {
+					payload := map[string]json.RawMessage{lf.Key: v}
+					if lf.Key == "" {
 						payload = nil
 						if err := json.Unmarshal(v, &payload); err != nil {
-							return fmt.Errorf("ws_msg %s: %v", lf.field, err)
+							return fmt.Errorf("ws_msg %s: %v", lf.Field, err)
 						}
 					}
-					return c.system(lf.typ, payload)
+					return c.system(lf.Type, payload)
 				}
 			}
 			return fmt.Errorf("ws_msg message with no field the uploader knows")
@@ -280,33 +206,33 @@ func (c *cometReader) message(ctx context.Context, typ string, pp *cometPayload,
 	}
 	r := c.s.r
 	switch typ {
-	case "metric_msg":
-		if p.Metric == nil || p.Metric.Name == "" {
+	case cometoffline.TypeMetric:
+		if p.Metric == nil || p.Metric.MetricName == "" {
 			return fmt.Errorf("metric_msg without a metric name")
 		}
-		v, err := cometNumber(p.Metric.Value)
+		v, err := cometNumber(p.Metric.MetricValue)
 		if err != nil {
-			return fmt.Errorf("metric %q: %v", p.Metric.Name, err)
+			return fmt.Errorf("metric %q: %v", p.Metric.MetricName, err)
 		}
 		// Epoch is made 1-based once the producer is known (describe).
-		row := schemas.ScalarRow{Metric: p.Metric.Name, Step: p.Metric.Step, SessionEpoch: p.Metric.Epoch, Value: v,
-			WallTime: msTime(p.LocalTimestamp), Origin: "messages.json", Line: int64(line)}
+		row := schemas.ScalarRow{Metric: p.Metric.MetricName, Step: p.Metric.Step, SessionEpoch: p.Metric.Epoch, Value: v,
+			WallTime: msTime(p.LocalTimestamp), Origin: cometoffline.FileMessages, Line: int64(line)}
 		if p.Context != nil {
 			row.Group = *p.Context
 		}
 		r.Scalars = append(r.Scalars, row)
-	case "parameter_msg":
+	case cometoffline.TypeParameter:
 		prm := p.Param
 		if prm == nil {
 			prm = p.Params
 		}
-		if prm == nil || prm.Name == "" {
+		if prm == nil || prm.ParamName == "" {
 			return fmt.Errorf("parameter_msg without a parameter name")
 		}
-		row := jsonParam("args", prm.Name, 0, prm.Value)
+		row := jsonParam("args", prm.ParamName, 0, prm.ParamValue)
 		row.WallTime = msTime(p.LocalTimestamp)
 		c.set(c.params, row)
-	case "log_other":
+	case cometoffline.TypeLogOther:
 		if p.Key == nil {
 			return fmt.Errorf("log_other without a key")
 		}
@@ -329,7 +255,7 @@ func (c *cometReader) message(ctx context.Context, typ string, pp *cometPayload,
 			}
 		}
 		c.set(c.others, row)
-	case "standard_output":
+	case cometoffline.TypeStandardOutput:
 		if p.Output == nil {
 			return nil
 		}
@@ -337,8 +263,8 @@ func (c *cometReader) message(ctx context.Context, typ string, pp *cometPayload,
 		if b, _ := p.Stderr.(bool); b {
 			level = "stderr"
 		}
-		r.Logs = append(r.Logs, schemas.LogRow{Time: msTime(p.LocalTimestamp), Level: level, Message: *p.Output, Origin: "messages.json", Line: int64(line)})
-	case "file_upload":
+		r.Logs = append(r.Logs, schemas.LogRow{Time: msTime(p.LocalTimestamp), Level: level, Message: *p.Output, Origin: cometoffline.FileMessages, Line: int64(line)})
+	case cometoffline.TypeFileUpload:
 		return c.upload(ctx, p, raw(), line)
 	default:
 		var fields map[string]json.RawMessage
@@ -386,7 +312,7 @@ func (c *cometReader) system(typ string, fields map[string]json.RawMessage) erro
 
 // upload stores the file of a file_upload message: an image (with its
 // annotation layers), the model, or another asset.
-func (c *cometReader) upload(ctx context.Context, p cometPayload, raw json.RawMessage, line int) error {
+func (c *cometReader) upload(ctx context.Context, p cometoffline.Payload, raw json.RawMessage, line int) error {
 	r := c.s.r
 	if p.FilePath == "" {
 		return fmt.Errorf("file_upload without a file_path")
@@ -401,7 +327,7 @@ func (c *cometReader) upload(ctx context.Context, p cometPayload, raw json.RawMe
 		v := int64(f)
 		step = &v
 	}
-	if p.UploadType == "visualization" {
+	if p.UploadType == cometoffline.UploadVisualization {
 		img, err := c.s.image(ctx, rel)
 		if err != nil {
 			r.gap("session_image", fmt.Sprintf("messages.json line %d: image %q: %v", line, p.FilePath, err), "copy the zip again")
@@ -422,7 +348,7 @@ func (c *cometReader) upload(ctx context.Context, p cometPayload, raw json.RawMe
 			for _, l := range p.Metadata.Annotations {
 				for _, d := range l.Data {
 					a := schemas.AnnotationRow{Image: figName, ImageFile: rel, Layer: l.Name, ClassID: -1, Label: d.Label, Polygons: d.Points,
-						Origin: "messages.json", Index: c.annotations}
+						Origin: cometoffline.FileMessages, Index: c.annotations}
 					c.annotations++
 					if d.Score != nil {
 						s := *d.Score / 100
@@ -440,9 +366,9 @@ func (c *cometReader) upload(ctx context.Context, p cometPayload, raw json.RawMe
 	}
 	role := schemas.RoleTrackerAsset
 	switch {
-	case p.UploadType == "model-element" && path.Base(str("fileName")) == "best.pt":
+	case p.UploadType == cometoffline.UploadModelElement && path.Base(str("fileName")) == "best.pt":
 		role, c.trainEnd = schemas.RoleWeightsBest, true
-	case p.UploadType == "confusion-matrix":
+	case p.UploadType == cometoffline.UploadConfusionMatrix:
 		role = schemas.RoleConfusionMatrixData
 	case path.Base(str("fileName")) == "results.csv":
 		// Logged at train end, by YOLOv5's Comet logger and by

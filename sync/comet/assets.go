@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/yoloarchive/yoloarchive/schemas/cometoffline"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
@@ -32,11 +33,11 @@ func (s *replay) assets() []asset {
 		case KindImage:
 			out = append(out, asset{c, "image"})
 		case KindModel:
-			out = append(out, asset{c, "model-element"})
+			out = append(out, asset{c, cometoffline.UploadModelElement})
 		case KindConfusionMatrix:
-			out = append(out, asset{c, "confusion-matrix"})
+			out = append(out, asset{c, cometoffline.UploadConfusionMatrix})
 		case KindTable, KindAsset:
-			out = append(out, asset{c, "asset"})
+			out = append(out, asset{c, cometoffline.UploadAsset})
 		}
 	}
 	return out

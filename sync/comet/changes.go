@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/yoloarchive/yoloarchive/schemas/cometoffline"
+
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
@@ -113,9 +115,9 @@ func assetNoun(typ string) string {
 	switch typ {
 	case "image":
 		return "images"
-	case "model-element":
+	case cometoffline.UploadModelElement:
 		return "models"
-	case "confusion-matrix":
+	case cometoffline.UploadConfusionMatrix:
 		return "confusion matrices"
 	}
 	return "assets"

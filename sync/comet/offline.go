@@ -20,6 +20,7 @@ import (
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/archive/scratch"
 	"github.com/yoloarchive/yoloarchive/schemas"
+	"github.com/yoloarchive/yoloarchive/schemas/cometoffline"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/pyfmt"
 )
@@ -173,19 +174,19 @@ func WriteZip(ctx context.Context, w io.Writer, run *ysync.Run, l *Log) error {
 	}
 	defer blobs.Close()
 	zw := zip.NewWriter(w)
-	meta := map[string]any{
-		"offline_id": l.key(), "project_name": nullable(l.Project), "workspace": nullable(l.Workspace),
-		"start_time": l.Start.UnixMilli(), "stop_time": l.End.UnixMilli(), "tags": nonNil(l.Tags),
-		"resume_strategy": "create", "customer_error_reported": false, "customer_error_message": nil,
+	meta := cometoffline.Experiment{
+		OfflineID: l.key(), ProjectName: nullable(l.Project), Workspace: nullable(l.Workspace),
+		StartTime: l.Start.UnixMilli(), StopTime: l.End.UnixMilli(), Tags: nonNil(l.Tags),
+		ResumeStrategy: "create",
 	}
 	mb, err := toJSON(meta)
 	if err != nil {
 		return fmt.Errorf("experiment.json: %v", err)
 	}
-	if err := writeEntry(zw, "experiment.json", func(w io.Writer) error { _, err := w.Write(mb); return err }); err != nil {
+	if err := writeEntry(zw, cometoffline.FileExperiment, func(w io.Writer) error { _, err := w.Write(mb); return err }); err != nil {
 		return err
 	}
-	err = writeEntry(zw, "messages.json", func(w io.Writer) error {
+	err = writeEntry(zw, cometoffline.FileMessages, func(w io.Writer) error {
 		for _, m := range msgs {
 			if _, err := w.Write(m); err != nil {
 				return err
@@ -244,11 +245,12 @@ func writeEntry(zw *zip.Writer, name string, fill func(io.Writer) error) error {
 	return nil
 }
 
-func nullable(s string) any {
+// nullable is s, or nil (JSON null) when s is empty.
+func nullable(s string) *string {
 	if s == "" {
 		return nil
 	}
-	return s
+	return &s
 }
 
 func nonNil(s []string) []string {
@@ -274,61 +276,70 @@ func (l *Log) key() string {
 
 // Messages renders a Log as the SDK's offline messages (JSON lines) and
 // lists the payload files they reference. As the SDK, it leaves out a
-// metric's or parameter's null context.
+// metric's or parameter's null context. The messages are the typed
+// payloads of schemas/cometoffline; only a captured session's own
+// records (an upload's payload, a message kept whole) are written back as
+// the free-form objects they were.
 func Messages(l *Log) ([][]byte, []zipFile, error) {
 	var out [][]byte
 	var files []zipFile
 	var jerr error
-	emit := func(typ string, payload map[string]any) {
-		b, err := toJSON(map[string]any{"type": typ, "payload": payload})
+	emit := func(typ string, payload any) {
+		b, err := toJSON(cometoffline.Message{Type: typ, Payload: payload})
 		if err != nil && jerr == nil {
 			jerr = fmt.Errorf("comet: %s message: %v", typ, err)
 		}
 		out = append(out, b)
 	}
+	other := func(key string, value any) {
+		v, err := toJSON(paramJSON(value))
+		if err != nil && jerr == nil {
+			jerr = fmt.Errorf("comet: other %q: %v", key, err)
+		}
+		emit(cometoffline.TypeLogOther, cometoffline.LogOtherPayload{Key: key, Value: v})
+	}
 	ts := func(c Call) int64 { return c.Time.UnixMilli() }
-	emit("log_other", map[string]any{"key": RunIDOther, "value": l.RunID})
+	other(RunIDOther, l.RunID)
 	// A zip is written only for a finished run: once uploaded, the
 	// experiment is ahead of any unfinished state synced later.
-	emit("log_other", map[string]any{"key": FinalOther, "value": "true"})
+	other(FinalOther, "true")
 	if l.Gaps != "" {
-		emit("log_other", map[string]any{"key": ysync.GapsOther, "value": l.Gaps})
+		other(ysync.GapsOther, l.Gaps)
 	}
 	if l.Name != "" && !l.Unnamed {
-		emit("log_other", map[string]any{"key": "Name", "value": l.Name})
-	}
-	withContext := func(payload map[string]any, context string) map[string]any {
-		if context != "" {
-			payload["context"] = context
-		}
-		return payload
+		other("Name", l.Name)
 	}
 	figCounter := 0
 	for i, c := range l.Calls {
 		switch c.Kind {
 		case KindParameters:
 			for _, kv := range c.Params {
-				p := map[string]any{"paramName": kv.Key, "paramValue": paramJSON(kv.Value), "step": nil, "source": "manual"}
-				key := "param"
-				if _, isList := kv.Value.([]any); isList {
-					key = "params"
+				v, err := toJSON(paramJSON(kv.Value))
+				if err != nil && jerr == nil {
+					jerr = fmt.Errorf("comet: parameter %q: %v", kv.Key, err)
 				}
-				emit("parameter_msg", withContext(map[string]any{"local_timestamp": ts(c), key: p}, c.Context))
+				prm := &cometoffline.Param{ParamName: kv.Key, ParamValue: v, Source: "manual"}
+				payload := cometoffline.ParameterPayload{Context: c.Context, LocalTimestamp: ts(c), Param: prm}
+				if _, isList := kv.Value.([]any); isList {
+					payload.Param, payload.Params = nil, prm
+				}
+				emit(cometoffline.TypeParameter, payload)
 			}
 		case KindOthers, KindOther:
 			for _, kv := range c.Others {
-				emit("log_other", map[string]any{"key": kv.Key, "value": paramJSON(kv.Value)})
+				other(kv.Key, kv.Value)
 			}
 		case KindMetrics:
 			for _, m := range c.Metrics {
-				metric := map[string]any{"metricName": m.Name, "metricValue": metricJSON(m.Value), "step": ptr(c.Step), "epoch": ptr(c.Epoch)}
-				emit("metric_msg", withContext(map[string]any{"local_timestamp": ts(c), "metric": metric}, c.Context))
+				metric := &cometoffline.Metric{MetricName: m.Name, MetricValue: metricRaw(m.Value), Step: c.Step, Epoch: c.Epoch}
+				emit(cometoffline.TypeMetric, cometoffline.MetricPayload{Context: c.Context, LocalTimestamp: ts(c), Metric: metric})
 			}
 		case KindImage, KindModel, KindTable, KindAsset, KindConfusionMatrix:
 			zname := fmt.Sprintf("file_%04d_%s", i, archive.SafeName(c.File.Name))
 			files = append(files, zipFile{zname, c.File})
 			if c.Upload != nil {
-				// A captured session's upload, written again as it was.
+				// A captured session's upload, written again as it was
+				// (free-form: whatever its SDK recorded).
 				payload := make(map[string]any, len(c.Upload))
 				for k, v := range c.Upload {
 					payload[k] = v
@@ -339,45 +350,48 @@ func Messages(l *Log) ([][]byte, []zipFile, error) {
 				if c.Kind == KindImage {
 					figCounter++
 				}
-				emit("file_upload", payload)
+				emit(cometoffline.TypeFileUpload, payload)
 				continue
 			}
-			ext := strings.TrimPrefix(path.Ext(c.File.Name), ".")
-			params := map[string]any{"context": nullable(c.Context), "step": ptr(c.Step), "extension": ext}
-			var meta any
-			uploadType := "asset"
+			params := &cometoffline.UploadParams{Context: nullable(c.Context), Step: c.Step,
+				Extension: strings.TrimPrefix(path.Ext(c.File.Name), ".")}
+			var meta *cometoffline.Metadata
+			uploadType := cometoffline.UploadAsset
 			switch c.Kind {
 			case KindImage:
-				uploadType = "visualization"
-				params["figName"], params["figCounter"], params["overwrite"] = c.Name, figCounter, false
-				params["imageId"] = idFor(l.RunID, "image", c.Name, i)
+				uploadType = cometoffline.UploadVisualization
+				n := figCounter
+				params.FigName, params.FigCounter = c.Name, &n
+				params.ImageID = idFor(l.RunID, "image", c.Name, i)
 				figCounter++
 				if len(c.Annotations) > 0 {
-					meta = map[string]any{"annotations": annotationsJSON(c.Annotations)}
+					meta = &cometoffline.Metadata{Annotations: annotationsJSON(c.Annotations)}
 				}
 			case KindModel:
-				uploadType = "model-element"
-				params["fileName"], params["overwrite"], params["type"], params["groupingName"] = c.File.Name, c.Overwrite, "model-element", c.Name
-				params["assetId"] = idFor(l.RunID, "model", c.File.Name, i)
+				uploadType = cometoffline.UploadModelElement
+				params.FileName, params.Overwrite, params.Type, params.GroupingName = c.File.Name, c.Overwrite, cometoffline.UploadModelElement, c.Name
+				params.AssetID = idFor(l.RunID, "model", c.File.Name, i)
 			case KindConfusionMatrix:
-				uploadType = "confusion-matrix"
-				params["fileName"], params["overwrite"], params["type"], params["epoch"] = "confusion-matrix.json", false, "confusion-matrix", ptr(c.Epoch)
-				params["assetId"] = idFor(l.RunID, "cm", "", i)
+				uploadType = cometoffline.UploadConfusionMatrix
+				params.FileName, params.Type, params.Epoch = "confusion-matrix.json", cometoffline.UploadConfusionMatrix, c.Epoch
+				params.AssetID = idFor(l.RunID, "cm", "", i)
 			default:
-				params["fileName"], params["overwrite"] = c.File.Name, c.Overwrite
-				params["assetId"] = idFor(l.RunID, "asset", c.File.Name, i)
-				if c.AssetType != "" && c.AssetType != "asset" {
-					uploadType, params["type"] = c.AssetType, c.AssetType
+				params.FileName, params.Overwrite = c.File.Name, c.Overwrite
+				params.AssetID = idFor(l.RunID, "asset", c.File.Name, i)
+				if c.AssetType != "" && c.AssetType != cometoffline.UploadAsset {
+					uploadType, params.Type = c.AssetType, c.AssetType
 				}
 				if c.Epoch != nil {
-					params["epoch"] = *c.Epoch
+					params.Epoch = *c.Epoch
 				}
 			}
-			emit("file_upload", map[string]any{"file_path": zname, "upload_type": uploadType, "local_timestamp": ts(c),
-				"additional_params": params, "metadata": meta, "clean": true})
+			emit(cometoffline.TypeFileUpload, cometoffline.UploadPayload{FilePath: zname, UploadType: uploadType, LocalTimestamp: ts(c),
+				AdditionalParams: params, Metadata: meta, Clean: true})
 		case KindOutput:
-			emit("standard_output", map[string]any{"output": c.Output, "stderr": c.Stderr, "local_timestamp": ts(c), "context": nil})
+			emit(cometoffline.TypeStandardOutput, cometoffline.OutputPayload{Output: c.Output, Stderr: c.Stderr, LocalTimestamp: ts(c)})
 		case KindRaw:
+			// A message of a captured session kept whole (system details,
+			// packages, git, ...): free-form, written back as it was.
 			payload, _ := paramJSON(c.RawPayload).(map[string]any)
 			emit(c.RawType, payload)
 		default:
@@ -396,13 +410,6 @@ func idFor(runID, kind, name string, i int) string {
 	return hex.EncodeToString(h[:16])
 }
 
-func ptr(p *int64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
 // metricJSON writes NaN and infinities as the SDK does: as strings.
 func metricJSON(v float64) any {
 	switch {
@@ -414,6 +421,15 @@ func metricJSON(v float64) any {
 		return "-Infinity"
 	}
 	return pyNumber(v)
+}
+
+// metricRaw is metricJSON's JSON text, for a typed message.
+func metricRaw(v float64) json.RawMessage {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		s, _ := metricJSON(v).(string)
+		return json.RawMessage(`"` + s + `"`)
+	}
+	return json.RawMessage(pyfmt.Float(v))
 }
 
 // pyNumber is a float written as Python's json module writes it (repr:
@@ -444,21 +460,15 @@ func paramJSON(v any) any {
 }
 
 // annotationsJSON renders annotation layers as the SDK's image metadata.
-func annotationsJSON(ls []Layer) []any {
-	var out []any
+func annotationsJSON(ls []Layer) []cometoffline.Layer {
+	out := make([]cometoffline.Layer, 0, len(ls))
 	for _, l := range ls {
-		var data []any
+		var data []cometoffline.Annotation
 		for _, a := range l.Data {
-			d := map[string]any{"label": a.Label, "score": a.Score}
-			if a.Boxes != nil {
-				d["boxes"] = a.Boxes
-			}
-			if len(a.Points) > 0 {
-				d["points"] = a.Points
-			}
-			data = append(data, d)
+			score := a.Score
+			data = append(data, cometoffline.Annotation{Label: a.Label, Score: &score, Boxes: a.Boxes, Points: a.Points})
 		}
-		out = append(out, map[string]any{"name": l.Name, "data": data})
+		out = append(out, cometoffline.Layer{Name: l.Name, Data: data})
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
+	"github.com/yoloarchive/yoloarchive/schemas/cometoffline"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
@@ -138,11 +139,7 @@ func buildSession(run *ysync.Run, o Options) (*Log, error) {
 		if a.Record == "" || a.Blob == "" {
 			continue
 		}
-		var rec struct {
-			LocalTimestamp int64          `json:"local_timestamp"`
-			UploadType     string         `json:"upload_type"`
-			Additional     map[string]any `json:"additional_params"`
-		}
+		var rec cometoffline.Payload
 		if json.Unmarshal([]byte(a.Record), &rec) != nil {
 			continue
 		}
@@ -161,9 +158,9 @@ func buildSession(run *ysync.Run, o Options) (*Log, error) {
 		c := Call{Kind: KindAsset, Step: num("step"), Epoch: num("epoch"), Overwrite: over, Context: str("context"),
 			File: &File{Name: name, Digest: a.Blob, Size: a.Size}, AssetType: rec.UploadType, Upload: recorded(a.Record)}
 		switch rec.UploadType {
-		case "model-element":
+		case cometoffline.UploadModelElement:
 			c.Kind, c.Name, c.AssetType = KindModel, str("groupingName"), ""
-		case "confusion-matrix":
+		case cometoffline.UploadConfusionMatrix:
 			c.Kind, c.AssetType = KindConfusionMatrix, ""
 		}
 		var at *time.Time
