@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -14,16 +13,14 @@ import (
 	"strings"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
+	"github.com/yoloarchive/yoloarchive/schemas/clearmloffline"
 )
-
-// clearmlSingleValue is the iteration ClearML files single values under.
-const clearmlSingleValue = math.MinInt32
 
 // clearmlRoot is the session folder of src: src itself when it holds
 // task.json, else its only offline-* subfolder that does (the SDK's
 // offline directory after a single run).
 func clearmlRoot(src string) string {
-	if fileExists(filepath.Join(src, "task.json")) {
+	if fileExists(filepath.Join(src, clearmloffline.FileTask)) {
 		return src
 	}
 	if sub := clearmlSubfolder(src); sub != "" {
@@ -41,7 +38,7 @@ func clearmlSubfolder(dir string) string {
 	}
 	found := ""
 	for _, e := range entries {
-		if e.IsDir() && strings.HasPrefix(e.Name(), "offline-") && fileExists(filepath.Join(dir, e.Name(), "task.json")) {
+		if e.IsDir() && strings.HasPrefix(e.Name(), clearmloffline.FolderPrefix) && fileExists(filepath.Join(dir, e.Name(), clearmloffline.FileTask)) {
 			if found != "" {
 				return "" // several sessions: capture each folder
 			}
@@ -51,48 +48,17 @@ func clearmlSubfolder(dir string) string {
 	return found
 }
 
-// clearmlTask is the part of task.json the capture reads; the file itself
-// is stored whole.
+// clearmlTask is task.json as the capture reads it: the shared type, with
+// the artifacts kept as the raw records they are stored as.
 type clearmlTask struct {
-	ID            string                                `json:"id"`
-	Name          string                                `json:"name"`
-	ProjectName   string                                `json:"project_name"`
-	Type          string                                `json:"type"`
-	Tags          []string                              `json:"tags"`
-	SystemTags    []string                              `json:"system_tags"`
-	OfflineFolder string                                `json:"offline_folder"`
-	Hyperparams   map[string]map[string]clearmlParam    `json:"hyperparams"`
-	Runtime       map[string]any                        `json:"runtime"`
-	Execution     struct{ Artifacts []json.RawMessage } `json:"execution"`
-	OutputModels  []json.RawMessage                     `json:"offline_output_models"`
-}
-
-type clearmlParam struct {
-	Name        string `json:"name"`
-	Value       string `json:"value"`
-	Type        string `json:"type"`
-	Description string `json:"description"`
-}
-
-// clearmlEvent is one metrics.jsonl event.
-type clearmlEvent struct {
-	Type       string   `json:"type"`
-	Task       string   `json:"task"`
-	Timestamp  int64    `json:"timestamp"`
-	Iter       *int64   `json:"iter"`
-	Metric     string   `json:"metric"`
-	Variant    string   `json:"variant"`
-	Value      *float64 `json:"value"`
-	Key        string   `json:"key"`
-	URL        string   `json:"url"`
-	PlotStr    string   `json:"plot_str"`
-	ModelEvent bool     `json:"model_event"`
+	clearmloffline.Task
+	Execution struct{ Artifacts []json.RawMessage } `json:"execution"`
 }
 
 // readClearML reads a ClearML offline session folder (clearml-api.md §5).
 func (s *session) readClearML(ctx context.Context) error {
 	r := s.r
-	data, err := s.dir.readFile("task.json")
+	data, err := s.dir.readFile(clearmloffline.FileTask)
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("%s: task.json is missing: not a ClearML offline session, or one whose task was never written (capture the session folder offline-<id> or its zip)", r.Source)
 	}
@@ -106,7 +72,7 @@ func (s *session) readClearML(ctx context.Context) error {
 	if task.ID == "" {
 		return fmt.Errorf("%s: task.json has no id: not a ClearML offline session", r.Source)
 	}
-	if err := s.asset(ctx, "task.json", schemas.RoleSessionFile, ""); err != nil {
+	if err := s.asset(ctx, clearmloffline.FileTask, schemas.RoleSessionFile, ""); err != nil {
 		return err
 	}
 	r.Info.SessionID = task.ID
@@ -158,15 +124,11 @@ func (s *session) readClearML(ctx context.Context) error {
 		json.Unmarshal(raw, &art)
 		rel := s.dataPath(task, art.URI)
 		if rel == "" || s.asset(ctx, rel, schemas.RoleTrackerAsset, string(raw)) != nil {
-			r.gap("session_artifact", fmt.Sprintf("artifact %d (%q) points at %q, which is not in the session", i, art.Name, art.URI), "copy the session from the training machine again")
+			r.gap(schemas.GapSessionArtifact, fmt.Sprintf("artifact %d (%q) points at %q, which is not in the session", i, art.Name, art.URI), "copy the session from the training machine again")
 		}
 	}
-	for _, raw := range task.OutputModels {
-		var m struct {
-			Weights struct {
-				WeightsFilename string `json:"weights_filename"`
-			} `json:"weights"`
-		}
+	for _, raw := range task.OfflineOutputModels {
+		var m clearmloffline.OutputModel
 		json.Unmarshal(raw, &m)
 		// The SDK copies weights to models/<basename> inside the session.
 		// The name after the last / or \ (a session from Windows).
@@ -174,17 +136,17 @@ func (s *session) readClearML(ctx context.Context) error {
 		if i := strings.LastIndexAny(base, `/\`); i >= 0 {
 			base = base[i+1:]
 		}
-		rel := "models/" + base
+		rel := clearmloffline.DirModels + "/" + base
 		role := schemas.RoleTrackerAsset
 		if base == "best.pt" {
 			role = schemas.RoleWeightsBest
 		}
 		if err := s.asset(ctx, rel, role, string(raw)); err != nil {
-			r.gap("model", fmt.Sprintf("the session's output model %q is not in its models/ folder", base), "copy the session from the training machine again")
+			r.gap(schemas.GapModel, fmt.Sprintf("the session's output model %q is not in its models/ folder", base), "copy the session from the training machine again")
 		}
 	}
 	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
-		r.gap("model", "the session records no output model (its offline_output_models list is empty)", "capture the run directory, which has weights/best.pt, with --session")
+		r.gap(schemas.GapModel, "the session records no output model (its offline_output_models list is empty)", "capture the run directory, which has weights/best.pt, with --session")
 	}
 	s.taskFieldsGap(data)
 	gaps, _ := task.Runtime[schemas.MarkerGaps].(string)
@@ -199,7 +161,7 @@ func (s *session) readClearML(ctx context.Context) error {
 // none).
 func (r *Run) describeArgs(args *Params, vr *versionRange) {
 	if len(args.Rows) == 0 {
-		r.gap("settings", "the session has no General hyperparameters (the Ultralytics callback connects the training arguments there)", "")
+		r.gap(schemas.GapSettings, "the session has no General hyperparameters (the Ultralytics callback connects the training arguments there)", "")
 		if vr != nil && len(vr.evidence) > 0 {
 			r.setVersion(vr)
 		}
@@ -263,11 +225,11 @@ func (s *session) dataPath(task clearmlTask, p string) string {
 // naming their count; the lines after them are kept.
 func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error {
 	r := s.r
-	const name = "metrics.jsonl"
+	const name = clearmloffline.FileMetrics
 	p := filepath.Join(s.root, name)
 	f, err := s.dir.open(name)
 	if errors.Is(err, os.ErrNotExist) {
-		r.gap("scalars", "the session has no metrics.jsonl: nothing was reported", "")
+		r.gap(schemas.GapScalars, "the session has no metrics.jsonl: nothing was reported", "")
 		return nil
 	}
 	if err != nil {
@@ -292,7 +254,7 @@ func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error
 			return nil
 		}
 		for _, raw := range raws {
-			var ev clearmlEvent
+			var ev clearmloffline.Event
 			if err := json.Unmarshal(raw, &ev); err != nil {
 				broken.add(n, err)
 				continue
@@ -312,12 +274,12 @@ func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error
 				iter = *ev.Iter
 			}
 			switch ev.Type {
-			case "training_stats_scalar":
+			case clearmloffline.EventScalar:
 				if ev.Value == nil {
 					broken.add(n, fmt.Errorf("scalar %q/%q has no value", ev.Metric, ev.Variant))
 					continue
 				}
-				if iter == clearmlSingleValue {
+				if iter == clearmloffline.SingleValueIter {
 					key := ev.Variant
 					if ev.Metric != "Summary" {
 						key = ev.Metric + "/" + ev.Variant
@@ -333,9 +295,9 @@ func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error
 				if strings.HasPrefix(ev.Variant, "train/") {
 					epochs[iter] = true
 				}
-			case "training_debug_image", "plot":
+			case clearmloffline.EventDebugImage, clearmloffline.EventPlot:
 				if err := s.clearmlImage(ctx, task, ev, raw, iter); err != nil {
-					r.gap("session_image", fmt.Sprintf("%s line %d: %s %q/%q: %v", name, n, ev.Type, ev.Metric, ev.Variant, err), "copy the session from the training machine again")
+					r.gap(schemas.GapSessionImage, fmt.Sprintf("%s line %d: %s %q/%q: %v", name, n, ev.Type, ev.Metric, ev.Variant, err), "copy the session from the training machine again")
 				}
 			default:
 				skipped[strconv.Quote(ev.Type)+" events"]++
@@ -348,10 +310,10 @@ func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error
 	}
 	if broken.N > 0 {
 		r.warn(fmt.Sprintf("%s: %d broken lines or events skipped (first: %s); the lines after them were read", name, broken.N, broken.First))
-		r.gap("session_lines", fmt.Sprintf("%s: %d lines or events could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "")
+		r.gap(schemas.GapSessionLines, fmt.Sprintf("%s: %d lines or events could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "")
 	}
 	for what, n := range skipped {
-		r.gap("session_events", fmt.Sprintf("%s: %d %s are not replayed (kept in the stored file)", name, n, what), "")
+		r.gap(schemas.GapSessionEvents, fmt.Sprintf("%s: %d %s are not replayed (kept in the stored file)", name, n, what), "")
 	}
 	r.Info.StartedAt, r.Info.EndedAt = msTime(first), msTime(last)
 	r.Info.EpochsCompleted = int64(len(epochs))
@@ -367,10 +329,10 @@ func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error
 }
 
 // clearmlImage stores the file of a debug image or plot event.
-func (s *session) clearmlImage(ctx context.Context, task clearmlTask, ev clearmlEvent, raw json.RawMessage, iter int64) error {
+func (s *session) clearmlImage(ctx context.Context, task clearmlTask, ev clearmloffline.Event, raw json.RawMessage, iter int64) error {
 	var rel string
 	kind := "debug_image"
-	if ev.Type == "plot" {
+	if ev.Type == clearmloffline.EventPlot {
 		kind = "plot"
 		var fig struct {
 			Layout struct {
@@ -432,7 +394,7 @@ func (s *session) clearmlImage(ctx context.Context, task clearmlTask, ev clearml
 // readClearMLLog reads log.jsonl into the logs table.
 func (s *session) readClearMLLog(ctx context.Context) {
 	r := s.r
-	const name = "log.jsonl"
+	const name = clearmloffline.FileLog
 	f, err := s.dir.open(name)
 	if err != nil {
 		return
@@ -464,7 +426,7 @@ func (s *session) readClearMLLog(ctx context.Context) {
 	}
 	if broken.N > 0 {
 		r.warn(fmt.Sprintf("%s: %d broken lines skipped (first: %s); the lines after them were read", name, broken.N, broken.First))
-		r.gap("session_log_lines", fmt.Sprintf("%s: %d lines could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "")
+		r.gap(schemas.GapSessionLogLines, fmt.Sprintf("%s: %d lines could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "")
 	}
 }
 
@@ -490,7 +452,7 @@ func (s *session) taskFieldsGap(data []byte) {
 			kept = append(kept, k)
 		}
 	}
-	var hp map[string]map[string]clearmlParam
+	var hp map[string]map[string]clearmloffline.Param
 	json.Unmarshal(fields["hyperparams"], &hp)
 	for _, items := range hp {
 		for _, it := range items {
@@ -507,5 +469,5 @@ func (s *session) taskFieldsGap(data []byte) {
 		return
 	}
 	sort.Strings(kept)
-	s.r.gap("session_task_fields", "task.json's "+strings.Join(kept, ", ")+" are kept in the stored task.json, not in the tables, and are not replayed", "")
+	s.r.gap(schemas.GapSessionTaskFields, "task.json's "+strings.Join(kept, ", ")+" are kept in the stored task.json, not in the tables, and are not replayed", "")
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
+	"github.com/yoloarchive/yoloarchive/schemas/clearmloffline"
+	"github.com/yoloarchive/yoloarchive/schemas/cometoffline"
 )
 
 // ErrNotRun means a path is not a run this package can capture.
@@ -42,9 +44,9 @@ func Detect(src string) (string, error) {
 		return schemas.SourceMLflowRun, nil
 	}
 	switch {
-	case has("task.json") && !has("args.yaml"), !has("args.yaml") && clearmlSubfolder(src) != "":
+	case has(clearmloffline.FileTask) && !has("args.yaml"), !has("args.yaml") && clearmlSubfolder(src) != "":
 		return schemas.SourceClearMLOffline, nil
-	case has("experiment.json") && has("messages.json"):
+	case has(cometoffline.FileExperiment) && has(cometoffline.FileMessages):
 		return schemas.SourceCometOffline, nil
 	case has("args.yaml"):
 		return schemas.SourceUltralyticsTrain, nil
@@ -79,11 +81,11 @@ func detectZip(src string) (string, error) {
 		has[f.Name] = true
 	}
 	switch {
-	case has["task.json"]:
+	case has[clearmloffline.FileTask]:
 		return schemas.SourceClearMLOffline, nil
-	case has["experiment.json"] || has["messages.json"]:
+	case has[cometoffline.FileExperiment] || has[cometoffline.FileMessages]:
 		return schemas.SourceCometOffline, nil
-	case has["metrics.jsonl"]:
+	case has[clearmloffline.FileMetrics]:
 		return "", fmt.Errorf("%s: %w: a ClearML session zip without task.json (the session was not closed; its task cannot be rebuilt)", src, ErrNotRun)
 	}
 	return "", fmt.Errorf("%s: %w: a zip with neither task.json (ClearML offline session) nor experiment.json and messages.json (Comet offline experiment) at its root", src, ErrNotRun)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/yoloarchive/yoloarchive/schemas/clearmloffline"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
@@ -42,9 +43,9 @@ func (s *replay) changes(ctx context.Context) error {
 
 // eventKinds names the event types in the order a dry run lists them.
 var eventKinds = []struct{ typ, noun string }{
-	{"training_stats_scalar", "scalars"},
-	{"training_debug_image", "debug images"},
-	{"plot", "plots"},
+	{clearmloffline.EventScalar, "scalars"},
+	{clearmloffline.EventDebugImage, "debug images"},
+	{clearmloffline.EventPlot, "plots"},
 }
 
 // eventChanges counts the events missing or different, by type: "12 of
@@ -97,8 +98,7 @@ func (s *replay) paramsDiffer(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for name, item := range want {
-		v, _ := item.(map[string]any)["value"].(string)
-		if got, ok := have[name]; !ok || got.Value != v {
+		if got, ok := have[name]; !ok || got.Value != item.Value {
 			n++
 		}
 	}

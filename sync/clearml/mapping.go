@@ -20,6 +20,7 @@ import (
 
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/schemas"
+	"github.com/yoloarchive/yoloarchive/schemas/clearmloffline"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
@@ -45,7 +46,7 @@ type plan struct {
 	Project, Name string
 	Tags          []string
 	Version       string
-	Hyperparams   map[string]map[string]any
+	Hyperparams   map[string]map[string]clearmloffline.Param
 	Comment       string
 	Runtime       map[string]string
 	// Uploads come before the events that point at them.
@@ -207,7 +208,7 @@ func buildPlan(ctx context.Context, run *ysync.Run, o ysync.Options, taskID stri
 	}
 	scalar := func(iter int64, metric, variant string, value float64, at time.Time) {
 		value, _ = ysync.JSONFloat(value) // the SDK sends NaN and Inf as 0
-		add(event{"type": "training_stats_scalar", "iter": iter, "metric": metric, "variant": variant,
+		add(event{"type": clearmloffline.EventScalar, "iter": iter, "metric": metric, "variant": variant,
 			"value": value, "timestamp": at.UnixMilli()})
 		if iter == singleValueIter {
 			p.Counts.SingleValues++
@@ -301,7 +302,7 @@ func buildPlan(ctx context.Context, run *ysync.Run, o ysync.Options, taskID stri
 		key := metricsKey(prefix, metric, variant, counters[ck], ext)
 		counters[ck]++
 		p.Uploads = append(p.Uploads, upload{Key: key, Digest: img.Blob, Size: img.Size, ContentType: img.MediaType})
-		add(event{"type": "training_debug_image", "iter": iter, "metric": metric, "variant": variant,
+		add(event{"type": clearmloffline.EventDebugImage, "iter": iter, "metric": metric, "variant": variant,
 			"key": key, "url": addr.imageURL(key), "timestamp": when.UnixMilli()})
 		p.Counts.Images++
 	}
@@ -346,7 +347,7 @@ func buildPlan(ctx context.Context, run *ysync.Run, o ysync.Options, taskID stri
 		if l.Level == "stderr" {
 			level = "error"
 		}
-		p.Logs = append(p.Logs, event{"type": "log", "timestamp": at.UnixMilli(), "level": level, "msg": l.Message, "task": taskID})
+		p.Logs = append(p.Logs, event{"type": clearmloffline.EventLog, "timestamp": at.UnixMilli(), "level": level, "msg": l.Message, "task": taskID})
 	}
 	p.Counts.Project, p.Counts.Name = p.Project, p.Name
 	p.Counts.Parameters = len(p.Hyperparams["General"])
@@ -467,7 +468,7 @@ func plotEvent(p *plan, img schemas.ImageRow, prefix string, addr addressing, at
 		sizey = int(640 * h / w)
 	}
 	fig := plotFigure(addr.plotSource(key), title+"/"+variant, sizey)
-	add(event{"type": "plot", "iter": int64(0), "metric": title, "variant": variant, "plot_str": fig,
+	add(event{"type": clearmloffline.EventPlot, "iter": int64(0), "metric": title, "variant": variant, "plot_str": fig,
 		"timestamp": at.UnixMilli()})
 	p.Counts.Plots++
 	return nil
@@ -511,23 +512,19 @@ var _ = jpeg.Decode // register the JPEG decoder for toPNG
 
 // hyperparams maps args.yaml to the General section as task.connect
 // stores it.
-func hyperparams(params []schemas.ParamRow) map[string]map[string]any {
-	general := map[string]any{}
+func hyperparams(params []schemas.ParamRow) map[string]map[string]clearmloffline.Param {
+	general := map[string]clearmloffline.Param{}
 	for _, prm := range params {
 		if prm.Section != "args" {
 			continue
 		}
 		value, typ := pyValue(prm)
-		item := map[string]any{"section": "General", "name": prm.Key, "value": value, "description": ""}
-		if typ != "" {
-			item["type"] = typ
-		}
-		general[prm.Key] = item
+		general[prm.Key] = clearmloffline.Param{Section: "General", Name: prm.Key, Value: value, Type: typ}
 	}
 	if len(general) == 0 {
 		return nil
 	}
-	return map[string]map[string]any{"General": general}
+	return map[string]map[string]clearmloffline.Param{"General": general}
 }
 
 // provenance is the task comment and runtime properties that record where

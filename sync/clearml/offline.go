@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/schemas/clearmloffline"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 
 	"github.com/yoloarchive/yoloarchive/archive/scratch"
@@ -69,7 +70,7 @@ func (o *Offline) Plan(ctx context.Context, run *ysync.Run) (*ysync.Plan, error)
 }
 
 func (o *Offline) plan(ctx context.Context, run *ysync.Run, folder string) (*plan, error) {
-	return buildPlan(ctx, run, o.opts, OfflineID(run.RunID()), addressing{localData: filepath.ToSlash(filepath.Join(folder, "data"))})
+	return buildPlan(ctx, run, o.opts, OfflineID(run.RunID()), addressing{localData: filepath.ToSlash(filepath.Join(folder, clearmloffline.DirData))})
 }
 
 // Write writes the run's session folder and zip. Both appear complete or
@@ -151,7 +152,7 @@ func (o *Offline) writeSession(ctx context.Context, run *ysync.Run, p *plan, id,
 		return err
 	}
 	defer blobs.Close()
-	data := filepath.Join(tmp, "data")
+	data := filepath.Join(tmp, clearmloffline.DirData)
 	put := func(key string, u upload) error {
 		dst := filepath.Join(data, filepath.FromSlash(key))
 		if !strings.HasPrefix(dst, data+string(filepath.Separator)) {
@@ -182,7 +183,11 @@ func (o *Offline) writeSession(ctx context.Context, run *ysync.Run, p *plan, id,
 			return err
 		}
 	}
-	execution := map[string]any{}
+	task := clearmloffline.Task{
+		ID: id, Name: p.Name, ProjectName: p.Project, Type: "training", Tags: p.Tags,
+		SystemTags: []string{RunTagPrefix + run.RunID()}, Comment: p.Comment, Runtime: runtimeJSON(p.Runtime),
+		OfflineFolder: folder, OfflineOutputModels: []json.RawMessage{}, Hyperparams: p.Hyperparams,
+	}
 	if p.Model != nil {
 		// The importer opens offline_output_models' weights at their
 		// absolute path on the importing machine (clearml#1133); an
@@ -191,25 +196,14 @@ func (o *Offline) writeSession(ctx context.Context, run *ysync.Run, p *plan, id,
 		if err := put(key, *p.Model); err != nil {
 			return err
 		}
-		execution["artifacts"] = []map[string]any{{
-			"key": path.Base(p.Model.Key), "type": "custom", "mode": "output",
-			"uri":          filepath.ToSlash(filepath.Join(folder, "data")) + "/" + key,
-			"content_size": p.Model.Size, "timestamp": p.End.Unix(),
-			"type_data": map[string]any{"content_type": "application/octet-stream", "preview": "weights/best.pt of the run"},
-		}}
+		task.Execution = &clearmloffline.Execution{Artifacts: []clearmloffline.Artifact{{
+			Key: path.Base(p.Model.Key), Type: "custom", Mode: "output",
+			URI:         filepath.ToSlash(filepath.Join(folder, clearmloffline.DirData)) + "/" + key,
+			ContentSize: p.Model.Size, Timestamp: p.End.Unix(),
+			TypeData: &clearmloffline.TypeData{ContentType: "application/octet-stream", Preview: "weights/best.pt of the run"},
+		}}}
 	}
-	taskJSON := map[string]any{
-		"id": id, "name": p.Name, "project_name": p.Project, "type": "training", "tags": p.Tags,
-		"system_tags": []string{RunTagPrefix + run.RunID()}, "comment": p.Comment, "runtime": p.Runtime,
-		"offline_folder": folder, "offline_output_models": []any{}, "output": map[string]any{},
-	}
-	if p.Hyperparams != nil {
-		taskJSON["hyperparams"] = p.Hyperparams
-	}
-	if len(execution) > 0 {
-		taskJSON["execution"] = execution
-	}
-	if err := writeJSONFile(filepath.Join(tmp, "task.json"), taskJSON); err != nil {
+	if err := writeJSONFile(filepath.Join(tmp, clearmloffline.FileTask), task); err != nil {
 		return err
 	}
 	// metrics.jsonl: one JSON array of events per line (one HTTP call per
@@ -224,7 +218,7 @@ func (o *Offline) writeSession(ctx context.Context, run *ysync.Run, p *plan, id,
 		lines.Write(bytes.ReplaceAll(bytes.TrimRight(b.body, "\n"), []byte("\n"), []byte(", ")))
 		lines.WriteString("]\n")
 	}
-	if err := os.WriteFile(filepath.Join(tmp, "metrics.jsonl"), lines.Bytes(), 0o666); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, clearmloffline.FileMetrics), lines.Bytes(), 0o666); err != nil {
 		return err
 	}
 	// log.jsonl: the console log of a captured session; a run directory
@@ -238,7 +232,20 @@ func (o *Offline) writeSession(ctx context.Context, run *ysync.Run, p *plan, id,
 		lines.Write(bytes.ReplaceAll(bytes.TrimRight(b.body, "\n"), []byte("\n"), []byte(", ")))
 		lines.WriteString("]\n")
 	}
-	return os.WriteFile(filepath.Join(tmp, "log.jsonl"), lines.Bytes(), 0o666)
+	return os.WriteFile(filepath.Join(tmp, clearmloffline.FileLog), lines.Bytes(), 0o666)
+}
+
+// runtimeJSON is a task's runtime properties as task.json holds them
+// (nil stays null).
+func runtimeJSON(m map[string]string) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 // writeJSONFile writes v as Python's json.dump(..., ensure_ascii=True,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/schemas"
+	"github.com/yoloarchive/yoloarchive/schemas/clearmloffline"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
@@ -58,7 +59,7 @@ func buildSessionPlan(ctx context.Context, run *ysync.Run, o ysync.Options, task
 			if title == "" {
 				title = s.Metric
 			}
-			add(event{"type": "training_stats_scalar", "iter": *s.Step, "metric": title, "variant": s.Metric,
+			add(event{"type": clearmloffline.EventScalar, "iter": *s.Step, "metric": title, "variant": s.Metric,
 				"value": value, "timestamp": at(s.WallTime).UnixMilli()})
 			p.Counts.Scalars++
 		}})
@@ -90,7 +91,7 @@ func buildSessionPlan(ctx context.Context, run *ysync.Run, o ysync.Options, task
 			key := metricsKey(prefix, img.Group, img.Series, counters[ck], ext)
 			counters[ck]++
 			p.Uploads = append(p.Uploads, upload{Key: key, Digest: img.Blob, Size: img.Size, ContentType: img.MediaType})
-			add(event{"type": "training_debug_image", "iter": iter, "metric": img.Group, "variant": img.Series,
+			add(event{"type": clearmloffline.EventDebugImage, "iter": iter, "metric": img.Group, "variant": img.Series,
 				"key": key, "url": addr.imageURL(key), "timestamp": at(img.WallTime).UnixMilli()})
 			p.Counts.Images++
 		}})
@@ -105,12 +106,12 @@ func buildSessionPlan(ctx context.Context, run *ysync.Run, o ysync.Options, task
 	for _, s := range run.Summary {
 		title, variant := "Summary", s.Key
 		value, _ := ysync.JSONFloat(s.Value)
-		add(event{"type": "training_stats_scalar", "iter": int64(singleValueIter), "metric": title, "variant": variant,
+		add(event{"type": clearmloffline.EventScalar, "iter": int64(singleValueIter), "metric": title, "variant": variant,
 			"value": value, "timestamp": at(s.WallTime).UnixMilli()})
 		p.Counts.SingleValues++
 	}
 	for _, l := range run.Logs {
-		e := event{"type": "log", "timestamp": at(l.Time).UnixMilli(), "level": l.Level, "msg": l.Message, "task": taskID}
+		e := event{"type": clearmloffline.EventLog, "timestamp": at(l.Time).UnixMilli(), "level": l.Level, "msg": l.Message, "task": taskID}
 		if l.Worker != "" {
 			e["worker"] = l.Worker
 		}
@@ -134,8 +135,8 @@ func buildSessionPlan(ctx context.Context, run *ysync.Run, o ysync.Options, task
 // sessionHyperparams rebuilds a session's hyperparameter sections:
 // "args" is General, "clearml:<section>" the others, each value as the
 // SDK stored it.
-func sessionHyperparams(params []schemas.ParamRow) map[string]map[string]any {
-	out := map[string]map[string]any{}
+func sessionHyperparams(params []schemas.ParamRow) map[string]map[string]clearmloffline.Param {
+	out := map[string]map[string]clearmloffline.Param{}
 	for _, prm := range params {
 		sec := ""
 		switch {
@@ -155,14 +156,10 @@ func sessionHyperparams(params []schemas.ParamRow) map[string]map[string]any {
 		case schemas.TypeList, schemas.TypeMixed:
 			typ = "list"
 		}
-		item := map[string]any{"section": sec, "name": prm.Key, "value": value, "description": ""}
-		if typ != "" {
-			item["type"] = typ
-		}
 		if out[sec] == nil {
-			out[sec] = map[string]any{}
+			out[sec] = map[string]clearmloffline.Param{}
 		}
-		out[sec][prm.Key] = item
+		out[sec][prm.Key] = clearmloffline.Param{Section: sec, Name: prm.Key, Value: value, Type: typ}
 	}
 	if len(out) == 0 {
 		return nil

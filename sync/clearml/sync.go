@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/schemas/clearmloffline"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
@@ -770,9 +771,9 @@ func (s *replay) readBack(ctx context.Context, full bool) (*readBackDiff, error)
 		switch {
 		case !ok:
 			d.events = append(d.events, id)
-		case e["type"] == "training_stats_scalar" && !sameNumber(got["value"], e["value"]):
+		case e["type"] == clearmloffline.EventScalar && !sameNumber(got["value"], e["value"]):
 			d.events = append(d.events, id+" (value differs)")
-		case e["type"] == "plot" && got["plot_str"] != e["plot_str"]:
+		case e["type"] == clearmloffline.EventPlot && got["plot_str"] != e["plot_str"]:
 			d.events = append(d.events, id+" (figure differs)")
 		}
 	}
@@ -855,7 +856,7 @@ func toFloat(v any) float64 {
 // events verify checks), keyed by eventID.
 func (s *replay) readEvents(ctx context.Context) (map[string]map[string]any, error) {
 	out := map[string]map[string]any{}
-	for _, typ := range []string{"training_stats_scalar", "training_debug_image", "plot"} {
+	for _, typ := range []string{clearmloffline.EventScalar, clearmloffline.EventDebugImage, clearmloffline.EventPlot} {
 		evs, err := s.c.taskEvents(ctx, s.t.ID, typ)
 		if err != nil {
 			return nil, err
