@@ -89,7 +89,7 @@ func (s *session) readComet(ctx context.Context) error {
 	}
 	if broken.N > 0 {
 		r.warn(fmt.Sprintf("%s: %d broken lines skipped (first: %s); the lines after them were read", name, broken.N, broken.First))
-		r.gap("session_lines", fmt.Sprintf("%s: %d lines could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "")
+		r.gap(schemas.GapSessionLines, fmt.Sprintf("%s: %d lines could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "")
 	}
 	c.describe()
 	if c.name != "" {
@@ -104,7 +104,7 @@ func (s *session) readComet(ctx context.Context) error {
 		r.Info.Status = schemas.StatusUnknown
 	}
 	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
-		r.gap("model", "the Comet session holds no best.pt (log_model)", "capture the run directory, which has weights/best.pt")
+		r.gap(schemas.GapModel, "the Comet session holds no best.pt (log_model)", "capture the run directory, which has weights/best.pt")
 	}
 	if r.Info.Status == schemas.StatusFinished {
 		// The callback logs the final validation's metrics/* again at the
@@ -330,7 +330,7 @@ func (c *cometReader) upload(ctx context.Context, p cometoffline.Payload, raw js
 	if p.UploadType == cometoffline.UploadVisualization {
 		img, err := c.s.image(ctx, rel)
 		if err != nil {
-			r.gap("session_image", fmt.Sprintf("messages.json line %d: image %q: %v", line, p.FilePath, err), "copy the zip again")
+			r.gap(schemas.GapSessionImage, fmt.Sprintf("messages.json line %d: image %q: %v", line, p.FilePath, err), "copy the zip again")
 			return nil
 		}
 		figName := str("figName")
@@ -376,7 +376,7 @@ func (c *cometReader) upload(ctx context.Context, p cometoffline.Payload, raw js
 		c.trainEnd = true
 	}
 	if err := c.s.asset(ctx, rel, role, string(raw)); err != nil {
-		r.gap("session_asset", fmt.Sprintf("messages.json line %d: %q %q is not in the zip", line, p.UploadType, p.FilePath), "copy the zip again")
+		r.gap(schemas.GapSessionAsset, fmt.Sprintf("messages.json line %d: %q %q is not in the zip", line, p.UploadType, p.FilePath), "copy the zip again")
 	}
 	return nil
 }

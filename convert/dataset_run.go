@@ -36,10 +36,10 @@ func (r *Run) resolveDataset(args *Params) {
 	// ~/.aws/credentials as a dataset yaml.
 	d, err := resolveDataset(spec, r.Source, r.opts.Data == "")
 	if err != nil {
-		r.gap("dataset", err.Error(), "capture again with --data DATA.yaml pointing at the dataset")
-		r.gap("class_names", "class names come from the dataset, which did not resolve: labels are class_<id>", "capture again with --data DATA.yaml")
+		r.gap(schemas.GapDataset, err.Error(), "capture again with --data DATA.yaml pointing at the dataset")
+		r.gap(schemas.GapClassNames, "class names come from the dataset, which did not resolve: labels are class_<id>", "capture again with --data DATA.yaml")
 		if row.Mode == "train" {
-			r.gap("train_image_count", "the number of training images (Comet's step = epoch × images ÷ batch) needs the dataset",
+			r.gap(schemas.GapTrainImageCount, "the number of training images (Comet's step = epoch × images ÷ batch) needs the dataset",
 				"capture again with --data DATA.yaml")
 		}
 		return
@@ -58,7 +58,7 @@ func (r *Run) resolveDataset(args *Params) {
 		n := trainImageCount(len(d.Train), fraction)
 		row.TrainImages = &n
 	} else if row.Mode == "train" {
-		r.gap("train_image_count", "the dataset's train split did not resolve", "capture again with --data DATA.yaml")
+		r.gap(schemas.GapTrainImageCount, "the dataset's train split did not resolve", "capture again with --data DATA.yaml")
 	}
 	if d.Classify {
 		return
@@ -158,7 +158,7 @@ func (r *Run) planPolygons(st *PredictionStats) error {
 		return nil
 	}
 	if r.opts.NoPolygons {
-		r.gap("mask_polygons", fmt.Sprintf("%d segmentation masks of predictions.json are kept as COCO RLE (mask_rle) without their polygons: captured with --no-polygons", good),
+		r.gap(schemas.GapMaskPolygons, fmt.Sprintf("%d segmentation masks of predictions.json are kept as COCO RLE (mask_rle) without their polygons: captured with --no-polygons", good),
 			"capture again where the "+contours.Name+" helper is installed; until then Comet shows these predictions without their outlines")
 		return nil
 	}
@@ -190,7 +190,7 @@ func isCOCOVal(d *Dataset) bool {
 func (r *Run) pickDatasetImages(ctx context.Context) {
 	if len(r.valImages) == 0 {
 		if r.predStats.Count > 0 {
-			r.gap("prediction_images", "predictions.json refers to validation images of a dataset that did not resolve: no image can carry the predictions",
+			r.gap(schemas.GapPredictionImages, "predictions.json refers to validation images of a dataset that did not resolve: no image can carry the predictions",
 				"capture again with --data DATA.yaml")
 		}
 		return
@@ -206,7 +206,7 @@ func (r *Run) pickDatasetImages(ctx context.Context) {
 	store := map[int]bool{}
 	for n, i := range referenced {
 		if limit >= 0 && n >= limit {
-			r.gap("prediction_images", fmt.Sprintf("%d of %d validation images with predictions were stored (the limit)", limit, len(referenced)),
+			r.gap(schemas.GapPredictionImages, fmt.Sprintf("%d of %d validation images with predictions were stored (the limit)", limit, len(referenced)),
 				"capture again with a higher --dataset-images")
 			break
 		}

@@ -214,7 +214,7 @@ func (r *Run) readCheckpoint(files []File, vr *versionRange) {
 // batchGap records that the batch size is unknown, when it is.
 func (r *Run) batchGap() {
 	if r.Info.Batch == nil && r.Info.Mode == "train" {
-		r.gap("batch_size", "args.yaml records batch -1 (AutoBatch) and no readable checkpoint gives the batch size the run used",
+		r.gap(schemas.GapBatchSize, "args.yaml records batch -1 (AutoBatch) and no readable checkpoint gives the batch size the run used",
 			"capture the run with its weights/ directory")
 	}
 }
@@ -236,7 +236,7 @@ func (r *Run) setVersion(vr *versionRange) {
 		r.Info.VersionMin, r.Info.VersionMax = &lo, &hi
 	}
 	if vr.exact == nil {
-		r.gap("ultralytics_version", "only the weights record the exact Ultralytics version; the range is inferred from the files",
+		r.gap(schemas.GapUltralyticsVersion, "only the weights record the exact Ultralytics version; the range is inferred from the files",
 			"")
 	}
 }

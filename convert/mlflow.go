@@ -224,7 +224,7 @@ func (s *session) readMLflow(ctx context.Context) error {
 		if f.Image {
 			img, err := s.image(ctx, rel)
 			if err != nil {
-				r.gap("session_image", fmt.Sprintf("artifact %s: %v", a.Path, err), "")
+				r.gap(schemas.GapSessionImage, fmt.Sprintf("artifact %s: %v", a.Path, err), "")
 				continue
 			}
 			img.FileName, img.Name, img.Role, img.Step = a.Path, stem(a.Path), f.Role, f.Step
@@ -238,7 +238,7 @@ func (s *session) readMLflow(ctx context.Context) error {
 		r.Assets = append(r.Assets, schemas.AssetRow{Blob: sum.SHA256, Role: f.Role, FileName: a.Path, Size: sum.Size, MediaType: mediaType(a.Path)})
 	}
 	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
-		r.gap("model", "the MLflow run holds no weights/best.pt artifact", "capture the run directory, which has weights/best.pt")
+		r.gap(schemas.GapModel, "the MLflow run holds no weights/best.pt artifact", "capture the run directory, which has weights/best.pt")
 	}
 	r.Info.RunID = sessionID(r.Info.SourceKind, run.Tags[mlflowTagRunID], exp.ID+"/"+info.RunID)
 	return nil

@@ -158,7 +158,7 @@ func Read(ctx context.Context, src string, opts Options) (*Run, error) {
 func (r *Run) readDir(ctx context.Context, kind string, files []File, skipped []string) error {
 	opts := r.opts
 	if len(skipped) > 0 {
-		r.gap("skipped_files", "not regular files or unreadable: "+strings.Join(skipped, "; "), "copy the files the links point to into the run directory")
+		r.gap(schemas.GapSkippedFiles, "not regular files or unreadable: "+strings.Join(skipped, "; "), "copy the files the links point to into the run directory")
 	}
 	args, err := r.readSettings(files)
 	if err != nil {
@@ -199,13 +199,13 @@ func (r *Run) readSettings(files []File) (*Params, error) {
 	r.Params = append(r.Params, rows...)
 	if args == nil && r.Info.SourceKind != schemas.SourceUltralyticsVal {
 		if _, err := r.dir.lstat("args.yaml"); err == nil || !errors.Is(err, fs.ErrNotExist) {
-			r.gap("settings", "args.yaml is not a regular file of the run directory (a symbolic link or a FIFO): not read", "copy the file itself into the run directory")
+			r.gap(schemas.GapSettings, "args.yaml is not a regular file of the run directory (a symbolic link or a FIFO): not read", "copy the file itself into the run directory")
 		} else {
-			r.gap("settings", "the run directory has no args.yaml", "")
+			r.gap(schemas.GapSettings, "the run directory has no args.yaml", "")
 		}
 	}
 	if r.Info.SourceKind == schemas.SourceUltralyticsVal {
-		r.gap("settings", "`yolo val` writes no args.yaml: its settings were only printed to the console", "")
+		r.gap(schemas.GapSettings, "`yolo val` writes no args.yaml: its settings were only printed to the console", "")
 	}
 	return args, nil
 }
@@ -244,11 +244,11 @@ func (r *Run) readResults(files []File) error {
 	p := r.dir.path("results.csv")
 	if !r.dir.isFile("results.csv") {
 		if _, err := r.dir.lstat("results.csv"); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			r.gap("scalars", fmt.Sprintf("results.csv is not read: %v", underlying(err)), "copy the file the link points to into the run directory")
+			r.gap(schemas.GapScalars, fmt.Sprintf("results.csv is not read: %v", underlying(err)), "copy the file the link points to into the run directory")
 		} else if err == nil {
-			r.gap("scalars", "results.csv is not read: "+errNotRegular.Error(), "copy the file into the run directory")
+			r.gap(schemas.GapScalars, "results.csv is not read: "+errNotRegular.Error(), "copy the file into the run directory")
 		} else if r.Info.SourceKind != schemas.SourceUltralyticsVal {
-			r.gap("scalars", "the run directory has no results.csv (the run stopped before its first epoch ended?)", "")
+			r.gap(schemas.GapScalars, "the run directory has no results.csv (the run stopped before its first epoch ended?)", "")
 		}
 		return nil
 	}
@@ -270,7 +270,7 @@ func (r *Run) readResults(files []File) error {
 		n, lines := res.KeepLastPerEpoch()
 		msg := fmt.Sprintf("results.csv has %d rows for %d epochs: the run was resumed. Each epoch keeps its last row (the resumed run's); the %d earlier rows (lines %s) are only in the stored results.csv", n+len(res.Rows), len(epochs), n, lines)
 		r.warn(p + ": " + msg)
-		r.gap("resumed_rows", msg, "")
+		r.gap(schemas.GapResumedRows, msg, "")
 	}
 	return nil
 }
@@ -347,10 +347,10 @@ func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error)
 		if !r.opts.NoWeights {
 			hint = "capture again with --all-weights to keep periodic checkpoints"
 		}
-		r.gap("weights", fmt.Sprintf("left out by the capture options: %s", strings.Join(skippedWeights, ", ")), hint)
+		r.gap(schemas.GapWeights, fmt.Sprintf("left out by the capture options: %s", strings.Join(skippedWeights, ", ")), hint)
 	}
 	if r.Info.Mode == "train" && !hasAssetRole(r.Assets, schemas.RoleWeightsBest) && !r.opts.NoWeights {
-		r.gap("model", "weights/best.pt is not in the run directory: no model can be registered", "copy weights/ from the training machine")
+		r.gap(schemas.GapModel, "weights/best.pt is not in the run directory: no model can be registered", "copy weights/ from the training machine")
 	}
 	return digests, nil
 }
@@ -416,7 +416,7 @@ func (r *Run) summarize(vr *versionRange) {
 		return
 	}
 	if r.Info.SourceKind != schemas.SourceYOLOv5Train && !res.HasColumn("time") {
-		r.gap("epoch_time", "results.csv has no time column before Ultralytics 8.3.9: ClearML's Epoch Time cannot be rebuilt", "")
+		r.gap(schemas.GapEpochTime, "results.csv has no time column before Ultralytics 8.3.9: ClearML's Epoch Time cannot be rebuilt", "")
 	}
 	fit, formula, doubtful := fitnessFor(res, vr, r.Info.SourceKind == schemas.SourceYOLOv5Train)
 	best, fitness, ok := bestRow(res, fit)

@@ -205,7 +205,7 @@ func (r *Run) emitAnnotations(ctx context.Context, emit func(...schemas.Annotati
 		return err
 	}
 	if n := r.annot.maskErrs; n > 0 {
-		r.gap("mask_polygons", fmt.Sprintf("%d segmentation masks in predictions.json could not be decoded (first: %s); captured with --skip-bad-masks, those predictions have no polygons, as the Comet callback omits points when decoding fails", n, r.annot.firstErr),
+		r.gap(schemas.GapMaskPolygons, fmt.Sprintf("%d segmentation masks in predictions.json could not be decoded (first: %s); captured with --skip-bad-masks, those predictions have no polygons, as the Comet callback omits points when decoding fails", n, r.annot.firstErr),
 			"")
 		r.warn(fmt.Sprintf("%s: %d masks could not be decoded (first: %s)", r.dir.path(r.predictions), n, r.annot.firstErr))
 	}
@@ -244,7 +244,7 @@ func (r *Run) emitGroundTruth(ctx context.Context, emit func(...schemas.Annotati
 		}
 	}
 	if bad > 0 {
-		r.gap("ground_truth", fmt.Sprintf("%d label files could not be read (first: %s); Ultralytics skips such images as corrupt", bad, firstBad), "")
+		r.gap(schemas.GapGroundTruth, fmt.Sprintf("%d label files could not be read (first: %s); Ultralytics skips such images as corrupt", bad, firstBad), "")
 		r.warn(fmt.Sprintf("%d dataset label files could not be read (first: %s)", bad, firstBad))
 	}
 	return nil
