@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yoloarchive/yoloarchive/sync/clearml"
+	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
 
@@ -114,7 +114,7 @@ func TestOffline_Golden(t *testing.T) {
 				arch = synctest.Capture(t, pinnedCopy(t, "detect-clearml"))
 			}
 			out := t.TempDir()
-			res := writeOffline(t, arch, out, clearml.Options{})
+			res := writeOffline(t, arch, out, ysync.Options{})
 			got := sessionText(t, res.Output, out)
 			golden := filepath.Join("testdata", "golden", tc.name+".session.txt")
 			if *update {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/yoloarchive/yoloarchive/schemas/cometoffline"
-
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
