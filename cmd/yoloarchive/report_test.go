@@ -33,7 +33,7 @@ func pageData(t *testing.T, path string) map[string]any {
 // leaves nothing.
 func TestReport_CLI(t *testing.T) {
 	dir := t.TempDir()
-	detect := "../../report/testdata/detect-savejson.tar.zst"
+	detect := "../../convert/report/testdata/detect-savejson.tar.zst"
 	links, runDir := followChain(t)
 	whole := filepath.Join(dir, "whole.tar.zst")
 	if code, _, stderr := runCLI(t, "capture", "-q", runDir, "-o", whole); code != 0 {
