@@ -21,8 +21,8 @@ func (r *Run) enrich(ctx context.Context, src string) error {
 	if err != nil {
 		return err
 	}
-	if kind != schemas.SourceClearMLOffline && kind != schemas.SourceCometOffline && kind != schemas.SourceMLflowRun {
-		return fmt.Errorf("%s: --session takes a ClearML offline session, a Comet offline zip or a run of an MLflow file store, not a %s", src, kind)
+	if !isSession(kind) {
+		return fmt.Errorf("%s: --session takes %s, not a %s", src, sessionNames(), kind)
 	}
 	s, err := readSession(ctx, src, kind, r.opts)
 	if err != nil {

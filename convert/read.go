@@ -76,15 +76,16 @@ type valImage struct {
 }
 
 // MergedInto returns the run directory that [Read] captures src into,
-// with src merged as a session: an MLflow run logged from a run directory
-// that is still where its save_dir says. It returns "" for any other
-// source. A recursive capture that finds both captures src alone, so that
+// with src merged as a session: a run of a registered [Reader] (an
+// MLflow run) logged from a run directory that is still where it says.
+// It returns "" for any other source. A recursive capture that finds both captures src alone, so that
 // the run gets one archive.
 func MergedInto(src string) string {
-	if kind, err := Detect(src); err != nil || kind != schemas.SourceMLflowRun {
+	kind, err := Detect(src)
+	if err != nil {
 		return ""
 	}
-	return mlflowRunDir(src)
+	return loggedFrom(kind, src)
 }
 
 // Read reads a run from src. It fails, with an error naming the file,
@@ -103,15 +104,13 @@ func Read(ctx context.Context, src string, opts Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if kind == schemas.SourceMLflowRun {
-		if dir := mlflowRunDir(src); dir != "" {
-			// The run directory the MLflow run was logged from: captured
-			// with the run merged in, as --session merges a session.
-			opts.Sessions = append([]string{src}, opts.Sessions...)
-			return Read(ctx, dir, opts)
-		}
+	if dir := loggedFrom(kind, src); dir != "" {
+		// The run directory the session was logged from: captured with
+		// the run merged in, as --session merges a session.
+		opts.Sessions = append([]string{src}, opts.Sessions...)
+		return Read(ctx, dir, opts)
 	}
-	if kind == schemas.SourceClearMLOffline || kind == schemas.SourceCometOffline || kind == schemas.SourceMLflowRun {
+	if isSession(kind) {
 		r, err := readSession(ctx, src, kind, opts)
 		if r != nil && real != "" {
 			r.Given = given

@@ -339,8 +339,10 @@ func readSession(ctx context.Context, src, kind string, opts Options) (r *Run, e
 		err = s.readClearML(ctx)
 	case schemas.SourceCometOffline:
 		err = s.readComet(ctx)
-	case schemas.SourceMLflowRun:
-		err = s.readMLflow(ctx)
+	default:
+		if rd, ok := reader(kind); ok {
+			err = rd.Read(ctx, &Session{s: s})
+		}
 	}
 	if err != nil {
 		if ctx.Err() != nil {

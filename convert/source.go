@@ -40,8 +40,8 @@ func Detect(src string) (string, error) {
 		_, err := os.Lstat(filepath.Join(src, name))
 		return err == nil
 	}
-	if isMLflowRun(src) {
-		return schemas.SourceMLflowRun, nil
+	if kind := detectRegistered(src); kind != "" {
+		return kind, nil
 	}
 	switch {
 	case has(clearmloffline.FileTask) && !has("args.yaml"), !has("args.yaml") && clearmlSubfolder(src) != "":
@@ -62,8 +62,8 @@ func Detect(src string) (string, error) {
 	case has("predictions.json") || has("confusion_matrix.png") || has("val_batch0_pred.jpg"):
 		return schemas.SourceUltralyticsVal, nil
 	}
-	if isMLflowStore(src) {
-		return "", fmt.Errorf("%s: %w: an MLflow file store: capture its runs with --recursive (one archive per run)", src, ErrNotRun)
+	if err := storeError(src); err != nil {
+		return "", err
 	}
 	return "", fmt.Errorf("%s: %w: no args.yaml, results.csv, opt.yaml or predictions.json (for a folder of runs use --recursive)", src, ErrNotRun)
 }

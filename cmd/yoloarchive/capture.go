@@ -20,6 +20,7 @@ import (
 
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/convert"
+	_ "github.com/yoloarchive/yoloarchive/convert/mlflowrun" // capture of an MLflow file store's runs
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/vision/contours"
 )

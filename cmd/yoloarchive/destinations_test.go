@@ -26,7 +26,7 @@ var destinationImports = map[string]map[string]string{
 	// The capture side reads MLflow file stores with the store's typed
 	// format (issue 17: tracker formats as typed packages used by both
 	// sides); it belongs in schemas/ once the formats move there.
-	"convert": {"sync/mlflow/filestore": "capture of an MLflow file store"},
+	"convert/mlflowrun": {"sync/mlflow/filestore": "capture of an MLflow file store"},
 	// The fake servers of the benchmarks (scripts/bench.sh).
 	"scripts/fakeservers": {"sync/clearml/clearmltest": "fake server", "sync/comet/comettest": "fake server"},
 }

@@ -70,7 +70,7 @@ func TestCLI_SyncMLflow(t *testing.T) {
 // archive per run; the store root alone says to use -r.
 func TestCLI_CaptureMLflowStore(t *testing.T) {
 	store := filepath.Join(t.TempDir(), "mlruns")
-	if err := os.CopyFS(store, os.DirFS(filepath.Join("..", "..", "sync", "mlflow", "testdata", "mlflow", "mlruns"))); err != nil {
+	if err := os.CopyFS(store, os.DirFS(filepath.Join("..", "..", "convert", "mlflowrun", "testdata", "mlruns"))); err != nil {
 		t.Fatal(err)
 	}
 	out := t.TempDir() + "/"
@@ -122,7 +122,7 @@ func TestCLI_CaptureRunsWithMLflowStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := filepath.Join(work, "runs", "mlflow")
-	if err := os.CopyFS(store, os.DirFS(filepath.Join("..", "..", "sync", "mlflow", "testdata", "mlflow", "mlruns"))); err != nil {
+	if err := os.CopyFS(store, os.DirFS(filepath.Join("..", "..", "convert", "mlflowrun", "testdata", "mlruns"))); err != nil {
 		t.Fatal(err)
 	}
 	const exp, run = "123456789012345678", "8f7e6d5c4b3a29180f1e2d3c4b5a6978"

@@ -1,4 +1,4 @@
-package mlflow_test
+package mlflowrun_test
 
 import (
 	"context"
@@ -10,13 +10,14 @@ import (
 	"testing"
 
 	"github.com/yoloarchive/yoloarchive/convert"
+	_ "github.com/yoloarchive/yoloarchive/convert/mlflowrun"
 	"github.com/yoloarchive/yoloarchive/schemas"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/mlflow"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
 
-// fixtureRun is the run of testdata/mlflow/mlruns (written by
+// fixtureRun is the run of testdata/mlruns (written by
 // make_mlruns.py from the genuine 3-epoch detect run).
 const (
 	fixtureExp = "123456789012345678"
@@ -27,7 +28,7 @@ const (
 func copyStore(t *testing.T, dir string) string {
 	t.Helper()
 	dst := filepath.Join(dir, "mlruns")
-	if err := os.CopyFS(dst, os.DirFS(filepath.Join("testdata", "mlflow", "mlruns"))); err != nil {
+	if err := os.CopyFS(dst, os.DirFS(filepath.Join("testdata", "mlruns"))); err != nil {
 		t.Fatal(err)
 	}
 	return dst

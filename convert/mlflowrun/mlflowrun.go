@@ -1,19 +1,37 @@
-package convert
+// Package mlflowrun captures a run of an MLflow file store (mlruns/,
+// which Ultralytics' MLflow callback writes to runs/mlflow when no
+// tracking URI is set): a session reader registered with
+// convert.RegisterReader. Importing it for its side effect (one line in
+// cmd/yoloarchive) is what makes capture read MLflow runs.
+package mlflowrun
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/yoloarchive/yoloarchive/convert"
 	"github.com/yoloarchive/yoloarchive/schemas"
 	"github.com/yoloarchive/yoloarchive/sync/mlflow/filestore"
 	"github.com/yoloarchive/yoloarchive/sync/pyfmt"
 )
+
+func init() {
+	convert.RegisterReader(convert.Reader{
+		Kind:       schemas.SourceMLflowRun,
+		Name:       "a run of an MLflow file store",
+		IsRun:      isMLflowRun,
+		Store:      isMLflowStore,
+		StoreName:  "an MLflow file store",
+		LoggedFrom: mlflowRunDir,
+		Read:       readMLflow,
+	})
+}
 
 // mlflowTagRunID is the tag a yoloarchive replay gives an MLflow run
 // (schemas.TagRunID, as sync/mlflow sets it): the archive's run id.
@@ -81,7 +99,7 @@ func mlflowParam(key string, pos int, value string) schemas.ParamRow {
 			typ = "float"
 		}
 	}
-	row := pyParam("args", key, pos, value, typ)
+	row := convert.PyParam("args", key, pos, value, typ)
 	if typ != "str" && pyfmt.ParamStr(row) != value {
 		s := value
 		row = schemas.ParamRow{Section: "args", Key: key, Position: int32(pos), Text: value, Type: schemas.TypeString, String: &s}
@@ -89,16 +107,17 @@ func mlflowParam(key string, pos int, value string) schemas.ParamRow {
 	return row
 }
 
-// readMLflow reads a run of an MLflow file store (s.root is the run's
+// readMLflow reads a run of an MLflow file store (s.Root() is the run's
 // folder) with sync/mlflow/filestore, which refuses links and bounds
 // every file: meta.yaml, params (the training arguments, as str()),
 // tags, every metric's history (step = the 0-based epoch, the callback's
 // names with their parentheses put back), the repeat of metrics/* at the
 // last step of a finished run as its final values, and the artifacts.
-func (s *session) readMLflow(ctx context.Context) error {
-	r := s.r
-	storeDir := filepath.Dir(filepath.Dir(s.root))
-	expID, runID := filepath.Base(filepath.Dir(s.root)), filepath.Base(s.root)
+func readMLflow(ctx context.Context, s *convert.Session) error {
+	r := s.Run()
+	root := s.Root()
+	storeDir := filepath.Dir(filepath.Dir(root))
+	expID, runID := filepath.Base(filepath.Dir(root)), filepath.Base(root)
 	store, err := filestore.Open(storeDir)
 	if err != nil {
 		return err
@@ -112,7 +131,7 @@ func (s *session) readMLflow(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.asset(ctx, filestore.MetaFile, schemas.RoleSessionFile, ""); err != nil {
+	if err := s.AddSessionFile(ctx, filestore.MetaFile); err != nil {
 		return err
 	}
 	info := run.Info
@@ -133,11 +152,10 @@ func (s *session) readMLflow(ctx context.Context) error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	args := &Params{byKey: map[string]int{}}
+	args := make([]schemas.ParamRow, 0, len(keys))
 	for i, k := range keys {
 		row := mlflowParam(k, i, run.Params[k])
-		args.byKey[k] = len(args.Rows)
-		args.Rows = append(args.Rows, row)
+		args = append(args, row)
 		r.Params = append(r.Params, row)
 	}
 	tagKeys := make([]string, 0, len(run.Tags))
@@ -176,15 +194,8 @@ func (s *session) readMLflow(ctx context.Context) error {
 		return a.WallTime != nil && b.WallTime != nil && a.WallTime.Before(*b.WallTime)
 	})
 	r.Info.EpochsCompleted = int64(len(epochs))
-	r.describeArgs(args, nil)
+	s.DescribeArgs(args)
 	r.Info.Project = exp.Name
-	if r.Info.Task == "" {
-		m := map[string]bool{}
-		for _, sc := range r.Scalars {
-			m[sc.Metric] = true
-		}
-		r.Info.Task = taskFromMetrics(m)
-	}
 	switch info.Status {
 	case filestore.Finished:
 		r.Info.Status = schemas.StatusFinished
@@ -219,28 +230,14 @@ func (s *session) readMLflow(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rel := path.Join(filestore.ArtifactsDir, a.Path)
-		f := classifyFile(a.Path)
-		if f.Image {
-			img, err := s.image(ctx, rel)
-			if err != nil {
-				r.gap(schemas.GapSessionImage, fmt.Sprintf("artifact %s: %v", a.Path, err), "")
-				continue
-			}
-			img.FileName, img.Name, img.Role, img.Step = a.Path, stem(a.Path), f.Role, f.Step
-			r.Images = append(r.Images, img)
-			continue
-		}
-		sum, _, err := s.storeFile(ctx, rel)
-		if err != nil {
+		if err := s.AddArtifact(ctx, path.Join(filestore.ArtifactsDir, a.Path), a.Path); err != nil {
 			return err
 		}
-		r.Assets = append(r.Assets, schemas.AssetRow{Blob: sum.SHA256, Role: f.Role, FileName: a.Path, Size: sum.Size, MediaType: mediaType(a.Path)})
 	}
 	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
-		r.gap(schemas.GapModel, "the MLflow run holds no weights/best.pt artifact", "capture the run directory, which has weights/best.pt")
+		s.Gap(schemas.GapModel, "the MLflow run holds no weights/best.pt artifact", "capture the run directory, which has weights/best.pt")
 	}
-	r.Info.RunID = sessionID(r.Info.SourceKind, run.Tags[mlflowTagRunID], exp.ID+"/"+info.RunID)
+	s.Finish(run.Tags[mlflowTagRunID], exp.ID+"/"+info.RunID)
 	return nil
 }
 
@@ -272,9 +269,28 @@ func mlflowRunDir(src string) string {
 		}
 	}
 	for _, c := range candidates {
-		if k, err := Detect(c); err == nil && k == schemas.SourceUltralyticsTrain {
+		if k, err := convert.Detect(c); err == nil && k == schemas.SourceUltralyticsTrain {
 			return c
 		}
 	}
 	return ""
+}
+
+// msTime converts milliseconds since the epoch; nil for none.
+func msTime(ms int64) *time.Time {
+	if ms <= 0 {
+		return nil
+	}
+	t := time.UnixMilli(ms).UTC()
+	return &t
+}
+
+// hasAssetRole reports whether an asset of role is stored.
+func hasAssetRole(assets []schemas.AssetRow, role string) bool {
+	for _, a := range assets {
+		if a.Role == role {
+			return true
+		}
+	}
+	return false
 }
