@@ -38,39 +38,7 @@ var destinationImports = map[string]map[string]string{
 // docs (docs/adding-a-destination.md). Tests are not counted: a CLI test
 // may drive a destination's fake.
 func TestDestinations_OnePackageEach(t *testing.T) {
-	cmd := exec.Command("go", "list", "-json", "./...")
-	cmd.Dir = filepath.Join("..", "..")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	type pkg struct {
-		ImportPath, Dir string
-		GoFiles         []string
-		Imports         []string
-	}
-	var pkgs []pkg
-	dec := json.NewDecoder(out)
-	for {
-		var p pkg
-		if err := dec.Decode(&p); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		pkgs = append(pkgs, p)
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("go list: %v\n%s", err, stderr.String())
-	}
-	if len(pkgs) < 20 {
-		t.Fatalf("go list found %d packages", len(pkgs))
-	}
+	pkgs := goList(t)
 	// tracker returns the destination whose tree holds the package rel.
 	tracker := func(rel string) string {
 		for _, d := range destinations {
@@ -136,4 +104,45 @@ func TestDestinations_OnePackageEach(t *testing.T) {
 			}
 		}
 	}
+}
+
+// listedPackage is what `go list -json` says of a package of the module.
+type listedPackage struct {
+	ImportPath, Dir string
+	GoFiles         []string
+	Imports         []string
+}
+
+// goList lists the module's packages (their imports leave out tests').
+func goList(t *testing.T) []listedPackage {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-json", "./...")
+	cmd.Dir = filepath.Join("..", "..")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pkgs []listedPackage
+	dec := json.NewDecoder(out)
+	for {
+		var p listedPackage
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("go list: %v\n%s", err, stderr.String())
+	}
+	if len(pkgs) < 20 {
+		t.Fatalf("go list found %d packages", len(pkgs))
+	}
+	return pkgs
 }
