@@ -56,9 +56,9 @@ type Clock struct {
 // NewClock returns the Clock of a run.
 func NewClock(run *Run) *Clock {
 	c := &Clock{elapsed: map[int64]float64{}, epochs: run.Epochs()}
-	for _, s := range run.Scalars {
-		if s.Metric == "time" && !math.IsNaN(s.Value) {
-			c.elapsed[s.Epoch] = s.Value
+	for e, v := range run.EpochTimes() {
+		if !math.IsNaN(v) {
+			c.elapsed[e] = v
 		}
 	}
 	if run.Info.EndedAt != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
+	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
 
 // TestOpen_Format10 opens an archive written by format 1.0 (before the
@@ -15,6 +16,7 @@ func TestOpen_Format10(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	run.Scalars = synctest.Scalars(t, run) // streamed, not held
 	defer run.Close()
 	if run.Archive.Header.FormatVersion != "1.0" {
 		t.Fatalf("format %s", run.Archive.Header.FormatVersion)
@@ -46,6 +48,7 @@ func TestOpen_Format12(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	run.Scalars = synctest.Scalars(t, run) // streamed, not held
 	defer run.Close()
 	if run.Archive.Header.FormatVersion != "1.2" || run.Info.Producer != "" {
 		t.Fatalf("format %s, producer %q", run.Archive.Header.FormatVersion, run.Info.Producer)

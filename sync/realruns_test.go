@@ -39,6 +39,7 @@ func TestRealRuns(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			run.Scalars = synctest.Scalars(t, run) // streamed, not held
 			defer run.Close()
 			tracker := 0
 			for _, s := range run.Scalars {

@@ -57,6 +57,7 @@ func TestResumedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	run.Scalars = synctest.Scalars(t, run) // streamed, not held
 	var gap string
 	for _, g := range run.Gaps {
 		if g.Item == "resumed_rows" {

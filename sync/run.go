@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -14,13 +15,20 @@ import (
 // Run is an archive opened for replay: its verified header and tables. Blobs
 // stay in the archive until Extract is called. A delta chain opens as one
 // Run: its links' tables merged, its head link as Archive.
+//
+// The big tables, scalars and annotations, are not held for a complete
+// archive: Tables.Scalars and Tables.Annotations stay nil and
+// [Run.ScanScalars] and [Run.ScanAnnotations] read them again in row
+// batches, so that a sync's memory does not grow with them. A chain's
+// merged tables (and a Run made in memory) are held and scanned whole.
 type Run struct {
 	// Path is the archive's file name (a chain's base name).
 	Path string
 	// Archive is the opened archive (a chain's last link).
 	Archive *archive.Archive
 	// Tables are the archive's tables (a chain's merged): Info is the
-	// run table's single row.
+	// run table's single row. Scalars and Annotations are nil when
+	// streamed: read them with ScanScalars and ScanAnnotations.
 	archive.Tables
 	// Prior is what an earlier sync of the same chain to this destination
 	// already sent (the first links merged), nil when nothing was or the
@@ -28,17 +36,89 @@ type Run struct {
 	Prior *Run
 
 	chain *chain.Chain
+	// streamed: Scalars and Annotations are read from Archive by each
+	// scan, not held; stats summarise the scalars.
+	streamed bool
+	stats    scalarStats
 }
 
-// Open opens and verifies the archive at path and loads its tables. A chain
-// link (or a chain's base name) opens the whole chain, merged. The caller
-// must Close the Run.
+// scalarStats is what one pass over the scalars table tells that the
+// callers ask for often: O(metrics + epochs), not O(rows).
+type scalarStats struct {
+	maxEpoch int64
+	metrics  []string
+	// times is the "time" column (seconds elapsed) by epoch.
+	times map[int64]float64
+}
+
+// Open opens and verifies the archive at path and loads its small tables;
+// the scalars and annotations of a complete archive are streamed (see
+// [Run]). A chain link (or a chain's base name) opens the whole chain,
+// merged. The caller must Close the Run.
 func Open(ctx context.Context, path string) (*Run, error) {
-	o, err := chain.OpenTables(ctx, path)
+	o, err := chain.OpenTables(ctx, path, schemas.TableScalars, schemas.TableAnnotations)
 	if err != nil {
 		return nil, err
 	}
-	return &Run{Path: o.Path, Archive: o.Links[len(o.Links)-1], Tables: *o.Tables, chain: o.Chain}, nil
+	r := &Run{Path: o.Path, Archive: o.Links[len(o.Links)-1], Tables: *o.Tables, chain: o.Chain, streamed: o.Chain == nil}
+	if r.streamed {
+		r.stats.times = map[int64]float64{}
+		seen := map[string]bool{}
+		err := r.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
+			for _, s := range rows {
+				r.stats.maxEpoch = max(r.stats.maxEpoch, s.Epoch)
+				if !seen[s.Metric] {
+					seen[s.Metric] = true
+					r.stats.metrics = append(r.stats.metrics, s.Metric)
+				}
+				if s.Metric == "time" {
+					r.stats.times[s.Epoch] = s.Value
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return r, nil
+}
+
+// ScanScalars calls fn with successive batches of the scalars rows, in
+// table order, checking ctx between batches. fn must not keep the slice
+// (it is reused); rows it keeps are copies.
+func (r *Run) ScanScalars(ctx context.Context, fn func(rows []schemas.ScalarRow) error) error {
+	if !r.streamed {
+		return scanHeld(ctx, r.Scalars, fn)
+	}
+	return archive.ScanTable(ctx, r.Archive, schemas.TableScalars, fn)
+}
+
+// ScanAnnotations calls fn with successive batches of the annotation rows,
+// as ScanScalars does.
+func (r *Run) ScanAnnotations(ctx context.Context, fn func(rows []schemas.AnnotationRow) error) error {
+	if !r.streamed {
+		return scanHeld(ctx, r.Annotations, fn)
+	}
+	return archive.ScanTable(ctx, r.Archive, schemas.TableAnnotations, fn)
+}
+
+// scanHeld hands rows held in memory to fn in batches, as a scan of the
+// table would.
+func scanHeld[T any](ctx context.Context, rows []T, fn func([]T) error) error {
+	const batch = 4096
+	for len(rows) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(batch, len(rows))
+		if err := fn(rows[:n:n]); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
 }
 
 // Links returns the digests of a chain's links in order (nil for a
@@ -99,11 +179,29 @@ func (r *Run) Epochs() int64 {
 	if r.Info.EpochsCompleted > 0 {
 		return r.Info.EpochsCompleted
 	}
+	if r.streamed {
+		return r.stats.maxEpoch
+	}
 	var n int64
 	for _, s := range r.Scalars {
 		n = max(n, s.Epoch)
 	}
 	return n
+}
+
+// EpochTimes returns the "time" column of the scalars (seconds elapsed
+// at the end of each epoch), by epoch.
+func (r *Run) EpochTimes() map[int64]float64 {
+	if r.streamed {
+		return r.stats.times
+	}
+	times := map[int64]float64{}
+	for _, s := range r.Scalars {
+		if s.Metric == "time" {
+			times[s.Epoch] = s.Value
+		}
+	}
+	return times
 }
 
 // Asset returns the first asset with the role, if any.
@@ -147,6 +245,9 @@ func (r *Run) Image(fileName string) (schemas.ImageRow, bool) {
 
 // MetricNames returns the scalar metric names in first-seen order.
 func (r *Run) MetricNames() []string {
+	if r.streamed {
+		return r.stats.metrics
+	}
 	seen := map[string]bool{}
 	var out []string
 	for _, s := range r.Scalars {

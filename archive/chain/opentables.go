@@ -3,9 +3,11 @@ package chain
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/yoloarchive/yoloarchive/archive"
+	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
 // Opened is what a command that reads runs opens from one path: a
@@ -22,9 +24,11 @@ type Opened struct {
 }
 
 // OpenTables resolves path (see Resolve), opens and verifies the archive
-// or the chain it names, and loads its tables. The error names path. The
-// caller must Close the result.
-func OpenTables(ctx context.Context, path string) (*Opened, error) {
+// or the chain it names, and loads its tables. The tables named in skip
+// are not loaded from a complete archive (the caller streams them with
+// archive.ScanTable); a chain's links are merged whole, skip or not. The
+// error names path. The caller must Close the result.
+func OpenTables(ctx context.Context, path string, skip ...string) (*Opened, error) {
 	target, err := Resolve(path)
 	if err != nil {
 		return nil, err
@@ -48,7 +52,7 @@ func OpenTables(ctx context.Context, path string) (*Opened, error) {
 		}
 		return nil, err
 	}
-	t, err := archive.LoadTables(ctx, a)
+	t, err := archive.LoadTables(ctx, a, slices.DeleteFunc(slices.Clone(schemas.Tables), func(n string) bool { return slices.Contains(skip, n) })...)
 	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -94,12 +94,25 @@ func compare(ctx context.Context, paths []string) (rep *compareReport, ok, faile
 			failed++
 			continue
 		}
+		// compare reads every value (report.Values): the scalars, which
+		// a Run streams, are gathered here.
+		var scalars []schemas.ScalarRow
+		if err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error { scalars = append(scalars, rows...); return nil }); err != nil {
+			run.Close()
+			if ctx.Err() != nil {
+				return nil, 0, 0, ctx.Err()
+			}
+			cr.Status, cr.Error = statusFailed, describeArchiveErr(err)
+			rep.Runs = append(rep.Runs, cr)
+			failed++
+			continue
+		}
 		ok++
 		r := run.Info
 		cr.Archive, cr.Links = run.Path, len(run.Links())
 		cr.RunID, cr.Name, cr.Task, cr.RunStatus = r.RunID, run.Name(), r.Task, r.Status
 		cr.Version, cr.EpochsCompleted, cr.EpochsPlanned, cr.BestEpoch = report.VersionText(r), r.EpochsCompleted, r.EpochsPlanned, r.BestEpoch
-		cr.Metrics = metricValues(run.Scalars)
+		cr.Metrics = metricValues(scalars)
 		run.Close()
 		for _, m := range cr.Metrics {
 			if !seen[m.Metric] {

@@ -44,6 +44,7 @@ func captureOpen(t *testing.T, src string) *ysync.Run {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.Scalars = synctest.Scalars(t, r) // streamed, not held
 	t.Cleanup(func() { r.Close() })
 	return r
 }

@@ -231,32 +231,30 @@ func buildPlan(ctx context.Context, run *ysync.Run, o ysync.Options, taskID stri
 		name, _, _ = strings.Cut(name, "/")
 		return name
 	}
-	times := map[int64]float64{}
-	for _, s := range run.Scalars {
-		if s.Metric == "time" {
-			times[s.Epoch] = s.Value
-		}
-	}
+	times := run.EpochTimes()
 	seen := map[string]bool{}
-	for i, s := range run.Scalars {
-		if i%4096 == 0 && run.Archive != nil {
-			if err := ctx.Err(); err != nil {
-				return nil, err // Ctrl-C: a 390k-scalar run takes seconds
-			}
-		}
-		if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
-			continue
-		}
-		if s.Step != nil {
-			// A tracker session's repeat of a metric in the same epoch
-			// (the final validation) comes from the summary instead.
-			k := s.Metric + "\x00" + strconv.FormatInt(s.Epoch, 10)
-			if seen[k] {
+	// The scan checks ctx between batches: Ctrl-C does not wait for a
+	// 390k-scalar run's events.
+	err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
+		for _, s := range rows {
+			if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
 				continue
 			}
-			seen[k] = true
+			if s.Step != nil {
+				// A tracker session's repeat of a metric in the same epoch
+				// (the final validation) comes from the summary instead.
+				k := s.Metric + "\x00" + strconv.FormatInt(s.Epoch, 10)
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+			}
+			scalar(s.Epoch-1, title(s.Metric), s.Metric, s.Value, ts.At(s))
 		}
-		scalar(s.Epoch-1, title(s.Metric), s.Metric, s.Value, ts.At(s))
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !ysync.VersionLess(v, "8.3.9") {
 		for e := int64(1); e <= epochs; e++ {

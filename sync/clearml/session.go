@@ -48,21 +48,26 @@ func buildSessionPlan(ctx context.Context, run *ysync.Run, o ysync.Options, task
 		}
 		return p.End
 	}
-	for _, s := range run.Scalars {
-		if s.Step == nil {
-			continue
-		}
-		s := s
-		items = append(items, item{at(s.WallTime), func() {
-			value, _ := ysync.JSONFloat(s.Value)
-			title := s.Group
-			if title == "" {
-				title = s.Metric
+	err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
+		for _, s := range rows {
+			if s.Step == nil {
+				continue
 			}
-			add(event{"type": clearmloffline.EventScalar, "iter": *s.Step, "metric": title, "variant": s.Metric,
-				"value": value, "timestamp": at(s.WallTime).UnixMilli()})
-			p.Counts.Scalars++
-		}})
+			items = append(items, item{at(s.WallTime), func() {
+				value, _ := ysync.JSONFloat(s.Value)
+				title := s.Group
+				if title == "" {
+					title = s.Metric
+				}
+				add(event{"type": clearmloffline.EventScalar, "iter": *s.Step, "metric": title, "variant": s.Metric,
+					"value": value, "timestamp": at(s.WallTime).UnixMilli()})
+				p.Counts.Scalars++
+			}})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	counters := map[string]int{}
 	var perr error

@@ -56,6 +56,7 @@ func TestSession_CaptureKeepsEveryEvent(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			run.Scalars = synctest.Scalars(t, run) // streamed, not held
 			defer run.Close()
 			if run.Info.SourceKind != "clearml-offline" || run.Info.SessionID != "offline-65072dc9b8014849a4dc396a0eb301ec" ||
 				run.Info.Name != "detect-clearml" || run.Info.Task != "detect" || run.Info.Status != "finished" || run.Info.EpochsCompleted != 3 {

@@ -45,7 +45,7 @@ func ProjectName(p string) string {
 // (callback-mapping.md part B), in the callback's order.
 func Build(ctx context.Context, run *ysync.Run, o Options) (*Log, error) {
 	if run.Info.SourceKind == schemas.SourceCometOffline {
-		return buildSession(run, o)
+		return buildSession(ctx, run, o)
 	}
 	l, err := buildCallback(ctx, run, o)
 	if err != nil {
@@ -115,21 +115,27 @@ func buildCallback(ctx context.Context, run *ysync.Run, o Options) (*Log, error)
 	// epoch's validation at train end); the first point of each metric
 	// and epoch is the epoch's, the final values come from the summary.
 	seen := map[string]bool{}
-	for _, s := range run.Scalars {
-		if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
-			continue
-		}
-		if s.Step != nil {
-			k := s.Metric + "\x00" + strconv.FormatInt(s.Epoch, 10)
-			if seen[k] {
+	err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
+		for _, s := range rows {
+			if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
 				continue
 			}
-			seen[k] = true
+			if s.Step != nil {
+				k := s.Metric + "\x00" + strconv.FormatInt(s.Epoch, 10)
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+			}
+			if _, ok := byEpoch[s.Epoch]; !ok {
+				epochs = append(epochs, s.Epoch)
+			}
+			byEpoch[s.Epoch] = append(byEpoch[s.Epoch], s)
 		}
-		if _, ok := byEpoch[s.Epoch]; !ok {
-			epochs = append(epochs, s.Epoch)
-		}
-		byEpoch[s.Epoch] = append(byEpoch[s.Epoch], s)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(epochs, func(i, j int) bool { return epochs[i] < epochs[j] })
 	group := func(rows []schemas.ScalarRow, prefixes ...string) []Metric {
@@ -238,7 +244,9 @@ func buildCallback(ctx context.Context, run *ysync.Run, o Options) (*Log, error)
 	for _, n := range plotNames(info.Task, v) {
 		image(n, nil)
 	}
-	predictionImages(run, o, v, lastStep, l.End, add)
+	if err := predictionImages(ctx, run, o, v, lastStep, l.End, add); err != nil {
+		return nil, err
+	}
 	var batches []schemas.ImageRow
 	batches = append(batches, run.ImagesByRole(schemas.RoleTrainBatch)...)
 	batches = append(batches, run.ImagesByRole(schemas.RoleValBatchLabels, schemas.RoleValBatchPred)...)
@@ -354,38 +362,44 @@ func predictionTask(task, v string) bool {
 // dataset's validation images in file-name order, capped, each with its
 // ground-truth and prediction layers. Nothing is logged without
 // predictions (the callback's empty jdict) or for other tasks.
-func predictionImages(run *ysync.Run, o Options, v string, step *int64, at time.Time, add func(Call)) {
+func predictionImages(ctx context.Context, run *ysync.Run, o Options, v string, step *int64, at time.Time, add func(Call)) error {
 	if _, ok := run.Asset(schemas.RolePredictionsJSON); !ok || !predictionTask(run.Info.Task, v) {
-		return
-	}
-	hasPred := false
-	for _, a := range run.Annotations {
-		if a.Layer == schemas.LayerPrediction {
-			hasPred = true
-			break
-		}
-	}
-	if !hasPred {
-		return
-	}
-	byImage := map[string][]schemas.AnnotationRow{}
-	for _, a := range run.Annotations {
-		byImage[a.ImageFile] = append(byImage[a.ImageFile], a)
+		return nil
 	}
 	imgs := run.ImagesByRole(schemas.RoleDatasetImage)
 	sort.SliceStable(imgs, func(i, j int) bool { return imgs[i].FileName < imgs[j].FileName })
-	n := 0
+	var picked []schemas.ImageRow
 	for _, img := range imgs {
-		if n >= maxPredictions(o) {
+		if len(picked) >= maxPredictions(o) {
 			break
 		}
-		if img.Blob == "" {
-			continue
+		if img.Blob != "" {
+			picked = append(picked, img)
 		}
-		n++
+	}
+	// One pass over the annotations keeps only the picked images' rows.
+	hasPred := false
+	byImage := map[string][]schemas.AnnotationRow{}
+	for _, img := range picked {
+		byImage[img.FileName] = nil
+	}
+	err := run.ScanAnnotations(ctx, func(rows []schemas.AnnotationRow) error {
+		for _, a := range rows {
+			hasPred = hasPred || a.Layer == schemas.LayerPrediction
+			if kept, ok := byImage[a.ImageFile]; ok {
+				byImage[a.ImageFile] = append(kept, a)
+			}
+		}
+		return nil
+	})
+	if err != nil || !hasPred {
+		return err
+	}
+	for _, img := range picked {
 		add(Call{Kind: KindImage, Name: img.Name, Step: step, Time: at, Annotations: layers(byImage[img.FileName]),
 			File: &File{Name: uploadName(img), Digest: img.Blob, Size: img.Size}})
 	}
+	return nil
 }
 
 // layers turns annotation rows into the callback's ground-truth and

@@ -1,6 +1,7 @@
 package comet
 
 import (
+	"context"
 	"encoding/json"
 	"path"
 	"sort"
@@ -18,7 +19,7 @@ import (
 // its step, epoch, context and time, its images with their annotation
 // layers, its model and assets, console output and the system messages,
 // in the order of their timestamps.
-func buildSession(run *ysync.Run, o Options) (*Log, error) {
+func buildSession(ctx context.Context, run *ysync.Run, o Options) (*Log, error) {
 	info := run.Info
 	l := &Log{Workspace: o.Workspace, Project: o.Project, Name: o.Name, RunID: run.RunID(),
 		Tags: append(append([]string(nil), info.Tags...), o.Tags...)}
@@ -113,19 +114,31 @@ func buildSession(run *ysync.Run, o Options) (*Log, error) {
 	// The epoch as logged (format 1.3); before, epoch 0 stood for both 0
 	// and none, and is written as none.
 	logged := formatMinor(run) >= schemas.ColumnsSince["scalars.session_epoch"]
-	for _, s := range run.Scalars {
-		c := Call{Kind: KindMetrics, Metrics: []Metric{{s.Metric, s.Value}}, Step: s.Step, Context: s.Group}
-		switch {
-		case logged:
-			c.Epoch = s.SessionEpoch
-		case s.Epoch != 0:
-			c.Epoch = Int64(s.Epoch)
+	err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
+		for _, s := range rows {
+			c := Call{Kind: KindMetrics, Metrics: []Metric{{s.Metric, s.Value}}, Step: s.Step, Context: s.Group}
+			switch {
+			case logged:
+				c.Epoch = s.SessionEpoch
+			case s.Epoch != 0:
+				c.Epoch = Int64(s.Epoch)
+			}
+			add(s.WallTime, c)
 		}
-		add(s.WallTime, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	byFile := map[string][]schemas.AnnotationRow{}
-	for _, a := range run.Annotations {
-		byFile[a.ImageFile] = append(byFile[a.ImageFile], a)
+	err = run.ScanAnnotations(ctx, func(rows []schemas.AnnotationRow) error {
+		for _, a := range rows {
+			byFile[a.ImageFile] = append(byFile[a.ImageFile], a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, img := range run.Images {
 		if img.Kind != "image" || img.Blob == "" {

@@ -148,19 +148,25 @@ func BuildPlan(ctx context.Context, run *ysync.Run, o Options) (*Plan, error) {
 	byEpoch := map[int64][]schemas.ScalarRow{}
 	var epochs []int64
 	seen := map[string]bool{}
-	for _, s := range run.Scalars {
-		if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
-			continue
+	err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
+		for _, s := range rows {
+			if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
+				continue
+			}
+			k := s.Metric + "\x00" + strconv.FormatInt(s.Epoch, 10)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			if _, ok := byEpoch[s.Epoch]; !ok {
+				epochs = append(epochs, s.Epoch)
+			}
+			byEpoch[s.Epoch] = append(byEpoch[s.Epoch], s)
 		}
-		k := s.Metric + "\x00" + strconv.FormatInt(s.Epoch, 10)
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		if _, ok := byEpoch[s.Epoch]; !ok {
-			epochs = append(epochs, s.Epoch)
-		}
-		byEpoch[s.Epoch] = append(byEpoch[s.Epoch], s)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(epochs, func(i, j int) bool { return epochs[i] < epochs[j] })
 	add := func(key string, value float64, step int64, at time.Time) {
