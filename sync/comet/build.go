@@ -109,7 +109,13 @@ func buildCallback(ctx context.Context, run *ysync.Run, o Options) (*Log, error)
 
 	// Per epoch: train losses; validation metrics and losses; lr.
 	spe := stepsPerEpoch(info)
-	byEpoch := map[int64][]schemas.ScalarRow{}
+	// An epoch's points, kept as name and value (not whole rows): a
+	// big table is streamed, and this is what the calls need of it.
+	type epochPoints struct {
+		at time.Time // the first point's
+		ms []Metric
+	}
+	byEpoch := map[int64]*epochPoints{}
 	var epochs []int64
 	// A tracker session logs some values twice (ClearML re-logs the last
 	// epoch's validation at train end); the first point of each metric
@@ -127,10 +133,13 @@ func buildCallback(ctx context.Context, run *ysync.Run, o Options) (*Log, error)
 				}
 				seen[k] = true
 			}
-			if _, ok := byEpoch[s.Epoch]; !ok {
+			ep, ok := byEpoch[s.Epoch]
+			if !ok {
+				ep = &epochPoints{at: clk.At(s)}
+				byEpoch[s.Epoch] = ep
 				epochs = append(epochs, s.Epoch)
 			}
-			byEpoch[s.Epoch] = append(byEpoch[s.Epoch], s)
+			ep.ms = append(ep.ms, Metric{s.Metric, s.Value})
 		}
 		return nil
 	})
@@ -138,12 +147,12 @@ func buildCallback(ctx context.Context, run *ysync.Run, o Options) (*Log, error)
 		return nil, err
 	}
 	sort.Slice(epochs, func(i, j int) bool { return epochs[i] < epochs[j] })
-	group := func(rows []schemas.ScalarRow, prefixes ...string) []Metric {
+	group := func(rows []Metric, prefixes ...string) []Metric {
 		var out []Metric
 		for _, s := range rows {
 			for _, p := range prefixes {
-				if strings.HasPrefix(s.Metric, p) {
-					out = append(out, Metric{s.Metric, s.Value})
+				if strings.HasPrefix(s.Name, p) {
+					out = append(out, s)
 				}
 			}
 		}
@@ -166,8 +175,8 @@ func buildCallback(ctx context.Context, run *ysync.Run, o Options) (*Log, error)
 				return nil, err // Ctrl-C: 30k epochs take seconds
 			}
 		}
-		rows := byEpoch[e]
-		step, ep, at := Int64(e*spe), Int64(e), clk.At(rows[0])
+		rows := byEpoch[e].ms
+		step, ep, at := Int64(e*spe), Int64(e), byEpoch[e].at
 		if ms := group(rows, "train/"); len(ms) > 0 {
 			add(Call{Kind: KindMetrics, Metrics: ms, Step: step, Epoch: ep, Time: at})
 		}

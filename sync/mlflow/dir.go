@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/mlflow/filestore"
@@ -97,21 +98,29 @@ func (d *Dir) Write(ctx context.Context, run *ysync.Run, st *ysync.State, task *
 			return fmt.Errorf("mlflow-dir: run %s: %v", w.Dir(), err)
 		}
 	}
-	hist := map[string][]filestore.Metric{}
-	var keys []string
+	// Each metric's history, metrics in first-logged order: the plan's
+	// points are grouped in place (a stable sort by that order), not
+	// copied.
+	rank := map[string]int{}
 	for _, m := range p.Metrics {
-		if _, ok := hist[m.Key]; !ok {
-			keys = append(keys, m.Key)
+		if _, ok := rank[m.Key]; !ok {
+			rank[m.Key] = len(rank)
 		}
-		hist[m.Key] = append(hist[m.Key], m)
 	}
-	for _, k := range keys {
+	slices.SortStableFunc(p.Metrics, func(a, b filestore.Metric) int { return rank[a.Key] - rank[b.Key] })
+	for hist := p.Metrics; len(hist) > 0; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := w.WriteMetric(k, hist[k]); err != nil {
+		k := hist[0].Key
+		n := 1
+		for n < len(hist) && hist[n].Key == k {
+			n++
+		}
+		if err := w.WriteMetric(k, hist[:n]); err != nil {
 			return fmt.Errorf("mlflow-dir: run %s: %v", w.Dir(), err)
 		}
+		hist = hist[n:]
 	}
 	if len(p.Artifacts) > 0 {
 		var ds []string

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"path"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -145,15 +144,26 @@ func BuildPlan(ctx context.Context, run *ysync.Run, o Options) (*Plan, error) {
 	// The epochs' points; a tracker session may hold a metric twice at an
 	// epoch (ClearML re-logs the last validation): the first is the
 	// epoch's.
-	byEpoch := map[int64][]schemas.ScalarRow{}
+	// Points are kept as name, value and time, not whole rows: a big
+	// table is streamed, and this is what the plan needs of it.
+	type point struct {
+		metric string
+		value  float64
+		at     time.Time
+	}
+	type metricEpoch struct {
+		metric string
+		epoch  int64
+	}
+	byEpoch := map[int64][]point{}
 	var epochs []int64
-	seen := map[string]bool{}
+	seen := map[metricEpoch]bool{}
 	err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
 		for _, s := range rows {
 			if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
 				continue
 			}
-			k := s.Metric + "\x00" + strconv.FormatInt(s.Epoch, 10)
+			k := metricEpoch{s.Metric, s.Epoch}
 			if seen[k] {
 				continue
 			}
@@ -161,7 +171,7 @@ func BuildPlan(ctx context.Context, run *ysync.Run, o Options) (*Plan, error) {
 			if _, ok := byEpoch[s.Epoch]; !ok {
 				epochs = append(epochs, s.Epoch)
 			}
-			byEpoch[s.Epoch] = append(byEpoch[s.Epoch], s)
+			byEpoch[s.Epoch] = append(byEpoch[s.Epoch], point{s.Metric, s.Value, clk.At(s)})
 		}
 		return nil
 	})
@@ -169,8 +179,14 @@ func BuildPlan(ctx context.Context, run *ysync.Run, o Options) (*Plan, error) {
 		return nil, err
 	}
 	sort.Slice(epochs, func(i, j int) bool { return epochs[i] < epochs[j] })
+	sanitized := map[string]string{} // one string per metric, not per point
 	add := func(key string, value float64, step int64, at time.Time) {
-		p.Metrics = append(p.Metrics, filestore.Metric{Key: Sanitize(key), Value: value, Timestamp: at.UnixMilli(), Step: step})
+		k, ok := sanitized[key]
+		if !ok {
+			k = Sanitize(key)
+			sanitized[key] = k
+		}
+		p.Metrics = append(p.Metrics, filestore.Metric{Key: k, Value: value, Timestamp: at.UnixMilli(), Step: step})
 	}
 	var last int64
 	for _, e := range epochs {
@@ -178,8 +194,8 @@ func BuildPlan(ctx context.Context, run *ysync.Run, o Options) (*Plan, error) {
 		for _, group := range [][]string{{"lr/", "train/"}, {"metrics/", "val/"}} {
 			for _, prefix := range group {
 				for _, s := range rows {
-					if strings.HasPrefix(s.Metric, prefix) {
-						add(s.Metric, s.Value, e-1, clk.At(s))
+					if strings.HasPrefix(s.metric, prefix) {
+						add(s.metric, s.value, e-1, s.at)
 					}
 				}
 			}
