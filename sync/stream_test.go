@@ -170,8 +170,8 @@ func BenchmarkSync_BigScalars(b *testing.B) {
 		name string
 		to   func(dir string) ysync.Target
 	}{
-		{"comet-offline", func(dir string) ysync.Target { return comet.NewOffline(dir, comet.BuildOptions{}) }},
-		{"clearml-offline", func(dir string) ysync.Target { return clearml.NewOffline(dir, clearml.Options{}) }},
+		{"comet-offline", func(dir string) ysync.Target { return comet.NewOffline(dir, comet.Options{}) }},
+		{"clearml-offline", func(dir string) ysync.Target { return clearml.NewOffline(dir, ysync.Options{}) }},
 		{"mlflow-dir", func(dir string) ysync.Target { return mlflow.NewDir(dir, mlflow.Options{}) }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
