@@ -43,7 +43,7 @@ type CLI struct {
 	Capture CaptureCmd `cmd:"" help:"Capture run directories into archives."`
 	Inspect InspectCmd `cmd:"" aliases:"compare" help:"Show what an archive holds and what it lacks; several runs' best and final values side by side."`
 	Verify  VerifyCmd  `cmd:"" help:"Check archives completely: structure, checksums, tables."`
-	Sync    SyncCmd    `cmd:"" help:"Replay archives into ClearML, Comet or MLflow, or write their offline exports."`
+	Sync    SyncCmd    `cmd:"" help:"Replay archives into a tracker's server, or write its offline format (--to lists them)."`
 	Export  ExportCmd  `cmd:"" help:"Write archives' tables as a Parquet dataset, Arrow IPC streams or CSV."`
 	Restore RestoreCmd `cmd:"" help:"Write a run directory back from its archive."`
 	Status  StatusCmd  `cmd:"" help:"Show what has been synced where, from the sync checkpoints."`
