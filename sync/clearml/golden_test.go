@@ -6,13 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
@@ -21,50 +18,6 @@ import (
 var archiveDigest = regexp.MustCompile(`"yoloarchive_archive":"[0-9a-f]{64}"`)
 
 var update = flag.Bool("update", false, "update golden files in testdata/")
-
-// pin sets the modification time of every file under dir to one fixed
-// instant and returns dir, so that a capture of it (whose times come from
-// the files) is the same on every checkout.
-func pin(t *testing.T, dir string) string {
-	t.Helper()
-	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		return os.Chtimes(p, at, at)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// pinnedCopy copies a fixture run into a temporary directory and pins
-// its files' times.
-func pinnedCopy(t *testing.T, run string) string {
-	t.Helper()
-	src := filepath.Join(synctest.Fixtures(), run)
-	dst := filepath.Join(t.TempDir(), run)
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o777)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o666)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pin(t, dst)
-}
 
 // sessionText renders a session zip for a golden file: task.json,
 // metrics.jsonl and log.jsonl whole (the output directory, which differs
@@ -117,35 +70,15 @@ func TestOffline_Golden(t *testing.T) {
 			arch := tc.archive
 			switch tc.name {
 			case "detect-weights":
-				arch = synctest.Capture(t, pin(t, synctest.WithWeights(t, "detect")))
+				arch = synctest.Capture(t, synctest.Pin(t, synctest.WithWeights(t, "detect")))
 			case "detect-clearml":
-				arch = synctest.Capture(t, pinnedCopy(t, "detect-clearml"))
+				arch = synctest.Capture(t, synctest.PinnedCopy(t, "detect-clearml"))
 			}
 			out := t.TempDir()
 			res := writeOffline(t, arch, out, ysync.Options{})
 			got := sessionText(t, res.Output, out)
 			golden := filepath.Join("testdata", "golden", tc.name+".session.txt")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o777); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, []byte(got), 0o666); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != string(want) {
-				gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-				for i := range min(len(gl), len(wl)) {
-					if gl[i] != wl[i] {
-						t.Fatalf("%s differs at line %d:\n got %s\nwant %s", golden, i+1, gl[i], wl[i])
-					}
-				}
-				t.Fatalf("%s: %d lines, want %d", golden, len(gl), len(wl))
-			}
+			synctest.Golden(t, golden, got, *update)
 		})
 	}
 }
