@@ -18,7 +18,7 @@ func (s *replay) changes(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	changes := eventChanges(d, s.plan)
+	changes := eventChanges(d)
 	if n := len(d.files); n > 0 {
 		changes = append(changes, fmt.Sprintf("%d of %d files missing", n, len(s.plan.Uploads)))
 	}
@@ -50,24 +50,11 @@ var eventKinds = []struct{ typ, noun string }{
 
 // eventChanges counts the events missing or different, by type: "12 of
 // 40 scalars missing or different".
-func eventChanges(d *readBackDiff, p *plan) []string {
-	planned := map[string]map[string]bool{}
-	for _, e := range p.Events {
-		typ := fmt.Sprint(e["type"])
-		if planned[typ] == nil {
-			planned[typ] = map[string]bool{}
-		}
-		planned[typ][eventID(e)] = true
-	}
-	missing := map[string]int{}
-	for _, id := range d.events {
-		typ, _, _ := strings.Cut(id, "|")
-		missing[typ]++
-	}
+func eventChanges(d *readBackDiff) []string {
 	var out []string
 	for _, k := range eventKinds {
-		if n := missing[k.typ]; n > 0 {
-			out = append(out, fmt.Sprintf("%d of %d %s missing or different", n, len(planned[k.typ]), k.noun))
+		if n := d.eventsByType[k.typ]; n > 0 {
+			out = append(out, fmt.Sprintf("%d of %d %s missing or different", n, d.plannedByType[k.typ], k.noun))
 		}
 	}
 	return out

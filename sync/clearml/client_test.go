@@ -83,7 +83,11 @@ func TestClient_TaskEventsInflatesLargePlots(t *testing.T) {
 	if err := c.send(ctx, "events.add_batch", []byte(line), "application/json-lines", nil); err != nil {
 		t.Fatal(err)
 	}
-	evs, err := c.taskEvents(ctx, task, "plot")
+	var evs []map[string]any
+	err := c.taskEvents(ctx, task, "plot", func(e map[string]any) error {
+		evs = append(evs, e)
+		return nil
+	}, func() { evs = nil })
 	if err != nil {
 		t.Fatal(err)
 	}

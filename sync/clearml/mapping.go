@@ -51,7 +51,17 @@ type plan struct {
 	Runtime       map[string]string
 	// Uploads come before the events that point at them.
 	Uploads []upload
+	// task is the task id the events are addressed to.
+	task string
+	// scalars streams the run's scalar events from the table (nil: the
+	// plan holds them all); timed are held events merged into them by
+	// time (a session's images); Events are held events sent after them.
+	// Read them all, in order, with each.
+	scalars generator
+	timed   []timedEvent
 	Events  []event
+	// skip leaves out events an earlier sync of the chain sent (since).
+	skip func(*point) bool
 	// Logs are console log events, sent after Events (a ClearML session's
 	// log.jsonl).
 	Logs []event
@@ -201,6 +211,7 @@ func buildPlan(ctx context.Context, run *ysync.Run, o ysync.Options, taskID stri
 		}
 	}
 	p.Hyperparams = hyperparams(run.Params)
+	p.task = taskID
 	prefix, ts := p.address(run, taskID, addr)
 	add := func(e event) {
 		e["task"] = taskID
@@ -232,29 +243,38 @@ func buildPlan(ctx context.Context, run *ysync.Run, o ysync.Options, taskID stri
 		return name
 	}
 	times := run.EpochTimes()
-	seen := map[string]bool{}
-	// The scan checks ctx between batches: Ctrl-C does not wait for a
-	// 390k-scalar run's events.
-	err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
-		for _, s := range rows {
-			if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
-				continue
-			}
-			if s.Step != nil {
-				// A tracker session's repeat of a metric in the same epoch
-				// (the final validation) comes from the summary instead.
-				k := s.Metric + "\x00" + strconv.FormatInt(s.Epoch, 10)
-				if seen[k] {
+	// The per-epoch scalars are streamed from the table each time the
+	// plan is read (each checks ctx between the scan's batches: Ctrl-C
+	// does not wait for a 390k-scalar run's events).
+	p.scalars = func(ctx context.Context, fn func(*point) error) error {
+		// A tracker session's repeat of a metric in the same epoch (the
+		// final validation) comes from the summary instead.
+		seen := map[string]map[int64]bool{}
+		var pt point
+		return run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
+			for _, s := range rows {
+				if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
 					continue
 				}
-				seen[k] = true
+				if s.Step != nil {
+					epochs := seen[s.Metric]
+					if epochs == nil {
+						epochs = map[int64]bool{}
+						seen[strings.Clone(s.Metric)] = epochs
+					}
+					if epochs[s.Epoch] {
+						continue
+					}
+					epochs[s.Epoch] = true
+				}
+				value, _ := ysync.JSONFloat(s.Value) // the SDK sends NaN and Inf as 0
+				pt = point{iter: s.Epoch - 1, metric: title(s.Metric), variant: s.Metric, value: value, ts: ts.At(s).UnixMilli()}
+				if err := fn(&pt); err != nil {
+					return err
+				}
 			}
-			scalar(s.Epoch-1, title(s.Metric), s.Metric, s.Value, ts.At(s))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+			return nil
+		})
 	}
 	if !ysync.VersionLess(v, "8.3.9") {
 		for e := int64(1); e <= epochs; e++ {

@@ -2,6 +2,7 @@ package clearml
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/md5"
@@ -65,7 +66,10 @@ func (o *Offline) Plan(ctx context.Context, run *ysync.Run) (*ysync.Plan, error)
 	if err != nil {
 		return nil, err
 	}
-	counts := p.Counts // a copy: a pointer into p would keep every event alive
+	counts, err := p.count(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return &counts, nil
 }
 
@@ -207,32 +211,47 @@ func (o *Offline) writeSession(ctx context.Context, run *ysync.Run, p *plan, id,
 		return err
 	}
 	// metrics.jsonl: one JSON array of events per line (one HTTP call per
-	// line at import), lines kept far below the SDK's 15 MiB split.
-	var lines bytes.Buffer
-	batches, err := batchEvents(p.Events, 4<<20)
-	if err != nil {
-		return err
-	}
-	for _, b := range batches {
-		lines.WriteByte('[')
-		lines.Write(bytes.ReplaceAll(bytes.TrimRight(b.body, "\n"), []byte("\n"), []byte(", ")))
-		lines.WriteString("]\n")
-	}
-	if err := os.WriteFile(filepath.Join(tmp, clearmloffline.FileMetrics), lines.Bytes(), 0o666); err != nil {
+	// line at import), lines kept far below the SDK's 15 MiB split,
+	// written as the events are generated.
+	le := newLineEncoder(p.task)
+	if err := writeLines(ctx, filepath.Join(tmp, clearmloffline.FileMetrics), le, p.each); err != nil {
 		return err
 	}
 	// log.jsonl: the console log of a captured session; a run directory
 	// has none (gap console_and_system).
-	lines.Reset()
-	if batches, err = batchEvents(p.Logs, 4<<20); err != nil {
+	return writeLines(ctx, filepath.Join(tmp, clearmloffline.FileLog), le, p.eachLog)
+}
+
+// writeLines writes the events of gen to the file name as the SDK's
+// offline session does: one JSON array of up to 4 MiB of events a line.
+func writeLines(ctx context.Context, name string, le *lineEncoder, gen generator) error {
+	f, err := os.Create(name)
+	if err != nil {
 		return err
 	}
-	for _, b := range batches {
-		lines.WriteByte('[')
-		lines.Write(bytes.ReplaceAll(bytes.TrimRight(b.body, "\n"), []byte("\n"), []byte(", ")))
-		lines.WriteString("]\n")
+	w := bufio.NewWriterSize(f, 1<<16)
+	err = batchLines(ctx, le, gen, 4<<20, false, func(body []byte, _ int) error {
+		w.WriteByte('[')
+		body = bytes.TrimRight(body, "\n")
+		for {
+			line, rest, more := bytes.Cut(body, []byte("\n"))
+			w.Write(line)
+			if !more {
+				break
+			}
+			w.WriteString(", ")
+			body = rest
+		}
+		_, err := w.WriteString("]\n")
+		return err
+	})
+	if err == nil {
+		err = w.Flush()
 	}
-	return os.WriteFile(filepath.Join(tmp, clearmloffline.FileLog), lines.Bytes(), 0o666)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // runtimeJSON is a task's runtime properties as task.json holds them

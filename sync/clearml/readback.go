@@ -17,7 +17,9 @@ const (
 	maxReadBatch = 10_000
 )
 
-// taskEvents reads back all events of one type of a task.
+// taskEvents calls fn with every event of one type of a task, each once,
+// holding none: fn folds them. When the read has to start over (see
+// below), reset is called first, to forget what fn was given.
 //
 // events.get_task_events pages by iteration: batch_size events, plus the
 // rest of the last one's iteration, then the next page after that
@@ -27,22 +29,26 @@ const (
 // page: a page that brings nothing new ends the read, and if the page
 // before it was full, events may lie beyond iteration 0 and the read is
 // repeated with larger pages.
-func (c *client) taskEvents(ctx context.Context, task, eventType string) ([]map[string]any, error) {
+func (c *client) taskEvents(ctx context.Context, task, eventType string, fn func(e map[string]any) error, reset func()) error {
 	for batch := readBatch; ; batch *= 10 {
-		evs, cut, err := c.scrollEvents(ctx, task, eventType, batch)
+		cut, err := c.scrollEvents(ctx, task, eventType, batch, fn)
 		if err != nil || !cut {
-			return evs, err
+			return err
 		}
 		if batch >= maxReadBatch {
-			return nil, fmt.Errorf("ClearML at %s cannot page past iteration 0 of task %s: it holds %d or more %s events at iterations up to 0", redactHost(c.cfg.APIHost), task, batch, eventType)
+			return fmt.Errorf("ClearML at %s cannot page past iteration 0 of task %s: it holds %d or more %s events at iterations up to 0", redactHost(c.cfg.APIHost), task, batch, eventType)
 		}
+		reset()
 	}
 }
 
 // scrollEvents pages through the events; cut reports that the server
-// started over after a full page ending at iteration 0.
-func (c *client) scrollEvents(ctx context.Context, task, eventType string, batch int) (evs []map[string]any, cut bool, err error) {
-	seen := map[string]bool{}
+// started over after a full page ending at iteration 0. Pages come in
+// ascending iterations and never overlap but for the start over, which
+// repeats only events up to iteration 0: only those are remembered to
+// tell a repeat.
+func (c *client) scrollEvents(ctx context.Context, task, eventType string, batch int, fn func(e map[string]any) error) (cut bool, err error) {
+	seen := map[pointID]bool{}
 	scroll := ""
 	fullAt0 := false
 	for {
@@ -55,24 +61,30 @@ func (c *client) scrollEvents(ctx context.Context, task, eventType string, batch
 			ScrollID string           `json:"scroll_id"`
 		}
 		if err := c.call(ctx, "events.get_task_events", q, &page); err != nil {
-			return nil, false, err
+			return false, err
 		}
 		fresh := 0
 		for _, e := range page.Events {
 			if err := inflatePlot(e); err != nil {
-				return nil, false, fmt.Errorf("ClearML at %s: plot %v/%v of task %s: %v", redactHost(c.cfg.APIHost), e["metric"], e["variant"], task, err)
+				return false, fmt.Errorf("ClearML at %s: plot %v/%v of task %s: %v", redactHost(c.cfg.APIHost), e["metric"], e["variant"], task, err)
 			}
-			if id := eventID(e); !seen[id] {
+			if toInt(e["iter"]) <= 0 {
+				id := eventPointID(e)
+				if seen[id] {
+					continue
+				}
 				seen[id] = true
-				evs = append(evs, e)
-				fresh++
+			}
+			fresh++
+			if err := fn(e); err != nil {
+				return false, err
 			}
 		}
 		switch {
 		case len(page.Events) == 0 || page.ScrollID == "":
-			return evs, false, nil
+			return false, nil
 		case fresh == 0:
-			return evs, fullAt0, nil
+			return fullAt0, nil
 		}
 		fullAt0 = len(page.Events) >= batch && toInt(page.Events[len(page.Events)-1]["iter"]) == 0
 		scroll = page.ScrollID

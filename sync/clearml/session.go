@@ -30,14 +30,13 @@ func buildSessionPlan(ctx context.Context, run *ysync.Run, o ysync.Options, task
 	}
 	p.Tags = append(append([]string{}, info.Tags...), o.Tags...)
 	p.Hyperparams = sessionHyperparams(run.Params)
+	p.task = taskID
 	prefix, _ := p.address(run, taskID, addr)
 
-	// Scalars and images in the order the session logged them.
-	type item struct {
-		at time.Time
-		ev func()
-	}
-	var items []item
+	// Scalars and images in the order the session logged them: the
+	// images (held) merge into the scalars streamed from the table, which
+	// a session logs in time order. Scalars out of time order are held
+	// and sorted with the images instead.
 	add := func(e event) {
 		e["task"] = taskID
 		p.Events = append(p.Events, e)
@@ -48,65 +47,95 @@ func buildSessionPlan(ctx context.Context, run *ysync.Run, o ysync.Options, task
 		}
 		return p.End
 	}
-	err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
-		for _, s := range rows {
-			if s.Step == nil {
-				continue
-			}
-			items = append(items, item{at(s.WallTime), func() {
+	stream := func(ctx context.Context, fn func(*point) error) error {
+		var pt point
+		return run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
+			for _, s := range rows {
+				if s.Step == nil {
+					continue
+				}
 				value, _ := ysync.JSONFloat(s.Value)
 				title := s.Group
 				if title == "" {
 					title = s.Metric
 				}
-				add(event{"type": clearmloffline.EventScalar, "iter": *s.Step, "metric": title, "variant": s.Metric,
-					"value": value, "timestamp": at(s.WallTime).UnixMilli()})
-				p.Counts.Scalars++
-			}})
+				t := at(s.WallTime)
+				pt = point{iter: *s.Step, metric: title, variant: s.Metric, value: value, ts: t.UnixMilli(), at: t}
+				if err := fn(&pt); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	inOrder, first := true, true
+	var last time.Time
+	err := stream(ctx, func(pt *point) error {
+		if !first && pt.at.Before(last) {
+			inOrder = false
 		}
+		first, last = false, pt.at
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	counters := map[string]int{}
-	var perr error
+	var imgs []schemas.ImageRow
 	for _, img := range run.Images {
-		if img.Kind == "" || img.Blob == "" {
-			continue
+		if img.Kind != "" && img.Blob != "" {
+			imgs = append(imgs, img)
 		}
-		img := img
-		items = append(items, item{at(img.WallTime), func() {
-			iter := int64(0)
-			if img.Step != nil {
-				iter = *img.Step
+	}
+	sort.SliceStable(imgs, func(i, j int) bool { return at(imgs[i].WallTime).Before(at(imgs[j].WallTime)) })
+	images := make([]timedEvent, len(imgs))
+	counters := map[string]int{}
+	for i, img := range imgs {
+		it := timedEvent{at: at(img.WallTime)}
+		iter := int64(0)
+		if img.Step != nil {
+			iter = *img.Step
+		}
+		var ev event
+		if img.Kind == "plot" {
+			img.Name = img.Group
+			if err := plotEvent(p, img, prefix, addr, it.at, func(e event) {
+				e["iter"], e["variant"] = iter, img.Series
+				ev = e
+			}); err != nil {
+				return nil, err
 			}
-			if img.Kind == "plot" {
-				img.Name = img.Group
-				if err := plotEvent(p, img, prefix, addr, at(img.WallTime), func(e event) {
-					e["iter"], e["variant"] = iter, img.Series
-					add(e)
-				}); err != nil && perr == nil {
-					perr = err
-				}
-				return
-			}
+		} else {
 			ext := path.Ext(img.FileName)
 			ck := img.Group + "\x00" + img.Series
 			key := metricsKey(prefix, img.Group, img.Series, counters[ck], ext)
 			counters[ck]++
 			p.Uploads = append(p.Uploads, upload{Key: key, Digest: img.Blob, Size: img.Size, ContentType: img.MediaType})
-			add(event{"type": clearmloffline.EventDebugImage, "iter": iter, "metric": img.Group, "variant": img.Series,
-				"key": key, "url": addr.imageURL(key), "timestamp": at(img.WallTime).UnixMilli()})
+			ev = event{"type": clearmloffline.EventDebugImage, "iter": iter, "metric": img.Group, "variant": img.Series,
+				"key": key, "url": addr.imageURL(key), "timestamp": it.at.UnixMilli()}
 			p.Counts.Images++
-		}})
+		}
+		ev["task"] = taskID
+		it.e = ev
+		images[i] = it
 	}
-	sort.SliceStable(items, func(i, j int) bool { return items[i].at.Before(items[j].at) })
-	for _, it := range items {
-		it.ev()
-	}
-	if perr != nil {
-		return nil, perr
+	if inOrder {
+		p.scalars, p.timed = stream, images
+	} else {
+		var all []timedEvent
+		err := stream(ctx, func(pt *point) error {
+			all = append(all, timedEvent{at: pt.at, e: event{"type": clearmloffline.EventScalar, "iter": pt.iter, "metric": strings.Clone(pt.metric),
+				"variant": strings.Clone(pt.variant), "value": pt.value, "timestamp": pt.ts, "task": taskID}})
+			p.Counts.Scalars++
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, images...)
+		sort.SliceStable(all, func(i, j int) bool { return all[i].at.Before(all[j].at) })
+		for _, it := range all {
+			p.Events = append(p.Events, it.e)
+		}
 	}
 	for _, s := range run.Summary {
 		title, variant := "Summary", s.Key

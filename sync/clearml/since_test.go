@@ -1,6 +1,9 @@
 package clearml
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // TestSince: what a chain's later links add. Scalars the prior plan sent
 // with the same value are left out (whatever their estimated time), a
@@ -18,9 +21,19 @@ func TestSince(t *testing.T) {
 		Uploads: []upload{{Key: "k1", Digest: "d1", Size: 5}}}
 	cur := &plan{Events: []event{sc(0, 1, 99), sc(1, 2.5, 20), sc(2, 3, 30)}, Logs: []event{lg("a", 1), lg("b", 2), lg("c", 3), lg("a", 4)},
 		Uploads: []upload{{Key: "k1", Digest: "d1", Size: 5}, {Key: "k2", Digest: "d2", Size: 6}}}
-	got := since(cur, prior)
-	if len(got.Events) != 2 || got.Events[0]["value"] != 2.5 || got.Events[1]["iter"] != 2 {
-		t.Errorf("events: %v", got.Events)
+	got, skipped, err := since(context.Background(), cur, prior)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []event
+	if err := got.each(context.Background(), func(pt *point) error {
+		evs = append(evs, pt.e)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || evs[0]["value"] != 2.5 || evs[1]["iter"] != 2 || skipped != 1 {
+		t.Errorf("events: %v (%d skipped)", evs, skipped)
 	}
 	if len(got.Logs) != 1 || got.Logs[0]["timestamp"] != int64(4) {
 		t.Errorf("logs: %v", got.Logs)

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
 	gosync "sync"
 	"time"
@@ -18,7 +17,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/yoloarchive/yoloarchive/archive"
-	"github.com/yoloarchive/yoloarchive/schemas/clearmloffline"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
@@ -91,7 +89,10 @@ func (r *Destination) Plan(ctx context.Context, run *ysync.Run) (*ysync.Plan, er
 	if err != nil {
 		return nil, err
 	}
-	counts := p.Counts // a copy: a pointer into p would keep every event alive
+	counts, err := p.count(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return &counts, nil
 }
 
@@ -230,8 +231,11 @@ func (s *replay) Steps(ctx context.Context) ([]ysync.Step, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.todo = since(s.plan, prior)
-		s.res.Skipped += len(s.plan.Events) - len(s.todo.Events) + len(s.plan.Uploads) - len(s.todo.Uploads)
+		var skipped int
+		if s.todo, skipped, err = since(ctx, s.plan, prior); err != nil {
+			return nil, err
+		}
+		s.res.Skipped += skipped + len(s.plan.Uploads) - len(s.todo.Uploads)
 	}
 	return []ysync.Step{{Name: "edit", Once: true}, {Name: "start"}, {Name: "uploads"}, {Name: "events"}, {Name: "model"}}, nil
 }
@@ -584,72 +588,56 @@ func (s *replay) put(ctx context.Context, u upload) error {
 // events overwrite; a log batch is re-sent only when the process stopped
 // between sending it and recording its checkpoint.
 func (s *replay) events(ctx context.Context) error {
-	if err := s.sendEvents(ctx, "events", s.todo.Events); err != nil {
+	if err := s.sendEvents(ctx, "events", s.todo.each); err != nil {
 		return err
 	}
 	if len(s.todo.Logs) == 0 {
 		return nil
 	}
-	return s.sendEvents(ctx, "logs", s.todo.Logs)
+	return s.sendEvents(ctx, "logs", s.todo.eachLog)
 }
 
-func (s *replay) sendEvents(ctx context.Context, stage string, evs []event) error {
-	batches, err := batchEvents(evs, maxBatchBytes)
+// sendEvents sends the events of gen in batches "stage:i/n", generated as
+// they are sent: a first pass over gen counts the events and batches (the
+// checkpoint names the batch count), the second sends the batches the
+// checkpoint lacks. gen is deterministic (the archive does not change),
+// so both passes, and every later sync, make the same batches.
+func (s *replay) sendEvents(ctx context.Context, stage string, gen generator) error {
+	le := newLineEncoder(s.todo.task)
+	total, batches := 0, 0
+	err := batchLines(ctx, le, gen, maxBatchBytes, true, func(_ []byte, n int) error {
+		total += n
+		batches++
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	s.task.Stage(stage, int64(len(evs)))
-	for i, b := range batches {
-		step := fmt.Sprintf("%s:%d/%d", stage, i, len(batches))
+	s.task.Stage(stage, int64(total))
+	i := 0
+	return batchLines(ctx, le, gen, maxBatchBytes, false, func(body []byte, n int) error {
+		step := fmt.Sprintf("%s:%d/%d", stage, i, batches)
+		i++
 		if s.st.Has(step) {
-			s.task.Add(int64(b.n))
-			continue
+			s.task.Add(int64(n))
+			return nil
 		}
 		var out struct {
 			Added  int `json:"added"`
 			Errors int `json:"errors"`
 		}
-		if err := s.c.send(ctx, "events.add_batch", b.body, "application/json-lines", &out); err != nil {
+		if err := s.c.send(ctx, "events.add_batch", body, "application/json-lines", &out); err != nil {
 			return err
 		}
-		if out.Errors > 0 || out.Added != b.n {
-			return fmt.Errorf("ClearML at %s added %d of %d events of batch %d (%d errors): run again to resend", redactHost(s.cfg.APIHost), out.Added, b.n, i, out.Errors)
+		if out.Errors > 0 || out.Added != n {
+			return fmt.Errorf("ClearML at %s added %d of %d events of batch %d (%d errors): run again to resend", redactHost(s.cfg.APIHost), out.Added, n, i-1, out.Errors)
 		}
 		if err := s.st.Mark(step); err != nil {
 			return err
 		}
-		s.task.Add(int64(b.n))
-	}
-	return nil
-}
-
-type batch struct {
-	body []byte
-	n    int
-}
-
-func batchEvents(evs []event, limit int) ([]batch, error) {
-	var out []batch
-	var cur bytes.Buffer
-	n := 0
-	for _, e := range evs {
-		line, err := json.Marshal(e)
-		if err != nil {
-			return nil, fmt.Errorf("encoding event %v/%v: %v", e["metric"], e["variant"], err)
-		}
-		if cur.Len() > 0 && cur.Len()+len(line)+1 > limit {
-			out = append(out, batch{append([]byte(nil), cur.Bytes()...), n})
-			cur.Reset()
-			n = 0
-		}
-		cur.Write(line)
-		cur.WriteByte('\n')
-		n++
-	}
-	if n > 0 {
-		out = append(out, batch{cur.Bytes(), n})
-	}
-	return out, nil
+		s.task.Add(int64(n))
+		return nil
+	})
 }
 
 // model uploads best.pt and registers it as the task's output model
@@ -728,8 +716,8 @@ func (s *replay) verify(ctx context.Context) error {
 		return err
 	}
 	switch {
-	case len(d.events) > 0:
-		return fmt.Errorf("read-back of ClearML task %s: %d of %d events missing or different (first: %s): run again to resend", s.t.ID, len(d.events), d.planned, d.events[0])
+	case d.events > 0:
+		return fmt.Errorf("read-back of ClearML task %s: %d of %d events missing or different (first: %s): run again to resend", s.t.ID, d.events, d.planned, d.first)
 	case len(d.files) > 0:
 		return fmt.Errorf("read-back of ClearML task %s: file %s is missing on %s: run again to upload it", s.t.ID, d.files[0], redactHost(s.cfg.FilesHost))
 	case d.noModel:
@@ -740,10 +728,15 @@ func (s *replay) verify(ctx context.Context) error {
 
 // readBackDiff is what the task lacks of the plan.
 type readBackDiff struct {
-	// events are the ids of the planned events missing or different on
-	// the server, sorted; planned counts the planned ids.
-	events  []string
-	planned int
+	// events counts the planned events missing or different on the
+	// server, by type in eventsByType; first is the smallest of their
+	// ids (with " (value differs)" for one that differs); planned counts
+	// the planned ids, by type in plannedByType.
+	events        int
+	eventsByType  map[string]int
+	first         string
+	planned       int
+	plannedByType map[string]int
 	// files are the keys of the planned files missing (or of another
 	// size) on the file server.
 	files []string
@@ -755,30 +748,11 @@ type readBackDiff struct {
 // id with their values or figures, files by size, the output model. Unless
 // full, it stops at the first of these that differs.
 func (s *replay) readBack(ctx context.Context, full bool) (*readBackDiff, error) {
-	have, err := s.readEvents(ctx)
-	if err != nil {
+	d := &readBackDiff{eventsByType: map[string]int{}, plannedByType: map[string]int{}}
+	if err := s.compareEvents(ctx, d); err != nil {
 		return nil, err
 	}
-	// Later events overwrite earlier ones with the same id (the final
-	// validation re-logs the last iteration's metrics).
-	want := map[string]event{}
-	for _, e := range s.plan.Events {
-		want[eventID(e)] = e
-	}
-	d := &readBackDiff{planned: len(want)}
-	for id, e := range want {
-		got, ok := have[id]
-		switch {
-		case !ok:
-			d.events = append(d.events, id)
-		case e["type"] == clearmloffline.EventScalar && !sameNumber(got["value"], e["value"]):
-			d.events = append(d.events, id+" (value differs)")
-		case e["type"] == clearmloffline.EventPlot && got["plot_str"] != e["plot_str"]:
-			d.events = append(d.events, id+" (figure differs)")
-		}
-	}
-	sort.Strings(d.events)
-	if len(d.events) > 0 && !full {
+	if d.events > 0 && !full {
 		return d, nil
 	}
 	for _, u := range s.plan.Uploads {
@@ -807,14 +781,6 @@ func (s *replay) readBack(ctx context.Context, full bool) (*readBackDiff, error)
 		d.noModel = !ok
 	}
 	return d, nil
-}
-
-func eventID(e map[string]any) string {
-	id := fmt.Sprintf("%v|%v|%v|%v", e["type"], toInt(e["iter"]), e["metric"], e["variant"])
-	if k, ok := e["key"].(string); ok && k != "" {
-		id += "|" + k
-	}
-	return id
 }
 
 func toInt(v any) int64 {
@@ -852,37 +818,46 @@ func toFloat(v any) float64 {
 	return 0
 }
 
-// readEvents reads back the task's scalars, debug images and plots (the
-// events verify checks), keyed by eventID.
-func (s *replay) readEvents(ctx context.Context) (map[string]map[string]any, error) {
-	out := map[string]map[string]any{}
-	for _, typ := range []string{clearmloffline.EventScalar, clearmloffline.EventDebugImage, clearmloffline.EventPlot} {
-		evs, err := s.c.taskEvents(ctx, s.t.ID, typ)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range evs {
-			out[eventID(e)] = e
-		}
+// missing adds n events of type typ, the smallest of whose ids is first,
+// to those missing or different.
+func (d *readBackDiff) missing(typ string, n int, first string) {
+	d.events += n
+	d.eventsByType[typ] += n
+	if d.first == "" || first < d.first {
+		d.first = first
 	}
-	return out, nil
 }
 
 // since returns the part of p that prior (the plan of the chain's links an
-// earlier sync sent) lacks: events whose id or content differ (timestamps
-// aside: they are estimates that move as the run grows) and uploads of
-// other content. The model and settings are always in it.
-func since(p, prior *plan) *plan {
+// earlier sync sent) lacks, and how many of p's events it leaves out:
+// events whose id or content differ (timestamps aside: they are estimates
+// that move as the run grows) and uploads of other content. The model and
+// settings are always in it. The prior events are kept as a set of 64-bit
+// hashes of their id and content (8 bytes and the map's overhead each, not
+// the events), and p's events are filtered as they are generated.
+func since(ctx context.Context, p, prior *plan) (*plan, int, error) {
 	out := *p
-	old := map[string]string{}
-	for _, e := range prior.Events {
-		old[eventID(e)] = eventContent(e)
+	old := map[uint64]struct{}{}
+	err := prior.each(ctx, func(pt *point) error {
+		old[pt.contentSum()] = struct{}{}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
 	}
-	out.Events = nil
-	for _, e := range p.Events {
-		if c, ok := old[eventID(e)]; !ok || c != eventContent(e) {
-			out.Events = append(out.Events, e)
+	out.skip = func(pt *point) bool {
+		_, sent := old[pt.contentSum()]
+		return sent
+	}
+	skipped := 0
+	err = p.each(ctx, func(pt *point) error {
+		if out.skip(pt) {
+			skipped++
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
 	}
 	// Log events have no id (ClearML appends them): each line, time
 	// included, is sent as many times as the new plan has it more than
@@ -911,7 +886,7 @@ func since(p, prior *plan) *plan {
 			out.Uploads = append(out.Uploads, u)
 		}
 	}
-	return &out
+	return &out, skipped, nil
 }
 
 func eventContent(e event) string {
