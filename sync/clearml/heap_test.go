@@ -51,10 +51,48 @@ func TestOffline_HeapBounded(t *testing.T) {
 	}
 }
 
-// heapNow is the heap the program's objects occupy after a collection.
+// heapNow is the heap the program's objects occupy after two collections
+// (pooled objects survive one).
 func heapNow() uint64 {
+	runtime.GC()
 	runtime.GC()
 	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	metrics.Read(s)
 	return s[0].Value.Uint64()
+}
+
+// TestSync_HeapBounded: a sync of 21k scalar rows (1.5k epochs) to the
+// fake server generates the events batch by batch as it sends them and
+// reads them back folded by series, holding neither list. Its peak live
+// heap, less what the fake server still holds after the sync (every event
+// it stored, as a map: the real server keeps them in Elasticsearch), is
+// about 9 MB: a row group's decoding, a 512 KB batch and its parse by the
+// fake, a page of 1,000 events read back, and what grows with the fake's
+// store (its per-page sort of the task's events, and the collector's 10%
+// of slack over it: 14 MB at 42k rows). It must stay under 16 MB. The plan
+// and the read-back used to hold every event three times, as maps: 39 MB
+// at 21k rows, 79 MB at 42k.
+func TestSync_HeapBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 21k-row archive")
+	}
+	const epochs = 1_500
+	p := synctest.BigArchive(t, epochs)
+	e := newEnv(t)
+	before := heapNow()
+	var res ysync.Result
+	peak, _ := memtest.PeakHeap(func() error {
+		res = e.sync(t, context.Background(), p, ysync.BatchOptions{})
+		return nil
+	})
+	if res.Status != ysync.StatusSynced {
+		t.Fatalf("%s: %s", res.Status, res.Error)
+	}
+	stored := heapNow() - before
+	own := peak - min(peak, stored)
+	t.Logf("%d rows: peak %d KB of live heap, %d KB held by the fake server after the sync: the sync's own %d KB",
+		epochs*len(synctest.BigMetrics), peak>>10, stored>>10, own>>10)
+	if own > 16<<20 {
+		t.Errorf("the sync peaks at %d KB of live heap besides the fake server's store, want under 16 MB", own>>10)
+	}
 }

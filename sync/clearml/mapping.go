@@ -251,21 +251,21 @@ func buildPlan(ctx context.Context, run *ysync.Run, o ysync.Options, taskID stri
 		// final validation) comes from the summary instead.
 		seen := map[string]map[int64]bool{}
 		var pt point
-		return run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
+		err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
 			for _, s := range rows {
 				if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
 					continue
 				}
 				if s.Step != nil {
-					epochs := seen[s.Metric]
-					if epochs == nil {
-						epochs = map[int64]bool{}
-						seen[strings.Clone(s.Metric)] = epochs
+					done := seen[s.Metric]
+					if done == nil {
+						done = map[int64]bool{}
+						seen[strings.Clone(s.Metric)] = done
 					}
-					if epochs[s.Epoch] {
+					if done[s.Epoch] {
 						continue
 					}
-					epochs[s.Epoch] = true
+					done[s.Epoch] = true
 				}
 				value, _ := ysync.JSONFloat(s.Value) // the SDK sends NaN and Inf as 0
 				pt = point{iter: s.Epoch - 1, metric: title(s.Metric), variant: s.Metric, value: value, ts: ts.At(s).UnixMilli()}
@@ -275,15 +275,25 @@ func buildPlan(ctx context.Context, run *ysync.Run, o ysync.Options, taskID stri
 			}
 			return nil
 		})
-	}
-	if !ysync.VersionLess(v, "8.3.9") {
+		if err != nil || ysync.VersionLess(v, "8.3.9") {
+			return err
+		}
+		// Each epoch's time, from the run's per-epoch summary.
 		for e := int64(1); e <= epochs; e++ {
 			t, ok := times[e]
 			if !ok {
 				continue
 			}
-			scalar(e-1, "Epoch Time", "Epoch Time", t-times[e-1], ts.Epoch(e))
+			if e%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			value, _ := ysync.JSONFloat(t - times[e-1])
+			pt = point{iter: e - 1, metric: "Epoch Time", variant: "Epoch Time", value: value, ts: ts.Epoch(e).UnixMilli()}
+			if err := fn(&pt); err != nil {
+				return err
+			}
 		}
+		return nil
 	}
 	finished := info.Status == schemas.StatusFinished
 	// The final validation of best.pt is logged again at the last
