@@ -13,6 +13,11 @@ import (
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 )
 
+// holdSessionScalars makes buildSessionPlan hold a session's scalars as
+// it does those logged out of time order (tests: both ways give the same
+// events).
+var holdSessionScalars = false
+
 // buildSessionPlan replays an archive captured from a ClearML offline
 // session as the SDK's importer would (clearml-api.md §5.3): the session's
 // own titles, series, iterations and timestamps, its hyperparameter
@@ -118,7 +123,7 @@ func buildSessionPlan(ctx context.Context, run *ysync.Run, o ysync.Options, task
 		it.e = ev
 		images[i] = it
 	}
-	if inOrder {
+	if inOrder && !holdSessionScalars {
 		p.scalars, p.timed = stream, images
 	} else {
 		var all []timedEvent

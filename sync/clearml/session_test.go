@@ -338,3 +338,44 @@ func TestSession_ReplayKeepsGaps(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionPlan_StreamedAsHeld: a session's scalars, logged in time
+// order, stream from the table with its images merged in by time; held
+// and sorted with the images (what a session logged out of order gets),
+// they give the same events, byte for byte.
+func TestSessionPlan_StreamedAsHeld(t *testing.T) {
+	ctx := context.Background()
+	run, err := ysync.Open(ctx, synctest.Capture(t, genuineSession()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Close()
+	lines := func() (string, *plan) {
+		p, err := buildPlan(ctx, run, ysync.Options{}, "0123456789abcdef0123456789abcdef", online("http://files.test"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		err = batchLines(ctx, newLineEncoder(p.task), p.each, 1<<10, false, func(body []byte, n int) error {
+			fmt.Fprintf(&b, "%d\n%s", n, body)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.String(), p
+	}
+	streamed, p := lines()
+	if p.scalars == nil || len(p.timed) == 0 {
+		t.Fatalf("the session's scalars are held (%v) or it has no images (%d)", p.scalars == nil, len(p.timed))
+	}
+	holdSessionScalars = true
+	defer func() { holdSessionScalars = false }()
+	held, p := lines()
+	if p.scalars != nil {
+		t.Fatal("scalars still streamed")
+	}
+	if streamed != held {
+		t.Errorf("streamed and held plans differ:\n%s\n---\n%s", streamed, held)
+	}
+}
