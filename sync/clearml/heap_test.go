@@ -96,3 +96,40 @@ func TestSync_HeapBounded(t *testing.T) {
 		t.Errorf("the sync peaks at %d KB of live heap besides the fake server's store, want under 16 MB", own>>10)
 	}
 }
+
+// TestSync_ResumeSendsOnlyMissingBatches: the event batches are generated
+// anew by every sync, in the same order (the archive does not change), so
+// a sync stopped after some batches resumes with the others: the batches
+// its checkpoint has are generated and dropped, not sent again.
+func TestSync_ResumeSendsOnlyMissingBatches(t *testing.T) {
+	p := synctest.BigArchive(t, 1_000) // 14,000 events: 5 batches
+	ref := newEnv(t)
+	if r := ref.sync(t, context.Background(), p, ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
+		t.Fatal(r.Error)
+	}
+	batches := ref.srv.Calls("events.add_batch")
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	e.srv.Faults.CancelAfter(10, cancel)
+	r := e.sync(t, ctx, p, ysync.BatchOptions{})
+	cancel()
+	if r.Status != ysync.StatusInterrupted {
+		t.Fatalf("cut short: %s %s", r.Status, r.Error)
+	}
+	e.srv.Faults.WaitQuiet()
+	e.srv.Faults.Clear()
+	sent := e.srv.Calls("events.add_batch")
+	if sent < 2 || sent >= batches {
+		t.Fatalf("%d of %d batches sent before the cut: move the cut", sent, batches)
+	}
+	if r = e.sync(t, context.Background(), p, ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
+		t.Fatalf("resume: %s %s", r.Status, r.Error)
+	}
+	// The batch in flight at the cut may be sent again.
+	if again := e.srv.Calls("events.add_batch") - sent; again < batches-sent || again > batches-sent+1 {
+		t.Errorf("the resumed sync sent %d batches; %d of %d were sent before", again, sent, batches)
+	}
+	if got, want := len(e.srv.Events(r.RemoteID)), len(ref.srv.Events(ref.srv.Tasks()[0].ID)); got != want {
+		t.Errorf("%d events on the server, a clean sync gives %d", got, want)
+	}
+}
