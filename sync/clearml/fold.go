@@ -18,7 +18,8 @@ import (
 // name the first, with the rules of sameNumber.
 
 // detailPoints bounds the planned events of the series one detailed
-// comparison holds (with the server's events of those series).
+// comparison holds (about 100 bytes each); each group reads the server's
+// events of its types again, compared as they come.
 const detailPoints = 1 << 18
 
 // seriesFold is an order-independent summary of a series' events.
@@ -164,12 +165,21 @@ func (s *replay) inGroups(want map[series]*seriesFold, list []series, fn func(ma
 	return nil
 }
 
-// detailed is what a detailed comparison keeps of an event.
+// detailed is what a detailed comparison keeps of a planned event, and
+// what it found of it on the server.
 type detailed struct {
 	value float64
 	plot  string
 	sum   uint64
+	found uint8
 }
+
+// What a detailed comparison found of a planned event.
+const (
+	unseen  = iota // not on the server
+	found          // on the server, the same
+	differs        // on the server, another value or figure
+)
 
 func detail(id pointID, value float64, plot string) detailed {
 	if id.typ != clearmloffline.EventPlot {
@@ -276,16 +286,33 @@ func (s *replay) compareEvents(ctx context.Context, d *readBackDiff) error {
 				read = append(read, t)
 			}
 		}
-		got := map[pointID]detailed{}
+		// The server's events of the group are compared as they come,
+		// not held: each planned event records what was found of it.
 		err = s.serverEvents(ctx, read, func(k series) bool { return group[k] },
 			func(id pointID, e map[string]any) {
+				w, ok := planned[id]
+				if !ok {
+					return // not planned: no difference
+				}
 				p, _ := e["plot_str"].(string)
-				got[id] = detail(id, toFloat(e["value"]), p)
+				g := detail(id, toFloat(e["value"]), p)
+				switch {
+				case g.sum == w.sum:
+					w.found = found
+				case id.typ == clearmloffline.EventScalar && !sameNumber(g.value, w.value):
+					w.found = differs
+				case id.typ == clearmloffline.EventPlot && g.plot != w.plot:
+					w.found = differs
+				default:
+					w.found = found
+				}
+				planned[id] = w
 			},
 			func(typ string) {
-				for id := range got {
+				for id, w := range planned {
 					if id.typ == typ {
-						delete(got, id)
+						w.found = unseen
+						planned[id] = w
 					}
 				}
 			})
@@ -293,15 +320,13 @@ func (s *replay) compareEvents(ctx context.Context, d *readBackDiff) error {
 			return err
 		}
 		for id, w := range planned {
-			g, ok := got[id]
 			switch {
-			case !ok:
+			case w.found == unseen:
 				d.missing(id.typ, 1, id.String())
-			case g.sum == w.sum:
-			case id.typ == clearmloffline.EventScalar && !sameNumber(g.value, w.value):
-				d.missing(id.typ, 1, id.String()+" (value differs)")
-			case id.typ == clearmloffline.EventPlot && g.plot != w.plot:
+			case w.found == differs && id.typ == clearmloffline.EventPlot:
 				d.missing(id.typ, 1, id.String()+" (figure differs)")
+			case w.found == differs:
+				d.missing(id.typ, 1, id.String()+" (value differs)")
 			}
 		}
 		return nil
