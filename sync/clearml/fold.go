@@ -18,7 +18,7 @@ import (
 // name the first, with the rules of sameNumber.
 
 // detailPoints bounds the planned events of the series one detailed
-// comparison holds (about 100 bytes each); each group reads the server's
+// comparison holds (about 130 bytes each); each group reads the server's
 // events of its types again, compared as they come.
 const detailPoints = 1 << 18
 
