@@ -55,28 +55,54 @@ func TestInitIsCheap(t *testing.T) {
 
 // parserAllocBudget bounds the bytes kong allocates to build the command
 // model, paid by every command at start. Variables given to the whole
-// application are interpolated into every value's tags (71 values): the
-// registries' help texts belong to the flags that show them (cliVars).
+// application are interpolated into every value's tags (cliVars), and
+// a command line that names a command gets the model of that command and
+// the global flags alone (narrowGrammar).
 const parserAllocBudget = 560 << 10
 
-// TestParserIsCheap: building the command model stays within its budget.
+// commandAllocBudget bounds the bytes kong allocates to build the model
+// of one command (sync, the biggest) and the global flags.
+const commandAllocBudget = 250 << 10
+
+// versionAllocBudget bounds the bytes kong allocates to build the model
+// that answers --version: the global flags alone.
+const versionAllocBudget = 64 << 10
+
+// TestParserIsCheap: building the command model stays within its budget,
+// for the whole CLI and for the small grammars.
 func TestParserIsCheap(t *testing.T) {
-	build := func() {
-		if _, err := kong.New(&CLI{}, append(cliVars("test"), kong.ValueFormatter(helpValue))...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	build() // kong's first use of its types
-	var before, after runtime.MemStats
-	const runs = 5
-	runtime.ReadMemStats(&before)
-	for range runs {
-		build()
-	}
-	runtime.ReadMemStats(&after)
-	perRun := (after.TotalAlloc - before.TotalAlloc) / runs
-	t.Logf("kong.New allocates %d bytes", perRun)
-	if perRun > parserAllocBudget {
-		t.Errorf("building the command model allocates %d KiB (budget %d KiB): give variables only to the values whose tags use them", perRun>>10, parserAllocBudget>>10)
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		budget uint64
+	}{
+		{"whole CLI", nil, parserAllocBudget},
+		{"sync", []string{"sync", "a.tar.zst"}, commandAllocBudget},
+		{"--version", []string{"--version"}, versionAllocBudget},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			build := func() {
+				g, ok := narrowGrammar(tc.args)
+				if !ok {
+					g = fullGrammar()
+				}
+				if _, err := kong.New(g.target, append(cliVars("test"), kong.ValueFormatter(helpValue))...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			build() // kong's first use of its types
+			var before, after runtime.MemStats
+			const runs = 5
+			runtime.ReadMemStats(&before)
+			for range runs {
+				build()
+			}
+			runtime.ReadMemStats(&after)
+			perRun := (after.TotalAlloc - before.TotalAlloc) / runs
+			t.Logf("kong.New allocates %d bytes", perRun)
+			if perRun > tc.budget {
+				t.Errorf("building the command model allocates %d KiB (budget %d KiB): give variables only to the values whose tags use them, and build only the command the command line names", perRun>>10, tc.budget>>10)
+			}
+		})
 	}
 }

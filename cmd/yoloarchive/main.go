@@ -110,9 +110,8 @@ func watchdog(sigs <-chan os.Signal, cancel context.CancelFunc, grace time.Durat
 
 // run parses args, runs the command and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var cli CLI
 	exited := -1
-	parser, err := kong.New(&cli, append(cliVars(version()),
+	opts := append(cliVars(version()),
 		kong.Name("yoloarchive"),
 		kong.Description("Capture Ultralytics YOLO runs into verifiable archives and replay them into experiment trackers.\n\n"+exitCodesHelp),
 		kong.Writers(stdout, stderr),
@@ -122,43 +121,65 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		kong.ValueFormatter(helpValue),
 		kong.BindTo(ctx, (*context.Context)(nil)),
 		kong.Bind(&Stdout{stdout}, &Stderr{stderr}),
-	)...)
-	if err != nil {
-		fmt.Fprintln(stderr, "yoloarchive:", err)
-		return exitFailure
+	)
+	var kctx *kong.Context
+	g, narrowed := narrowGrammar(args)
+	if narrowed {
+		// The small grammar's answer stands when it exits (--help,
+		// --version) or selects the command; its errors, and a command
+		// line without a command, are the whole CLI's to answer.
+		parser, err := kong.New(g.target, opts...)
+		if err != nil {
+			fmt.Fprintln(stderr, "yoloarchive:", err)
+			return exitFailure
+		}
+		var code int
+		var done bool
+		kctx, code, done, err = parse(parser, args, &exited)
+		switch {
+		case done:
+			return code
+		case err != nil || kctx.Command() == "":
+			narrowed = false
+		}
 	}
-	kctx, code, done := parse(parser, args, &exited)
-	if done {
-		return code
+	if !narrowed {
+		g = fullGrammar()
+		parser, err := kong.New(g.target, opts...)
+		if err != nil {
+			fmt.Fprintln(stderr, "yoloarchive:", err)
+			return exitFailure
+		}
+		kctx, _, _, err = parse(parser, args, &exited)
+		if kctx == nil {
+			if err == nil {
+				return exited // --help or --version
+			}
+			parser.Errorf("%s", err)
+			return exitUsage
+		}
 	}
 	// One budget for every archive the command reads.
-	kctx.BindTo(archive.WithBudget(ctx, cli.budget), (*context.Context)(nil))
-	return exitCode(ctx, kctx.Run(&cli.Globals), escaped(stderr))
+	kctx.BindTo(archive.WithBudget(ctx, g.globals.budget), (*context.Context)(nil))
+	return exitCode(ctx, kctx.Run(g.globals), escaped(stderr))
 }
 
 // exitPanic unwinds kong's Exit (called for --help and --version).
 type exitPanic struct{}
 
 // parse runs the parser, turning kong's Exit calls (--help, --version)
-// and parse errors into exit codes. done is true when no command must run.
-func parse(parser *kong.Kong, args []string, exited *int) (kctx *kong.Context, code int, done bool) {
+// into exit codes: done is true when kong exited, with its code.
+func parse(parser *kong.Kong, args []string, exited *int) (kctx *kong.Context, code int, done bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if _, ok := r.(exitPanic); !ok {
 				panic(r)
 			}
-			kctx, code, done = nil, *exited, true
+			kctx, code, done, err = nil, *exited, true, nil
 		}
 	}()
-	kctx, err := parser.Parse(args)
-	if err != nil {
-		parser.Errorf("%s", err)
-		if kctx != nil {
-			kctx.PrintUsage(true)
-		}
-		return nil, exitUsage, true
-	}
-	return kctx, 0, false
+	kctx, err = parser.Parse(args)
+	return kctx, 0, false, err
 }
 
 // exitCode reports err on stderr and maps it to an exit code.
