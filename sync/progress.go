@@ -46,6 +46,11 @@ type Progress struct {
 	start time.Time
 	bars  *mpb.Progress // nil unless out is a terminal
 	batch *mpb.Bar
+	// redraw asks the bars for a frame: every refreshRate (redraw's
+	// goroutine) and when a task is done, so that its bar is gone
+	// before its result is printed.
+	redraw chan any
+	gone   chan any // closed when the bars stop (Wait, or the terminal failed)
 
 	done, failed atomic.Int64
 	mu           gosync.Mutex
@@ -68,12 +73,15 @@ func NewProgress(out io.Writer, opts ProgressOptions) *Progress {
 		opts.Interval = DefaultInterval
 	}
 	p := &Progress{out: out, opts: opts, start: time.Now(), stop: make(chan struct{})}
+	p.ticker.Add(1)
 	if !IsTerminal(out) {
-		p.ticker.Add(1)
 		go p.tick()
 		return p
 	}
-	p.bars = mpb.New(mpb.WithConsoleWriter(sizedTerminal{cupwriter.New(out, false)}), mpb.WithRefreshRate(150*time.Millisecond))
+	p.redraw, p.gone = make(chan any), make(chan any)
+	go p.refresh()
+	p.bars = mpb.New(mpb.WithConsoleWriter(sizedTerminal{cupwriter.New(out, false)}),
+		mpb.WithManualRefresh(p.redraw), mpb.WithShutdownNotifier(p.gone))
 	if opts.Total > 1 {
 		p.batch = p.bars.New(int64(opts.Total), mpb.BarStyle(),
 			mpb.BarPriority(math.MaxInt32), // below the items' bars
@@ -121,21 +129,50 @@ func (a aboveBars) Write(b []byte) (int, error) {
 	return a.w.Write(b)
 }
 
+// refreshRate is how often the bars are drawn.
+const refreshRate = 150 * time.Millisecond
+
 // Wait stops the reports and waits until the bars are drawn for the last
 // time.
 func (p *Progress) Wait() {
 	if p == nil {
 		return
 	}
+	if p.bars != nil {
+		if p.batch != nil && !p.batch.Completed() {
+			p.batch.Abort(false) // interrupted: keep the bar as it stands
+		}
+		// A frame now prints the lines written since the last one:
+		// mpb shuts down without drawing them.
+		p.frame(time.Now())
+		p.bars.Wait()
+	}
 	close(p.stop)
 	p.ticker.Wait()
-	if p.bars == nil {
-		return
+}
+
+// refresh asks the bars for a frame every refreshRate until Wait.
+func (p *Progress) refresh() {
+	defer p.ticker.Done()
+	t := time.NewTicker(refreshRate)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case now := <-t.C:
+			p.frame(now)
+		}
 	}
-	if p.batch != nil && !p.batch.Completed() {
-		p.batch.Abort(false) // interrupted: keep the bar as it stands
+}
+
+// frame asks the bars for a frame now, unless they are gone.
+func (p *Progress) frame(now time.Time) {
+	select {
+	case p.redraw <- now:
+	case <-p.stop:
+	case <-p.gone:
 	}
-	p.bars.Wait()
 }
 
 // tick prints the plain line every Interval until Wait.
@@ -219,7 +256,9 @@ func (p *Progress) Task(name string) *Task {
 	p.mu.Unlock()
 	if p.bars != nil {
 		// total 0: the bar never completes by itself; Done removes it.
-		t.bar = p.bars.New(0, mpb.BarStyle(), mpb.BarWidth(20),
+		// An error: the bars stopped (the terminal failed); the task
+		// goes on without one.
+		t.bar, _ = p.bars.Add(0, mpb.BarStyle().Build(), mpb.BarWidth(20),
 			mpb.PrependDecorators(decor.Any(func(decor.Statistics) string { return t.label() }, decor.WCSyncSpaceR)),
 			mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return t.figures() })),
 			mpb.BarRemoveOnComplete(),
@@ -291,7 +330,11 @@ func (t *Task) Done(ok bool) {
 	}
 	p.done.Add(1)
 	if t.bar != nil {
+		// The bar's last frame comes now, before the caller prints
+		// the task's result above the bars.
 		t.bar.Abort(true)
+		p.frame(time.Now())
+		t.bar.Wait()
 	}
 	if p.batch != nil {
 		p.batch.Increment()

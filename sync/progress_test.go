@@ -94,6 +94,111 @@ func TestProgress_BarsOnTerminal(t *testing.T) {
 	}
 }
 
+// TestProgress_ResultLineAfterLastFrame: a task's bar is drawn for the
+// last time before the line reporting its result, not below it: the
+// terminal's transcript (script(1), scrollback) never shows a finished
+// task's bar after its result.
+func TestProgress_ResultLineAfterLastFrame(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatalf("open a pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	var screen bytes.Buffer
+	read := make(chan struct{})
+	go func() {
+		io.Copy(&screen, ptmx)
+		close(read)
+	}()
+	// Two items: the batch bar keeps running while the first is done.
+	p := ysync.NewProgress(tty, ysync.ProgressOptions{Verb: "sync", Noun: "archives", Total: 2})
+	first := p.Task("first")
+	first.Stage("write", 23)
+	time.Sleep(400 * time.Millisecond) // a few frames
+	first.Done(true)
+	io.WriteString(p.Writer(tty), "first: written\n")
+	second := p.Task("second")
+	second.Stage("write", 0)
+	second.Done(true)
+	io.WriteString(p.Writer(tty), "second: written\n")
+	p.Wait()
+	tty.Close()
+	<-read
+	out := screen.String()
+	for _, name := range []string{"first", "second"} {
+		result := strings.Index(out, name+": written")
+		if result < 0 {
+			t.Fatalf("no result line for %s: %q", name, out)
+		}
+		if frame := strings.LastIndex(out, name+" write "); frame > result {
+			t.Errorf("the bar of %s is drawn after its result line: %q", name, out)
+		}
+	}
+}
+
+// TestProgress_LastLinePrinted: a line written through Writer after the
+// bars' last frame, just before Wait, is printed (mpb keeps such a line
+// until its next frame, and shut down without one).
+func TestProgress_LastLinePrinted(t *testing.T) {
+	for i := range 5 {
+		ptmx, tty, err := pty.Open()
+		if err != nil {
+			t.Fatalf("open a pseudo-terminal: %v", err)
+		}
+		var screen bytes.Buffer
+		read := make(chan struct{})
+		go func() {
+			io.Copy(&screen, ptmx)
+			close(read)
+		}()
+		p := ysync.NewProgress(tty, ysync.ProgressOptions{Verb: "sync", Noun: "archives", Total: 2})
+		p.Task("first").Done(true)
+		p.Task("second").Done(true)
+		time.Sleep(20 * time.Millisecond) // the batch bar's last frame is drawn
+		io.WriteString(p.Writer(tty), "second: synced\n")
+		p.Wait()
+		tty.Close()
+		<-read
+		ptmx.Close()
+		if out := screen.String(); !strings.Contains(out, "second: synced\r\n") {
+			t.Fatalf("round %d: the line written last is lost: %q", i, out)
+		}
+	}
+}
+
+// TestProgress_TerminalGone: when the terminal goes away mid-batch (the
+// ssh session drops: writes fail), the bars stop, and tasks, lines and
+// Wait go on without hanging or panicking.
+func TestProgress_TerminalGone(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatalf("open a pseudo-terminal: %v", err)
+	}
+	defer tty.Close()
+	p := ysync.NewProgress(tty, ysync.ProgressOptions{Verb: "sync", Noun: "archives", Total: 3})
+	first := p.Task("first")
+	first.Stage("events", 10)
+	ptmx.Close()                       // writes to tty now fail
+	time.Sleep(400 * time.Millisecond) // a few frames, which fail
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		first.Add(5)
+		first.Done(true)
+		second := p.Task("second")
+		second.Stage("events", 10)
+		second.Done(false)
+		p.Task("third").Done(true)
+		io.WriteString(p.Writer(tty), "third: synced\n")
+		p.Wait()
+	}()
+	select {
+	case <-finished:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the progress hangs once its terminal is gone")
+	}
+}
+
 func TestProgress_Nil(t *testing.T) {
 	var p *ysync.Progress
 	task := p.Task("a")

@@ -91,3 +91,36 @@ func TestCLI_SyncProgressLines(t *testing.T) {
 		t.Errorf("escape sequences without a terminal: %q", stderr)
 	}
 }
+
+// TestCLI_SyncOfflineResultAfterBar: on a terminal, an offline export's
+// "written" line comes after its bar's last frame, which is then cleared
+// (run under script -qc, the line came first and the bar's stale last
+// frame below it).
+func TestCLI_SyncOfflineResultAfterBar(t *testing.T) {
+	a := synctest.Capture(t, "detect")
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatalf("open a pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	var screen bytes.Buffer
+	read := make(chan struct{})
+	go func() {
+		io.Copy(&screen, ptmx)
+		close(read)
+	}()
+	code := run(context.Background(), []string{"sync", a, "--to", "comet-offline", "-o", t.TempDir()}, tty, tty)
+	tty.Close()
+	<-read
+	out := screen.String()
+	if code != 0 {
+		t.Fatalf("exit %d: %q", code, out)
+	}
+	result := strings.Index(out, a+": written ")
+	if result < 0 {
+		t.Fatalf("no result line: %q", out)
+	}
+	if frame := strings.LastIndex(out, "detect write "); frame > result {
+		t.Errorf("the bar is drawn after the result line: %q", out)
+	}
+}
