@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Unreachable is a way for a tracker to be out of reach.
@@ -65,7 +67,12 @@ func UnreachableURL(tb testing.TB, how Unreachable) string {
 }
 
 // blackhole listens on 127.0.0.1 with an accept queue of one and fills
-// it: the kernel drops later SYNs, so a connection attempt hangs.
+// it: the kernel drops later SYNs, so a connection attempt hangs. The
+// queue is filled until the kernel says it is full (TCP_INFO of the
+// listener: its queue length above its backlog), not until a dial is
+// slow: on a loaded machine a dial that the kernel took could outlast a
+// short timeout, leaving room for the client under test, whose request
+// then waited for an answer instead of a connection.
 func blackhole(tb testing.TB) string {
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	if err != nil {
@@ -84,13 +91,24 @@ func blackhole(tb testing.TB) string {
 	}
 	port := sa.(*syscall.SockaddrInet4).Port
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	// Fill the queue; the dials that hang are left to time out.
-	for i := 0; i < 4; i++ {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	for range 8 {
+		info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
 		if err != nil {
-			break // full
+			tb.Fatalf("blackhole: read the listener's queue: %v", err)
+		}
+		// For a listener, Unacked is the accept queue's length and
+		// Sacked its backlog; SYNs are dropped once it is above.
+		if info.Unacked > info.Sacked {
+			return addr
+		}
+		// There is room: the kernel completes this connection at once,
+		// however long this process takes to see it.
+		c, err := net.DialTimeout("tcp", addr, 30*time.Second)
+		if err != nil {
+			tb.Fatalf("blackhole: fill the accept queue: %v", err)
 		}
 		tb.Cleanup(func() { c.Close() })
 	}
-	return addr
+	tb.Fatalf("blackhole: the accept queue of %s is not full after 8 connections", addr)
+	return ""
 }

@@ -2,7 +2,10 @@ package synctest
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -27,5 +30,24 @@ func TestUnreachableURL(t *testing.T) {
 				t.Errorf("%s: failed after %v (%v): want it to hang: %v", u, time.Since(start), err, want)
 			}
 		})
+	}
+}
+
+// TestUnreachableURL_BlackholeDropsConnects: the blackhole drops the
+// connection itself (a dial times out), as a firewall does; a client
+// that connected would wait for an answer instead (the hung server),
+// and a preflight would take its answer timeout, not its dial timeout.
+func TestUnreachableURL_BlackholeDropsConnects(t *testing.T) {
+	for range 3 {
+		u := UnreachableURL(t, Blackhole)
+		c, err := net.DialTimeout("tcp", strings.TrimPrefix(u, "http://"), 500*time.Millisecond)
+		if err == nil {
+			c.Close()
+			t.Fatalf("%s took a connection", u)
+		}
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("%s: %v, want a dial timeout", u, err)
+		}
 	}
 }
