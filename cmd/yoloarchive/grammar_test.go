@@ -125,6 +125,11 @@ func TestCLI_NarrowGrammar_SameAnswers(t *testing.T) {
 		{"--", "verify", "a.tar.zst"},
 		{"--progress-interval", "0s", "verify", "a.tar.zst"},
 		{"--budget", "nonsense", "verify", "a.tar.zst"},
+		// Commands that run: the global flags reach them (a budget too
+		// small for the archive fails it).
+		{"verify", "../../testdata/archives/v1.0-detect.tar.zst"},
+		{"--budget", "rows=1", "verify", "../../testdata/archives/v1.0-detect.tar.zst"},
+		{"-q", "--budget=entry=1KiB", "inspect", "../../testdata/archives/v1.0-detect.tar.zst"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			code, stdout, stderr := runCLI(t, args...)
