@@ -106,3 +106,26 @@ func TestParserIsCheap(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkParser builds the command model as a start does: the whole
+// CLI, one command (sync, the biggest) with the global flags, and the
+// global flags alone (--version).
+func BenchmarkParser(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		args []string
+	}{{"whole CLI", nil}, {"sync", []string{"sync", "a.tar.zst"}}, {"--version", []string{"--version"}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				g, ok := narrowGrammar(bc.args)
+				if !ok {
+					g = fullGrammar()
+				}
+				if _, err := kong.New(g.target, append(cliVars("test"), kong.ValueFormatter(helpValue))...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
