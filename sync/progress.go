@@ -311,7 +311,9 @@ func (t *Task) Add(n int64) {
 }
 
 // Done ends the task, which failed unless ok: it leaves the report and
-// counts in the batch's figures (the caller reports the outcome).
+// counts in the batch's figures (the caller reports the outcome). On a
+// terminal it returns once the task's bar is drawn for the last time, so
+// that the result the caller prints next comes below it.
 func (t *Task) Done(ok bool) {
 	if t == nil {
 		return

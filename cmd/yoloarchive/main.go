@@ -108,7 +108,9 @@ func watchdog(sigs <-chan os.Signal, cancel context.CancelFunc, grace time.Durat
 	os.Exit(exitInterrupted)
 }
 
-// run parses args, runs the command and returns the exit code.
+// run parses args, runs the command and returns the exit code. kong
+// builds the model of the named command alone where it can
+// (narrowGrammar), else of the whole CLI.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	exited := -1
 	opts := append(cliVars(version()),
