@@ -1,6 +1,7 @@
 package main
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -39,6 +40,11 @@ func TestGlobalFlags_AsKongNamesThem(t *testing.T) {
 		if !slices.Contains(kongLong, name) {
 			t.Errorf("--%s: globalFlags has it, kong does not", name)
 		}
+	}
+	// The small grammars embed Globals as CLI does: first, with its tag.
+	cli, only := reflect.TypeFor[CLI]().Field(0), reflect.TypeFor[globalsOnly]().Field(0)
+	if !cli.Anonymous || cli.Type != reflect.TypeFor[Globals]() || cli.Tag != only.Tag {
+		t.Errorf("CLI's first field is %s %s `%s`; the small grammars embed Globals `%s` first", cli.Name, cli.Type, cli.Tag, only.Tag)
 	}
 	if len(got.short) != 3 { // -h -q -v
 		t.Errorf("short flags %v, want h, q and v", got.short)
