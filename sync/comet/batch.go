@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	gosync "sync"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
@@ -42,20 +44,54 @@ type batchValue[V any] interface {
 	body(key string) any
 }
 
-// sendValues sends values through e.batch, batchValues a request: the
-// first batch alone, then the rest on the workers. A server that refuses
-// the batch endpoint (see refusesBatch) gets each value as its own
-// request to e.single instead, and the Destination says so once and does not
-// try the batch endpoint again. No request is repeated blindly: one whose
-// answer was lost may have been stored, so the caller's next round reads
-// back before sending what is missing.
-func sendValues[V any, T batchValue[V]](ctx context.Context, s *replay, e endpoints, values []T) error {
-	if len(values) == 0 {
-		return nil
+// sendValues sends the values values yields through e.batch, batchValues
+// a request, as they are generated: the first batch alone, then the rest
+// on the workers (a few batches in flight, never the whole list). A
+// server that refuses the batch endpoint (see refusesBatch) gets each
+// value as its own request to e.single instead, and the Destination says
+// so once and does not try the batch endpoint again. No request is
+// repeated blindly: one whose answer was lost may have been stored, so
+// the caller's next round reads back before sending what is missing.
+func sendValues[V any, T batchValue[V]](ctx context.Context, s *replay, e endpoints, values func(ctx context.Context, yield func(T) error) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The generator fills batches on its own goroutine; the channel holds
+	// none, so it runs at most one batch ahead of the workers.
+	chunks := make(chan []T)
+	genDone := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		var chunk []T
+		send := func() error {
+			select {
+			case chunks <- chunk:
+				chunk = nil
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		err := values(ctx, func(v T) error {
+			if chunk = append(chunk, v); len(chunk) == batchValues {
+				return send()
+			}
+			return nil
+		})
+		if err == nil && len(chunk) > 0 {
+			err = send()
+		}
+		genDone <- err
+	}()
+	// The generator's error, once it stopped (draining what it still
+	// sends).
+	generated := func() error {
+		for range chunks {
+		}
+		return <-genDone
 	}
-	var chunks [][]T
-	for i := 0; i < len(values); i += batchValues {
-		chunks = append(chunks, values[i:min(i+batchValues, len(values))])
+	first, ok := <-chunks
+	if !ok {
+		return generated()
 	}
 	post := func(ctx context.Context, chunk []T) error {
 		vs := make([]V, len(chunk))
@@ -72,20 +108,73 @@ func sendValues[V any, T batchValue[V]](ctx context.Context, s *replay, e endpoi
 		s.task.Add(int64(len(chunk)))
 		return nil
 	}
-	served, err := s.probeBatch(ctx, e, func(ctx context.Context) error { return post(ctx, chunks[0]) })
-	switch {
-	case err != nil:
+	served, err := s.probeBatch(ctx, e, func(ctx context.Context) error { return post(ctx, first) })
+	if err != nil {
+		cancel()
+		generated()
 		return err
-	case served:
-		return s.parallel(ctx, len(chunks)-1, func(ctx context.Context, i int) error { return post(ctx, chunks[i+1]) })
 	}
-	return s.parallel(ctx, len(values), func(ctx context.Context, i int) error {
-		if err := s.post(ysync.NotIdempotent(ctx), e.single, values[i].body(s.key), nil); err != nil {
+	job := post
+	if !served {
+		// One request a value, the values of a batch on the workers.
+		job = func(ctx context.Context, chunk []T) error {
+			return s.parallel(ctx, len(chunk), func(ctx context.Context, i int) error {
+				if err := s.post(ysync.NotIdempotent(ctx), e.single, chunk[i].body(s.key), nil); err != nil {
+					return err
+				}
+				s.task.Add(1)
+				return nil
+			})
+		}
+		if err := job(ctx, first); err != nil {
+			cancel()
+			generated()
 			return err
 		}
-		s.task.Add(1)
-		return nil
-	})
+	}
+	workers := s.workers
+	if !served {
+		workers = 1 // each batch is spread on the workers already
+	}
+	err = drainChunks(ctx, cancel, workers, chunks, job)
+	if gerr := generated(); err == nil && gerr != nil && !errors.Is(gerr, context.Canceled) {
+		err = gerr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+// drainChunks runs job on workers goroutines for each chunk received until
+// chunks is closed. A transient failure does not stop the others (the
+// caller's next round resends what is missing); any other cancels ctx.
+// It returns the first error.
+func drainChunks[T any](ctx context.Context, cancel func(), workers int, chunks <-chan []T, job func(context.Context, []T) error) error {
+	var mu gosync.Mutex
+	var first error
+	var wg gosync.WaitGroup
+	for range max(workers, 1) {
+		wg.Go(func() {
+			for chunk := range chunks {
+				if ctx.Err() != nil {
+					continue // drain: the generator stops on its own
+				}
+				if err := job(ctx, chunk); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					if !ysync.Transient(err) {
+						cancel()
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return first
 }
 
 // refusesBatch reports whether err is a server's refusal of a batch
@@ -181,45 +270,81 @@ func (s *replay) sendParams(ctx context.Context, round int) error {
 		return err
 	}
 	s.task.Stage("parameters", int64(len(todo)))
-	return sendValues[paramItem](ctx, s, paramEndpoints, todo)
+	return sendValues[paramItem](ctx, s, paramEndpoints, func(_ context.Context, yield func(param) error) error {
+		for _, p := range todo {
+			if err := yield(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
-// sendMetrics sends the points the server lacks: Comet keeps every point
-// it receives, so a resumed sync first reads back what arrived (the
-// callback itself logs some points twice; those are counted, not
-// deduplicated).
+// sendMetrics sends the points the server lacks, as the Log generates
+// them: Comet keeps every point it receives, so a resumed sync first
+// reads back what arrived (the callback itself logs some points twice;
+// those are counted, not deduplicated). The read-back compares metric by
+// metric (see detail): a metric the server holds whole is skipped without
+// a second look, and only the points of the others are compared.
 func (s *replay) sendMetrics(ctx context.Context, round int) error {
-	have := map[string]int{}
-	if round > 0 || !s.st.Has("created") || s.st.Has("metrics-started") {
-		var err error
-		if have, err = s.serverPoints(ctx); err != nil {
+	want, err := s.planned(ctx)
+	if err != nil {
+		return err
+	}
+	if !(round > 0 || !s.st.Has("created") || s.st.Has("metrics-started")) {
+		if err := s.st.Mark("metrics-started"); err != nil {
 			return err
 		}
+		s.task.Stage("metrics", int64(want.total))
+		return sendValues[metricItem](ctx, s, metricEndpoints, s.eachPoint)
 	}
-	var todo []point
-	for _, p := range s.points() {
-		if have[p.id()] > 0 {
-			have[p.id()]--
-			s.skipped++
-			continue
+	have, err := s.served(ctx)
+	if err != nil {
+		return err
+	}
+	// Points sent earlier that the archive no longer holds: of metrics
+	// the plan lacks, and (below) those left over from the others.
+	stale, todo := 0, 0
+	for _, n := range have.names {
+		if _, ok := want.by[n]; !ok {
+			stale += have.by[n].n
 		}
-		todo = append(todo, p)
 	}
-	stale := 0
-	for _, n := range have {
-		stale += n
-	}
-	if stale > 0 && round == 0 {
-		// Points sent earlier that the archive no longer holds: an
-		// earlier link of a chain, superseded by a resumed run's rows.
-		s.res.Gaps = append(s.res.Gaps, schemas.GapRow{Item: schemas.GapSupersededPoints,
-			Reason: fmt.Sprintf("%d metric points sent by an earlier sync are no longer in the archive (superseded by a later capture of the run, as after a resume); Comet cannot delete points, so the experiment keeps them beside the new values", stale)})
+	diff := differing(want, have)
+	for _, n := range want.names {
+		if slices.Contains(diff, n) {
+			todo += want.by[n].n // at most
+		} else {
+			s.skipped += want.by[n].n
+		}
 	}
 	if err := s.st.Mark("metrics-started"); err != nil {
 		return err
 	}
-	s.task.Stage("metrics", int64(len(todo)))
-	return sendValues[metricItem](ctx, s, metricEndpoints, todo)
+	s.task.Stage("metrics", int64(todo))
+	err = sendValues[metricItem](ctx, s, metricEndpoints, func(ctx context.Context, yield func(point) error) error {
+		return s.detail(ctx, diff, sizeOf(want, have),
+			func(p point, h uint64, have map[uint64]int) error {
+				if have[h] > 0 {
+					have[h]--
+					s.skipped++
+					return nil
+				}
+				return yield(p)
+			},
+			func(have map[uint64]int) error {
+				for _, n := range have {
+					stale += n
+				}
+				return nil
+			})
+	})
+	if stale > 0 && round == 0 {
+		// An earlier link of a chain, superseded by a resumed run's rows.
+		s.res.Gaps = append(s.res.Gaps, schemas.GapRow{Item: schemas.GapSupersededPoints,
+			Reason: fmt.Sprintf("%d metric points sent by an earlier sync are no longer in the archive (superseded by a later capture of the run, as after a resume); Comet cannot delete points, so the experiment keeps them beside the new values", stale)})
+	}
+	return err
 }
 
 // sendOutput sends the console lines the experiment lacks, outputBatch a

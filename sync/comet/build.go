@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,8 +43,24 @@ func ProjectName(p string) string {
 }
 
 // Build maps a run to what Ultralytics' Comet callback would have logged
-// (callback-mapping.md part B), in the callback's order.
+// (callback-mapping.md part B), in the callback's order, every call held
+// in Calls. A replay does not hold them: it sends the Log of buildStream,
+// whose metric calls are generated from the archive as they are sent.
 func Build(ctx context.Context, run *ysync.Run, o Options) (*Log, error) {
+	l, err := buildStream(ctx, run, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.collect(ctx); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// buildStream is Build for a replay: the Log's metric calls are read from
+// the scalars table each time the Log is walked (see Log.each), and
+// Calls holds the rest.
+func buildStream(ctx context.Context, run *ysync.Run, o Options) (*Log, error) {
 	if run.Info.SourceKind == schemas.SourceCometOffline {
 		return buildSession(ctx, run, o)
 	}
@@ -55,6 +72,7 @@ func Build(ctx context.Context, run *ysync.Run, o Options) (*Log, error) {
 	// A captured ClearML session's tags and console log: the SDK logs the
 	// console live; here it follows the callback's calls.
 	l.Tags = append(append([]string(nil), run.Info.Tags...), l.Tags...)
+	var out []Call
 	for _, lg := range run.Logs {
 		at := l.End
 		if lg.Time != nil {
@@ -68,12 +86,14 @@ func Build(ctx context.Context, run *ysync.Run, o Options) (*Log, error) {
 		if !strings.HasSuffix(text, "\n") {
 			text += "\n"
 		}
-		l.Calls = append(l.Calls, Call{Kind: KindOutput, Output: text, Stderr: lg.Level == "error" || lg.Level == "stderr", Time: at})
+		out = append(out, Call{Kind: KindOutput, Output: text, Stderr: lg.Level == "error" || lg.Level == "stderr", Time: at})
 	}
+	l.then(out...)
 	return l, nil
 }
 
-// buildCallback is Build for everything but a captured Comet session.
+// buildCallback is buildStream for everything but a captured Comet
+// session.
 func buildCallback(ctx context.Context, run *ysync.Run, o Options) (*Log, error) {
 	info := run.Info
 	v := ysync.CallbackVersion(info, o.Version)
@@ -89,7 +109,8 @@ func buildCallback(ctx context.Context, run *ysync.Run, o Options) (*Log, error)
 	}
 	clk := ysync.NewClock(run)
 	l.Start, l.End = clk.Start, clk.End()
-	add := func(c Call) { l.Calls = append(l.Calls, c) }
+	var tail []Call // the calls after the epochs'
+	add := func(c Call) { l.Calls = append(l.Calls, c); tail = append(tail, c) }
 
 	// Setup.
 	add(Call{Kind: KindParameters, Params: params(run.Params), Time: l.Start})
@@ -106,57 +127,17 @@ func buildCallback(ctx context.Context, run *ysync.Run, o Options) (*Log, error)
 		created = "yolov8"
 	}
 	add(Call{Kind: KindOther, Time: l.Start, Others: []KV{{"Created from", created}}})
+	head := tail
+	tail = nil
 
-	// Per epoch: train losses; validation metrics and losses; lr.
+	// Per epoch: train losses; validation metrics and losses; lr. They
+	// are generated from the scalars table each time the Log is walked
+	// (see epochCalls); a first pass tells what the calls around them
+	// need.
 	spe := stepsPerEpoch(info)
-	// An epoch's points, kept as name and value (not whole rows): a
-	// big table is streamed, and this is what the calls need of it.
-	type epochPoints struct {
-		at time.Time // the first point's
-		ms []Metric
-	}
-	byEpoch := map[int64]*epochPoints{}
-	var epochs []int64
-	// A tracker session logs some values twice (ClearML re-logs the last
-	// epoch's validation at train end); the first point of each metric
-	// and epoch is the epoch's, the final values come from the summary.
-	seen := map[string]bool{}
-	err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
-		for _, s := range rows {
-			if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
-				continue
-			}
-			if s.Step != nil {
-				k := s.Metric + "\x00" + strconv.FormatInt(s.Epoch, 10)
-				if seen[k] {
-					continue
-				}
-				seen[k] = true
-			}
-			ep, ok := byEpoch[s.Epoch]
-			if !ok {
-				ep = &epochPoints{at: clk.At(s)}
-				byEpoch[s.Epoch] = ep
-				epochs = append(epochs, s.Epoch)
-			}
-			ep.ms = append(ep.ms, Metric{s.Metric, s.Value})
-		}
-		return nil
-	})
+	idx, err := indexEpochs(ctx, run, clk)
 	if err != nil {
 		return nil, err
-	}
-	sort.Slice(epochs, func(i, j int) bool { return epochs[i] < epochs[j] })
-	group := func(rows []Metric, prefixes ...string) []Metric {
-		var out []Metric
-		for _, s := range rows {
-			for _, p := range prefixes {
-				if strings.HasPrefix(s.Name, p) {
-					out = append(out, s)
-				}
-			}
-		}
-		return out
 	}
 	// Model information (model/parameters, model/GFLOPs, ...) is logged
 	// at epoch 1 when the archive holds it (a summary from a tracker
@@ -167,36 +148,58 @@ func buildCallback(ctx context.Context, run *ysync.Run, o Options) (*Log, error)
 			modelInfo = append(modelInfo, Metric{s.Key, s.Value})
 		}
 	}
-	var lastLR []Metric
-	var lastEpoch int64
-	for i, e := range epochs {
-		if i%256 == 0 && run.Archive != nil {
-			if err := ctx.Err(); err != nil {
-				return nil, err // Ctrl-C: 30k epochs take seconds
+	// 8.0.67-8.3.20: the train batch images that exist at the end of the
+	// first epoch (train_batch0-2), at its step.
+	var epochOne []Call
+	if idx.one && !ysync.VersionLess(v, "8.0.67") && ysync.VersionLess(v, "8.3.21") {
+		for _, img := range firstEpochBatches(run) {
+			epochOne = append(epochOne, Call{Kind: KindImage, Name: img.Name, Step: Int64(spe), Time: idx.oneAt,
+				File: &File{Name: uploadName(img), Digest: img.Blob, Size: img.Size}})
+		}
+	}
+	l.Calls = append(l.Calls, epochOne...)
+	epoch := func(e int64, at time.Time, rows []Metric, yield func(Call) error) error {
+		step, ep := Int64(e*spe), Int64(e)
+		if ms := group(rows, "train/"); len(ms) > 0 {
+			if err := yield(Call{Kind: KindMetrics, Metrics: ms, Step: step, Epoch: ep, Time: at}); err != nil {
+				return err
 			}
 		}
-		rows := byEpoch[e].ms
-		step, ep, at := Int64(e*spe), Int64(e), byEpoch[e].at
-		if ms := group(rows, "train/"); len(ms) > 0 {
-			add(Call{Kind: KindMetrics, Metrics: ms, Step: step, Epoch: ep, Time: at})
-		}
-		if e == 1 && !ysync.VersionLess(v, "8.0.67") && ysync.VersionLess(v, "8.3.21") {
-			// 8.0.67-8.3.20: the train batch images that exist at the
-			// end of the first epoch (train_batch0-2), at its step.
-			for _, img := range firstEpochBatches(run) {
-				add(Call{Kind: KindImage, Name: img.Name, Step: step, Time: at,
-					File: &File{Name: uploadName(img), Digest: img.Blob, Size: img.Size}})
+		if e == 1 {
+			for _, c := range epochOne {
+				if err := yield(c); err != nil {
+					return err
+				}
 			}
 		}
 		for _, ms := range [][]Metric{group(rows, "metrics/", "val/"), group(rows, "lr/")} {
 			if len(ms) > 0 {
-				add(Call{Kind: KindMetrics, Metrics: ms, Step: step, Epoch: ep, Time: at})
+				if err := yield(Call{Kind: KindMetrics, Metrics: ms, Step: step, Epoch: ep, Time: at}); err != nil {
+					return err
+				}
 			}
 		}
 		if e == 1 && len(modelInfo) > 0 {
-			add(Call{Kind: KindMetrics, Metrics: modelInfo, Step: step, Epoch: ep, Time: at})
+			return yield(Call{Kind: KindMetrics, Metrics: modelInfo, Step: step, Epoch: ep, Time: at})
 		}
-		lastLR, lastEpoch = group(rows, "lr/"), e
+		return nil
+	}
+	l.gen = func(ctx context.Context, yield func(Call) error) error {
+		for _, c := range head {
+			if err := yield(c); err != nil {
+				return err
+			}
+		}
+		err := epochCalls(ctx, run, clk, idx, func(e int64, at time.Time, rows []Metric) error { return epoch(e, at, rows, yield) })
+		if err != nil {
+			return err
+		}
+		for _, c := range tail {
+			if err := yield(c); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	// An interrupted run never reached the callback's train end, and a
 	// run still training has not yet. A run whose status is unknown gets
@@ -207,6 +210,7 @@ func buildCallback(ctx context.Context, run *ysync.Run, o Options) (*Log, error)
 	// The final validation of best.pt, logged again at the last step
 	// (the callback's duplicate last epoch); the summary holds the
 	// best-fitness row.
+	lastEpoch, lastLR := idx.last, group(idx.lastRows, "lr/")
 	if lastEpoch > 0 {
 		step, ep := Int64(lastEpoch*spe), Int64(lastEpoch)
 		var final []Metric
@@ -276,6 +280,188 @@ func buildCallback(ctx context.Context, run *ysync.Run, o Options) (*Log, error)
 		}
 	}
 	return l, nil
+}
+
+// group picks the points whose names start with one of the prefixes.
+func group(rows []Metric, prefixes ...string) []Metric {
+	var out []Metric
+	for _, s := range rows {
+		for _, p := range prefixes {
+			if strings.HasPrefix(s.Name, p) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// tracked reports whether a scalar row is one of the callback's
+// per-epoch points: a tracker metric of an epoch.
+func tracked(s schemas.ScalarRow) bool { return s.Epoch >= 1 && ysync.IsTrackerMetric(s.Metric) }
+
+// epochIndex is what a first pass over the scalars tells the generation
+// of the per-epoch calls and the calls around them: no rows but the last
+// epoch's.
+type epochIndex struct {
+	// sorted: the tracked rows come epoch by epoch, in ascending order
+	// (results.csv's order): one pass generates every epoch's calls.
+	sorted bool
+	// last is the last epoch with points, lastRows its points (as the
+	// epoch's calls have them), for train end's learning rates.
+	last     int64
+	lastRows []Metric
+	// one: epoch 1 has points, the first logged at oneAt.
+	one   bool
+	oneAt time.Time
+}
+
+// indexEpochs makes the epochIndex of run's scalars in one pass.
+func indexEpochs(ctx context.Context, run *ysync.Run, clk *ysync.Clock) (epochIndex, error) {
+	idx := epochIndex{sorted: true}
+	var prev int64
+	// A tracker session logs some values twice (ClearML re-logs the last
+	// epoch's validation at train end); the first point of each metric
+	// and epoch is the epoch's, the final values come from the summary.
+	seen := map[string]bool{}
+	err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
+		for _, s := range rows {
+			if !tracked(s) {
+				continue
+			}
+			if s.Epoch < prev {
+				idx.sorted = false
+			}
+			prev = s.Epoch
+			if s.Epoch == 1 && !idx.one {
+				idx.one, idx.oneAt = true, clk.At(s)
+			}
+			if s.Epoch > idx.last {
+				idx.last, idx.lastRows = s.Epoch, idx.lastRows[:0]
+				clear(seen)
+			}
+			if s.Epoch != idx.last {
+				continue
+			}
+			if s.Step != nil {
+				if seen[s.Metric] {
+					continue
+				}
+				seen[s.Metric] = true
+			}
+			idx.lastRows = append(idx.lastRows, Metric{s.Metric, s.Value})
+		}
+		return nil
+	})
+	return idx, err
+}
+
+// epochWindow is the most rows epochCalls holds when the table is not in
+// epoch order: it then reads the table once per window of epochs.
+const epochWindow = 1 << 17
+
+// epochCalls calls fn with each epoch's points in ascending epoch order:
+// the first point of each metric and epoch that has a step (a session's
+// duplicates left out; results.csv's rows have none), in table order, and
+// when the epoch's first point was logged. It holds one epoch's points
+// when the table is in epoch order (idx.sorted), else one window of
+// epochs, read in one pass over the table each.
+func epochCalls(ctx context.Context, run *ysync.Run, clk *ysync.Clock, idx epochIndex, fn func(e int64, at time.Time, rows []Metric) error) error {
+	if idx.sorted {
+		var cur int64
+		var at time.Time
+		var points []Metric
+		seen := map[string]bool{}
+		err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
+			for _, s := range rows {
+				if !tracked(s) {
+					continue
+				}
+				if s.Epoch != cur {
+					if cur > 0 {
+						if err := fn(cur, at, points); err != nil {
+							return err
+						}
+					}
+					cur, at, points = s.Epoch, clk.At(s), points[:0]
+					clear(seen)
+				}
+				if s.Step != nil {
+					if seen[s.Metric] {
+						continue
+					}
+					seen[s.Metric] = true
+				}
+				points = append(points, Metric{s.Metric, s.Value})
+			}
+			return nil
+		})
+		if err != nil || cur == 0 {
+			return err
+		}
+		return fn(cur, at, points)
+	}
+	// Rows by epoch (O(epochs)), to cut the epochs into windows.
+	counts := map[int64]int{}
+	err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
+		for _, s := range rows {
+			if tracked(s) {
+				counts[s.Epoch]++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	epochs := make([]int64, 0, len(counts))
+	for e := range counts {
+		epochs = append(epochs, e)
+	}
+	slices.Sort(epochs)
+	type epochPoints struct {
+		at     time.Time // the first point's
+		points []Metric
+		seen   map[string]bool
+	}
+	for len(epochs) > 0 {
+		n, held := 0, 0
+		for n < len(epochs) && (n == 0 || held+counts[epochs[n]] <= epochWindow) {
+			held += counts[epochs[n]]
+			n++
+		}
+		lo, hi := epochs[0], epochs[n-1]
+		window := map[int64]*epochPoints{}
+		err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
+			for _, s := range rows {
+				if !tracked(s) || s.Epoch < lo || s.Epoch > hi {
+					continue
+				}
+				ep := window[s.Epoch]
+				if ep == nil {
+					ep = &epochPoints{at: clk.At(s), seen: map[string]bool{}}
+					window[s.Epoch] = ep
+				}
+				if s.Step != nil {
+					if ep.seen[s.Metric] {
+						continue
+					}
+					ep.seen[s.Metric] = true
+				}
+				ep.points = append(ep.points, Metric{s.Metric, s.Value})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range epochs[:n] {
+			if err := fn(e, window[e].at, window[e].points); err != nil {
+				return err
+			}
+		}
+		epochs = epochs[n:]
+	}
+	return nil
 }
 
 // globOrder orders batch images as the callback's two globs do:
@@ -575,7 +761,8 @@ func itemValue(text, typ string) any {
 	return text
 }
 
-// Counts summarizes a Log for a dry run.
+// Counts summarizes a Log for a dry run: one of Build, which holds every
+// call.
 func (l *Log) Counts() ysync.Plan {
 	p := ysync.Plan{Project: l.Project, Name: l.Name}
 	for _, c := range l.Calls {
@@ -596,6 +783,21 @@ func (l *Log) Counts() ysync.Plan {
 		}
 	}
 	return p
+}
+
+// count is Counts for any Log: the metric values are counted as a walk
+// of the Log generates them.
+func (l *Log) count(ctx context.Context) (ysync.Plan, error) {
+	p := l.Counts()
+	if l.gen == nil {
+		return p, nil
+	}
+	p.Scalars = 0
+	err := l.each(ctx, func(_ int, c Call) error {
+		p.Scalars += len(c.Metrics)
+		return nil
+	})
+	return p, err
 }
 
 // uploadName is the file name an image is logged under: the Ultralytics

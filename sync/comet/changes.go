@@ -74,21 +74,12 @@ func (s *replay) missing(ctx context.Context, others othersAnswer) ([]string, er
 	if missingParams > 0 {
 		out = append(out, fmt.Sprintf("%d of %d parameters missing", missingParams, wantParams))
 	}
-	have, err := s.serverPoints(ctx)
+	missingPoints, points, err := s.missingPoints(ctx)
 	if err != nil {
 		return nil, err
 	}
-	points := s.points()
-	missingPoints := 0
-	for _, p := range points {
-		if have[p.id()] > 0 {
-			have[p.id()]--
-			continue
-		}
-		missingPoints++
-	}
 	if missingPoints > 0 {
-		out = append(out, fmt.Sprintf("%d of %d metric points missing", missingPoints, len(points)))
+		out = append(out, fmt.Sprintf("%d of %d metric points missing", missingPoints, points))
 	}
 	assets, err := s.serverAssets(ctx)
 	if err != nil {

@@ -147,14 +147,7 @@ func (s *replay) do(ctx context.Context, method, endpoint string, hdr http.Heade
 		return &ysync.AnswerError{Msg: fmt.Sprintf("Comet at %s: reading the answer to %s: %v", host, name, err)}
 	}
 	if resp.StatusCode >= 300 {
-		var e struct {
-			Msg  string `json:"msg"`
-			Code int    `json:"sdk_error_code"`
-		}
-		if json.Unmarshal(raw, &e) != nil || e.Msg == "" {
-			e.Msg = ysync.Snippet(raw)
-		}
-		return &APIError{Host: host, Endpoint: name, Status: resp.StatusCode, Code: e.Code, Msg: e.Msg}
+		return apiError(host, name, resp.StatusCode, raw)
 	}
 	if out == nil {
 		if len(bytes.TrimSpace(raw)) > 0 && !json.Valid(raw) {
@@ -164,6 +157,87 @@ func (s *replay) do(ctx context.Context, method, endpoint string, hdr http.Heade
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
 		return &ysync.AnswerError{Msg: fmt.Sprintf("Comet at %s answered %s with something that is not the expected JSON (%s): check COMET_URL_OVERRIDE", host, name, ysync.Snippet(raw))}
+	}
+	return nil
+}
+
+// apiError is the error of an answer with status >= 300.
+func apiError(host, endpoint string, status int, raw []byte) error {
+	var e struct {
+		Msg  string `json:"msg"`
+		Code int    `json:"sdk_error_code"`
+	}
+	if json.Unmarshal(raw, &e) != nil || e.Msg == "" {
+		e.Msg = ysync.Snippet(raw)
+	}
+	return &APIError{Host: host, Endpoint: endpoint, Status: status, Code: e.Code, Msg: e.Msg}
+}
+
+// getList reads a GET answer of the shape {"<field>": [item, ...], ...}
+// as it arrives, decoding one item at a time into a fresh T and handing
+// it to fn: a list of any length is never held (a metric read-back's
+// points). The other fields are skipped. An answer that breaks off or is
+// not that JSON is an *ysync.AnswerError (transient: the caller reads
+// again).
+func getList[T any](ctx context.Context, s *replay, endpoint string, q url.Values, field string, fn func(T) error) error {
+	host := s.cfg.Root()
+	p := endpoint + "?" + q.Encode()
+	resp, err := s.http.Do(ctx, ysync.Request{Method: "GET", URL: s.cfg.endpointURL(p), Header: s.header()})
+	if err != nil {
+		var ne *ysync.NetError
+		if errors.As(err, &ne) {
+			return unreachable(host, ne)
+		}
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		raw, err := ysync.ReadBody(resp, 1<<20)
+		if err != nil {
+			return &ysync.AnswerError{Msg: fmt.Sprintf("Comet at %s: reading the answer to %s: %v", host, endpoint, err)}
+		}
+		return apiError(host, endpoint, resp.StatusCode, raw)
+	}
+	defer resp.Body.Close()
+	bad := func(err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &ysync.AnswerError{Msg: fmt.Sprintf("Comet at %s answered %s with something that is not the expected JSON (%v): check COMET_URL_OVERRIDE", host, endpoint, err)}
+	}
+	dec := json.NewDecoder(resp.Body)
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return bad(fmt.Errorf("no object: %v", err))
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return bad(err)
+		}
+		if t != field {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return bad(err)
+			}
+			continue
+		}
+		if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+			return bad(fmt.Errorf("%q is not a list", field))
+		}
+		for dec.More() {
+			var item T
+			if err := dec.Decode(&item); err != nil {
+				return bad(err)
+			}
+			if err := fn(item); err != nil {
+				return err
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return bad(err)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return bad(err)
 	}
 	return nil
 }

@@ -5,7 +5,10 @@
 // (docs/sync-comet.md lists every difference and why).
 package comet
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Log is what Ultralytics' Comet callback would have logged for one run,
 // in the callback's order: the experiment's project, name and times and
@@ -34,8 +37,67 @@ type Log struct {
 	Gaps string
 	// Start and End are the run's original start and end times.
 	Start, End time.Time
-	// Calls are the callback's calls in order.
+	// Calls are the callback's calls in order. A Log of Build holds them
+	// all. The Log a replay sends (see plan) holds here only the calls it
+	// does not read from the big tables: its metric calls are generated
+	// from the scalars table by gen, as they are written or sent.
 	Calls []Call
+
+	// gen, when set, yields every call of the Log in order, Calls among
+	// them, reading the metric calls from the archive as it goes (see
+	// each). It never holds more than an epoch's calls.
+	gen func(ctx context.Context, yield func(Call) error) error
+}
+
+// each calls fn with every call of the Log in order, i counting them
+// from 0: the generated ones too. It stops at fn's first error.
+func (l *Log) each(ctx context.Context, fn func(i int, c Call) error) error {
+	if l.gen == nil {
+		for i, c := range l.Calls {
+			if err := fn(i, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	i := 0
+	return l.gen(ctx, func(c Call) error {
+		err := fn(i, c)
+		i++
+		return err
+	})
+}
+
+// then makes the Log yield the calls after what it yields already (and
+// keeps them in Calls).
+func (l *Log) then(calls ...Call) {
+	l.Calls = append(l.Calls, calls...)
+	if inner := l.gen; inner != nil {
+		l.gen = func(ctx context.Context, yield func(Call) error) error {
+			if err := inner(ctx, yield); err != nil {
+				return err
+			}
+			for _, c := range calls {
+				if err := yield(c); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+}
+
+// collect turns a generated Log into one that holds every call.
+func (l *Log) collect(ctx context.Context) error {
+	if l.gen == nil {
+		return nil
+	}
+	var all []Call
+	if err := l.each(ctx, func(_ int, c Call) error { all = append(all, c); return nil }); err != nil {
+		return err
+	}
+	l.Calls, l.gen = all, nil
+	return nil
 }
 
 // Kinds of Call, named after the comet_ml.Experiment methods.

@@ -63,11 +63,14 @@ func (o *Offline) Tracker() string { return "comet" }
 
 // Plan counts what Sync would write.
 func (o *Offline) Plan(ctx context.Context, run *ysync.Run) (*ysync.Plan, error) {
-	l, err := Build(ctx, run, o.opts)
+	l, err := buildStream(ctx, run, o.opts)
 	if err != nil {
 		return nil, err
 	}
-	p := l.Counts()
+	p, err := l.count(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return &p, nil
 }
 
@@ -99,7 +102,7 @@ func (o *Offline) Write(ctx context.Context, run *ysync.Run, st *ysync.State, ta
 		// would make a second run on upload.
 		return fmt.Errorf("%s: the run was captured while still training (a chain without its final link, or a compaction of one): offline exports are written from the final link; sync to a server to see progress, or, if training stopped for good, capture the run directory again (status interrupted) and export that", run.Path)
 	}
-	l, err := Build(ctx, run, o.opts)
+	l, err := buildStream(ctx, run, o.opts)
 	if err != nil {
 		return err
 	}
@@ -158,21 +161,6 @@ func (o *Offline) Write(ctx context.Context, run *ysync.Run, st *ysync.State, ta
 // file_upload messages name, streamed from the archive's extracted blobs
 // (stored, as the SDK stores them). Errors name the zip entry.
 func WriteZip(ctx context.Context, w io.Writer, run *ysync.Run, l *Log) error {
-	msgs, files, err := Messages(l)
-	if err != nil {
-		return err
-	}
-	var digests []string
-	for _, f := range files {
-		if f.file.Data == nil {
-			digests = append(digests, f.file.Digest)
-		}
-	}
-	blobs, err := run.Extract(ctx, digests)
-	if err != nil {
-		return fmt.Errorf("reading the archive's files: %w", err)
-	}
-	defer blobs.Close()
 	zw := zip.NewWriter(w)
 	meta := cometoffline.Experiment{
 		OfflineID: l.key(), ProjectName: nullable(l.Project), Workspace: nullable(l.Workspace),
@@ -186,20 +174,37 @@ func WriteZip(ctx context.Context, w io.Writer, run *ysync.Run, l *Log) error {
 	if err := writeEntry(zw, cometoffline.FileExperiment, func(w io.Writer) error { _, err := w.Write(mb); return err }); err != nil {
 		return err
 	}
+	// The messages are written as the Log generates them (a big run's
+	// metric calls are never listed whole); the files they name follow.
+	var files []zipFile
 	err = writeEntry(zw, cometoffline.FileMessages, func(w io.Writer) error {
-		for _, m := range msgs {
+		var err error
+		files, err = messages(ctx, l, func(m []byte) error {
 			if _, err := w.Write(m); err != nil {
 				return err
 			}
-			if _, err := io.WriteString(w, "\n"); err != nil {
-				return err
-			}
-		}
-		return nil
+			_, err := io.WriteString(w, "\n")
+			return err
+		})
+		return err
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return err
 	}
+	var digests []string
+	for _, f := range files {
+		if f.file.Data == nil {
+			digests = append(digests, f.file.Digest)
+		}
+	}
+	blobs, err := run.Extract(ctx, digests)
+	if err != nil {
+		return fmt.Errorf("reading the archive's files: %w", err)
+	}
+	defer blobs.Close()
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -282,14 +287,32 @@ func (l *Log) key() string {
 // the free-form objects they were.
 func Messages(l *Log) ([][]byte, []zipFile, error) {
 	var out [][]byte
+	files, err := messages(context.Background(), l, func(m []byte) error {
+		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, files, nil
+}
+
+// messages is Messages for any Log: it hands each message to write as
+// the Log generates its call (write must not keep the slice) and returns
+// the files they name, stopping at the first error.
+func messages(ctx context.Context, l *Log, write func([]byte) error) ([]zipFile, error) {
 	var files []zipFile
 	var jerr error
 	emit := func(typ string, payload any) {
-		b, err := toJSON(cometoffline.Message{Type: typ, Payload: payload})
-		if err != nil && jerr == nil {
-			jerr = fmt.Errorf("comet: %s message: %v", typ, err)
+		if jerr != nil {
+			return
 		}
-		out = append(out, b)
+		b, err := toJSON(cometoffline.Message{Type: typ, Payload: payload})
+		if err != nil {
+			jerr = fmt.Errorf("comet: %s message: %v", typ, err)
+			return
+		}
+		jerr = write(b)
 	}
 	other := func(key string, value any) {
 		v, err := toJSON(paramJSON(value))
@@ -310,7 +333,7 @@ func Messages(l *Log) ([][]byte, []zipFile, error) {
 		other("Name", l.Name)
 	}
 	figCounter := 0
-	for i, c := range l.Calls {
+	err := l.each(ctx, func(i int, c Call) error {
 		switch c.Kind {
 		case KindParameters:
 			for _, kv := range c.Params {
@@ -351,7 +374,7 @@ func Messages(l *Log) ([][]byte, []zipFile, error) {
 					figCounter++
 				}
 				emit(cometoffline.TypeFileUpload, payload)
-				continue
+				return jerr
 			}
 			params := &cometoffline.UploadParams{Context: nullable(c.Context), Step: c.Step,
 				Extension: strings.TrimPrefix(path.Ext(c.File.Name), ".")}
@@ -395,13 +418,17 @@ func Messages(l *Log) ([][]byte, []zipFile, error) {
 			payload, _ := paramJSON(c.RawPayload).(map[string]any)
 			emit(c.RawType, payload)
 		default:
-			return nil, nil, fmt.Errorf("comet: unknown call %q", c.Kind)
+			return fmt.Errorf("comet: unknown call %q", c.Kind)
 		}
+		return jerr
+	})
+	if err != nil {
+		return nil, err
 	}
 	if jerr != nil {
-		return nil, nil, jerr
+		return nil, jerr
 	}
-	return out, files, nil
+	return files, nil
 }
 
 // idFor is a deterministic 32-hex id for an uploaded item.

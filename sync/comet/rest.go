@@ -94,7 +94,10 @@ func (r *Destination) Plan(ctx context.Context, run *ysync.Run) (*ysync.Plan, er
 	if err != nil {
 		return nil, err
 	}
-	p := l.Counts()
+	p, err := l.count(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return &p, nil
 }
 
@@ -106,7 +109,7 @@ func (r *Destination) build(ctx context.Context, run *ysync.Run) (*Log, error) {
 	if o.Workspace == "" {
 		o.Workspace = r.cfg.Workspace
 	}
-	return Build(ctx, run, o)
+	return buildStream(ctx, run, o)
 }
 
 // replay is one archive's replay into its experiment.
@@ -129,6 +132,8 @@ type replay struct {
 	known *othersAnswer
 
 	skipped int
+	// want folds the plan's metric points (see planned).
+	want *folds
 	// dry is set by Find: a dry run, whose ReadBack lists every change.
 	dry bool
 }
@@ -582,18 +587,8 @@ func (s *replay) verify(ctx context.Context) error {
 			return s.mismatch("parameter %q is missing", p.name)
 		}
 	}
-	have, err := s.serverPoints(ctx)
-	if err != nil {
+	if err := s.verifyPoints(ctx); err != nil {
 		return err
-	}
-	want := map[string]int{}
-	for _, p := range s.points() {
-		want[p.id()]++
-	}
-	for id, n := range want {
-		if have[id] != n {
-			return s.mismatch("metric point %s: %d on the server, want %d", id, have[id], n)
-		}
 	}
 	assets, err := s.serverAssets(ctx)
 	if err != nil {

@@ -54,15 +54,17 @@ func (p point) item() metricItem {
 
 func (p point) body(key string) any { return metricBody{key, p.item()} }
 
-// points lists the Log's metric points, in call order.
-func (s *replay) points() []point {
-	var out []point
-	for _, c := range s.log.Calls {
+// eachPoint calls fn with the Log's metric points, in call order, as the
+// Log generates them (see Log.each): never all at once.
+func (s *replay) eachPoint(ctx context.Context, fn func(p point) error) error {
+	return s.log.each(ctx, func(_ int, c Call) error {
 		for _, m := range c.Metrics {
-			out = append(out, point{m.Name, m.Value, c.Step, c.Epoch, c.Context, c.Time.UnixMilli()})
+			if err := fn(point{m.Name, m.Value, c.Step, c.Epoch, c.Context, c.Time.UnixMilli()}); err != nil {
+				return err
+			}
 		}
-	}
-	return out
+		return nil
+	})
 }
 
 // param is one parameter: its value ready for JSON (a list as its JSON
@@ -203,36 +205,6 @@ func valueKey(v float64) string {
 		return s
 	}
 	return strconv.FormatFloat(v, 'g', 12, 64)
-}
-
-// serverPoints counts the points the experiment already holds (one
-// get-all request, whatever their number).
-func (s *replay) serverPoints(ctx context.Context) (map[string]int, error) {
-	var all struct {
-		Metrics []struct {
-			MetricName  string  `json:"metricName"`
-			MetricValue any     `json:"metricValue"`
-			Step        *int64  `json:"step"`
-			Epoch       *int64  `json:"epoch"`
-			RunContext  *string `json:"runContext"`
-		} `json:"metrics"`
-	}
-	if err := s.get(ctx, "experiment/metrics/get-all", url.Values{"experimentKey": {s.key}}, &all); err != nil {
-		return nil, err
-	}
-	have := map[string]int{}
-	for _, m := range all.Metrics {
-		v, ok := parseValue(m.MetricValue)
-		if !ok {
-			continue
-		}
-		p := point{name: m.MetricName, value: v, step: m.Step, epoch: m.Epoch}
-		if m.RunContext != nil {
-			p.context = *m.RunContext
-		}
-		have[p.id()]++
-	}
-	return have, nil
 }
 
 // serverParams lists the names of the parameters the experiment holds.
