@@ -356,8 +356,9 @@ func indexEpochs(ctx context.Context, run *ysync.Run, clk *ysync.Clock) (epochIn
 }
 
 // epochWindow is the most rows epochCalls holds when the table is not in
-// epoch order: it then reads the table once per window of epochs.
-const epochWindow = 1 << 17
+// epoch order: it then reads the table once per window of epochs (a
+// variable for tests).
+var epochWindow = 1 << 17
 
 // epochCalls calls fn with each epoch's points in ascending epoch order:
 // the first point of each metric and epoch that has a step (a session's

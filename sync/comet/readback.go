@@ -128,8 +128,8 @@ func differing(want, have *folds) []string {
 }
 
 // detailWindow is the most points (planned or on the server) of the
-// metrics a detailed comparison holds at once.
-const detailWindow = 1 << 18
+// metrics a detailed comparison holds at once (a variable for tests).
+var detailWindow = 1 << 18
 
 // detail compares the metrics in names point by point, a window of them
 // at a time: it reads the window's points on the server into have (hash
