@@ -8,3 +8,12 @@ func SetWindows(rows, points int) (restore func()) {
 	epochWindow, detailWindow = rows, points
 	return func() { epochWindow, detailWindow = r, p }
 }
+
+// SetSessionWindow sets the most points the generation of a session's
+// points out of time order holds, for a test, and returns what restores
+// it.
+func SetSessionWindow(points int) (restore func()) {
+	w := sessionWindow
+	sessionWindow = points
+	return func() { sessionWindow = w }
+}

@@ -1,6 +1,7 @@
 package comet
 
 import (
+	"container/heap"
 	"context"
 	"encoding/json"
 	"path"
@@ -31,10 +32,6 @@ func buildSession(ctx context.Context, run *ysync.Run, o Options) (*Log, error) 
 	}
 	clk := ysync.NewClock(run)
 	l.Start, l.End = clk.Start, clk.End()
-	type item struct {
-		at   time.Time
-		call Call
-	}
 	var items []item
 	add := func(at *time.Time, c Call) {
 		t := l.Start
@@ -111,29 +108,22 @@ func buildSession(ctx context.Context, run *ysync.Run, o Options) (*Log, error) 
 			add(nil, Call{Kind: KindRaw, RawType: t, RawPayload: raw[t][n]})
 		}
 	}
-	// The epoch as logged (format 1.3); before, epoch 0 stood for both 0
-	// and none, and is written as none.
-	logged := formatMinor(run) >= schemas.ColumnsSince["scalars.session_epoch"]
-	err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
-		for _, s := range rows {
-			c := Call{Kind: KindMetrics, Metrics: []Metric{{s.Metric, s.Value}}, Step: s.Step, Context: s.Group}
-			switch {
-			case logged:
-				c.Epoch = s.SessionEpoch
-			case s.Epoch != 0:
-				c.Epoch = Int64(s.Epoch)
-			}
-			add(s.WallTime, c)
+	// The metric points come next in the order the calls are sorted
+	// (see sessionPoints); the items that follow them:
+	pre := items
+	items = nil
+	images := map[string]bool{}
+	for _, img := range run.Images {
+		if img.Kind == "image" && img.Blob != "" {
+			images[img.FileName] = true
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	byFile := map[string][]schemas.AnnotationRow{}
-	err = run.ScanAnnotations(ctx, func(rows []schemas.AnnotationRow) error {
+	err := run.ScanAnnotations(ctx, func(rows []schemas.AnnotationRow) error {
 		for _, a := range rows {
-			byFile[a.ImageFile] = append(byFile[a.ImageFile], a)
+			if images[a.ImageFile] {
+				byFile[a.ImageFile] = append(byFile[a.ImageFile], a)
+			}
 		}
 		return nil
 	})
@@ -186,11 +176,226 @@ func buildSession(ctx context.Context, run *ysync.Run, o Options) (*Log, error) 
 	for _, lg := range run.Logs {
 		add(lg.Time, Call{Kind: KindOutput, Output: lg.Message, Stderr: lg.Level == "stderr" || lg.Level == "error"})
 	}
-	sort.SliceStable(items, func(i, j int) bool { return items[i].at.Before(items[j].at) })
-	for _, it := range items {
+	post := items
+	// The calls in the order of their times, those of a time in the
+	// order above (a stable sort): the items before the points, the
+	// points in table order, the items after. The points are generated
+	// from the table each time the Log is walked.
+	byTime := func(items []item) {
+		sort.SliceStable(items, func(i, j int) bool { return items[i].at.Before(items[j].at) })
+	}
+	byTime(pre)
+	byTime(post)
+	small := append(append([]item(nil), pre...), post...)
+	byTime(small)
+	for _, it := range small {
 		l.Calls = append(l.Calls, it.call)
 	}
+	sorted, err := pointsSorted(ctx, run, l.Start)
+	if err != nil {
+		return nil, err
+	}
+	// The epoch as logged (format 1.3); before, epoch 0 stood for both 0
+	// and none, and is written as none.
+	logged := formatMinor(run) >= schemas.ColumnsSince["scalars.session_epoch"]
+	point := func(s schemas.ScalarRow) Call {
+		c := Call{Kind: KindMetrics, Metrics: []Metric{{s.Metric, s.Value}}, Step: s.Step, Context: s.Group, Time: l.Start}
+		switch {
+		case logged:
+			c.Epoch = s.SessionEpoch
+		case s.Epoch != 0:
+			c.Epoch = Int64(s.Epoch)
+		}
+		if s.WallTime != nil {
+			c.Time = *s.WallTime
+		}
+		return c
+	}
+	l.gen = func(ctx context.Context, yield func(Call) error) error {
+		m := merger{pre: pre, post: post, yield: yield}
+		if sorted {
+			err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
+				for _, s := range rows {
+					c := point(s)
+					if err := m.point(c); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		} else if err := sessionWindows(ctx, run, point, m.point); err != nil {
+			return err
+		}
+		return m.rest()
+	}
 	return l, nil
+}
+
+// item is a call of a session and when it was logged.
+type item struct {
+	at   time.Time
+	call Call
+}
+
+// merger merges the metric points, in the order of their times, with the
+// items logged before them (pre) and after them (post) in the order of a
+// stable sort of pre, the points and post by time.
+type merger struct {
+	pre, post []item
+	yield     func(Call) error
+}
+
+// until yields the items that come before a point at t.
+func (m *merger) until(t time.Time) error {
+	for {
+		var next *[]item
+		switch {
+		case len(m.pre) > 0 && !m.pre[0].at.After(t) && (len(m.post) == 0 || !m.pre[0].at.After(m.post[0].at)):
+			next = &m.pre
+		case len(m.post) > 0 && m.post[0].at.Before(t):
+			next = &m.post
+		case len(m.pre) > 0 && !m.pre[0].at.After(t):
+			next = &m.pre
+		default:
+			return nil
+		}
+		it := (*next)[0]
+		*next = (*next)[1:]
+		if err := m.yield(it.call); err != nil {
+			return err
+		}
+	}
+}
+
+// point yields the items before c, then c.
+func (m *merger) point(c Call) error {
+	if err := m.until(c.Time); err != nil {
+		return err
+	}
+	return m.yield(c)
+}
+
+// rest yields the items after the last point.
+func (m *merger) rest() error {
+	for len(m.pre) > 0 || len(m.post) > 0 {
+		if len(m.post) == 0 || len(m.pre) > 0 && !m.pre[0].at.After(m.post[0].at) {
+			if err := m.yield(m.pre[0].call); err != nil {
+				return err
+			}
+			m.pre = m.pre[1:]
+			continue
+		}
+		if err := m.yield(m.post[0].call); err != nil {
+			return err
+		}
+		m.post = m.post[1:]
+	}
+	return nil
+}
+
+// pointsSorted reports whether the session's points are in the order of
+// their times (a point without one counts as logged at start), as a
+// session records them: one pass then generates them in order.
+func pointsSorted(ctx context.Context, run *ysync.Run, start time.Time) (bool, error) {
+	sorted, last := true, time.Time{}
+	err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
+		for _, s := range rows {
+			t := start
+			if s.WallTime != nil {
+				t = *s.WallTime
+			}
+			if t.Before(last) {
+				sorted = false
+				return errStop
+			}
+			last = t
+		}
+		return nil
+	})
+	if err == errStop {
+		err = nil
+	}
+	return sorted, err
+}
+
+// sessionWindow is the most points sessionWindows holds (a variable for
+// tests).
+var sessionWindow = 1 << 17
+
+// sessionWindows calls fn with the session's points in the order of
+// their times, those of a time in table order, when the table is not in
+// that order: one pass over the table for each window of the
+// sessionWindow earliest points not yet generated, kept in a heap.
+func sessionWindows(ctx context.Context, run *ysync.Run, point func(schemas.ScalarRow) Call, fn func(Call) error) error {
+	var last *windowKey
+	for {
+		h := &windowHeap{}
+		i := int64(0)
+		err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
+			for _, s := range rows {
+				c := point(s)
+				k := windowKey{c.Time, i}
+				i++
+				if last != nil && !last.less(k) {
+					continue
+				}
+				if h.Len() == sessionWindow {
+					if !k.less((*h)[0].key) {
+						continue
+					}
+					heap.Pop(h)
+				}
+				heap.Push(h, windowPoint{k, c})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if h.Len() == 0 {
+			return nil
+		}
+		points := []windowPoint(*h)
+		sort.Slice(points, func(i, j int) bool { return points[i].key.less(points[j].key) })
+		for _, p := range points {
+			if err := fn(p.call); err != nil {
+				return err
+			}
+		}
+		last = &points[len(points)-1].key
+	}
+}
+
+// windowKey orders the points: by time, then by row.
+type windowKey struct {
+	at  time.Time
+	row int64
+}
+
+func (a windowKey) less(b windowKey) bool {
+	return a.at.Before(b.at) || a.at.Equal(b.at) && a.row < b.row
+}
+
+type windowPoint struct {
+	key  windowKey
+	call Call
+}
+
+// windowHeap is a max-heap of points (the latest on top).
+type windowHeap []windowPoint
+
+func (h windowHeap) Len() int           { return len(h) }
+func (h windowHeap) Less(i, j int) bool { return h[j].key.less(h[i].key) }
+func (h windowHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *windowHeap) Push(x any)        { *h = append(*h, x.(windowPoint)) }
+func (h *windowHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // sessionLayers rebuilds an image's annotation layers, in their order.

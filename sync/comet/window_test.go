@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
@@ -140,5 +141,65 @@ func TestREST_ReadBackNamesDuplicate(t *testing.T) {
 	want := fmt.Sprintf("metric point %s|%d|%d||", m.Name, *m.Step, *m.Epoch)
 	if r.Status == ysync.StatusSynced || !strings.Contains(r.Error, want) || !strings.Contains(r.Error, ": 2 on the server, want 1") {
 		t.Errorf("status %s, error %q; want one naming %q, 2 on the server, want 1", r.Status, r.Error, want)
+	}
+}
+
+// TestBuildSession_PointsOutOfTimeOrder: a session's points whose table is
+// not in time order are generated in the order of their times, those of
+// one time in table order, among the other calls as a stable sort of all
+// of them puts them, whatever the window of points held.
+func TestBuildSession_PointsOutOfTimeOrder(t *testing.T) {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	at := func(sec int) *time.Time { x := start.Add(time.Duration(sec) * time.Second); return &x }
+	var rows []schemas.ScalarRow
+	for i := range 60 {
+		sec := (i * 37) % 23 // out of order, with ties
+		rows = append(rows, schemas.ScalarRow{Metric: fmt.Sprintf("m%d", i%4), Epoch: 1, Value: float64(i), Step: comet.Int64(int64(i)), WallTime: at(sec)})
+	}
+	info := schemas.RunRow{Status: schemas.StatusFinished, Name: "x", SourceKind: schemas.SourceCometOffline, StartedAt: at(0), EndedAt: at(30)}
+	run := oddRun(info, rows, nil)
+	run.Params = []schemas.ParamRow{{Section: "args", Key: "lr", Type: schemas.TypeFloat, Float: new(0.1), WallTime: at(5)}}
+	run.Logs = []schemas.LogRow{{Message: "hello\n", Time: at(5)}, {Message: "end\n", Time: at(22)}}
+	want := slices.Clone(rows)
+	slices.SortStableFunc(want, func(a, b schemas.ScalarRow) int { return a.WallTime.Compare(*b.WallTime) })
+	for _, window := range []int{1, 7, 1 << 17} {
+		restore := comet.SetSessionWindow(window)
+		l, err := comet.Build(context.Background(), run, comet.Options{})
+		restore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []float64
+		var kinds []string
+		for i, c := range l.Calls {
+			if c.Kind == comet.KindMetrics {
+				got = append(got, c.Metrics[0].Value)
+			} else {
+				kinds = append(kinds, fmt.Sprintf("%s@%d", c.Kind, i))
+			}
+			if i > 0 && c.Time.Before(l.Calls[i-1].Time) {
+				t.Fatalf("window %d: call %d (%s) at %v before the one before it", window, i, c.Kind, c.Time)
+			}
+		}
+		var wantValues []float64
+		for _, r := range want {
+			wantValues = append(wantValues, r.Value)
+		}
+		if !slices.Equal(got, wantValues) {
+			t.Errorf("window %d: points in order %v, want %v", window, got, wantValues)
+		}
+		// The parameter (at 5 s, logged before the points) comes before
+		// the points of 5 s; the console line of 5 s (after) after them.
+		var before5, at5 int
+		for _, r := range want {
+			if r.WallTime.Before(*at(5)) {
+				before5++
+			} else if r.WallTime.Equal(*at(5)) {
+				at5++
+			}
+		}
+		if wantKinds := []string{fmt.Sprintf("%s@%d", comet.KindParameters, before5), fmt.Sprintf("%s@%d", comet.KindOutput, before5+1+at5)}; !slices.Equal(kinds[:2], wantKinds) {
+			t.Errorf("window %d: calls %v, want %v first", window, kinds, wantKinds)
+		}
 	}
 }
