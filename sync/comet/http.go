@@ -220,7 +220,11 @@ func getList[T any](ctx context.Context, s *replay, endpoint string, q url.Value
 			}
 			continue
 		}
-		if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+		t, err = dec.Token()
+		if err == nil && t == nil {
+			continue // null: no items
+		}
+		if err != nil || t != json.Delim('[') {
 			return bad(fmt.Errorf("%q is not a list", field))
 		}
 		for dec.More() {
