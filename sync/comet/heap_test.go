@@ -1,17 +1,21 @@
 package comet_test
 
 import (
+	"archive/zip"
 	"bufio"
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/time/rate"
 
+	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/archive/memtest"
+	"github.com/yoloarchive/yoloarchive/schemas"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/comet"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
@@ -49,10 +53,112 @@ func TestOffline_HeapBounded(t *testing.T) {
 	if want := heapEpochs*13 + 3; res.Plan.Scalars != want {
 		t.Errorf("plan counts %d scalars, want %d", res.Plan.Scalars, want)
 	}
+	if got := zipMetrics(t, filepath.Join(dir, filepath.Base(res.Output))); got != res.Plan.Scalars {
+		t.Errorf("the zip holds %d metric messages, want %d", got, res.Plan.Scalars)
+	}
 	t.Logf("comet-offline, %d epochs: peak heap %d KB", heapEpochs, peak>>10)
 	if peak > heapBound {
 		t.Errorf("peak heap %d MB, want under %d MB", peak>>20, heapBound>>20)
 	}
+}
+
+// TestOfflineSession_HeapBounded: a captured Comet session of 420k points
+// (in time order, as a session records them) is written as a zip without
+// holding its points: they are generated from the table, merged by time
+// with the session's other calls (it peaked at 180 MB when the points were
+// sorted in memory).
+func TestOfflineSession_HeapBounded(t *testing.T) {
+	p := bigSession(t, heapEpochs)
+	dir := t.TempDir()
+	var res ysync.Result
+	peak, _ := memtest.PeakHeap(func() error {
+		res = ysync.One(context.Background(), p, comet.NewOffline(dir, comet.Options{}), ysync.BatchOptions{})
+		return nil
+	})
+	if res.Status != ysync.StatusWritten {
+		t.Fatalf("status %s: %s", res.Status, res.Error)
+	}
+	if want := heapEpochs * len(synctest.BigMetrics); res.Plan.Scalars != want {
+		t.Errorf("plan counts %d scalars, want %d", res.Plan.Scalars, want)
+	}
+	if got, want := zipMetrics(t, filepath.Join(dir, filepath.Base(res.Output))), heapEpochs*len(synctest.BigMetrics); got != want {
+		t.Errorf("the zip holds %d metric messages, want %d", got, want)
+	}
+	t.Logf("comet-offline of a session, %d epochs: peak heap %d KB", heapEpochs, peak>>10)
+	if peak > heapBound {
+		t.Errorf("peak heap %d MB, want under %d MB", peak>>20, heapBound>>20)
+	}
+}
+
+// zipMetrics counts the metric messages of an offline zip.
+func zipMetrics(t *testing.T, path string) int {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	f, err := zr.Open("messages.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if strings.HasSuffix(sc.Text(), `"type":"metric_msg"}`) {
+			n++
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// bigSession writes a finished Comet session of epochs epochs, a point of
+// each of synctest.BigMetrics an epoch, each with its step, epoch and time,
+// streamed to the writer.
+func bigSession(tb testing.TB, epochs int64) string {
+	tb.Helper()
+	p := filepath.Join(tb.TempDir(), "session.tar.zst")
+	const runID = "5e55105e55105e55105e55105e551050"
+	h := schemas.Header{RunID: runID, SourceKind: schemas.SourceCometOffline, Writer: "yoloarchive test", Tables: schemas.Tables}
+	w, err := archive.Create(p, h, archive.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer w.Abort()
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	end := start.Add(time.Duration(epochs) * time.Second)
+	tables := &archive.Tables{Info: schemas.RunRow{
+		RunID: runID, SourceKind: schemas.SourceCometOffline, SourceName: "session", Project: "big", Name: "session",
+		StartedAt: &start, EndedAt: &end, EpochsCompleted: epochs, Status: schemas.StatusFinished,
+	}}
+	scalars := func() error {
+		return archive.WriteRowsFunc(w, schemas.TableScalars, func(emit func(...schemas.ScalarRow) error) error {
+			batch := make([]schemas.ScalarRow, 0, len(synctest.BigMetrics))
+			for e := int64(1); e <= epochs; e++ {
+				batch = batch[:0]
+				at := start.Add(time.Duration(e) * time.Second)
+				for i, m := range synctest.BigMetrics {
+					batch = append(batch, schemas.ScalarRow{Metric: m, Epoch: e, Value: float64(i) + 1/float64(e),
+						Step: &e, SessionEpoch: &e, WallTime: &at, Origin: "messages.json"})
+				}
+				if err := emit(batch...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := tables.Write(context.Background(), w, map[string]func() error{schemas.TableScalars: scalars}); err != nil {
+		tb.Fatal(err)
+	}
+	if _, _, err := w.Close(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return p
 }
 
 // restHeapEpochs is the size of the REST heap test's run: 10,000 epochs,
