@@ -38,7 +38,7 @@ type Log struct {
 	// Start and End are the run's original start and end times.
 	Start, End time.Time
 	// Calls are the callback's calls in order. A Log of Build holds them
-	// all. The Log a replay sends (see plan) holds here only the calls it
+	// all. The Log a replay sends (see buildStream) holds here only the calls it
 	// does not read from the big tables: its metric calls are generated
 	// from the scalars table by gen, as they are written or sent.
 	Calls []Call

@@ -2,7 +2,7 @@ package comet
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"hash/maphash"
 	"net/url"
 	"slices"
@@ -235,7 +235,7 @@ func (s *replay) verifyPoints(ctx context.Context) error {
 }
 
 // errStop ends a walk early.
-var errStop = fmt.Errorf("stop")
+var errStop = errors.New("stop")
 
 // missingPoints counts the planned points the experiment lacks (each
 // point on the server stands for one planned point), of how many.
