@@ -96,15 +96,8 @@ func str(v any) string {
 // held or streamed, planned or read from the server.
 func sum(id pointID, value float64, plot string) uint64 {
 	var d xxhash.Digest
-	d.Reset()
 	var n [8]byte
-	for _, s := range []string{id.typ, id.metric, id.variant, id.key} {
-		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
-		_, _ = d.Write(n[:])
-		_, _ = d.WriteString(s)
-	}
-	binary.LittleEndian.PutUint64(n[:], uint64(id.iter))
-	_, _ = d.Write(n[:])
+	id.hash(&d)
 	switch id.typ {
 	case clearmloffline.EventScalar:
 		if value == 0 {
@@ -115,6 +108,26 @@ func sum(id pointID, value float64, plot string) uint64 {
 	case clearmloffline.EventPlot:
 		_, _ = d.WriteString(plot)
 	}
+	return d.Sum64()
+}
+
+// hash resets d and writes the id to it.
+func (id pointID) hash(d *xxhash.Digest) {
+	d.Reset()
+	var n [8]byte
+	for _, s := range []string{id.typ, id.metric, id.variant, id.key} {
+		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
+		_, _ = d.Write(n[:])
+		_, _ = d.WriteString(s)
+	}
+	binary.LittleEndian.PutUint64(n[:], uint64(id.iter))
+	_, _ = d.Write(n[:])
+}
+
+// idSum hashes the id alone.
+func (id pointID) idSum() uint64 {
+	var d xxhash.Digest
+	id.hash(&d)
 	return d.Sum64()
 }
 

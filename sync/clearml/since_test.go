@@ -2,6 +2,7 @@ package clearml
 
 import (
 	"context"
+	"maps"
 	"testing"
 )
 
@@ -43,5 +44,53 @@ func TestSince(t *testing.T) {
 	}
 	if len(cur.Events) != 3 || len(cur.Logs) != 4 {
 		t.Error("since changed its input")
+	}
+}
+
+// TestSince_ServerEndsAsPlanned: an id logged twice (a finished run's
+// final validation re-logs the last epoch's metrics; the server keeps the
+// later value). Whatever the prior and the new plan repeat, the events
+// since leaves in, sent after the prior ones, leave the server with the
+// new plan's last value of every id.
+func TestSince_ServerEndsAsPlanned(t *testing.T) {
+	sc := func(iter int, v float64) event {
+		return event{"type": "training_stats_scalar", "iter": iter, "metric": "metrics", "variant": "metrics/mAP50(B)", "value": v, "timestamp": int64(iter)}
+	}
+	apply := func(server map[int]float64, evs []event) {
+		for _, e := range evs {
+			server[e["iter"].(int)] = e["value"].(float64)
+		}
+	}
+	for _, c := range []struct {
+		name       string
+		prior, cur []event
+	}{
+		// The prior link ended at epoch 1 (its final validation overwrote
+		// the epoch's value); the run went on: epoch 1 is no longer last.
+		{"prior re-logged", []event{sc(0, 1), sc(1, 2), sc(1, 3)}, []event{sc(0, 1), sc(1, 2), sc(2, 4)}},
+		// Both end at epoch 1 with its re-log.
+		{"both re-logged", []event{sc(0, 1), sc(1, 2), sc(1, 3)}, []event{sc(0, 1), sc(1, 2), sc(1, 3)}},
+		// Only the new plan re-logs epoch 1.
+		{"new re-logged", []event{sc(0, 1), sc(1, 2)}, []event{sc(0, 1), sc(1, 2), sc(1, 3)}},
+		{"new re-logged as before", []event{sc(0, 1), sc(1, 3)}, []event{sc(0, 1), sc(1, 2), sc(1, 3)}},
+	} {
+		got, _, err := since(context.Background(), &plan{Events: c.cur}, &plan{Events: c.prior})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sent []event
+		if err := got.each(context.Background(), func(pt *point) error {
+			sent = append(sent, pt.e)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		server, want := map[int]float64{}, map[int]float64{}
+		apply(server, c.prior)
+		apply(server, sent)
+		apply(want, c.cur)
+		if !maps.Equal(server, want) {
+			t.Errorf("%s: sent %v: the server holds %v, want %v", c.name, sent, server, want)
+		}
 	}
 }

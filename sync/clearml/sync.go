@@ -830,34 +830,58 @@ func (d *readBackDiff) missing(typ string, n int, first string) {
 
 // since returns the part of p that prior (the plan of the chain's links an
 // earlier sync sent) lacks, and how many of p's events it leaves out:
-// events whose id or content differ (timestamps aside: they are estimates
-// that move as the run grows) and uploads of other content. The model and
-// settings are always in it. The prior events are kept as a set of 64-bit
-// hashes of their id and content (8 bytes and the map's overhead each, not
-// the events), and p's events are filtered as they are generated.
+// events of an id whose content differs (timestamps aside: they are
+// estimates that move as the run grows) and uploads of other content. The
+// model and settings are always in it.
+//
+// An id logged twice (a finished run's final validation re-logs the last
+// epoch's metrics) holds its later content on the server, so the contents
+// compared are each plan's last of the id: when they are equal, every
+// event of the id is left out; otherwise every one is sent, in order, and
+// the server ends with p's last. The prior ids are kept as 64-bit hashes
+// of the id with the two last contents' hashes (not the events), and p's
+// events are filtered as they are generated.
 func since(ctx context.Context, p, prior *plan) (*plan, int, error) {
 	out := *p
-	old := map[uint64]struct{}{}
+	type lastSums struct {
+		prior, cur uint64
+		n          int // p's events of the id
+	}
+	old := map[uint64]*lastSums{}
 	err := prior.each(ctx, func(pt *point) error {
-		old[pt.contentSum()] = struct{}{}
-		return nil
-	})
-	if err != nil {
-		return nil, 0, err
-	}
-	out.skip = func(pt *point) bool {
-		_, sent := old[pt.contentSum()]
-		return sent
-	}
-	skipped := 0
-	err = p.each(ctx, func(pt *point) error {
-		if out.skip(pt) {
-			skipped++
+		id := pt.id().idSum()
+		if l := old[id]; l != nil {
+			l.prior = pt.contentSum()
+		} else {
+			old[id] = &lastSums{prior: pt.contentSum()}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, 0, err
+	}
+	err = p.each(ctx, func(pt *point) error {
+		if l := old[pt.id().idSum()]; l != nil {
+			l.cur = pt.contentSum()
+			l.n++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	skipped := 0
+	for id, l := range old {
+		switch {
+		case l.n == 0:
+			delete(old, id) // not in p: never asked
+		case l.prior == l.cur:
+			skipped += l.n
+		}
+	}
+	out.skip = func(pt *point) bool {
+		l := old[pt.id().idSum()]
+		return l != nil && l.prior == l.cur
 	}
 	// Log events have no id (ClearML appends them): each line, time
 	// included, is sent as many times as the new plan has it more than
