@@ -2,6 +2,11 @@ package clearml_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"runtime"
 	"runtime/metrics"
 	"testing"
@@ -128,6 +133,70 @@ func TestSync_ResumeSendsOnlyMissingBatches(t *testing.T) {
 	// The batch in flight at the cut may be sent again.
 	if again := e.srv.Calls("events.add_batch") - sent; again < batches-sent || again > batches-sent+1 {
 		t.Errorf("the resumed sync sent %d batches; %d of %d were sent before", again, sent, batches)
+	}
+	if got, want := len(e.srv.Events(r.RemoteID)), len(ref.srv.Events(ref.srv.Tasks()[0].ID)); got != want {
+		t.Errorf("%d events on the server, a clean sync gives %d", got, want)
+	}
+}
+
+// TestSync_ResumeChecksBatchContent: a checkpoint names each batch by its
+// place and its content, so a checkpoint whose batch i held other events
+// (written by an older plan, or one of other options) never makes a
+// resumed sync skip events it has not sent. Here the checkpoint claims
+// every batch under the plain "events:i/n" names, with only the first few
+// sent: the resumed sync sends the rest and reads back every event.
+func TestSync_ResumeChecksBatchContent(t *testing.T) {
+	p := synctest.BigArchive(t, 1_000) // 14,000 events: 5 batches
+	ref := newEnv(t)
+	if r := ref.sync(t, context.Background(), p, ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
+		t.Fatal(r.Error)
+	}
+	batches := ref.srv.Calls("events.add_batch")
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	e.srv.Faults.CancelAfter(10, cancel)
+	r := e.sync(t, ctx, p, ysync.BatchOptions{})
+	cancel()
+	if r.Status != ysync.StatusInterrupted {
+		t.Fatalf("cut short: %s %s", r.Status, r.Error)
+	}
+	e.srv.Faults.WaitQuiet()
+	e.srv.Faults.Clear()
+	if sent := e.srv.Calls("events.add_batch"); sent < 1 || sent >= batches {
+		t.Fatalf("%d of %d batches sent before the cut: move the cut", sent, batches)
+	}
+	files, err := filepath.Glob(filepath.Join(e.store.Dir, "sync", "*.json"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("checkpoints: %v %v", files, err)
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatal(err)
+	}
+	done, _ := st["done"].(map[string]any)
+	if done == nil {
+		t.Fatalf("no steps in %s", data)
+	}
+	for k := range done {
+		if strings.HasPrefix(k, "events:") {
+			delete(done, k)
+		}
+	}
+	for i := 0; i < batches; i++ {
+		done[fmt.Sprintf("events:%d/%d", i, batches)] = true
+	}
+	if data, err = json.Marshal(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(files[0], data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r = e.sync(t, context.Background(), p, ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
+		t.Fatalf("resume: %s %s", r.Status, r.Error)
 	}
 	if got, want := len(e.srv.Events(r.RemoteID)), len(ref.srv.Events(ref.srv.Tasks()[0].ID)); got != want {
 		t.Errorf("%d events on the server, a clean sync gives %d", got, want)

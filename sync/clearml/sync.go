@@ -13,6 +13,7 @@ import (
 	gosync "sync"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
@@ -602,6 +603,13 @@ func (s *replay) events(ctx context.Context) error {
 // checkpoint names the batch count), the second sends the batches the
 // checkpoint lacks. gen is deterministic (the archive does not change),
 // so both passes, and every later sync, make the same batches.
+//
+// The "events" batches are named by their content too
+// ("events:i/n:<xxhash64 of the body>"): a checkpoint whose batch i held
+// other events (written by an older plan, or under other options) is
+// then sent again, not skipped; events of the same id overwrite. Log
+// batches keep the plain names: ClearML appends log events, so a batch
+// sent again would repeat its lines.
 func (s *replay) sendEvents(ctx context.Context, stage string, gen generator) error {
 	le := newLineEncoder(s.todo.task)
 	total, batches := 0, 0
@@ -617,6 +625,9 @@ func (s *replay) sendEvents(ctx context.Context, stage string, gen generator) er
 	i := 0
 	return batchLines(ctx, le, gen, maxBatchBytes, false, func(body []byte, n int) error {
 		step := fmt.Sprintf("%s:%d/%d", stage, i, batches)
+		if stage == "events" {
+			step += fmt.Sprintf(":%016x", xxhash.Sum64(body))
+		}
 		i++
 		if s.st.Has(step) {
 			s.task.Add(int64(n))
