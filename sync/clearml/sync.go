@@ -858,23 +858,20 @@ func since(ctx context.Context, p, prior *plan) (*plan, int, error) {
 		prior, cur uint64
 		n          int // p's events of the id
 	}
-	old := map[uint64]*lastSums{}
+	old := map[uint64]lastSums{} // values, not pointers: 24 bytes an id
 	err := prior.each(ctx, func(pt *point) error {
-		id := pt.id().idSum()
-		if l := old[id]; l != nil {
-			l.prior = pt.contentSum()
-		} else {
-			old[id] = &lastSums{prior: pt.contentSum()}
-		}
+		old[pt.id().idSum()] = lastSums{prior: pt.contentSum()}
 		return nil
 	})
 	if err != nil {
 		return nil, 0, err
 	}
 	err = p.each(ctx, func(pt *point) error {
-		if l := old[pt.id().idSum()]; l != nil {
+		id := pt.id().idSum()
+		if l, ok := old[id]; ok {
 			l.cur = pt.contentSum()
 			l.n++
+			old[id] = l
 		}
 		return nil
 	})
@@ -891,8 +888,8 @@ func since(ctx context.Context, p, prior *plan) (*plan, int, error) {
 		}
 	}
 	out.skip = func(pt *point) bool {
-		l := old[pt.id().idSum()]
-		return l != nil && l.prior == l.cur
+		l, ok := old[pt.id().idSum()]
+		return ok && l.prior == l.cur
 	}
 	// Log events have no id (ClearML appends them): each line, time
 	// included, is sent as many times as the new plan has it more than
