@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"runtime"
 	"runtime/metrics"
+	"strings"
 	"testing"
 	"unsafe"
 
