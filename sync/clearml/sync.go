@@ -858,7 +858,7 @@ func since(ctx context.Context, p, prior *plan) (*plan, int, error) {
 		prior, cur uint64
 		n          int // p's events of the id
 	}
-	old := map[uint64]lastSums{} // values, not pointers: 24 bytes an id
+	old := map[uint64]lastSums{} // values, not pointers: about 53 bytes an id (21 MB for 390k)
 	err := prior.each(ctx, func(pt *point) error {
 		old[pt.id().idSum()] = lastSums{prior: pt.contentSum()}
 		return nil
