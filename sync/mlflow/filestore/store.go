@@ -1,6 +1,7 @@
 package filestore
 
 import (
+	"bufio"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -295,21 +296,66 @@ func MetricLine(m Metric) string {
 // WriteMetric writes a metric's whole history (one line per point, in
 // order), replacing the file atomically. Every point's Key must be key.
 func (w *RunWriter) WriteMetric(key string, points []Metric) error {
-	if err := ValidateKey("metric", key); err != nil {
+	f, err := w.CreateMetric(key)
+	if err != nil {
 		return err
 	}
-	var b strings.Builder
 	for _, p := range points {
-		if p.Key != key {
-			return fmt.Errorf("metric %q: a point of %q in its history", key, p.Key)
+		if err := f.Add(p); err != nil {
+			f.Abort()
+			return err
 		}
-		if p.Timestamp < 0 {
-			return fmt.Errorf("metric %q: negative timestamp %d", key, p.Timestamp)
-		}
-		b.WriteString(MetricLine(p))
 	}
-	return w.s.writeFile(path.Join(w.dir, MetricsDir, key), []byte(b.String()))
+	return f.Commit()
 }
+
+// MetricFile writes a metric's whole history a point at a time, for a
+// history too long to hold: into a temporary file, which Commit puts in
+// place of the metric's file atomically (Abort removes it).
+type MetricFile struct {
+	key string
+	f   *atomicFile
+	buf *bufio.Writer
+}
+
+// CreateMetric starts writing a metric's history (see MetricFile).
+func (w *RunWriter) CreateMetric(key string) (*MetricFile, error) {
+	if err := ValidateKey("metric", key); err != nil {
+		return nil, err
+	}
+	f, err := w.s.createAtomic(path.Join(w.dir, MetricsDir, key))
+	if err != nil {
+		return nil, err
+	}
+	return &MetricFile{key: key, f: f, buf: bufio.NewWriterSize(f.f, 16<<10)}, nil
+}
+
+// Add appends a point, whose Key must be the metric's.
+func (m *MetricFile) Add(p Metric) error {
+	if p.Key != m.key {
+		return fmt.Errorf("metric %q: a point of %q in its history", m.key, p.Key)
+	}
+	if p.Timestamp < 0 {
+		return fmt.Errorf("metric %q: negative timestamp %d", m.key, p.Timestamp)
+	}
+	if _, err := m.buf.WriteString(MetricLine(p)); err != nil {
+		return m.f.wrap(err)
+	}
+	return nil
+}
+
+// Commit puts the history written in place of the metric's file.
+func (m *MetricFile) Commit() error {
+	if err := m.buf.Flush(); err != nil {
+		m.f.abort()
+		return m.f.wrap(err)
+	}
+	return m.f.commit()
+}
+
+// Abort removes the history written; the metric's file is left as it
+// was. It does nothing after Commit.
+func (m *MetricFile) Abort() { m.f.abort() }
 
 // WriteArtifact writes an artifact at its path relative to the run's
 // artifact root ("weights/best.pt"), atomically.
@@ -341,40 +387,80 @@ func (s *Store) writeFile(name string, data []byte) error {
 	return s.writeFrom(name, strings.NewReader(string(data)))
 }
 
-func (s *Store) writeFrom(name string, r io.Reader) (err error) {
+func (s *Store) writeFrom(name string, r io.Reader) error {
+	f, err := s.createAtomic(name)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f.f, r); err != nil {
+		f.abort()
+		return f.wrap(err)
+	}
+	return f.commit()
+}
+
+// atomicFile is a file being written in place of name: a temporary file
+// in the same directory, synced and renamed by commit. f is nil once
+// committed or aborted.
+type atomicFile struct {
+	s         *Store
+	name, tmp string
+	f         *os.File
+}
+
+func (s *Store) createAtomic(name string) (*atomicFile, error) {
 	if !filepath.IsLocal(filepath.FromSlash(name)) {
-		return fmt.Errorf("mlflow store: %q leaves the store", name)
+		return nil, fmt.Errorf("mlflow store: %q leaves the store", name)
 	}
 	dir := path.Dir(name)
 	if err := s.root.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("write %s: %w", s.path(name), err)
+		return nil, fmt.Errorf("write %s: %w", s.path(name), err)
 	}
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
 	tmp := path.Join(dir, "."+path.Base(name)+".tmp-"+hex.EncodeToString(rnd[:]))
 	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", s.path(name), err)
+		return nil, fmt.Errorf("write %s: %w", s.path(name), err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			_ = s.root.Remove(tmp)
-		}
-	}()
-	if _, err = io.Copy(f, r); err != nil {
-		return fmt.Errorf("write %s: %w", s.path(name), err)
+	return &atomicFile{s: s, name: name, tmp: tmp, f: f}, nil
+}
+
+// wrap names the file in a write error.
+func (a *atomicFile) wrap(err error) error {
+	return fmt.Errorf("write %s: %w", a.s.path(a.name), err)
+}
+
+// commit syncs, closes and renames the temporary file over name; on an
+// error it removes it.
+func (a *atomicFile) commit() error {
+	if a.f == nil {
+		return a.wrap(errors.New("committed or aborted already"))
 	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", s.path(name), err)
+	f := a.f
+	a.f = nil
+	err := f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", s.path(name), err)
+	if err == nil {
+		err = a.s.root.Rename(a.tmp, a.name)
 	}
-	if err = s.root.Rename(tmp, name); err != nil {
-		return fmt.Errorf("write %s: %w", s.path(name), err)
+	if err != nil {
+		_ = a.s.root.Remove(a.tmp)
+		return a.wrap(err)
 	}
 	return nil
+}
+
+// abort closes and removes the temporary file, unless committed.
+func (a *atomicFile) abort() {
+	if a.f == nil {
+		return
+	}
+	a.f.Close()
+	a.f = nil
+	_ = a.s.root.Remove(a.tmp)
 }
 
 // path is the OS path of a store-relative name, for messages.
