@@ -52,8 +52,19 @@ func protoDouble(f float64) any {
 	return f
 }
 
-func metricJSON(m filestore.Metric) map[string]any {
-	return map[string]any{"key": m.Key, "value": protoDouble(m.Value), "timestamp": m.Timestamp, "step": m.Step}
+// metricOut is a Metric as the server answers it. Its fields are in the
+// order encoding/json writes a map's keys (sorted), the order the server
+// wrote them when they were maps; a struct keeps a page of history a
+// few words a point.
+type metricOut struct {
+	Key       string `json:"key"`
+	Step      int64  `json:"step"`
+	Timestamp int64  `json:"timestamp"`
+	Value     any    `json:"value"`
+}
+
+func metricJSON(m filestore.Metric) metricOut {
+	return metricOut{Key: m.Key, Value: protoDouble(m.Value), Timestamp: m.Timestamp, Step: m.Step}
 }
 
 func runInfoJSON(i filestore.RunInfo) map[string]any {
@@ -70,7 +81,7 @@ func runInfoJSON(i filestore.RunInfo) map[string]any {
 // value (the largest (step, timestamp, value), as get_run reports it).
 func runJSON(r *run) map[string]any {
 	data := map[string]any{}
-	var latest []map[string]any
+	var latest []metricOut
 	for _, k := range r.metricOrder {
 		h := r.metrics[k]
 		best := h[0]
@@ -659,7 +670,7 @@ func (s *Server) getMetricHistory(c *call) (any, *apiError) {
 		}
 	}
 	if start < end {
-		ms := make([]map[string]any, 0, end-start)
+		ms := make([]metricOut, 0, end-start)
 		for _, m := range h[start:end] {
 			ms = append(ms, metricJSON(m))
 		}
