@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
-	"slices"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/mlflow/filestore"
@@ -87,7 +86,7 @@ func (d *Dir) Write(ctx context.Context, run *ysync.Run, st *ysync.State, task *
 		return err
 	}
 	id := w.Info().RunID
-	task.Stage("write", int64(len(p.Params)+len(p.Metrics)+len(p.Artifacts)))
+	task.Stage("write", int64(len(p.Params)+p.Scalars+len(p.Artifacts)))
 	for _, kv := range p.Params {
 		if err := w.LogParam(kv.Key, kv.Value); err != nil {
 			return fmt.Errorf("mlflow-dir: run %s: %v (sync with --force to write a new run)", w.Dir(), err)
@@ -98,29 +97,8 @@ func (d *Dir) Write(ctx context.Context, run *ysync.Run, st *ysync.State, task *
 			return fmt.Errorf("mlflow-dir: run %s: %v", w.Dir(), err)
 		}
 	}
-	// Each metric's history, metrics in first-logged order: the plan's
-	// points are grouped in place (a stable sort by that order), not
-	// copied.
-	rank := map[string]int{}
-	for _, m := range p.Metrics {
-		if _, ok := rank[m.Key]; !ok {
-			rank[m.Key] = len(rank)
-		}
-	}
-	slices.SortStableFunc(p.Metrics, func(a, b filestore.Metric) int { return rank[a.Key] - rank[b.Key] })
-	for hist := p.Metrics; len(hist) > 0; {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		k := hist[0].Key
-		n := 1
-		for n < len(hist) && hist[n].Key == k {
-			n++
-		}
-		if err := w.WriteMetric(k, hist[:n]); err != nil {
-			return fmt.Errorf("mlflow-dir: run %s: %v", w.Dir(), err)
-		}
-		hist = hist[n:]
+	if err := d.writeMetrics(ctx, w, p); err != nil {
+		return err
 	}
 	if len(p.Artifacts) > 0 {
 		var ds []string
@@ -151,6 +129,55 @@ func (d *Dir) Write(ctx context.Context, run *ysync.Run, st *ysync.State, task *
 	}
 	res.Status, res.RemoteID = ysync.StatusWritten, id
 	res.Output = filepath.Join(d.dir, exp.ID, id)
+	return nil
+}
+
+// metricFiles is how many metric files writeMetrics writes at once.
+const metricFiles = 64
+
+// writeMetrics writes each metric's whole history, streamed from the
+// plan's points into the metric files: the files of up to metricFiles
+// metrics (in first-logged order) in each pass over the points, each put
+// in place once whole.
+func (d *Dir) writeMetrics(ctx context.Context, w *filestore.RunWriter, p *Plan) error {
+	for keys := p.keys; len(keys) > 0; {
+		group := keys[:min(metricFiles, len(keys))]
+		keys = keys[len(group):]
+		files := make(map[string]*filestore.MetricFile, len(group))
+		abort := func() {
+			for _, f := range files {
+				f.Abort()
+			}
+		}
+		for _, k := range group {
+			f, err := w.CreateMetric(k.key)
+			if err != nil {
+				abort()
+				return fmt.Errorf("mlflow-dir: run %s: %v", w.Dir(), err)
+			}
+			files[k.key] = f
+		}
+		err := p.Points(ctx, func(ms []filestore.Metric) error {
+			for _, m := range ms {
+				if f := files[m.Key]; f != nil {
+					if err := f.Add(m); err != nil {
+						return fmt.Errorf("mlflow-dir: run %s: %v", w.Dir(), err)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			abort()
+			return err
+		}
+		for _, k := range group {
+			if err := files[k.key].Commit(); err != nil {
+				abort()
+				return fmt.Errorf("mlflow-dir: run %s: %v", w.Dir(), err)
+			}
+		}
+	}
 	return nil
 }
 

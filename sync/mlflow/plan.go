@@ -71,10 +71,17 @@ type Plan struct {
 	Status filestore.Status
 	Params []Param
 	Tags   []Tag
-	// Metrics are the points in logging order, names sanitised ("(" and
-	// ")" removed), Step the 0-based epoch, Timestamp Unix ms.
-	Metrics   []filestore.Metric
+	// Scalars is how many metric points the callback logs: [Plan.Points]
+	// generates them from the archive's scalars table, in logging order,
+	// without holding them.
+	Scalars   int
 	Artifacts []Artifact
+
+	gen *pointGen
+	// keys sums the points of each metric, in first-logged order;
+	// batches is how many log-batches the points make (see batches).
+	keys    []metricSum
+	batches int
 }
 
 // ErrNotUltralytics is returned for a run the Ultralytics 8 callback
@@ -141,90 +148,37 @@ func BuildPlan(ctx context.Context, run *ysync.Run, o Options) (*Plan, error) {
 	}
 	p.Tags = append(p.Tags, Tag{TagRunID, run.RunID()})
 
-	// The epochs' points; a tracker session may hold a metric twice at an
-	// epoch (ClearML re-logs the last validation): the first is the
-	// epoch's.
-	// Points are kept as name, value and time, not whole rows: a big
-	// table is streamed, and this is what the plan needs of it.
-	type point struct {
-		metric string
-		value  float64
-		at     time.Time
-	}
-	type metricEpoch struct {
-		metric string
-		epoch  int64
-	}
-	byEpoch := map[int64][]point{}
-	var epochs []int64
-	seen := map[metricEpoch]bool{}
-	err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
-		for _, s := range rows {
-			if !ysync.IsTrackerMetric(s.Metric) || s.Epoch < 1 {
-				continue
-			}
-			k := metricEpoch{s.Metric, s.Epoch}
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-			if _, ok := byEpoch[s.Epoch]; !ok {
-				epochs = append(epochs, s.Epoch)
-			}
-			byEpoch[s.Epoch] = append(byEpoch[s.Epoch], point{s.Metric, s.Value, clk.At(s)})
-		}
-		return nil
-	})
+	g, err := newPointGen(ctx, run, clk)
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(epochs, func(i, j int) bool { return epochs[i] < epochs[j] })
-	sanitized := map[string]string{} // one string per metric, not per point
-	add := func(key string, value float64, step int64, at time.Time) {
-		k, ok := sanitized[key]
-		if !ok {
-			k = Sanitize(key)
-			sanitized[key] = k
-		}
-		p.Metrics = append(p.Metrics, filestore.Metric{Key: k, Value: value, Timestamp: at.UnixMilli(), Step: step})
-	}
-	var last int64
-	for _, e := range epochs {
-		rows := byEpoch[e]
-		for _, group := range [][]string{{"lr/", "train/"}, {"metrics/", "val/"}} {
-			for _, prefix := range group {
-				for _, s := range rows {
-					if strings.HasPrefix(s.metric, prefix) {
-						add(s.metric, s.value, e-1, s.at)
-					}
-				}
-			}
-		}
-		last = e
-	}
-
+	p.gen = g
 	switch info.Status {
 	case schemas.StatusRunning:
 		p.Status = filestore.Running
-		return p, nil
 	case schemas.StatusInterrupted:
 		p.Status = filestore.Killed
 		p.End = clk.End()
-		return p, nil
-	}
-	p.End = clk.End()
-	if last > 0 {
-		for _, s := range run.Summary {
-			if strings.HasPrefix(s.Key, "metrics/") {
-				at := p.End
-				if s.WallTime != nil {
-					at = *s.WallTime // logged by a tracker: when
+	default:
+		p.End = clk.End()
+		if g.last > 0 {
+			for _, s := range run.Summary {
+				if strings.HasPrefix(s.Key, "metrics/") {
+					at := p.End
+					if s.WallTime != nil {
+						at = *s.WallTime // logged by a tracker: when
+					}
+					g.final = append(g.final, filestore.Metric{Key: g.name(s.Key), Value: s.Value, Timestamp: at.UnixMilli(), Step: g.last - 1})
 				}
-				add(s.Key, s.Value, last-1, at)
 			}
 		}
+		p.Artifacts = artifacts(run)
 	}
-	p.Artifacts = artifacts(run)
+	// One pass counts the points, sums each metric's and numbers the
+	// log-batches: what the steps and the read-back need, not the points.
+	if err := p.summarise(ctx); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

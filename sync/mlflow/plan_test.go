@@ -148,7 +148,7 @@ func checkPlan(t *testing.T, dir string) {
 	}
 	t.Logf("%d epoch points, %d final points (any non-zero: %v)", len(epochs), len(final), nonzero)
 	var got []point
-	for _, m := range p.Metrics {
+	for _, m := range planPoints(t, p) {
 		if err := filestore.ValidateKey("metric", m.Key); err != nil {
 			t.Errorf("plan holds a name MLflow refuses: %v", err)
 		}
@@ -160,7 +160,7 @@ func checkPlan(t *testing.T, dir string) {
 		t.Errorf("metric points:\n got %v\nwant %v", got, want)
 	}
 	// The final validation comes last, at the last step, at the end time.
-	tail := p.Metrics[len(p.Metrics)-len(final):]
+	tail := planPoints(t, p)[len(planPoints(t, p))-len(final):]
 	for _, m := range tail {
 		if !strings.HasPrefix(m.Key, "metrics/") || m.Step != run.Epochs()-1 || m.Timestamp != p.End.UnixMilli() {
 			t.Errorf("final point %+v", m)
@@ -168,12 +168,12 @@ func checkPlan(t *testing.T, dir string) {
 	}
 	// Within an epoch, the train-epoch-end call (lr, train losses) comes
 	// before the fit-epoch-end call (metrics, val losses), times in order.
-	for i := 1; i < len(p.Metrics); i++ {
-		if p.Metrics[i].Timestamp < p.Metrics[i-1].Timestamp {
+	for i := 1; i < len(planPoints(t, p)); i++ {
+		if planPoints(t, p)[i].Timestamp < planPoints(t, p)[i-1].Timestamp {
 			t.Errorf("point %d logged before the one before it", i)
 		}
 	}
-	if k := p.Metrics[0].Key; !strings.HasPrefix(k, "lr/") {
+	if k := planPoints(t, p)[0].Key; !strings.HasPrefix(k, "lr/") {
 		t.Errorf("first point %q, want lr/pg0 (on_train_epoch_end logs trainer.lr first)", k)
 	}
 
@@ -285,12 +285,12 @@ func TestBuildPlan_Unfinished(t *testing.T) {
 		if p.Status != want || len(p.Artifacts) != 0 {
 			t.Errorf("%s: status %v, %d artifacts; want %v and none (train end never ran)", status, p.Status, len(p.Artifacts), want)
 		}
-		for _, m := range p.Metrics {
+		for _, m := range planPoints(t, p) {
 			if m.Step > 2 {
 				t.Errorf("%s: point %+v", status, m)
 			}
 		}
-		if n := len(p.Metrics); n != 3*13 {
+		if n := len(planPoints(t, p)); n != 3*13 {
 			t.Errorf("%s: %d points, want 39 (3 epochs of 13 metrics, no final validation)", status, n)
 		}
 	}
@@ -341,7 +341,7 @@ func TestBuildPlan_IntoFileStore(t *testing.T) {
 		}
 	}
 	hist := map[string][]filestore.Metric{}
-	for _, m := range p.Metrics {
+	for _, m := range planPoints(t, p) {
 		hist[m.Key] = append(hist[m.Key], m)
 	}
 	for k, h := range hist {
@@ -393,4 +393,17 @@ func TestBuildPlan_IntoFileStore(t *testing.T) {
 	if len(arts) != len(p.Artifacts) {
 		t.Errorf("%d artifacts read back, want %d", len(arts), len(p.Artifacts))
 	}
+}
+
+// planPoints gathers the plan's points (Points generates them).
+func planPoints(t testing.TB, p *mlflow.Plan) []filestore.Metric {
+	t.Helper()
+	var out []filestore.Metric
+	if err := p.Points(context.Background(), func(ms []filestore.Metric) error {
+		out = append(out, ms...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -84,7 +84,7 @@ func (r *Destination) Plan(ctx context.Context, run *ysync.Run) (*ysync.Plan, er
 
 // Counts is the plan as the sync report counts it.
 func (p *Plan) Counts() *ysync.Plan {
-	c := &ysync.Plan{Project: p.Experiment, Name: p.RunName, Parameters: len(p.Params), Scalars: len(p.Metrics), Assets: len(p.Artifacts)}
+	c := &ysync.Plan{Project: p.Experiment, Name: p.RunName, Parameters: len(p.Params), Scalars: p.Scalars, Assets: len(p.Artifacts)}
 	for _, a := range p.Artifacts {
 		c.UploadBytes += a.Size
 		if path.Ext(a.Path) == ".pt" {
@@ -111,8 +111,13 @@ type replay struct {
 	// have is the remote run's metric points not yet matched with the
 	// plan's (read back once before the first metric batch of a run this
 	// sync did not create, so that nothing is sent twice).
-	have  map[point]int
+	have  *serverPoints
 	blobs *ysync.Blobs
+	// next pulls the plan's next log-batch of metric points (see batch);
+	// cursor is the index of the batch it pulls next.
+	next   func() (metricBatch, error, bool)
+	stop   func()
+	cursor int
 
 	// task shows progress; todo holds the steps by name; check is set
 	// until the first read-back of a run this sync did not create.
@@ -124,6 +129,7 @@ type replay struct {
 }
 
 func (s *replay) close() {
+	s.stopBatches()
 	s.res.Requests, s.res.Retries = s.c.http.Requests(), s.c.http.Retries()
 	if s.blobs != nil {
 		s.blobs.Close()
@@ -208,10 +214,7 @@ func (s *replay) Apply(ctx context.Context, step ysync.Step) error {
 	defer s.task.Add(1)
 	if s.st.Has(st.name) {
 		s.res.Skipped++
-		if st.skip != nil {
-			return st.skip(ctx)
-		}
-		return nil
+		return s.skip(ctx, st)
 	}
 	if err := s.apply(ctx, st); err != nil {
 		return err
@@ -333,7 +336,7 @@ func (s *replay) findOrCreate(ctx context.Context, create, force bool) (bool, er
 	}
 	s.adopt(&out.Run)
 	s.fresh = true
-	s.have = map[point]int{}
+	s.have = &serverPoints{}
 	return true, s.st.Mark("created")
 }
 

@@ -124,7 +124,7 @@ func planState(t testing.TB, dir string, p *mlflow.Plan) string {
 	for _, kv := range p.Tags {
 		lines = append(lines, fmt.Sprintf("tag %s = %q", kv.Key, kv.Value))
 	}
-	for _, m := range p.Metrics {
+	for _, m := range planPoints(t, p) {
 		lines = append(lines, fmt.Sprintf("metric %s step %d at %d = %v", m.Key, m.Step, m.Timestamp, m.Value))
 	}
 	for _, a := range p.Artifacts {

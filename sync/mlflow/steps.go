@@ -2,10 +2,13 @@ package mlflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/url"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -16,15 +19,12 @@ import (
 // step is one checkpointed unit of a sync: a log-batch of params or of
 // metric points, or one artifact.
 type step struct {
-	name    string
-	params  []Param
-	metrics []filestore.Metric
-	// before is how many of the plan's points come before metrics.
-	before int
-	art    *Artifact
-	// skip runs for a step the checkpoint has: a metric batch still
-	// consumes its points from what the server holds.
-	skip func(ctx context.Context) error
+	name   string
+	params []Param
+	// batch is the index of a log-batch of metric points (see
+	// Plan.batchesOf), -1 for other steps.
+	batch int
+	art   *Artifact
 }
 
 // entityBytes estimates an entity's share of a log-batch body.
@@ -32,53 +32,84 @@ func entityBytes(key, value string) int { return len(key) + len(value) + 64 }
 
 // steps cuts the plan into requests within log-batch's limits: params
 // (at most 100 a request), then metric points in logging order (at most
-// 1,000), then each artifact; each request under 900,000 bytes.
+// 1,000: the plan's batches, generated as they are sent), then each
+// artifact; each request under 900,000 bytes.
 func (s *replay) steps() []step {
 	var out []step
-	var cur step
+	cur := step{batch: -1}
 	size := 0
-	flush := func(kind string, n int) {
-		if len(cur.params)+len(cur.metrics) > 0 {
-			cur.name = fmt.Sprintf("%s/%d", kind, n)
-			out = append(out, cur)
-		}
-		cur, size = step{}, 0
-	}
 	n := 0
 	for _, p := range s.plan.Params {
 		b := entityBytes(p.Key, p.Value)
 		if len(cur.params) == maxBatchParams || size+b > maxBatchBytes {
-			flush("params", n)
+			cur.name = fmt.Sprintf("params/%d", n)
+			out = append(out, cur)
+			cur, size = step{batch: -1}, 0
 			n++
 		}
 		cur.params = append(cur.params, p)
 		size += b
 	}
-	flush("params", n)
-	n = 0
-	for i, m := range s.plan.Metrics {
-		b := entityBytes(m.Key, "") + 40
-		if len(cur.metrics) == maxBatchMetrics || size+b > maxBatchBytes {
-			flush("metrics", n)
-			n++
-		}
-		if cur.metrics == nil {
-			cur.before = i
-		}
-		cur.metrics = append(cur.metrics, m)
-		size += b
+	if len(cur.params) > 0 {
+		cur.name = fmt.Sprintf("params/%d", n)
+		out = append(out, cur)
 	}
-	flush("metrics", n)
-	for i := range out {
-		if ms := out[i].metrics; ms != nil {
-			out[i].skip = func(ctx context.Context) error { _, err := s.missing(ctx, ms); return err }
-		}
+	for i := range s.plan.batches {
+		out = append(out, step{name: fmt.Sprintf("metrics/%d", i), batch: i})
 	}
 	for i := range s.plan.Artifacts {
 		a := &s.plan.Artifacts[i]
-		out = append(out, step{name: "artifact/" + a.Path, art: a})
+		out = append(out, step{name: "artifact/" + a.Path, art: a, batch: -1})
 	}
 	return out
+}
+
+// batch returns the plan's index-th log-batch of metric points, generated
+// by a pull iterator that the steps, applied in order, advance a batch at
+// a time (asking for an earlier batch starts it again). The points are
+// valid until the next call.
+func (s *replay) batch(ctx context.Context, index int) (metricBatch, error) {
+	if s.next == nil || index < s.cursor {
+		s.stopBatches()
+		s.next, s.stop = iter.Pull2(s.plan.batchSeq(ctx))
+		s.cursor = 0
+	}
+	for {
+		b, err, ok := s.next()
+		if !ok {
+			return metricBatch{}, fmt.Errorf("mlflow: the plan has no metric batch %d (internal error, please report)", index)
+		}
+		if err != nil {
+			s.stopBatches()
+			return metricBatch{}, err
+		}
+		s.cursor = b.index + 1
+		if b.index == index {
+			return b, nil
+		}
+	}
+}
+
+// stopBatches ends the pull iterator of batch, if any.
+func (s *replay) stopBatches() {
+	if s.stop != nil {
+		s.stop()
+	}
+	s.next, s.stop, s.cursor = nil, nil, 0
+}
+
+// skip consumes, for a metric batch the checkpoint has, its points from
+// what the server holds.
+func (s *replay) skip(ctx context.Context, st step) error {
+	if st.batch < 0 {
+		return nil
+	}
+	b, err := s.batch(ctx, st.batch)
+	if err != nil {
+		return err
+	}
+	_, err = s.missing(ctx, b.points)
+	return err
 }
 
 // apply sends one step.
@@ -92,8 +123,12 @@ func (s *replay) apply(ctx context.Context, st step) error {
 		}
 		// The same value again is fine: params may be resent.
 		return s.c.post(ctx, "runs/log-batch", map[string]any{"run_id": id, "params": ps}, nil)
-	case st.metrics != nil:
-		ms, err := s.missing(ctx, st.metrics)
+	case st.batch >= 0:
+		b, err := s.batch(ctx, st.batch)
+		if err != nil {
+			return err
+		}
+		ms, err := s.missing(ctx, b.points)
 		if err != nil || len(ms) == 0 {
 			return err
 		}
@@ -105,10 +140,10 @@ func (s *replay) apply(ctx context.Context, st step) error {
 			// so that a point equal to one of theirs is not taken as
 			// this batch's.
 			s.have = nil
-			if _, err = s.missing(ctx, s.plan.Metrics[:st.before]); err != nil {
+			if err = s.consume(ctx, b.before); err != nil {
 				return err
 			}
-			if ms, err = s.missing(ctx, st.metrics); err == nil && len(ms) > 0 {
+			if ms, err = s.missing(ctx, b.points); err == nil && len(ms) > 0 {
 				err = s.logMetrics(ctx, id, ms)
 			}
 		}
@@ -133,6 +168,29 @@ func (s *replay) apply(ctx context.Context, st step) error {
 	return nil
 }
 
+// consume takes the plan's first n points from what the server holds, in
+// a pass of their own.
+func (s *replay) consume(ctx context.Context, n int) error {
+	if n == 0 {
+		return nil
+	}
+	err := s.plan.Points(ctx, func(ms []filestore.Metric) error {
+		ms = ms[:min(n, len(ms))]
+		n -= len(ms)
+		if _, err := s.missing(ctx, ms); err != nil {
+			return err
+		}
+		if n == 0 {
+			return errStop
+		}
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	return err
+}
+
 func (s *replay) logMetrics(ctx context.Context, id string, ms []filestore.Metric) error {
 	body := make([]map[string]any, len(ms))
 	for i, m := range ms {
@@ -141,7 +199,29 @@ func (s *replay) logMetrics(ctx context.Context, id string, ms []filestore.Metri
 	return s.c.post(notIdempotent(ctx), "runs/log-batch", map[string]any{"run_id": id, "metrics": body}, nil)
 }
 
-// missing returns the points of ms the server does not hold, consuming
+// serverPoints is what the server holds of the plan's metrics, to take
+// the plan's points from: a metric whose history equals the plan's
+// (by digest) is complete, one the server holds other points of has
+// them as hashes in a bag, one it lacks has neither. It holds nothing
+// for a fresh run or a run that has everything, and 9 bytes a point of
+// the metrics the server holds in part.
+type serverPoints struct {
+	complete map[string]bool
+	bags     map[string]*hashBag
+	// sums are the server's digests, by metric.
+	sums map[string]digest
+}
+
+// has takes m from what the server holds, if it holds it.
+func (h *serverPoints) has(m filestore.Metric) bool {
+	if h.complete[m.Key] {
+		return true
+	}
+	b := h.bags[m.Key]
+	return b != nil && b.take(pointHash(m))
+}
+
+// missing returns the points of ms the server does not hold, taking
 // those it holds from s.have (read on first use).
 func (s *replay) missing(ctx context.Context, ms []filestore.Metric) ([]filestore.Metric, error) {
 	if s.have == nil {
@@ -151,36 +231,26 @@ func (s *replay) missing(ctx context.Context, ms []filestore.Metric) ([]filestor
 	}
 	var out []filestore.Metric
 	for _, m := range ms {
-		k := pointOf(m)
-		if s.have[k] > 0 {
-			s.have[k]--
-			continue
+		if !s.have.has(m) {
+			out = append(out, m)
 		}
-		out = append(out, m)
 	}
 	return out, nil
 }
 
-// metricKeys are the plan's metric names, in first-logged order.
-func (s *replay) metricKeys() []string {
-	var keys []string
-	seen := map[string]bool{}
-	for _, m := range s.plan.Metrics {
-		if !seen[m.Key] {
-			seen[m.Key] = true
-			keys = append(keys, m.Key)
-		}
-	}
-	return keys
-}
-
 // readHistories reads every plan metric's whole history into s.have,
-// page by page (a file store backend answers in one page and refuses a
-// page_token: it is sent only when the server gave one).
+// metric by metric and page by page (a file store backend answers in one
+// page and refuses a page_token: it is sent only when the server gave
+// one). One metric's hashes are held while it is read; they are kept only
+// when its digest differs from the plan's.
 func (s *replay) readHistories(ctx context.Context) error {
-	have := map[point]int{}
-	for _, key := range s.metricKeys() {
+	have := &serverPoints{complete: map[string]bool{}, bags: map[string]*hashBag{}, sums: map[string]digest{}}
+	var hs []uint64
+	for _, k := range s.plan.keys {
+		key := k.key
 		tok := ""
+		var sum digest
+		hs = hs[:0]
 		for {
 			q := url.Values{"run_id": {s.remote.Info.RunID}, "metric_key": {key}, "max_results": {fmt.Sprint(historyPage)}}
 			if tok != "" {
@@ -194,12 +264,21 @@ func (s *replay) readHistories(ctx context.Context) error {
 				return err
 			}
 			for _, m := range out.Metrics {
-				have[pointOf(filestore.Metric{Key: m.Key, Value: float64(m.Value), Timestamp: int64(m.Timestamp), Step: int64(m.Step)})]++
+				p := filestore.Metric{Key: key, Value: float64(m.Value), Timestamp: int64(m.Timestamp), Step: int64(m.Step)}
+				sum.add(p)
+				hs = append(hs, pointHash(p))
 			}
 			if out.NextPageToken == "" || out.NextPageToken == tok {
 				break
 			}
 			tok = out.NextPageToken
+		}
+		have.sums[key] = sum
+		switch {
+		case sum == k.sum:
+			have.complete[key] = true
+		case len(hs) > 0:
+			have.bags[key] = newHashBag(slices.Clone(hs))
 		}
 	}
 	s.have = have
@@ -208,9 +287,10 @@ func (s *replay) readHistories(ctx context.Context) error {
 
 // readBack compares the remote run with the plan: params, tags, every
 // metric's whole history (as a multiset of points: none missing, none
-// twice) and the artifacts' sizes. It returns what differs, as short
-// phrases ("12 of 40 scalars missing"); none means the run holds the
-// plan. It leaves the histories read in s.have.
+// twice; by digest, then point by point for a metric that differs) and
+// the artifacts' sizes. It returns what differs, as short phrases ("12
+// of 40 scalars missing"); none means the run holds the plan. It leaves
+// the histories read in s.have.
 func (s *replay) readBack(ctx context.Context) ([]string, error) {
 	r, err := s.getRun(ctx, s.remote.Info.RunID)
 	if err != nil {
@@ -246,25 +326,12 @@ func (s *replay) readBack(ctx context.Context) ([]string, error) {
 	if err := s.readHistories(ctx); err != nil {
 		return nil, err
 	}
-	left := make(map[point]int, len(s.have))
-	for k, v := range s.have {
-		left[k] = v
-	}
-	missing := 0
-	for _, m := range s.plan.Metrics {
-		k := pointOf(m)
-		if left[k] > 0 {
-			left[k]--
-			continue
-		}
-		missing++
-	}
-	extra := 0
-	for _, v := range left {
-		extra += v
+	missing, extra, err := s.compareHistories(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if missing > 0 {
-		changes = append(changes, fmt.Sprintf("%d of %d scalars missing", missing, len(s.plan.Metrics)))
+		changes = append(changes, fmt.Sprintf("%d of %d scalars missing", missing, s.plan.Scalars))
 	}
 	if extra > 0 {
 		changes = append(changes, fmt.Sprintf("%d scalars the archive lacks (sent twice, or logged by something else)", extra))
@@ -285,6 +352,42 @@ func (s *replay) readBack(ctx context.Context) ([]string, error) {
 		}
 	}
 	return changes, nil
+}
+
+// compareHistories counts the plan's points the server lacks and the
+// server's points the plan lacks, from s.have as readHistories left it:
+// a complete metric differs in nothing; a metric the server lacks lacks
+// all the plan's points; the others are compared point by point, in one
+// pass over the plan that takes each of their points from the metric's
+// bag (put back after, for the steps that may follow).
+func (s *replay) compareHistories(ctx context.Context) (missing, extra int, err error) {
+	differ := map[string]bool{}
+	for _, k := range s.plan.keys {
+		switch {
+		case s.have.complete[k.key]:
+		case s.have.bags[k.key] == nil:
+			missing += k.sum.n
+		default:
+			differ[k.key] = true
+		}
+	}
+	if len(differ) == 0 {
+		return missing, 0, nil
+	}
+	err = s.plan.Points(ctx, func(ms []filestore.Metric) error {
+		for _, m := range ms {
+			if differ[m.Key] && !s.have.bags[m.Key].take(pointHash(m)) {
+				missing++
+			}
+		}
+		return nil
+	})
+	for key := range differ {
+		b := s.have.bags[key]
+		extra += b.left()
+		b.reset()
+	}
+	return missing, extra, err
 }
 
 // sameValue: the server holds v, or, where it truncates long values,

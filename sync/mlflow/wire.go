@@ -109,18 +109,6 @@ type fileJSON struct {
 	FileSize number `json:"file_size"`
 }
 
-// point identifies a metric point exactly (the value by its bits, so
-// that NaN equals NaN).
-type point struct {
-	key       string
-	step, ts  int64
-	valueBits uint64
-}
-
-func pointOf(m filestore.Metric) point {
-	return point{m.Key, m.Step, m.Timestamp, math.Float64bits(m.Value)}
-}
-
 // metricBody is a metric as log-batch takes it: the value a JSON number,
 // or the string proto JSON uses for NaN and the infinities.
 func metricBody(m filestore.Metric) map[string]any {
