@@ -2,9 +2,11 @@ package mlflow_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"testing"
 	"unsafe"
 
@@ -109,4 +111,67 @@ func heapNow() uint64 {
 	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	metrics.Read(s)
 	return s[0].Value.Uint64()
+}
+
+// TestREST_PartialFromAnotherMachine: a sync cut off halfway through its
+// metric batches, then synced from a machine without its checkpoint: the
+// dry run counts exactly the points the server lacks (a per-metric digest
+// for the whole metrics, point by point for the partial ones), and the
+// sync sends only those: the run equals a clean sync's, no point twice,
+// and the batches the server holds are not sent again.
+func TestREST_PartialFromAnotherMachine(t *testing.T) {
+	archive := synctest.Capture(t, synctest.SynthRun(t, 400, 0, 0))
+	ref := newEnv(t, nil)
+	full := ref.sync(t, context.Background(), archive, ysync.BatchOptions{})
+	if full.Status != ysync.StatusSynced {
+		t.Fatal(full.Error)
+	}
+	clean, batches := runState(t, ref.srv), ref.srv.Calls("runs/log-batch")
+	if batches < 4 {
+		t.Fatalf("%d log-batches: the run should need several", batches)
+	}
+	// Cut off at the first request after which the server holds two
+	// metric batches' points (or more), but not all.
+	var e *env
+	held, sent := 0, 0
+	for n := 1; n <= int(full.Requests) && (held < 2*1000 || held == full.Plan.Scalars); n++ {
+		e = newEnv(t, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		e.srv.Faults.CancelAfter(n, cancel)
+		r := e.sync(t, ctx, archive, ysync.BatchOptions{})
+		cancel()
+		e.srv.Faults.WaitQuiet()
+		e.srv.Faults.Clear()
+		if r.Status != ysync.StatusInterrupted {
+			t.Fatalf("cut off after %d requests: %s %s", n, r.Status, r.Error)
+		}
+		held = 0
+		if runs := e.srv.Runs(); len(runs) == 1 {
+			for _, h := range runs[0].Metrics {
+				held += len(h)
+			}
+		}
+		sent = e.srv.Calls("runs/log-batch")
+	}
+	if held == 0 || held >= full.Plan.Scalars {
+		t.Fatalf("the cut-off sync left %d of %d points: want some", held, full.Plan.Scalars)
+	}
+	other := &ysync.Store{Dir: t.TempDir()}
+	dry := e.sync(t, context.Background(), archive, ysync.BatchOptions{Store: other, DryRun: true})
+	want := fmt.Sprintf("%d of %d scalars missing", full.Plan.Scalars-held, full.Plan.Scalars)
+	if !slices.Contains(dry.Changes, want) {
+		t.Errorf("dry run: %q, want %q among them", dry.Changes, want)
+	}
+	r := e.sync(t, context.Background(), archive, ysync.BatchOptions{Store: other})
+	if r.Status != ysync.StatusSynced {
+		t.Fatalf("%s %s", r.Status, r.Error)
+	}
+	if got := runState(t, e.srv); got != clean {
+		t.Fatalf("differs from a clean sync:\n%s\n---\n%s", got, clean)
+	}
+	// The params are sent again (MLflow takes the same value), the two
+	// metric batches the server holds are not.
+	if n := e.srv.Calls("runs/log-batch") - sent; n > batches-2 {
+		t.Errorf("%d log-batches after the cut (%d before), want at most %d", n, sent, batches-2)
+	}
 }

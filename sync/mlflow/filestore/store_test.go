@@ -338,3 +338,58 @@ func TestStore_YAMLQuoting(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricFile_AbortKeepsTheOld: a history written a point at a time
+// replaces the metric's file only on Commit: an aborted one (or a point of
+// another metric) leaves the old history and no temporary file; a
+// committed one equals WriteMetric's.
+func TestMetricFile_AbortKeepsTheOld(t *testing.T) {
+	s := newStore(t)
+	w := writeRun(t, s)
+	old := []Metric{{Key: "lr/pg0", Value: 0.1, Timestamp: 1, Step: 0}}
+	if err := w.WriteMetric("lr/pg0", old); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(w.Dir(), MetricsDir, "lr", "pg0")
+	want, _ := os.ReadFile(file)
+	f, err := w.CreateMetric("lr/pg0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Add(Metric{Key: "lr/pg0", Value: 0.2, Timestamp: 2, Step: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Add(Metric{Key: "lr/pg1", Value: 0.2, Timestamp: 2, Step: 1}); err == nil {
+		t.Error("a point of another metric was taken")
+	}
+	f.Abort()
+	f.Abort()
+	if err := f.Commit(); err == nil {
+		t.Error("an aborted history was committed")
+	}
+	if got, _ := os.ReadFile(file); !bytes.Equal(got, want) {
+		t.Errorf("after Abort the file holds %q, want %q", got, want)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(file)); len(ents) != 1 {
+		t.Errorf("left behind: %v", ents)
+	}
+	pts := []Metric{{Key: "lr/pg0", Value: 0.3, Timestamp: 3, Step: 0}, {Key: "lr/pg0", Value: math.NaN(), Timestamp: 4, Step: 1}}
+	if f, err = w.CreateMetric("lr/pg0"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pts {
+		if err := f.Add(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(file)
+	if err := w.WriteMetric("lr/pg0", pts); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := os.ReadFile(file); !bytes.Equal(got, again) || string(got) != "3 0.3 0\n4 nan 1\n" {
+		t.Errorf("committed %q, WriteMetric %q", got, again)
+	}
+}
