@@ -3,9 +3,11 @@ package mlflow_test
 import (
 	"context"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/yoloarchive/yoloarchive/archive/memtest"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/sync/mlflow"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
@@ -37,4 +39,57 @@ func BenchmarkDir_Run300(b *testing.B) {
 		points = float64(r.Plan.Scalars) / 1000
 	}
 	b.ReportMetric(elapsed.Seconds()*1000/float64(b.N)/points, "ms/1k-scalars")
+}
+
+// BenchmarkREST_BigScalars: peak heap, wall and CPU time of 2.1 M scalar
+// rows (150k epochs, 1.95 M points) synced over REST to the fake server,
+// read-back included, as BenchmarkSync_BigScalars measures the offline
+// writers. client-heap-MB is the peak less what the fake server still
+// holds after the sync (every point it received); requests/1k-scalars
+// counts every request.
+func BenchmarkREST_BigScalars(b *testing.B) {
+	const epochs = 150_000
+	p := synctest.BigArchive(b, epochs)
+	var peak, client uint64
+	var cpu, wall time.Duration
+	var res ysync.Result
+	for b.Loop() {
+		b.StopTimer()
+		e := newEnv(b, nil)
+		base := heapNow()
+		b.StartTimer()
+		start, cpu0 := time.Now(), cpuTime()
+		var held uint64
+		top, _ := memtest.PeakHeap(func() error {
+			res = ysync.One(context.Background(), p, e.r, ysync.BatchOptions{Store: &ysync.Store{Dir: b.TempDir()}})
+			now := heapNow()
+			held = now - min(base, now)
+			return nil
+		})
+		cpu += cpuTime() - cpu0
+		wall += time.Since(start)
+		if res.Status != ysync.StatusSynced {
+			b.Fatal(res.Status, res.Error)
+		}
+		peak, client = max(peak, top), max(client, top-min(held, top))
+		b.StopTimer()
+		e.srv.Close()
+		b.StartTimer()
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(peak>>20), "peak-heap-MB")
+	b.ReportMetric(float64(client>>20), "client-heap-MB")
+	b.ReportMetric(float64(res.Plan.Scalars), "scalars")
+	b.ReportMetric(float64(res.Requests)*1000/float64(res.Plan.Scalars), "requests/1k-scalars")
+	b.ReportMetric(wall.Seconds()/n, "wall-s")
+	b.ReportMetric(cpu.Seconds()/n, "cpu-s")
+}
+
+// cpuTime is the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
