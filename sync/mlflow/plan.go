@@ -148,10 +148,7 @@ func BuildPlan(ctx context.Context, run *ysync.Run, o Options) (*Plan, error) {
 	}
 	p.Tags = append(p.Tags, Tag{TagRunID, run.RunID()})
 
-	g, err := newPointGen(ctx, run, clk)
-	if err != nil {
-		return nil, err
-	}
+	g := newPointGen(run, clk)
 	p.gen = g
 	switch info.Status {
 	case schemas.StatusRunning:
@@ -161,15 +158,14 @@ func BuildPlan(ctx context.Context, run *ysync.Run, o Options) (*Plan, error) {
 		p.End = clk.End()
 	default:
 		p.End = clk.End()
-		if g.last > 0 {
-			for _, s := range run.Summary {
-				if strings.HasPrefix(s.Key, "metrics/") {
-					at := p.End
-					if s.WallTime != nil {
-						at = *s.WallTime // logged by a tracker: when
-					}
-					g.final = append(g.final, filestore.Metric{Key: g.name(s.Key), Value: s.Value, Timestamp: at.UnixMilli(), Step: g.last - 1})
+		// After the last epoch with points (none when no epoch has).
+		for _, s := range run.Summary {
+			if strings.HasPrefix(s.Key, "metrics/") {
+				at := p.End
+				if s.WallTime != nil {
+					at = *s.WallTime // logged by a tracker: when
 				}
+				g.final = append(g.final, finalPoint{g.name(s.Key), s.Value, at.UnixMilli()})
 			}
 		}
 		p.Artifacts = artifacts(run)

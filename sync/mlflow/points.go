@@ -26,23 +26,30 @@ const windowRows = 1 << 16
 //
 // A table whose tracker rows come in epoch order (every captured run:
 // results.csv is written an epoch a line) takes one pass, holding one
-// epoch's rows. Any other order takes a pass per window of epochs of at
-// most windowRows rows, so that the points come out in epoch order all the
-// same.
+// epoch's rows. Any other order (found by the first pass, which then
+// stops) takes a pass per window of epochs of at most windowRows rows,
+// so that the points come out in epoch order all the same.
 type pointGen struct {
 	run *ysync.Run
 	clk *ysync.Clock
-	// ordered: the tracker rows' epochs never decrease in table order.
+	// ordered: the tracker rows' epochs never decrease in table order
+	// (assumed until a pass finds otherwise, see unordered).
 	ordered bool
 	// windows are the epoch ranges [lo, hi] of the passes over an
 	// unordered table.
 	windows [][2]int64
-	// last is the largest epoch with a point.
-	last int64
 	// final are the points logged after the last epoch (the final
-	// validation of best.pt).
-	final []filestore.Metric
+	// validation of best.pt), at the last epoch's step.
+	final []finalPoint
 	names map[string]string // sanitised, one string per metric
+}
+
+// finalPoint is a point of the final validation; its step is the last
+// epoch's, known once the epochs' points are generated.
+type finalPoint struct {
+	key   string
+	value float64
+	ts    int64
 }
 
 // epochRow is what a point needs of a scalar row.
@@ -52,29 +59,18 @@ type epochRow struct {
 	ts     int64
 }
 
-// newPointGen reads the scalars table once (twice when it is not in epoch
-// order) to learn how to generate the points.
-func newPointGen(ctx context.Context, run *ysync.Run, clk *ysync.Clock) (*pointGen, error) {
-	g := &pointGen{run: run, clk: clk, ordered: true, names: map[string]string{}}
-	prev := int64(0)
-	err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
-		for _, s := range rows {
-			if !pointRow(s) {
-				continue
-			}
-			if s.Epoch < prev {
-				g.ordered = false
-			}
-			prev = s.Epoch
-			g.last = max(g.last, s.Epoch)
-		}
-		return nil
-	})
-	if err != nil || g.ordered {
-		return g, err
-	}
+// errUnordered stops a pass that assumed a table in epoch order.
+var errUnordered = errors.New("mlflow: the scalars table is not in epoch order")
+
+func newPointGen(run *ysync.Run, clk *ysync.Clock) *pointGen {
+	return &pointGen{run: run, clk: clk, ordered: true, names: map[string]string{}}
+}
+
+// unordered makes the windows of a table found out of epoch order, in a
+// pass that counts each epoch's rows.
+func (g *pointGen) unordered(ctx context.Context) error {
 	counts := map[int64]int{}
-	err = run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
+	err := g.run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
 		for _, s := range rows {
 			if pointRow(s) {
 				counts[s.Epoch]++
@@ -83,7 +79,7 @@ func newPointGen(ctx context.Context, run *ysync.Run, clk *ysync.Clock) (*pointG
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	epochs := make([]int64, 0, len(counts))
 	for e := range counts {
@@ -91,6 +87,7 @@ func newPointGen(ctx context.Context, run *ysync.Run, clk *ysync.Clock) (*pointG
 	}
 	slices.Sort(epochs)
 	n := 0
+	g.windows = nil
 	for _, e := range epochs {
 		if len(g.windows) == 0 || n+counts[e] > windowRows {
 			g.windows = append(g.windows, [2]int64{e, e})
@@ -99,7 +96,8 @@ func newPointGen(ctx context.Context, run *ysync.Run, clk *ysync.Clock) (*pointG
 		g.windows[len(g.windows)-1][1] = e
 		n += counts[e]
 	}
-	return g, nil
+	g.ordered = false
+	return nil
 }
 
 // pointRow: the callback logs the row (a tracker metric of an epoch).
@@ -137,7 +135,9 @@ func (g *pointGen) epochPoints(out []filestore.Metric, epoch int64, rows []epoch
 // epoch's. fn must not keep the slice.
 func (g *pointGen) each(ctx context.Context, fn func(ms []filestore.Metric) error) error {
 	var out []filestore.Metric
+	last := int64(0)
 	emit := func(epoch int64, rows []epochRow) error {
+		last = max(last, epoch)
 		out = g.epochPoints(out[:0], epoch, rows)
 		return fn(out)
 	}
@@ -150,10 +150,14 @@ func (g *pointGen) each(ctx context.Context, fn func(ms []filestore.Metric) erro
 	if err != nil {
 		return err
 	}
-	if len(g.final) > 0 {
-		return fn(slices.Clip(g.final))
+	if len(g.final) == 0 || last == 0 {
+		return nil
 	}
-	return nil
+	out = out[:0]
+	for _, f := range g.final {
+		out = append(out, filestore.Metric{Key: f.key, Value: f.value, Timestamp: f.ts, Step: last - 1})
+	}
+	return fn(out)
 }
 
 // eachOrdered is each in one pass over a table in epoch order.
@@ -174,6 +178,9 @@ func (g *pointGen) eachOrdered(ctx context.Context, emit func(int64, []epochRow)
 		for _, s := range batch {
 			if !pointRow(s) {
 				continue
+			}
+			if s.Epoch < cur {
+				return errUnordered
 			}
 			if s.Epoch != cur {
 				if err := flush(); err != nil {
@@ -255,8 +262,19 @@ type metricSum struct {
 }
 
 // summarise counts the plan's points, sums each metric's and counts the
-// log-batches, in one pass.
+// log-batches, in one pass (two more when the table is found out of epoch
+// order).
 func (p *Plan) summarise(ctx context.Context) error {
+	err := p.count(ctx)
+	if errors.Is(err, errUnordered) && p.gen.ordered {
+		if err = p.gen.unordered(ctx); err == nil {
+			err = p.count(ctx)
+		}
+	}
+	return err
+}
+
+func (p *Plan) count(ctx context.Context) error {
 	index := map[string]int{}
 	p.Scalars, p.keys = 0, nil
 	n, err := p.batchesOf(ctx, func(b metricBatch) error {
