@@ -179,7 +179,7 @@ echo "sync against the in-repo fake servers (go test -bench): requests and wall 
 echo "and per 100 images, and the peak RSS of 'yoloarchive sync' as the archive grows:"
 go test -run '^$' -bench 'Sync_' -benchtime 3x ./sync/clearml | grep -E '^Benchmark'
 go test -run '^$' -bench . -benchtime 3x ./sync/comet | grep -E '^Benchmark'
-go test -run '^$' -bench . -benchtime 3x ./sync/mlflow | grep -E '^Benchmark'
+go test -run '^$' -bench 'Run300' -benchtime 3x ./sync/mlflow | grep -E '^Benchmark'
 echo
 echo "a 40-epoch run synced after every epoch to both fake servers: as a followed chain (capture --follow)"
 echo "against a full capture synced at the same moments (requests and wall time per sync, ClearML event"
