@@ -3,9 +3,10 @@
 //
 // [BuildPlan] is the callback's contract as a pure function: from a run's
 // tables to the params, tags, metric points, artifacts, times and status
-// the callback would have logged. Replaying a plan to a tracking server
-// (sync --to mlflow) or writing it as a file store (sync --to mlflow-dir,
-// with [filestore]) waits for the replay engine of issue 17; the
-// sub-packages filestore (the mlruns/ format) and mlflowtest (a fake
-// tracking server) are the groundwork for both.
+// the callback would have logged. The metric points are not held: the
+// plan generates them from the scalars table on each pass
+// ([Plan.Points]), so that a sync's memory does not grow with them.
+// [Destination] replays a plan to a tracking server (sync --to mlflow),
+// [Dir] writes it as a file store (sync --to mlflow-dir, with
+// [filestore]); mlflowtest is a fake tracking server.
 package mlflow
