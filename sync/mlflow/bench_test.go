@@ -45,14 +45,16 @@ func BenchmarkDir_Run300(b *testing.B) {
 // rows (150k epochs, 1.95 M points) synced over REST to the fake server,
 // read-back included, as BenchmarkSync_BigScalars measures the offline
 // writers. client-heap-MB is the peak less what the fake server still
-// holds after the sync (every point it received); requests/1k-scalars
-// counts every request.
+// holds after the sync (every point it received); resync-heap-MB is the
+// peak of a second sync from another machine (no checkpoint: every
+// history read back, nothing sent; outside the timings);
+// requests/1k-scalars counts every request of the first.
 func BenchmarkREST_BigScalars(b *testing.B) {
 	const epochs = 150_000
 	p := synctest.BigArchive(b, epochs)
-	var peak, client uint64
+	var peak, client, resync uint64
 	var cpu, wall time.Duration
-	var res ysync.Result
+	var res, res2 ysync.Result
 	for b.Loop() {
 		b.StopTimer()
 		e := newEnv(b, nil)
@@ -73,12 +75,23 @@ func BenchmarkREST_BigScalars(b *testing.B) {
 		}
 		peak, client = max(peak, top), max(client, top-min(held, top))
 		b.StopTimer()
+		// Again from another machine: reads only, the fake's store does
+		// not grow.
+		top, _ = memtest.PeakHeap(func() error {
+			res2 = ysync.One(context.Background(), p, e.r, ysync.BatchOptions{Store: &ysync.Store{Dir: b.TempDir()}})
+			return nil
+		})
+		if res2.Status != ysync.StatusUpToDate {
+			b.Fatal(res2.Status, res2.Error)
+		}
+		resync = max(resync, top)
 		e.srv.Close()
 		b.StartTimer()
 	}
 	n := float64(b.N)
 	b.ReportMetric(float64(peak>>20), "peak-heap-MB")
 	b.ReportMetric(float64(client>>20), "client-heap-MB")
+	b.ReportMetric(float64(resync>>20), "resync-heap-MB")
 	b.ReportMetric(float64(res.Plan.Scalars), "scalars")
 	b.ReportMetric(float64(res.Requests)*1000/float64(res.Plan.Scalars), "requests/1k-scalars")
 	b.ReportMetric(wall.Seconds()/n, "wall-s")
