@@ -208,8 +208,6 @@ func (s *replay) logMetrics(ctx context.Context, id string, ms []filestore.Metri
 type serverPoints struct {
 	complete map[string]bool
 	bags     map[string]*hashBag
-	// sums are the server's digests, by metric.
-	sums map[string]digest
 }
 
 // has takes m from what the server holds, if it holds it.
@@ -244,7 +242,7 @@ func (s *replay) missing(ctx context.Context, ms []filestore.Metric) ([]filestor
 // one). One metric's hashes are held while it is read; they are kept only
 // when its digest differs from the plan's.
 func (s *replay) readHistories(ctx context.Context) error {
-	have := &serverPoints{complete: map[string]bool{}, bags: map[string]*hashBag{}, sums: map[string]digest{}}
+	have := &serverPoints{complete: map[string]bool{}, bags: map[string]*hashBag{}}
 	var hs []uint64
 	for _, k := range s.plan.keys {
 		key := k.key
@@ -273,7 +271,6 @@ func (s *replay) readHistories(ctx context.Context) error {
 			}
 			tok = out.NextPageToken
 		}
-		have.sums[key] = sum
 		switch {
 		case sum == k.sum:
 			have.complete[key] = true
