@@ -68,7 +68,8 @@ func TestOpen_StreamsBigTables(t *testing.T) {
 
 // BenchmarkSync_BigScalars: peak live heap, wall and CPU time of 2.1 M
 // scalar rows (150k epochs) written to each offline format. The table is
-// streamed; what remains is each plan's copy of the points (see
+// streamed and the plans generate their points as they write them; the
+// peak is a row group's decoding and the per-epoch summary (see
 // docs/performance.md).
 func BenchmarkSync_BigScalars(b *testing.B) {
 	const epochs = 150_000
