@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -40,7 +41,30 @@ type frameReader struct {
 	crc    bool  // the frame ends with a 4-byte checksum
 	err    error
 	frames int // frames begun
+
+	// What the frames' headers declare, for decoding in memory (see
+	// decodeSmall): the largest window, and an upper bound of the
+	// decoded size (a raw or RLE block's size, maxBlock for a compressed
+	// block, at most the frame's content size when it declares one).
+	dict, fcsLen int // the header's dictionary ID and content size fields
+	single       bool
+	window       uint64 // the largest window of the frames so far
+	fcs          uint64 // the current frame's content size, or unknownSize
+	frameBound   uint64 // the current frame's decoded-size bound so far
+	bound        uint64 // the finished frames' decoded-size bound
+
+	off      int64 // bytes parsed
+	blockAt  int64 // offset of the current block's header
+	firstEnd int64 // end of the first frame's first block, once read
+	firstAt  int64 // offset of that block's header
+	sized    bool  // the first frame declares its content size
 }
+
+// maxBlock is the most a zstd block decodes to (RFC 8878 3.1.1.2.3).
+const maxBlock = 128 << 10
+
+// unknownSize is a frame content size its header does not give.
+const unknownSize = ^uint64(0)
 
 func newFrameReader(r io.Reader) *frameReader { return &frameReader{r: r, need: 4} }
 
@@ -74,6 +98,7 @@ func (f *frameReader) parse(b []byte) error {
 				k = f.skip
 			}
 			f.skip -= k
+			f.off += k
 			b = b[k:]
 			if f.skip == 0 {
 				f.endBlock()
@@ -82,6 +107,7 @@ func (f *frameReader) parse(b []byte) error {
 		}
 		k := copy(f.buf[f.have:f.need], b)
 		f.have += k
+		f.off += int64(k)
 		b = b[k:]
 		if f.have < f.need {
 			return nil
@@ -106,6 +132,7 @@ func (f *frameReader) step() error {
 			return nil
 		}
 		f.frames++
+		f.frameBound, f.fcs = 0, unknownSize
 		f.state, f.need = fsDescriptor, 1
 	case fsDescriptor:
 		d := f.buf[0]
@@ -119,21 +146,29 @@ func (f *frameReader) step() error {
 			win = 0
 		}
 		f.crc = d&0x04 != 0
-		rest := win + [4]int{0, 1, 2, 4}[d&3] + fcs
+		f.dict, f.fcsLen, f.single = [4]int{0, 1, 2, 4}[d&3], fcs, single
+		rest := win + f.dict + fcs
 		if rest == 0 {
 			f.state, f.need = fsBlockHeader, 3
 		} else {
 			f.state, f.need = fsHeaderRest, rest
 		}
 	case fsHeaderRest:
+		f.headerRest()
 		f.state, f.need = fsBlockHeader, 3
 	case fsBlockHeader:
 		h := uint32(f.buf[0]) | uint32(f.buf[1])<<8 | uint32(f.buf[2])<<16
+		f.blockAt = f.off - 3
 		f.last = h&1 != 0
 		size := int64(h >> 3)
 		switch (h >> 1) & 3 {
+		case 0: // raw
+			f.frameBound += uint64(size)
 		case 1: // RLE: one byte repeated size times
+			f.frameBound += uint64(size)
 			size = 1
+		case 2:
+			f.frameBound += maxBlock
 		case 3:
 			f.state = fsPassive // the decoder reports it
 			return nil
@@ -144,20 +179,61 @@ func (f *frameReader) step() error {
 			f.endBlock()
 		}
 	case fsChecksum:
-		f.state = fsDone
+		f.endFrame()
 	}
 	return nil
 }
 
+// headerRest reads the window and content size of the frame header's
+// fields after the descriptor (RFC 8878 3.1.1.1.2 to 3.1.1.1.4).
+func (f *frameReader) headerRest() {
+	b := f.buf[:]
+	var win uint64
+	if !f.single {
+		exp, mant := uint64(b[0]>>3), uint64(b[0]&7)
+		base := uint64(1) << (10 + exp)
+		win = base + base/8*mant
+		b = b[1:]
+	}
+	b = b[f.dict:]
+	var fcs uint64
+	switch f.fcsLen {
+	case 1:
+		fcs = uint64(b[0])
+	case 2:
+		fcs = uint64(binary.LittleEndian.Uint16(b)) + 256
+	case 4:
+		fcs = uint64(binary.LittleEndian.Uint32(b))
+	case 8:
+		fcs = binary.LittleEndian.Uint64(b)
+	}
+	if f.fcsLen > 0 {
+		f.fcs = fcs
+	}
+	if f.single {
+		win = fcs
+	}
+	f.window = max(f.window, win)
+}
+
+// endFrame counts a finished frame's decoded size.
+func (f *frameReader) endFrame() {
+	f.state = fsDone
+	f.bound += min(f.frameBound, f.fcs)
+}
+
 // endBlock moves past a block's body.
 func (f *frameReader) endBlock() {
+	if f.firstEnd == 0 && f.frames == 1 {
+		f.firstAt, f.firstEnd, f.sized = f.blockAt, f.off, f.fcs != unknownSize
+	}
 	switch {
 	case !f.last:
 		f.state, f.need = fsBlockHeader, 3
 	case f.crc:
 		f.state, f.need = fsChecksum, 4
 	default:
-		f.state = fsDone
+		f.endFrame()
 	}
 }
 

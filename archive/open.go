@@ -49,7 +49,7 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 	}
 	a := &Archive{Path: path, Size: st.Size(), tables: map[string]*spool{}, rows: map[string]int64{}}
 	budget := BudgetFrom(ctx)
-	r, err := NewReader(ctxReader{ctx, f}, budget)
+	r, err := openReader(ctx, f, st.Size(), budget)
 	if err != nil {
 		return nil, ctxOr(ctx, err)
 	}
@@ -123,7 +123,11 @@ func (a *Archive) Blobs(ctx context.Context, want func(digest string) bool, fn f
 		return err
 	}
 	defer f.Close()
-	r, err := NewReader(ctxReader{ctx, f}, BudgetFrom(ctx))
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	r, err := openReader(ctx, f, st.Size(), BudgetFrom(ctx))
 	if err != nil {
 		return ctxOr(ctx, err)
 	}
@@ -161,6 +165,13 @@ func ReadHeader(path string) (schemas.Header, error) {
 		return schemas.Header{}, err
 	}
 	defer f.Close()
+	if r, ok := readHeaderSmall(f, Limits{}); ok {
+		defer r.Close()
+		return r.Header(), nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return schemas.Header{}, err
+	}
 	r, err := NewReader(f, Limits{})
 	if err != nil {
 		return schemas.Header{}, fmt.Errorf("%s: %w", path, err)

@@ -149,7 +149,7 @@ func (e *Entry) drain() error {
 // has been read and every entry checked against it.
 type Reader struct {
 	frame    *frameReader
-	dec      *pooledDecoder
+	dec      source
 	tr       *tar.Reader
 	limits   Limits
 	header   schemas.Header
@@ -175,10 +175,16 @@ func NewReader(r io.Reader, limits Limits) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotArchive, err)
 	}
-	ar := &Reader{frame: fr, dec: dec, tr: tar.NewReader(dec), limits: limits, names: map[string]bool{}}
+	return newReader(fr, dec, limits)
+}
+
+// newReader reads an archive's header from src, the tar stream that fr's
+// frames decode to, and returns its Reader, or closes src.
+func newReader(fr *frameReader, src source, limits Limits) (*Reader, error) {
+	ar := &Reader{frame: fr, dec: src, tr: tar.NewReader(src), limits: limits, names: map[string]bool{}}
 	hdr, err := ar.nextHeader()
 	if err != nil {
-		dec.Close()
+		src.Close()
 		if errors.Is(err, errEmpty) {
 			return nil, fmt.Errorf("%w: empty stream", ErrNotArchive)
 		}
@@ -188,7 +194,7 @@ func NewReader(r io.Reader, limits Limits) (*Reader, error) {
 		return nil, err
 	}
 	if hdr.Name != schemas.HeaderPath {
-		dec.Close()
+		src.Close()
 		return nil, fmt.Errorf("%w: first entry is %q, want %q", ErrNotArchive, hdr.Name, schemas.HeaderPath)
 	}
 	data, err := ar.readSmall(hdr, limits.MaxHeader)
@@ -201,7 +207,7 @@ func NewReader(r io.Reader, limits Limits) (*Reader, error) {
 		}
 	}
 	if err != nil {
-		dec.Close()
+		src.Close()
 		return nil, err
 	}
 	ar.last = KindHeader
@@ -244,12 +250,25 @@ func getDecoder(r io.Reader, maxWindow uint64) (*pooledDecoder, error) {
 			d.Close()
 		}
 	}
+	// One goroutine, the caller's: the concurrent stream decoder
+	// (klauspost/compress v1.20.3) hands out bytes decoded ahead of a
+	// corrupt block that differ from read to read
+	// (TestOpen_DamagedSameErrorTwice), and its goroutine hand-off costs
+	// more than it overlaps for the small archives most reads are.
 	d, err := zstd.NewReader(r, zstd.WithDecoderMaxWindow(maxWindow),
-		zstd.WithDecoderMaxMemory(1<<40), zstd.WithDecoderConcurrency(2))
+		zstd.WithDecoderMaxMemory(1<<40), zstd.WithDecoderConcurrency(1))
 	if err != nil {
 		return nil, err
 	}
 	return &pooledDecoder{d: d, pool: maxWindow == defaultMaxWindow}, nil
+}
+
+// source is what a Reader reads the tar stream from: a zstd decoder
+// (pooledDecoder), or the archive decoded in memory (memSource). Once
+// closed, it reads nothing.
+type source interface {
+	io.Reader
+	Close()
 }
 
 // pooledDecoder is a Reader's hold on a decoder: once closed, it reads
