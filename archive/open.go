@@ -55,6 +55,7 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 	}
 	defer r.Close()
 	a.Header = r.Header()
+	var copyBuf []byte // one for all tables: io.Copy takes 32 KiB for each
 	for {
 		if err := ctx.Err(); err != nil {
 			a.Close()
@@ -72,8 +73,12 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 			continue
 		}
 		sp := newSpool(os.TempDir())
+		sp.grow(e.Size)
 		a.tables[e.Key] = sp
-		if _, err := io.Copy(sp, e); err != nil {
+		if copyBuf == nil {
+			copyBuf = make([]byte, 32<<10)
+		}
+		if _, err := io.CopyBuffer(sp, e, copyBuf); err != nil {
 			a.Close()
 			return nil, ctxOr(ctx, err)
 		}

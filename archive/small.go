@@ -53,9 +53,10 @@ func decodeFrames(b []byte, limits Limits) ([]byte, *frameReader, bool) {
 	}
 	d := memDecoders.Get().(*zstd.Decoder)
 	defer memDecoders.Put(d)
-	// The slack of one block keeps the decoder on its fast copies to the
-	// last block.
-	out, err := d.DecodeAll(b, make([]byte, 0, fr.bound+maxBlock+16))
+	// The bound leaves a compressed block's maxBlock free before it, and
+	// 16 bytes more keep the decoder on its fast copies (it wants room for
+	// its overrun).
+	out, err := d.DecodeAll(b, make([]byte, 0, fr.bound+16))
 	if err != nil {
 		return nil, nil, false
 	}
@@ -132,7 +133,7 @@ func readHeaderSmall(f *os.File, limits Limits) (_ *Reader, ok bool) {
 	one[fr.firstAt] |= 1 // the last block
 	d := memDecoders.Get().(*zstd.Decoder)
 	defer memDecoders.Put(d)
-	out, err := d.DecodeAll(one, make([]byte, 0, 2*maxBlock+16))
+	out, err := d.DecodeAll(one, make([]byte, 0, maxBlock+16))
 	if err != nil {
 		return nil, false
 	}

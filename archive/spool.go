@@ -24,6 +24,14 @@ type spool struct {
 
 func newSpool(dir string) *spool { return &spool{dir: dir} }
 
+// grow makes room in memory for size bytes, when they fit: an entry's
+// size is known before its bytes.
+func (s *spool) grow(size int64) {
+	if s.file == nil && size > 0 && int64(s.buf.Len())+size <= spoolMemLimit {
+		s.buf.Grow(int(size))
+	}
+}
+
 // Write implements io.Writer.
 func (s *spool) Write(p []byte) (int, error) {
 	if s.file == nil && s.buf.Len()+len(p) > spoolMemLimit {
