@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"runtime/debug"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -16,7 +17,8 @@ import (
 // 870 KiB archive of the detect fixture (1.1 MB of tar) that window was
 // most of what verify allocated, and the garbage collection it caused.
 // Decoding in memory takes the decoded bytes instead, in one buffer
-// sized from the frame headers. It is only ever a faster way to the same
+// sized from the frame headers, from the file mapped (mapFile; read into
+// memory where it cannot be). It is only ever a faster way to the same
 // bytes: whatever it does not accept (a frame it cannot bound, a decoding
 // error, bytes after the frames) is read again by the streaming decoder,
 // which reports the problem as it always has.
@@ -26,8 +28,9 @@ import (
 // blocks), so decoding in memory never takes more than streaming would.
 const memDecodeMax = 8<<20 + 2*(maxBlock+16)
 
-// memReadMax is the largest archive file read whole before decoding (a
-// variable for the tests, which compare both ways of reading).
+// memReadMax is the largest archive file mapped or read whole before
+// decoding (a variable for the tests, which compare both ways of
+// reading).
 var memReadMax int64 = memDecodeMax
 
 // memDecoders keeps the decoders of decodeFrames: one decoder has one
@@ -52,11 +55,13 @@ func decodeFrames(b []byte, limits Limits) ([]byte, *frameReader, bool) {
 		return nil, nil, false
 	}
 	d := memDecoders.Get().(*zstd.Decoder)
-	defer memDecoders.Put(d)
 	// The bound leaves a compressed block's maxBlock free before it, and
 	// 16 bytes more keep the decoder on its fast copies (it wants room for
 	// its overrun).
-	out, err := d.DecodeAll(b, make([]byte, 0, fr.bound+16))
+	out := make([]byte, 0, fr.bound+16)
+	prefault(out)
+	out, err := d.DecodeAll(b, out)
+	memDecoders.Put(d) // not after a panic (decodeMapped): its state is unknown
 	if err != nil {
 		return nil, nil, false
 	}
@@ -82,13 +87,42 @@ func (m *memSource) Read(b []byte) (int, error) {
 // Close implements source.
 func (m *memSource) Close() { m.r = nil }
 
+// decodeMapped is decodeFrames of a file's mapping (see mapFile): a fault
+// reading it, the file having shrunk, returns false instead of crashing.
+func decodeMapped(b []byte, limits Limits) (out []byte, fr *frameReader, ok bool) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+				panic(r)
+			}
+			out, fr, ok = nil, nil, false
+		}
+	}()
+	return decodeFrames(b, limits)
+}
+
 // openReader returns a Reader of the archive file f (size bytes as f's
 // Stat said, read from its start): decoded in memory when it is small,
 // else streamed.
 func openReader(ctx context.Context, f *os.File, size int64, limits Limits) (*Reader, error) {
 	limits = limits.withDefaults()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	in := ctxReader{ctx, f}
 	if size > memReadMax {
+		return NewReader(in, limits)
+	}
+	if b, unmap, ok := mapFile(f, size, false); ok {
+		out, fr, ok := decodeMapped(b, limits)
+		unmap()
+		// Bytes past size (the file grew since its Stat) are the
+		// streaming decoder's to report.
+		var one [1]byte
+		if n, _ := f.ReadAt(one[:], size); ok && n == 0 {
+			return newReader(fr, &memSource{bytes.NewReader(out)}, limits)
+		}
 		return NewReader(in, limits)
 	}
 	buf := make([]byte, size+1)
@@ -115,25 +149,51 @@ func openReader(ctx context.Context, f *os.File, size int64, limits Limits) (*Re
 // are left to the streaming decoder (one block would not match it).
 func readHeaderSmall(f *os.File, limits Limits) (_ *Reader, ok bool) {
 	limits = limits.withDefaults()
-	if memReadMax == 0 {
+	st, err := f.Stat()
+	if memReadMax == 0 || err != nil || !st.Mode().IsRegular() {
 		return nil, false
 	}
-	buf := make([]byte, 18+3+maxBlock) // the largest frame header and block
+	size := min(st.Size(), 18+3+maxBlock) // the largest frame header and block
+	if b, unmap, ok := mapFile(f, size, true); ok {
+		defer unmap()
+		var r *Reader
+		func() {
+			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+			defer func() {
+				if p := recover(); p != nil {
+					if _, fault := p.(interface{ Addr() uintptr }); !fault {
+						panic(p)
+					}
+					r, ok = nil, false
+				}
+			}()
+			r, ok = headerFromBlock(b, limits)
+		}()
+		return r, ok
+	}
+	buf := make([]byte, size)
 	n, err := io.ReadFull(f, buf)
 	if err != nil && err != io.ErrUnexpectedEOF {
 		return nil, false
 	}
-	buf = buf[:n]
+	return headerFromBlock(buf[:n], limits)
+}
+
+// headerFromBlock reads the header from the first block of the frame b
+// begins with, which it changes.
+func headerFromBlock(b []byte, limits Limits) (*Reader, bool) {
 	fr := newFrameReader(nil)
-	if fr.parse(buf) != nil || fr.firstEnd == 0 || fr.sized || fr.window > limits.MaxWindow || fr.window > memDecodeMax {
+	if fr.parse(b) != nil || fr.firstEnd == 0 || fr.sized || fr.window > limits.MaxWindow || fr.window > memDecodeMax {
 		return nil, false
 	}
-	one := buf[:fr.firstEnd]
+	one := b[:fr.firstEnd]
 	one[4] &^= 0x04      // no content checksum
 	one[fr.firstAt] |= 1 // the last block
 	d := memDecoders.Get().(*zstd.Decoder)
-	defer memDecoders.Put(d)
-	out, err := d.DecodeAll(one, make([]byte, 0, maxBlock+16))
+	out := make([]byte, 0, maxBlock+16)
+	prefault(out)
+	out, err := d.DecodeAll(one, out)
+	memDecoders.Put(d)
 	if err != nil {
 		return nil, false
 	}
