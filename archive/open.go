@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
@@ -27,6 +29,9 @@ type Archive struct {
 
 	tables map[string]*spool
 	rows   map[string]int64
+	// files are the tables as checkTable opened them (without their page
+	// index and bloom filters).
+	files map[string]*parquet.File
 }
 
 // Open reads the archive at path from start to end, verifying every entry,
@@ -47,7 +52,7 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: %w: not a regular file", path, ErrNotArchive)
 	}
-	a := &Archive{Path: path, Size: st.Size(), tables: map[string]*spool{}, rows: map[string]int64{}}
+	a := &Archive{Path: path, Size: st.Size(), tables: map[string]*spool{}, rows: map[string]int64{}, files: map[string]*parquet.File{}}
 	budget := BudgetFrom(ctx)
 	r, err := openReader(ctx, f, st.Size(), budget)
 	if err != nil {
@@ -93,10 +98,12 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 	// Every reader of the tables relies on the row counts: check them, and
 	// the budget of rows and decoded bytes, before anything is decoded.
 	for _, name := range a.Header.Tables {
-		if err := checkTable(name, a.tables[name], a.rows[name], budget); err != nil {
+		f, err := checkTable(name, a.tables[name], a.rows[name], budget)
+		if err != nil {
 			a.Close()
 			return nil, overErr(path, err)
 		}
+		a.files[name] = f
 	}
 	return a, nil
 }
@@ -107,7 +114,7 @@ func (a *Archive) Close() error {
 	for _, sp := range a.tables {
 		errs = append(errs, sp.Close())
 	}
-	a.tables = nil
+	a.tables, a.files = nil, nil
 	return errors.Join(errs...)
 }
 

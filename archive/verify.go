@@ -22,8 +22,7 @@ func Verify(ctx context.Context, path string) (*Archive, error) {
 	defer a.Close()
 	_, minor, _ := schemas.ParseFormatVersion(a.Header.FormatVersion)
 	for _, name := range a.Header.Tables {
-		sp := a.tables[name]
-		f, err := parquet.OpenFile(sp.ReaderAt(), sp.Size())
+		f, err := readWhole(a.tables[name], a.files[name])
 		if err != nil {
 			return nil, fmt.Errorf("table %q: %w: not a readable Parquet file: %v", name, ErrChecksum, err)
 		}
@@ -34,6 +33,24 @@ func Verify(ctx context.Context, path string) (*Archive, error) {
 		}
 	}
 	return a, nil
+}
+
+// readWhole reads what Open's check of a table (f) skipped, its page index
+// and bloom filters, as parquet.OpenFile reads them by default, and
+// returns the table. Bloom filters are left to OpenFile, which opens the
+// table again: capture writes none.
+func readWhole(sp *spool, f *parquet.File) (*parquet.File, error) {
+	for _, rg := range f.Metadata().RowGroups {
+		for _, c := range rg.Columns {
+			if c.MetaData.BloomFilterOffset > 0 {
+				return parquet.OpenFile(sp.ReaderAt(), sp.Size())
+			}
+		}
+	}
+	if _, _, err := f.ReadPageIndex(); err != nil {
+		return nil, fmt.Errorf("reading page index of parquet file: %w", err)
+	}
+	return f, nil
 }
 
 // checkColumns checks that a table has every column its archive's format
