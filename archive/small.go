@@ -87,19 +87,29 @@ func (m *memSource) Read(b []byte) (int, error) {
 // Close implements source.
 func (m *memSource) Close() { m.r = nil }
 
-// decodeMapped is decodeFrames of a file's mapping (see mapFile): a fault
-// reading it, the file having shrunk, returns false instead of crashing.
+// decodeMapped is decodeFrames of a file's mapping (see mapFile).
 func decodeMapped(b []byte, limits Limits) (out []byte, fr *frameReader, ok bool) {
+	if !whileMapped(func() { out, fr, ok = decodeFrames(b, limits) }) {
+		return nil, nil, false
+	}
+	return out, fr, ok
+}
+
+// whileMapped runs fn, which reads a file's mapping: a fault reading it
+// (the file shrank under the mapping, SIGBUS) ends fn and returns false
+// instead of crashing the program.
+func whileMapped(fn func()) (ok bool) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			if _, fault := r.(interface{ Addr() uintptr }); !fault {
 				panic(r)
 			}
-			out, fr, ok = nil, nil, false
+			ok = false
 		}
 	}()
-	return decodeFrames(b, limits)
+	fn()
+	return true
 }
 
 // openReader returns a Reader of the archive file f (size bytes as f's
@@ -157,18 +167,9 @@ func readHeaderSmall(f *os.File, limits Limits) (_ *Reader, ok bool) {
 	if b, unmap, ok := mapFile(f, size, true); ok {
 		defer unmap()
 		var r *Reader
-		func() {
-			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-			defer func() {
-				if p := recover(); p != nil {
-					if _, fault := p.(interface{ Addr() uintptr }); !fault {
-						panic(p)
-					}
-					r, ok = nil, false
-				}
-			}()
-			r, ok = headerFromBlock(b, limits)
-		}()
+		if !whileMapped(func() { r, ok = headerFromBlock(b, limits) }) {
+			return nil, false
+		}
 		return r, ok
 	}
 	buf := make([]byte, size)
