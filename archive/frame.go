@@ -43,7 +43,7 @@ type frameReader struct {
 	frames int // frames begun
 
 	// What the frames' headers declare, for decoding in memory (see
-	// decodeSmall): the largest window, and an upper bound of the
+	// decodeFrames): the largest window, and an upper bound of the
 	// decoded size (a raw or RLE block's size, maxBlock for a compressed
 	// block, at most the frame's content size when it declares one).
 	dict, fcsLen int // the header's dictionary ID and content size fields
