@@ -52,7 +52,7 @@ func ReadCheckpoint(path string) (ckpt *Checkpoint, err error) {
 }
 
 // readCheckpointFile is ReadCheckpoint for an open file; path names it.
-func readCheckpointFile(f *os.File, path string) (ckpt *Checkpoint, err error) {
+func readCheckpointFile(f srcFile, path string) (ckpt *Checkpoint, err error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err

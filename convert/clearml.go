@@ -202,7 +202,7 @@ func (s *session) dataPath(task clearmlTask, p string) string {
 	}
 	try := func(rel string) string {
 		rel = path.Clean(rel)
-		if checkZipName(rel) != nil || !fileExists(filepath.Join(s.root, filepath.FromSlash(rel))) {
+		if checkZipName(rel) != nil || !s.dir.exists(rel) {
 			return ""
 		}
 		return rel
@@ -226,7 +226,7 @@ func (s *session) dataPath(task clearmlTask, p string) string {
 func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error {
 	r := s.r
 	const name = clearmloffline.FileMetrics
-	p := filepath.Join(s.root, name)
+	p := s.dir.path(name)
 	f, err := s.dir.open(name)
 	if errors.Is(err, os.ErrNotExist) {
 		r.gap(schemas.GapScalars, "the session has no metrics.jsonl: nothing was reported", "")
@@ -352,7 +352,7 @@ func (s *session) clearmlImage(ctx context.Context, task clearmlTask, ev clearml
 		rel = s.dataPath(task, fig.Layout.Images[0].Source)
 	} else {
 		if ev.Key != "" {
-			if k := path.Clean("data/" + ev.Key); checkZipName(k) == nil && fileExists(filepath.Join(s.root, filepath.FromSlash(k))) {
+			if k := path.Clean("data/" + ev.Key); checkZipName(k) == nil && s.dir.exists(k) {
 				rel = k
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -300,40 +301,60 @@ func itemType(items []string) string {
 
 // readSession reads a ClearML or Comet session at src (a folder or a zip)
 // into a Run.
-func readSession(ctx context.Context, src, kind string, opts Options) (r *Run, err error) {
-	r = &Run{Source: src, opts: opts}
+func readSession(ctx context.Context, src, kind string, opts Options) (*Run, error) {
+	root, extracted := src, false
+	if st, err := os.Stat(src); err == nil && !st.IsDir() {
+		dir, err := extractZip(ctx, src, ZipLimitsOf(archive.BudgetFrom(ctx)))
+		if err != nil {
+			return nil, err
+		}
+		root, extracted = dir, true
+	} else if kind == schemas.SourceClearMLOffline {
+		root = clearmlRoot(src)
+	}
+	d, err := openSrcDir(root)
+	if err != nil {
+		if extracted {
+			scratch.Remove(root)
+		}
+		return nil, err
+	}
+	cleanup := func() { d.Close() }
+	if extracted {
+		cleanup = func() { d.Close(); scratch.Remove(root) }
+	}
+	return readSessionDir(ctx, src, kind, opts, d, extracted, cleanup)
+}
+
+// ReadFS reads the ClearML or Comet session of kind (a schemas.Source*
+// value) held in fsys, as [Read] reads a session folder: name is the
+// session's folder or zip, which the run and every message name. fsys
+// is read through its Lstat, so that a link in it is refused as on
+// disk; a test reads a session held in memory (fstest.MapFS) with it.
+func ReadFS(ctx context.Context, fsys fs.ReadLinkFS, name, kind string, opts Options) (*Run, error) {
+	if kind != schemas.SourceClearMLOffline && kind != schemas.SourceCometOffline {
+		return nil, fmt.Errorf("%s: %w: ReadFS reads ClearML and Comet sessions, not %q", name, ErrNotRun, kind)
+	}
+	return readSessionDir(ctx, name, kind, opts.withDefaults(), memDir(name, fsys), false, nil)
+}
+
+// readSessionDir reads the session of kind whose files d holds; src is
+// what was given, and extracted says d is the extraction folder of the
+// zip src. cleanup (nil: none) runs when the run is closed, and at once
+// when the read fails.
+func readSessionDir(ctx context.Context, src, kind string, opts Options, d *srcDir, extracted bool, cleanup func()) (r *Run, err error) {
+	r = &Run{Source: src, opts: opts, cleanup: cleanup}
 	r.Info.SourceKind = kind
 	r.Info.SourceName = filepath.Base(filepath.Clean(src))
-	root := src
 	run := r
 	defer func() {
 		if err != nil {
 			run.Close()
 		}
 	}()
-	if st, serr := os.Stat(src); serr == nil && !st.IsDir() {
-		dir, xerr := extractZip(ctx, src, ZipLimitsOf(archive.BudgetFrom(ctx)))
-		if xerr != nil {
-			return nil, xerr
-		}
-		root = dir
-		r.cleanup = func() { scratch.Remove(dir) }
-	} else if kind == schemas.SourceClearMLOffline {
-		root = clearmlRoot(src)
-	}
-	s := &session{r: r, root: root, stored: map[string]archive.FileSum{}}
-	if s.dir, err = openSrcDir(root); err != nil {
-		return nil, err
-	}
-	// The blobs are read again through the root when the archive is
-	// written: it stays open until the run is closed.
-	prev := r.cleanup
-	r.cleanup = func() {
-		s.dir.Close()
-		if prev != nil {
-			prev()
-		}
-	}
+	// The blobs are read again through d when the archive is written: it
+	// stays open until the run is closed (cleanup closes it).
+	s := &session{r: r, root: d.dir, dir: d, stored: map[string]archive.FileSum{}}
 	switch kind {
 	case schemas.SourceClearMLOffline:
 		err = s.readClearML(ctx)
@@ -351,8 +372,8 @@ func readSession(ctx context.Context, src, kind string, opts Options) (r *Run, e
 		// Name the session, and its entries rather than the private
 		// extraction folder: "run.zip/task.json: is a directory".
 		msg := err.Error()
-		if r.cleanup != nil { // root is the zip's extraction folder
-			msg = strings.ReplaceAll(msg, root, src)
+		if extracted {
+			msg = strings.ReplaceAll(msg, d.dir, src)
 		}
 		if !strings.Contains(msg, src) {
 			msg = src + ": " + msg

@@ -26,9 +26,22 @@ var errNotRegular = errors.New("not a regular file")
 // while the capture runs, leads out of the directory; and a symbolic link
 // on the way (the file itself or a folder above it) is refused, inside as
 // well as outside, so that what is read is what the listing saw.
+//
+// A session can also be read from a tree held in memory (see [ReadFS]):
+// mem is then that tree and root is nil. The same checks apply, through
+// the tree's Lstat.
 type srcDir struct {
 	dir  string
 	root *os.Root
+	mem  fs.ReadLinkFS
+}
+
+// srcFile is a file a srcDir opened: an *os.File, or a file of the tree
+// in memory.
+type srcFile interface {
+	fs.File
+	io.Seeker
+	io.ReaderAt
 }
 
 // openSrcDir opens the run directory dir. dir itself may be a symbolic
@@ -39,6 +52,12 @@ func openSrcDir(dir string) (*srcDir, error) {
 		return nil, err
 	}
 	return &srcDir{dir: dir, root: root}, nil
+}
+
+// memDir reads the tree fsys, named dir in messages, in place of a
+// directory on disk.
+func memDir(dir string, fsys fs.ReadLinkFS) *srcDir {
+	return &srcDir{dir: dir, mem: fsys}
 }
 
 // Close releases the directory.
@@ -65,7 +84,7 @@ func (d *srcDir) lstat(rel string) (fs.FileInfo, error) {
 	parts := strings.Split(rel, "/")
 	for i := range parts {
 		p := strings.Join(parts[:i+1], "/")
-		st, err := d.root.Lstat(filepath.FromSlash(p))
+		st, err := d.lstatOne(p)
 		if err != nil {
 			return nil, &fs.PathError{Op: "open", Path: d.path(rel), Err: underlying(err)}
 		}
@@ -80,6 +99,14 @@ func (d *srcDir) lstat(rel string) (fs.FileInfo, error) {
 		}
 	}
 	panic("unreachable")
+}
+
+// lstatOne returns the information of p, the link itself when p is one.
+func (d *srcDir) lstatOne(p string) (fs.FileInfo, error) {
+	if d.root == nil {
+		return d.mem.Lstat(p)
+	}
+	return d.root.Lstat(filepath.FromSlash(p))
 }
 
 // underlying returns the error inside a *fs.PathError, whose path is the
@@ -98,6 +125,14 @@ func (d *srcDir) isFile(rel string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
+// exists reports whether rel is a regular file, itself not a link (a
+// folder above it may be one inside the directory: opening it then says
+// so).
+func (d *srcDir) exists(rel string) bool {
+	st, err := d.lstatOne(path.Clean(rel))
+	return err == nil && st.Mode().IsRegular()
+}
+
 // isDir reports whether rel is a directory reached without links.
 func (d *srcDir) isDir(rel string) bool {
 	st, err := d.lstat(rel)
@@ -108,13 +143,27 @@ func (d *srcDir) isDir(rel string) bool {
 // other non-regular file is refused before it is opened (a FIFO would
 // block the read forever); the file opened is checked to be the one
 // looked at, so a file swapped for a link in between is refused too.
-func (d *srcDir) open(rel string) (*os.File, error) {
+func (d *srcDir) open(rel string) (srcFile, error) {
 	st, err := d.lstat(rel)
 	if err != nil {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
 		return nil, &fs.PathError{Op: "open", Path: d.path(rel), Err: errNotRegular}
+	}
+	if d.root == nil {
+		// A tree in memory changes under nobody: its file is the one
+		// looked at.
+		f, err := d.mem.Open(path.Clean(rel))
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: d.path(rel), Err: underlying(err)}
+		}
+		sf, ok := f.(srcFile)
+		if !ok {
+			f.Close()
+			return nil, &fs.PathError{Op: "open", Path: d.path(rel), Err: errNotRegular}
+		}
+		return sf, nil
 	}
 	f, err := d.root.OpenFile(filepath.FromSlash(path.Clean(rel)), os.O_RDONLY|syscall.O_NONBLOCK|oNoFollow, 0)
 	if err != nil {
@@ -152,7 +201,11 @@ func (d *srcDir) opener(rel string) func() (io.ReadCloser, error) {
 // fn gets every entry's "/"-separated path and type; directories are
 // descended unless fn returns fs.SkipDir.
 func (d *srcDir) walk(fn func(rel string, e fs.DirEntry, err error) error) error {
-	return fs.WalkDir(d.root.FS(), ".", func(p string, e fs.DirEntry, err error) error {
+	var fsys fs.FS = d.mem
+	if d.root != nil {
+		fsys = d.root.FS()
+	}
+	return fs.WalkDir(fsys, ".", func(p string, e fs.DirEntry, err error) error {
 		if p == "." {
 			return err
 		}
