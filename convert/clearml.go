@@ -148,7 +148,7 @@ func (s *session) readClearML(ctx context.Context) error {
 	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
 		r.gap(schemas.GapModel, "the session records no output model (its offline_output_models list is empty)", "capture the run directory, which has weights/best.pt, with --session")
 	}
-	s.taskFieldsGap(data)
+	s.taskFieldsGap(data, task.Hyperparams)
 	gaps, _ := task.Runtime[schemas.MarkerGaps].(string)
 	r.recordedGaps(gaps)
 	recorded, _ := task.Runtime[schemas.MarkerRunID].(string)
@@ -436,8 +436,9 @@ var clearmlTableFields = map[string]bool{"id": true, "name": true, "project_name
 
 // taskFieldsGap names the task.json fields with content that no table
 // holds (script, configuration, execution, ...) and the hyperparameter
-// descriptions: they stay in the stored task.json only.
-func (s *session) taskFieldsGap(data []byte) {
+// descriptions (of hp, task.json's hyperparams as read): they stay in
+// the stored task.json only.
+func (s *session) taskFieldsGap(data []byte, hp map[string]map[string]clearmloffline.Param) {
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(data, &fields) != nil {
 		return
@@ -452,8 +453,6 @@ func (s *session) taskFieldsGap(data []byte) {
 			kept = append(kept, k)
 		}
 	}
-	var hp map[string]map[string]clearmloffline.Param
-	json.Unmarshal(fields["hyperparams"], &hp)
 	for _, items := range hp {
 		for _, it := range items {
 			if it.Description != "" && it.Description != "None" {

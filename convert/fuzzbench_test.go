@@ -25,9 +25,9 @@ func BenchmarkFuzzBodies(b *testing.B) {
 	b.Run("ClearMLSession", func(b *testing.B) {
 		metrics, _ := os.ReadFile(filepath.Join(sessionFolder, "metrics.jsonl"))
 		logs, _ := os.ReadFile(filepath.Join(sessionFolder, "log.jsonl"))
-		dir := clearMLFuzzSession(b)
+		session := clearMLFuzzSession(b)
 		for b.Loop() {
-			readClearMLSession(b, dir, metrics, logs)
+			readClearMLSession(b, session, metrics, logs)
 		}
 	})
 }
