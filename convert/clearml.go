@@ -16,6 +16,39 @@ import (
 	"github.com/yoloarchive/yoloarchive/schemas/clearmloffline"
 )
 
+func init() {
+	RegisterReader(Reader{
+		Kind:     schemas.SourceClearMLOffline,
+		Name:     "a ClearML offline session",
+		Order:    1,
+		IsRun:    isClearML,
+		Root:     clearmlRoot,
+		Read:     func(ctx context.Context, s *Session) error { return s.s.readClearML(ctx) },
+		Zip:      func(names map[string]bool) bool { return names[clearmloffline.FileTask] },
+		ZipFiles: "task.json (ClearML offline session)",
+		ZipRefused: func(names map[string]bool) string {
+			if names[clearmloffline.FileMetrics] {
+				return "a ClearML session zip without task.json (the session was not closed; its task cannot be rebuilt)"
+			}
+			return ""
+		},
+		FS: true,
+	})
+}
+
+// isClearML reports whether dir is a ClearML offline session folder (it
+// holds task.json and is no run directory), or the SDK's offline folder
+// holding one.
+func isClearML(dir string) bool {
+	// A file that is there but a link or a FIFO still says what the run
+	// is (its capture then records the gap).
+	has := func(name string) bool {
+		_, err := os.Lstat(filepath.Join(dir, name))
+		return err == nil
+	}
+	return !has("args.yaml") && (has(clearmloffline.FileTask) || clearmlSubfolder(dir) != "")
+}
+
 // clearmlRoot is the session folder of src: src itself when it holds
 // task.json, else its only offline-* subfolder that does (the SDK's
 // offline directory after a single run).

@@ -16,6 +16,32 @@ import (
 	"github.com/yoloarchive/yoloarchive/schemas/cometoffline"
 )
 
+func init() {
+	RegisterReader(Reader{
+		Kind:  schemas.SourceCometOffline,
+		Name:  "a Comet offline zip",
+		Order: 2,
+		IsRun: isComet,
+		Read:  func(ctx context.Context, s *Session) error { return s.s.readComet(ctx) },
+		Zip: func(names map[string]bool) bool {
+			return names[cometoffline.FileExperiment] || names[cometoffline.FileMessages]
+		},
+		ZipFiles: "experiment.json and messages.json (Comet offline experiment)",
+		FS:       true,
+	})
+}
+
+// isComet reports whether dir is a Comet offline experiment (a zip
+// extracted): experiment.json and messages.json.
+func isComet(dir string) bool {
+	for _, name := range []string{cometoffline.FileExperiment, cometoffline.FileMessages} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
 // readComet reads a Comet offline experiment zip, extracted to s.root
 // (comet-api.md §5): experiment.json and every messages.json line, into
 // the archive's tables. Messages with no table of their own (system

@@ -1,9 +1,11 @@
 package convert
 
 import (
+	"archive/zip"
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
@@ -32,6 +34,27 @@ type Reader struct {
 	LoggedFrom func(src string) string
 	// Read reads the session at s.Root() into s.Run().
 	Read func(ctx context.Context, s *Session) error
+
+	// Order places the reader among the others when a folder is tried
+	// against each (lower first; equal: in Kind order).
+	Order int
+	// Root, when not nil, returns the session folder to read for the
+	// folder src (a store's only session, say); nil reads src.
+	Root func(src string) string
+	// Zip, when not nil, reports whether a zip whose root holds the
+	// entries names is a session of this kind (read extracted);
+	// ZipFiles names what it looks for in the error for a zip of no
+	// kind ("task.json (ClearML offline session)").
+	Zip      func(names map[string]bool) bool
+	ZipFiles string
+	// ZipRefused, when not nil, says why a zip of no kind whose root
+	// holds names is still not one of this kind ("" when it has
+	// nothing to say).
+	ZipRefused func(names map[string]bool) string
+	// FS says that Read reads the session through the Session only
+	// (never s.Root() on disk), so that [ReadFS] can read it from a tree
+	// in memory.
+	FS bool
 }
 
 var (
@@ -54,7 +77,7 @@ func RegisterReader(r Reader) {
 	readers[r.Kind] = r
 }
 
-// registered returns the readers in Kind order.
+// registered returns the readers in Order, then Kind order.
 func registered() []Reader {
 	readersMu.RLock()
 	defer readersMu.RUnlock()
@@ -62,7 +85,12 @@ func registered() []Reader {
 	for _, r := range readers {
 		out = append(out, r)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Order != out[j].Order {
+			return out[i].Order < out[j].Order
+		}
+		return out[i].Kind < out[j].Kind
+	})
 	return out
 }
 
@@ -106,26 +134,65 @@ func loggedFrom(kind, src string) string {
 
 // isSession reports whether kind is read as a tracker session.
 func isSession(kind string) bool {
-	if kind == schemas.SourceClearMLOffline || kind == schemas.SourceCometOffline {
-		return true
-	}
 	_, ok := reader(kind)
 	return ok
 }
 
 // sessionNames lists what --session takes, for its error.
 func sessionNames() string {
-	s := "a ClearML offline session, a Comet offline zip"
+	s := ""
 	rs := registered()
 	for i, r := range rs {
-		if i == len(rs)-1 {
+		switch {
+		case i == 0:
+		case i == len(rs)-1:
 			s += " or "
-		} else {
+		default:
 			s += ", "
 		}
 		s += r.Name
 	}
+	if s == "" {
+		return "a tracker session (none is registered)"
+	}
 	return s
+}
+
+// detectZip tells the kind of the session zip src by the entries at its
+// root.
+func detectZip(src string) (string, error) {
+	zr, err := zip.OpenReader(src)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w: not a run directory, and not a readable zip (%v)", src, ErrNotRun, err)
+	}
+	defer zr.Close()
+	has := map[string]bool{}
+	for _, f := range zr.File {
+		has[f.Name] = true
+	}
+	rs := registered()
+	var files []string
+	for _, r := range rs {
+		if r.Zip == nil {
+			continue
+		}
+		if r.Zip(has) {
+			return r.Kind, nil
+		}
+		files = append(files, r.ZipFiles)
+	}
+	for _, r := range rs {
+		if r.ZipRefused == nil {
+			continue
+		}
+		if why := r.ZipRefused(has); why != "" {
+			return "", fmt.Errorf("%s: %w: %s", src, ErrNotRun, why)
+		}
+	}
+	if len(files) == 0 {
+		return "", fmt.Errorf("%s: %w: a zip, and no session read from zips is registered", src, ErrNotRun)
+	}
+	return "", fmt.Errorf("%s: %w: a zip with neither %s at its root", src, ErrNotRun, strings.Join(files, " nor "))
 }
 
 // Session is a tracker session being read by a registered [Reader]:

@@ -309,8 +309,8 @@ func readSession(ctx context.Context, src, kind string, opts Options) (*Run, err
 			return nil, err
 		}
 		root, extracted = dir, true
-	} else if kind == schemas.SourceClearMLOffline {
-		root = clearmlRoot(src)
+	} else if rd, _ := reader(kind); rd.Root != nil {
+		root = rd.Root(src)
 	}
 	d, err := openSrcDir(root)
 	if err != nil {
@@ -326,14 +326,14 @@ func readSession(ctx context.Context, src, kind string, opts Options) (*Run, err
 	return readSessionDir(ctx, src, kind, opts, d, extracted, cleanup)
 }
 
-// ReadFS reads the ClearML or Comet session of kind (a schemas.Source*
-// value) held in fsys, as [Read] reads a session folder: name is the
+// ReadFS reads the session of kind (a schemas.Source* value of a
+// registered [Reader] whose FS is set: ClearML's and Comet's) held in fsys, as [Read] reads a session folder: name is the
 // session's folder or zip, which the run and every message name. fsys
 // is read through its Lstat, so that a link in it is refused as on
 // disk; a test reads a session held in memory (fstest.MapFS) with it.
 func ReadFS(ctx context.Context, fsys fs.ReadLinkFS, name, kind string, opts Options) (*Run, error) {
-	if kind != schemas.SourceClearMLOffline && kind != schemas.SourceCometOffline {
-		return nil, fmt.Errorf("%s: %w: ReadFS reads ClearML and Comet sessions, not %q", name, ErrNotRun, kind)
+	if rd, ok := reader(kind); !ok || !rd.FS {
+		return nil, fmt.Errorf("%s: %w: %q is not a kind of session read from a tree in memory", name, ErrNotRun, kind)
 	}
 	return readSessionDir(ctx, name, kind, opts.withDefaults(), memDir(name, fsys), false, nil)
 }
@@ -355,15 +355,10 @@ func readSessionDir(ctx context.Context, src, kind string, opts Options, d *srcD
 	// The blobs are read again through d when the archive is written: it
 	// stays open until the run is closed (cleanup closes it).
 	s := &session{r: r, root: d.dir, dir: d, stored: map[string]archive.FileSum{}}
-	switch kind {
-	case schemas.SourceClearMLOffline:
-		err = s.readClearML(ctx)
-	case schemas.SourceCometOffline:
-		err = s.readComet(ctx)
-	default:
-		if rd, ok := reader(kind); ok {
-			err = rd.Read(ctx, &Session{s: s})
-		}
+	if rd, ok := reader(kind); ok {
+		err = rd.Read(ctx, &Session{s: s})
+	} else {
+		err = fmt.Errorf("%w: no reader of %q sessions is registered", ErrNotRun, kind)
 	}
 	if err != nil {
 		if ctx.Err() != nil {

@@ -1,15 +1,12 @@
 package convert
 
 import (
-	"archive/zip"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
-	"github.com/yoloarchive/yoloarchive/schemas/clearmloffline"
-	"github.com/yoloarchive/yoloarchive/schemas/cometoffline"
 )
 
 // ErrNotRun means a path is not a run this package can capture.
@@ -44,10 +41,6 @@ func Detect(src string) (string, error) {
 		return kind, nil
 	}
 	switch {
-	case has(clearmloffline.FileTask) && !has("args.yaml"), !has("args.yaml") && clearmlSubfolder(src) != "":
-		return schemas.SourceClearMLOffline, nil
-	case has(cometoffline.FileExperiment) && has(cometoffline.FileMessages):
-		return schemas.SourceCometOffline, nil
 	case has("args.yaml"):
 		return schemas.SourceUltralyticsTrain, nil
 	case has("opt.yaml") || has("hyp.yaml"):
@@ -66,29 +59,6 @@ func Detect(src string) (string, error) {
 		return "", err
 	}
 	return "", fmt.Errorf("%s: %w: no args.yaml, results.csv, opt.yaml or predictions.json (for a folder of runs use --recursive)", src, ErrNotRun)
-}
-
-// detectZip tells a ClearML offline session zip (task.json at its root)
-// from a Comet offline experiment zip (experiment.json, messages.json).
-func detectZip(src string) (string, error) {
-	zr, err := zip.OpenReader(src)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w: not a run directory, and not a readable zip (%v)", src, ErrNotRun, err)
-	}
-	defer zr.Close()
-	has := map[string]bool{}
-	for _, f := range zr.File {
-		has[f.Name] = true
-	}
-	switch {
-	case has[clearmloffline.FileTask]:
-		return schemas.SourceClearMLOffline, nil
-	case has[cometoffline.FileExperiment] || has[cometoffline.FileMessages]:
-		return schemas.SourceCometOffline, nil
-	case has[clearmloffline.FileMetrics]:
-		return "", fmt.Errorf("%s: %w: a ClearML session zip without task.json (the session was not closed; its task cannot be rebuilt)", src, ErrNotRun)
-	}
-	return "", fmt.Errorf("%s: %w: a zip with neither task.json (ClearML offline session) nor experiment.json and messages.json (Comet offline experiment) at its root", src, ErrNotRun)
 }
 
 // peekDialect reads the header line of a results.csv.
