@@ -90,7 +90,7 @@ func (s *session) readComet(ctx context.Context) error {
 		r.Scalars = make([]schemas.ScalarRow, 0, min(st.Size()/180, 1<<24))
 	}
 	var broken BrokenLines
-	err = ReadLines(f, maxSessionLine, func(line []byte, n int) error {
+	err = ReadLines(f, MaxSessionLine, func(line []byte, n int) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -98,18 +98,18 @@ func (s *session) readComet(ctx context.Context) error {
 		// decoded again only for the few that keep it.
 		var m cometoffline.Line
 		if err := json.Unmarshal(line, &m); err != nil {
-			broken.add(n, err)
+			broken.Add(n, err)
 			return nil
 		}
 		if m.Payload == nil {
-			broken.add(n, fmt.Errorf("%q message without a payload", m.Type))
+			broken.Add(n, fmt.Errorf("%q message without a payload", m.Type))
 			return nil
 		}
 		if err := c.message(ctx, m.Type, m.Payload, line, n); err != nil {
-			broken.add(n, err)
+			broken.Add(n, err)
 		}
 		return nil
-	}, broken.add)
+	}, broken.Add)
 	if err != nil {
 		return fmt.Errorf("%s: %s: %v", r.Source, name, err)
 	}

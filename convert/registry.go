@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"context"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 	"sync"
@@ -269,6 +270,60 @@ func (s *Session) Finish(recorded, sessionKey string) {
 		}
 		r.Info.Task = taskFromMetrics(m)
 	}
+	s.SetRunID(recorded, sessionKey)
+}
+
+// Path returns the path of the session's file rel, for messages.
+func (s *Session) Path(rel string) string { return s.s.dir.path(rel) }
+
+// Open opens the session's regular file rel ("/"-separated, relative to
+// the root) for reading, through the root: a link on the way, or a file
+// that is not a regular one, is refused (an error wrapping
+// fs.ErrNotExist when it is not there).
+func (s *Session) Open(rel string) (fs.File, error) { return s.s.dir.open(rel) }
+
+// ReadFile reads the session's regular file rel whole, as [Session.Open]
+// opens it.
+func (s *Session) ReadFile(rel string) ([]byte, error) { return s.s.dir.readFile(rel) }
+
+// Exists reports whether rel names a regular file of the session: a
+// name that stays inside it (as a zip entry's must), itself not a link.
+func (s *Session) Exists(rel string) bool {
+	return checkZipName(rel) == nil && s.s.dir.exists(rel)
+}
+
+// AddAsset stores the session's file rel as an asset of role, with the
+// session's record of it (JSON, "" when none).
+func (s *Session) AddAsset(ctx context.Context, rel, role, record string) error {
+	return s.s.asset(ctx, rel, role, record)
+}
+
+// Image stores the session's image rel and returns its row (size and
+// media type read from its header, FileName rel, Name its stem), for the
+// reader to complete and append to the run's Images. A damaged image is
+// an error.
+func (s *Session) Image(ctx context.Context, rel string) (schemas.ImageRow, error) {
+	return s.s.image(ctx, rel)
+}
+
+// FileRole returns the role the file name gives a file of a run
+// directory (schemas.Role*; RoleOtherImage for an image it says nothing
+// of).
+func (s *Session) FileRole(name string) string { return classifyFile(name).Role }
+
+// Warn records a problem that did not stop the capture.
+func (s *Session) Warn(msg string) { s.s.r.warn(msg) }
+
+// RecordedGaps recreates the gaps a yoloarchive replay recorded in the
+// session (list, comma-separated: what the archive it was written from
+// lacked).
+func (s *Session) RecordedGaps(list string) { s.s.r.recordedGaps(list) }
+
+// SetRunID sets the run id: recorded (the yoloarchive.run_id a replay
+// wrote into the session) when it is one, else one derived from
+// sessionKey, the session's own id in its store.
+func (s *Session) SetRunID(recorded, sessionKey string) {
+	r := s.s.r
 	r.Info.RunID = sessionID(r.Info.SourceKind, recorded, sessionKey)
 }
 

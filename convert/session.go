@@ -299,8 +299,44 @@ func itemType(items []string) string {
 	return t
 }
 
-// readSession reads a ClearML or Comet session at src (a folder or a zip)
-// into a Run.
+// describeArgs fills the run row from the callback's copy of args.yaml,
+// and the version range from its keys and the facts vr already holds (nil:
+// none).
+func (r *Run) describeArgs(args *Params, vr *versionRange) {
+	if len(args.Rows) == 0 {
+		r.gap(schemas.GapSettings, "the session has no General hyperparameters (the Ultralytics callback connects the training arguments there)", "")
+		if vr != nil && len(vr.evidence) > 0 {
+			r.setVersion(vr)
+		}
+		return
+	}
+	r.Info.Task, r.Info.SaveDir, r.Info.Dataset = args.String("task"), args.String("save_dir"), args.String("data")
+	if m := args.String("mode"); m != "" {
+		r.Info.Mode = m
+	}
+	if e, ok := args.Int("epochs"); ok {
+		r.Info.EpochsPlanned = &e
+	}
+	if b, ok := args.Int("batch"); ok && b > 0 {
+		r.Info.Batch = &b
+	}
+	if r.Info.Name == "" {
+		r.Info.Name = args.String("name")
+	}
+	if _, ok := args.Get("task"); ok && r.Info.Producer == "" {
+		if _, ok := args.Get("mode"); ok {
+			r.Info.Producer = schemas.ProducerUltralytics
+		}
+	}
+	if vr == nil {
+		vr = newVersionRange()
+	}
+	vr.fromArgs(args.Keys())
+	r.setVersion(vr)
+}
+
+// readSession reads the session of kind at src (a folder or a zip) into
+// a Run.
 func readSession(ctx context.Context, src, kind string, opts Options) (*Run, error) {
 	root, extracted := src, false
 	if st, err := os.Stat(src); err == nil && !st.IsDir() {

@@ -178,9 +178,9 @@ func extractEntry(ctx context.Context, f *zip.File, dst string) error {
 	return err
 }
 
-// maxSessionLine is the longest line a session's JSON-lines file may have
+// MaxSessionLine is the longest line a session's JSON-lines file may have
 // (the ClearML SDK splits its batches at 15 MiB).
-const maxSessionLine = 64 << 20
+const MaxSessionLine = 64 << 20
 
 // BrokenLines counts the lines of a JSON-lines file that could not be
 // parsed, and remembers the first.
@@ -191,8 +191,8 @@ type BrokenLines struct {
 	First string
 }
 
-// add records a broken line.
-func (b *BrokenLines) add(line int, err error) {
+// Add records the broken line numbered line, err saying why.
+func (b *BrokenLines) Add(line int, err error) {
 	if b.N == 0 {
 		b.First = fmt.Sprintf("line %d: %v", line, err)
 	}

@@ -14,7 +14,8 @@ import (
 // that holds its registry line, and the destination packages it may
 // import (a tracker's typed format, used by both sides).
 var sources = map[string]source{
-	"convert/mlflowrun": {registry: "capture.go", imports: []string{"sync/mlflow/filestore"}},
+	"convert/clearmlsession": {registry: "capture.go"},
+	"convert/mlflowrun":      {registry: "capture.go", imports: []string{"sync/mlflow/filestore"}},
 }
 
 // source is a session reader's package: see sources.

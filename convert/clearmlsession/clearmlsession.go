@@ -1,4 +1,9 @@
-package convert
+// Package clearmlsession captures a ClearML offline session (the folder
+// offline-<id> the SDK writes with Task.set_offline, or its zip;
+// clearml-api.md §5): a session reader registered with
+// convert.RegisterReader. Importing it for its side effect (one line in
+// cmd/yoloarchive) is what makes capture read ClearML sessions.
+package clearmlsession
 
 import (
 	"context"
@@ -11,19 +16,21 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/yoloarchive/yoloarchive/convert"
 	"github.com/yoloarchive/yoloarchive/schemas"
 	"github.com/yoloarchive/yoloarchive/schemas/clearmloffline"
 )
 
 func init() {
-	RegisterReader(Reader{
+	convert.RegisterReader(convert.Reader{
 		Kind:     schemas.SourceClearMLOffline,
 		Name:     "a ClearML offline session",
 		Order:    1,
 		IsRun:    isClearML,
 		Root:     clearmlRoot,
-		Read:     func(ctx context.Context, s *Session) error { return s.s.readClearML(ctx) },
+		Read:     read,
 		Zip:      func(names map[string]bool) bool { return names[clearmloffline.FileTask] },
 		ZipFiles: "task.json (ClearML offline session)",
 		ZipRefused: func(names map[string]bool) string {
@@ -47,6 +54,22 @@ func isClearML(dir string) bool {
 		return err == nil
 	}
 	return !has("args.yaml") && (has(clearmloffline.FileTask) || clearmlSubfolder(dir) != "")
+}
+
+// fileExists reports whether p is an existing regular file, itself not
+// a link.
+func fileExists(p string) bool {
+	st, err := os.Lstat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// msTime converts milliseconds since the epoch.
+func msTime(ms int64) *time.Time {
+	if ms <= 0 {
+		return nil
+	}
+	t := time.UnixMilli(ms).UTC()
+	return &t
 }
 
 // clearmlRoot is the session folder of src: src itself when it holds
@@ -88,10 +111,10 @@ type clearmlTask struct {
 	Execution struct{ Artifacts []json.RawMessage } `json:"execution"`
 }
 
-// readClearML reads a ClearML offline session folder (clearml-api.md §5).
-func (s *session) readClearML(ctx context.Context) error {
-	r := s.r
-	data, err := s.dir.readFile(clearmloffline.FileTask)
+// read reads a ClearML offline session folder (clearml-api.md §5).
+func read(ctx context.Context, s *convert.Session) error {
+	r := s.Run()
+	data, err := s.ReadFile(clearmloffline.FileTask)
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("%s: task.json is missing: not a ClearML offline session, or one whose task was never written (capture the session folder offline-<id> or its zip)", r.Source)
 	}
@@ -105,7 +128,7 @@ func (s *session) readClearML(ctx context.Context) error {
 	if task.ID == "" {
 		return fmt.Errorf("%s: task.json has no id: not a ClearML offline session", r.Source)
 	}
-	if err := s.asset(ctx, clearmloffline.FileTask, schemas.RoleSessionFile, ""); err != nil {
+	if err := s.AddAsset(ctx, clearmloffline.FileTask, schemas.RoleSessionFile, ""); err != nil {
 		return err
 	}
 	r.Info.SessionID = task.ID
@@ -121,7 +144,7 @@ func (s *session) readClearML(ctx context.Context) error {
 		sections = append(sections, sec)
 	}
 	sort.Strings(sections)
-	args := &Params{byKey: map[string]int{}}
+	var args []schemas.ParamRow
 	for _, sec := range sections {
 		items := task.Hyperparams[sec]
 		keys := make([]string, 0, len(items))
@@ -138,26 +161,25 @@ func (s *session) readClearML(ctx context.Context) error {
 			if it.Name == "" {
 				it.Name = k
 			}
-			row := pyParam(name, it.Name, i, it.Value, it.Type)
+			row := convert.PyParam(name, it.Name, i, it.Value, it.Type)
 			r.Params = append(r.Params, row)
 			if sec == "General" {
-				args.byKey[row.Key] = len(args.Rows)
-				args.Rows = append(args.Rows, row)
+				args = append(args, row)
 			}
 		}
 	}
-	r.describeArgs(args, nil)
+	s.DescribeArgs(args)
 
-	if err := s.readClearMLEvents(ctx, task); err != nil {
+	if err := readEvents(ctx, s, task); err != nil {
 		return err
 	}
-	s.readClearMLLog(ctx)
+	readLog(ctx, s)
 	for i, raw := range task.Execution.Artifacts {
 		var art struct{ Name, URI string }
 		json.Unmarshal(raw, &art)
-		rel := s.dataPath(task, art.URI)
-		if rel == "" || s.asset(ctx, rel, schemas.RoleTrackerAsset, string(raw)) != nil {
-			r.gap(schemas.GapSessionArtifact, fmt.Sprintf("artifact %d (%q) points at %q, which is not in the session", i, art.Name, art.URI), "copy the session from the training machine again")
+		rel := dataPath(s, task, art.URI)
+		if rel == "" || s.AddAsset(ctx, rel, schemas.RoleTrackerAsset, string(raw)) != nil {
+			s.Gap(schemas.GapSessionArtifact, fmt.Sprintf("artifact %d (%q) points at %q, which is not in the session", i, art.Name, art.URI), "copy the session from the training machine again")
 		}
 	}
 	for _, raw := range task.OfflineOutputModels {
@@ -174,68 +196,32 @@ func (s *session) readClearML(ctx context.Context) error {
 		if base == "best.pt" {
 			role = schemas.RoleWeightsBest
 		}
-		if err := s.asset(ctx, rel, role, string(raw)); err != nil {
-			r.gap(schemas.GapModel, fmt.Sprintf("the session's output model %q is not in its models/ folder", base), "copy the session from the training machine again")
+		if err := s.AddAsset(ctx, rel, role, string(raw)); err != nil {
+			s.Gap(schemas.GapModel, fmt.Sprintf("the session's output model %q is not in its models/ folder", base), "copy the session from the training machine again")
 		}
 	}
-	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
-		r.gap(schemas.GapModel, "the session records no output model (its offline_output_models list is empty)", "capture the run directory, which has weights/best.pt, with --session")
+	if !hasAsset(r.Assets, schemas.RoleWeightsBest) {
+		s.Gap(schemas.GapModel, "the session records no output model (its offline_output_models list is empty)", "capture the run directory, which has weights/best.pt, with --session")
 	}
-	s.taskFieldsGap(data, task.Hyperparams)
+	taskFieldsGap(s, data, task.Hyperparams)
 	gaps, _ := task.Runtime[schemas.MarkerGaps].(string)
-	r.recordedGaps(gaps)
+	s.RecordedGaps(gaps)
 	recorded, _ := task.Runtime[schemas.MarkerRunID].(string)
-	r.Info.RunID = sessionID(r.Info.SourceKind, recorded, task.ID)
+	s.SetRunID(recorded, task.ID)
 	return nil
-}
-
-// describeArgs fills the run row from the callback's copy of args.yaml,
-// and the version range from its keys and the facts vr already holds (nil:
-// none).
-func (r *Run) describeArgs(args *Params, vr *versionRange) {
-	if len(args.Rows) == 0 {
-		r.gap(schemas.GapSettings, "the session has no General hyperparameters (the Ultralytics callback connects the training arguments there)", "")
-		if vr != nil && len(vr.evidence) > 0 {
-			r.setVersion(vr)
-		}
-		return
-	}
-	r.Info.Task, r.Info.SaveDir, r.Info.Dataset = args.String("task"), args.String("save_dir"), args.String("data")
-	if m := args.String("mode"); m != "" {
-		r.Info.Mode = m
-	}
-	if e, ok := args.Int("epochs"); ok {
-		r.Info.EpochsPlanned = &e
-	}
-	if b, ok := args.Int("batch"); ok && b > 0 {
-		r.Info.Batch = &b
-	}
-	if r.Info.Name == "" {
-		r.Info.Name = args.String("name")
-	}
-	if _, ok := args.Get("task"); ok && r.Info.Producer == "" {
-		if _, ok := args.Get("mode"); ok {
-			r.Info.Producer = schemas.ProducerUltralytics
-		}
-	}
-	if vr == nil {
-		vr = newVersionRange()
-	}
-	vr.fromArgs(args.Keys())
-	r.setVersion(vr)
 }
 
 // dataPath maps a path the session recorded (absolute, on the training
 // machine) to the file inside the session: the part after
 // <offline_folder>/data/, else after the last "/data/" that names an
 // existing file. "" when it resolves to nothing.
-func (s *session) dataPath(task clearmlTask, p string) string {
+func dataPath(s *convert.Session, task clearmlTask, p string) string {
 	if p == "" {
 		return ""
 	}
 	try := func(rel string) string {
 		rel = path.Clean(rel)
-		if checkZipName(rel) != nil || !s.dir.exists(rel) {
+		if !s.Exists(rel) {
 			return ""
 		}
 		return rel
@@ -256,40 +242,40 @@ func (s *session) dataPath(task clearmlTask, p string) string {
 // readClearMLEvents reads metrics.jsonl: scalars, single values, debug
 // images and plots. Broken lines are skipped with a warning and a gap
 // naming their count; the lines after them are kept.
-func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error {
-	r := s.r
+func readEvents(ctx context.Context, s *convert.Session, task clearmlTask) error {
+	r := s.Run()
 	const name = clearmloffline.FileMetrics
-	p := s.dir.path(name)
-	f, err := s.dir.open(name)
+	p := s.Path(name)
+	f, err := s.Open(name)
 	if errors.Is(err, os.ErrNotExist) {
-		r.gap(schemas.GapScalars, "the session has no metrics.jsonl: nothing was reported", "")
+		s.Gap(schemas.GapScalars, "the session has no metrics.jsonl: nothing was reported", "")
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if err := s.asset(ctx, name, schemas.RoleSessionFile, ""); err != nil {
+	if err := s.AddAsset(ctx, name, schemas.RoleSessionFile, ""); err != nil {
 		return err
 	}
-	var broken BrokenLines
+	var broken convert.BrokenLines
 	skipped := map[string]int{}
 	var first, last int64
 	epochs := map[int64]bool{}
 	summary := false
-	err = ReadLines(f, maxSessionLine, func(line []byte, n int) error {
+	err = convert.ReadLines(f, convert.MaxSessionLine, func(line []byte, n int) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		var raws []json.RawMessage
 		if err := json.Unmarshal(line, &raws); err != nil {
-			broken.add(n, err)
+			broken.Add(n, err)
 			return nil
 		}
 		for _, raw := range raws {
 			var ev clearmloffline.Event
 			if err := json.Unmarshal(raw, &ev); err != nil {
-				broken.add(n, err)
+				broken.Add(n, err)
 				continue
 			}
 			if ev.Task != task.ID || ev.ModelEvent {
@@ -309,7 +295,7 @@ func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error
 			switch ev.Type {
 			case clearmloffline.EventScalar:
 				if ev.Value == nil {
-					broken.add(n, fmt.Errorf("scalar %q/%q has no value", ev.Metric, ev.Variant))
+					broken.Add(n, fmt.Errorf("scalar %q/%q has no value", ev.Metric, ev.Variant))
 					continue
 				}
 				if iter == clearmloffline.SingleValueIter {
@@ -329,24 +315,24 @@ func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error
 					epochs[iter] = true
 				}
 			case clearmloffline.EventDebugImage, clearmloffline.EventPlot:
-				if err := s.clearmlImage(ctx, task, ev, raw, iter); err != nil {
-					r.gap(schemas.GapSessionImage, fmt.Sprintf("%s line %d: %s %q/%q: %v", name, n, ev.Type, ev.Metric, ev.Variant, err), "copy the session from the training machine again")
+				if err := storeImage(ctx, s, task, ev, raw, iter); err != nil {
+					s.Gap(schemas.GapSessionImage, fmt.Sprintf("%s line %d: %s %q/%q: %v", name, n, ev.Type, ev.Metric, ev.Variant, err), "copy the session from the training machine again")
 				}
 			default:
 				skipped[strconv.Quote(ev.Type)+" events"]++
 			}
 		}
 		return nil
-	}, broken.add)
+	}, broken.Add)
 	if err != nil {
 		return fmt.Errorf("%s: %v", p, err)
 	}
 	if broken.N > 0 {
-		r.warn(fmt.Sprintf("%s: %d broken lines or events skipped (first: %s); the lines after them were read", name, broken.N, broken.First))
-		r.gap(schemas.GapSessionLines, fmt.Sprintf("%s: %d lines or events could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "")
+		s.Warn(fmt.Sprintf("%s: %d broken lines or events skipped (first: %s); the lines after them were read", name, broken.N, broken.First))
+		s.Gap(schemas.GapSessionLines, fmt.Sprintf("%s: %d lines or events could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "")
 	}
 	for what, n := range skipped {
-		r.gap(schemas.GapSessionEvents, fmt.Sprintf("%s: %d %s are not replayed (kept in the stored file)", name, n, what), "")
+		s.Gap(schemas.GapSessionEvents, fmt.Sprintf("%s: %d %s are not replayed (kept in the stored file)", name, n, what), "")
 	}
 	r.Info.StartedAt, r.Info.EndedAt = msTime(first), msTime(last)
 	r.Info.EpochsCompleted = int64(len(epochs))
@@ -361,8 +347,8 @@ func (s *session) readClearMLEvents(ctx context.Context, task clearmlTask) error
 	return nil
 }
 
-// clearmlImage stores the file of a debug image or plot event.
-func (s *session) clearmlImage(ctx context.Context, task clearmlTask, ev clearmloffline.Event, raw json.RawMessage, iter int64) error {
+// storeImage stores the file of a debug image or plot event.
+func storeImage(ctx context.Context, s *convert.Session, task clearmlTask, ev clearmloffline.Event, raw json.RawMessage, iter int64) error {
 	var rel string
 	kind := "debug_image"
 	if ev.Type == clearmloffline.EventPlot {
@@ -382,21 +368,21 @@ func (s *session) clearmlImage(ctx context.Context, task clearmlTask, ev clearml
 			// metrics.jsonl, not replayed.
 			return fmt.Errorf("a plot that is not a single image is not replayed (kept in the stored metrics.jsonl)")
 		}
-		rel = s.dataPath(task, fig.Layout.Images[0].Source)
+		rel = dataPath(s, task, fig.Layout.Images[0].Source)
 	} else {
 		if ev.Key != "" {
-			if k := path.Clean("data/" + ev.Key); checkZipName(k) == nil && s.dir.exists(k) {
+			if k := path.Clean("data/" + ev.Key); s.Exists(k) {
 				rel = k
 			}
 		}
 		if rel == "" {
-			rel = s.dataPath(task, ev.URL)
+			rel = dataPath(s, task, ev.URL)
 		}
 	}
 	if rel == "" {
 		return fmt.Errorf("its file is not in the session's data folder")
 	}
-	img, err := s.image(ctx, rel)
+	img, err := s.Image(ctx, rel)
 	if err != nil {
 		return err
 	}
@@ -408,10 +394,10 @@ func (s *session) clearmlImage(ctx context.Context, task clearmlTask, ev clearml
 	// find the images by role.
 	switch {
 	case kind == "plot":
-		if f := classifyFile(ev.Metric + ".png"); f.Role != schemas.RoleOtherImage {
-			img.Role, img.Name = f.Role, ev.Metric
-		} else if f := classifyFile(ev.Metric + ".jpg"); f.Role != schemas.RoleOtherImage {
-			img.Role, img.Name = f.Role, ev.Metric
+		if role := s.FileRole(ev.Metric + ".png"); role != schemas.RoleOtherImage {
+			img.Role, img.Name = role, ev.Metric
+		} else if role := s.FileRole(ev.Metric + ".jpg"); role != schemas.RoleOtherImage {
+			img.Role, img.Name = role, ev.Metric
 		}
 	case ev.Metric == "Mosaic" && ev.Variant == "train.jpg":
 		img.Role, img.Name = schemas.RoleTrainBatch, fmt.Sprintf("train_batch%d", iter)
@@ -420,25 +406,25 @@ func (s *session) clearmlImage(ctx context.Context, task clearmlTask, ev clearml
 	case ev.Metric == "Validation" && ev.Variant == "val_pred.jpg":
 		img.Role, img.Name = schemas.RoleValBatchPred, fmt.Sprintf("val_batch%d_pred", iter)
 	}
-	s.r.Images = append(s.r.Images, img)
+	s.Run().Images = append(s.Run().Images, img)
 	return nil
 }
 
-// readClearMLLog reads log.jsonl into the logs table.
-func (s *session) readClearMLLog(ctx context.Context) {
-	r := s.r
+// readLog reads log.jsonl into the logs table.
+func readLog(ctx context.Context, s *convert.Session) {
+	r := s.Run()
 	const name = clearmloffline.FileLog
-	f, err := s.dir.open(name)
+	f, err := s.Open(name)
 	if err != nil {
 		return
 	}
 	defer f.Close()
-	if err := s.asset(ctx, name, schemas.RoleSessionFile, ""); err != nil {
-		r.warn(fmt.Sprintf("%s: %v", name, err))
+	if err := s.AddAsset(ctx, name, schemas.RoleSessionFile, ""); err != nil {
+		s.Warn(fmt.Sprintf("%s: %v", name, err))
 		return
 	}
-	var broken BrokenLines
-	err = ReadLines(f, maxSessionLine, func(line []byte, n int) error {
+	var broken convert.BrokenLines
+	err = convert.ReadLines(f, convert.MaxSessionLine, func(line []byte, n int) error {
 		var evs []struct {
 			Timestamp int64  `json:"timestamp"`
 			Level     string `json:"level"`
@@ -446,20 +432,20 @@ func (s *session) readClearMLLog(ctx context.Context) {
 			Msg       string `json:"msg"`
 		}
 		if err := json.Unmarshal(line, &evs); err != nil {
-			broken.add(n, err)
+			broken.Add(n, err)
 			return nil
 		}
 		for _, e := range evs {
 			r.Logs = append(r.Logs, schemas.LogRow{Time: msTime(e.Timestamp), Level: e.Level, Worker: e.Worker, Message: e.Msg, Origin: name, Line: int64(n)})
 		}
 		return nil
-	}, broken.add)
+	}, broken.Add)
 	if err != nil {
-		broken.add(0, err)
+		broken.Add(0, err)
 	}
 	if broken.N > 0 {
-		r.warn(fmt.Sprintf("%s: %d broken lines skipped (first: %s); the lines after them were read", name, broken.N, broken.First))
-		r.gap(schemas.GapSessionLogLines, fmt.Sprintf("%s: %d lines could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "")
+		s.Warn(fmt.Sprintf("%s: %d broken lines skipped (first: %s); the lines after them were read", name, broken.N, broken.First))
+		s.Gap(schemas.GapSessionLogLines, fmt.Sprintf("%s: %d lines could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "")
 	}
 }
 
@@ -471,7 +457,7 @@ var clearmlTableFields = map[string]bool{"id": true, "name": true, "project_name
 // holds (script, configuration, execution, ...) and the hyperparameter
 // descriptions (of hp, task.json's hyperparams as read): they stay in
 // the stored task.json only.
-func (s *session) taskFieldsGap(data []byte, hp map[string]map[string]clearmloffline.Param) {
+func taskFieldsGap(s *convert.Session, data []byte, hp map[string]map[string]clearmloffline.Param) {
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(data, &fields) != nil {
 		return
@@ -501,5 +487,15 @@ func (s *session) taskFieldsGap(data []byte, hp map[string]map[string]clearmloff
 		return
 	}
 	sort.Strings(kept)
-	s.r.gap(schemas.GapSessionTaskFields, "task.json's "+strings.Join(kept, ", ")+" are kept in the stored task.json, not in the tables, and are not replayed", "")
+	s.Gap(schemas.GapSessionTaskFields, "task.json's "+strings.Join(kept, ", ")+" are kept in the stored task.json, not in the tables, and are not replayed", "")
+}
+
+// hasAsset reports whether one of assets has role.
+func hasAsset(assets []schemas.AssetRow, role string) bool {
+	for _, a := range assets {
+		if a.Role == role {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,5 @@
+package export_test
+
+// The session readers the tests capture with, registered as the command
+// registers them (cmd/yoloarchive/capture.go).
+import _ "github.com/yoloarchive/yoloarchive/convert/clearmlsession"
