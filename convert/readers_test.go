@@ -4,4 +4,5 @@ package convert_test
 // registers them (cmd/yoloarchive/capture.go).
 import (
 	_ "github.com/yoloarchive/yoloarchive/convert/clearmlsession"
+	_ "github.com/yoloarchive/yoloarchive/convert/cometsession"
 )

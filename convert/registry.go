@@ -249,11 +249,51 @@ func (s *Session) Gap(item, reason, hint string) {
 // parsed by [PyParam]); none is recorded as a settings gap. The rows are
 // not added to the run's params: the reader adds them where they belong.
 func (s *Session) DescribeArgs(rows []schemas.ParamRow) {
-	args := &Params{Rows: rows, byKey: map[string]int{}}
-	for i, row := range rows {
-		args.byKey[row.Key] = i
+	s.s.r.describeArgs(NewParams(rows), s.s.vr)
+}
+
+// VersionAtLeast records a fact showing that the session was written by
+// Ultralytics v ("8.3.21") or later, for [Session.DescribeArgs] to date
+// the run with.
+func (s *Session) VersionAtLeast(v, fact string) { s.version(v, fact, true) }
+
+// VersionAtMost records a fact showing that the session was written by
+// Ultralytics v or earlier.
+func (s *Session) VersionAtMost(v, fact string) { s.version(v, fact, false) }
+
+// VersionEvidence records a fact about what wrote the session that
+// bounds no release.
+func (s *Session) VersionEvidence(fact string) {
+	s.vrange().evidence = append(s.vrange().evidence, fact)
+}
+
+func (s *Session) version(v, fact string, least bool) {
+	ver, ok := parseVersion(v)
+	if !ok {
+		panic("convert: Session: bad version " + v) // the reader's own constant
 	}
-	s.s.r.describeArgs(args, nil)
+	if least {
+		s.vrange().atLeast(ver, fact)
+	} else {
+		s.vrange().atMost(ver, fact)
+	}
+}
+
+func (s *Session) vrange() *versionRange {
+	if s.s.vr == nil {
+		s.s.vr = newVersionRange()
+	}
+	return s.s.vr
+}
+
+// NewParams indexes parameter rows by key, for the typed lookups of
+// [Params].
+func NewParams(rows []schemas.ParamRow) *Params {
+	p := &Params{Rows: rows, byKey: map[string]int{}}
+	for i, row := range rows {
+		p.byKey[row.Key] = i
+	}
+	return p
 }
 
 // Finish completes the run row once the reader is done: the task from
@@ -285,6 +325,14 @@ func (s *Session) Open(rel string) (fs.File, error) { return s.s.dir.open(rel) }
 // ReadFile reads the session's regular file rel whole, as [Session.Open]
 // opens it.
 func (s *Session) ReadFile(rel string) ([]byte, error) { return s.s.dir.readFile(rel) }
+
+// ValidPath reports whether rel is a name that stays inside the session,
+// as a zip entry's must ("/"-separated, no "..", not absolute).
+func (s *Session) ValidPath(rel string) bool { return checkZipName(rel) == nil }
+
+// Digest returns the SHA-256 (hex) of the session's file rel once it is
+// stored, "" before.
+func (s *Session) Digest(rel string) string { return s.s.stored[rel].SHA256 }
 
 // Exists reports whether rel names a regular file of the session: a
 // name that stays inside it (as a zip entry's must), itself not a link.

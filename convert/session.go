@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/archive/scratch"
@@ -32,6 +30,9 @@ type session struct {
 	// stored maps a file's path relative to root to its stored row, so
 	// that a file referenced twice is stored once.
 	stored map[string]archive.FileSum
+	// vr holds the facts a reader found about the release that wrote
+	// the session (nil: none), for DescribeArgs.
+	vr *versionRange
 }
 
 // storeFile hashes a session file and adds it to the archive's blobs.
@@ -136,15 +137,6 @@ func (r *Run) recordedGaps(list string) {
 	}
 }
 
-// msTime converts milliseconds since the epoch.
-func msTime(ms int64) *time.Time {
-	if ms <= 0 {
-		return nil
-	}
-	t := time.UnixMilli(ms).UTC()
-	return &t
-}
-
 // pyParam parses a value the ClearML SDK stored as Python's str() of a
 // connected dict value, typed by the SDK's type name.
 func pyParam(section, key string, pos int, value, typ string) schemas.ParamRow {
@@ -189,86 +181,6 @@ func pyParam(section, key string, pos int, value, typ string) schemas.ParamRow {
 	s := value
 	row.Type, row.String = schemas.TypeString, &s
 	return row
-}
-
-// jsonParam types a JSON value (a Comet parameter or other).
-func jsonParam(section, key string, pos int, raw json.RawMessage) schemas.ParamRow {
-	row := schemas.ParamRow{Section: section, Key: key, Position: int32(pos), Text: string(raw)}
-	var v any
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		s := string(raw)
-		row.Type, row.String = schemas.TypeString, &s
-		return row
-	}
-	switch x := v.(type) {
-	case nil:
-		row.Type, row.Text = schemas.TypeNull, "null"
-	case bool:
-		row.Type, row.Bool = schemas.TypeBool, &x
-	case json.Number:
-		switch i, f, typ := jsonNumber(x); typ {
-		case schemas.TypeInt:
-			row.Type, row.Int = typ, &i
-		case schemas.TypeFloat:
-			row.Type, row.Float = typ, &f
-		default:
-			s := x.String() // out of float64's range: kept as written
-			row.Type, row.String = schemas.TypeString, &s
-		}
-		row.Text = x.String()
-	case string:
-		row.Type, row.String, row.Text = schemas.TypeString, &x, x
-	case []any:
-		for _, it := range x {
-			switch it.(type) {
-			case map[string]any, []any:
-				row.Type = schemas.TypeJSON // a list of objects or lists
-				return row
-			}
-		}
-		// Text keeps the JSON list; each item's text and JSON type are
-		// kept too, so that [0] stays a list of ints and ["0"] of strings.
-		row.Type = schemas.TypeList
-		for _, it := range x {
-			t, typ := "null", schemas.TypeNull
-			switch v := it.(type) {
-			case bool:
-				t, typ = strconv.FormatBool(v), schemas.TypeBool
-			case json.Number:
-				_, _, typ = jsonNumber(v)
-				t = v.String()
-			case string:
-				t, typ = v, schemas.TypeString
-			}
-			row.Items = append(row.Items, t)
-			row.ItemTypes = append(row.ItemTypes, typ)
-		}
-		for i, typ := range row.ItemTypes {
-			if i == 0 {
-				row.ItemType = typ
-			} else if typ != row.ItemType {
-				row.ItemType = schemas.TypeMixed
-			}
-		}
-	default:
-		row.Type = schemas.TypeJSON
-	}
-	return row
-}
-
-// jsonNumber types a JSON number as Python's json module reads it: an
-// int when written without a fraction or exponent (and within int64), a
-// float otherwise; TypeString when it fits neither.
-func jsonNumber(n json.Number) (int64, float64, string) {
-	if i, err := n.Int64(); err == nil && !strings.ContainsAny(n.String(), ".eE") {
-		return i, 0, schemas.TypeInt
-	}
-	if f, err := n.Float64(); err == nil {
-		return 0, f, schemas.TypeFloat
-	}
-	return 0, 0, schemas.TypeString
 }
 
 // itemType is the type of a list's item texts, TypeMixed when they differ.

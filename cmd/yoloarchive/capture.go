@@ -21,6 +21,7 @@ import (
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/convert"
 	_ "github.com/yoloarchive/yoloarchive/convert/clearmlsession" // capture of ClearML offline sessions
+	_ "github.com/yoloarchive/yoloarchive/convert/cometsession"   // capture of Comet offline experiments
 	_ "github.com/yoloarchive/yoloarchive/convert/mlflowrun"      // capture of an MLflow file store's runs
 	ysync "github.com/yoloarchive/yoloarchive/sync"
 	"github.com/yoloarchive/yoloarchive/vision/contours"

@@ -15,6 +15,7 @@ import (
 // import (a tracker's typed format, used by both sides).
 var sources = map[string]source{
 	"convert/clearmlsession": {registry: "capture.go"},
+	"convert/cometsession":   {registry: "capture.go"},
 	"convert/mlflowrun":      {registry: "capture.go", imports: []string{"sync/mlflow/filestore"}},
 }
 

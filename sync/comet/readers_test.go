@@ -2,4 +2,7 @@ package comet_test
 
 // The session readers the tests capture with, registered as the command
 // registers them (cmd/yoloarchive/capture.go).
-import _ "github.com/yoloarchive/yoloarchive/convert/clearmlsession"
+import (
+	_ "github.com/yoloarchive/yoloarchive/convert/clearmlsession"
+	_ "github.com/yoloarchive/yoloarchive/convert/cometsession"
+)

@@ -1,4 +1,9 @@
-package convert
+// Package cometsession captures a Comet offline experiment (the zip the
+// SDK writes in offline mode, or its folder extracted; comet-api.md §5):
+// a session reader registered with convert.RegisterReader. Importing it
+// for its side effect (one line in cmd/yoloarchive) is what makes capture
+// read Comet sessions.
+package cometsession
 
 import (
 	"context"
@@ -11,18 +16,20 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/yoloarchive/yoloarchive/convert"
 	"github.com/yoloarchive/yoloarchive/schemas"
 	"github.com/yoloarchive/yoloarchive/schemas/cometoffline"
 )
 
 func init() {
-	RegisterReader(Reader{
+	convert.RegisterReader(convert.Reader{
 		Kind:  schemas.SourceCometOffline,
 		Name:  "a Comet offline zip",
 		Order: 2,
 		IsRun: isComet,
-		Read:  func(ctx context.Context, s *Session) error { return s.s.readComet(ctx) },
+		Read:  read,
 		Zip: func(names map[string]bool) bool {
 			return names[cometoffline.FileExperiment] || names[cometoffline.FileMessages]
 		},
@@ -42,14 +49,14 @@ func isComet(dir string) bool {
 	return true
 }
 
-// readComet reads a Comet offline experiment zip, extracted to s.root
+// read reads a Comet offline experiment zip, extracted to s.Root()
 // (comet-api.md §5): experiment.json and every messages.json line, into
 // the archive's tables. Messages with no table of their own (system
 // details, packages, git, html, ...) are kept as params of section
 // "comet:<type>"; both files are stored whole.
-func (s *session) readComet(ctx context.Context) error {
-	r := s.r
-	data, err := s.dir.readFile(cometoffline.FileExperiment)
+func read(ctx context.Context, s *convert.Session) error {
+	r := s.Run()
+	data, err := s.ReadFile(cometoffline.FileExperiment)
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("%s: experiment.json is missing: the Comet SDK writes it when the experiment ends (an offline zip without it cannot be uploaded either)", r.Source)
 	}
@@ -60,7 +67,7 @@ func (s *session) readComet(ctx context.Context) error {
 	if err := json.Unmarshal(data, &meta); err != nil {
 		return fmt.Errorf("%s: experiment.json: %v (the zip is damaged; copy it again)", r.Source, err)
 	}
-	if err := s.asset(ctx, cometoffline.FileExperiment, schemas.RoleSessionFile, ""); err != nil {
+	if err := s.AddAsset(ctx, cometoffline.FileExperiment, schemas.RoleSessionFile, ""); err != nil {
 		return err
 	}
 	r.Info.SessionID = meta.OfflineID
@@ -73,7 +80,7 @@ func (s *session) readComet(ctx context.Context) error {
 	r.Info.Mode = "train"
 
 	const name = cometoffline.FileMessages
-	f, err := s.dir.open(name)
+	f, err := s.Open(name)
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("%s: messages.json is missing: not a Comet offline experiment, or one cut short", r.Source)
 	}
@@ -81,7 +88,7 @@ func (s *session) readComet(ctx context.Context) error {
 		return err
 	}
 	defer f.Close()
-	if err := s.asset(ctx, name, schemas.RoleSessionFile, ""); err != nil {
+	if err := s.AddAsset(ctx, name, schemas.RoleSessionFile, ""); err != nil {
 		return err
 	}
 	c := cometReader{s: s, params: map[string]int{}, others: map[string]int{}, raw: map[string]int{}}
@@ -89,8 +96,8 @@ func (s *session) readComet(ctx context.Context) error {
 		// Most lines are metric messages of about 180 bytes.
 		r.Scalars = make([]schemas.ScalarRow, 0, min(st.Size()/180, 1<<24))
 	}
-	var broken BrokenLines
-	err = ReadLines(f, MaxSessionLine, func(line []byte, n int) error {
+	var broken convert.BrokenLines
+	err = convert.ReadLines(f, convert.MaxSessionLine, func(line []byte, n int) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -114,8 +121,8 @@ func (s *session) readComet(ctx context.Context) error {
 		return fmt.Errorf("%s: %s: %v", r.Source, name, err)
 	}
 	if broken.N > 0 {
-		r.warn(fmt.Sprintf("%s: %d broken lines skipped (first: %s); the lines after them were read", name, broken.N, broken.First))
-		r.gap(schemas.GapSessionLines, fmt.Sprintf("%s: %d lines could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "")
+		s.Warn(fmt.Sprintf("%s: %d broken lines skipped (first: %s); the lines after them were read", name, broken.N, broken.First))
+		s.Gap(schemas.GapSessionLines, fmt.Sprintf("%s: %d lines could not be parsed and were skipped (first: %s); the file is stored whole", name, broken.N, broken.First), "")
 	}
 	c.describe()
 	if c.name != "" {
@@ -129,8 +136,8 @@ func (s *session) readComet(ctx context.Context) error {
 	default:
 		r.Info.Status = schemas.StatusUnknown
 	}
-	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
-		r.gap(schemas.GapModel, "the Comet session holds no best.pt (log_model)", "capture the run directory, which has weights/best.pt")
+	if !hasAsset(r.Assets, schemas.RoleWeightsBest) {
+		s.Gap(schemas.GapModel, "the Comet session holds no best.pt (log_model)", "capture the run directory, which has weights/best.pt")
 	}
 	if r.Info.Status == schemas.StatusFinished {
 		// The callback logs the final validation's metrics/* again at the
@@ -145,30 +152,31 @@ func (s *session) readComet(ctx context.Context) error {
 			}
 			seen[k] = true
 		}
-		r.gap(schemas.GapFitness, "the Comet callback does not log the fitness single value", "")
+		s.Gap(schemas.GapFitness, "the Comet callback does not log the fitness single value", "")
 	}
-	r.recordedGaps(c.gaps)
+	s.RecordedGaps(c.gaps)
 	kinds := make([]string, 0, len(c.raw))
 	for k := range c.raw {
 		kinds = append(kinds, k)
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {
-		r.gap(schemas.GapCometMessage(k), fmt.Sprintf("%d %q messages of the Comet session are kept as params of section comet:%s, which only a Comet destination writes back", c.raw[k], k, strconv.Quote(k)), "")
+		s.Gap(schemas.GapCometMessage(k), fmt.Sprintf("%d %q messages of the Comet session are kept as params of section comet:%s, which only a Comet destination writes back", c.raw[k], k, strconv.Quote(k)), "")
 	}
 	key := meta.OfflineID
 	if key == "" {
 		// No offline_id (the SDK then picks a random key at upload): the
 		// messages identify the experiment.
-		key = "messages:" + s.stored[cometoffline.FileMessages].SHA256
+		key = "messages:" + s.Digest(cometoffline.FileMessages)
 	}
-	r.Info.RunID = sessionID(r.Info.SourceKind, c.runID, key)
+	// The task from the metric names when the arguments did not give it.
+	s.Finish(c.runID, key)
 	return nil
 }
 
 // cometReader turns messages into rows.
 type cometReader struct {
-	s              *session
+	s              *convert.Session
 	params, others map[string]int // key → row index, last write wins
 	raw            map[string]int // system messages by type
 	name, runID    string
@@ -230,7 +238,7 @@ func (c *cometReader) message(ctx context.Context, typ string, pp *cometoffline.
 			return fmt.Errorf("ws_msg message with no field the uploader knows")
 		}
 	}
-	r := c.s.r
+	r := c.s.Run()
 	switch typ {
 	case cometoffline.TypeMetric:
 		if p.Metric == nil || p.Metric.MetricName == "" {
@@ -305,7 +313,7 @@ func (c *cometReader) message(ctx context.Context, typ string, pp *cometoffline.
 // set adds a param row, or replaces the earlier one with its key (the
 // uploader keeps the last value of a name).
 func (c *cometReader) set(index map[string]int, row schemas.ParamRow) {
-	r := c.s.r
+	r := c.s.Run()
 	if i, ok := index[row.Key]; ok {
 		row.Position = r.Params[i].Position
 		r.Params[i] = row
@@ -331,7 +339,7 @@ func (c *cometReader) system(typ string, fields map[string]json.RawMessage) erro
 	}
 	sort.Strings(keys)
 	for i, k := range keys {
-		c.s.r.Params = append(c.s.r.Params, jsonParam("comet:"+typ, strconv.Itoa(n)+"."+k, i, fields[k]))
+		c.s.Run().Params = append(c.s.Run().Params, jsonParam("comet:"+typ, strconv.Itoa(n)+"."+k, i, fields[k]))
 	}
 	return nil
 }
@@ -339,12 +347,12 @@ func (c *cometReader) system(typ string, fields map[string]json.RawMessage) erro
 // upload stores the file of a file_upload message: an image (with its
 // annotation layers), the model, or another asset.
 func (c *cometReader) upload(ctx context.Context, p cometoffline.Payload, raw json.RawMessage, line int) error {
-	r := c.s.r
+	r := c.s.Run()
 	if p.FilePath == "" {
 		return fmt.Errorf("file_upload without a file_path")
 	}
 	rel := path.Clean(filepath.ToSlash(p.FilePath))
-	if checkZipName(rel) != nil || strings.HasPrefix(rel, "../") {
+	if !c.s.ValidPath(rel) || strings.HasPrefix(rel, "../") {
 		return fmt.Errorf("file_upload file_path %q points outside the zip", p.FilePath)
 	}
 	str := func(k string) string { s, _ := p.Additional[k].(string); return s }
@@ -354,9 +362,9 @@ func (c *cometReader) upload(ctx context.Context, p cometoffline.Payload, raw js
 		step = &v
 	}
 	if p.UploadType == cometoffline.UploadVisualization {
-		img, err := c.s.image(ctx, rel)
+		img, err := c.s.Image(ctx, rel)
 		if err != nil {
-			r.gap(schemas.GapSessionImage, fmt.Sprintf("messages.json line %d: image %q: %v", line, p.FilePath, err), "copy the zip again")
+			c.s.Gap(schemas.GapSessionImage, fmt.Sprintf("messages.json line %d: image %q: %v", line, p.FilePath, err), "copy the zip again")
 			return nil
 		}
 		figName := str("figName")
@@ -366,8 +374,8 @@ func (c *cometReader) upload(ctx context.Context, p cometoffline.Payload, raw js
 		img.Name, img.Series, img.Kind, img.Step, img.WallTime, img.Record = figName, figName, "image", step, msTime(p.LocalTimestamp), string(raw)
 		img.Group = str("context")
 		img.Role = schemas.RoleTrackerImage
-		if f := classifyFile(figName + path.Ext(rel)); f.Role != schemas.RoleOtherImage {
-			img.Role = f.Role
+		if role := c.s.FileRole(figName + path.Ext(rel)); role != schemas.RoleOtherImage {
+			img.Role = role
 		}
 		r.Images = append(r.Images, img)
 		if p.Metadata != nil {
@@ -401,8 +409,8 @@ func (c *cometReader) upload(ctx context.Context, p cometoffline.Payload, raw js
 		// Ultralytics' callback since 8.3.176.
 		c.trainEnd = true
 	}
-	if err := c.s.asset(ctx, rel, role, string(raw)); err != nil {
-		r.gap(schemas.GapSessionAsset, fmt.Sprintf("messages.json line %d: %q %q is not in the zip", line, p.UploadType, p.FilePath), "copy the zip again")
+	if err := c.s.AddAsset(ctx, rel, role, string(raw)); err != nil {
+		c.s.Gap(schemas.GapSessionAsset, fmt.Sprintf("messages.json line %d: %q %q is not in the zip", line, p.UploadType, p.FilePath), "copy the zip again")
 	}
 	return nil
 }
@@ -430,4 +438,205 @@ func cometNumber(raw json.RawMessage) (float64, error) {
 		return f, nil
 	}
 	return 0, fmt.Errorf("value %s is not a number", raw)
+}
+
+// describe recognises what wrote a Comet session from what it logged,
+// YOLOv5's Comet logger or Ultralytics' callback (8.x), and fills the run
+// row: producer, task, version range, settings, epochs. It also makes
+// every metric point's epoch 1-based: YOLOv5 logs 0-based epochs.
+func (c *cometReader) describe() {
+	r := c.s.Run()
+	var rows []schemas.ParamRow
+	others := map[string]schemas.ParamRow{}
+	for _, p := range r.Params {
+		switch p.Section {
+		case "args":
+			rows = append(rows, p)
+		case "others":
+			others[p.Key] = p
+		}
+	}
+	metrics := map[string]bool{}
+	for _, s := range r.Scalars {
+		metrics[s.Metric] = true
+	}
+	args := convert.NewParams(rows)
+	producer, evidence := cometProducer(c.s, args, others, metrics)
+	r.Info.Producer = producer
+	if producer == schemas.ProducerYOLOv5 {
+		// opt (vars(opt)) and hyp: no Ultralytics release to date.
+		r.Info.SaveDir, r.Info.Dataset, r.Info.Name = args.String("save_dir"), args.String("data"), args.String("name")
+		if e, ok := args.Int("epochs"); ok {
+			r.Info.EpochsPlanned = &e
+		}
+		if b, ok := args.Int("batch_size"); ok && b > 0 {
+			r.Info.Batch = &b
+		}
+		r.Info.VersionEvidence = append(evidence, "YOLOv5's Comet logger, not an Ultralytics 8.x release")
+	} else {
+		c.s.DescribeArgs(rows)
+	}
+	epochs := map[int64]bool{}
+	for i := range r.Scalars {
+		s := &r.Scalars[i]
+		if s.SessionEpoch == nil {
+			continue
+		}
+		s.Epoch = *s.SessionEpoch
+		if producer == schemas.ProducerYOLOv5 {
+			s.Epoch++
+		}
+		if strings.HasPrefix(s.Metric, "train/") {
+			epochs[s.Epoch] = true
+		}
+	}
+	r.Info.EpochsCompleted = int64(len(epochs))
+}
+
+// cometProducer tells the producer of a Comet session by the first of
+// these that says it: the "Created from" other, the callback's other
+// settings, the training settings' keys, the metric names. The facts
+// found about an Ultralytics release are recorded in s, with its release
+// bounds; those about a YOLOv5 run are returned.
+func cometProducer(s *convert.Session, args *convert.Params, others map[string]schemas.ParamRow, metrics map[string]bool) (string, []string) {
+	if p, ok := others["Created from"]; ok && p.String != nil {
+		fact := fmt.Sprintf("the other %q is %q", "Created from", *p.String)
+		switch *p.String {
+		case "YOLOv5":
+			return schemas.ProducerYOLOv5, []string{fact}
+		case "yolov8":
+			s.VersionAtMost("8.3.20", fact)
+			return schemas.ProducerUltralytics, nil
+		case "ultralytics":
+			s.VersionAtLeast("8.3.21", fact)
+			return schemas.ProducerUltralytics, nil
+		}
+	}
+	if _, ok := others["log_confusion_matrix_on_eval"]; ok {
+		s.VersionAtLeast("8.0.118", "the callback's other log_confusion_matrix_on_eval")
+		return schemas.ProducerUltralytics, nil
+	}
+	if _, ok := others["log_confusion_matrix"]; ok {
+		s.VersionAtLeast("8.0.67", "the callback's other log_confusion_matrix")
+		s.VersionAtMost("8.0.117", "the callback's other log_confusion_matrix")
+		return schemas.ProducerUltralytics, nil
+	}
+	has := func(k string) bool { _, ok := args.Get(k); return ok }
+	switch {
+	case has("noautoanchor") || has("anchor_t") && has("obj"):
+		return schemas.ProducerYOLOv5, []string{"the parameters have YOLOv5's opt or hyp keys (noautoanchor, anchor_t)"}
+	case has("task") && has("mode"):
+		return schemas.ProducerUltralytics, nil // args.yaml: DescribeArgs dates it
+	case metrics["train/obj_loss"] || metrics["x/lr0"]:
+		return schemas.ProducerYOLOv5, []string{"the metrics have YOLOv5's names (train/obj_loss, x/lr0)"}
+	case metrics["lr/pg0"]:
+		s.VersionEvidence("the metrics have Ultralytics 8.x names (lr/pg0)")
+		return schemas.ProducerUltralytics, nil
+	}
+	return "", nil
+}
+
+// jsonParam types a JSON value (a Comet parameter or other).
+func jsonParam(section, key string, pos int, raw json.RawMessage) schemas.ParamRow {
+	row := schemas.ParamRow{Section: section, Key: key, Position: int32(pos), Text: string(raw)}
+	var v any
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		s := string(raw)
+		row.Type, row.String = schemas.TypeString, &s
+		return row
+	}
+	switch x := v.(type) {
+	case nil:
+		row.Type, row.Text = schemas.TypeNull, "null"
+	case bool:
+		row.Type, row.Bool = schemas.TypeBool, &x
+	case json.Number:
+		switch i, f, typ := jsonNumber(x); typ {
+		case schemas.TypeInt:
+			row.Type, row.Int = typ, &i
+		case schemas.TypeFloat:
+			row.Type, row.Float = typ, &f
+		default:
+			s := x.String() // out of float64's range: kept as written
+			row.Type, row.String = schemas.TypeString, &s
+		}
+		row.Text = x.String()
+	case string:
+		row.Type, row.String, row.Text = schemas.TypeString, &x, x
+	case []any:
+		for _, it := range x {
+			switch it.(type) {
+			case map[string]any, []any:
+				row.Type = schemas.TypeJSON // a list of objects or lists
+				return row
+			}
+		}
+		// Text keeps the JSON list; each item's text and JSON type are
+		// kept too, so that [0] stays a list of ints and ["0"] of strings.
+		row.Type = schemas.TypeList
+		for _, it := range x {
+			t, typ := "null", schemas.TypeNull
+			switch v := it.(type) {
+			case bool:
+				t, typ = strconv.FormatBool(v), schemas.TypeBool
+			case json.Number:
+				_, _, typ = jsonNumber(v)
+				t = v.String()
+			case string:
+				t, typ = v, schemas.TypeString
+			}
+			row.Items = append(row.Items, t)
+			row.ItemTypes = append(row.ItemTypes, typ)
+		}
+		for i, typ := range row.ItemTypes {
+			if i == 0 {
+				row.ItemType = typ
+			} else if typ != row.ItemType {
+				row.ItemType = schemas.TypeMixed
+			}
+		}
+	default:
+		row.Type = schemas.TypeJSON
+	}
+	return row
+}
+
+// jsonNumber types a JSON number as Python's json module reads it: an
+// int when written without a fraction or exponent (and within int64), a
+// float otherwise; TypeString when it fits neither.
+func jsonNumber(n json.Number) (int64, float64, string) {
+	if i, err := n.Int64(); err == nil && !strings.ContainsAny(n.String(), ".eE") {
+		return i, 0, schemas.TypeInt
+	}
+	if f, err := n.Float64(); err == nil {
+		return 0, f, schemas.TypeFloat
+	}
+	return 0, 0, schemas.TypeString
+}
+
+// msTime converts milliseconds since the epoch.
+func msTime(ms int64) *time.Time {
+	if ms <= 0 {
+		return nil
+	}
+	t := time.UnixMilli(ms).UTC()
+	return &t
+}
+
+// stem is a file name without its folder and extension.
+func stem(p string) string {
+	b := path.Base(p)
+	return strings.TrimSuffix(b, path.Ext(b))
+}
+
+// hasAsset reports whether one of assets has role.
+func hasAsset(assets []schemas.AssetRow, role string) bool {
+	for _, a := range assets {
+		if a.Role == role {
+			return true
+		}
+	}
+	return false
 }
