@@ -9,17 +9,13 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
-	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
 	"runtime/metrics"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/yoloarchive/yoloarchive/convert"
-	"github.com/yoloarchive/yoloarchive/schemas"
 )
 
 func FuzzParseParams(f *testing.F) {
@@ -141,105 +137,10 @@ func FuzzReadLines(f *testing.F) {
 	})
 }
 
-// FuzzClearMLSession captures a session whose metrics.jsonl and
-// log.jsonl are the fuzzed input: never a panic, and an error is one line
-// naming the session. The session is held in memory (convert.ReadFS): a
-// folder on disk cost more in writes, opens and stats than the parsing
-// it checks.
-func FuzzClearMLSession(f *testing.F) {
-	metrics, _ := os.ReadFile(filepath.Join(sessionFolder, "metrics.jsonl"))
-	logs, _ := os.ReadFile(filepath.Join(sessionFolder, "log.jsonl"))
-	f.Add(metrics, logs)
-	f.Add([]byte(`[{"type":"training_stats_scalar","task":"offline-65072dc9b8014849a4dc396a0eb301ec","iter":-2147483648,"metric":"Summary","variant":"x","value":1e309}]`), []byte("[{}]"))
-	f.Add([]byte(`[{"type":"plot","task":"offline-65072dc9b8014849a4dc396a0eb301ec","plot_str":"{\"layout\":{\"images\":[{\"source\":\"/x/data/../../../etc/passwd\"}]}}"}]`), []byte("["))
-	session := clearMLFuzzSession(f)
-	f.Fuzz(func(t *testing.T, metrics, logs []byte) { readClearMLSession(t, session, metrics, logs) })
-}
-
-// clearMLFuzzName is the name the ClearML fuzz target's session goes by.
-const clearMLFuzzName = "/fuzz/offline-65072dc9b8014849a4dc396a0eb301ec"
-
-// clearMLFuzzSession is the session the ClearML fuzz target fills with
-// each input: the fixture's task.json and an empty data folder.
-func clearMLFuzzSession(tb testing.TB) fstest.MapFS {
-	task, err := os.ReadFile(filepath.Join(sessionFolder, "task.json"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return fstest.MapFS{
-		"task.json": {Data: task, Mode: 0o644},
-		"data":      {Mode: fs.ModeDir | 0o755},
-	}
-}
-
-// readClearMLSession is FuzzClearMLSession's body.
-func readClearMLSession(tb testing.TB, session fstest.MapFS, metrics, logs []byte) {
-	fsys := maps.Clone(session)
-	fsys["metrics.jsonl"] = &fstest.MapFile{Data: metrics, Mode: 0o644}
-	fsys["log.jsonl"] = &fstest.MapFile{Data: logs, Mode: 0o644}
-	r, err := convert.ReadFS(context.Background(), fsys, clearMLFuzzName, schemas.SourceClearMLOffline, convert.Options{Workers: 1})
-	if err != nil && (strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), clearMLFuzzName)) {
-		tb.Fatalf("bad error: %q", err)
-	}
-	if err == nil {
-		r.Close()
-	}
-}
-
 // writeFuzzFile replaces a file of a fuzz target's folder with an input.
 func writeFuzzFile(tb testing.TB, path string, data []byte) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		tb.Fatal(err)
-	}
-}
-
-// cometFuzzSeeds are FuzzCometMessages' seeds.
-var cometFuzzSeeds = [][]byte{
-	[]byte(`{"type":"metric_msg","payload":{"local_timestamp":1,"context":"train","metric":{"metricName":"a","metricValue":"NaN","step":1,"epoch":1}}}
-{"type":"ws_msg","payload":{"local_timestamp":2,"env_details":{"pid":1}}}
-{"type":"ws_msg","payload":{"log_other":{"key":"Name","val":"x"}}}
-{"type":"file_upload","payload":{"file_path":"img.png","upload_type":"visualization","local_timestamp":3,"additional_params":{"figName":"a","step":2},"metadata":{"annotations":[{"name":"prediction","data":[{"boxes":[[1,2,3,4]],"points":[[1,2,3,4,5,6]],"label":"x","score":50}]}]}}}
-{"type":"file_upload","payload":{"file_path":"../secret","upload_type":"asset","local_timestamp":3,"additional_params":null}}
-`),
-	[]byte("{\"type\":\"parameter_msg\",\"payload\":{\"params\":{\"paramName\":\"l\",\"paramValue\":[1,\"a\",[2]]}}}\n{"),
-}
-
-// FuzzCometMessages captures a Comet session whose messages.json is the
-// fuzzed input: never a panic, a file_upload never reads outside the
-// session, and an error is one line naming the session.
-func FuzzCometMessages(f *testing.F) {
-	for _, s := range cometFuzzSeeds {
-		f.Add(s)
-	}
-	dir := cometFuzzSession(f)
-	f.Fuzz(func(t *testing.T, msgs []byte) { readCometMessages(t, dir, msgs) })
-}
-
-// cometFuzzSession makes the session folder FuzzCometMessages rewrites:
-// one per worker, its experiment.json written once.
-func cometFuzzSession(tb testing.TB) string {
-	dir := filepath.Join(tb.TempDir(), "session")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	writeFuzzFile(tb, filepath.Join(dir, "experiment.json"), []byte(`{"offline_id":"0123456789abcdef0123456789abcdef","start_time":1,"stop_time":2}`))
-	return dir
-}
-
-// readCometMessages is FuzzCometMessages' body.
-func readCometMessages(tb testing.TB, dir string, msgs []byte) {
-	writeFuzzFile(tb, filepath.Join(dir, "messages.json"), msgs)
-	r, err := convert.Read(context.Background(), dir, convert.Options{Workers: 1})
-	if err != nil && (strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), dir)) {
-		tb.Fatalf("bad error: %q", err)
-	}
-	if err == nil {
-		for _, a := range r.Assets {
-			if strings.Contains(a.FileName, "..") {
-				tb.Fatalf("asset %s", a.FileName)
-			}
-		}
-		r.Close()
 	}
 }
 

@@ -1,7 +1,9 @@
-package convert_test
+package cometsession_test
 
 import (
+	"archive/zip"
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/convert"
+	_ "github.com/yoloarchive/yoloarchive/convert/cometsession"
 	"github.com/yoloarchive/yoloarchive/schemas"
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
@@ -156,8 +159,27 @@ func TestSession_YOLOv5Comet(t *testing.T) {
 // cometZip writes a Comet offline zip holding the given messages.
 func cometZip(t *testing.T, msgs ...string) string {
 	t.Helper()
-	return makeZip(t, zipEntry{name: "experiment.json", body: `{"offline_id":"0123456789abcdef0123456789abcdef","project_name":"p","start_time":1764737713000,"stop_time":1764737715000,"tags":[]}`},
-		zipEntry{name: "messages.json", body: strings.Join(msgs, "\n") + "\n"})
+	p := filepath.Join(t.TempDir(), "session.zip")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zw := zip.NewWriter(f)
+	for _, e := range [][2]string{
+		{"experiment.json", `{"offline_id":"0123456789abcdef0123456789abcdef","project_name":"p","start_time":1764737713000,"stop_time":1764737715000,"tags":[]}`},
+		{"messages.json", strings.Join(msgs, "\n") + "\n"},
+	} {
+		w, err := zw.Create(e[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(e[1]))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func other(k, v string) string {

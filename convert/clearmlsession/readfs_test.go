@@ -1,4 +1,4 @@
-package convert_test
+package clearmlsession_test
 
 import (
 	"context"
