@@ -139,10 +139,12 @@ func isSession(kind string) bool {
 	return ok
 }
 
-// sessionNames lists what --session takes, for its error.
+// sessionNames lists what --session takes, for its error, in Kind
+// order.
 func sessionNames() string {
 	s := ""
 	rs := registered()
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Kind < rs[j].Kind })
 	for i, r := range rs {
 		switch {
 		case i == 0:
