@@ -203,7 +203,8 @@ func detectZip(src string) (string, error) {
 // the root, never through a link.
 type Session struct{ s *session }
 
-// Root returns the session's folder.
+// Root returns the session's folder (a zip's extraction folder; for a
+// session [ReadFS] reads, the name it was given, which is on no disk).
 func (s *Session) Root() string { return s.s.root }
 
 // Run returns the run being filled: its tables (Info, Params, Scalars,
