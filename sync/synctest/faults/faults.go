@@ -110,12 +110,18 @@ type Faults struct {
 	served   int
 	cancelAt int
 	cancel   func()
+	// serving counts the requests being served; idle is signalled (on
+	// mu) when it drops to zero.
+	serving int
+	idle    *sync.Cond
 }
 
 // New returns a Faults that injects nothing until told to, and answers
 // injected errors with a's bodies.
 func New(a Answers) *Faults {
-	return &Faults{answers: a, rng: rand.New(rand.NewPCG(1, 2))}
+	f := &Faults{answers: a, rng: rand.New(rand.NewPCG(1, 2))}
+	f.idle = sync.NewCond(&f.mu)
+	return f
 }
 
 // Next makes the next n requests matching f.Match fail with f.
@@ -144,7 +150,12 @@ func (f *Faults) CancelAfter(n int, cancel func()) {
 	f.cancel = cancel
 }
 
-// Clear removes every pending fault, the random mix and the cancel hook.
+// Clear removes every pending fault, the random mix and the cancel hook,
+// then waits until no request is being served. A test kills a sync
+// (CancelAfter), clears and syncs again: the killed sync's requests still
+// in the server's hands land first, as they would long before anyone ran
+// it again, instead of after the next sync's read-back (which then saw
+// a batch missing, sent it, and found it twice).
 func (f *Faults) Clear() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -152,6 +163,9 @@ func (f *Faults) Clear() {
 	f.rate = 0
 	f.mix = nil
 	f.cancel = nil
+	for f.serving > 0 {
+		f.idle.Wait()
+	}
 }
 
 // Requests returns a copy of the request log.
@@ -232,6 +246,7 @@ func (f *Faults) Wrap(h http.Handler) http.Handler {
 			req.Injected = fault.Kind.String()
 		}
 		f.log = append(f.log, req)
+		f.serving++
 		f.mu.Unlock()
 		defer f.served1()
 		if !ok {
@@ -283,6 +298,9 @@ func (f *Faults) Wrap(h http.Handler) http.Handler {
 func (f *Faults) served1() {
 	f.mu.Lock()
 	f.served++
+	if f.serving--; f.serving == 0 {
+		f.idle.Broadcast()
+	}
 	var cancel func()
 	if f.cancel != nil && f.served >= f.cancelAt {
 		cancel, f.cancel = f.cancel, nil
