@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -93,6 +94,42 @@ func (r *Run) ScanScalars(ctx context.Context, fn func(rows []schemas.ScalarRow)
 		return scanHeld(ctx, r.Scalars, fn)
 	}
 	return archive.ScanTable(ctx, r.Archive, schemas.TableScalars, fn)
+}
+
+// EpochWindows cuts the epochs of the scalar rows keep accepts into
+// ranges [first, last] of consecutive epochs holding at most maxRows of
+// those rows each (an epoch with more makes a range alone), in ascending
+// order, from one pass over the table. A plan reads a table that is not
+// in epoch order one range at a time, holding at most a range's rows.
+func (r *Run) EpochWindows(ctx context.Context, keep func(schemas.ScalarRow) bool, maxRows int) ([][2]int64, error) {
+	counts := map[int64]int{}
+	err := r.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
+		for _, s := range rows {
+			if keep(s) {
+				counts[s.Epoch]++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	epochs := make([]int64, 0, len(counts))
+	for e := range counts {
+		epochs = append(epochs, e)
+	}
+	slices.Sort(epochs)
+	var windows [][2]int64
+	n := 0
+	for _, e := range epochs {
+		if len(windows) == 0 || n+counts[e] > maxRows {
+			windows = append(windows, [2]int64{e, e})
+			n = 0
+		}
+		windows[len(windows)-1][1] = e
+		n += counts[e]
+	}
+	return windows, nil
 }
 
 // ScanAnnotations calls fn with successive batches of the annotation rows,

@@ -3,6 +3,7 @@ package comet
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -401,36 +402,17 @@ func epochCalls(ctx context.Context, run *ysync.Run, clk *ysync.Clock, idx epoch
 		}
 		return fn(cur, at, points)
 	}
-	// Rows by epoch (O(epochs)), to cut the epochs into windows.
-	counts := map[int64]int{}
-	err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
-		for _, s := range rows {
-			if tracked(s) {
-				counts[s.Epoch]++
-			}
-		}
-		return nil
-	})
+	windows, err := run.EpochWindows(ctx, tracked, epochWindow)
 	if err != nil {
 		return err
 	}
-	epochs := make([]int64, 0, len(counts))
-	for e := range counts {
-		epochs = append(epochs, e)
-	}
-	slices.Sort(epochs)
 	type epochPoints struct {
 		at     time.Time // the first point's
 		points []Metric
 		seen   map[string]bool
 	}
-	for len(epochs) > 0 {
-		n, held := 0, 0
-		for n < len(epochs) && (n == 0 || held+counts[epochs[n]] <= epochWindow) {
-			held += counts[epochs[n]]
-			n++
-		}
-		lo, hi := epochs[0], epochs[n-1]
+	for _, w := range windows {
+		lo, hi := w[0], w[1]
 		window := map[int64]*epochPoints{}
 		err := run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
 			for _, s := range rows {
@@ -455,12 +437,11 @@ func epochCalls(ctx context.Context, run *ysync.Run, clk *ysync.Clock, idx epoch
 		if err != nil {
 			return err
 		}
-		for _, e := range epochs[:n] {
+		for _, e := range slices.Sorted(maps.Keys(window)) {
 			if err := fn(e, window[e].at, window[e].points); err != nil {
 				return err
 			}
 		}
-		epochs = epochs[n:]
 	}
 	return nil
 }

@@ -68,33 +68,9 @@ func newPointGen(run *ysync.Run, clk *ysync.Clock) *pointGen {
 
 // unordered makes the windows of a table found out of epoch order, in a
 // pass that counts each epoch's rows.
-func (g *pointGen) unordered(ctx context.Context) error {
-	counts := map[int64]int{}
-	err := g.run.ScanScalars(ctx, func(rows []schemas.ScalarRow) error {
-		for _, s := range rows {
-			if pointRow(s) {
-				counts[s.Epoch]++
-			}
-		}
-		return nil
-	})
-	if err != nil {
+func (g *pointGen) unordered(ctx context.Context) (err error) {
+	if g.windows, err = g.run.EpochWindows(ctx, pointRow, windowRows); err != nil {
 		return err
-	}
-	epochs := make([]int64, 0, len(counts))
-	for e := range counts {
-		epochs = append(epochs, e)
-	}
-	slices.Sort(epochs)
-	n := 0
-	g.windows = nil
-	for _, e := range epochs {
-		if len(g.windows) == 0 || n+counts[e] > windowRows {
-			g.windows = append(g.windows, [2]int64{e, e})
-			n = 0
-		}
-		g.windows[len(g.windows)-1][1] = e
-		n += counts[e]
 	}
 	g.ordered = false
 	return nil
