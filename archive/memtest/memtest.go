@@ -52,3 +52,14 @@ func PeakHeap(fn func() error) (peak uint64, err error) {
 	}
 	return most - base, err
 }
+
+// HeapNow is the heap the program's objects occupy after two collections
+// (the second frees what sync.Pools kept through the first): what a test
+// still holds, such as a fake server's store after a sync.
+func HeapNow() uint64 {
+	runtime.GC()
+	runtime.GC()
+	s := []metrics.Sample{{Name: heapObjects}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}

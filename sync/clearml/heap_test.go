@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/metrics"
 	"strings"
 	"testing"
 	"unsafe"
@@ -56,16 +54,6 @@ func TestOffline_HeapBounded(t *testing.T) {
 	}
 }
 
-// heapNow is the heap the program's objects occupy after two collections
-// (pooled objects survive one).
-func heapNow() uint64 {
-	runtime.GC()
-	runtime.GC()
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
-
 // TestSync_HeapBounded: a sync of 21k scalar rows (1.5k epochs) to the
 // fake server generates the events batch by batch as it sends them and
 // reads them back folded by series, holding neither list. Its peak live
@@ -84,7 +72,7 @@ func TestSync_HeapBounded(t *testing.T) {
 	const epochs = 1_500
 	p := synctest.BigArchive(t, epochs)
 	e := newEnv(t)
-	before := heapNow()
+	before := memtest.HeapNow()
 	var res ysync.Result
 	peak, _ := memtest.PeakHeap(func() error {
 		res = e.sync(t, context.Background(), p, ysync.BatchOptions{})
@@ -93,7 +81,7 @@ func TestSync_HeapBounded(t *testing.T) {
 	if res.Status != ysync.StatusSynced {
 		t.Fatalf("%s: %s", res.Status, res.Error)
 	}
-	stored := heapNow() - before
+	stored := memtest.HeapNow() - before
 	own := peak - min(peak, stored)
 	t.Logf("%d rows: peak %d KB of live heap, %d KB held by the fake server after the sync: the sync's own %d KB",
 		epochs*len(synctest.BigMetrics), peak>>10, stored>>10, own>>10)

@@ -58,13 +58,13 @@ func BenchmarkREST_BigScalars(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		e := newEnv(b, nil)
-		base := heapNow()
+		base := memtest.HeapNow()
 		b.StartTimer()
 		start, cpu0 := time.Now(), cpuTime()
 		var held uint64
 		top, _ := memtest.PeakHeap(func() error {
 			res = ysync.One(context.Background(), p, e.r, ysync.BatchOptions{Store: &ysync.Store{Dir: b.TempDir()}})
-			now := heapNow()
+			now := memtest.HeapNow()
 			held = now - min(base, now)
 			return nil
 		})

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"runtime"
-	"runtime/metrics"
 	"slices"
 	"testing"
 	"unsafe"
@@ -78,10 +76,10 @@ func TestREST_HeapBounded(t *testing.T) {
 	for i, store := range []*ysync.Store{e.store, {Dir: t.TempDir()}} {
 		var res ysync.Result
 		var held uint64
-		base := heapNow()
+		base := memtest.HeapNow()
 		peak, err := memtest.PeakHeap(func() error {
 			res = ysync.One(context.Background(), p, e.r, ysync.BatchOptions{Store: store})
-			now := heapNow()
+			now := memtest.HeapNow()
 			held = now - min(base, now)
 			return nil
 		})
@@ -101,16 +99,6 @@ func TestREST_HeapBounded(t *testing.T) {
 	if n := len(e.srv.Runs()); n != 1 {
 		t.Errorf("%d runs on the server, want 1", n)
 	}
-}
-
-// heapNow is the heap the program's objects occupy after two collections
-// (the second frees what sync.Pools kept through the first).
-func heapNow() uint64 {
-	runtime.GC()
-	runtime.GC()
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
 }
 
 // TestREST_PartialFromAnotherMachine: a sync cut off halfway through its
