@@ -92,12 +92,13 @@ func (d *Dir) Write(ctx context.Context, run *ysync.Run, st *ysync.State, task *
 			return fmt.Errorf("mlflow-dir: run %s: %v (sync with --force to write a new run)", w.Dir(), err)
 		}
 	}
+	task.Add(int64(len(p.Params)))
 	for _, t := range p.Tags {
 		if err := w.SetTag(t.Key, t.Value); err != nil {
 			return fmt.Errorf("mlflow-dir: run %s: %v", w.Dir(), err)
 		}
 	}
-	if err := d.writeMetrics(ctx, w, p); err != nil {
+	if err := d.writeMetrics(ctx, w, p, task); err != nil {
 		return err
 	}
 	if len(p.Artifacts) > 0 {
@@ -120,6 +121,7 @@ func (d *Dir) Write(ctx context.Context, run *ysync.Run, st *ysync.State, task *
 			if err != nil {
 				return fmt.Errorf("mlflow-dir: run %s: %v (check free space)", w.Dir(), err)
 			}
+			task.Add(1)
 		}
 	}
 	if !p.End.IsZero() {
@@ -139,7 +141,7 @@ const metricFiles = 64
 // plan's points into the metric files: the files of up to metricFiles
 // metrics (in first-logged order) in each pass over the points, each put
 // in place once whole.
-func (d *Dir) writeMetrics(ctx context.Context, w *filestore.RunWriter, p *Plan) error {
+func (d *Dir) writeMetrics(ctx context.Context, w *filestore.RunWriter, p *Plan, task *ysync.Task) error {
 	for keys := p.keys; len(keys) > 0; {
 		group := keys[:min(metricFiles, len(keys))]
 		keys = keys[len(group):]
@@ -158,13 +160,16 @@ func (d *Dir) writeMetrics(ctx context.Context, w *filestore.RunWriter, p *Plan)
 			files[k.key] = f
 		}
 		err := p.Points(ctx, func(ms []filestore.Metric) error {
+			n := int64(0)
 			for _, m := range ms {
 				if f := files[m.Key]; f != nil {
 					if err := f.Add(m); err != nil {
 						return fmt.Errorf("mlflow-dir: run %s: %v", w.Dir(), err)
 					}
+					n++
 				}
 			}
+			task.Add(n)
 			return nil
 		})
 		if err != nil {
