@@ -13,7 +13,6 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/archive/memtest"
 	"github.com/yoloarchive/yoloarchive/schemas"
 	ysync "github.com/yoloarchive/yoloarchive/sync"
@@ -121,44 +120,19 @@ func zipMetrics(t *testing.T, path string) int {
 // streamed to the writer.
 func bigSession(tb testing.TB, epochs int64) string {
 	tb.Helper()
-	p := filepath.Join(tb.TempDir(), "session.tar.zst")
-	const runID = "5e55105e55105e55105e55105e551050"
-	h := schemas.Header{RunID: runID, SourceKind: schemas.SourceCometOffline, Writer: "yoloarchive test", Tables: schemas.Tables}
-	w, err := archive.Create(p, h, archive.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer w.Abort()
-	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	end := start.Add(time.Duration(epochs) * time.Second)
-	tables := &archive.Tables{Info: schemas.RunRow{
-		RunID: runID, SourceKind: schemas.SourceCometOffline, SourceName: "session", Project: "big", Name: "session",
+	start, end := synctest.BigTimes(epochs)
+	info := schemas.RunRow{
+		RunID: "5e55105e55105e55105e55105e551050", SourceKind: schemas.SourceCometOffline, SourceName: "session", Project: "big", Name: "session",
 		StartedAt: &start, EndedAt: &end, EpochsCompleted: epochs, Status: schemas.StatusFinished,
-	}}
-	scalars := func() error {
-		return archive.WriteRowsFunc(w, schemas.TableScalars, func(emit func(...schemas.ScalarRow) error) error {
-			batch := make([]schemas.ScalarRow, 0, len(synctest.BigMetrics))
-			for e := int64(1); e <= epochs; e++ {
-				batch = batch[:0]
-				at := start.Add(time.Duration(e) * time.Second)
-				for i, m := range synctest.BigMetrics {
-					batch = append(batch, schemas.ScalarRow{Metric: m, Epoch: e, Value: float64(i) + 1/float64(e),
-						Step: &e, SessionEpoch: &e, WallTime: &at, Origin: "messages.json"})
-				}
-				if err := emit(batch...); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
 	}
-	if err := tables.Write(context.Background(), w, map[string]func() error{schemas.TableScalars: scalars}); err != nil {
-		tb.Fatal(err)
-	}
-	if _, _, err := w.Close(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
-	return p
+	return synctest.ScalarsArchive(tb, "session.tar.zst", info, epochs, func(e int64, batch []schemas.ScalarRow) []schemas.ScalarRow {
+		at := start.Add(time.Duration(e) * time.Second)
+		for i, m := range synctest.BigMetrics {
+			batch = append(batch, schemas.ScalarRow{Metric: m, Epoch: e, Value: float64(i) + 1/float64(e),
+				Step: &e, SessionEpoch: &e, WallTime: &at, Origin: "messages.json"})
+		}
+		return batch
+	})
 }
 
 // restHeapEpochs is the size of the REST heap test's run: 10,000 epochs,

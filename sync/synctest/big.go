@@ -24,34 +24,49 @@ var BigMetrics = []string{
 // the test itself holds none of them.
 func BigArchive(tb testing.TB, epochs int64) string {
 	tb.Helper()
-	p := filepath.Join(tb.TempDir(), "big.tar.zst")
-	const runID = "5eed5eed5eed5eed5eed5eed5eed5eed"
-	h := schemas.Header{RunID: runID, SourceKind: schemas.SourceUltralyticsTrain, Writer: "yoloarchive test", Tables: schemas.Tables}
+	start, end := BigTimes(epochs)
+	version := "8.3.166"
+	info := schemas.RunRow{
+		RunID: "5eed5eed5eed5eed5eed5eed5eed5eed", SourceKind: schemas.SourceUltralyticsTrain, SourceName: "big", Task: "detect", Mode: "train",
+		UltralyticsVersion: &version, Project: "big", Name: "big", StartedAt: &start, EndedAt: &end,
+		EpochsPlanned: &epochs, EpochsCompleted: epochs, Status: schemas.StatusFinished, Producer: schemas.ProducerUltralytics,
+	}
+	return ScalarsArchive(tb, "big.tar.zst", info, epochs, func(e int64, batch []schemas.ScalarRow) []schemas.ScalarRow {
+		for i, m := range BigMetrics {
+			v := float64(i) + 1/float64(e)
+			if m == "time" {
+				v = float64(e)
+			}
+			batch = append(batch, schemas.ScalarRow{Metric: m, Epoch: e, Value: v, Origin: "results.csv", Line: e + 1})
+		}
+		return batch
+	})
+}
+
+// BigTimes are a big run's start and end: a second an epoch.
+func BigTimes(epochs int64) (start, end time.Time) {
+	start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	return start, start.Add(time.Duration(epochs) * time.Second)
+}
+
+// ScalarsArchive writes, in a temporary folder under name, the archive of
+// the run info whose scalars table holds, epoch after epoch from 1 to
+// epochs, the rows epoch appends to its (emptied) batch: streamed to the
+// writer, so that the test holds one epoch's rows at a time.
+func ScalarsArchive(tb testing.TB, name string, info schemas.RunRow, epochs int64, epoch func(e int64, batch []schemas.ScalarRow) []schemas.ScalarRow) string {
+	tb.Helper()
+	p := filepath.Join(tb.TempDir(), name)
+	h := schemas.Header{RunID: info.RunID, SourceKind: info.SourceKind, Writer: "yoloarchive test", Tables: schemas.Tables}
 	w, err := archive.Create(p, h, archive.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer w.Abort()
-	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	end := start.Add(time.Duration(epochs) * time.Second)
-	version := "8.3.166"
-	t := &archive.Tables{Info: schemas.RunRow{
-		RunID: runID, SourceKind: schemas.SourceUltralyticsTrain, SourceName: "big", Task: "detect", Mode: "train",
-		UltralyticsVersion: &version, Project: "big", Name: "big", StartedAt: &start, EndedAt: &end,
-		EpochsPlanned: &epochs, EpochsCompleted: epochs, Status: schemas.StatusFinished, Producer: schemas.ProducerUltralytics,
-	}}
 	scalars := func() error {
 		return archive.WriteRowsFunc(w, schemas.TableScalars, func(emit func(...schemas.ScalarRow) error) error {
-			batch := make([]schemas.ScalarRow, 0, len(BigMetrics))
+			var batch []schemas.ScalarRow
 			for e := int64(1); e <= epochs; e++ {
-				batch = batch[:0]
-				for i, m := range BigMetrics {
-					v := float64(i) + 1/float64(e)
-					if m == "time" {
-						v = float64(e)
-					}
-					batch = append(batch, schemas.ScalarRow{Metric: m, Epoch: e, Value: v, Origin: "results.csv", Line: e + 1})
-				}
+				batch = epoch(e, batch[:0])
 				if err := emit(batch...); err != nil {
 					return err
 				}
@@ -59,6 +74,7 @@ func BigArchive(tb testing.TB, epochs int64) string {
 			return nil
 		})
 	}
+	t := &archive.Tables{Info: info}
 	if err := t.Write(context.Background(), w, map[string]func() error{schemas.TableScalars: scalars}); err != nil {
 		tb.Fatal(err)
 	}
