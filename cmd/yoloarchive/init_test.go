@@ -129,3 +129,38 @@ func BenchmarkParser(b *testing.B) {
 		})
 	}
 }
+
+// TestPrefault_InitialisesEarly: the package that maps in the program's
+// code and first heap initialises before the libraries whose init
+// touches most pages (internal/prefault imports nothing that sorts after
+// them).
+func TestPrefault_InitialisesEarly(t *testing.T) {
+	cmd := exec.Command(buildHooked(t), "--version")
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %v\n%s", cmd, err, out)
+	}
+	const self = "github.com/yoloarchive/yoloarchive/cmd/yoloarchive/internal/prefault"
+	later := []string{"google.golang.org/protobuf/", "github.com/parquet-go/", "github.com/apache/arrow/go/v17/arrow/array",
+		"go.yaml.in/", "net/http", "github.com/alecthomas/kong", "github.com/yoloarchive/yoloarchive/archive"}
+	seen := false
+	for line := range strings.Lines(string(out)) {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "init" {
+			continue
+		}
+		if f[1] == self {
+			seen = true
+			break
+		}
+		for _, l := range later {
+			if strings.HasPrefix(f[1], l) {
+				t.Errorf("%s initialises before %s", f[1], self)
+			}
+		}
+	}
+	if !seen {
+		t.Fatalf("no inittrace line for %s in:\n%s", self, out)
+	}
+}

@@ -17,6 +17,9 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	// First among our imports to initialise: see its doc.
+	_ "github.com/yoloarchive/yoloarchive/cmd/yoloarchive/internal/prefault"
+
 	"github.com/yoloarchive/yoloarchive/archive"
 	"github.com/yoloarchive/yoloarchive/archive/scratch"
 	ysync "github.com/yoloarchive/yoloarchive/sync"

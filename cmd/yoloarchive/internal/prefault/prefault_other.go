@@ -1,0 +1,5 @@
+//go:build !linux
+
+package prefault
+
+// Outside Linux the package does nothing: the advices are Linux's.
