@@ -2,15 +2,8 @@ package archive
 
 import (
 	"fmt"
-	"regexp"
-	"sync"
 
 	"github.com/yoloarchive/yoloarchive/schemas"
-)
-
-var (
-	runIDRe     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{32}$`) })
-	tableNameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_]*$`) })
 )
 
 // checkHeader validates a header as header.schema.json does, and checks
@@ -27,7 +20,7 @@ func checkHeader(h schemas.Header) error {
 		return fmt.Errorf("%s: %w: %s (this yoloarchive reads %d.x; upgrade yoloarchive)",
 			schemas.HeaderPath, ErrUnsupportedVersion, h.FormatVersion, schemas.FormatMajor)
 	}
-	if !runIDRe().MatchString(h.RunID) {
+	if !isLowerHex(h.RunID, 32) {
 		return fmt.Errorf("%s: %w: run_id %q is not 32 hex digits", schemas.HeaderPath, ErrBadManifest, h.RunID)
 	}
 	if h.SourceKind == "" || h.Writer == "" {
@@ -35,7 +28,7 @@ func checkHeader(h schemas.Header) error {
 	}
 	seen := map[string]bool{}
 	for _, t := range h.Tables {
-		if !tableNameRe().MatchString(t) || seen[t] {
+		if !isTableName(t) || seen[t] {
 			return fmt.Errorf("%s: %w: bad or duplicate table name %q", schemas.HeaderPath, ErrBadManifest, t)
 		}
 		seen[t] = true
