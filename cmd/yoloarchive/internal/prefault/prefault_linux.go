@@ -76,17 +76,24 @@ func hugeHeap(maps []byte) (collapse, ahead error) {
 }
 
 // readMaps reads /proc/self/maps.
-func readMaps() ([]byte, error) {
-	f, err := os.Open(mapsPath)
+func readMaps() ([]byte, error) { return readFile(mapsPath) }
+
+// readFile reads the first maxMapsBytes of a file: /proc/self/maps is
+// ~3 KiB for this program, read into a buffer of two pages (a larger one
+// is pages to fault in), grown as needed.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	buf := make([]byte, 64<<10)
-	var maps []byte
+	maps := make([]byte, 0, 8<<10)
 	for len(maps) < maxMapsBytes {
-		n, err := f.Read(buf)
-		maps = append(maps, buf[:n]...)
+		if len(maps) == cap(maps) {
+			maps = append(maps, 0)[:len(maps)]
+		}
+		n, err := f.Read(maps[len(maps):cap(maps)])
+		maps = maps[:len(maps)+n]
 		if err != nil || n == 0 {
 			break
 		}

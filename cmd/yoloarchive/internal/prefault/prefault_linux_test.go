@@ -196,3 +196,32 @@ func TestParseHex(t *testing.T) {
 		}
 	}
 }
+
+func TestReadFile(t *testing.T) {
+	for _, n := range []int{0, 1, 8 << 10, 8<<10 + 1, 100 << 10, maxMapsBytes + 5000} {
+		want := make([]byte, n)
+		for i := range want {
+			want[i] = byte(i % 251)
+		}
+		path := filepath.Join(t.TempDir(), "f")
+		if err := os.WriteFile(path, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := readFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > maxMapsBytes {
+			want = want[:len(got)]
+			if len(got) < maxMapsBytes {
+				t.Errorf("%d bytes: read %d, want at least %d", n, len(got), maxMapsBytes)
+			}
+		}
+		if string(got) != string(want) {
+			t.Errorf("%d bytes: read %d, not the file's", n, len(got))
+		}
+	}
+	if _, err := readFile(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("a missing file: no error")
+	}
+}
