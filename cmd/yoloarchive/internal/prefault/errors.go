@@ -11,4 +11,7 @@ var (
 	// errNoRoom: the heap's mapping holds no whole huge page around the
 	// heap's first objects.
 	errNoRoom = errors.New("prefault: no huge page fits the heap's mapping")
+	// errNoTHP: no 2 MiB transparent huge pages here (another page size,
+	// none in the kernel, or turned off).
+	errNoTHP = errors.New("prefault: transparent huge pages off or not 2 MiB")
 )

@@ -28,5 +28,7 @@
 // that it initialises before the libraries whose init touches most pages).
 // Kernels without an advice refuse it, and the memory faults in as
 // before. YOLOARCHIVE_PREFAULT=0 turns it off, and GODEBUG=disablethp=1
-// (the Go runtime's own switch for huge pages) turns off its heap part.
+// (the Go runtime's own switch for huge pages) turns off its heap part,
+// as do transparent huge pages set to "never" by the administrator and a
+// page size other than 4 KiB.
 package prefault

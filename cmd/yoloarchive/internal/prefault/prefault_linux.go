@@ -25,6 +25,10 @@ var (
 	hugeErr     error = errSkipped
 )
 
+// thpEnabledPath is the system's setting of transparent huge pages (a
+// variable for the tests).
+var thpEnabledPath = "/sys/kernel/mm/transparent_hugepage/enabled"
+
 // heapProbe is the object whose address says where the heap is.
 var heapProbe *[64]byte
 
@@ -43,6 +47,21 @@ func init() {
 	}
 }
 
+// thpAllowed reports whether huge pages are for this program to use: the
+// page size is 4 KiB (so a huge page is 2 MiB), and the administrator has
+// not turned transparent huge pages off ("[never]" in enabled), which
+// MADV_COLLAPSE would not heed.
+func thpAllowed() error {
+	if os.Getpagesize() != 4096 {
+		return errNoTHP
+	}
+	b, err := readFile(thpEnabledPath)
+	if err != nil || contains(string(b), "[never]") {
+		return errNoTHP
+	}
+	return nil
+}
+
 // populate maps in the whole mapping that holds addr (for init, the
 // executable's text segment), in one call.
 func populate(maps []byte, addr uintptr) error {
@@ -58,6 +77,9 @@ func populate(maps []byte, addr uintptr) error {
 // as far as the heap is mapped now. (The runtime maps the heap 4 MiB at a
 // time as it grows, and a new mapping does not keep the advice.)
 func hugeHeap(maps []byte) (collapse, ahead error) {
+	if err := thpAllowed(); err != nil {
+		return err, err
+	}
 	heapProbe = new([64]byte)
 	p := uintptr(unsafe.Pointer(heapProbe))
 	lo, hi, err := mappingOf(maps, p)

@@ -113,6 +113,9 @@ func TestText(t *testing.T) {
 
 // TestHeap: the 2 MiB of heap around a new object is one huge page.
 func TestHeap(t *testing.T) {
+	if collapseErr == errNoTHP {
+		t.Skipf("no 2 MiB transparent huge pages here: %v", collapseErr)
+	}
 	if refused(collapseErr) {
 		t.Skipf("this kernel refuses MADV_COLLAPSE (Linux 6.1, transparent huge pages not 'never'): %v", collapseErr)
 	}
@@ -223,5 +226,25 @@ func TestReadFile(t *testing.T) {
 	}
 	if _, err := readFile(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("a missing file: no error")
+	}
+}
+
+// TestHeap_NotWhereTurnedOff: the heap is left alone where the
+// administrator turned transparent huge pages off, or the kernel has none.
+func TestHeap_NotWhereTurnedOff(t *testing.T) {
+	defer func(p string) { thpEnabledPath = p }(thpEnabledPath)
+	maps, err := readMaps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	never := filepath.Join(t.TempDir(), "enabled")
+	if err := os.WriteFile(never, []byte("always madvise [never]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{never, filepath.Join(t.TempDir(), "missing")} {
+		thpEnabledPath = path
+		if collapse, ahead := hugeHeap(maps); collapse != errNoTHP || ahead != errNoTHP {
+			t.Errorf("%s: collapse %v, ahead %v; want errNoTHP", path, collapse, ahead)
+		}
 	}
 }
