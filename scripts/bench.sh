@@ -97,7 +97,7 @@ if want headline; then
   cmds=("$work/hello")
   labels=("a static Go hello world (the floor)")
   for b in "${bins[@]}"; do
-    cmds+=("$b --version" "$b verify $work/small.tar.zst")
+    cmds+=(:: "$b" --version :: "$b" verify "$work/small.tar.zst")
     labels+=("$b --version" "$b verify ($(($(stat -c %s "$work/small.tar.zst") / 1024)) KiB)")
   done
   printf '%-52s %8s %8s %8s\n' "start (median wall s, peak RSS MB, median CPU s)" "s" "MB" "cpu s"

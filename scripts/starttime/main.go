@@ -10,9 +10,7 @@
 // commands, adds two processes and ~10 ms of wall time on a 2-CPU VM:
 // more than half of what it would measure of a command that takes 20 ms.
 //
-//	starttime [-n 41] 'command [args...]' ['command [args...]' ...]
-//
-// Each command is one argument, split at spaces.
+//	starttime [-n 41] command [args...] [:: command [args...] ...]
 package main
 
 import (
@@ -35,22 +33,26 @@ type result struct {
 func main() {
 	n := flag.Int("n", 41, "runs of each command")
 	flag.Parse()
-	if flag.NArg() == 0 || *n < 1 {
-		fmt.Fprintln(os.Stderr, "usage: starttime [-n runs] 'command [args...]' ...")
+	var cmds [][]string
+	for rest := flag.Args(); len(rest) > 0; {
+		i := slices.Index(rest, "::")
+		if i < 0 {
+			i = len(rest)
+		}
+		cmds = append(cmds, rest[:i])
+		rest = rest[min(i+1, len(rest)):]
+	}
+	if len(cmds) == 0 || slices.ContainsFunc(cmds, func(c []string) bool { return len(c) == 0 }) || *n < 1 {
+		fmt.Fprintln(os.Stderr, "usage: starttime [-n runs] command [args...] [:: command [args...] ...]")
 		os.Exit(2)
 	}
-	results := make([]result, flag.NArg())
+	results := make([]result, len(cmds))
 	for range *n {
-		for i, line := range flag.Args() {
-			args := strings.Fields(line)
-			if len(args) == 0 {
-				fmt.Fprintln(os.Stderr, "starttime: an empty command")
-				os.Exit(2)
-			}
+		for i, args := range cmds {
 			cmd := exec.Command(args[0], args[1:]...)
 			start := time.Now()
 			if err := cmd.Run(); err != nil {
-				fmt.Fprintf(os.Stderr, "starttime: %s: %v\n", line, err)
+				fmt.Fprintf(os.Stderr, "starttime: %s: %v\n", strings.Join(args, " "), err)
 				os.Exit(1)
 			}
 			r := &results[i]

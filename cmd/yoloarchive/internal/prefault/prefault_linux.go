@@ -72,10 +72,14 @@ func populate(maps []byte, addr uintptr) error {
 	return madvise(lo, hi-lo, madvPopulateRead)
 }
 
-// hugeHeap makes the 2 MiB of heap around a new object one huge page, and
-// advises the rest of hugeAhead after it to be allocated as huge pages,
-// as far as the heap is mapped now. (The runtime maps the heap 4 MiB at a
-// time as it grows, and a new mapping does not keep the advice.)
+// hugeHeap makes the 2 MiB of heap around a new object one huge page and,
+// when the kernel could, advises the rest of hugeAhead after it to be
+// allocated as huge pages, as far as the heap is mapped now: at start,
+// the rest of the runtime's first 4 MiB chunk, at most 2 MiB. (The
+// runtime maps the heap 4 MiB at a time as it grows, and a new mapping
+// does not keep the advice.) So a long command keeps at most 4 MiB of its
+// heap in huge pages, which the kernel may fill again after the runtime
+// returned part of them.
 func hugeHeap(maps []byte) (collapse, ahead error) {
 	if err := thpAllowed(); err != nil {
 		return err, err
@@ -91,10 +95,15 @@ func hugeHeap(maps []byte) (collapse, ahead error) {
 	if start < lo || end <= start {
 		return errNoRoom, errNoRoom
 	}
-	if ahead = madvise(start, end-start, madvHugepage); ahead != nil {
-		return ahead, ahead
+	// The collapse first: a kernel that cannot (older than 6.1, out of
+	// huge pages) is left no advice either.
+	if collapse = madvise(start, hugePage, madvCollapse); collapse != nil {
+		return collapse, collapse
 	}
-	return madvise(start, hugePage, madvCollapse), nil
+	if end > start+hugePage {
+		ahead = madvise(start+hugePage, end-start-hugePage, madvHugepage)
+	}
+	return nil, ahead
 }
 
 // readMaps reads /proc/self/maps.

@@ -61,15 +61,38 @@ func isRange(s string) bool {
 	return e1 == nil && e2 == nil
 }
 
-// refused reports whether err is the kernel refusing an advice it does
-// not know (older than the advice) or a setting that forbids it.
+// refused reports whether err is the kernel refusing an advice: one it
+// does not know (older than the advice), a setting or seccomp filter that
+// forbids it, or no huge page to be had (MADV_COLLAPSE is best effort).
 func refused(err error) bool {
-	return errors.Is(err, syscall.EINVAL)
+	return errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.EPERM) ||
+		errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.ENOMEM)
+}
+
+// skipIfOff skips a test when the caller's environment turned prefault
+// (or its heap part) off for this test binary too.
+func skipIfOff(t *testing.T, err error) {
+	t.Helper()
+	if err == errSkipped {
+		t.Skip("turned off by YOLOARCHIVE_PREFAULT=0 or GODEBUG=disablethp=1 in the environment")
+	}
+}
+
+// cleanEnv is os.Environ without the variables that turn prefault off.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "YOLOARCHIVE_PREFAULT=") && !strings.HasPrefix(kv, "GODEBUG=") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // TestText: init mapped in the whole text segment; populate maps in the
 // whole of a file's mapping, of which nothing was mapped in before.
 func TestText(t *testing.T) {
+	skipIfOff(t, textErr)
 	if refused(textErr) {
 		t.Skipf("this kernel refuses MADV_POPULATE_READ (Linux 5.14): %v", textErr)
 	}
@@ -113,11 +136,12 @@ func TestText(t *testing.T) {
 
 // TestHeap: the 2 MiB of heap around a new object is one huge page.
 func TestHeap(t *testing.T) {
+	skipIfOff(t, collapseErr)
 	if collapseErr == errNoTHP {
 		t.Skipf("no 2 MiB transparent huge pages here: %v", collapseErr)
 	}
 	if refused(collapseErr) {
-		t.Skipf("this kernel refuses MADV_COLLAPSE (Linux 6.1, transparent huge pages not 'never'): %v", collapseErr)
+		t.Skipf("this kernel refuses MADV_COLLAPSE (Linux 6.1; best effort): %v", collapseErr)
 	}
 	if collapseErr != nil || hugeErr != nil {
 		t.Fatalf("at init: collapse %v, huge pages ahead %v", collapseErr, hugeErr)
@@ -128,6 +152,9 @@ func TestHeap(t *testing.T) {
 		t.Fatal(err)
 	}
 	collapse, ahead := hugeHeap(maps)
+	if refused(collapse) {
+		t.Skipf("MADV_COLLAPSE, now: %v", collapse)
+	}
 	if collapse != nil || ahead != nil {
 		t.Fatalf("collapse %v, huge pages ahead %v", collapse, ahead)
 	}
@@ -150,7 +177,7 @@ func TestOff(t *testing.T) {
 		{"YOLOARCHIVE_PREFAULT=1", "false false"},
 	} {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestOff$")
-		cmd.Env = append(os.Environ(), "PREFAULT_TEST_REPORT=1", tc.env)
+		cmd.Env = append(cleanEnv(), "PREFAULT_TEST_REPORT=1", tc.env)
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("%s: %v", tc.env, err)
@@ -188,8 +215,13 @@ func TestMappingOf(t *testing.T) {
 }
 
 func TestParseHex(t *testing.T) {
-	for s, want := range map[string]uintptr{"0": 0, "00400000": 0x400000, "7ffd1c3a9000": 0x7ffd1c3a9000, "ffffffffffffffff": ^uintptr(0)} {
-		if got, ok := parseHex([]byte(s)); !ok || got != want {
+	cases := map[string]uint64{"0": 0, "00400000": 0x400000, "ffffffff": 0xffffffff}
+	if ^uintptr(0)>>32 != 0 { // 64-bit
+		cases["7ffd1c3a9000"] = 0x7ffd1c3a9000
+		cases["ffffffffffffffff"] = 1<<64 - 1
+	}
+	for s, want := range cases {
+		if got, ok := parseHex([]byte(s)); !ok || uint64(got) != want {
 			t.Errorf("parseHex(%q) = %#x, %v", s, got, ok)
 		}
 	}
