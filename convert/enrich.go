@@ -171,7 +171,7 @@ func (r *Run) enrich(ctx context.Context, src string) error {
 	for _, a := range s.Assets {
 		if !stored[a.Blob] || a.Role == schemas.RoleSessionFile {
 			a.FileName = dir + a.FileName
-			if a.Role == schemas.RoleWeightsBest && hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
+			if a.Role == schemas.RoleWeightsBest && HasAssetRole(r.Assets, schemas.RoleWeightsBest) {
 				a.Role = schemas.RoleTrackerAsset
 			}
 			r.Assets = append(r.Assets, a)
@@ -193,7 +193,7 @@ func (r *Run) enrich(ctx context.Context, src string) error {
 			filled["final_validation_metrics"] = true
 		}
 	}
-	if hasAssetRole(s.Assets, schemas.RoleConfusionMatrixData) {
+	if HasAssetRole(s.Assets, schemas.RoleConfusionMatrixData) {
 		filled["confusion_matrix_values"] = true
 	}
 	if len(s.Logs) > 0 {
@@ -224,7 +224,7 @@ func (r *Run) enrich(ctx context.Context, src string) error {
 			r.Gaps = append(r.Gaps, g)
 		}
 	}
-	if hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
+	if HasAssetRole(r.Assets, schemas.RoleWeightsBest) {
 		// A later session brought the weights an earlier one lacked.
 		kept := r.Gaps[:0]
 		for _, g := range r.Gaps {

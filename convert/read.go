@@ -348,7 +348,7 @@ func (r *Run) readFiles(ctx context.Context, files []File) ([]fileDigest, error)
 		}
 		r.gap(schemas.GapWeights, fmt.Sprintf("left out by the capture options: %s", strings.Join(skippedWeights, ", ")), hint)
 	}
-	if r.Info.Mode == "train" && !hasAssetRole(r.Assets, schemas.RoleWeightsBest) && !r.opts.NoWeights {
+	if r.Info.Mode == "train" && !HasAssetRole(r.Assets, schemas.RoleWeightsBest) && !r.opts.NoWeights {
 		r.gap(schemas.GapModel, "weights/best.pt is not in the run directory: no model can be registered", "copy weights/ from the training machine")
 	}
 	return digests, nil
@@ -396,13 +396,24 @@ func (r *Run) readFile(ctx context.Context, f File, res *fileRead) {
 	res.mtime = &m
 }
 
-func hasAssetRole(assets []schemas.AssetRow, role string) bool {
+// HasAssetRole reports whether an asset of role is stored.
+func HasAssetRole(assets []schemas.AssetRow, role string) bool {
 	for _, a := range assets {
 		if a.Role == role {
 			return true
 		}
 	}
 	return false
+}
+
+// MillisTime converts milliseconds since the epoch, as the trackers
+// record times, to UTC; nil for none (zero or less).
+func MillisTime(ms int64) *time.Time {
+	if ms <= 0 {
+		return nil
+	}
+	t := time.UnixMilli(ms).UTC()
+	return &t
 }
 
 // summarize finds the best epoch and the approximated final values.

@@ -16,7 +16,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/yoloarchive/yoloarchive/convert"
 	"github.com/yoloarchive/yoloarchive/schemas"
@@ -61,15 +60,6 @@ func isClearML(dir string) bool {
 func fileExists(p string) bool {
 	st, err := os.Lstat(p)
 	return err == nil && st.Mode().IsRegular()
-}
-
-// msTime converts milliseconds since the epoch.
-func msTime(ms int64) *time.Time {
-	if ms <= 0 {
-		return nil
-	}
-	t := time.UnixMilli(ms).UTC()
-	return &t
 }
 
 // clearmlRoot is the session folder of src: src itself when it holds
@@ -200,7 +190,7 @@ func read(ctx context.Context, s *convert.Session) error {
 			s.Gap(schemas.GapModel, fmt.Sprintf("the session's output model %q is not in its models/ folder", base), "copy the session from the training machine again")
 		}
 	}
-	if !hasAsset(r.Assets, schemas.RoleWeightsBest) {
+	if !convert.HasAssetRole(r.Assets, schemas.RoleWeightsBest) {
 		s.Gap(schemas.GapModel, "the session records no output model (its offline_output_models list is empty)", "capture the run directory, which has weights/best.pt, with --session")
 	}
 	taskFieldsGap(s, data, task.Hyperparams)
@@ -304,13 +294,13 @@ func readEvents(ctx context.Context, s *convert.Session, task clearmlTask) error
 						key = ev.Metric + "/" + ev.Variant
 					}
 					r.Summary = append(r.Summary, schemas.SummaryRow{Key: key, Value: *ev.Value, Exact: true,
-						Origin: "clearml single value (metrics.jsonl line " + strconv.Itoa(n) + ")", WallTime: msTime(ev.Timestamp)})
+						Origin: "clearml single value (metrics.jsonl line " + strconv.Itoa(n) + ")", WallTime: convert.MillisTime(ev.Timestamp)})
 					summary = true
 					continue
 				}
 				it := iter
 				r.Scalars = append(r.Scalars, schemas.ScalarRow{Metric: ev.Variant, Group: ev.Metric, Epoch: iter + 1, Step: &it,
-					Value: *ev.Value, WallTime: msTime(ev.Timestamp), Origin: name, Line: int64(n)})
+					Value: *ev.Value, WallTime: convert.MillisTime(ev.Timestamp), Origin: name, Line: int64(n)})
 				if strings.HasPrefix(ev.Variant, "train/") {
 					epochs[iter] = true
 				}
@@ -334,7 +324,7 @@ func readEvents(ctx context.Context, s *convert.Session, task clearmlTask) error
 	for what, n := range skipped {
 		s.Gap(schemas.GapSessionEvents, fmt.Sprintf("%s: %d %s are not replayed (kept in the stored file)", name, n, what), "")
 	}
-	r.Info.StartedAt, r.Info.EndedAt = msTime(first), msTime(last)
+	r.Info.StartedAt, r.Info.EndedAt = convert.MillisTime(first), convert.MillisTime(last)
 	r.Info.EpochsCompleted = int64(len(epochs))
 	switch {
 	case summary:
@@ -386,7 +376,7 @@ func storeImage(ctx context.Context, s *convert.Session, task clearmlTask, ev cl
 	if err != nil {
 		return err
 	}
-	img.Group, img.Series, img.Kind, img.WallTime, img.Record = ev.Metric, ev.Variant, kind, msTime(ev.Timestamp), string(raw)
+	img.Group, img.Series, img.Kind, img.WallTime, img.Record = ev.Metric, ev.Variant, kind, convert.MillisTime(ev.Timestamp), string(raw)
 	step := iter
 	img.Step = &step
 	img.Role = schemas.RoleTrackerImage
@@ -436,7 +426,7 @@ func readLog(ctx context.Context, s *convert.Session) {
 			return nil
 		}
 		for _, e := range evs {
-			r.Logs = append(r.Logs, schemas.LogRow{Time: msTime(e.Timestamp), Level: e.Level, Worker: e.Worker, Message: e.Msg, Origin: name, Line: int64(n)})
+			r.Logs = append(r.Logs, schemas.LogRow{Time: convert.MillisTime(e.Timestamp), Level: e.Level, Worker: e.Worker, Message: e.Msg, Origin: name, Line: int64(n)})
 		}
 		return nil
 	}, broken.Add)
@@ -488,14 +478,4 @@ func taskFieldsGap(s *convert.Session, data []byte, hp map[string]map[string]cle
 	}
 	sort.Strings(kept)
 	s.Gap(schemas.GapSessionTaskFields, "task.json's "+strings.Join(kept, ", ")+" are kept in the stored task.json, not in the tables, and are not replayed", "")
-}
-
-// hasAsset reports whether one of assets has role.
-func hasAsset(assets []schemas.AssetRow, role string) bool {
-	for _, a := range assets {
-		if a.Role == role {
-			return true
-		}
-	}
-	return false
 }

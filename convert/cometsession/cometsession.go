@@ -16,7 +16,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/yoloarchive/yoloarchive/convert"
 	"github.com/yoloarchive/yoloarchive/schemas"
@@ -75,7 +74,7 @@ func read(ctx context.Context, s *convert.Session) error {
 		r.Info.Project = *meta.ProjectName
 	}
 	r.Info.Tags = meta.Tags
-	r.Info.StartedAt, r.Info.EndedAt = msTime(meta.StartTime), msTime(meta.StopTime)
+	r.Info.StartedAt, r.Info.EndedAt = convert.MillisTime(meta.StartTime), convert.MillisTime(meta.StopTime)
 	r.Info.TimeSource = "session"
 	r.Info.Mode = "train"
 
@@ -136,7 +135,7 @@ func read(ctx context.Context, s *convert.Session) error {
 	default:
 		r.Info.Status = schemas.StatusUnknown
 	}
-	if !hasAsset(r.Assets, schemas.RoleWeightsBest) {
+	if !convert.HasAssetRole(r.Assets, schemas.RoleWeightsBest) {
 		s.Gap(schemas.GapModel, "the Comet session holds no best.pt (log_model)", "capture the run directory, which has weights/best.pt")
 	}
 	if r.Info.Status == schemas.StatusFinished {
@@ -250,7 +249,7 @@ func (c *cometReader) message(ctx context.Context, typ string, pp *cometoffline.
 		}
 		// Epoch is made 1-based once the producer is known (describe).
 		row := schemas.ScalarRow{Metric: p.Metric.MetricName, Step: p.Metric.Step, SessionEpoch: p.Metric.Epoch, Value: v,
-			WallTime: msTime(p.LocalTimestamp), Origin: cometoffline.FileMessages, Line: int64(line)}
+			WallTime: convert.MillisTime(p.LocalTimestamp), Origin: cometoffline.FileMessages, Line: int64(line)}
 		if p.Context != nil {
 			row.Group = *p.Context
 		}
@@ -264,7 +263,7 @@ func (c *cometReader) message(ctx context.Context, typ string, pp *cometoffline.
 			return fmt.Errorf("parameter_msg without a parameter name")
 		}
 		row := jsonParam("args", prm.ParamName, 0, prm.ParamValue)
-		row.WallTime = msTime(p.LocalTimestamp)
+		row.WallTime = convert.MillisTime(p.LocalTimestamp)
 		c.set(c.params, row)
 	case cometoffline.TypeLogOther:
 		if p.Key == nil {
@@ -297,7 +296,7 @@ func (c *cometReader) message(ctx context.Context, typ string, pp *cometoffline.
 		if b, _ := p.Stderr.(bool); b {
 			level = "stderr"
 		}
-		r.Logs = append(r.Logs, schemas.LogRow{Time: msTime(p.LocalTimestamp), Level: level, Message: *p.Output, Origin: cometoffline.FileMessages, Line: int64(line)})
+		r.Logs = append(r.Logs, schemas.LogRow{Time: convert.MillisTime(p.LocalTimestamp), Level: level, Message: *p.Output, Origin: cometoffline.FileMessages, Line: int64(line)})
 	case cometoffline.TypeFileUpload:
 		return c.upload(ctx, p, raw(), line)
 	default:
@@ -371,7 +370,7 @@ func (c *cometReader) upload(ctx context.Context, p cometoffline.Payload, raw js
 		if figName == "" {
 			figName = stem(p.FilePath)
 		}
-		img.Name, img.Series, img.Kind, img.Step, img.WallTime, img.Record = figName, figName, "image", step, msTime(p.LocalTimestamp), string(raw)
+		img.Name, img.Series, img.Kind, img.Step, img.WallTime, img.Record = figName, figName, "image", step, convert.MillisTime(p.LocalTimestamp), string(raw)
 		img.Group = str("context")
 		img.Role = schemas.RoleTrackerImage
 		if role := c.s.FileRole(figName + path.Ext(rel)); role != schemas.RoleOtherImage {
@@ -616,27 +615,8 @@ func jsonNumber(n json.Number) (int64, float64, string) {
 	return 0, 0, schemas.TypeString
 }
 
-// msTime converts milliseconds since the epoch.
-func msTime(ms int64) *time.Time {
-	if ms <= 0 {
-		return nil
-	}
-	t := time.UnixMilli(ms).UTC()
-	return &t
-}
-
 // stem is a file name without its folder and extension.
 func stem(p string) string {
 	b := path.Base(p)
 	return strings.TrimSuffix(b, path.Ext(b))
-}
-
-// hasAsset reports whether one of assets has role.
-func hasAsset(assets []schemas.AssetRow, role string) bool {
-	for _, a := range assets {
-		if a.Role == role {
-			return true
-		}
-	}
-	return false
 }

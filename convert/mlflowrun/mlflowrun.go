@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/yoloarchive/yoloarchive/convert"
 	"github.com/yoloarchive/yoloarchive/schemas"
@@ -141,9 +140,9 @@ func readMLflow(ctx context.Context, s *convert.Session) error {
 	if v := run.Tags[filestore.TagRunName]; v != "" {
 		r.Info.Name = v
 	}
-	r.Info.StartedAt = msTime(info.StartTime)
+	r.Info.StartedAt = convert.MillisTime(info.StartTime)
 	if info.EndTime != nil {
-		r.Info.EndedAt = msTime(*info.EndTime)
+		r.Info.EndedAt = convert.MillisTime(*info.EndTime)
 	}
 	r.Info.TimeSource = "session"
 	r.Info.Mode = "train"
@@ -178,7 +177,7 @@ func readMLflow(ctx context.Context, s *convert.Session) error {
 		for i, m := range run.Metrics[k] {
 			step := m.Step
 			r.Scalars = append(r.Scalars, schemas.ScalarRow{Metric: mlflowUnsanitize(k), Step: &step, Epoch: step + 1, Value: m.Value,
-				WallTime: msTime(m.Timestamp), Origin: path.Join(filestore.MetricsDir, k), Line: int64(i + 1)})
+				WallTime: convert.MillisTime(m.Timestamp), Origin: path.Join(filestore.MetricsDir, k), Line: int64(i + 1)})
 			if strings.HasPrefix(k, "train/") {
 				epochs[step] = true
 			}
@@ -234,7 +233,7 @@ func readMLflow(ctx context.Context, s *convert.Session) error {
 			return err
 		}
 	}
-	if !hasAssetRole(r.Assets, schemas.RoleWeightsBest) {
+	if !convert.HasAssetRole(r.Assets, schemas.RoleWeightsBest) {
 		s.Gap(schemas.GapModel, "the MLflow run holds no weights/best.pt artifact", "capture the run directory, which has weights/best.pt")
 	}
 	s.Finish(run.Tags[mlflowTagRunID], exp.ID+"/"+info.RunID)
@@ -274,23 +273,4 @@ func mlflowRunDir(src string) string {
 		}
 	}
 	return ""
-}
-
-// msTime converts milliseconds since the epoch; nil for none.
-func msTime(ms int64) *time.Time {
-	if ms <= 0 {
-		return nil
-	}
-	t := time.UnixMilli(ms).UTC()
-	return &t
-}
-
-// hasAssetRole reports whether an asset of role is stored.
-func hasAssetRole(assets []schemas.AssetRow, role string) bool {
-	for _, a := range assets {
-		if a.Role == role {
-			return true
-		}
-	}
-	return false
 }
