@@ -90,18 +90,18 @@ func TestSync_HeapBounded(t *testing.T) {
 	}
 }
 
-// TestSync_ResumeSendsOnlyMissingBatches: the event batches are generated
-// anew by every sync, in the same order (the archive does not change), so
-// a sync stopped after some batches resumes with the others: the batches
-// its checkpoint has are generated and dropped, not sent again.
-func TestSync_ResumeSendsOnlyMissingBatches(t *testing.T) {
-	p := synctest.BigArchive(t, 1_000) // 14,000 events: 5 batches
-	ref := newEnv(t)
+// cutSync syncs a 1,000-epoch archive (14,000 events: 5 batches) into ref
+// whole, and into e cut short after its 10th request, and returns the
+// archive, both environments and the batches the whole sync sent.
+func cutSync(t *testing.T) (p string, ref, e *env, batches int) {
+	t.Helper()
+	p = synctest.BigArchive(t, 1_000)
+	ref = newEnv(t)
 	if r := ref.sync(t, context.Background(), p, ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
 		t.Fatal(r.Error)
 	}
-	batches := ref.srv.Calls("events.add_batch")
-	e := newEnv(t)
+	batches = ref.srv.Calls("events.add_batch")
+	e = newEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	e.srv.Faults.CancelAfter(10, cancel)
 	r := e.sync(t, ctx, p, ysync.BatchOptions{})
@@ -111,11 +111,21 @@ func TestSync_ResumeSendsOnlyMissingBatches(t *testing.T) {
 	}
 	e.srv.Faults.WaitQuiet()
 	e.srv.Faults.Clear()
+	return p, ref, e, batches
+}
+
+// TestSync_ResumeSendsOnlyMissingBatches: the event batches are generated
+// anew by every sync, in the same order (the archive does not change), so
+// a sync stopped after some batches resumes with the others: the batches
+// its checkpoint has are generated and dropped, not sent again.
+func TestSync_ResumeSendsOnlyMissingBatches(t *testing.T) {
+	p, ref, e, batches := cutSync(t)
 	sent := e.srv.Calls("events.add_batch")
 	if sent < 2 || sent >= batches {
 		t.Fatalf("%d of %d batches sent before the cut: move the cut", sent, batches)
 	}
-	if r = e.sync(t, context.Background(), p, ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
+	r := e.sync(t, context.Background(), p, ysync.BatchOptions{})
+	if r.Status != ysync.StatusSynced {
 		t.Fatalf("resume: %s %s", r.Status, r.Error)
 	}
 	// The batch in flight at the cut may be sent again.
@@ -134,22 +144,7 @@ func TestSync_ResumeSendsOnlyMissingBatches(t *testing.T) {
 // every batch under the plain "events:i/n" names, with only the first few
 // sent: the resumed sync sends the rest and reads back every event.
 func TestSync_ResumeChecksBatchContent(t *testing.T) {
-	p := synctest.BigArchive(t, 1_000) // 14,000 events: 5 batches
-	ref := newEnv(t)
-	if r := ref.sync(t, context.Background(), p, ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
-		t.Fatal(r.Error)
-	}
-	batches := ref.srv.Calls("events.add_batch")
-	e := newEnv(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	e.srv.Faults.CancelAfter(10, cancel)
-	r := e.sync(t, ctx, p, ysync.BatchOptions{})
-	cancel()
-	if r.Status != ysync.StatusInterrupted {
-		t.Fatalf("cut short: %s %s", r.Status, r.Error)
-	}
-	e.srv.Faults.WaitQuiet()
-	e.srv.Faults.Clear()
+	p, ref, e, batches := cutSync(t)
 	if sent := e.srv.Calls("events.add_batch"); sent < 1 || sent >= batches {
 		t.Fatalf("%d of %d batches sent before the cut: move the cut", sent, batches)
 	}
@@ -183,7 +178,8 @@ func TestSync_ResumeChecksBatchContent(t *testing.T) {
 	if err := os.WriteFile(files[0], data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if r = e.sync(t, context.Background(), p, ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
+	r := e.sync(t, context.Background(), p, ysync.BatchOptions{})
+	if r.Status != ysync.StatusSynced {
 		t.Fatalf("resume: %s %s", r.Status, r.Error)
 	}
 	if got, want := len(e.srv.Events(r.RemoteID)), len(ref.srv.Events(ref.srv.Tasks()[0].ID)); got != want {
