@@ -12,6 +12,7 @@ import (
 	"github.com/creack/pty"
 
 	ysync "github.com/yoloarchive/yoloarchive/sync"
+	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
 
 func TestProgress_Line(t *testing.T) {
@@ -52,17 +53,7 @@ func TestProgress_PlainLineEveryInterval(t *testing.T) {
 // *os.File itself), bars are drawn while tasks advance from several
 // goroutines, and lines written through Writer print above them.
 func TestProgress_BarsOnTerminal(t *testing.T) {
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Fatalf("open a pseudo-terminal: %v", err)
-	}
-	defer ptmx.Close()
-	var screen bytes.Buffer
-	read := make(chan struct{})
-	go func() {
-		io.Copy(&screen, ptmx)
-		close(read)
-	}()
+	tty, transcript := synctest.Terminal(t)
 	if ysync.IsTerminal(struct{ io.Writer }{tty}) || !ysync.IsTerminal(tty) {
 		t.Fatal("IsTerminal does not tell the terminal's *os.File from a wrapper")
 	}
@@ -84,9 +75,7 @@ func TestProgress_BarsOnTerminal(t *testing.T) {
 	}
 	wg.Wait()
 	p.Wait()
-	tty.Close()
-	<-read
-	out := screen.String()
+	out := transcript()
 	for _, want := range []string{"A\x1b[J", "first events", "second events", "sync 2/2 archives", "first: synced\r\n", "second: synced\r\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the terminal lacks %q: %q", want, out)
@@ -99,17 +88,7 @@ func TestProgress_BarsOnTerminal(t *testing.T) {
 // terminal's transcript (script(1), scrollback) never shows a finished
 // task's bar after its result.
 func TestProgress_ResultLineAfterLastFrame(t *testing.T) {
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Fatalf("open a pseudo-terminal: %v", err)
-	}
-	defer ptmx.Close()
-	var screen bytes.Buffer
-	read := make(chan struct{})
-	go func() {
-		io.Copy(&screen, ptmx)
-		close(read)
-	}()
+	tty, transcript := synctest.Terminal(t)
 	// Two items: the batch bar keeps running while the first is done.
 	p := ysync.NewProgress(tty, ysync.ProgressOptions{Verb: "sync", Noun: "archives", Total: 2})
 	first := p.Task("first")
@@ -122,9 +101,7 @@ func TestProgress_ResultLineAfterLastFrame(t *testing.T) {
 	second.Done(true)
 	io.WriteString(p.Writer(tty), "second: written\n")
 	p.Wait()
-	tty.Close()
-	<-read
-	out := screen.String()
+	out := transcript()
 	for _, name := range []string{"first", "second"} {
 		result := strings.Index(out, name+": written")
 		if result < 0 {
@@ -141,26 +118,14 @@ func TestProgress_ResultLineAfterLastFrame(t *testing.T) {
 // until its next frame, and shut down without one).
 func TestProgress_LastLinePrinted(t *testing.T) {
 	for i := range 5 {
-		ptmx, tty, err := pty.Open()
-		if err != nil {
-			t.Fatalf("open a pseudo-terminal: %v", err)
-		}
-		var screen bytes.Buffer
-		read := make(chan struct{})
-		go func() {
-			io.Copy(&screen, ptmx)
-			close(read)
-		}()
+		tty, transcript := synctest.Terminal(t)
 		p := ysync.NewProgress(tty, ysync.ProgressOptions{Verb: "sync", Noun: "archives", Total: 2})
 		p.Task("first").Done(true)
 		p.Task("second").Done(true)
 		time.Sleep(20 * time.Millisecond) // the batch bar's last frame is drawn
 		io.WriteString(p.Writer(tty), "second: synced\n")
 		p.Wait()
-		tty.Close()
-		<-read
-		ptmx.Close()
-		if out := screen.String(); !strings.Contains(out, "second: synced\r\n") {
+		if out := transcript(); !strings.Contains(out, "second: synced\r\n") {
 			t.Fatalf("round %d: the line written last is lost: %q", i, out)
 		}
 	}

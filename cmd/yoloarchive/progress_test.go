@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/creack/pty"
 
 	"github.com/yoloarchive/yoloarchive/sync/synctest"
 )
@@ -24,24 +20,12 @@ func TestCLI_SyncDrawsBarsOnTerminal(t *testing.T) {
 	// batch carries a run's points in one).
 	cometEnv(t).WithoutBatch = 404
 	a, b := synctest.Capture(t, "detect"), synctest.Capture(t, "detect-savejson")
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Fatalf("open a pseudo-terminal: %v", err)
-	}
-	defer ptmx.Close()
+	tty, transcript := synctest.Terminal(t)
 	// No size is set: a terminal that reports 0×0, as under script(1)
 	// without a controlling terminal, gets bars too.
-	var screen bytes.Buffer
-	read := make(chan struct{})
-	go func() {
-		io.Copy(&screen, ptmx) // ends with EIO once tty is closed
-		close(read)
-	}()
 	// The rate limit makes the sync last long enough for several frames.
 	code := run(context.Background(), []string{"sync", a, b, "--to", "comet", "--state-dir", t.TempDir(), "--comet-rate", "60"}, tty, tty)
-	tty.Close()
-	<-read
-	out := screen.String()
+	out := transcript()
 	if code != 0 {
 		t.Fatalf("exit %d: %q", code, out)
 	}
@@ -98,21 +82,9 @@ func TestCLI_SyncProgressLines(t *testing.T) {
 // frame below it).
 func TestCLI_SyncOfflineResultAfterBar(t *testing.T) {
 	a := synctest.Capture(t, "detect")
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Fatalf("open a pseudo-terminal: %v", err)
-	}
-	defer ptmx.Close()
-	var screen bytes.Buffer
-	read := make(chan struct{})
-	go func() {
-		io.Copy(&screen, ptmx)
-		close(read)
-	}()
+	tty, transcript := synctest.Terminal(t)
 	code := run(context.Background(), []string{"sync", a, "--to", "comet-offline", "-o", t.TempDir()}, tty, tty)
-	tty.Close()
-	<-read
-	out := screen.String()
+	out := transcript()
 	if code != 0 {
 		t.Fatalf("exit %d: %q", code, out)
 	}
