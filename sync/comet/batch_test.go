@@ -229,6 +229,21 @@ func experimentState(x comettest.Experiment) string {
 	return strings.Join(lines, "\n")
 }
 
+// cleanSync captures a 300-epoch run (3,907 points: four metric
+// batches) and syncs it whole, returning the archive, the sync's result
+// and the experiment it left (experimentState), which an interrupted and
+// resumed sync must match.
+func cleanSync(t *testing.T) (archive string, full ysync.Result, clean string) {
+	t.Helper()
+	archive = synctest.Capture(t, synctest.SynthRun(t, 300, 0, 0))
+	ref := newEnv(t)
+	full = ref.sync(t, context.Background(), archive, ysync.BatchOptions{})
+	if full.Status != ysync.StatusSynced {
+		t.Fatal(full.Error)
+	}
+	return archive, full, experimentState(ref.srv.Experiments()[0])
+}
+
 // TestREST_KilledAtEveryRequest: a sync of a run of 3,907 points (four
 // metric batches) killed at each of its requests in turn, then run again,
 // gives the experiment of a clean sync: every point once, with its step,
@@ -236,13 +251,7 @@ func experimentState(x comettest.Experiment) string {
 // experiment. A batch whose answer the kill lost is read back, not sent
 // twice.
 func TestREST_KilledAtEveryRequest(t *testing.T) {
-	archive := synctest.Capture(t, synctest.SynthRun(t, 300, 0, 0))
-	ref := newEnv(t)
-	full := ref.sync(t, context.Background(), archive, ysync.BatchOptions{})
-	if full.Status != ysync.StatusSynced {
-		t.Fatal(full.Error)
-	}
-	clean := experimentState(ref.srv.Experiments()[0])
+	archive, full, clean := cleanSync(t)
 	for n := 1; n <= int(full.Requests); n++ {
 		e := newEnv(t)
 		ctx, cancel := context.WithCancel(context.Background())

@@ -66,13 +66,7 @@ func TestBuild_TableOrder(t *testing.T) {
 // read from the server and compared with a walk of the plan), and a dry
 // run then counts the same missing points with any window.
 func TestREST_ResumeInWindows(t *testing.T) {
-	archive := synctest.Capture(t, synctest.SynthRun(t, 300, 0, 0))
-	ref := newEnv(t)
-	full := ref.sync(t, context.Background(), archive, ysync.BatchOptions{})
-	if full.Status != ysync.StatusSynced {
-		t.Fatal(full.Error)
-	}
-	clean := experimentState(ref.srv.Experiments()[0])
+	archive, _, clean := cleanSync(t)
 	for _, n := range []int{12} { // the first metric batch arrived, the others not
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			e := newEnv(t)
