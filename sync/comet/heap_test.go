@@ -37,22 +37,13 @@ const heapBound = 32 << 20
 // generate them, never listed whole (it peaked at 100 to 140 MB when the
 // Log held every call; 9 MB now).
 func TestOffline_HeapBounded(t *testing.T) {
-	p := synctest.BigArchive(t, heapEpochs)
-	dir := t.TempDir()
-	var res ysync.Result
-	peak, _ := memtest.PeakHeap(func() error {
-		res = ysync.One(context.Background(), p, comet.NewOffline(dir, comet.Options{}), ysync.BatchOptions{})
-		return nil
-	})
-	if res.Status != ysync.StatusWritten {
-		t.Fatalf("status %s: %s", res.Status, res.Error)
-	}
+	res, zipPath, peak := offlinePeak(t, synctest.BigArchive(t, heapEpochs))
 	// 13 tracker metrics an epoch, and the last epoch's learning rates
 	// again at train end.
 	if want := heapEpochs*13 + 3; res.Plan.Scalars != want {
 		t.Errorf("plan counts %d scalars, want %d", res.Plan.Scalars, want)
 	}
-	if got := zipMetrics(t, filepath.Join(dir, filepath.Base(res.Output))); got != res.Plan.Scalars {
+	if got := zipMetrics(t, zipPath); got != res.Plan.Scalars {
 		t.Errorf("the zip holds %d metric messages, want %d", got, res.Plan.Scalars)
 	}
 	t.Logf("comet-offline, %d epochs: peak heap %d KB", heapEpochs, peak>>10)
@@ -67,26 +58,32 @@ func TestOffline_HeapBounded(t *testing.T) {
 // with the session's other calls (it peaked at 526 MB when the points were
 // sorted in memory; 9 MB now).
 func TestOfflineSession_HeapBounded(t *testing.T) {
-	p := bigSession(t, heapEpochs)
-	dir := t.TempDir()
-	var res ysync.Result
-	peak, _ := memtest.PeakHeap(func() error {
-		res = ysync.One(context.Background(), p, comet.NewOffline(dir, comet.Options{}), ysync.BatchOptions{})
-		return nil
-	})
-	if res.Status != ysync.StatusWritten {
-		t.Fatalf("status %s: %s", res.Status, res.Error)
-	}
+	res, zipPath, peak := offlinePeak(t, bigSession(t, heapEpochs))
 	if want := heapEpochs * len(synctest.BigMetrics); res.Plan.Scalars != want {
 		t.Errorf("plan counts %d scalars, want %d", res.Plan.Scalars, want)
 	}
-	if got, want := zipMetrics(t, filepath.Join(dir, filepath.Base(res.Output))), heapEpochs*len(synctest.BigMetrics); got != want {
+	if got, want := zipMetrics(t, zipPath), heapEpochs*len(synctest.BigMetrics); got != want {
 		t.Errorf("the zip holds %d metric messages, want %d", got, want)
 	}
 	t.Logf("comet-offline of a session, %d epochs: peak heap %d KB", heapEpochs, peak>>10)
 	if peak > heapBound {
 		t.Errorf("peak heap %d MB, want under %d MB", peak>>20, heapBound>>20)
 	}
+}
+
+// offlinePeak writes the offline zip of the archive p and returns the
+// result, the zip's path and the peak of the live heap meanwhile.
+func offlinePeak(t *testing.T, p string) (res ysync.Result, zipPath string, peak uint64) {
+	t.Helper()
+	dir := t.TempDir()
+	peak, _ = memtest.PeakHeap(func() error {
+		res = ysync.One(context.Background(), p, comet.NewOffline(dir, comet.Options{}), ysync.BatchOptions{})
+		return nil
+	})
+	if res.Status != ysync.StatusWritten {
+		t.Fatalf("status %s: %s", res.Status, res.Error)
+	}
+	return res, filepath.Join(dir, filepath.Base(res.Output)), peak
 }
 
 // zipMetrics counts the metric messages of an offline zip.
