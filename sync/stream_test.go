@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -91,13 +90,13 @@ func BenchmarkSync_BigScalars(b *testing.B) {
 				dir := b.TempDir()
 				b.StartTimer()
 				var res ysync.Result
-				start, cpu0 := time.Now(), cpuTime()
+				start, cpu0 := time.Now(), synctest.CPUTime()
 				held, _ := memtest.PeakHeap(func() error {
 					res = ysync.One(context.Background(), p, tc.to(dir), ysync.BatchOptions{})
 					return nil
 				})
 				peak = max(peak, held)
-				cpu += cpuTime() - cpu0
+				cpu += synctest.CPUTime() - cpu0
 				wall += time.Since(start)
 				if res.Error != "" {
 					b.Fatal(res.Error)
@@ -110,15 +109,6 @@ func BenchmarkSync_BigScalars(b *testing.B) {
 			b.ReportMetric(cpu.Seconds()/n, "cpu-s")
 		})
 	}
-}
-
-// cpuTime is the user and system CPU time this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // sizeofScalarRow is a scalar row's size in a []schemas.ScalarRow (its

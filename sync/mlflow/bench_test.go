@@ -3,7 +3,6 @@ package mlflow_test
 import (
 	"context"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -60,7 +59,7 @@ func BenchmarkREST_BigScalars(b *testing.B) {
 		e := newEnv(b, nil)
 		base := memtest.HeapNow()
 		b.StartTimer()
-		start, cpu0 := time.Now(), cpuTime()
+		start, cpu0 := time.Now(), synctest.CPUTime()
 		var held uint64
 		top, _ := memtest.PeakHeap(func() error {
 			res = ysync.One(context.Background(), p, e.r, ysync.BatchOptions{Store: &ysync.Store{Dir: b.TempDir()}})
@@ -68,7 +67,7 @@ func BenchmarkREST_BigScalars(b *testing.B) {
 			held = now - min(base, now)
 			return nil
 		})
-		cpu += cpuTime() - cpu0
+		cpu += synctest.CPUTime() - cpu0
 		wall += time.Since(start)
 		if res.Status != ysync.StatusSynced {
 			b.Fatal(res.Status, res.Error)
@@ -96,13 +95,4 @@ func BenchmarkREST_BigScalars(b *testing.B) {
 	b.ReportMetric(float64(res.Requests)*1000/float64(res.Plan.Scalars), "requests/1k-scalars")
 	b.ReportMetric(wall.Seconds()/n, "wall-s")
 	b.ReportMetric(cpu.Seconds()/n, "cpu-s")
-}
-
-// cpuTime is the user and system CPU time this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

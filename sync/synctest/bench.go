@@ -2,6 +2,7 @@ package synctest
 
 import (
 	"context"
+	"syscall"
 	"testing"
 	"time"
 
@@ -50,4 +51,14 @@ func BenchRun300(b *testing.B, target func(b *testing.B) ysync.Target) {
 	b.ReportMetric(first.Seconds()*1000/n/k, "ms/1k-scalars")
 	b.ReportMetric(float64(again)/n/k, "resync-req/1k-scalars")
 	b.ReportMetric(other.Seconds()*1000/n/k, "resync-ms/1k-scalars")
+}
+
+// CPUTime is the user and system CPU time this process has used, for
+// benchmarks that report CPU beside wall time.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
