@@ -108,13 +108,7 @@ func TestREST_HeapBounded(t *testing.T) {
 // sync sends only those: the run equals a clean sync's, no point twice,
 // and the batches the server holds are not sent again.
 func TestREST_PartialFromAnotherMachine(t *testing.T) {
-	archive := synctest.Capture(t, synctest.SynthRun(t, 400, 0, 0))
-	ref := newEnv(t, nil)
-	full := ref.sync(t, context.Background(), archive, ysync.BatchOptions{})
-	if full.Status != ysync.StatusSynced {
-		t.Fatal(full.Error)
-	}
-	clean, batches := runState(t, ref.srv), ref.srv.Calls("runs/log-batch")
+	archive, full, clean, batches := cleanSync(t, synctest.SynthRun(t, 400, 0, 0))
 	if batches < 4 {
 		t.Fatalf("%d log-batches: the run should need several", batches)
 	}

@@ -210,19 +210,27 @@ func TestREST_ReRunSendsOnlyReads(t *testing.T) {
 	}
 }
 
+// cleanSync captures the run directory run and syncs it whole to a
+// fresh server, returning the archive, the sync's result, the run it left
+// (runState), which a sync under faults must match, and the log-batch
+// requests it took.
+func cleanSync(t *testing.T, run string) (archive string, full ysync.Result, clean string, batches int) {
+	t.Helper()
+	archive = synctest.Capture(t, run)
+	ref := newEnv(t, nil)
+	full = ref.sync(t, context.Background(), archive, ysync.BatchOptions{})
+	if full.Status != ysync.StatusSynced {
+		t.Fatal(full.Error)
+	}
+	return archive, full, runState(t, ref.srv), ref.srv.Calls("runs/log-batch")
+}
+
 // TestREST_KilledAtEveryRequest: a sync killed at any of its requests,
 // then run again, leaves exactly what a clean sync leaves: one run, no
 // point twice (a batch whose answer was cut off is read back before it
 // is resent).
 func TestREST_KilledAtEveryRequest(t *testing.T) {
-	archive := synctest.Capture(t, synctest.SynthRun(t, 80, 0, 0))
-	ref := newEnv(t, nil)
-	full := ref.sync(t, context.Background(), archive, ysync.BatchOptions{})
-	if full.Status != ysync.StatusSynced {
-		t.Fatal(full.Error)
-	}
-	clean := runState(t, ref.srv)
-	batches := ref.srv.Calls("runs/log-batch")
+	archive, full, clean, batches := cleanSync(t, synctest.SynthRun(t, 80, 0, 0))
 	t.Logf("%d requests, %d of them log-batch", full.Requests, batches)
 	if batches < 3 {
 		t.Fatalf("%d log-batch requests: the run should need several", batches)
@@ -253,12 +261,7 @@ func TestREST_KilledAtEveryRequest(t *testing.T) {
 // TestREST_Faults: 429 (with Retry-After), 500 and connection resets on
 // the writes are retried or repaired, and the run equals a clean sync's.
 func TestREST_Faults(t *testing.T) {
-	archive := synctest.Capture(t, synctest.SynthRun(t, 90, 0, 1))
-	ref := newEnv(t, nil)
-	if r := ref.sync(t, context.Background(), archive, ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
-		t.Fatal(r.Error)
-	}
-	clean := runState(t, ref.srv)
+	archive, _, clean, _ := cleanSync(t, synctest.SynthRun(t, 90, 0, 1))
 	for _, tc := range []struct {
 		name  string
 		fault faults.Fault
@@ -423,12 +426,7 @@ func (l *lossy) RoundTrip(r *http.Request) (*http.Response, error) {
 // whose answer was lost is read back, not resent: the run equals a clean
 // sync's and no point is logged twice.
 func TestREST_MetricBatchAnswerLost(t *testing.T) {
-	archive := synctest.Capture(t, synctest.SynthRun(t, 160, 0, 0))
-	ref := newEnv(t, nil)
-	if r := ref.sync(t, context.Background(), archive, ysync.BatchOptions{}); r.Status != ysync.StatusSynced {
-		t.Fatal(r.Error)
-	}
-	clean, batches := runState(t, ref.srv), ref.srv.Calls("runs/log-batch")
+	archive, _, clean, batches := cleanSync(t, synctest.SynthRun(t, 160, 0, 0))
 	e := newEnv(t, nil)
 	e.r.SetClientOptions(ysync.ClientOptions{WaitMin: time.Millisecond, WaitMax: 20 * time.Millisecond, RetryMax: 10,
 		Transport: &lossy{rt: http.DefaultTransport, lose: map[int]bool{1: true, 3: true}}})
